@@ -1,0 +1,144 @@
+package convo
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// ConversationService lists and fetches conversations. Get it from
+// [Client.Conversations].
+type ConversationService struct{ c *Client }
+
+// ConversationListParams filters and pages a conversation list. The zero
+// value (or a nil pointer) lists every conversation with the provider's
+// default page size. A filter the provider does not document is refused
+// with an error wrapping [ErrUnsupported]; it is never silently dropped.
+type ConversationListParams struct {
+	PageSize      int       // sent as the provider's "limit"; 0 = provider default
+	Cursor        string    // resume from a Pager.Cursor() value
+	Status        string    // VantaxAI (open, pending, closed), Rentalot (active, archived)
+	Channel       string    // VantaxAI: sms, whatsapp, facebook, instagram, email
+	ContactID     string    // Rentalot
+	SubAccountID  string    // VantaxAI
+	PhoneNumberID string    // AgentMessage
+	ContactNumber string    // AgentMessage
+	Since         time.Time // AgentMessage: conversations active since then
+	OptedIn       *bool     // AgentMessage: filter on consent
+}
+
+// Conversation is a thread between one of the account's channels or numbers
+// and one contact. The first six fields are filled for every provider from
+// the nearest documented field; the others are the provider-specific fields,
+// zero when the provider does not send them.
+type Conversation struct {
+	ID            string
+	ContactID     string    // AgentMessage: the contact number, its only contact key
+	Channel       string    // Vobiz: always "whatsapp"; AgentMessage: empty
+	Status        string    // AgentMessage: empty
+	LastMessageAt time.Time // zero when unknown
+	CreatedAt     time.Time // Vobiz: started_at; AgentMessage: zero
+
+	// Vobiz.
+	AccountID  string    // MA_…
+	ChannelID  string    // the WhatsApp channel
+	Category   string    // service, marketing, utility, authentication
+	IsBillable bool      // billable under WhatsApp pricing
+	StartedAt  time.Time // also Rentalot's startedAt
+	ExpiresAt  time.Time // when the conversation window closes
+
+	// VantaxAI.
+	SubAccountID string
+	Tags         []string
+	Metadata     map[string]string
+	UnreadCount  int
+
+	// Rentalot.
+	PropertyID   string
+	MessageCount int // also AgentMessage's message_count
+	UpdatedAt    time.Time
+
+	// AgentMessage.
+	PhoneNumberID             string
+	PhoneNumber               string // your number
+	ContactNumber             string // the contact's number
+	LastMessageDirection      Direction
+	LastMessagePreview        string    // "[redacted]" once the retention window removed the body
+	LastMessageBodyRedactedAt time.Time // zero unless redacted
+	Consent                   *Consent  // nil when the provider sends none
+}
+
+// Consent is an AgentMessage contact's messaging consent.
+type Consent struct {
+	OptedIn   bool
+	OptedInAt time.Time
+}
+
+func conversationID(c *Conversation) string { return c.ID }
+
+// List returns a pager over the conversations matching p, in the provider's
+// order (newest activity first for all four).
+//
+//   - Vobiz: GET /conversations (no filters or page size documented; PageSize is ignored)
+//   - VantaxAI: GET /conversations?sub_account_id=&channel=&status=&limit=&starting_after=
+//   - Rentalot: GET /conversations?page=&limit=&contactId=&status=
+//   - AgentMessage: GET /conversations?cursor=&limit=&phone_number_id=&contact_number=&since=&opted_in=
+//
+// Invalid or unsupported parameters are reported by the first step of the
+// iteration, before any request.
+func (s *ConversationService) List(ctx context.Context, p *ConversationListParams) *Pager[Conversation] {
+	d := s.c.provider.d
+	if p == nil {
+		p = &ConversationListParams{}
+	}
+	q, err := d.conversationQuery(p)
+	return newPager(ctx, s.c, &d.conversations, "", q, p.PageSize, p.Cursor, err)
+}
+
+// Get returns one conversation.
+//
+//   - VantaxAI: GET /conversations/{id}
+//   - Rentalot: GET /conversations/{id}
+//
+// Vobiz and AgentMessage do not document it: the error wraps
+// [ErrUnsupported]. A conversation that does not exist (or belongs to another
+// tenant) is an [*APIError] matching [ErrNotFound].
+func (s *ConversationService) Get(ctx context.Context, id string) (*Conversation, error) {
+	d := s.c.provider.d
+	if d.getConversation == nil {
+		return nil, unsupported(d.name, "GET /conversations/{id}")
+	}
+	if err := checkID(d.name, "conversation id", id); err != nil {
+		return nil, err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	resp, err := s.c.get(ctx, "/conversations/"+url.PathEscape(id), "")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.release()
+	conv, err := d.getConversation(resp.body())
+	if err != nil {
+		return nil, newDecodeError(d.name, resp.status, resp.body(), err)
+	}
+	return &conv, nil
+}
+
+// checkID refuses ids that cannot be sent as one path segment: empty, "." or
+// "..", or holding a control character. Every other id is sent unmodified,
+// escaped as one segment.
+func checkID(provider, what, id string) error {
+	switch {
+	case id == "":
+		return invalidParams("%s: empty %s", provider, what)
+	case id == "." || id == "..":
+		return invalidParams("%s: %s %q is a path traversal", provider, what, id)
+	case strings.IndexFunc(id, unicode.IsControl) >= 0:
+		return invalidParams("%s: %s %q holds a control character", provider, what, id)
+	}
+	return nil
+}

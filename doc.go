@@ -1,0 +1,35 @@
+// Package convo is a typed client for the conversation read APIs of Vobiz
+// (WhatsApp), VantaxAI, Rentalot and AgentMessage.
+//
+// One [Client] speaks to one provider. Its services list conversations,
+// fetch one conversation, list the messages of a conversation and search
+// messages, each where the provider documents the operation. Every list is a
+// [Pager], which hides the provider's pagination style (opaque cursor,
+// starting_after, or page numbers) behind one range-over-func iterator and
+// hands out a resume token ([Pager.Cursor]) that continues exactly after the
+// last item yielded.
+//
+//	client, err := convo.NewClient(convo.Vobiz,
+//		convo.WithAuth(convo.XAuth("MA_XXXXXXXX", token)))
+//	if err != nil {
+//		return err
+//	}
+//	pager := client.Messages.List(ctx, conversationID, &convo.MessageListParams{PageSize: 100})
+//	for msg, err := range pager.All() {
+//		if err != nil {
+//			return err // *convo.APIError, a transport error, or ctx.Err()
+//		}
+//		fmt.Println(msg.SentAt, msg.Direction, msg.Body)
+//	}
+//
+// Errors from the server are [*APIError] values; [errors.Is] matches them to
+// the sentinels [ErrNotFound], [ErrRateLimited] and the others by status
+// class. Parameters the provider does not document, or values outside its
+// documented ranges, are rejected before any request is sent with errors
+// wrapping [ErrUnsupported] or [ErrInvalidParams].
+//
+// A Client is safe for concurrent use by multiple goroutines. It never
+// writes to stderr and logs only through the [slog.Logger] given to
+// [WithLogger]; no credential appears in any error, log line or formatted
+// value.
+package convo

@@ -1,0 +1,89 @@
+package convo
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// MessageService lists the messages of a conversation. Get it from
+// [Client.Messages].
+type MessageService struct{ c *Client }
+
+// MessageListParams pages a message list. The zero value (or a nil pointer)
+// lists every message with the provider's default page size.
+type MessageListParams struct {
+	PageSize int    // sent as the provider's "limit"; 0 = provider default
+	Cursor   string // resume from a Pager.Cursor() value
+}
+
+// Direction is the direction of a message.
+type Direction string
+
+// The two directions every provider uses.
+const (
+	Inbound  Direction = "inbound"  // from the contact
+	Outbound Direction = "outbound" // from the account (agent, AI, or a person)
+)
+
+// Message is one message of a conversation. The first five fields are
+// filled for every provider; the others are the provider-specific fields,
+// zero when the provider does not send them.
+type Message struct {
+	ID             string
+	ConversationID string // the listed conversation when the wire form lacks it
+	Direction      Direction
+	Body           string    // the text, whatever the provider's wire form; empty once redacted
+	SentAt         time.Time // the message's own timestamp
+
+	Channel   string    // Vobiz: always "whatsapp"
+	Status    string    // Vobiz: pending, sent, delivered, read, failed; VantaxAI: as sent
+	Content   string    // the provider's content field as sent (Vobiz: a JSON-encoded string)
+	CreatedAt time.Time // the record's creation time where the provider sends one
+
+	// Vobiz.
+	AccountID     string
+	ChannelID     string
+	ContactID     string
+	Type          string          // text, image, document, template, …
+	MetaMessageID string          // wamid…
+	Payload       json.RawMessage // the decoded content object (media fields live here); nil when content is not JSON
+
+	// VantaxAI.
+	Subject    string   // email
+	SenderType string   // contact, ai
+	MediaURLs  []string // VantaxAI media_url, AgentMessage media_urls
+
+	// Rentalot.
+	Metadata json.RawMessage // nil when null or absent
+
+	// AgentMessage.
+	PhoneNumberID string
+	FromNumber    string
+	ToNumber      string
+	SegmentCount  int
+	RedactedAt    time.Time // zero unless the retention window removed the body
+}
+
+func messageID(m *Message) string { return m.ID }
+
+// List returns a pager over the messages of a conversation, in the
+// provider's order: newest first for Vobiz and Rentalot, oldest first for
+// VantaxAI and AgentMessage.
+//
+//   - Vobiz: GET /conversations/{id}/messages?limit=&cursor= (limit 1–100)
+//   - VantaxAI: GET /conversations/{id}/messages?limit=&starting_after= (limit 1–100)
+//   - Rentalot: GET /conversations/{id}/messages?page=&limit= (limit 1–100)
+//   - AgentMessage: GET /conversations/{id}/messages?cursor=&limit= (limit 1–200)
+//
+// The id is sent unmodified as one escaped path segment (AgentMessage's
+// opaque base64url ids included). An invalid id or page size is reported by
+// the first step of the iteration, before any request.
+func (s *MessageService) List(ctx context.Context, conversationID string, p *MessageListParams) *Pager[Message] {
+	d := s.c.provider.d
+	if p == nil {
+		p = &MessageListParams{}
+	}
+	err := checkID(d.name, "conversation id", conversationID)
+	return newPager(ctx, s.c, &d.messages, conversationID, nil, p.PageSize, p.Cursor, err)
+}

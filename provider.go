@@ -1,0 +1,237 @@
+package convo
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Provider identifies one of the supported conversation APIs and carries
+// everything that differs between them: base URL, paths, query parameter
+// names, pagination style, envelope, field mapping. Use the package variables
+// [Vobiz], [VantaxAI], [Rentalot] and [AgentMessage]; the zero Provider is
+// rejected by [NewClient].
+type Provider struct{ d *providerDesc }
+
+// The supported providers.
+var (
+	// Vobiz is the Vobiz WhatsApp Conversations API: X-Auth-ID/X-Auth-Token
+	// or a bearer JWT; opaque cursor pagination.
+	Vobiz = Provider{&vobizDesc}
+	// VantaxAI is the VantaxAI Conversations API: bearer API key;
+	// starting_after pagination.
+	VantaxAI = Provider{&vantaxDesc}
+	// Rentalot is the Rentalot (AI leasing agent) API: bearer API key; page
+	// number pagination; message search.
+	Rentalot = Provider{&rentalotDesc}
+	// AgentMessage is the AgentMessage SMS API: bearer API key; opaque
+	// cursor pagination.
+	AgentMessage = Provider{&agentMessageDesc}
+)
+
+// Providers returns the supported providers, in a fixed order.
+func Providers() []Provider { return []Provider{Vobiz, VantaxAI, Rentalot, AgentMessage} }
+
+// ProviderByName returns the provider whose [Provider.Name] is name
+// (case-insensitive).
+func ProviderByName(name string) (Provider, bool) {
+	for _, p := range Providers() {
+		if strings.EqualFold(p.Name(), name) {
+			return p, true
+		}
+	}
+	return Provider{}, false
+}
+
+// Name returns the provider's short name: "vobiz", "vantaxai", "rentalot" or
+// "agentmessage"; "" for the zero Provider.
+func (p Provider) Name() string {
+	if p.d == nil {
+		return ""
+	}
+	return p.d.name
+}
+
+// String returns [Provider.Name].
+func (p Provider) String() string { return p.Name() }
+
+// DefaultBaseURL returns the base URL the provider documents.
+func (p Provider) DefaultBaseURL() string {
+	if p.d == nil {
+		return ""
+	}
+	return p.d.baseURL
+}
+
+// Supports reports whether the provider documents an operation:
+// "conversations.list", "conversations.get", "messages.list" or
+// "search.messages".
+func (p Provider) Supports(operation string) bool {
+	if p.d == nil {
+		return false
+	}
+	switch operation {
+	case "conversations.list", "messages.list":
+		return true
+	case "conversations.get":
+		return p.d.getConversation != nil
+	case "search.messages":
+		return p.d.search != nil
+	}
+	return false
+}
+
+// providerDesc is the data that describes one provider. The client, the
+// pager and the error decoder read it; nothing else knows a provider.
+type providerDesc struct {
+	name    string
+	baseURL string
+
+	conversations listEndpoint[Conversation]
+	// conversationQuery turns the list filters into query values, refusing
+	// filters the provider does not document.
+	conversationQuery func(p *ConversationListParams) (url.Values, error)
+	// getConversation decodes GET /conversations/{id}; nil when undocumented.
+	getConversation func(body []byte) (Conversation, error)
+
+	messages listEndpoint[Message]
+
+	search *searchSpec // nil when undocumented
+}
+
+type searchSpec struct {
+	endpoint       listEndpoint[SearchResult]
+	queryParam     string
+	maxQueryLength int // in characters
+}
+
+// pagingStyle is how an endpoint moves from one page to the next.
+type pagingStyle int
+
+const (
+	pagingCursor        pagingStyle = iota + 1 // the server hands out next_cursor
+	pagingStartingAfter                        // the id of the last item seen
+	pagingPageNumber                           // 1-based page numbers
+	pagingSingle                               // one page only
+)
+
+// listEndpoint describes one list operation of one provider.
+type listEndpoint[T any] struct {
+	resource     string              // names the resource in cursors and errors
+	path         func(string) string // escaped path; the argument is the escaped scope id
+	style        pagingStyle
+	limitParam   string // query name of the page size; "" when the endpoint has none
+	tokenParam   string // query name of the page token
+	minLimit     int
+	maxLimit     int
+	defaultLimit int
+	decode       func(body []byte, scope string) (rawPage[T], error)
+	id           func(*T) string
+}
+
+// rawPage is one decoded page before the pager applies the paging rules.
+type rawPage[T any] struct {
+	items      []T
+	more       *bool  // has_more, when sent
+	next       string // next cursor (pagingCursor), when sent
+	page       int    // page number the server reports (pagingPageNumber)
+	limit      int    // page size the server reports
+	totalPages *int   // number of pages, when reported
+	total      *int   // number of items, when reported and reliable
+}
+
+// decodeJSON is the one place bodies are decoded.
+func decodeJSON(body []byte, v any) error {
+	return json.Unmarshal(body, v)
+}
+
+// errNoItems reports an envelope without its item array: decoding it as an
+// empty page would lose data silently.
+func errNoItems(key string) error {
+	return fmt.Errorf("response has no %q array", key)
+}
+
+// mapItems converts wire items to models.
+func mapItems[W, T any](wire []W, scope string, conv func(*W, string, *T)) []T {
+	out := make([]T, len(wire))
+	for i := range wire {
+		conv(&wire[i], scope, &out[i])
+	}
+	return out
+}
+
+// wireTime decodes an RFC 3339 timestamp; null, "" and an absent field are
+// the zero time.
+type wireTime time.Time
+
+func (t *wireTime) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		*t = wireTime{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("timestamp: %w", err)
+	}
+	if s == "" {
+		*t = wireTime{}
+		return nil
+	}
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("timestamp %q is not RFC 3339", s)
+	}
+	*t = wireTime(v)
+	return nil
+}
+
+func (t wireTime) time() time.Time { return time.Time(t) }
+
+// nullString decodes a string that may be null.
+type nullString string
+
+func (s *nullString) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		*s = ""
+		return nil
+	}
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = nullString(v)
+	return nil
+}
+
+// oneOf validates an enumerated filter value.
+func oneOf(provider, name, value string, allowed ...string) error {
+	if value == "" {
+		return nil
+	}
+	for _, a := range allowed {
+		if value == a {
+			return nil
+		}
+	}
+	return invalidParams("%s: %s %q is not one of %s", provider, name, value, strings.Join(allowed, ", "))
+}
+
+// refuse returns an ErrUnsupported error for the first filter that is set.
+func refuse(provider string, filters ...namedFilter) error {
+	for _, f := range filters {
+		if f.set {
+			return unsupported(provider, "the conversation filter "+f.name)
+		}
+	}
+	return nil
+}
+
+type namedFilter struct {
+	name string
+	set  bool
+}
+
+func filter(name string, set bool) namedFilter { return namedFilter{name, set} }

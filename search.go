@@ -1,0 +1,60 @@
+package convo
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// SearchService searches message content. Get it from [Client.Search].
+type SearchService struct{ c *Client }
+
+// SearchParams is a message search.
+type SearchParams struct {
+	Query string // required; Rentalot: 1–500 characters, case-insensitive substring
+	Limit int    // maximum results; 0 = provider default (Rentalot: 10, at most 50)
+}
+
+// SearchResult is one message matching a search.
+type SearchResult struct {
+	MessageID      string
+	ConversationID string
+	Content        string
+	Direction      Direction
+	Channel        string
+	SentAt         time.Time // zero when the provider sends null
+	ContactName    string    // empty when the provider sends null
+}
+
+func searchResultID(r *SearchResult) string { return r.MessageID }
+
+// Messages returns a pager over the messages whose content matches
+// p.Query. Rentalot answers one page of at most Limit results.
+//
+//   - Rentalot: GET /conversations/search?query=&limit=
+//
+// Vobiz, VantaxAI and AgentMessage do not document a search: the first
+// step of the iteration yields an error wrapping [ErrUnsupported]. An empty
+// or overlong query, or a Limit out of range, wraps [ErrInvalidParams].
+func (s *SearchService) Messages(ctx context.Context, p *SearchParams) *Pager[SearchResult] {
+	d := s.c.provider.d
+	if p == nil {
+		p = &SearchParams{}
+	}
+	spec := d.search
+	if spec == nil {
+		ep := &listEndpoint[SearchResult]{resource: "search", id: searchResultID}
+		return newPager(ctx, s.c, ep, "", nil, 0, "", unsupported(d.name, "a message search"))
+	}
+	var err error
+	switch n := utf8.RuneCountInString(p.Query); {
+	case strings.TrimSpace(p.Query) == "":
+		err = invalidParams("%s search: empty query", d.name)
+	case n > spec.maxQueryLength:
+		err = invalidParams("%s search: query of %d characters is longer than %d", d.name, n, spec.maxQueryLength)
+	}
+	q := url.Values{spec.queryParam: {p.Query}}
+	return newPager(ctx, s.c, &spec.endpoint, "", q, p.Limit, "", err)
+}
