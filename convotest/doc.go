@@ -1,0 +1,33 @@
+// Package convotest is an in-process fake of the four conversation APIs
+// that convo speaks (Vobiz, VantaxAI, Rentalot, AgentMessage), for tests
+// and examples that must not touch the network.
+//
+// [NewServer] starts a loopback HTTP server that speaks one provider's
+// documented wire format exactly: its paths under the provider's base path,
+// envelopes, field names and casing, paging style and termination, error
+// envelopes and authentication scheme, and Rentalot's X-RateLimit-* headers.
+// It serves a deterministic demo dataset ([DemoDataset]) or data of your own
+// ([WithData], built from convo's model types with [NewDataset]).
+//
+// The fake is strict like the real APIs: an unknown query parameter, a
+// limit outside the documented range, a missing required parameter, a bad
+// page token or a wrong credential gets the provider's documented status
+// and error envelope; an unknown conversation is a 404.
+//
+// Options inject trouble for testing retries and resumption: scripted
+// faults ([WithFaults]: 429 with Retry-After, 5xx, a dropped connection, a
+// body cut off mid-stream), random faults under a seed ([WithFaultRate]),
+// latency ([WithLatency]) and a page-size cap ([WithPageSize]).
+// [Server.Requests] records what the server received, with credentials
+// redacted.
+//
+//	srv := convotest.NewServer(convo.Rentalot)
+//	defer srv.Close()
+//	client, err := srv.Client() // base URL and demo credentials set
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	for conv, err := range client.Conversations.List(ctx, nil).All() {
+//		// ...
+//	}
+package convotest

@@ -1,0 +1,138 @@
+package convotest_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
+)
+
+// awaitingReply is code of your own under test: the conversations whose
+// last message came from the contact.
+func awaitingReply(ctx context.Context, c *convo.Client) ([]string, error) {
+	var ids []string
+	for conv, err := range c.Conversations.List(ctx, nil).All() {
+		if err != nil {
+			return nil, err
+		}
+		var last convo.Message
+		for msg, err := range c.Messages.List(ctx, conv.ID, nil).All() {
+			if err != nil {
+				return nil, err
+			}
+			if msg.SentAt.After(last.SentAt) {
+				last = msg
+			}
+		}
+		if last.Direction == convo.Inbound {
+			ids = append(ids, conv.ID)
+		}
+	}
+	return ids, nil
+}
+
+// A test of your own code against a fake VantaxAI with data of your own.
+func Example() {
+	t0 := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+	data := convotest.NewDataset().
+		AddConversation(convo.Conversation{ID: "conv_answered", Channel: "sms", Status: "open"},
+			convo.Message{ID: "msg_1", Direction: convo.Inbound, Body: "Can you come on Friday?", SentAt: t0},
+			convo.Message{ID: "msg_2", Direction: convo.Outbound, Body: "Friday at 9am works.", SentAt: t0.Add(time.Minute)}).
+		AddConversation(convo.Conversation{ID: "conv_waiting", Channel: "email", Status: "open"},
+			convo.Message{ID: "msg_3", Direction: convo.Outbound, Body: "Your quote is attached.", SentAt: t0},
+			convo.Message{ID: "msg_4", Direction: convo.Inbound, Body: "Is there a discount?", SentAt: t0.Add(time.Hour)})
+
+	srv := convotest.NewServer(convo.VantaxAI, convotest.WithData(data))
+	defer srv.Close()
+	client, err := srv.Client() // base URL and demo credentials
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	ids, err := awaitingReply(context.Background(), client)
+	fmt.Println(ids, err)
+	// Output: [conv_waiting] <nil>
+}
+
+// Retries through injected faults: the first request fails with a 503,
+// the second is rate limited, and the SDK still delivers every conversation.
+func ExampleWithFaults() {
+	srv := convotest.NewServer(convo.Rentalot, convotest.WithFaults(
+		convotest.Fault{Kind: convotest.FaultServerError, Status: 503},
+		convotest.Fault{Kind: convotest.FaultRateLimit, RetryAfter: 0},
+	))
+	defer srv.Close()
+	client, err := srv.Client(convo.WithRetryWait(time.Millisecond, 10*time.Millisecond))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	n := 0
+	for _, err := range client.Conversations.List(context.Background(), nil).All() {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		n++
+	}
+	fmt.Println("all conversations:", n == len(srv.Dataset().Conversations))
+	for _, r := range srv.Requests()[:3] {
+		fmt.Println(r.Status, r.Fault)
+	}
+	// Output:
+	// all conversations: true
+	// 503 server-error
+	// 429 rate-limit
+	// 200 none
+}
+
+// The demo data of a provider: a few dozen conversations, hundreds of
+// messages, the same for every run.
+func ExampleNewServer() {
+	srv := convotest.NewServer(convo.Rentalot)
+	defer srv.Close()
+	client, err := srv.Client()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	for r, err := range client.Search.Messages(ctx, &convo.SearchParams{Query: "showing", Limit: 1}).All() {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(r.MessageID != "", r.ConversationID != "")
+	}
+	// Output: true true
+}
+
+// A plan that caps pages at 5 items: the SDK follows the server's limit.
+func ExampleWithPageSize() {
+	srv := convotest.NewServer(convo.Rentalot, convotest.WithPageSize(5))
+	defer srv.Close()
+	client, err := srv.Client()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	pages := 0
+	for page, err := range client.Conversations.List(context.Background(), &convo.ConversationListParams{PageSize: 100}).Pages() {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		if pages == 0 {
+			fmt.Println("first page:", len(page.Items), "items")
+		}
+		pages++
+	}
+	fmt.Println("pages:", pages == (len(srv.Dataset().Conversations)+4)/5)
+	// Output:
+	// first page: 5 items
+	// pages: true
+}

@@ -1,0 +1,101 @@
+package convotest_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
+)
+
+// demoAuth returns the raw headers of the demo credentials of p.
+func demoAuth(p convo.Provider) http.Header {
+	h := http.Header{}
+	switch p {
+	case convo.Vobiz:
+		h.Set("X-Auth-ID", convotest.DemoVobizAuthID)
+		h.Set("X-Auth-Token", convotest.DemoVobizAuthToken)
+	case convo.VantaxAI:
+		h.Set("Authorization", "Bearer "+convotest.DemoVantaxAIKey)
+	case convo.Rentalot:
+		h.Set("Authorization", "Bearer "+convotest.DemoRentalotKey)
+	case convo.AgentMessage:
+		h.Set("Authorization", "Bearer "+convotest.DemoAgentMessageKey)
+	}
+	return h
+}
+
+// rawClient does not keep connections alive, so that every request of a
+// fault test meets a fresh connection (net/http retries some failures of
+// reused ones by itself).
+var rawClient = &http.Client{
+	Timeout:   10 * time.Second,
+	Transport: &http.Transport{DisableKeepAlives: true},
+}
+
+// rawGet sends GET srv.URL()+path with header h and returns the response
+// and its whole body.
+func rawGet(t *testing.T, srv *convotest.Server, path string, h http.Header) (*http.Response, []byte) {
+	t.Helper()
+	resp, body, err := tryGet(srv, path, h)
+	require.NoError(t, err, "GET %s", path)
+	return resp, body
+}
+
+func tryGet(srv *convotest.Server, path string, h http.Header) (*http.Response, []byte, error) {
+	req, err := http.NewRequest(http.MethodGet, srv.URL()+path, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	resp, err := rawClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp, body, err
+}
+
+// object decodes a JSON object.
+func object(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m), "body: %s", b)
+	return m
+}
+
+// at walks a decoded JSON value along keys (strings) and indexes (ints).
+func at(t *testing.T, v any, path ...any) any {
+	t.Helper()
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			require.True(t, ok, "not an object at %v", p)
+			v, ok = m[k]
+			require.True(t, ok, "no key %q", k)
+		case int:
+			a, ok := v.([]any)
+			require.True(t, ok, "not an array at %v", p)
+			require.Less(t, k, len(a))
+			v = a[k]
+		}
+	}
+	return v
+}
+
+// firstConversation returns the id of the first conversation served.
+func firstConversation(t *testing.T, srv *convotest.Server) string {
+	t.Helper()
+	d := srv.Dataset()
+	require.NotEmpty(t, d.Conversations)
+	return d.Conversations[0].Conversation.ID
+}

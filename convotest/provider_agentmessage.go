@@ -1,0 +1,272 @@
+package convotest
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/convokit/convo"
+)
+
+// AgentMessage: bearer am_live_… key; lists
+// {"success":true,"data":[…],"meta":{"total","limit","offset","next_cursor"}}
+// paged by an opaque cursor, next_cursor null on the last page; errors
+// {"success":false,"error":{code,message,request_id,details}} with the
+// request id also in X-Request-Id on every response.
+type agentMessageAPI struct{ s *Server }
+
+func newAgentMessage(s *Server) api { return agentMessageAPI{s} }
+
+func (agentMessageAPI) auth() convo.Authenticator { return convo.Bearer(DemoAgentMessageKey) }
+
+func (agentMessageAPI) authorized(h http.Header) bool {
+	tok, ok := bearerToken(h)
+	return ok && equal(tok, DemoAgentMessageKey)
+}
+
+func (agentMessageAPI) unauthorized(http.Header) *apiError {
+	return &apiError{kind: errUnauthorized, message: "authentication failed"}
+}
+
+type agentMessageError struct {
+	Success bool `json:"success"`
+	Error   struct {
+		Code      string            `json:"code"`
+		Message   string            `json:"message"`
+		RequestID string            `json:"request_id"`
+		Details   map[string]string `json:"details,omitempty"`
+	} `json:"error"`
+}
+
+func (agentMessageAPI) renderError(n int, e *apiError) (int, string, any) {
+	var body agentMessageError
+	body.Error.Message = e.message
+	body.Error.RequestID = requestID(n)
+	var status int
+	switch e.kind {
+	case errUnauthorized:
+		status, body.Error.Code = http.StatusUnauthorized, "UNAUTHORIZED"
+	case errNotFound:
+		status, body.Error.Code = http.StatusNotFound, "NOT_FOUND"
+	case errMalformed:
+		status, body.Error.Code = http.StatusBadRequest, "INVALID_INPUT"
+		body.Error.Details = e.detailMap()
+	case errInvalid:
+		status, body.Error.Code = http.StatusUnprocessableEntity, "VALIDATION_FAILED"
+		body.Error.Message = "validation failed"
+		body.Error.Details = e.detailMap()
+	case errRateLimited:
+		status, body.Error.Code = http.StatusTooManyRequests, "RATE_LIMITED"
+	case errMethod:
+		status, body.Error.Code = http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"
+	default:
+		status, body.Error.Code = max(e.status, http.StatusInternalServerError), "INTERNAL_ERROR"
+	}
+	return status, "application/json; charset=utf-8", body
+}
+
+func (agentMessageAPI) decorate(n int, h http.Header) { h.Set("X-Request-Id", requestID(n)) }
+
+func (agentMessageAPI) rateLimit() (int, string) { return 0, "" }
+
+type agentMessageList[T any] struct {
+	Success bool `json:"success"`
+	Data    []T  `json:"data"`
+	Meta    struct {
+		Total      int     `json:"total"` // unreliable, as documented: always 0 here
+		Limit      int     `json:"limit"`
+		Offset     int     `json:"offset"`
+		NextCursor *string `json:"next_cursor"`
+	} `json:"meta"`
+}
+
+type agentMessageCursor struct {
+	After string `json:"after"`
+}
+
+// page pages n items for a cursor and limit (1–200, default 50).
+func (a agentMessageAPI) page(p params, n int, id func(int) string) (from, to, limit int, next *string, err *apiError) {
+	if limit, err = p.integer("limit", 50, 1, 200); err != nil {
+		return 0, 0, 0, nil, err
+	}
+	limit = a.s.capLimit(limit)
+	start := 0
+	if cur := p.str("cursor"); cur != "" {
+		var c agentMessageCursor
+		ok := readCursor(cur, &c)
+		if ok {
+			start, ok = indexAfter(id, n, c.After)
+		}
+		if !ok {
+			return 0, 0, 0, nil, malformed("cursor", "invalid cursor")
+		}
+	}
+	from, to = window(n, start, limit)
+	if to < n {
+		s := makeCursor(agentMessageCursor{After: id(to - 1)})
+		next = &s
+	}
+	return from, to, limit, next, nil
+}
+
+func (a agentMessageAPI) listConversations(raw string) (any, *apiError) {
+	p, err := parseParams(raw, "cursor", "limit", "phone_number_id", "contact_number", "since", "opted_in")
+	if err != nil {
+		return nil, err
+	}
+	var since time.Time
+	if p.has("since") {
+		t, perr := time.Parse(time.RFC3339Nano, p.str("since"))
+		if perr != nil {
+			return nil, malformed("since", "must be an RFC 3339 date-time")
+		}
+		since = t
+	}
+	var optedIn *bool
+	if p.has("opted_in") {
+		switch p.str("opted_in") {
+		case "true":
+			v := true
+			optedIn = &v
+		case "false":
+			v := false
+			optedIn = &v
+		default:
+			return nil, malformed("opted_in", "must be true or false")
+		}
+	}
+	phoneID, contact := p.str("phone_number_id"), p.str("contact_number")
+	var convs []*convo.Conversation
+	for i := range a.s.data.Conversations {
+		c := &a.s.data.Conversations[i].Conversation
+		switch {
+		case phoneID != "" && c.PhoneNumberID != phoneID,
+			contact != "" && firstNonEmpty(c.ContactNumber, c.ContactID) != contact,
+			!since.IsZero() && c.LastMessageAt.Before(since),
+			optedIn != nil && (c.Consent != nil && c.Consent.OptedIn) != *optedIn:
+			continue
+		}
+		convs = append(convs, c)
+	}
+	from, to, limit, next, err := a.page(p, len(convs), func(i int) string { return convs[i].ID })
+	if err != nil {
+		return nil, err
+	}
+	out := agentMessageList[agentMessageConversation]{Success: true, Data: make([]agentMessageConversation, 0, to-from)}
+	for _, c := range convs[from:to] {
+		out.Data = append(out.Data, renderAgentMessageConversation(c))
+	}
+	out.Meta.Limit, out.Meta.Offset, out.Meta.NextCursor = limit, from, next
+	return out, nil
+}
+
+func (agentMessageAPI) getConversation(string, string) (any, *apiError, bool) {
+	return nil, nil, false
+}
+
+func (agentMessageAPI) search(string) (any, *apiError, bool) { return nil, nil, false }
+
+func (a agentMessageAPI) listMessages(id, raw string) (any, *apiError) {
+	conv, ok := a.s.conversation(id)
+	if !ok {
+		return nil, conversationNotFound(id)
+	}
+	p, err := parseParams(raw, "cursor", "limit")
+	if err != nil {
+		return nil, err
+	}
+	msgs := conv.Messages // chronological
+	from, to, limit, next, err := a.page(p, len(msgs), func(i int) string { return msgs[i].ID })
+	if err != nil {
+		return nil, err
+	}
+	out := agentMessageList[agentMessageMessage]{Success: true, Data: make([]agentMessageMessage, 0, to-from)}
+	for i := from; i < to; i++ {
+		out.Data = append(out.Data, renderAgentMessageMessage(conv, &msgs[i]))
+	}
+	out.Meta.Limit, out.Meta.Offset, out.Meta.NextCursor = limit, from, next
+	return out, nil
+}
+
+type agentMessageConsent struct {
+	OptedIn   bool    `json:"opted_in"`
+	OptedInAt *string `json:"opted_in_at"`
+}
+
+type agentMessageConversation struct {
+	ID                        string               `json:"id"`
+	PhoneNumberID             string               `json:"phone_number_id"`
+	PhoneNumber               string               `json:"phone_number"`
+	ContactNumber             string               `json:"contact_number"`
+	LastMessageAt             *string              `json:"last_message_at"`
+	LastMessageDirection      *string              `json:"last_message_direction"`
+	LastMessagePreview        *string              `json:"last_message_preview"`
+	LastMessageBodyRedactedAt *string              `json:"last_message_body_redacted_at"`
+	MessageCount              int                  `json:"message_count"`
+	Consent                   *agentMessageConsent `json:"consent"`
+}
+
+func renderAgentMessageConversation(c *convo.Conversation) agentMessageConversation {
+	w := agentMessageConversation{
+		ID:                        c.ID,
+		PhoneNumberID:             c.PhoneNumberID,
+		PhoneNumber:               c.PhoneNumber,
+		ContactNumber:             firstNonEmpty(c.ContactNumber, c.ContactID),
+		LastMessageAt:             timestamp(c.LastMessageAt),
+		LastMessageDirection:      nullable(string(c.LastMessageDirection)),
+		LastMessagePreview:        nullable(c.LastMessagePreview),
+		LastMessageBodyRedactedAt: timestamp(c.LastMessageBodyRedactedAt),
+		MessageCount:              c.MessageCount,
+	}
+	if c.Consent != nil {
+		w.Consent = &agentMessageConsent{OptedIn: c.Consent.OptedIn, OptedInAt: timestamp(c.Consent.OptedInAt)}
+	}
+	return w
+}
+
+type agentMessageMessage struct {
+	ID            string   `json:"id"`
+	Direction     string   `json:"direction"`
+	PhoneNumberID string   `json:"phone_number_id"`
+	FromNumber    string   `json:"from_number"`
+	ToNumber      string   `json:"to_number"`
+	Body          *string  `json:"body"`
+	MediaURLs     []string `json:"media_urls"`
+	Channel       string   `json:"channel"`
+	SegmentCount  int      `json:"segment_count"`
+	CreatedAt     *string  `json:"created_at"`
+	RedactedAt    *string  `json:"redacted_at"`
+}
+
+func renderAgentMessageMessage(conv *ConversationData, m *convo.Message) agentMessageMessage {
+	c := &conv.Conversation
+	ours, theirs := c.PhoneNumber, firstNonEmpty(c.ContactNumber, c.ContactID)
+	from, to := ours, theirs
+	if m.Direction == convo.Inbound {
+		from, to = theirs, ours
+	}
+	w := agentMessageMessage{
+		ID:            m.ID,
+		Direction:     string(m.Direction),
+		PhoneNumberID: firstNonEmpty(m.PhoneNumberID, c.PhoneNumberID),
+		FromNumber:    firstNonEmpty(m.FromNumber, from),
+		ToNumber:      firstNonEmpty(m.ToNumber, to),
+		MediaURLs:     m.MediaURLs,
+		Channel:       firstNonEmpty(m.Channel, "sms"),
+		SegmentCount:  m.SegmentCount,
+		CreatedAt:     timestamp(firstTime(m.SentAt, m.CreatedAt)),
+		RedactedAt:    timestamp(m.RedactedAt),
+	}
+	if m.RedactedAt.IsZero() {
+		body := m.Body
+		w.Body = &body
+		if w.SegmentCount == 0 && body != "" {
+			w.SegmentCount = (len(body) + 159) / 160
+		}
+	} else {
+		w.MediaURLs = nil // removed with the body
+	}
+	if w.MediaURLs == nil {
+		w.MediaURLs = []string{}
+	}
+	return w
+}

@@ -1,0 +1,304 @@
+package convotest
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/convokit/convo"
+)
+
+// Rentalot: bearer ra_… key; camelCase; lists {"data":[…],"pagination":{…}}
+// paged by 1-based page numbers; search {"data":[…],"total":n}; errors
+// {"error":{code,message,details:[{field,message}]}}, 404 as RFC 9457
+// problem details; X-RateLimit-* headers on every response.
+type rentalotAPI struct{ s *Server }
+
+func newRentalot(s *Server) api { return rentalotAPI{s} }
+
+// rentalotRateLimit is the requests-per-minute limit reported in
+// X-RateLimit-Limit (the Pro tier).
+const rentalotRateLimit = 120
+
+func (rentalotAPI) auth() convo.Authenticator { return convo.Bearer(DemoRentalotKey) }
+
+func (rentalotAPI) authorized(h http.Header) bool {
+	tok, ok := bearerToken(h)
+	return ok && equal(tok, DemoRentalotKey)
+}
+
+func (rentalotAPI) unauthorized(http.Header) *apiError {
+	return &apiError{kind: errUnauthorized, message: "Missing or invalid API key. Send Authorization: Bearer ra_..."}
+}
+
+type rentalotError struct {
+	Error struct {
+		Code    string       `json:"code"`
+		Message string       `json:"message"`
+		Details []fieldError `json:"details,omitempty"`
+	} `json:"error"`
+}
+
+type rentalotProblem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+}
+
+func (rentalotAPI) renderError(_ int, e *apiError) (int, string, any) {
+	const ct = "application/json; charset=utf-8"
+	var body rentalotError
+	body.Error.Message = e.message
+	var status int
+	switch e.kind {
+	case errNotFound:
+		return http.StatusNotFound, "application/problem+json", rentalotProblem{
+			Type:   "https://rentalot.ai/problems/not-found",
+			Title:  "Not Found",
+			Status: http.StatusNotFound,
+			Detail: e.message,
+		}
+	case errUnauthorized:
+		status, body.Error.Code = http.StatusUnauthorized, "unauthorized"
+	case errMalformed, errInvalid:
+		status, body.Error.Code = http.StatusUnprocessableEntity, "validation_error"
+		body.Error.Message = "Request validation failed"
+		body.Error.Details = e.details
+	case errRateLimited:
+		status, body.Error.Code = http.StatusTooManyRequests, "rate_limit_exceeded"
+	case errMethod:
+		status, body.Error.Code = http.StatusMethodNotAllowed, "method_not_allowed"
+	default:
+		status, body.Error.Code = max(e.status, http.StatusInternalServerError), "internal_error"
+	}
+	return status, ct, body
+}
+
+func (rentalotAPI) decorate(int, http.Header) {}
+
+func (rentalotAPI) rateLimit() (int, string) { return rentalotRateLimit, "conversations" }
+
+// pageParams reads page and limit (1–100, default 20) and applies the page
+// size cap.
+func (a rentalotAPI) pageParams(p params) (page, limit int, err *apiError) {
+	if page, err = p.integer("page", 1, 1, math.MaxInt32); err != nil {
+		return 0, 0, err
+	}
+	if limit, err = p.integer("limit", 20, 1, 100); err != nil {
+		return 0, 0, err
+	}
+	return page, a.s.capLimit(limit), nil
+}
+
+func (a rentalotAPI) listConversations(raw string) (any, *apiError) {
+	p, err := parseParams(raw, "page", "limit", "contactId", "status")
+	if err != nil {
+		return nil, err
+	}
+	page, limit, err := a.pageParams(p)
+	if err != nil {
+		return nil, err
+	}
+	status, err := p.enum("status", "active", "archived")
+	if err != nil {
+		return nil, err
+	}
+	contact := p.str("contactId")
+	var convs []*convo.Conversation
+	for i := range a.s.data.Conversations {
+		c := &a.s.data.Conversations[i].Conversation
+		if (contact == "" || c.ContactID == contact) && (status == "" || c.Status == status) {
+			convs = append(convs, c)
+		}
+	}
+	from, to := window(len(convs), (page-1)*limit, limit)
+	var out struct {
+		Data       []rentalotConversation `json:"data"`
+		Pagination struct {
+			Page       int `json:"page"`
+			Limit      int `json:"limit"`
+			Total      int `json:"total"`
+			TotalPages int `json:"totalPages"`
+		} `json:"pagination"`
+	}
+	out.Data = make([]rentalotConversation, 0, to-from)
+	for _, c := range convs[from:to] {
+		out.Data = append(out.Data, renderRentalotConversation(c))
+	}
+	out.Pagination.Page, out.Pagination.Limit = page, limit
+	out.Pagination.Total = len(convs)
+	out.Pagination.TotalPages = (len(convs) + limit - 1) / limit
+	return out, nil
+}
+
+func (a rentalotAPI) getConversation(id, raw string) (any, *apiError, bool) {
+	if _, err := parseParams(raw); err != nil {
+		return nil, err, true
+	}
+	conv, ok := a.s.conversation(id)
+	if !ok {
+		return nil, &apiError{kind: errNotFound, message: "Conversation not found"}, true
+	}
+	return struct {
+		Data rentalotConversation `json:"data"`
+	}{renderRentalotConversation(&conv.Conversation)}, nil, true
+}
+
+func (a rentalotAPI) listMessages(id, raw string) (any, *apiError) {
+	conv, ok := a.s.conversation(id)
+	if !ok {
+		return nil, &apiError{kind: errNotFound, message: "Conversation not found"}
+	}
+	p, err := parseParams(raw, "page", "limit")
+	if err != nil {
+		return nil, err
+	}
+	page, limit, err := a.pageParams(p)
+	if err != nil {
+		return nil, err
+	}
+	msgs := ordered(conv.Messages, true)
+	from, to := window(len(msgs), (page-1)*limit, limit)
+	var out struct {
+		Data       []rentalotMessage `json:"data"`
+		Pagination struct {
+			Page  int `json:"page"`
+			Limit int `json:"limit"`
+		} `json:"pagination"`
+	}
+	out.Data = make([]rentalotMessage, 0, to-from)
+	for i := from; i < to; i++ {
+		out.Data = append(out.Data, renderRentalotMessage(conv, &msgs[i]))
+	}
+	out.Pagination.Page, out.Pagination.Limit = page, limit
+	return out, nil
+}
+
+// search is a case-insensitive substring match over every message's
+// content, most recent first.
+func (a rentalotAPI) search(raw string) (any, *apiError, bool) {
+	p, err := parseParams(raw, "query", "limit")
+	if err != nil {
+		return nil, err, true
+	}
+	q := p.str("query")
+	switch n := utf8.RuneCountInString(q); {
+	case !p.has("query"):
+		return nil, invalid("query", "Required"), true
+	case n < 1:
+		return nil, invalid("query", "String must contain at least 1 character(s)"), true
+	case n > 500:
+		return nil, invalid("query", "String must contain at most 500 character(s)"), true
+	}
+	limit, err := p.integer("limit", 10, 1, 50)
+	if err != nil {
+		return nil, err, true
+	}
+	type hit struct {
+		conv *ConversationData
+		msg  *convo.Message
+		at   time.Time
+	}
+	var hits []hit
+	needle := strings.ToLower(q)
+	for i := range a.s.data.Conversations {
+		c := &a.s.data.Conversations[i]
+		for j := range c.Messages {
+			m := &c.Messages[j]
+			if strings.Contains(strings.ToLower(firstNonEmpty(m.Body, m.Content)), needle) {
+				hits = append(hits, hit{c, m, firstTime(m.SentAt, m.CreatedAt)})
+			}
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].at.After(hits[j].at) })
+	hits = hits[:min(len(hits), limit)]
+	out := struct {
+		Data  []rentalotSearchResult `json:"data"`
+		Total int                    `json:"total"`
+	}{Data: make([]rentalotSearchResult, len(hits)), Total: len(hits)}
+	for i, h := range hits {
+		out.Data[i] = rentalotSearchResult{
+			MessageID:      h.msg.ID,
+			Content:        firstNonEmpty(h.msg.Body, h.msg.Content),
+			Direction:      string(h.msg.Direction),
+			Channel:        firstNonEmpty(h.msg.Channel, h.conv.Conversation.Channel),
+			SentAt:         timestamp(h.at),
+			ConversationID: h.conv.Conversation.ID,
+			ContactName:    nullable(h.conv.ContactName),
+		}
+	}
+	return out, nil, true
+}
+
+// rentalotConversation has the fields of the docs page and of the OpenAPI
+// spec (channel, messageCount).
+type rentalotConversation struct {
+	ID            string  `json:"id"`
+	ContactID     string  `json:"contactId"`
+	PropertyID    *string `json:"propertyId"`
+	Channel       string  `json:"channel"`
+	Status        string  `json:"status"`
+	StartedAt     *string `json:"startedAt"`
+	LastMessageAt *string `json:"lastMessageAt"`
+	MessageCount  int     `json:"messageCount"`
+	CreatedAt     *string `json:"createdAt"`
+	UpdatedAt     *string `json:"updatedAt"`
+}
+
+func renderRentalotConversation(c *convo.Conversation) rentalotConversation {
+	return rentalotConversation{
+		ID:            c.ID,
+		ContactID:     c.ContactID,
+		PropertyID:    nullable(c.PropertyID),
+		Channel:       c.Channel,
+		Status:        c.Status,
+		StartedAt:     timestamp(firstTime(c.StartedAt, c.CreatedAt)),
+		LastMessageAt: timestamp(c.LastMessageAt),
+		MessageCount:  c.MessageCount,
+		CreatedAt:     timestamp(c.CreatedAt),
+		UpdatedAt:     timestamp(firstTime(c.UpdatedAt, c.LastMessageAt, c.CreatedAt)),
+	}
+}
+
+type rentalotMessage struct {
+	ID             string          `json:"id"`
+	ConversationID string          `json:"conversationId"`
+	Direction      string          `json:"direction"`
+	Content        string          `json:"content"`
+	Channel        string          `json:"channel"`
+	Metadata       json.RawMessage `json:"metadata"`
+	SentAt         *string         `json:"sentAt"`
+	CreatedAt      *string         `json:"createdAt"`
+}
+
+func renderRentalotMessage(conv *ConversationData, m *convo.Message) rentalotMessage {
+	w := rentalotMessage{
+		ID:             m.ID,
+		ConversationID: firstNonEmpty(m.ConversationID, conv.Conversation.ID),
+		Direction:      string(m.Direction),
+		Content:        firstNonEmpty(m.Body, m.Content),
+		Channel:        firstNonEmpty(m.Channel, conv.Conversation.Channel),
+		Metadata:       m.Metadata,
+		SentAt:         timestamp(firstTime(m.SentAt, m.CreatedAt)),
+		CreatedAt:      timestamp(firstTime(m.CreatedAt, m.SentAt)),
+	}
+	if !json.Valid(w.Metadata) {
+		w.Metadata = nil // null
+	}
+	return w
+}
+
+type rentalotSearchResult struct {
+	MessageID      string  `json:"messageId"`
+	Content        string  `json:"content"`
+	Direction      string  `json:"direction"`
+	Channel        string  `json:"channel"`
+	SentAt         *string `json:"sentAt"`
+	ConversationID string  `json:"conversationId"`
+	ContactName    *string `json:"contactName"`
+}

@@ -1,0 +1,286 @@
+// Command quickstart lists conversations, the latest messages of the first
+// few, and (where the provider has one) a message search.
+//
+// With no environment set it runs against the built-in fake server of
+// package convotest, so it works offline and without credentials:
+//
+//	go run ./examples/quickstart                    # Vobiz
+//	go run ./examples/quickstart -provider rentalot # vantaxai, rentalot, agentmessage
+//
+// To run it against a real API, set CONVO_PROVIDER, the provider's
+// credentials and optionally CONVO_BASE_URL:
+//
+//	CONVO_PROVIDER=vobiz        VOBIZ_AUTH_ID=MA_… VOBIZ_AUTH_TOKEN=…  (or VOBIZ_TOKEN=<JWT>)
+//	CONVO_PROVIDER=vantaxai     VANTAXAI_API_KEY=vx_live_…
+//	CONVO_PROVIDER=rentalot     RENTALOT_API_KEY=ra_…
+//	CONVO_PROVIDER=agentmessage AGENTMESSAGE_API_KEY=am_live_…
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
+)
+
+const (
+	maxConversations = 10 // conversations listed
+	maxThreads       = 3  // conversations whose messages are shown
+	maxMessages      = 5  // latest messages shown per conversation
+	maxResults       = 5  // search results shown
+	textWidth        = 72 // characters of text shown per line
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole program; it returns the exit status.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fake := fs.String("provider", "vobiz", "provider of the built-in fake server: vobiz, vantaxai, rentalot or agentmessage")
+	query := fs.String("query", "bedroom", "search query, for providers with a message search")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 1
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "quickstart: unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
+		return 1
+	}
+
+	client, banner, closeFn, err := connect(*fake, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "quickstart: %v\n", err)
+		return 1
+	}
+	defer closeFn()
+	fmt.Fprintln(stdout, banner)
+
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := show(ctx, client, *query, stdout); err != nil {
+		fmt.Fprintf(stderr, "quickstart: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// credentials reads each provider's credential variables.
+var credentials = map[string]func(getenv func(string) string) (convo.Authenticator, error){
+	"vobiz": func(getenv func(string) string) (convo.Authenticator, error) {
+		id, token, jwt := getenv("VOBIZ_AUTH_ID"), getenv("VOBIZ_AUTH_TOKEN"), getenv("VOBIZ_TOKEN")
+		switch {
+		case id != "" && token != "":
+			return convo.XAuth(id, token), nil
+		case jwt != "":
+			return convo.Bearer(jwt), nil
+		}
+		return nil, errors.New("set VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN, or VOBIZ_TOKEN (a bearer JWT)")
+	},
+	"vantaxai":     bearerFrom("VANTAXAI_API_KEY"),
+	"rentalot":     bearerFrom("RENTALOT_API_KEY"),
+	"agentmessage": bearerFrom("AGENTMESSAGE_API_KEY"),
+}
+
+func bearerFrom(name string) func(func(string) string) (convo.Authenticator, error) {
+	return func(getenv func(string) string) (convo.Authenticator, error) {
+		if key := getenv(name); key != "" {
+			return convo.Bearer(key), nil
+		}
+		return nil, fmt.Errorf("set %s", name)
+	}
+}
+
+// connect returns a client of the real API when CONVO_PROVIDER is set, and
+// of a fake server of the named provider otherwise.
+func connect(fakeName string, getenv func(string) string) (client *convo.Client, banner string, closeFn func(), err error) {
+	if name := getenv("CONVO_PROVIDER"); name != "" {
+		p, ok := convo.ProviderByName(name)
+		if !ok {
+			return nil, "", nil, fmt.Errorf("unknown CONVO_PROVIDER %q (want vobiz, vantaxai, rentalot or agentmessage)", name)
+		}
+		auth, err := credentials[p.Name()](getenv)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("CONVO_PROVIDER=%s: %w", p.Name(), err)
+		}
+		opts := []convo.Option{convo.WithAuth(auth), convo.WithUserAgent("convo-quickstart")}
+		if u := getenv("CONVO_BASE_URL"); u != "" {
+			opts = append(opts, convo.WithBaseURL(u))
+		}
+		client, err := convo.NewClient(p, opts...)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return client, fmt.Sprintf("Using the real %s API at %s", p.Name(), client.BaseURL()), func() {}, nil
+	}
+	p, ok := convo.ProviderByName(fakeName)
+	if !ok {
+		return nil, "", nil, fmt.Errorf("unknown -provider %q (want vobiz, vantaxai, rentalot or agentmessage)", fakeName)
+	}
+	srv := convotest.NewServer(p)
+	client, err = srv.Client()
+	if err != nil {
+		srv.Close()
+		return nil, "", nil, err
+	}
+	return client, fmt.Sprintf("Using the built-in fake %s server (no credentials needed)", p.Name()), srv.Close, nil
+}
+
+// show prints the conversations, the latest messages of the first few and
+// a search.
+func show(ctx context.Context, client *convo.Client, query string, w io.Writer) error {
+	var convs []convo.Conversation
+	for conv, err := range client.Conversations.List(ctx, nil).All() {
+		if err != nil {
+			return fmt.Errorf("list conversations: %w", err)
+		}
+		convs = append(convs, conv)
+		if len(convs) == maxConversations {
+			break
+		}
+	}
+	fmt.Fprintf(w, "\nConversations (first %d):\n", len(convs))
+	// AgentMessage has neither channels nor statuses: leave out empty columns.
+	hasChannel := slices.ContainsFunc(convs, func(c convo.Conversation) bool { return c.Channel != "" })
+	hasStatus := slices.ContainsFunc(convs, func(c convo.Conversation) bool { return c.Status != "" })
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, row("ID", column(hasChannel, "CHANNEL"), column(hasStatus, "STATUS"), "CONTACT", "LAST ACTIVITY"))
+	for _, c := range convs {
+		fmt.Fprintln(tw, row(c.ID, column(hasChannel, orDash(c.Channel)), column(hasStatus, orDash(c.Status)),
+			orDash(c.ContactID), when(firstNonZero(c.LastMessageAt, c.StartedAt, c.CreatedAt))))
+	}
+	tw.Flush()
+
+	for _, c := range convs[:min(len(convs), maxThreads)] {
+		msgs, err := latest(ctx, client, c.ID, maxMessages)
+		if err != nil {
+			return fmt.Errorf("list messages of %s: %w", c.ID, err)
+		}
+		fmt.Fprintf(w, "\nLatest %d messages of %s:\n", len(msgs), c.ID)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  TIME\tDIRECTION\tTEXT")
+		for _, m := range msgs {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", when(m.SentAt), m.Direction, text(m))
+		}
+		tw.Flush()
+	}
+
+	if !client.Provider().Supports("search.messages") {
+		return nil
+	}
+	fmt.Fprintf(w, "\nSearch %q:\n", query)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  TIME\tDIRECTION\tCONTACT\tTEXT")
+	n := 0
+	for r, err := range client.Search.Messages(ctx, &convo.SearchParams{Query: query, Limit: maxResults}).All() {
+		if err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", when(r.SentAt), r.Direction, orDash(r.ContactName), clip(r.Content))
+		n++
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "  (%d results)\n", n)
+	return nil
+}
+
+// latest returns the n most recent messages of a conversation, oldest
+// first. Providers list messages in different orders (newest or oldest
+// first), so it reads them all and keeps the latest by timestamp.
+func latest(ctx context.Context, client *convo.Client, conversationID string, n int) ([]convo.Message, error) {
+	var keep []convo.Message
+	for m, err := range client.Messages.List(ctx, conversationID, &convo.MessageListParams{PageSize: 100}).All() {
+		if err != nil {
+			return nil, err
+		}
+		keep = append(keep, m)
+		if len(keep) > 4*n { // trim now and then to bound memory
+			keep = newest(keep, n)
+		}
+	}
+	return newest(keep, n), nil
+}
+
+func newest(msgs []convo.Message, n int) []convo.Message {
+	slices.SortStableFunc(msgs, func(a, b convo.Message) int { return a.SentAt.Compare(b.SentAt) })
+	return msgs[max(len(msgs)-n, 0):]
+}
+
+// text is a message's text on one line, or a note of what it is.
+func text(m convo.Message) string {
+	switch {
+	case m.Body != "":
+		return clip(m.Body)
+	case !m.RedactedAt.IsZero():
+		return "[redacted]"
+	case m.Type != "" && m.Type != "text":
+		return "[" + m.Type + "]"
+	case len(m.MediaURLs) > 0:
+		return "[media]"
+	}
+	return "(no text)"
+}
+
+func clip(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > textWidth {
+		return string(r[:textWidth-1]) + "…"
+	}
+	return s
+}
+
+// noColumn marks a column left out of a row.
+const noColumn = "\x00"
+
+func column(show bool, v string) string {
+	if !show {
+		return noColumn
+	}
+	return v
+}
+
+// row is an indented tabwriter row of the cells that are not noColumn.
+func row(cells ...string) string {
+	cells = slices.DeleteFunc(cells, func(c string) bool { return c == noColumn })
+	return "  " + strings.Join(cells, "\t")
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func firstNonZero(ts ...time.Time) time.Time {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
+}
