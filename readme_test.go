@@ -1,0 +1,37 @@
+package convo_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The README shows examples/testing/inbox_test.go verbatim, so the snippet
+// it shows is a file that compiles and passes.
+func TestReadmeShowsCompilingConvotestSnippet(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	snippet, err := os.ReadFile("examples/testing/inbox_test.go")
+	require.NoError(t, err)
+	assert.Contains(t, string(readme), "```go\n"+string(snippet)+"```")
+}
+
+// The README's first two commands are the quickstart and the tests.
+func TestReadmeCommands(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	var cmds []string
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "go run ") || strings.HasPrefix(line, "go test ") {
+			cmds = append(cmds, strings.Fields(line)[0]+" "+strings.Fields(line)[1]+" "+strings.Fields(line)[2])
+		}
+	}
+	require.GreaterOrEqual(t, len(cmds), 2)
+	assert.Equal(t, []string{"go run ./examples/quickstart", "go test ./..."}, cmds[:2])
+	ci, err := os.ReadFile(".ci/run")
+	require.NoError(t, err)
+	assert.Contains(t, string(ci), "go test -race -count=1 ./...", "CI runs the README's test command")
+}
