@@ -59,6 +59,7 @@ type Client struct {
 	origin   string // scheme://host[:port] of base, lower-cased: where credentials may go
 	hc       *http.Client
 	ua       string
+	pacer    *pacer // rate-limit pacing (ratelimit.go)
 }
 
 // config holds everything an Option can set.
@@ -74,6 +75,7 @@ type config struct {
 	maxBytes          int64
 	timeout           time.Duration
 	insecureCleartext bool
+	pacing            pacingConfig
 }
 
 // Option configures a [Client]. Options are applied in order by [NewClient],
@@ -264,6 +266,7 @@ func NewClient(p Provider, opts ...Option) (*Client, error) {
 		c.ua += " " + cfg.userAgent
 	}
 	c.hc = c.newHTTPClient()
+	c.pacer = newPacer(cfg.pacing)
 	c.Conversations = &ConversationService{c: c}
 	c.Messages = &MessageService{c: c}
 	c.Search = &SearchService{c: c}
@@ -277,16 +280,17 @@ func (c *Client) Provider() Provider { return c.provider }
 func (c *Client) BaseURL() string { return c.base.String() }
 
 // String describes the client without any credential.
-func (c *Client) String() string {
-	if c == nil {
-		return "convo.Client(nil)"
+func (c Client) String() string {
+	base := ""
+	if c.base != nil {
+		base = c.base.Redacted()
 	}
-	return fmt.Sprintf("convo.Client{provider: %s, baseURL: %s}", c.provider.Name(), c.base.Redacted())
+	return fmt.Sprintf("convo.Client{provider: %s, baseURL: %s}", c.provider.Name(), base)
 }
 
 // Format prints the client as [Client.String] for every verb, so that no
 // %v, %+v or %#v can reveal its credentials.
-func (c *Client) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
+func (c Client) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
 
 func parseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
@@ -295,17 +299,38 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("%w: WithBaseURL: base URL must be absolute with scheme http or https, got %q", ErrInvalidOption, u.Redacted())
+		return nil, fmt.Errorf("%w: WithBaseURL: base URL must be absolute with scheme http or https, got %q", ErrInvalidOption, displayURL(u))
 	case u.Host == "":
-		return nil, fmt.Errorf("%w: WithBaseURL: base URL has no host: %q", ErrInvalidOption, u.Redacted())
+		return nil, fmt.Errorf("%w: WithBaseURL: base URL has no host: %q", ErrInvalidOption, displayURL(u))
 	case u.User != nil:
 		return nil, fmt.Errorf("%w: WithBaseURL: base URL must not carry user information; use WithAuth", ErrInvalidOption)
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return nil, fmt.Errorf("%w: WithBaseURL: base URL must not have a query or fragment: %q", ErrInvalidOption, u.Redacted())
+		return nil, fmt.Errorf("%w: WithBaseURL: base URL %q must not have a query or fragment", ErrInvalidOption, displayURL(u))
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = strings.TrimRight(u.RawPath, "/")
 	return u, nil
+}
+
+// displayURL shows a URL in an error without the parts that may hold a
+// secret: user information, query and fragment.
+func displayURL(u *url.URL) string {
+	v := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	return v.String()
+}
+
+// logError describes an attempt's error for the debug log. The request URL
+// of a transport error loses its query, which may hold filter values (phone
+// numbers) and cursors.
+func logError(err error) string {
+	msg := err.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if i := strings.IndexByte(ue.URL, '?'); i >= 0 {
+			msg = strings.ReplaceAll(msg, ue.URL, ue.URL[:i])
+		}
+	}
+	return msg
 }
 
 // redactURLError keeps url.Parse's reason without echoing the input, which
@@ -400,6 +425,9 @@ func (c *Client) get(ctx context.Context, escapedPath, rawQuery string) (*respon
 	if err != nil {
 		return nil, fmt.Errorf("convo: %s: build request: %w", c.provider.Name(), err)
 	}
+	if err := c.pacer.wait(ctx, escapedPath); err != nil {
+		return nil, fmt.Errorf("convo: %s: GET %s: %w", c.provider.Name(), escapedPath, err)
+	}
 	call := &call{c: c, ctx: ctx, path: escapedPath}
 	req := &retryablehttp.Request{Request: hreq}
 	req.SetResponseHandler(call.readBody)
@@ -421,6 +449,7 @@ func (c *Client) get(ctx context.Context, escapedPath, rawQuery string) (*respon
 		}
 		return nil, fmt.Errorf("convo: %s: GET %s: %w", c.provider.Name(), escapedPath, err)
 	}
+	c.pacer.observe(escapedPath, resp.Header)
 	if call.buf == nil { // a retryable status whose retries ran out: the body is still unread
 		if rerr := call.readBody(resp); rerr != nil && call.buf == nil {
 			call.buf = getBuffer()
@@ -510,11 +539,11 @@ func (a *call) checkRetry(ctx context.Context, resp *http.Response, err error) (
 		return false, ctx.Err()
 	}
 	retry, wait := a.decide(resp, err)
-	if resp != nil && err == nil && !retry && !a.inHandler {
-		return false, nil // the body is read next; the attempt is logged after that
-	}
 	if retry && a.attempt > a.c.cfg.maxRetries {
 		retry, wait = false, 0
+	}
+	if resp != nil && err == nil && !retry && !a.inHandler {
+		return false, nil // the body is read next; the attempt is logged after that
 	}
 	a.nextWait = wait
 	if a.c.cfg.logger != nil {
@@ -528,7 +557,7 @@ func (a *call) checkRetry(ctx context.Context, resp *http.Response, err error) (
 			attrs = append(attrs, slog.Int("status", resp.StatusCode))
 		}
 		if err != nil {
-			attrs = append(attrs, slog.String("error", err.Error()))
+			attrs = append(attrs, slog.String("error", logError(err)))
 		}
 		if retry {
 			attrs = append(attrs, slog.Duration("wait", wait))
@@ -605,4 +634,3 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
-

@@ -1,0 +1,229 @@
+package convo
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// checkpointWith returns a checkpoint in the middle of a sync: conversation
+// a delivered up to cursor "ca", b started but not delivered, c finished.
+func checkpointWith(t *testing.T) *Checkpoint {
+	t.Helper()
+	cp := new(Checkpoint)
+	_, err := cp.begin("rentalot", "")
+	require.NoError(t, err)
+	a := &Conversation{ID: "a", Status: "active", Tags: []string{"x"}, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	b := &Conversation{ID: "b", Consent: &Consent{OptedIn: true}}
+	c := &Conversation{ID: "c"}
+	cp.started(0, a, "list-after-a")
+	cp.started(1, b, "list-after-b")
+	cp.started(2, c, "list-after-c")
+	cp.commit(0, &ConversationSync{Conversation: a, Start: true, Messages: make([]Message, 3)}, "ca")
+	cp.commit(2, &ConversationSync{Conversation: c, Start: true, Messages: make([]Message, 2), Done: true}, "cc")
+	require.NoError(t, cp.SetMeta(json.RawMessage(`{"offset":42}`)))
+	return cp
+}
+
+func TestCheckpointJSONRoundTrip(t *testing.T) {
+	cp := checkpointWith(t)
+	b, err := json.Marshal(cp)
+	require.NoError(t, err)
+
+	var got Checkpoint
+	require.NoError(t, json.Unmarshal(b, &got))
+	assert.Equal(t, "rentalot", got.Provider())
+	assert.Equal(t, []string{"a", "b"}, got.Pending(), "c is finished")
+	assert.EqualValues(t, 1, got.Conversations())
+	assert.EqualValues(t, 5, got.Messages())
+	assert.False(t, got.Done())
+	assert.JSONEq(t, `{"offset":42}`, string(got.Meta()))
+
+	plan, err := got.begin("rentalot", "")
+	require.NoError(t, err)
+	assert.Equal(t, "list-after-c", plan.list)
+	assert.EqualValues(t, 2, plan.nextSeq)
+	require.Len(t, plan.pending, 2)
+	assert.Equal(t, "a", plan.pending[0].conv.ID)
+	assert.True(t, plan.pending[0].delivered)
+	assert.Equal(t, "ca", plan.pending[0].cursor)
+	assert.Equal(t, []string{"x"}, plan.pending[0].conv.Tags)
+	assert.True(t, plan.pending[0].conv.CreatedAt.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
+	assert.Equal(t, "b", plan.pending[1].conv.ID)
+	assert.False(t, plan.pending[1].delivered)
+	assert.Empty(t, plan.pending[1].cursor)
+	require.NotNil(t, plan.pending[1].conv.Consent)
+	assert.True(t, plan.pending[1].conv.Consent.OptedIn)
+
+	// Marshalling again gives the same document.
+	again, err := json.Marshal(&got)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(b), string(again))
+}
+
+func TestCheckpointUnmarshalRejects(t *testing.T) {
+	for name, doc := range map[string]string{
+		"not JSON":        `{`,
+		"unknown version": `{"version":7,"provider":"rentalot"}`,
+		"no version":      `{"provider":"rentalot"}`,
+		"no provider":     `{"version":1,"list_cursor":"x"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			var cp Checkpoint
+			assert.Error(t, json.Unmarshal([]byte(doc), &cp))
+		})
+	}
+}
+
+func TestCheckpointBegin(t *testing.T) {
+	cp := checkpointWith(t)
+	_, err := cp.begin("vobiz", "")
+	assert.ErrorIs(t, err, ErrInvalidParams, "another provider")
+	_, err = cp.begin("rentalot", "some-cursor")
+	assert.ErrorIs(t, err, ErrInvalidParams, "a start cursor with a used checkpoint")
+
+	fresh := new(Checkpoint)
+	plan, err := fresh.begin("vobiz", "start-here")
+	require.NoError(t, err)
+	assert.Equal(t, "start-here", plan.list)
+	assert.Equal(t, "vobiz", fresh.Provider())
+}
+
+func TestCheckpointFinish(t *testing.T) {
+	cp := checkpointWith(t)
+	cp.finish()
+	assert.False(t, cp.Done(), "conversations are pending")
+
+	a := &Conversation{ID: "a"}
+	cp.commit(0, &ConversationSync{Conversation: a, Messages: make([]Message, 1), Done: true}, "")
+	cp.commit(1, &ConversationSync{Conversation: &Conversation{ID: "b"}, Start: true, Done: true}, "")
+	cp.finish()
+	assert.True(t, cp.Done())
+	assert.Empty(t, cp.Pending())
+	assert.EqualValues(t, 3, cp.Conversations())
+	assert.EqualValues(t, 6, cp.Messages())
+}
+
+func TestCheckpointSetMetaRejectsInvalidJSON(t *testing.T) {
+	cp := new(Checkpoint)
+	assert.Error(t, cp.SetMeta(json.RawMessage(`{"a":`)))
+	assert.NoError(t, cp.SetMeta(nil))
+}
+
+func TestCheckpointSaveAndLoad(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sync.checkpoint")
+
+	_, err := LoadCheckpoint(path)
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+
+	cp := checkpointWith(t)
+	require.NoError(t, cp.Save(path))
+	got, err := LoadCheckpoint(path)
+	require.NoError(t, err)
+	assert.Equal(t, cp.Pending(), got.Pending())
+	assert.Equal(t, cp.Messages(), got.Messages())
+	assert.Equal(t, []string{"sync.checkpoint"}, dirNames(t, dir), "no temporary file is left behind")
+
+	require.NoError(t, os.WriteFile(path, []byte("garbage"), 0o600))
+	_, err = LoadCheckpoint(path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), path)
+}
+
+func TestCheckpointSaveIsAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sync.checkpoint")
+	cp := checkpointWith(t)
+	require.NoError(t, cp.Save(path))
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+
+	// A save that dies half-way through writing leaves the previous
+	// checkpoint in place and no temporary file.
+	require.NoError(t, cp.SetMeta(json.RawMessage(`{"offset":4242}`)))
+	b, err := json.Marshal(cp)
+	require.NoError(t, err)
+	halfThenFail := func(f *os.File, b []byte) error {
+		if _, err := f.Write(b[:len(b)/2]); err != nil {
+			return err
+		}
+		return errors.New("disk on fire")
+	}
+	err = writeFileAtomic(path, b, halfThenFail)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "disk on fire")
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "the previous checkpoint is intact")
+	assert.Equal(t, []string{"sync.checkpoint"}, dirNames(t, dir))
+
+	// A save into a directory that does not exist fails cleanly.
+	assert.Error(t, cp.Save(filepath.Join(dir, "missing", "x.checkpoint")))
+}
+
+func TestCheckpointSaveConcurrentReaders(t *testing.T) {
+	// Readers never see a partial file while saves of varying sizes replace it.
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sync.checkpoint")
+	cp := new(Checkpoint)
+	_, err := cp.begin("vobiz", "")
+	require.NoError(t, err)
+	require.NoError(t, cp.Save(path))
+
+	const saves = 60
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var readErr error
+	var reads int
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := LoadCheckpoint(path); err != nil {
+				readErr = err
+				return
+			}
+			reads++
+		}
+	}()
+	for i := range saves {
+		conv := &Conversation{ID: fmt.Sprintf("c%d", i), Status: strings.Repeat("x", (i%7)*500)}
+		cp.started(int64(i), conv, fmt.Sprintf("list-%d", i))
+		require.NoError(t, cp.Save(path))
+	}
+	close(stop)
+	wg.Wait()
+	require.NoError(t, readErr)
+	assert.Positive(t, reads)
+	got, err := LoadCheckpoint(path)
+	require.NoError(t, err)
+	assert.Len(t, got.Pending(), saves)
+	assert.Equal(t, []string{"sync.checkpoint"}, dirNames(t, dir))
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}

@@ -1,0 +1,89 @@
+// Command convo lists the conversations, messages and search results of a
+// Vobiz, VantaxAI, Rentalot or AgentMessage account from the command line,
+// and exports them as JSON lines, resumably.
+//
+// Install it with:
+//
+//	go install github.com/convokit/convo/cmd/convo@latest
+//
+// Usage:
+//
+//	convo conversations [FLAGS]              list conversations
+//	convo messages CONVERSATION_ID [FLAGS]   list the messages of a conversation
+//	convo search QUERY [FLAGS]               search message content (Rentalot)
+//	convo export --out FILE.jsonl [FLAGS]    export everything as JSON lines
+//	convo version                            print the version
+//
+// Flags may come before or after the arguments; "--" ends the flags.
+// "convo COMMAND --help" (or -h) prints a command's flags on stdout.
+//
+// Flags of every command that calls an API:
+//
+//	--provider NAME   vobiz, vantaxai, rentalot or agentmessage (default $CONVO_PROVIDER)
+//	--base-url URL    the API's base URL instead of the provider's (default $CONVO_BASE_URL)
+//	--demo            run against a built-in fake server with demo data, no credentials
+//	--max-retries N   retries of a failed request after the first attempt (default 3)
+//	-v                log every request attempt to stderr (never a credential)
+//
+// conversations, messages and search print an aligned table when stdout is
+// a terminal and JSON lines (one object per item) otherwise; --json and
+// --table force one or the other. conversations takes the list filters
+// --status, --channel, --contact-id, --sub-account-id, --phone-number-id,
+// --contact-number, --since (RFC 3339) and --opted-in (true or false); a
+// filter the provider does not support is a usage error, never ignored.
+// conversations and messages take --page-size, search takes --limit.
+//
+// Credentials are read from the environment only, never from flags:
+//
+//	vobiz          VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN, or VOBIZ_TOKEN (a bearer JWT)
+//	vantaxai       VANTAXAI_API_KEY
+//	rentalot       RENTALOT_API_KEY
+//	agentmessage   AGENTMESSAGE_API_KEY
+//
+// # Export
+//
+// export writes one JSON line per conversation and per message, each
+// tagged with its kind and conversation id; a conversation's line comes
+// before its messages, which keep the provider's order:
+//
+//	{"kind":"conversation","conversation_id":"…","conversation":{…}}
+//	{"kind":"message","conversation_id":"…","message":{…}}
+//
+// Lines of different conversations interleave: --concurrency (default 4)
+// conversations are fetched at once. It takes the conversation filters,
+// --page-size (messages per request) and:
+//
+//	--out FILE          the file to write (required)
+//	--checkpoint FILE   where the position is kept (default FILE.checkpoint)
+//	--save-every D      how often the checkpoint is saved (default 1s)
+//
+// On a terminal, export shows its progress on stderr (conversations done, of
+// the total when the provider reports one, messages, rate, elapsed time);
+// otherwise it is silent unless something fails.
+//
+// Ctrl-C (SIGINT) or SIGTERM stops an export cleanly: it saves the
+// checkpoint, prints how to resume, and exits with status 130 (a second
+// Ctrl-C kills it at once). Running the same command again continues where
+// it stopped, appending to the file, without repeating or losing a line.
+// The checkpoint never runs ahead of the file: lines are flushed and synced
+// before the checkpoint that covers them is saved, and the checkpoint
+// records the size of the file it covers. After a crash the file may hold
+// lines written after the last checkpoint; resuming truncates the file to
+// the recorded size first. A conversation that fails is reported and the
+// others go on; the export then exits with status 1 and keeps its
+// checkpoint, so that running it again retries the failed conversations.
+// When the export completes, the checkpoint is removed: running the
+// command again starts a new export, overwriting the file.
+//
+// # Exit status
+//
+//	0     success
+//	1     the API or the network failed (the provider's error message is printed)
+//	2     usage error: a bad flag or argument, a missing credential, a filter
+//	      or operation the provider does not support
+//	130   interrupted by SIGINT or SIGTERM
+//
+// CONVO_DEMO_LATENCY (a Go duration such as 20ms) delays every answer of the
+// --demo server, to watch progress or try an interruption on the small demo
+// dataset.
+package main

@@ -1,0 +1,594 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
+)
+
+// binary is the convo command built once for the tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "convo-cli-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "convo")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	build := exec.CommandContext(ctx, "go", "build", "-o", binary, ".")
+	out, err := build.CombinedOutput()
+	cancel()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cleanEnv is the test process's environment without anything convo reads.
+func cleanEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "CONVO_") || strings.HasPrefix(k, "VOBIZ_") || strings.HasPrefix(k, "VANTAXAI_") ||
+			strings.HasPrefix(k, "RENTALOT_") || strings.HasPrefix(k, "AGENTMESSAGE_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, extra...)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// convoRun runs the binary with args and the extra environment, bounded in
+// time, and returns its exit status and output.
+func convoRun(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = cleanEnv(env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	require.NoError(t, ctx.Err(), "convo %v did not finish in time", args)
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		require.True(t, ok, "convo %v: %v", args, err)
+		code = ee.ExitCode()
+	}
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// jsonLines decodes every line of s into a new T.
+func jsonLines[T any](t *testing.T, s string) []T {
+	t.Helper()
+	var out []T
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var v T
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &v), "line %q", sc.Text())
+		out = append(out, v)
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
+
+// demoData is the dataset the --demo server of p serves.
+func demoData(p convo.Provider) *convotest.Dataset {
+	return convotest.DemoDataset(p, convotest.DefaultSeed)
+}
+
+// newestFirst lists the providers whose message lists run newest first.
+var newestFirst = map[string]bool{"vobiz": true, "rentalot": true}
+
+// wantMessages returns the message ids of conversation c in provider order.
+func wantMessages(p convo.Provider, c convotest.ConversationData) []string {
+	ids := []string{}
+	for _, m := range c.Messages {
+		ids = append(ids, m.ID)
+	}
+	if newestFirst[p.Name()] {
+		slices.Reverse(ids)
+	}
+	return ids
+}
+
+func TestCLIConversations(t *testing.T) {
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			r := convoRun(t, nil, "conversations", "--demo", "--provider", p.Name())
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Empty(t, r.stderr)
+			got := jsonLines[convo.Conversation](t, r.stdout) // JSON lines: stdout is not a terminal
+			var ids, want []string
+			for _, c := range got {
+				ids = append(ids, c.ID)
+			}
+			for _, c := range demoData(p).Conversations {
+				want = append(want, c.Conversation.ID)
+			}
+			assert.Equal(t, want, ids)
+		})
+	}
+	t.Run("CONVO_PROVIDER and a filter", func(t *testing.T) {
+		r := convoRun(t, []string{"CONVO_PROVIDER=vantaxai"}, "conversations", "--status", "open", "--demo", "--page-size", "5")
+		require.Equal(t, 0, r.code, r.stderr)
+		got := jsonLines[convo.Conversation](t, r.stdout)
+		want := 0
+		for _, c := range demoData(convo.VantaxAI).Conversations {
+			if c.Conversation.Status == "open" {
+				want++
+			}
+		}
+		require.Positive(t, want)
+		assert.Len(t, got, want)
+		for _, c := range got {
+			assert.Equal(t, "open", c.Status)
+		}
+	})
+	t.Run("table", func(t *testing.T) {
+		r := convoRun(t, nil, "conversations", "--demo", "--provider", "vantaxai", "--table")
+		require.Equal(t, 0, r.code, r.stderr)
+		lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
+		require.Len(t, lines, len(demoData(convo.VantaxAI).Conversations)+1)
+		assert.Regexp(t, `^ID\s+CONTACT\s+CHANNEL\s+STATUS\s+LAST MESSAGE\s+CREATED$`, lines[0])
+		first := demoData(convo.VantaxAI).Conversations[0].Conversation
+		assert.True(t, strings.HasPrefix(lines[1], first.ID+" "), lines[1])
+		// Aligned: every row's second column starts where the header's does.
+		col := strings.Index(lines[0], "CONTACT")
+		for _, l := range lines[1:] {
+			assert.Equal(t, " ", l[col-1:col], l)
+			assert.NotEqual(t, " ", l[col:col+1], l)
+		}
+	})
+}
+
+func TestCLIMessages(t *testing.T) {
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			c := demoData(p).Conversations[1]
+			// Flags after the positional argument.
+			r := convoRun(t, nil, "messages", c.Conversation.ID, "--demo", "--provider", p.Name())
+			require.Equal(t, 0, r.code, r.stderr)
+			var ids []string
+			for _, m := range jsonLines[convo.Message](t, r.stdout) {
+				ids = append(ids, m.ID)
+				assert.Equal(t, c.Conversation.ID, m.ConversationID)
+			}
+			assert.Equal(t, wantMessages(p, c), ids)
+		})
+	}
+}
+
+func TestCLISearch(t *testing.T) {
+	r := convoRun(t, nil, "search", "--provider=rentalot", "bedroom", "--demo", "--limit", "50")
+	require.Equal(t, 0, r.code, r.stderr)
+	got := jsonLines[convo.SearchResult](t, r.stdout)
+	require.NotEmpty(t, got)
+	for _, res := range got {
+		assert.Contains(t, strings.ToLower(res.Content), "bedroom")
+		assert.NotEmpty(t, res.ConversationID)
+	}
+	for _, p := range []string{"vobiz", "vantaxai", "agentmessage"} {
+		r := convoRun(t, nil, "search", "bedroom", "--demo", "--provider", p)
+		assert.Equal(t, 2, r.code, "%s has no search: a usage error", p)
+		assert.Contains(t, r.stderr, "search")
+		assert.Empty(t, r.stdout)
+	}
+}
+
+// exportLine is one line of an export.
+type exportLine struct {
+	Kind           string              `json:"kind"`
+	ConversationID string              `json:"conversation_id"`
+	Conversation   *convo.Conversation `json:"conversation"`
+	Message        *convo.Message      `json:"message"`
+}
+
+// checkExport asserts that the export file holds the dataset exactly once:
+// each conversation once, before its messages, and each conversation's
+// messages once each, in provider order.
+func checkExport(t *testing.T, p convo.Provider, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	lines := jsonLines[exportLine](t, string(b))
+	seen := map[string]int{}
+	msgs := map[string][]string{}
+	for _, l := range lines {
+		switch l.Kind {
+		case "conversation":
+			require.NotNil(t, l.Conversation)
+			assert.Equal(t, l.ConversationID, l.Conversation.ID)
+			seen[l.ConversationID]++
+		case "message":
+			require.NotNil(t, l.Message)
+			assert.Equal(t, 1, seen[l.ConversationID], "conversation line before its messages")
+			msgs[l.ConversationID] = append(msgs[l.ConversationID], l.Message.ID)
+		default:
+			t.Fatalf("unknown kind %q", l.Kind)
+		}
+	}
+	d := demoData(p)
+	for _, c := range d.Conversations {
+		id := c.Conversation.ID
+		assert.Equal(t, 1, seen[id], "conversation %s exactly once", id)
+		want := wantMessages(p, c)
+		if len(want) == 0 {
+			want = nil
+		}
+		assert.Equal(t, want, msgs[id], "messages of %s exactly once, in order", id)
+	}
+	assert.Len(t, seen, len(d.Conversations))
+	assert.Len(t, lines, len(d.Conversations)+d.MessageCount())
+}
+
+func TestCLIExport(t *testing.T) {
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "export.jsonl")
+			r := convoRun(t, nil, "export", "--demo", "--provider", p.Name(), "--out", out)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Empty(t, r.stderr, "silent when stderr is not a terminal")
+			assert.Empty(t, r.stdout)
+			checkExport(t, p, out)
+			assert.NoFileExists(t, out+".checkpoint", "a completed export leaves no checkpoint")
+		})
+	}
+}
+
+func TestCLIUsageErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		env    []string
+		args   []string
+		stderr string
+	}{
+		{"no command", nil, nil, "Usage: convo"},
+		{"unknown command", nil, []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"unknown flag", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--colour"}, "colour"},
+		{"missing argument", nil, []string{"messages", "--demo", "--provider", "vobiz"}, "CONVERSATION_ID"},
+		{"extra argument", nil, []string{"messages", "a", "b", "--demo", "--provider", "vobiz"}, `"b"`},
+		{"no provider", nil, []string{"conversations", "--demo"}, "CONVO_PROVIDER"},
+		{"unknown provider", nil, []string{"conversations", "--demo", "--provider", "acme"}, `"acme"`},
+		{"no credentials", nil, []string{"conversations", "--provider", "rentalot"}, "RENTALOT_API_KEY"},
+		{"no vobiz credentials", []string{"VOBIZ_AUTH_ID=MA_1"}, []string{"conversations", "--provider", "vobiz"}, "VOBIZ_AUTH_TOKEN"},
+		{"export without --out", nil, []string{"export", "--demo", "--provider", "vobiz"}, "--out"},
+		{"unsupported filter", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--status", "open"}, "not supported"},
+		{"unsupported export filter", nil, []string{"export", "--demo", "--provider", "vobiz", "--status", "open", "--out", "OUT"}, "not supported"},
+		{"page size out of range", nil, []string{"messages", "c1", "--demo", "--provider", "vantaxai", "--page-size", "1000"}, "page size"},
+		{"bad since", nil, []string{"conversations", "--demo", "--provider", "agentmessage", "--since", "yesterday"}, "--since"},
+		{"json and table", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--json", "--table"}, "--json"},
+		{"bad base URL", []string{"RENTALOT_API_KEY=ra_x"}, []string{"conversations", "--provider", "rentalot", "--base-url", "ftp://x"}, "WithBaseURL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := slices.Clone(tt.args)
+			dir := t.TempDir()
+			for i, a := range args {
+				if a == "OUT" {
+					args[i] = filepath.Join(dir, "out.jsonl")
+				}
+			}
+			r := convoRun(t, tt.env, args...)
+			assert.Equal(t, 2, r.code, r.stderr)
+			assert.Contains(t, r.stderr, tt.stderr)
+			assert.Empty(t, r.stdout)
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			assert.Empty(t, entries, "a refused export leaves no file")
+		})
+	}
+}
+
+func TestCLIHelp(t *testing.T) {
+	for _, cmd := range []string{"conversations", "messages", "search", "export", "version"} {
+		for _, h := range []string{"-h", "--help"} {
+			r := convoRun(t, nil, cmd, h)
+			assert.Equal(t, 0, r.code, "%s %s", cmd, h)
+			assert.Contains(t, r.stdout, "Usage: convo "+cmd)
+			assert.Empty(t, r.stderr)
+		}
+	}
+	r := convoRun(t, nil, "messages", "c1", "--provider", "vobiz", "--help")
+	assert.Equal(t, 0, r.code, "--help after arguments")
+	assert.Contains(t, r.stdout, "--page-size")
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
+		r := convoRun(t, nil, args...)
+		assert.Equal(t, 0, r.code)
+		assert.Contains(t, r.stdout, "RENTALOT_API_KEY")
+	}
+	r = convoRun(t, nil, "help", "export")
+	assert.Equal(t, 0, r.code)
+	assert.Contains(t, r.stdout, "--checkpoint")
+	r = convoRun(t, nil, "version")
+	assert.Equal(t, 0, r.code)
+	assert.Equal(t, "convo "+convo.Version+"\n", r.stdout)
+}
+
+func TestCLIFailures(t *testing.T) {
+	t.Run("API error", func(t *testing.T) {
+		r := convoRun(t, nil, "messages", "no-such-conversation", "--demo", "--provider", "rentalot")
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "Conversation not found", "the provider's message")
+		assert.Contains(t, r.stderr, "404")
+	})
+	const secret = "ra_secret_do_not_print"
+	env := []string{"RENTALOT_API_KEY=" + secret}
+	t.Run("network error", func(t *testing.T) {
+		r := convoRun(t, env, "conversations", "--provider", "rentalot", "--base-url", "http://127.0.0.1:1/api/v1", "--max-retries", "0")
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "127.0.0.1:1")
+		assert.NotContains(t, r.stderr, secret)
+	})
+	t.Run("export network error", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "x.jsonl")
+		r := convoRun(t, env, "export", "--out", out, "--provider", "rentalot", "--base-url", "http://127.0.0.1:1/api/v1", "--max-retries", "0")
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "run the same command again")
+		assert.NotContains(t, r.stderr, secret)
+		assert.FileExists(t, out+".checkpoint")
+	})
+}
+
+// startExport starts an export with the demo server slowed down and
+// returns once it has logged n request attempts, with the running command
+// and a function that waits for it to end.
+func startExport(t *testing.T, args []string, n int) (*exec.Cmd, func() result) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = cleanEnv("CONVO_DEMO_LATENCY=30ms")
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	pipe, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	var stderr bytes.Buffer
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	timeout := time.After(30 * time.Second)
+	for seen := 0; seen < n; {
+		select {
+		case l, ok := <-lines:
+			require.True(t, ok, "the export ended before %d requests:\n%s", n, stderr.String())
+			stderr.WriteString(l + "\n")
+			if strings.Contains(l, "convo: attempt") {
+				seen++
+			}
+		case <-timeout:
+			cmd.Process.Kill()
+			t.Fatalf("no %d requests within 30s", n)
+		}
+	}
+	wait := func() result {
+		done := make(chan error, 1)
+		go func() {
+			for l := range lines {
+				stderr.WriteString(l + "\n")
+			}
+			done <- cmd.Wait()
+		}()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			t.Fatal("the export did not end within 30s")
+		}
+		return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+	}
+	return cmd, wait
+}
+
+func TestCLIExportInterruptAndResume(t *testing.T) {
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "export.jsonl")
+			cpPath := filepath.Join(dir, "export.checkpoint")
+			args := []string{"export", "--demo", "--provider", p.Name(), "--out", out, "--checkpoint", cpPath, "-v", "--page-size", "10"}
+
+			cmd, wait := startExport(t, args, 25)
+			require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+			r := wait()
+			require.Equal(t, 130, r.code, r.stderr)
+			assert.Contains(t, r.stderr, "interrupted after")
+			assert.Contains(t, r.stderr, "to resume, run the same command again")
+			require.FileExists(t, cpPath)
+			cp, err := convo.LoadCheckpoint(cpPath)
+			require.NoError(t, err)
+			assert.False(t, cp.Done())
+			var meta exportMeta
+			require.NoError(t, json.Unmarshal(cp.Meta(), &meta))
+			st, err := os.Stat(out)
+			require.NoError(t, err)
+			assert.Equal(t, meta.Offset, st.Size(), "the checkpoint covers exactly the file")
+			partial := strings.Count(readFile(t, out), "\n")
+			d := demoData(p)
+			assert.Positive(t, partial, "some lines were written before the interruption")
+			assert.Less(t, partial, len(d.Conversations)+d.MessageCount(), "the interruption came midway")
+
+			// What a crash could leave after the checkpoint: lines the
+			// checkpoint does not cover, the last one cut off.
+			f, err := os.OpenFile(out, os.O_WRONLY|os.O_APPEND, 0)
+			require.NoError(t, err)
+			_, err = f.WriteString(`{"kind":"message","conversation_id":"x","message":{"ID":"dup"}}` + "\n" + `{"kind":"mess`)
+			require.NoError(t, err)
+			require.NoError(t, f.Close())
+
+			r = convoRun(t, nil, args...)
+			require.Equal(t, 0, r.code, r.stderr)
+			checkExport(t, p, out)
+			assert.NoFileExists(t, cpPath)
+		})
+	}
+}
+
+func TestCLIExportResumeRefusals(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "export.jsonl")
+	cpPath := out + ".checkpoint"
+	require.NoError(t, os.WriteFile(out, []byte("{}\n"), 0o600))
+	writeCP := func(provider, output string, offset int64) {
+		meta, err := json.Marshal(exportMeta{Output: output, Offset: offset})
+		require.NoError(t, err)
+		doc := fmt.Sprintf(`{"version":1,"provider":%q,"conversations":0,"messages":0,"meta":%s}`, provider, meta)
+		require.NoError(t, os.WriteFile(cpPath, []byte(doc), 0o600))
+	}
+	args := []string{"export", "--demo", "--provider", "vobiz", "--out", out}
+
+	writeCP("rentalot", out, 3)
+	r := convoRun(t, nil, args...)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "made for provider rentalot")
+
+	writeCP("vobiz", filepath.Join(dir, "other.jsonl"), 3)
+	r = convoRun(t, nil, args...)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "belongs to the output")
+
+	writeCP("vobiz", out, 1000)
+	r = convoRun(t, nil, args...)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "cannot resume")
+	assert.Equal(t, "{}\n", readFile(t, out), "the output is left alone")
+
+	require.NoError(t, os.WriteFile(cpPath, []byte("{"), 0o600))
+	r = convoRun(t, nil, args...)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "cannot resume")
+}
+
+func TestCLIExportCrashAndResume(t *testing.T) {
+	// SIGKILL gives the export no chance to save: the file may hold lines
+	// after the last checkpoint, which the resumed export must drop.
+	p := convo.Rentalot
+	dir := t.TempDir()
+	out := filepath.Join(dir, "export.jsonl")
+	args := []string{"export", "--demo", "--provider", p.Name(), "--out", out, "-v", "--page-size", "10", "--save-every", "20ms"}
+	cmd, wait := startExport(t, args, 30)
+	require.NoError(t, cmd.Process.Kill())
+	r := wait()
+	require.NotEqual(t, 0, r.code)
+	require.FileExists(t, out+".checkpoint", "saved during the export")
+	cp, err := convo.LoadCheckpoint(out + ".checkpoint")
+	require.NoError(t, err)
+	var meta exportMeta
+	require.NoError(t, json.Unmarshal(cp.Meta(), &meta))
+	st, err := os.Stat(out)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, st.Size(), meta.Offset, "the checkpoint never runs ahead of the file")
+
+	r = convoRun(t, nil, args...)
+	require.Equal(t, 0, r.code, r.stderr)
+	checkExport(t, p, out)
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// runInProcess runs the command line in this process with the given
+// terminal flags, for what a test cannot get from a pipe.
+func runInProcess(t *testing.T, stdoutTTY, stderrTTY bool, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	e := &env{
+		stdout: &stdout, stderr: &stderr, stdoutTTY: stdoutTTY, stderrTTY: stderrTTY,
+		getenv: func(string) string { return "" }, args: append([]string{"convo"}, args...),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code := run(ctx, e, args)
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+func TestExportProgressOnTerminal(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "export.jsonl")
+	r := runInProcess(t, false, true, "export", "--demo", "--provider", "rentalot", "--out", out)
+	require.Equal(t, 0, r.code, r.stderr)
+	d := demoData(convo.Rentalot)
+	total := len(d.Conversations)
+	// The last progress line, and the summary.
+	assert.Regexp(t, fmt.Sprintf(`\r\x1b\[K%d/%d conversations, %d messages, \d+ msg/s, \d+s\n`, total, total, d.MessageCount()), r.stderr)
+	assert.Contains(t, r.stderr, fmt.Sprintf("exported %d conversations and %d messages", total, d.MessageCount()))
+	checkExport(t, convo.Rentalot, out)
+
+	// A provider without a total shows the count alone.
+	out = filepath.Join(t.TempDir(), "export.jsonl")
+	r = runInProcess(t, false, true, "export", "--demo", "--provider", "agentmessage", "--out", out)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Regexp(t, fmt.Sprintf(`\r\x1b\[K%d conversations, %d messages`, len(demoData(convo.AgentMessage).Conversations), demoData(convo.AgentMessage).MessageCount()), r.stderr)
+}
+
+func TestListingFormatFollowsTerminal(t *testing.T) {
+	r := runInProcess(t, true, true, "conversations", "--demo", "--provider", "rentalot")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.True(t, strings.HasPrefix(r.stdout, "ID "), "a table on a terminal")
+	r = runInProcess(t, true, true, "conversations", "--demo", "--provider", "rentalot", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Len(t, jsonLines[convo.Conversation](t, r.stdout), len(demoData(convo.Rentalot).Conversations))
+	r = runInProcess(t, false, false, "messages", demoData(convo.Rentalot).Conversations[0].Conversation.ID, "--demo", "--provider", "rentalot", "--table")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Regexp(t, `^ID\s+SENT\s+DIRECTION\s+BODY\n`, r.stdout)
+}
+
+func TestParseInterspersed(t *testing.T) {
+	tests := []struct {
+		args []string
+		pos  []string
+		page int
+	}{
+		{[]string{"a", "--page-size", "3"}, []string{"a"}, 3},
+		{[]string{"--page-size=3", "a"}, []string{"a"}, 3},
+		{[]string{"a", "--", "--page-size"}, []string{"a", "--page-size"}, 0},
+		{[]string{"--", "-x"}, []string{"-x"}, 0},
+	}
+	for _, tt := range tests {
+		fs := newFlagSet("messages")
+		var page int
+		fs.IntVar(&page, "page-size", 0, "")
+		pos, err := fs.parse(&env{stdout: io.Discard}, tt.args, 0, 5)
+		require.NoError(t, err, tt.args)
+		assert.Equal(t, tt.pos, pos, tt.args)
+		assert.Equal(t, tt.page, page, tt.args)
+	}
+	assert.Equal(t, `convo export --out 'my file.jsonl' --status 'it'\''s'`, shellQuote([]string{"/usr/bin/convo", "export", "--out", "my file.jsonl", "--status", "it's"}))
+}
