@@ -33,47 +33,50 @@ type ConversationListParams struct {
 // and one contact. The first six fields are filled for every provider from
 // the nearest documented field; the others are the provider-specific fields,
 // zero when the provider does not send them.
+//
+// The JSON form (snake_case keys, empty fields left out) is convo's own, for
+// storing and exporting; it is no provider's wire form.
 type Conversation struct {
-	ID            string
-	ContactID     string    // AgentMessage: the contact number, its only contact key
-	Channel       string    // Vobiz: always "whatsapp"; AgentMessage: empty
-	Status        string    // AgentMessage: empty
-	LastMessageAt time.Time // zero when unknown
-	CreatedAt     time.Time // Vobiz: started_at; AgentMessage: zero
+	ID            string    `json:"id,omitempty"`
+	ContactID     string    `json:"contact_id,omitempty"`     // AgentMessage: the contact number, its only contact key
+	Channel       string    `json:"channel,omitempty"`        // Vobiz: always "whatsapp"; AgentMessage: empty
+	Status        string    `json:"status,omitempty"`         // AgentMessage: empty
+	LastMessageAt time.Time `json:"last_message_at,omitzero"` // zero when unknown
+	CreatedAt     time.Time `json:"created_at,omitzero"`      // Vobiz: started_at; AgentMessage: zero
 
 	// Vobiz.
-	AccountID  string    // MA_…
-	ChannelID  string    // the WhatsApp channel
-	Category   string    // service, marketing, utility, authentication
-	IsBillable bool      // billable under WhatsApp pricing
-	StartedAt  time.Time // also Rentalot's startedAt
-	ExpiresAt  time.Time // when the conversation window closes
+	AccountID  string    `json:"account_id,omitempty"` // MA_…
+	ChannelID  string    `json:"channel_id,omitempty"` // the WhatsApp channel
+	Category   string    `json:"category,omitempty"`   // service, marketing, utility, authentication
+	IsBillable bool      `json:"is_billable,omitzero"` // billable under WhatsApp pricing
+	StartedAt  time.Time `json:"started_at,omitzero"`  // also Rentalot's startedAt
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`  // when the conversation window closes
 
 	// VantaxAI.
-	SubAccountID string
-	Tags         []string
-	Metadata     map[string]string
-	UnreadCount  int
+	SubAccountID string            `json:"sub_account_id,omitempty"`
+	Tags         []string          `json:"tags,omitempty"`
+	Metadata     map[string]string `json:"metadata,omitempty"`
+	UnreadCount  int               `json:"unread_count,omitzero"`
 
 	// Rentalot.
-	PropertyID   string
-	MessageCount int // also AgentMessage's message_count
-	UpdatedAt    time.Time
+	PropertyID   string    `json:"property_id,omitempty"`
+	MessageCount int       `json:"message_count,omitzero"` // also AgentMessage's message_count
+	UpdatedAt    time.Time `json:"updated_at,omitzero"`
 
 	// AgentMessage.
-	PhoneNumberID             string
-	PhoneNumber               string // your number
-	ContactNumber             string // the contact's number
-	LastMessageDirection      Direction
-	LastMessagePreview        string    // "[redacted]" once the retention window removed the body
-	LastMessageBodyRedactedAt time.Time // zero unless redacted
-	Consent                   *Consent  // nil when the provider sends none
+	PhoneNumberID             string    `json:"phone_number_id,omitempty"`
+	PhoneNumber               string    `json:"phone_number,omitempty"`   // your number
+	ContactNumber             string    `json:"contact_number,omitempty"` // the contact's number
+	LastMessageDirection      Direction `json:"last_message_direction,omitempty"`
+	LastMessagePreview        string    `json:"last_message_preview,omitempty"`         // "[redacted]" once the retention window removed the body
+	LastMessageBodyRedactedAt time.Time `json:"last_message_body_redacted_at,omitzero"` // zero unless redacted
+	Consent                   *Consent  `json:"consent,omitempty"`                      // nil when the provider sends none
 }
 
 // Consent is an AgentMessage contact's messaging consent.
 type Consent struct {
-	OptedIn   bool
-	OptedInAt time.Time
+	OptedIn   bool      `json:"opted_in"`
+	OptedInAt time.Time `json:"opted_in_at,omitzero"`
 }
 
 func conversationID(c *Conversation) string { return c.ID }

@@ -30,39 +30,39 @@ const (
 // filled for every provider; the others are the provider-specific fields,
 // zero when the provider does not send them.
 type Message struct {
-	ID             string
-	ConversationID string // the listed conversation when the wire form lacks it
-	Direction      Direction
-	Body           string    // the text, whatever the provider's wire form; empty once redacted
-	SentAt         time.Time // the message's own timestamp
+	ID             string    `json:"id,omitempty"`
+	ConversationID string    `json:"conversation_id,omitempty"` // the listed conversation when the wire form lacks it
+	Direction      Direction `json:"direction,omitempty"`
+	Body           string    `json:"body,omitempty"`   // the text, whatever the provider's wire form; empty once redacted
+	SentAt         time.Time `json:"sent_at,omitzero"` // the message's own timestamp
 
-	Channel   string    // Vobiz: always "whatsapp"
-	Status    string    // Vobiz: pending, sent, delivered, read, failed; VantaxAI: as sent
-	Content   string    // the provider's content field as sent (Vobiz: a JSON-encoded string)
-	CreatedAt time.Time // the record's creation time where the provider sends one
+	Channel   string    `json:"channel,omitempty"`   // Vobiz: always "whatsapp"
+	Status    string    `json:"status,omitempty"`    // Vobiz: pending, sent, delivered, read, failed; VantaxAI: as sent
+	Content   string    `json:"content,omitempty"`   // the provider's content field as sent (Vobiz: a JSON-encoded string)
+	CreatedAt time.Time `json:"created_at,omitzero"` // the record's creation time where the provider sends one
 
 	// Vobiz.
-	AccountID     string
-	ChannelID     string
-	ContactID     string
-	Type          string          // text, image, document, template, …
-	MetaMessageID string          // wamid…
-	Payload       json.RawMessage // the decoded content object (media fields live here); nil when content is not JSON
+	AccountID     string          `json:"account_id,omitempty"`
+	ChannelID     string          `json:"channel_id,omitempty"`
+	ContactID     string          `json:"contact_id,omitempty"`
+	Type          string          `json:"type,omitempty"`            // text, image, document, template, …
+	MetaMessageID string          `json:"meta_message_id,omitempty"` // wamid…
+	Payload       json.RawMessage `json:"payload,omitempty"`         // the decoded content object (media fields live here); nil when content is not JSON
 
 	// VantaxAI.
-	Subject    string   // email
-	SenderType string   // contact, ai
-	MediaURLs  []string // VantaxAI media_url, AgentMessage media_urls
+	Subject    string   `json:"subject,omitempty"`     // email
+	SenderType string   `json:"sender_type,omitempty"` // contact, ai
+	MediaURLs  []string `json:"media_urls,omitempty"`  // VantaxAI media_url, AgentMessage media_urls
 
 	// Rentalot.
-	Metadata json.RawMessage // nil when null or absent
+	Metadata json.RawMessage `json:"metadata,omitempty"` // nil when null or absent
 
 	// AgentMessage.
-	PhoneNumberID string
-	FromNumber    string
-	ToNumber      string
-	SegmentCount  int
-	RedactedAt    time.Time // zero unless the retention window removed the body
+	PhoneNumberID string    `json:"phone_number_id,omitempty"`
+	FromNumber    string    `json:"from_number,omitempty"`
+	ToNumber      string    `json:"to_number,omitempty"`
+	SegmentCount  int       `json:"segment_count,omitzero"`
+	RedactedAt    time.Time `json:"redacted_at,omitzero"` // zero unless the retention window removed the body
 }
 
 func messageID(m *Message) string { return m.ID }

@@ -19,13 +19,13 @@ type SearchParams struct {
 
 // SearchResult is one message matching a search.
 type SearchResult struct {
-	MessageID      string
-	ConversationID string
-	Content        string
-	Direction      Direction
-	Channel        string
-	SentAt         time.Time // zero when the provider sends null
-	ContactName    string    // empty when the provider sends null
+	MessageID      string    `json:"message_id,omitempty"`
+	ConversationID string    `json:"conversation_id,omitempty"`
+	Content        string    `json:"content,omitempty"`
+	Direction      Direction `json:"direction,omitempty"`
+	Channel        string    `json:"channel,omitempty"`
+	SentAt         time.Time `json:"sent_at,omitzero"`       // zero when the provider sends null
+	ContactName    string    `json:"contact_name,omitempty"` // empty when the provider sends null
 }
 
 func searchResultID(r *SearchResult) string { return r.MessageID }
