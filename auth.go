@@ -20,14 +20,14 @@ type Authenticator interface {
 
 // XAuth authenticates with the X-Auth-ID and X-Auth-Token headers (Vobiz).
 func XAuth(authID, authToken string) Authenticator {
-	return xAuth{id: authID, token: authToken}
+	return xAuth{id: &authID, token: &authToken}
 }
 
 // Bearer authenticates with an "Authorization: Bearer <token>" header, the
 // scheme of VantaxAI (vx_live_…), Rentalot (ra_…), AgentMessage (am_live_…)
 // and Vobiz JWTs.
 func Bearer(token string) Authenticator {
-	return bearer{token: token}
+	return bearer{token: &token}
 }
 
 // BearerFunc authenticates with a bearer token asked of fn for every attempt,
@@ -38,27 +38,31 @@ func BearerFunc(fn func(ctx context.Context) (string, error)) Authenticator {
 	return bearerFunc{fn: fn}
 }
 
-type xAuth struct{ id, token string }
+// The credentials are kept behind pointers: fmt prints a pointer nested in
+// a value as an address, whatever the verb and depth, so that a caller's
+// struct holding an Authenticator (or a Client) in an unexported field cannot
+// print them either. Format covers the Authenticator printed directly.
+type xAuth struct{ id, token *string }
 
 func (a xAuth) Authenticate(req *http.Request) error {
-	if a.id == "" || a.token == "" {
+	if a.id == nil || a.token == nil || *a.id == "" || *a.token == "" {
 		return errors.New("XAuth: empty auth ID or token")
 	}
-	req.Header.Set("X-Auth-ID", a.id)
-	req.Header.Set("X-Auth-Token", a.token)
+	req.Header.Set("X-Auth-ID", *a.id)
+	req.Header.Set("X-Auth-Token", *a.token)
 	return nil
 }
 
 // Format hides the credentials from every fmt verb.
 func (a xAuth) Format(f fmt.State, _ rune) { fmt.Fprint(f, "convo.XAuth(REDACTED)") }
 
-type bearer struct{ token string }
+type bearer struct{ token *string } // behind a pointer, as xAuth's
 
 func (a bearer) Authenticate(req *http.Request) error {
-	if a.token == "" {
+	if a.token == nil || *a.token == "" {
 		return errors.New("Bearer: empty token")
 	}
-	return setBearer(req, a.token)
+	return setBearer(req, *a.token)
 }
 
 // Format hides the token from every fmt verb.

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -84,11 +85,11 @@ func (e *APIError) Error() string {
 	b.WriteString(strconv.Itoa(e.StatusCode))
 	if e.Code != "" {
 		b.WriteByte(' ')
-		b.WriteString(e.Code)
+		b.WriteString(oneLine(e.Code, 100))
 	}
 	if e.Message != "" {
 		b.WriteString(": ")
-		b.WriteString(e.Message)
+		b.WriteString(oneLine(e.Message, 300))
 	}
 	if len(e.Details) > 0 {
 		keys := make([]string, 0, len(e.Details))
@@ -101,9 +102,9 @@ func (e *APIError) Error() string {
 			if i > 0 {
 				b.WriteString("; ")
 			}
-			b.WriteString(k)
+			b.WriteString(oneLine(k, 100))
 			b.WriteString(": ")
-			b.WriteString(e.Details[k])
+			b.WriteString(oneLine(e.Details[k], 200))
 		}
 		b.WriteByte(')')
 	}
@@ -112,10 +113,21 @@ func (e *APIError) Error() string {
 	}
 	if e.RequestID != "" {
 		b.WriteString(" [request id ")
-		b.WriteString(e.RequestID)
+		b.WriteString(oneLine(e.RequestID, 100))
 		b.WriteByte(']')
 	}
 	return b.String()
+}
+
+// oneLine fits a string the server sent into a one-line error message:
+// control characters (line breaks included) and runs of spaces become one
+// space, and the text is cut at max bytes.
+func oneLine(s string, max int) string {
+	if len(s) <= max && strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+	return snippet([]byte(s), max)
 }
 
 // Is reports whether target is the sentinel of e's status class.
@@ -217,7 +229,7 @@ func newAPIError(provider string, method, path string, status int, h http.Header
 		e.Message = plainMessage(status, h.Get("Content-Type"), body)
 	}
 	if e.Message == "" {
-		e.Message = http.StatusText(status)
+		e.Message = firstNonEmpty(http.StatusText(status), "HTTP "+strconv.Itoa(status))
 	}
 	return e
 }

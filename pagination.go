@@ -291,17 +291,16 @@ func (p *Pager[T]) fetchAll(ctx context.Context, emit func(*fetched[T], error) b
 	token, skip, last := p.start.token, p.start.skip, p.start.last
 	resuming := skip > 0 || last != ""
 	seen := map[string]struct{}{}
-	prevFirst := ""
+	firsts := map[string]string{} // id of the first item of each page -> its request token
 	for {
 		f, rawFirst, err := p.fetch(ctx, token)
 		if err == nil {
-			err = p.checkProgress(f, token, rawFirst, prevFirst, seen)
+			err = p.checkProgress(f, token, rawFirst, firsts, seen)
 		}
 		if err != nil {
 			emit(nil, err)
 			return
 		}
-		prevFirst = rawFirst
 		if resuming {
 			resuming = false
 			drop := skip
@@ -329,32 +328,51 @@ func (p *Pager[T]) fetchAll(ctx context.Context, emit func(*fetched[T], error) b
 }
 
 // checkProgress returns an ErrPaginationStalled error when the page just
-// fetched shows that following the server would loop.
-func (p *Pager[T]) checkProgress(f *fetched[T], token, first, prevFirst string, seen map[string]struct{}) error {
+// fetched shows that following the server would loop or repeat items: a
+// repeated cursor, "more" promised with an empty page, or a page that starts
+// with the same item as an earlier page (a server ignoring the page number
+// or cursor, or cycling). The last check applies to the last page too, so
+// that a server reporting totalPages cannot repeat a page either.
+func (p *Pager[T]) checkProgress(f *fetched[T], token, first string, firsts map[string]string, seen map[string]struct{}) error {
 	name := p.c.provider.Name() + " " + p.ep.resource
-	if f.next == "" {
+	if f.next != "" {
+		if len(f.page.Items) == 0 {
+			return fmt.Errorf("%w: %s: the server reported more results with an empty page", ErrPaginationStalled, name)
+		}
+		switch p.ep.style {
+		case pagingCursor:
+			seen[token] = struct{}{}
+			if _, dup := seen[f.next]; dup {
+				return fmt.Errorf("%w: %s: the server repeated cursor %q", ErrPaginationStalled, name, snippet([]byte(f.next), 64))
+			}
+		case pagingStartingAfter:
+			seen[token] = struct{}{}
+			if _, dup := seen[f.next]; dup {
+				return fmt.Errorf("%w: %s: starting_after did not advance past %q", ErrPaginationStalled, name, snippet([]byte(f.next), 64))
+			}
+		}
+	}
+	if first == "" {
 		return nil
 	}
-	if len(f.page.Items) == 0 {
-		return fmt.Errorf("%w: %s: the server reported more results with an empty page", ErrPaginationStalled, name)
+	if prev, dup := firsts[first]; dup {
+		if p.ep.style == pagingPageNumber {
+			return fmt.Errorf("%w: %s: the server ignored the page number (page %s starts with the same item as page %s)",
+				ErrPaginationStalled, name, pageLabel(token), pageLabel(prev))
+		}
+		return fmt.Errorf("%w: %s: the server answered a page it had already sent (starting again with item %q)",
+			ErrPaginationStalled, name, snippet([]byte(first), 64))
 	}
-	switch p.ep.style {
-	case pagingCursor:
-		seen[token] = struct{}{}
-		if _, dup := seen[f.next]; dup {
-			return fmt.Errorf("%w: %s: the server repeated cursor %q", ErrPaginationStalled, name, snippet([]byte(f.next), 64))
-		}
-	case pagingStartingAfter:
-		seen[token] = struct{}{}
-		if _, dup := seen[f.next]; dup {
-			return fmt.Errorf("%w: %s: starting_after did not advance past %q", ErrPaginationStalled, name, f.next)
-		}
-	case pagingPageNumber:
-		if prevFirst != "" && first == prevFirst {
-			return fmt.Errorf("%w: %s: the server ignored the page number (page %s starts with the same item as the page before)", ErrPaginationStalled, name, token)
-		}
-	}
+	firsts[first] = token
 	return nil
+}
+
+// pageLabel names the page of a page-number token ("" is the first page).
+func pageLabel(token string) string {
+	if token == "" {
+		return "1"
+	}
+	return token
 }
 
 // fetch requests the page for token and applies the paging style: it returns
