@@ -265,10 +265,7 @@ func decodeErrorBody(e *APIError, body []byte) bool {
 	}
 	if w.Type != "" || w.Title != "" || w.Detail != "" { // RFC 9457
 		e.Type = w.Type
-		e.Message = firstNonEmpty(w.Detail, w.Title, e.Message)
-		if e.Code == "" && w.Title != "" && w.Detail != "" {
-			e.Code = w.Title
-		}
+		e.Message = firstNonEmpty(w.Detail, w.Title, e.Message) // the problem's machine identifier is Type
 	}
 	e.RequestID = firstNonEmpty(w.RequestID, w.ReqID, e.RequestID)
 	e.Details = decodeDetails(details)

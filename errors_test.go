@@ -1,0 +1,306 @@
+package convo
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// apiErrorFor makes the client's first conversation list request answer
+// status with body, content type and extra headers, and returns the
+// resulting *APIError. Retries are off so that every status is answered once.
+func apiErrorFor(t *testing.T, p Provider, status int, contentType string, header http.Header, body []byte) (*APIError, error) {
+	t.Helper()
+	c, mux, srv := setup(t, p, WithMaxRetries(0))
+	mux.HandleFunc("GET /conversations", func(w http.ResponseWriter, r *http.Request) {
+		for k, vs := range header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+		if contentType != "" {
+			w.Header().Set("Content-Type", contentType)
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	})
+	_, err := firstPage(c.Conversations.List(testContext(t), nil))
+	require.Error(t, err)
+	assert.Equal(t, 1, srv.Requests())
+	var apiErr *APIError
+	require.True(t, errors.As(err, &apiErr), "errors.As reaches the *APIError: %v", err)
+	return apiErr, err
+}
+
+func TestErrorEnvelopes(t *testing.T) {
+	tests := []struct {
+		name        string
+		provider    Provider
+		file        string
+		status      int
+		contentType string
+		header      http.Header
+		want        APIError // the decoded fields; Body is checked against the file
+	}{
+		{
+			name: "vobiz", provider: Vobiz, file: "vobiz_error_401.json", status: 401,
+			want: APIError{
+				Code: "TOKEN_EXPIRED", Message: "Access token has expired", RequestID: "req_7f3a9c",
+				Details: map[string]string{"token": "expired at 2026-03-17T14:30:00Z"},
+			},
+		},
+		{
+			name: "vantaxai message only, request id from the header", provider: VantaxAI, file: "vantaxai_error_401.json", status: 401,
+			header: http.Header{"X-Request-Id": {"req-hdr-401"}},
+			want:   APIError{Message: "Invalid API key", RequestID: "req-hdr-401"},
+		},
+		{
+			name: "vantaxai 422 errors array", provider: VantaxAI, file: "vantaxai_error_422.json", status: 422,
+			want: APIError{Message: "Validation failed", Details: map[string]string{"limit": "must be between 1 and 100"}},
+		},
+		{
+			name: "rentalot details array", provider: Rentalot, file: "rentalot_error_422.json", status: 422,
+			want: APIError{
+				Code: "validation_error", Message: "Request validation failed",
+				Details: map[string]string{"monthlyRent": "Monthly rent must be positive"},
+			},
+		},
+		{
+			name: "agentmessage 401", provider: AgentMessage, file: "agentmessage_error_401.json", status: 401,
+			want: APIError{Code: "UNAUTHORIZED", Message: "authentication failed", RequestID: "01JTBQH2FZ8K1RXC0WJ4Z9P3VM"},
+		},
+		{
+			name: "agentmessage 403", provider: AgentMessage, file: "agentmessage_error_403.json", status: 403,
+			want: APIError{Code: "FORBIDDEN", Message: "missing required scope", RequestID: "01JTBQH2FZ8K1RXC0WJ4Z9P3VM"},
+		},
+		{
+			name: "agentmessage 422 details object", provider: AgentMessage, file: "agentmessage_error_422.json", status: 422,
+			header: http.Header{"X-Request-Id": {"01JTBQH2FZ8K1RXC0WJ4Z9P3VM"}},
+			want: APIError{
+				Code: "VALIDATION_FAILED", Message: "validation failed", RequestID: "01JTBQH2FZ8K1RXC0WJ4Z9P3VM",
+				Details: map[string]string{"to": "must be E.164", "body": "must be 1..1600 chars"},
+			},
+		},
+		{
+			name: "agentmessage 429 retry after", provider: AgentMessage, status: 429,
+			header: http.Header{"Retry-After": {"7"}, "X-Request-Id": {"req-429"}},
+			want: APIError{
+				Code: "RATE_LIMITED", Message: "slow down", RequestID: "req-429", RetryAfter: 7 * time.Second,
+			},
+		},
+	}
+	bodies := map[string][]byte{
+		"agentmessage 429 retry after": []byte(`{"success":false,"error":{"code":"RATE_LIMITED","message":"slow down"}}`),
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := bodies[tt.name]
+			if tt.file != "" {
+				body = fixture(t, tt.file)
+			}
+			apiErr, err := apiErrorFor(t, tt.provider, tt.status, "application/json", tt.header, body)
+			assert.Equal(t, tt.status, apiErr.StatusCode)
+			assert.Equal(t, tt.want.Code, apiErr.Code, "Code")
+			assert.Equal(t, tt.want.Message, apiErr.Message, "Message")
+			assert.Equal(t, tt.want.RequestID, apiErr.RequestID, "RequestID")
+			assert.Equal(t, tt.want.Details, apiErr.Details, "Details")
+			assert.Equal(t, tt.want.RetryAfter, apiErr.RetryAfter, "RetryAfter")
+			assert.Equal(t, body, apiErr.Body, "Body is a copy of the response body")
+			assert.Equal(t, tt.provider.Name(), apiErr.Provider)
+			assert.Equal(t, http.MethodGet, apiErr.Method)
+			assert.Equal(t, "/conversations", apiErr.Path)
+
+			msg := err.Error()
+			assert.NotContains(t, msg, "\n", "one line")
+			assert.NotContains(t, msg, "{", "no JSON dump")
+			assert.Contains(t, msg, tt.provider.Name())
+			assert.Contains(t, msg, fmt.Sprint(tt.status))
+			assert.Contains(t, msg, tt.want.Message)
+			if tt.want.Code != "" {
+				assert.Contains(t, msg, tt.want.Code)
+			}
+			if tt.want.RequestID != "" {
+				assert.Contains(t, msg, tt.want.RequestID)
+			}
+		})
+	}
+}
+
+func TestErrorProblemDetails(t *testing.T) {
+	body := fixture(t, "rentalot_problem_404.json")
+	apiErr, err := apiErrorFor(t, Rentalot, 404, "application/problem+json",
+		http.Header{"X-Request-Id": {"req_problem"}}, body)
+	assert.Equal(t, 404, apiErr.StatusCode)
+	assert.Equal(t, "Conversation not found", apiErr.Message, "detail")
+	assert.Equal(t, "https://rentalot.ai/problems/not-found", apiErr.Type)
+	assert.Equal(t, "req_problem", apiErr.RequestID)
+	assert.Nil(t, apiErr.Details)
+	assert.Equal(t, body, apiErr.Body)
+	assert.ErrorIs(t, err, ErrNotFound)
+	assert.Contains(t, err.Error(), "Conversation not found")
+	assert.NotContains(t, err.Error(), "{")
+}
+
+func TestErrorProblemDetailsTitleOnly(t *testing.T) {
+	apiErr, _ := apiErrorFor(t, Rentalot, 403, "application/problem+json", nil,
+		[]byte(`{"type":"about:blank","title":"Forbidden","status":403}`))
+	assert.Equal(t, "Forbidden", apiErr.Message)
+	assert.Equal(t, "about:blank", apiErr.Type)
+}
+
+func TestErrorRateLimitHeaders(t *testing.T) {
+	apiErr, _ := apiErrorFor(t, Rentalot, 429, "application/json", http.Header{
+		"Retry-After":           {"42"},
+		"X-Ratelimit-Limit":     {"120"},
+		"X-Ratelimit-Remaining": {"0"},
+		"X-Ratelimit-Reset":     {"1767225600"},
+		"X-Ratelimit-Resource":  {"conversations"},
+	}, []byte(`{"error":{"code":"rate_limited","message":"Too many requests"}}`))
+	assert.Equal(t, 42*time.Second, apiErr.RetryAfter)
+	assert.Equal(t, "rate_limited", apiErr.Code)
+	require.NotNil(t, apiErr.RateLimit)
+	assert.Equal(t, RateLimit{Limit: 120, Remaining: 0, Reset: time.Unix(1767225600, 0), Resource: "conversations"}, *apiErr.RateLimit)
+}
+
+func TestErrorRequestIDFromBodyAndHeader(t *testing.T) {
+	t.Run("body", func(t *testing.T) {
+		apiErr, _ := apiErrorFor(t, Vobiz, 500, "application/json", nil,
+			[]byte(`{"status":"error","error":{"code":"INTERNAL","message":"boom"},"requestId":"req_body"}`))
+		assert.Equal(t, "req_body", apiErr.RequestID)
+	})
+	t.Run("header", func(t *testing.T) {
+		apiErr, _ := apiErrorFor(t, VantaxAI, 500, "application/json", http.Header{"X-Request-Id": {"req_header"}},
+			[]byte(`{"success":false,"message":"internal_error"}`))
+		assert.Equal(t, "req_header", apiErr.RequestID)
+	})
+	t.Run("header without body", func(t *testing.T) {
+		apiErr, _ := apiErrorFor(t, AgentMessage, 404, "", http.Header{"X-Request-Id": {"req_empty"}}, nil)
+		assert.Equal(t, "req_empty", apiErr.RequestID)
+		assert.Equal(t, "Not Found", apiErr.Message, "the status text when the body says nothing")
+	})
+}
+
+func TestErrorBodyBounded(t *testing.T) {
+	huge := []byte(`{"success":false,"message":"` + strings.Repeat("x", 1<<20) + `"}`)
+	apiErr, err := apiErrorFor(t, VantaxAI, 500, "application/json", nil, huge)
+	assert.LessOrEqual(t, len(apiErr.Body), 64<<10, "at most 64 KiB kept")
+	assert.Equal(t, huge[:len(apiErr.Body)], apiErr.Body, "the start of the body")
+	assert.Less(t, len(err.Error()), 1024, "the message stays short")
+	assert.ErrorIs(t, err, ErrServer)
+
+	plain := []byte(strings.Repeat("line of text\n", 100_000))
+	apiErr, err = apiErrorFor(t, Rentalot, 503, "text/plain", nil, plain)
+	assert.LessOrEqual(t, len(apiErr.Body), 64<<10)
+	assert.NotContains(t, err.Error(), "\n")
+	assert.Less(t, len(err.Error()), 1024)
+}
+
+func TestErrorHTMLFromProxy(t *testing.T) {
+	html := []byte("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+	apiErr, err := apiErrorFor(t, AgentMessage, 502, "text/html", nil, html)
+	assert.Equal(t, 502, apiErr.StatusCode)
+	assert.Contains(t, apiErr.Message, "Bad Gateway")
+	assert.NotContains(t, apiErr.Message, "<", "no HTML in the message")
+	assert.NotContains(t, err.Error(), "<")
+	assert.NotContains(t, err.Error(), "\n")
+	assert.Equal(t, html, apiErr.Body, "the raw body stays available")
+	assert.ErrorIs(t, err, ErrServer)
+}
+
+func TestErrorPlainText(t *testing.T) {
+	apiErr, err := apiErrorFor(t, Vobiz, 403, "text/plain; charset=utf-8", nil, []byte("  IP address\nnot allowed  \n"))
+	assert.Equal(t, "IP address not allowed", apiErr.Message)
+	assert.ErrorIs(t, err, ErrForbidden)
+}
+
+// TestErrorOneLine checks Error() stays on one line whatever the server puts
+// in its message.
+func TestErrorOneLine(t *testing.T) {
+	apiErr, err := apiErrorFor(t, AgentMessage, 400, "application/json", nil,
+		[]byte(`{"success":false,"error":{"code":"INVALID_INPUT","message":"bad input:\nline two\r\nline three","details":{"limit":"too\nbig"}}}`))
+	assert.Equal(t, "INVALID_INPUT", apiErr.Code)
+	assert.NotContains(t, err.Error(), "\n")
+	assert.NotContains(t, err.Error(), "\r")
+	assert.Contains(t, err.Error(), "bad input: line two line three")
+	assert.Contains(t, err.Error(), "(limit: too big)")
+	assert.Equal(t, "bad input:\nline two\r\nline three", apiErr.Message, "the field keeps the server's text")
+
+	long := strings.Repeat("very long message ", 3000)
+	apiErr, err = apiErrorFor(t, VantaxAI, 500, "application/json", nil, []byte(`{"success":false,"message":"`+long+`"}`))
+	assert.Equal(t, long, apiErr.Message)
+	assert.Less(t, len(err.Error()), 1024, "Error() stays short")
+	assert.Contains(t, err.Error(), "very long message very long message")
+}
+
+func TestErrorString(t *testing.T) {
+	_, err := apiErrorFor(t, AgentMessage, 422, "application/json", nil, fixture(t, "agentmessage_error_422.json"))
+	assert.Equal(t, "convo: agentmessage: GET /conversations: 422 VALIDATION_FAILED: validation failed"+
+		" (body: must be 1..1600 chars; to: must be E.164) [request id 01JTBQH2FZ8K1RXC0WJ4Z9P3VM]", err.Error())
+}
+
+func TestErrorSentinels(t *testing.T) {
+	sentinels := map[string]error{
+		"ErrUnauthorized":  ErrUnauthorized,
+		"ErrForbidden":     ErrForbidden,
+		"ErrNotFound":      ErrNotFound,
+		"ErrValidation":    ErrValidation,
+		"ErrRateLimited":   ErrRateLimited,
+		"ErrServer":        ErrServer,
+		"ErrUnsupported":   ErrUnsupported,
+		"ErrInvalidParams": ErrInvalidParams,
+	}
+	tests := []struct {
+		status int
+		want   string
+	}{
+		{400, "ErrValidation"},
+		{401, "ErrUnauthorized"},
+		{403, "ErrForbidden"},
+		{404, "ErrNotFound"},
+		{422, "ErrValidation"},
+		{429, "ErrRateLimited"},
+		{500, "ErrServer"},
+		{502, "ErrServer"},
+		{503, "ErrServer"},
+		{504, "ErrServer"},
+		{409, ""},
+		{402, ""},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
+			apiErr, err := apiErrorFor(t, VantaxAI, tt.status, "application/json", nil,
+				[]byte(`{"success":false,"message":"status `+fmt.Sprint(tt.status)+`"}`))
+			assert.Equal(t, tt.status, apiErr.StatusCode)
+			for name, s := range sentinels {
+				if name == tt.want {
+					assert.ErrorIs(t, err, s, name)
+				} else {
+					assert.NotErrorIs(t, err, s, name)
+				}
+			}
+		})
+	}
+}
+
+// TestErrorGetNotFound checks Get reports a 404 as an *APIError matching
+// ErrNotFound.
+func TestErrorGetNotFound(t *testing.T) {
+	c, mux, _ := setup(t, Rentalot)
+	mux.HandleFunc("GET /conversations/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write(fixture(t, "rentalot_problem_404.json"))
+	})
+	conv, err := c.Conversations.Get(testContext(t), "other-tenant")
+	assert.Nil(t, conv)
+	assert.ErrorIs(t, err, ErrNotFound)
+	var apiErr *APIError
+	require.True(t, errors.As(err, &apiErr))
+	assert.Equal(t, "/conversations/other-tenant", apiErr.Path)
+}

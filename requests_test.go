@@ -1,0 +1,750 @@
+package convo
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/h2non/gock.v1"
+)
+
+// The tests of this file check the exact requests each operation sends to
+// each provider's documented base URL. They use gock, which replaces
+// http.DefaultTransport: the clients have no WithHTTPClient, so the SDK's
+// retry and authentication layers run above gock exactly as in production.
+// gock state is global: none of these tests is parallel.
+
+const testUserAgentSuffix = "acme-sync/2.1"
+
+// gockRecorder records every request gock intercepts.
+type gockRecorder struct {
+	mu   sync.Mutex
+	reqs []*http.Request
+}
+
+func (g *gockRecorder) observe(r *http.Request, _ gock.Mock) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.reqs = append(g.reqs, r)
+}
+
+func (g *gockRecorder) requests() []*http.Request {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]*http.Request(nil), g.reqs...)
+}
+
+// startGock turns gock on for one test and records what it intercepts. At
+// the end of the test every mock must have been used and no request may
+// have gone unmatched.
+func startGock(t *testing.T) *gockRecorder {
+	t.Helper()
+	rec := &gockRecorder{}
+	gock.CleanUnmatchedRequest()
+	gock.Observe(rec.observe)
+	t.Cleanup(func() {
+		for _, r := range gock.GetUnmatchedRequests() {
+			t.Errorf("unmatched request: %s %s", r.Method, r.URL)
+		}
+		for _, m := range gock.Pending() {
+			t.Errorf("mock not used: %s", m.Request().URLStruct)
+		}
+		gock.Observe(nil)
+		gock.OffAll()
+	})
+	return rec
+}
+
+// expectGET registers a one-time gock mock for GET on the provider's
+// documented base URL + path (escaped, matched in full) with exactly the
+// query want, and returns its response for the test to fill. gock's own
+// matchers are unanchored regular expressions, so every value is anchored
+// and quoted, and an extra matcher refuses any parameter not in want.
+func expectGET(p Provider, escapedPath string, want url.Values) *gock.Response {
+	base, err := url.Parse(p.DefaultBaseURL())
+	if err != nil {
+		panic(err)
+	}
+	fullPath := base.EscapedPath() + escapedPath
+	req := gock.New(base.Scheme + "://" + base.Host).Get("")
+	req.AddMatcher(func(r *http.Request, _ *gock.Request) (bool, error) {
+		return r.URL.EscapedPath() == fullPath, nil
+	})
+	for k, vs := range want {
+		req.MatchParam(k, "^"+regexp.QuoteMeta(vs[0])+"$")
+	}
+	req.AddMatcher(func(r *http.Request, _ *gock.Request) (bool, error) {
+		got := r.URL.Query()
+		if len(got) != len(want) {
+			return false, nil
+		}
+		for k, vs := range want {
+			if len(got[k]) != len(vs) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	return req.Reply(http.StatusOK).SetHeader("Content-Type", "application/json")
+}
+
+// testSentRequest asserts everything a request carries: method, exact path
+// under the default base URL, exact query, credentials, User-Agent and
+// Accept.
+func testSentRequest(t *testing.T, r *http.Request, p Provider, auth string, escapedPath string, want url.Values) {
+	t.Helper()
+	base, err := url.Parse(p.DefaultBaseURL())
+	require.NoError(t, err)
+	testMethod(t, r, http.MethodGet)
+	assert.Equal(t, base.Scheme, r.URL.Scheme, "scheme")
+	assert.Equal(t, base.Host, r.URL.Host, "host")
+	assert.Equal(t, base.EscapedPath()+escapedPath, r.URL.EscapedPath(), "path")
+	testQuery(t, r, want)
+	testHeader(t, r, "User-Agent", "convo/"+Version+" "+testUserAgentSuffix)
+	testHeader(t, r, "Accept", "application/json")
+	switch auth {
+	case "xauth":
+		testHeader(t, r, "X-Auth-ID", testAuthID)
+		testHeader(t, r, "X-Auth-Token", testAuthToken)
+		testHeader(t, r, "Authorization", "")
+	case "bearer":
+		testHeader(t, r, "Authorization", "Bearer "+testBearer)
+		testHeader(t, r, "X-Auth-ID", "")
+		testHeader(t, r, "X-Auth-Token", "")
+	default:
+		t.Fatalf("unknown auth %q", auth)
+	}
+}
+
+// exchange is one expected request and the body answered to it.
+type exchange struct {
+	path  string     // escaped, under the provider's default base URL
+	query url.Values // exact; nil: no query
+	reply string     // JSON body of the 200 answer
+}
+
+func boolPtr(b bool) *bool { return &b }
+
+func TestRequestsExact(t *testing.T) {
+	since := time.Date(2026, 4, 1, 9, 30, 0, 0, time.FixedZone("CEST", 2*60*60))
+	const (
+		vobizConv = "c7a1b2d3-4e5f-4a6b-8c9d-0e1f2a3b4c5d"
+		amConv    = "AQID...base64url"
+		rlConv    = "550e8400-e29b-41d4-a716-446655440000"
+	)
+	vobizMsg := func(id string) string {
+		return `{"id":"` + id + `","conversation_id":"` + vobizConv + `","direction":"inbound","content":"{\"body\":\"hi\"}","created_at":"2026-03-17T14:20:00Z"}`
+	}
+	vantaxConv := func(id string) string {
+		return `{"id":"` + id + `","channel":"sms","status":"open","created_at":"2026-06-08T09:15:00Z"}`
+	}
+	vantaxMsg := func(id string) string {
+		return `{"id":"` + id + `","conversation_id":"conv_7b2e9a","direction":"inbound","content":"hi","created_at":"2026-06-08T09:15:00Z"}`
+	}
+	rlMsg := func(id string) string {
+		return `{"id":"` + id + `","conversationId":"` + rlConv + `","direction":"inbound","content":"hi","sentAt":"2026-02-11T09:15:00Z"}`
+	}
+	amConvJSON := func(id string) string {
+		return `{"id":"` + id + `","contact_number":"+15554443333","last_message_at":"2026-04-28T12:00:01Z"}`
+	}
+	amMsg := func(id string) string {
+		return `{"id":"` + id + `","direction":"inbound","body":"hi","created_at":"2026-04-28T12:00:01Z"}`
+	}
+	const vobizCursor = "eyJpZCI6Im1zZzAwMSJ9"
+	const amCursor = "c2Vjb25k+/page=2&x" // reserved characters: must travel escaped, arrive intact
+
+	tests := []struct {
+		name      string
+		provider  Provider
+		auth      string // "xauth" or "bearer"
+		run       func(ctx context.Context, c *Client) (int, error)
+		exchanges []exchange
+		wantItems int
+	}{
+		// Vobiz.
+		{
+			name: "vobiz conversations", provider: Vobiz, auth: "xauth",
+			run:       listConversations(nil),
+			exchanges: []exchange{{path: "/conversations", reply: string(fixture(t, "vobiz_conversations.json"))}},
+			wantItems: 1,
+		},
+		{
+			name: "vobiz conversations with a bearer token", provider: Vobiz, auth: "bearer",
+			run:       listConversations(&ConversationListParams{}),
+			exchanges: []exchange{{path: "/conversations", reply: `{"items":[]}`}},
+		},
+		{
+			name: "vobiz conversations ignore PageSize", provider: Vobiz, auth: "xauth",
+			run:       listConversations(&ConversationListParams{PageSize: 500}),
+			exchanges: []exchange{{path: "/conversations", reply: string(fixture(t, "vobiz_conversations.json"))}},
+			wantItems: 1,
+		},
+		{
+			name: "vobiz messages default", provider: Vobiz, auth: "xauth",
+			run:       listMessages(vobizConv, nil),
+			exchanges: []exchange{{path: "/conversations/" + vobizConv + "/messages", reply: `{"items":[` + vobizMsg("m1") + `],"has_more":false}`}},
+			wantItems: 1,
+		},
+		{
+			name: "vobiz messages two pages", provider: Vobiz, auth: "xauth",
+			run: listMessages(vobizConv, &MessageListParams{PageSize: 100}),
+			exchanges: []exchange{
+				{path: "/conversations/" + vobizConv + "/messages", query: url.Values{"limit": {"100"}}, reply: string(fixture(t, "vobiz_messages.json"))},
+				{path: "/conversations/" + vobizConv + "/messages", query: url.Values{"limit": {"100"}, "cursor": {vobizCursor}}, reply: `{"items":[` + vobizMsg("m3") + `],"has_more":false,"next_cursor":""}`},
+			},
+			wantItems: 3,
+		},
+
+		// VantaxAI.
+		{
+			name: "vantaxai conversations default", provider: VantaxAI, auth: "bearer",
+			run:       listConversations(nil),
+			exchanges: []exchange{{path: "/conversations", reply: string(fixture(t, "vantaxai_conversations.json"))}},
+			wantItems: 2,
+		},
+		{
+			name: "vantaxai conversations every filter", provider: VantaxAI, auth: "bearer",
+			run: listConversations(&ConversationListParams{SubAccountID: "sub_8a1f4c2e", Channel: "whatsapp", Status: "open", PageSize: 20}),
+			exchanges: []exchange{{path: "/conversations",
+				query: url.Values{"sub_account_id": {"sub_8a1f4c2e"}, "channel": {"whatsapp"}, "status": {"open"}, "limit": {"20"}},
+				reply: string(fixture(t, "vantaxai_conversations.json"))}},
+			wantItems: 2,
+		},
+		{
+			name: "vantaxai conversations sub_account_id only", provider: VantaxAI, auth: "bearer",
+			run:       listConversations(&ConversationListParams{SubAccountID: "sub 1&x=y"}),
+			exchanges: []exchange{{path: "/conversations", query: url.Values{"sub_account_id": {"sub 1&x=y"}}, reply: `{"success":true,"data":[],"pagination":{"has_more":false}}`}},
+		},
+		{
+			name: "vantaxai conversations channel only", provider: VantaxAI, auth: "bearer",
+			run:       listConversations(&ConversationListParams{Channel: "email"}),
+			exchanges: []exchange{{path: "/conversations", query: url.Values{"channel": {"email"}}, reply: `{"success":true,"data":[],"pagination":{"has_more":false}}`}},
+		},
+		{
+			name: "vantaxai conversations status only", provider: VantaxAI, auth: "bearer",
+			run:       listConversations(&ConversationListParams{Status: "pending"}),
+			exchanges: []exchange{{path: "/conversations", query: url.Values{"status": {"pending"}}, reply: `{"success":true,"data":[],"pagination":{"has_more":false}}`}},
+		},
+		{
+			name: "vantaxai conversations two pages", provider: VantaxAI, auth: "bearer",
+			run: listConversations(&ConversationListParams{Status: "open", PageSize: 2}),
+			exchanges: []exchange{
+				{path: "/conversations", query: url.Values{"status": {"open"}, "limit": {"2"}},
+					reply: `{"success":true,"data":[` + vantaxConv("conv_a") + `,` + vantaxConv("conv_b") + `],"pagination":{"total":3,"limit":2,"has_more":true}}`},
+				{path: "/conversations", query: url.Values{"status": {"open"}, "limit": {"2"}, "starting_after": {"conv_b"}},
+					reply: `{"success":true,"data":[` + vantaxConv("conv_c") + `],"pagination":{"total":3,"limit":2,"has_more":false}}`},
+			},
+			wantItems: 3,
+		},
+		{
+			name: "vantaxai get conversation", provider: VantaxAI, auth: "bearer",
+			run:       getConversation("conv_7b2e9a"),
+			exchanges: []exchange{{path: "/conversations/conv_7b2e9a", reply: `{"success":true,"data":` + vantaxConv("conv_7b2e9a") + `}`}},
+			wantItems: 1,
+		},
+		{
+			name: "vantaxai messages two pages", provider: VantaxAI, auth: "bearer",
+			run: listMessages("conv_7b2e9a", &MessageListParams{PageSize: 1}),
+			exchanges: []exchange{
+				{path: "/conversations/conv_7b2e9a/messages", query: url.Values{"limit": {"1"}},
+					reply: `{"success":true,"data":[` + vantaxMsg("msg_1") + `],"pagination":{"limit":1,"has_more":true}}`},
+				{path: "/conversations/conv_7b2e9a/messages", query: url.Values{"limit": {"1"}, "starting_after": {"msg_1"}},
+					reply: `{"success":true,"data":[` + vantaxMsg("msg_2") + `],"pagination":{"limit":1,"has_more":false}}`},
+			},
+			wantItems: 2,
+		},
+
+		// Rentalot.
+		{
+			name: "rentalot conversations default", provider: Rentalot, auth: "bearer",
+			run:       listConversations(nil),
+			exchanges: []exchange{{path: "/conversations", query: url.Values{"page": {"1"}}, reply: `{"data":[],"pagination":{"page":1,"limit":20,"total":0,"totalPages":0}}`}},
+		},
+		{
+			name: "rentalot conversations every filter, two pages", provider: Rentalot, auth: "bearer",
+			run: listConversations(&ConversationListParams{ContactID: "770e8400-e29b-41d4-a716-446655440000", Status: "active", PageSize: 20}),
+			exchanges: []exchange{
+				{path: "/conversations", query: url.Values{"page": {"1"}, "limit": {"20"}, "contactId": {"770e8400-e29b-41d4-a716-446655440000"}, "status": {"active"}},
+					reply: string(fixture(t, "rentalot_conversations.json"))},
+				{path: "/conversations", query: url.Values{"page": {"2"}, "limit": {"20"}, "contactId": {"770e8400-e29b-41d4-a716-446655440000"}, "status": {"active"}},
+					reply: `{"data":[{"id":"second"}],"pagination":{"page":2,"limit":20,"total":34,"totalPages":2}}`},
+			},
+			wantItems: 2,
+		},
+		{
+			name: "rentalot conversations status only", provider: Rentalot, auth: "bearer",
+			run:       listConversations(&ConversationListParams{Status: "archived"}),
+			exchanges: []exchange{{path: "/conversations", query: url.Values{"page": {"1"}, "status": {"archived"}}, reply: `{"data":[],"pagination":{"page":1,"limit":20}}`}},
+		},
+		{
+			name: "rentalot conversations contactId only", provider: Rentalot, auth: "bearer",
+			run:       listConversations(&ConversationListParams{ContactID: "ct/1 &2"}),
+			exchanges: []exchange{{path: "/conversations", query: url.Values{"page": {"1"}, "contactId": {"ct/1 &2"}}, reply: `{"data":[],"pagination":{"page":1,"limit":20}}`}},
+		},
+		{
+			name: "rentalot get conversation", provider: Rentalot, auth: "bearer",
+			run:       getConversation(rlConv),
+			exchanges: []exchange{{path: "/conversations/" + rlConv, reply: `{"data":{"id":"` + rlConv + `","status":"active"}}`}},
+			wantItems: 1,
+		},
+		{
+			name: "rentalot messages two pages", provider: Rentalot, auth: "bearer",
+			run: listMessages(rlConv, &MessageListParams{PageSize: 2}),
+			exchanges: []exchange{
+				{path: "/conversations/" + rlConv + "/messages", query: url.Values{"page": {"1"}, "limit": {"2"}},
+					reply: `{"data":[` + rlMsg("r1") + `,` + rlMsg("r2") + `],"pagination":{"page":1,"limit":2}}`},
+				{path: "/conversations/" + rlConv + "/messages", query: url.Values{"page": {"2"}, "limit": {"2"}},
+					reply: `{"data":[` + rlMsg("r3") + `],"pagination":{"page":2,"limit":2}}`},
+			},
+			wantItems: 3,
+		},
+		{
+			name: "rentalot search", provider: Rentalot, auth: "bearer",
+			run: searchMessages(&SearchParams{Query: "2-bedroom & pets=ok #1", Limit: 50}),
+			exchanges: []exchange{{path: "/conversations/search", query: url.Values{"query": {"2-bedroom & pets=ok #1"}, "limit": {"50"}},
+				reply: string(fixture(t, "rentalot_search.json"))}},
+			wantItems: 1,
+		},
+		{
+			name: "rentalot search default limit", provider: Rentalot, auth: "bearer",
+			run:       searchMessages(&SearchParams{Query: "apartment"}),
+			exchanges: []exchange{{path: "/conversations/search", query: url.Values{"query": {"apartment"}}, reply: `{"data":[],"total":0}`}},
+		},
+
+		// AgentMessage.
+		{
+			name: "agentmessage conversations default", provider: AgentMessage, auth: "bearer",
+			run:       listConversations(nil),
+			exchanges: []exchange{{path: "/conversations", reply: string(fixture(t, "agentmessage_conversations.json"))}},
+			wantItems: 2,
+		},
+		{
+			name: "agentmessage conversations every filter", provider: AgentMessage, auth: "bearer",
+			run: listConversations(&ConversationListParams{
+				PhoneNumberID: "7c1f0a2d-9e8b-4c3a-9d2e-1f0a2b3c4d5e", ContactNumber: "+15554443333",
+				Since: since, OptedIn: boolPtr(true), PageSize: 200,
+			}),
+			exchanges: []exchange{{path: "/conversations", query: url.Values{
+				"phone_number_id": {"7c1f0a2d-9e8b-4c3a-9d2e-1f0a2b3c4d5e"}, "contact_number": {"+15554443333"},
+				"since": {"2026-04-01T09:30:00+02:00"}, "opted_in": {"true"}, "limit": {"200"},
+			}, reply: string(fixture(t, "agentmessage_conversations.json"))}},
+			wantItems: 2,
+		},
+		{
+			name: "agentmessage conversations opted_in false", provider: AgentMessage, auth: "bearer",
+			run:       listConversations(&ConversationListParams{OptedIn: boolPtr(false)}),
+			exchanges: []exchange{{path: "/conversations", query: url.Values{"opted_in": {"false"}}, reply: `{"success":true,"data":[],"meta":{"next_cursor":null}}`}},
+		},
+		{
+			name: "agentmessage conversations phone_number_id only", provider: AgentMessage, auth: "bearer",
+			run:       listConversations(&ConversationListParams{PhoneNumberID: "pn_1"}),
+			exchanges: []exchange{{path: "/conversations", query: url.Values{"phone_number_id": {"pn_1"}}, reply: `{"success":true,"data":[],"meta":{"next_cursor":null}}`}},
+		},
+		{
+			name: "agentmessage conversations since in UTC", provider: AgentMessage, auth: "bearer",
+			run:       listConversations(&ConversationListParams{Since: since.UTC()}),
+			exchanges: []exchange{{path: "/conversations", query: url.Values{"since": {"2026-04-01T07:30:00Z"}}, reply: `{"success":true,"data":[],"meta":{"next_cursor":null}}`}},
+		},
+		{
+			name: "agentmessage conversations two pages", provider: AgentMessage, auth: "bearer",
+			run: listConversations(&ConversationListParams{ContactNumber: "+15558889999", PageSize: 1}),
+			exchanges: []exchange{
+				{path: "/conversations", query: url.Values{"contact_number": {"+15558889999"}, "limit": {"1"}},
+					reply: `{"success":true,"data":[` + amConvJSON("AQID") + `],"meta":{"total":0,"limit":1,"next_cursor":"` + amCursor + `"}}`},
+				{path: "/conversations", query: url.Values{"contact_number": {"+15558889999"}, "limit": {"1"}, "cursor": {amCursor}},
+					reply: `{"success":true,"data":[` + amConvJSON("BQYH") + `],"meta":{"total":0,"limit":1,"next_cursor":null}}`},
+			},
+			wantItems: 2,
+		},
+		{
+			name: "agentmessage messages two pages", provider: AgentMessage, auth: "bearer",
+			run: listMessages(amConv, &MessageListParams{PageSize: 150}),
+			exchanges: []exchange{
+				{path: "/conversations/" + amConv + "/messages", query: url.Values{"limit": {"150"}},
+					reply: `{"success":true,"data":[` + amMsg("a1") + `],"meta":{"limit":150,"next_cursor":"next-1"}}`},
+				{path: "/conversations/" + amConv + "/messages", query: url.Values{"limit": {"150"}, "cursor": {"next-1"}},
+					reply: `{"success":true,"data":[` + amMsg("a2") + `],"meta":{"limit":150,"next_cursor":null}}`},
+			},
+			wantItems: 2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := startGock(t)
+			for _, ex := range tt.exchanges {
+				expectGET(tt.provider, ex.path, ex.query).BodyString(ex.reply)
+			}
+			auth := Bearer(testBearer)
+			if tt.auth == "xauth" {
+				auth = XAuth(testAuthID, testAuthToken)
+			}
+			c, err := NewClient(tt.provider, WithAuth(auth), WithUserAgent(testUserAgentSuffix),
+				WithMaxRetries(1), WithRetryWait(time.Millisecond, 10*time.Millisecond))
+			require.NoError(t, err)
+
+			n, err := tt.run(testContext(t), c)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantItems, n, "items")
+			assert.True(t, gock.IsDone(), "every expected request was sent")
+
+			sent := rec.requests()
+			require.Len(t, sent, len(tt.exchanges), "requests sent")
+			for i, ex := range tt.exchanges {
+				testSentRequest(t, sent[i], tt.provider, tt.auth, ex.path, ex.query)
+			}
+		})
+	}
+}
+
+// TestRequestsSinceIsRFC3339 checks the since filter is a parsable RFC 3339
+// instant equal to the one given, whatever its zone.
+func TestRequestsSinceIsRFC3339(t *testing.T) {
+	rec := startGock(t)
+	since := time.Date(2025, 12, 31, 23, 59, 59, 0, time.FixedZone("", 5*60*60+30*60))
+	base, err := url.Parse(AgentMessage.DefaultBaseURL())
+	require.NoError(t, err)
+	gock.New(base.Scheme + "://" + base.Host).Get("^" + regexp.QuoteMeta(base.Path+"/conversations") + "$").
+		Reply(http.StatusOK).JSON(map[string]any{"success": true, "data": []any{}, "meta": map[string]any{"next_cursor": nil}})
+
+	c, err := NewClient(AgentMessage, WithAuth(Bearer(testBearer)))
+	require.NoError(t, err)
+	_, err = drain(c.Conversations.List(testContext(t), &ConversationListParams{Since: since}), 10)
+	require.NoError(t, err)
+	sent := rec.requests()
+	require.Len(t, sent, 1)
+	got, err := time.Parse(time.RFC3339, sent[0].URL.Query().Get("since"))
+	require.NoError(t, err, "since is RFC 3339")
+	assert.True(t, got.Equal(since), "since %v, want %v", got, since)
+	assert.NotContains(t, sent[0].URL.RawQuery, "+", "a raw '+' would be read as a space")
+}
+
+// TestRequestsRetryBelowGock checks the retry layer sits above the
+// transport gock replaced: a 503 is retried and the second answer used.
+func TestRequestsRetryBelowGock(t *testing.T) {
+	rec := startGock(t)
+	expectGET(VantaxAI, "/conversations/conv_7b2e9a", nil).Status(http.StatusServiceUnavailable).
+		BodyString(`{"success":false,"message":"try again"}`)
+	expectGET(VantaxAI, "/conversations/conv_7b2e9a", nil).
+		BodyString(`{"success":true,"data":{"id":"conv_7b2e9a","status":"open"}}`)
+
+	c, err := NewClient(VantaxAI, WithAuth(Bearer(testBearer)), WithUserAgent(testUserAgentSuffix),
+		WithRetryWait(time.Millisecond, 10*time.Millisecond))
+	require.NoError(t, err)
+	conv, err := c.Conversations.Get(testContext(t), "conv_7b2e9a")
+	require.NoError(t, err)
+	assert.Equal(t, "conv_7b2e9a", conv.ID)
+	assert.Equal(t, "open", conv.Status)
+	assert.True(t, gock.IsDone())
+	sent := rec.requests()
+	require.Len(t, sent, 2, "one retry")
+	for _, r := range sent {
+		testSentRequest(t, r, VantaxAI, "bearer", "/conversations/conv_7b2e9a", nil)
+	}
+}
+
+func listConversations(p *ConversationListParams) func(context.Context, *Client) (int, error) {
+	return func(ctx context.Context, c *Client) (int, error) {
+		items, err := drain(c.Conversations.List(ctx, p), 100)
+		return len(items), err
+	}
+}
+
+func listMessages(id string, p *MessageListParams) func(context.Context, *Client) (int, error) {
+	return func(ctx context.Context, c *Client) (int, error) {
+		items, err := drain(c.Messages.List(ctx, id, p), 100)
+		return len(items), err
+	}
+}
+
+func searchMessages(p *SearchParams) func(context.Context, *Client) (int, error) {
+	return func(ctx context.Context, c *Client) (int, error) {
+		items, err := drain(c.Search.Messages(ctx, p), 100)
+		return len(items), err
+	}
+}
+
+func getConversation(id string) func(context.Context, *Client) (int, error) {
+	return func(ctx context.Context, c *Client) (int, error) {
+		conv, err := c.Conversations.Get(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		if conv.ID != id {
+			return 0, errors.New("Get returned conversation " + conv.ID + ", not " + id)
+		}
+		return 1, nil
+	}
+}
+
+// TestIDsSentAsOneSegment checks that ids reach the server unmodified as
+// exactly one escaped path segment, for Get and Messages.List.
+func TestIDsSentAsOneSegment(t *testing.T) {
+	ids := []string{
+		"AQID...base64url",
+		"AQID-_x8",
+		"a/b",
+		"a?b=c",
+		"a#b",
+		"%2e%2e",
+		"../admin",
+		"a b+c",
+		"a;b,c",
+		"ünïcödé",
+		"...",
+	}
+	for _, p := range Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			var (
+				mu   sync.Mutex
+				seen []string // escaped paths, in order
+			)
+			c, mux, _ := setup(t, p)
+			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				seen = append(seen, r.URL.EscapedPath())
+				mu.Unlock()
+				if strings.HasSuffix(r.URL.EscapedPath(), "/messages") {
+					writeJSON(w, http.StatusOK, []byte(emptyListBody(p)))
+					return
+				}
+				writeJSON(w, http.StatusOK, []byte(`{"success":true,"data":{"id":"x"}}`))
+			})
+			last := func() string {
+				mu.Lock()
+				defer mu.Unlock()
+				if len(seen) == 0 {
+					return ""
+				}
+				return seen[len(seen)-1]
+			}
+			// oneSegment asserts path is /conversations/<id as one escaped segment><suffix>.
+			oneSegment := func(t *testing.T, path, id, suffix string) {
+				t.Helper()
+				require.True(t, strings.HasPrefix(path, "/conversations/") && strings.HasSuffix(path, suffix), "path %q", path)
+				seg := strings.TrimSuffix(strings.TrimPrefix(path, "/conversations/"), suffix)
+				assert.NotContains(t, seg, "/", "one segment")
+				unescaped, err := url.PathUnescape(seg)
+				require.NoError(t, err)
+				assert.Equal(t, id, unescaped, "the id arrives unmodified")
+			}
+			for _, id := range ids {
+				ctx := testContext(t)
+				_, err := drain(c.Messages.List(ctx, id, nil), 10)
+				require.NoError(t, err, "id %q", id)
+				oneSegment(t, last(), id, "/messages")
+
+				if p.Supports("conversations.get") {
+					conv, err := c.Conversations.Get(ctx, id)
+					require.NoError(t, err, "id %q", id)
+					assert.Equal(t, "x", conv.ID)
+					oneSegment(t, last(), id, "")
+				}
+			}
+		})
+	}
+}
+
+// TestIDsRejected checks that ids that cannot be one path segment fail with
+// ErrInvalidParams before any request.
+func TestIDsRejected(t *testing.T) {
+	ids := []string{"", ".", "..", "a\nb", "a\rb", "\x00", "a\tb", "id\x7f", "id\u0085"}
+	for _, p := range Providers() {
+		for _, id := range ids {
+			t.Run(p.Name()+"/"+strings.ToValidUTF8(url.PathEscape(id), "?"), func(t *testing.T) {
+				c, _, srv := setup(t, p)
+				ctx := testContext(t)
+				_, err := drain(c.Messages.List(ctx, id, nil), 10)
+				require.Error(t, err)
+				assert.ErrorIs(t, err, ErrInvalidParams)
+				if p.Supports("conversations.get") {
+					_, err := c.Conversations.Get(ctx, id)
+					require.Error(t, err)
+					assert.ErrorIs(t, err, ErrInvalidParams)
+				}
+				assert.Zero(t, srv.Requests(), "no request sent")
+			})
+		}
+	}
+}
+
+// TestValidationBeforeSending checks every parameter check that fails
+// before a request is sent.
+func TestValidationBeforeSending(t *testing.T) {
+	long := strings.Repeat("a", 501)
+	tests := []struct {
+		name     string
+		provider Provider
+		run      func(context.Context, *Client) error
+		want     error
+	}{
+		// Page sizes outside each provider's documented range.
+		{"vobiz messages 101", Vobiz, runMsgs(&MessageListParams{PageSize: 101}), ErrInvalidParams},
+		{"vobiz messages negative", Vobiz, runMsgs(&MessageListParams{PageSize: -1}), ErrInvalidParams},
+		{"vobiz conversations negative", Vobiz, runConvs(&ConversationListParams{PageSize: -5}), ErrInvalidParams},
+		{"vantaxai conversations 101", VantaxAI, runConvs(&ConversationListParams{PageSize: 101}), ErrInvalidParams},
+		{"vantaxai conversations negative", VantaxAI, runConvs(&ConversationListParams{PageSize: -1}), ErrInvalidParams},
+		{"vantaxai messages 101", VantaxAI, runMsgs(&MessageListParams{PageSize: 101}), ErrInvalidParams},
+		{"rentalot conversations 101", Rentalot, runConvs(&ConversationListParams{PageSize: 101}), ErrInvalidParams},
+		{"rentalot messages 101", Rentalot, runMsgs(&MessageListParams{PageSize: 101}), ErrInvalidParams},
+		{"rentalot messages negative", Rentalot, runMsgs(&MessageListParams{PageSize: -100}), ErrInvalidParams},
+		{"agentmessage conversations 201", AgentMessage, runConvs(&ConversationListParams{PageSize: 201}), ErrInvalidParams},
+		{"agentmessage messages 201", AgentMessage, runMsgs(&MessageListParams{PageSize: 201}), ErrInvalidParams},
+		{"agentmessage messages negative", AgentMessage, runMsgs(&MessageListParams{PageSize: -1}), ErrInvalidParams},
+
+		// Search.
+		{"search limit 51", Rentalot, runSearch(&SearchParams{Query: "x", Limit: 51}), ErrInvalidParams},
+		{"search limit negative", Rentalot, runSearch(&SearchParams{Query: "x", Limit: -1}), ErrInvalidParams},
+		{"search empty query", Rentalot, runSearch(&SearchParams{}), ErrInvalidParams},
+		{"search nil params", Rentalot, runSearch(nil), ErrInvalidParams},
+		{"search whitespace query", Rentalot, runSearch(&SearchParams{Query: " \t\n "}), ErrInvalidParams},
+		{"search query of 501 characters", Rentalot, runSearch(&SearchParams{Query: long}), ErrInvalidParams},
+		{"search query of 501 multibyte characters", Rentalot, runSearch(&SearchParams{Query: strings.Repeat("é", 501)}), ErrInvalidParams},
+
+		// Operations a provider does not document.
+		{"vobiz get", Vobiz, runGet("c1"), ErrUnsupported},
+		{"agentmessage get", AgentMessage, runGet("AQID"), ErrUnsupported},
+		{"vobiz search", Vobiz, runSearch(&SearchParams{Query: "x"}), ErrUnsupported},
+		{"vantaxai search", VantaxAI, runSearch(&SearchParams{Query: "x"}), ErrUnsupported},
+		{"agentmessage search", AgentMessage, runSearch(&SearchParams{Query: "x"}), ErrUnsupported},
+		{"vobiz get with an invalid id", Vobiz, runGet(""), ErrUnsupported},
+
+		// Enumerated filters.
+		{"vantaxai channel", VantaxAI, runConvs(&ConversationListParams{Channel: "telegram"}), ErrInvalidParams},
+		{"vantaxai channel case", VantaxAI, runConvs(&ConversationListParams{Channel: "SMS"}), ErrInvalidParams},
+		{"vantaxai status", VantaxAI, runConvs(&ConversationListParams{Status: "active"}), ErrInvalidParams},
+		{"rentalot status", Rentalot, runConvs(&ConversationListParams{Status: "open"}), ErrInvalidParams},
+	}
+
+	// Every filter a provider does not document.
+	set := map[string]ConversationListParams{
+		"Status":        {Status: "open"},
+		"Channel":       {Channel: "sms"},
+		"ContactID":     {ContactID: "ct_1"},
+		"SubAccountID":  {SubAccountID: "sub_1"},
+		"PhoneNumberID": {PhoneNumberID: "pn_1"},
+		"ContactNumber": {ContactNumber: "+15550000000"},
+		"Since":         {Since: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		"OptedIn":       {OptedIn: boolPtr(false)},
+	}
+	undocumented := map[Provider][]string{
+		Vobiz:        {"Status", "Channel", "ContactID", "SubAccountID", "PhoneNumberID", "ContactNumber", "Since", "OptedIn"},
+		VantaxAI:     {"ContactID", "PhoneNumberID", "ContactNumber", "Since", "OptedIn"},
+		Rentalot:     {"Channel", "SubAccountID", "PhoneNumberID", "ContactNumber", "Since", "OptedIn"},
+		AgentMessage: {"Status", "Channel", "ContactID", "SubAccountID"},
+	}
+	for p, names := range undocumented {
+		for _, name := range names {
+			params := set[name]
+			tests = append(tests, struct {
+				name     string
+				provider Provider
+				run      func(context.Context, *Client) error
+				want     error
+			}{p.Name() + " filter " + name, p, runConvs(&params), ErrUnsupported})
+		}
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _, srv := setup(t, tt.provider)
+			err := tt.run(testContext(t), c)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, tt.want)
+			for _, other := range []error{ErrInvalidParams, ErrUnsupported} {
+				if other != tt.want {
+					assert.NotErrorIs(t, err, other)
+				}
+			}
+			var apiErr *APIError
+			assert.False(t, errors.As(err, &apiErr), "not an API error")
+			assert.Zero(t, srv.Requests(), "no request sent")
+		})
+	}
+}
+
+// TestValidationAccepts checks the edges of each documented range are
+// accepted and sent.
+func TestValidationAccepts(t *testing.T) {
+	tests := []struct {
+		name      string
+		provider  Provider
+		run       func(context.Context, *Client) error
+		wantLimit string
+		wantQuery string
+	}{
+		{"vobiz messages 1", Vobiz, runMsgs(&MessageListParams{PageSize: 1}), "1", ""},
+		{"vobiz messages 100", Vobiz, runMsgs(&MessageListParams{PageSize: 100}), "100", ""},
+		{"vantaxai conversations 100", VantaxAI, runConvs(&ConversationListParams{PageSize: 100}), "100", ""},
+		{"rentalot messages 100", Rentalot, runMsgs(&MessageListParams{PageSize: 100}), "100", ""},
+		{"agentmessage conversations 200", AgentMessage, runConvs(&ConversationListParams{PageSize: 200}), "200", ""},
+		{"agentmessage messages 1", AgentMessage, runMsgs(&MessageListParams{PageSize: 1}), "1", ""},
+		{"search limit 1", Rentalot, runSearch(&SearchParams{Query: "x", Limit: 1}), "1", "x"},
+		{"search limit 50, query of 500 characters", Rentalot, runSearch(&SearchParams{Query: strings.Repeat("é", 500), Limit: 50}), "50", strings.Repeat("é", 500)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mux, srv := setup(t, tt.provider)
+			var got url.Values
+			mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+				got = r.URL.Query()
+				writeJSON(w, http.StatusOK, []byte(emptyListBody(tt.provider)))
+			})
+			require.NoError(t, tt.run(testContext(t), c))
+			assert.Equal(t, 1, srv.Requests())
+			assert.Equal(t, tt.wantLimit, got.Get("limit"))
+			if tt.wantQuery != "" {
+				assert.Equal(t, tt.wantQuery, got.Get("query"))
+			}
+		})
+	}
+}
+
+// emptyListBody is an empty last page in the provider's envelope.
+func emptyListBody(p Provider) string {
+	switch p {
+	case Vobiz:
+		return `{"items":[],"has_more":false}`
+	case VantaxAI:
+		return `{"success":true,"data":[],"pagination":{"has_more":false}}`
+	case Rentalot:
+		return `{"data":[],"pagination":{"page":1,"limit":20},"total":0}`
+	default:
+		return `{"success":true,"data":[],"meta":{"next_cursor":null}}`
+	}
+}
+
+func runConvs(p *ConversationListParams) func(context.Context, *Client) error {
+	return func(ctx context.Context, c *Client) error {
+		_, err := drain(c.Conversations.List(ctx, p), 100)
+		return err
+	}
+}
+
+func runMsgs(p *MessageListParams) func(context.Context, *Client) error {
+	return func(ctx context.Context, c *Client) error {
+		_, err := drain(c.Messages.List(ctx, "c1", p), 100)
+		return err
+	}
+}
+
+func runSearch(p *SearchParams) func(context.Context, *Client) error {
+	return func(ctx context.Context, c *Client) error {
+		_, err := drain(c.Search.Messages(ctx, p), 100)
+		return err
+	}
+}
+
+func runGet(id string) func(context.Context, *Client) error {
+	return func(ctx context.Context, c *Client) error {
+		_, err := c.Conversations.Get(ctx, id)
+		return err
+	}
+}
