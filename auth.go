@@ -100,7 +100,10 @@ func setBearer(req *http.Request, token string) error {
 // AuthError is returned when the [Authenticator] fails; nothing was sent.
 type AuthError struct{ Err error }
 
+// Error describes the failure without any credential.
 func (e *AuthError) Error() string { return "convo: authenticate request: " + e.Err.Error() }
+
+// Unwrap returns the Authenticator's error.
 func (e *AuthError) Unwrap() error { return e.Err }
 
 // authTransport applies the per-request headers below the retry layer and

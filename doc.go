@@ -28,6 +28,15 @@
 // documented ranges, are rejected before any request is sent with errors
 // wrapping [ErrUnsupported] or [ErrInvalidParams].
 //
+// [Client.Sync] walks every conversation and the messages of each with
+// bounded concurrency, for syncing history into another store; a
+// [Checkpoint] lets a sync that died continue without losing or repeating a
+// message. The client paces itself on the rate-limit headers a provider
+// sends, and [WithRateLimit] adds a client-side limit.
+//
+// Package [github.com/convokit/convo/convotest] is an in-process fake of the
+// four APIs, with fault injection, for testing code built on convo.
+//
 // A Client is safe for concurrent use by multiple goroutines. It never
 // writes to stderr and logs only through the [slog.Logger] given to
 // [WithLogger]; no credential appears in any error, log line or formatted

@@ -158,6 +158,7 @@ type DecodeError struct {
 	Err        error  // the decoder's reason
 }
 
+// Error names the provider, the status, the reason and the start of the body.
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("convo: %s: %d response is not the documented JSON: %v (body starts %q)",
 		e.Provider, e.StatusCode, e.Err, e.Snippet)
