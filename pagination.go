@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"hash/maphash"
 	"iter"
 	"net/http"
 	"net/url"
@@ -290,12 +291,13 @@ func (p *Pager[T]) run(emit func(*fetched[T], error) bool) {
 func (p *Pager[T]) fetchAll(ctx context.Context, emit func(*fetched[T], error) bool) {
 	token, skip, last := p.start.token, p.start.skip, p.start.last
 	resuming := skip > 0 || last != ""
-	seen := map[string]struct{}{}
-	firsts := map[string]string{} // id of the first item of each page -> its request token
+	// What has been seen is kept as 64-bit hashes, so that a list of a
+	// million pages costs a few megabytes, not the cursors themselves.
+	seen := progressSet{seed: maphash.MakeSeed(), tokens: map[uint64]struct{}{}, firsts: map[uint64]string{}}
 	for {
 		f, rawFirst, err := p.fetch(ctx, token)
 		if err == nil {
-			err = p.checkProgress(f, token, rawFirst, firsts, seen)
+			err = p.checkProgress(f, token, rawFirst, &seen)
 		}
 		if err != nil {
 			emit(nil, err)
@@ -333,7 +335,7 @@ func (p *Pager[T]) fetchAll(ctx context.Context, emit func(*fetched[T], error) b
 // with the same item as an earlier page (a server ignoring the page number
 // or cursor, or cycling). The last check applies to the last page too, so
 // that a server reporting totalPages cannot repeat a page either.
-func (p *Pager[T]) checkProgress(f *fetched[T], token, first string, firsts map[string]string, seen map[string]struct{}) error {
+func (p *Pager[T]) checkProgress(f *fetched[T], token, first string, seen *progressSet) error {
 	name := p.c.provider.Name() + " " + p.ep.resource
 	if f.next != "" {
 		if len(f.page.Items) == 0 {
@@ -341,13 +343,11 @@ func (p *Pager[T]) checkProgress(f *fetched[T], token, first string, firsts map[
 		}
 		switch p.ep.style {
 		case pagingCursor:
-			seen[token] = struct{}{}
-			if _, dup := seen[f.next]; dup {
+			if seen.token(token, f.next) {
 				return fmt.Errorf("%w: %s: the server repeated cursor %q", ErrPaginationStalled, name, snippet([]byte(f.next), 64))
 			}
 		case pagingStartingAfter:
-			seen[token] = struct{}{}
-			if _, dup := seen[f.next]; dup {
+			if seen.token(token, f.next) {
 				return fmt.Errorf("%w: %s: starting_after did not advance past %q", ErrPaginationStalled, name, snippet([]byte(f.next), 64))
 			}
 		}
@@ -355,7 +355,7 @@ func (p *Pager[T]) checkProgress(f *fetched[T], token, first string, firsts map[
 	if first == "" {
 		return nil
 	}
-	if prev, dup := firsts[first]; dup {
+	if prev, dup := seen.first(first, token, p.ep.style == pagingPageNumber); dup {
 		if p.ep.style == pagingPageNumber {
 			return fmt.Errorf("%w: %s: the server ignored the page number (page %s starts with the same item as page %s)",
 				ErrPaginationStalled, name, pageLabel(token), pageLabel(prev))
@@ -363,8 +363,36 @@ func (p *Pager[T]) checkProgress(f *fetched[T], token, first string, firsts map[
 		return fmt.Errorf("%w: %s: the server answered a page it had already sent (starting again with item %q)",
 			ErrPaginationStalled, name, snippet([]byte(first), 64))
 	}
-	firsts[first] = token
 	return nil
+}
+
+// progressSet remembers, as hashes, the page tokens used and the first item
+// of every page of one iteration.
+type progressSet struct {
+	seed   maphash.Seed
+	tokens map[uint64]struct{}
+	firsts map[uint64]string // -> page number (page-number style only), for the error
+}
+
+// token records the token just used and reports whether next was used before.
+func (s *progressSet) token(used, next string) bool {
+	s.tokens[maphash.String(s.seed, used)] = struct{}{}
+	_, dup := s.tokens[maphash.String(s.seed, next)]
+	return dup
+}
+
+// first records a page's first item and reports the page that started with
+// it before, if any.
+func (s *progressSet) first(id, token string, keepToken bool) (string, bool) {
+	h := maphash.String(s.seed, id)
+	if prev, dup := s.firsts[h]; dup {
+		return prev, true
+	}
+	if !keepToken {
+		token = ""
+	}
+	s.firsts[h] = token
+	return "", false
 }
 
 // pageLabel names the page of a page-number token ("" is the first page).

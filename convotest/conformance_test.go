@@ -399,7 +399,7 @@ func TestConvotestErrorsDecodeInSDK(t *testing.T) {
 	}{
 		{convo.Vobiz, nil, "no-such-conversation", 404, "NOT_FOUND", ""},
 		{convo.VantaxAI, nil, "conv_000000", 404, "", ""},
-		{convo.Rentalot, nil, "00000000-0000-4000-8000-000000000000", 404, "Not Found", ""},
+		{convo.Rentalot, nil, "00000000-0000-4000-8000-000000000000", 404, "", ""}, // RFC 9457: no machine code; the problem type identifies it
 		{convo.AgentMessage, nil, "AAAAAAAAAAAAAAAA", 404, "NOT_FOUND", ""},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,161 @@
+package convo_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/convokit/convo"
+)
+
+// appendGeneratedPage appends page number page (0-based) of a message list of
+// pages pages of size messages, in AgentMessage's envelope. It is cheap
+// enough for a server to generate hundreds of thousands of messages on the
+// fly, so that nothing but the client under test holds them.
+func appendGeneratedPage(b []byte, page, pages, size int) []byte {
+	b = append(b, `{"success":true,"data":[`...)
+	for i := range size {
+		n := page*size + i
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":"msg_`...)
+		b = strconv.AppendInt(b, int64(n), 10)
+		if n%2 == 0 {
+			b = append(b, `","direction":"inbound","phone_number_id":"pn_7Hq2KxVbN3","from_number":"+14155550199","to_number":"+14155550100",`...)
+		} else {
+			b = append(b, `","direction":"outbound","phone_number_id":"pn_7Hq2KxVbN3","from_number":"+14155550100","to_number":"+14155550199",`...)
+		}
+		if n%20 == 7 {
+			b = append(b, `"body":null,"media_urls":[],"channel":"sms","segment_count":1,"created_at":"2026-04-10T03:11:42Z","redacted_at":"2026-07-09T03:11:42Z"}`...)
+			continue
+		}
+		b = append(b, `"body":"Message `...)
+		b = strconv.AppendInt(b, int64(n), 10)
+		b = append(b, `: is the apartment on 5th street still available?\nWe can visit on Thursday — \"after 6pm\".","media_urls":[],"channel":"sms","segment_count":2,"created_at":"2026-04-10T03:11:42Z","redacted_at":null}`...)
+	}
+	b = append(b, `],"meta":{"total":0,"limit":`...)
+	b = strconv.AppendInt(b, int64(size), 10)
+	b = append(b, `,"offset":`...)
+	b = strconv.AppendInt(b, int64(page*size), 10)
+	b = append(b, `,"next_cursor":`...)
+	if page+1 < pages {
+		b = append(b, `"c`...)
+		b = strconv.AppendInt(b, int64(page+1), 10)
+		b = append(b, '"')
+	} else {
+		b = append(b, "null"...)
+	}
+	return append(b, "}}"...)
+}
+
+// generatingServer serves /conversations/pages-<N>/messages: N pages of
+// size messages, generated for each request.
+func generatingServer(t *testing.T, size int) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, "/conversations/pages-")
+		rest, ok2 := strings.CutSuffix(rest, "/messages")
+		pages, err := strconv.Atoi(rest)
+		page, okPage := pageIndex(r.URL.RawQuery)
+		if !ok || !ok2 || err != nil || !okPage || page < 0 || page >= pages || r.URL.Query().Get("limit") != strconv.Itoa(size) {
+			http.Error(w, `{"success":false,"error":{"code":"NOT_FOUND","message":"no such page"}}`, http.StatusNotFound)
+			return
+		}
+		body := appendGeneratedPage(make([]byte, 0, 256*size), page, pages, size)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// heapProfile is what one iteration did to the heap, in bytes above the
+// live heap before it started.
+type heapProfile struct {
+	items    int
+	peakLive int64 // largest live heap, sampled after a forced collection
+	peakUsed int64 // largest HeapInuse, sampled without forcing a collection
+}
+
+// iterateMeasuring iterates every message of a list of pages pages and
+// samples the heap along the way.
+func iterateMeasuring(t *testing.T, c *convo.Client, pages, size int) heapProfile {
+	t.Helper()
+	const (
+		usedEvery = 1_000  // items between two HeapInuse samples
+		liveEvery = 10_000 // items between two forced collections
+	)
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	baseLive, baseUsed := int64(ms.HeapAlloc), int64(ms.HeapInuse)
+
+	var hp heapProfile
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	id := "pages-" + strconv.Itoa(pages)
+	for m, err := range c.Messages.List(ctx, id, &convo.MessageListParams{PageSize: size}).All() {
+		require.NoError(t, err)
+		if want := "msg_" + strconv.Itoa(hp.items); m.ID != want {
+			require.Equal(t, want, m.ID, "messages arrive in order, none skipped")
+		}
+		hp.items++
+		if hp.items%usedEvery == 0 {
+			runtime.ReadMemStats(&ms)
+			hp.peakUsed = max(hp.peakUsed, int64(ms.HeapInuse)-baseUsed)
+		}
+		if hp.items%liveEvery == 0 {
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			hp.peakLive = max(hp.peakLive, int64(ms.HeapAlloc)-baseLive)
+		}
+	}
+	return hp
+}
+
+// TestStreamingMemoryBound iterates 200,000 messages and checks that the
+// heap stays bounded, and no higher than for 20,000: All streams page by page
+// and keeps nothing of the pages it has yielded.
+func TestStreamingMemoryBound(t *testing.T) {
+	const (
+		size     = 100
+		limit    = 16 << 20 // bytes above the heap before the iteration
+		slack    = 4 << 20  // how much more 200,000 messages may use than 20,000
+		smallRun = 200      // pages: 20,000 messages
+		largeRun = 2_000    // pages: 200,000 messages
+	)
+	// The bound holds for the default collector setting, whatever GOGC says.
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+
+	srv := generatingServer(t, size)
+	c, err := convo.NewClient(convo.AgentMessage,
+		convo.WithBaseURL(srv.URL),
+		convo.WithAuth(convo.Bearer("am_live_memory")),
+		convo.WithHTTPClient(&http.Client{Transport: &http.Transport{}}),
+	)
+	require.NoError(t, err)
+
+	small := iterateMeasuring(t, c, smallRun, size)
+	large := iterateMeasuring(t, c, largeRun, size)
+	t.Logf("20,000 messages: peak live %d KiB, peak in use %d KiB above the start", small.peakLive>>10, small.peakUsed>>10)
+	t.Logf("200,000 messages: peak live %d KiB, peak in use %d KiB above the start", large.peakLive>>10, large.peakUsed>>10)
+
+	require.Equal(t, smallRun*size, small.items)
+	require.Equal(t, largeRun*size, large.items)
+	// The live heap never holds more than a few pages, however long the list.
+	assert.Less(t, large.peakLive, int64(limit), "live heap while streaming 200,000 messages")
+	assert.Less(t, large.peakUsed, int64(limit), "heap in use while streaming 200,000 messages")
+	// Ten times the messages, about the same heap.
+	assert.Less(t, large.peakLive-small.peakLive, int64(slack), "live heap grows with the number of messages")
+	assert.Less(t, large.peakUsed-small.peakUsed, int64(slack), "heap in use grows with the number of messages")
+}
