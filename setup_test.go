@@ -115,21 +115,6 @@ func testHeader(t *testing.T, r *http.Request, header, want string) {
 	assert.Equal(t, []string{want}, r.Header.Values(header), "header %s", header)
 }
 
-// testAuthHeaders asserts the headers of a request sent by a setup client (or
-// a client using defaultAuth).
-func testAuthHeaders(t *testing.T, r *http.Request, p Provider) {
-	t.Helper()
-	if p == Vobiz {
-		testHeader(t, r, "X-Auth-ID", testAuthID)
-		testHeader(t, r, "X-Auth-Token", testAuthToken)
-		testHeader(t, r, "Authorization", "")
-		return
-	}
-	testHeader(t, r, "Authorization", "Bearer "+testBearer)
-	testHeader(t, r, "X-Auth-ID", "")
-	testHeader(t, r, "X-Auth-Token", "")
-}
-
 // fixture returns the content of a file of testdata/.
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
