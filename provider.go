@@ -3,6 +3,7 @@ package convo
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -152,6 +153,29 @@ func decodeJSON(body []byte, v any) error {
 // empty page would lose data silently.
 func errNoItems(key string) error {
 	return fmt.Errorf("response has no %q array", key)
+}
+
+// dataObject decodes the {"data":{…}} envelope of one object (VantaxAI adds
+// "success") and maps it.
+func dataObject[W, T any](conv func(*W, string, *T)) func([]byte) (T, error) {
+	return func(body []byte) (T, error) {
+		var out T
+		var env struct {
+			Success *bool `json:"success"`
+			Data    *W    `json:"data"`
+		}
+		if err := decodeJSON(body, &env); err != nil {
+			return out, err
+		}
+		if env.Success != nil && !*env.Success {
+			return out, errors.New(`"success" is false`)
+		}
+		if env.Data == nil {
+			return out, errors.New(`response has no "data" object`)
+		}
+		conv(env.Data, "", &out)
+		return out, nil
+	}
 }
 
 // mapItems converts wire items to models.

@@ -2,7 +2,6 @@ package convo
 
 import (
 	"encoding/json"
-	"errors"
 	"net/url"
 
 	"github.com/google/go-querystring/query"
@@ -32,20 +31,7 @@ var rentalotDesc = providerDesc{
 		id:           conversationID,
 	},
 	conversationQuery: rentalotConversationQuery,
-	getConversation: func(body []byte) (Conversation, error) {
-		var env struct {
-			Data *rentalotWireConversation `json:"data"`
-		}
-		if err := decodeJSON(body, &env); err != nil {
-			return Conversation{}, err
-		}
-		if env.Data == nil {
-			return Conversation{}, errors.New(`response has no "data" object`)
-		}
-		var c Conversation
-		rentalotConversation(env.Data, "", &c)
-		return c, nil
-	},
+	getConversation:   dataObject(rentalotConversation),
 	messages: listEndpoint[Message]{
 		resource:     "messages",
 		path:         messagesPath,

@@ -29,24 +29,7 @@ var vantaxDesc = providerDesc{
 		id:           conversationID,
 	},
 	conversationQuery: vantaxConversationQuery,
-	getConversation: func(body []byte) (Conversation, error) {
-		var env struct {
-			Success *bool                   `json:"success"`
-			Data    *vantaxWireConversation `json:"data"`
-		}
-		if err := decodeJSON(body, &env); err != nil {
-			return Conversation{}, err
-		}
-		if env.Success != nil && !*env.Success {
-			return Conversation{}, errors.New(`"success" is false`)
-		}
-		if env.Data == nil {
-			return Conversation{}, errors.New(`response has no "data" object`)
-		}
-		var c Conversation
-		vantaxConversation(env.Data, "", &c)
-		return c, nil
-	},
+	getConversation:   dataObject(vantaxConversation),
 	messages: listEndpoint[Message]{
 		resource:     "messages",
 		path:         messagesPath,

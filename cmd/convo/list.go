@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -85,16 +86,8 @@ func runConversations(ctx context.Context, e *env, args []string) error {
 	}
 	defer release()
 	out := newOutput(e.stdout, asJSON, "ID", "CONTACT", "CHANNEL", "STATUS", "LAST MESSAGE", "CREATED")
-	return out.run(func() error {
-		for conv, err := range client.Conversations.List(ctx, &params).All() {
-			if err != nil {
-				return err
-			}
-			if err := out.item(conv, conv.ID, conv.ContactID, conv.Channel, conv.Status, when(conv.LastMessageAt), when(conv.CreatedAt)); err != nil {
-				return err
-			}
-		}
-		return nil
+	return printAll(out, client.Conversations.List(ctx, &params).All(), func(conv convo.Conversation) []string {
+		return []string{conv.ID, conv.ContactID, conv.Channel, conv.Status, when(conv.LastMessageAt), when(conv.CreatedAt)}
 	})
 }
 
@@ -119,16 +112,8 @@ func runMessages(ctx context.Context, e *env, args []string) error {
 	}
 	defer release()
 	out := newOutput(e.stdout, asJSON, "ID", "SENT", "DIRECTION", "BODY")
-	return out.run(func() error {
-		for msg, err := range client.Messages.List(ctx, pos[0], &convo.MessageListParams{PageSize: pageSize}).All() {
-			if err != nil {
-				return err
-			}
-			if err := out.item(msg, msg.ID, when(msg.SentAt), string(msg.Direction), cell(msg.Body, 72)); err != nil {
-				return err
-			}
-		}
-		return nil
+	return printAll(out, client.Messages.List(ctx, pos[0], &convo.MessageListParams{PageSize: pageSize}).All(), func(msg convo.Message) []string {
+		return []string{msg.ID, when(msg.SentAt), string(msg.Direction), cell(msg.Body, 72)}
 	})
 }
 
@@ -153,12 +138,20 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	}
 	defer release()
 	out := newOutput(e.stdout, asJSON, "MESSAGE", "CONVERSATION", "SENT", "DIRECTION", "CONTACT", "CONTENT")
+	return printAll(out, client.Search.Messages(ctx, &convo.SearchParams{Query: pos[0], Limit: limit}).All(), func(r convo.SearchResult) []string {
+		return []string{r.MessageID, r.ConversationID, when(r.SentAt), string(r.Direction), cell(r.ContactName, 24), cell(r.Content, 60)}
+	})
+}
+
+// printAll prints every item of a list, one row (or JSON line) each, and
+// returns the list's first error.
+func printAll[T any](out *output, items iter.Seq2[T, error], row func(T) []string) error {
 	return out.run(func() error {
-		for r, err := range client.Search.Messages(ctx, &convo.SearchParams{Query: pos[0], Limit: limit}).All() {
+		for item, err := range items {
 			if err != nil {
 				return err
 			}
-			if err := out.item(r, r.MessageID, r.ConversationID, when(r.SentAt), string(r.Direction), cell(r.ContactName, 24), cell(r.Content, 60)); err != nil {
+			if err := out.item(item, row(item)...); err != nil {
 				return err
 			}
 		}
