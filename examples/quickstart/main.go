@@ -160,11 +160,21 @@ func show(ctx context.Context, client *convo.Client, query string, w io.Writer) 
 	// AgentMessage has neither channels nor statuses: leave out empty columns.
 	hasChannel := slices.ContainsFunc(convs, func(c convo.Conversation) bool { return c.Channel != "" })
 	hasStatus := slices.ContainsFunc(convs, func(c convo.Conversation) bool { return c.Status != "" })
+	// Vobiz reports when a conversation started, not its last message.
+	hasLast := slices.ContainsFunc(convs, func(c convo.Conversation) bool { return !c.LastMessageAt.IsZero() })
+	timeColumn := "STARTED"
+	if hasLast {
+		timeColumn = "LAST MESSAGE"
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, row("ID", column(hasChannel, "CHANNEL"), column(hasStatus, "STATUS"), "CONTACT", "LAST ACTIVITY"))
+	fmt.Fprintln(tw, row("ID", column(hasChannel, "CHANNEL"), column(hasStatus, "STATUS"), "CONTACT", timeColumn))
 	for _, c := range convs {
+		at := firstNonZero(c.StartedAt, c.CreatedAt)
+		if hasLast {
+			at = c.LastMessageAt
+		}
 		fmt.Fprintln(tw, row(c.ID, column(hasChannel, orDash(c.Channel)), column(hasStatus, orDash(c.Status)),
-			orDash(c.ContactID), when(firstNonZero(c.LastMessageAt, c.StartedAt, c.CreatedAt))))
+			orDash(c.ContactID), when(at)))
 	}
 	tw.Flush()
 
