@@ -1,10 +1,12 @@
 package convo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -131,6 +133,9 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			closeBody(req)
 			return nil, &AuthError{Err: err}
 		}
+		if rec, ok := r.Context().Value(secretsKey{}).(*secretSet); ok {
+			rec.add(r.Header)
+		}
 	}
 	base := t.base
 	if base == nil {
@@ -151,5 +156,63 @@ func sameOrigin(r *http.Request, origin string) bool {
 func closeBody(req *http.Request) {
 	if req.Body != nil {
 		req.Body.Close()
+	}
+}
+
+// secretsKey is the context key of the *secretSet in which the transport
+// records the credentials it sent for one call, so that the call can scrub
+// them from a server's error response that echoes them.
+type secretsKey struct{}
+
+// secretSet is the credentials sent by the attempts of one call.
+type secretSet []string
+
+// add records the credential values of h: the whole header value, and for
+// Authorization also the token after its scheme.
+func (s *secretSet) add(h http.Header) {
+	for _, name := range credentialHeaders {
+		v := h.Get(name)
+		if name == "Authorization" {
+			if _, token, ok := strings.Cut(v, " "); ok {
+				s.put(token)
+			}
+		}
+		s.put(v)
+	}
+}
+
+func (s *secretSet) put(v string) {
+	v = strings.TrimSpace(v)
+	if len(v) < 4 || slices.Contains(*s, v) {
+		return
+	}
+	*s = append(*s, v)
+}
+
+// redact replaces every recorded credential in e with "REDACTED".
+func (s secretSet) redact(e *APIError) {
+	if len(s) == 0 {
+		return
+	}
+	// The longest first, so that a token is not half-replaced as a part of
+	// the whole header value.
+	sorted := slices.Clone(s)
+	slices.SortFunc(sorted, func(a, b string) int { return len(b) - len(a) })
+	scrub := func(v string) string {
+		for _, secret := range sorted {
+			v = strings.ReplaceAll(v, secret, "REDACTED")
+		}
+		return v
+	}
+	e.Code, e.Message, e.RequestID, e.Type = scrub(e.Code), scrub(e.Message), scrub(e.RequestID), scrub(e.Type)
+	if e.Details != nil {
+		details := make(map[string]string, len(e.Details))
+		for k, v := range e.Details {
+			details[scrub(k)] = scrub(v)
+		}
+		e.Details = details
+	}
+	for _, secret := range sorted {
+		e.Body = bytes.ReplaceAll(e.Body, []byte(secret), []byte("REDACTED"))
 	}
 }

@@ -429,6 +429,9 @@ func (c *Client) get(ctx context.Context, escapedPath, rawQuery string) (*respon
 		return nil, fmt.Errorf("convo: %s: GET %s: %w", c.provider.Name(), escapedPath, err)
 	}
 	call := &call{c: c, ctx: ctx, path: escapedPath}
+	if c.cfg.auth != nil {
+		hreq = hreq.WithContext(context.WithValue(ctx, secretsKey{}, &call.secrets))
+	}
 	req := &retryablehttp.Request{Request: hreq}
 	req.SetResponseHandler(call.readBody)
 	rc := &retryablehttp.Client{
@@ -457,6 +460,7 @@ func (c *Client) get(ctx context.Context, escapedPath, rawQuery string) (*respon
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		apiErr := newAPIError(c.provider.Name(), http.MethodGet, escapedPath, resp.StatusCode, resp.Header, call.buf.Bytes())
+		call.secrets.redact(apiErr) // a server may echo the credential it refused
 		call.releaseBody()
 		return nil, apiErr
 	}
@@ -482,6 +486,7 @@ type call struct {
 	inHandler bool          // the response handler ran for this attempt
 	nextWait  time.Duration // decided by checkRetry, returned by backoff
 	buf       *bytes.Buffer // body of the latest attempt
+	secrets   secretSet     // credentials the attempts sent, recorded by authTransport
 }
 
 func (a *call) startAttempt(_ retryablehttp.Logger, _ *http.Request, retry int) {
