@@ -19,17 +19,19 @@ type Provider struct{ d *providerDesc }
 
 // The supported providers.
 var (
-	// Vobiz is the Vobiz WhatsApp Conversations API: X-Auth-ID/X-Auth-Token
-	// or a bearer JWT; opaque cursor pagination.
+	// Vobiz is the Vobiz WhatsApp Conversations API at
+	// https://api.vobiz.ai/api/v1/messaging: X-Auth-ID/X-Auth-Token or a
+	// bearer JWT; opaque cursor pagination.
 	Vobiz = Provider{&vobizDesc}
-	// VantaxAI is the VantaxAI Conversations API: bearer API key;
-	// starting_after pagination.
+	// VantaxAI is the VantaxAI Conversations API at
+	// https://api.vantaxai.com/v1: bearer API key; starting_after pagination.
 	VantaxAI = Provider{&vantaxDesc}
-	// Rentalot is the Rentalot (AI leasing agent) API: bearer API key; page
-	// number pagination; message search.
+	// Rentalot is the Rentalot (AI leasing agent) API at
+	// https://rentalot.ai/api/v1: bearer API key; page number pagination;
+	// message search.
 	Rentalot = Provider{&rentalotDesc}
-	// AgentMessage is the AgentMessage SMS API: bearer API key; opaque
-	// cursor pagination.
+	// AgentMessage is the AgentMessage SMS API at https://api.agentmsg.io/v1:
+	// bearer API key; opaque cursor pagination.
 	AgentMessage = Provider{&agentMessageDesc}
 )
 
