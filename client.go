@@ -390,9 +390,10 @@ func (c *Client) debug(ctx context.Context, msg string, attrs ...slog.Attr) {
 
 // response is a completed 2xx response with its body read.
 type response struct {
-	status int
-	header http.Header
-	buf    *bytes.Buffer // pooled; release after decoding
+	status    int
+	header    http.Header
+	rateLimit *RateLimit    // the X-RateLimit-* headers, read once; nil when not sent
+	buf       *bytes.Buffer // pooled; release after decoding
 }
 
 func (r *response) body() []byte { return r.buf.Bytes() }
@@ -452,7 +453,10 @@ func (c *Client) get(ctx context.Context, escapedPath, rawQuery string) (*respon
 		}
 		return nil, fmt.Errorf("convo: %s: GET %s: %w", c.provider.Name(), escapedPath, err)
 	}
-	c.pacer.observe(escapedPath, resp.Header)
+	rateLimit, remainingOK := readRateLimit(resp.Header)
+	if remainingOK {
+		c.pacer.observe(escapedPath, rateLimit)
+	}
 	if call.buf == nil { // a retryable status whose retries ran out: the body is still unread
 		if rerr := call.readBody(resp); rerr != nil && call.buf == nil {
 			call.buf = getBuffer()
@@ -464,7 +468,7 @@ func (c *Client) get(ctx context.Context, escapedPath, rawQuery string) (*respon
 		call.releaseBody()
 		return nil, apiErr
 	}
-	return &response{status: resp.StatusCode, header: resp.Header, buf: call.buf}, nil
+	return &response{status: resp.StatusCode, header: resp.Header, rateLimit: rateLimit, buf: call.buf}, nil
 }
 
 func passThrough(resp *http.Response, err error, _ int) (*http.Response, error) {

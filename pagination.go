@@ -46,17 +46,26 @@ type RateLimit struct {
 }
 
 func parseRateLimit(h http.Header) *RateLimit {
+	rl, _ := readRateLimit(h)
+	return rl
+}
+
+// readRateLimit reads the X-RateLimit-* headers; remainingOK reports whether
+// X-RateLimit-Remaining was a number (a missing one reads as 0, which must
+// not be taken for a used-up window).
+func readRateLimit(h http.Header) (rl *RateLimit, remainingOK bool) {
 	lim, rem, reset := h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Remaining"), h.Get("X-RateLimit-Reset")
 	if lim == "" && rem == "" && reset == "" {
-		return nil
+		return nil, false
 	}
-	rl := &RateLimit{Resource: h.Get("X-RateLimit-Resource")}
+	rl = &RateLimit{Resource: h.Get("X-RateLimit-Resource")}
 	rl.Limit, _ = strconv.Atoi(strings.TrimSpace(lim))
-	rl.Remaining, _ = strconv.Atoi(strings.TrimSpace(rem))
+	var err error
+	rl.Remaining, err = strconv.Atoi(strings.TrimSpace(rem))
 	if secs, err := strconv.ParseInt(strings.TrimSpace(reset), 10, 64); err == nil && secs > 0 {
 		rl.Reset = time.Unix(secs, 0)
 	}
-	return rl
+	return rl, err == nil
 }
 
 // Pager iterates over a list across its pages, whatever the provider's
@@ -449,7 +458,7 @@ func (p *Pager[T]) fetch(ctx context.Context, token string) (*fetched[T], string
 	page := &Page[T]{
 		Items:     raw.items,
 		RequestID: resp.header.Get("X-Request-Id"),
-		RateLimit: parseRateLimit(resp.header),
+		RateLimit: resp.rateLimit,
 	}
 	if raw.total != nil {
 		page.Total, page.TotalKnown = *raw.total, true

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -219,22 +218,14 @@ func (p *pacer) reserve(route string) (time.Time, string) {
 	return until, res
 }
 
-// observe records the rate-limit headers of a response to escapedPath.
-// Responses without a usable X-RateLimit-Remaining and X-RateLimit-Reset
-// change nothing.
-func (p *pacer) observe(escapedPath string, h http.Header) {
-	if p == nil || p.maxWait == 0 {
+// observe records the rate-limit state a response to escapedPath reported;
+// the caller passes only states whose Remaining was sent. One without a
+// usable X-RateLimit-Reset changes nothing.
+func (p *pacer) observe(escapedPath string, rl *RateLimit) {
+	if p == nil || p.maxWait == 0 || rl.Reset.IsZero() {
 		return
 	}
-	rem, err := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Remaining")))
-	if err != nil {
-		return
-	}
-	rl := parseRateLimit(h)
-	if rl == nil || rl.Reset.IsZero() {
-		return
-	}
-	rem = max(rem, 0)
+	rem := max(rl.Remaining, 0)
 	route := routeKey(escapedPath)
 	p.mu.Lock()
 	defer p.mu.Unlock()

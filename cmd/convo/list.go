@@ -72,20 +72,15 @@ func runConversations(ctx context.Context, e *env, args []string) error {
 	if _, err := fs.parse(e, args, 0, 0); err != nil {
 		return err
 	}
-	asJSON, err := c.asJSON(e)
-	if err != nil {
-		return err
-	}
 	params, err := f.params(pageSize)
 	if err != nil {
 		return err
 	}
-	client, release, err := c.client(e)
+	out, client, release, err := c.listing(e, "ID", "CONTACT", "CHANNEL", "STATUS", "LAST MESSAGE", "CREATED")
 	if err != nil {
 		return err
 	}
 	defer release()
-	out := newOutput(e.stdout, asJSON, "ID", "CONTACT", "CHANNEL", "STATUS", "LAST MESSAGE", "CREATED")
 	return printAll(out, client.Conversations.List(ctx, &params).All(), func(conv convo.Conversation) []string {
 		return []string{conv.ID, conv.ContactID, conv.Channel, conv.Status, when(conv.LastMessageAt), when(conv.CreatedAt)}
 	})
@@ -102,16 +97,11 @@ func runMessages(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	asJSON, err := c.asJSON(e)
-	if err != nil {
-		return err
-	}
-	client, release, err := c.client(e)
+	out, client, release, err := c.listing(e, "ID", "SENT", "DIRECTION", "BODY")
 	if err != nil {
 		return err
 	}
 	defer release()
-	out := newOutput(e.stdout, asJSON, "ID", "SENT", "DIRECTION", "BODY")
 	return printAll(out, client.Messages.List(ctx, pos[0], &convo.MessageListParams{PageSize: pageSize}).All(), func(msg convo.Message) []string {
 		return []string{msg.ID, when(msg.SentAt), string(msg.Direction), cell(msg.Body, 72)}
 	})
@@ -128,19 +118,28 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	asJSON, err := c.asJSON(e)
-	if err != nil {
-		return err
-	}
-	client, release, err := c.client(e)
+	out, client, release, err := c.listing(e, "MESSAGE", "CONVERSATION", "SENT", "DIRECTION", "CONTACT", "CONTENT")
 	if err != nil {
 		return err
 	}
 	defer release()
-	out := newOutput(e.stdout, asJSON, "MESSAGE", "CONVERSATION", "SENT", "DIRECTION", "CONTACT", "CONTENT")
 	return printAll(out, client.Search.Messages(ctx, &convo.SearchParams{Query: pos[0], Limit: limit}).All(), func(r convo.SearchResult) []string {
 		return []string{r.MessageID, r.ConversationID, when(r.SentAt), string(r.Direction), cell(r.ContactName, 24), cell(r.Content, 60)}
 	})
+}
+
+// listing resolves the output format and the client of a listing command
+// and prepares its output, a table with header or JSON lines.
+func (c *common) listing(e *env, header ...string) (*output, *convo.Client, func(), error) {
+	asJSON, err := c.asJSON(e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	client, release, err := c.client(e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return newOutput(e.stdout, asJSON, header...), client, release, nil
 }
 
 // printAll prints every item of a list, one row (or JSON line) each, and
