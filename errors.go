@@ -65,10 +65,13 @@ type APIError struct {
 	RateLimit *RateLimit
 	// Body is the start of the raw response body, at most 64 KiB.
 	Body []byte
+	// Attempts is how many attempts were made; more than 1 when the
+	// response is the last of retries that ran out.
+	Attempts int
 }
 
-// Error returns a one-line description: provider, status, code, message and
-// request id.
+// Error returns a one-line description: provider, status, code, message,
+// request id and, when retries ran out, the number of attempts.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("convo: ")
@@ -115,6 +118,9 @@ func (e *APIError) Error() string {
 		b.WriteString(" [request id ")
 		b.WriteString(oneLine(e.RequestID, 100))
 		b.WriteByte(']')
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " [after %d attempts]", e.Attempts)
 	}
 	return b.String()
 }

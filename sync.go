@@ -145,8 +145,8 @@ func (c *Client) Sync(ctx context.Context, p *SyncParams) iter.Seq2[*Conversatio
 		}
 		// Refuse a bad message page size once, before any request, rather
 		// than once per conversation.
-		if probe := c.Messages.List(ctx, "probe", &MessageListParams{PageSize: params.MessagePageSize}); probe.err != nil {
-			yield(nil, probe.err)
+		if err := c.provider.d.messages.checkPageSize(c.provider.Name(), params.MessagePageSize); err != nil {
+			yield(nil, err)
 			return
 		}
 		cp := params.Checkpoint
