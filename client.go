@@ -516,7 +516,7 @@ func (e *RequestError) Error() string {
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, "after %d attempts: ", e.Attempts)
 	}
-	b.WriteString(e.Err.Error())
+	b.WriteString(causeText(e.Err))
 	return b.String()
 }
 

@@ -82,7 +82,7 @@ func fuzzPage[T any](f *testing.F, provider string, ep *listEndpoint[T], key str
 	f.Fuzz(func(t *testing.T, body []byte) {
 		raw, err := ep.decode(body, fuzzScope)
 		if err != nil {
-			de := newDecodeError(provider, http.StatusOK, body, err)
+			de := newDecodeError(provider, "/conversations", http.StatusOK, body, err)
 			if !errors.Is(de, ErrUnexpectedResponse) {
 				t.Fatal("DecodeError does not wrap ErrUnexpectedResponse")
 			}

@@ -469,7 +469,7 @@ func (p *Pager[T]) fetch(ctx context.Context, token string) (*fetched[T], error)
 	}
 	raw, err := ep.decode(resp.body(), p.scope)
 	if err != nil {
-		err = newDecodeError(p.c.provider.Name(), resp.status, resp.body(), err)
+		err = newDecodeError(p.c.provider.Name(), p.path, resp.status, resp.body(), err)
 	}
 	resp.release()
 	if err != nil {
