@@ -113,4 +113,3 @@ func TestFiltersEncoding(t *testing.T) {
 	_, err = encodeFilters("vobiz", vobizDesc.conversationFilters, &ConversationListParams{Status: "open"})
 	assert.ErrorIs(t, err, ErrUnsupported)
 }
-
