@@ -95,11 +95,19 @@ func WithBaseURL(rawURL string) Option {
 }
 
 // WithAuth sets the credentials sent with every request. Without it requests
-// are sent unauthenticated.
+// are sent unauthenticated. A credential of [XAuth] or [Bearer] that cannot
+// be sent as a header value (a control character, white space, a non-ASCII
+// byte) is refused here; one returned by a [BearerFunc] is refused when the
+// request is made, before it is sent.
 func WithAuth(a Authenticator) Option {
 	return func(c *config) error {
 		if a == nil {
 			return fmt.Errorf("%w: WithAuth: nil Authenticator", ErrInvalidOption)
+		}
+		if sc, ok := a.(staticCredentials); ok {
+			if err := sc.check(); err != nil {
+				return fmt.Errorf("%w: WithAuth: %v", ErrInvalidOption, err)
+			}
 		}
 		c.auth = a
 		return nil
@@ -153,12 +161,16 @@ func WithRetryWait(min, max time.Duration) Option {
 }
 
 // WithUserAgent appends ua to the SDK's own User-Agent "convo/<Version>".
+// Leading and trailing spaces are dropped; ua must otherwise be visible
+// ASCII with spaces or tabs inside (no control character, DEL or non-ASCII
+// byte), or NewClient refuses it.
 func WithUserAgent(ua string) Option {
 	return func(c *config) error {
-		if strings.ContainsAny(ua, "\r\n") {
-			return fmt.Errorf("%w: WithUserAgent: line break in user agent", ErrInvalidOption)
+		ua = strings.Trim(ua, " \t")
+		if err := checkFieldValue(ua); err != nil {
+			return fmt.Errorf("%w: WithUserAgent: user agent %v", ErrInvalidOption, err)
 		}
-		c.userAgent = strings.TrimSpace(ua)
+		c.userAgent = ua
 		return nil
 	}
 }

@@ -19,14 +19,19 @@ import (
 // with [errors.Is]; the others are wrapped by errors returned before any
 // request is sent.
 var (
-	ErrUnauthorized  = errors.New("convo: unauthorized")      // 401
-	ErrForbidden     = errors.New("convo: forbidden")         // 403
-	ErrNotFound      = errors.New("convo: not found")         // 404
-	ErrValidation    = errors.New("convo: validation failed") // 400, 422
-	ErrRateLimited   = errors.New("convo: rate limited")      // 429
-	ErrServer        = errors.New("convo: server error")      // 5xx
-	ErrUnsupported   = errors.New("convo: not supported by this provider")
-	ErrInvalidParams = errors.New("convo: invalid parameters")
+	ErrUnauthorized = errors.New("convo: unauthorized")      // 401
+	ErrForbidden    = errors.New("convo: forbidden")         // 403
+	ErrNotFound     = errors.New("convo: not found")         // 404
+	ErrValidation   = errors.New("convo: validation failed") // 400, 422
+	ErrRateLimited  = errors.New("convo: rate limited")      // 429
+	ErrServer       = errors.New("convo: server error")      // 5xx
+	// ErrPaymentRequired matches a 402: a subscription that is missing or
+	// lapsed, a plan limit reached, a balance too low (VantaxAI
+	// subscription_required / limit_reached, Vobiz INSUFFICIENT_BALANCE).
+	// Retrying does not help; the account needs attention.
+	ErrPaymentRequired = errors.New("convo: payment required") // 402
+	ErrUnsupported     = errors.New("convo: not supported by this provider")
+	ErrInvalidParams   = errors.New("convo: invalid parameters")
 
 	// ErrInvalidOption is wrapped by the errors of [NewClient].
 	ErrInvalidOption = errors.New("convo: invalid option")
@@ -137,6 +142,8 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode == http.StatusUnauthorized
 	case ErrForbidden:
 		return e.StatusCode == http.StatusForbidden
+	case ErrPaymentRequired:
+		return e.StatusCode == http.StatusPaymentRequired
 	case ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
 	case ErrValidation:

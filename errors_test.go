@@ -246,14 +246,15 @@ func TestErrorString(t *testing.T) {
 
 func TestErrorSentinels(t *testing.T) {
 	sentinels := map[string]error{
-		"ErrUnauthorized":  ErrUnauthorized,
-		"ErrForbidden":     ErrForbidden,
-		"ErrNotFound":      ErrNotFound,
-		"ErrValidation":    ErrValidation,
-		"ErrRateLimited":   ErrRateLimited,
-		"ErrServer":        ErrServer,
-		"ErrUnsupported":   ErrUnsupported,
-		"ErrInvalidParams": ErrInvalidParams,
+		"ErrUnauthorized":    ErrUnauthorized,
+		"ErrForbidden":       ErrForbidden,
+		"ErrNotFound":        ErrNotFound,
+		"ErrValidation":      ErrValidation,
+		"ErrRateLimited":     ErrRateLimited,
+		"ErrServer":          ErrServer,
+		"ErrUnsupported":     ErrUnsupported,
+		"ErrInvalidParams":   ErrInvalidParams,
+		"ErrPaymentRequired": ErrPaymentRequired,
 	}
 	tests := []struct {
 		status int
@@ -270,7 +271,7 @@ func TestErrorSentinels(t *testing.T) {
 		{503, "ErrServer"},
 		{504, "ErrServer"},
 		{409, ""},
-		{402, ""},
+		{402, "ErrPaymentRequired"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
@@ -284,6 +285,42 @@ func TestErrorSentinels(t *testing.T) {
 					assert.NotErrorIs(t, err, s, name)
 				}
 			}
+		})
+	}
+}
+
+// TestErrorPaymentRequired checks that a 402 in each provider's documented
+// error envelope matches ErrPaymentRequired and keeps the provider's code.
+func TestErrorPaymentRequired(t *testing.T) {
+	tests := []struct {
+		name     string
+		provider Provider
+		body     string
+		code     string
+		message  string
+	}{
+		{"vobiz insufficient balance", Vobiz,
+			`{"status":"error","error":{"code":"INSUFFICIENT_BALANCE","message":"Wallet balance too low"},"timestamp":"2026-03-17T14:30:00Z","requestId":"req_1"}`,
+			"INSUFFICIENT_BALANCE", "Wallet balance too low"},
+		{"vantaxai subscription required", VantaxAI,
+			`{"success":false,"message":"subscription_required"}`, "", "subscription_required"},
+		{"vantaxai limit reached", VantaxAI,
+			`{"success":false,"message":"limit_reached"}`, "", "limit_reached"},
+		{"rentalot error object", Rentalot,
+			`{"error":{"code":"payment_required","message":"Plan limit reached"}}`, "payment_required", "Plan limit reached"},
+		{"agentmessage", AgentMessage,
+			`{"success":false,"error":{"code":"PAYMENT_REQUIRED","message":"insufficient credits","request_id":"r1"}}`,
+			"PAYMENT_REQUIRED", "insufficient credits"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			apiErr, err := apiErrorFor(t, tt.provider, http.StatusPaymentRequired, "application/json", nil, []byte(tt.body))
+			assert.ErrorIs(t, err, ErrPaymentRequired)
+			assert.NotErrorIs(t, err, ErrForbidden)
+			assert.NotErrorIs(t, err, ErrValidation)
+			assert.Equal(t, 402, apiErr.StatusCode)
+			assert.Equal(t, tt.code, apiErr.Code)
+			assert.Equal(t, tt.message, apiErr.Message)
 		})
 	}
 }

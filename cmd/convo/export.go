@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/convokit/convo"
 )
 
@@ -47,8 +49,8 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// runExport writes every conversation and its messages to --out as JSON
-// lines and keeps a checkpoint beside it.
+// newExportCmd is export: every conversation and its messages, to --out as
+// JSON lines, with a checkpoint beside it.
 //
 // The checkpoint never runs ahead of the file: before each save, the lines
 // written so far are flushed and synced, and the checkpoint records the
@@ -56,13 +58,58 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // lines. A crash can leave the file longer than the last checkpoint (lines
 // written after it); resuming truncates the file to the recorded size and
 // continues from the recorded position, so no line is lost or repeated.
-func runExport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("export")
+func newExportCmd(e *env) *cobra.Command {
 	var c common
 	var f filters
 	var out, cpPath string
 	var concurrency, pageSize int
 	var saveEvery time.Duration
+	cmd := &cobra.Command{
+		Use:   "export --out FILE.jsonl",
+		Short: "Export every conversation and its messages as JSON lines, resumably",
+		Long: `Export every conversation and its messages as JSON lines, resumably.
+
+Each line is a conversation or a message, tagged with its kind and
+conversation id; a conversation's line comes before its messages.
+Ctrl-C (SIGINT) or SIGTERM saves the checkpoint and exits with status 130;
+running the same command again continues where it stopped.`,
+		Args: positional(0, 0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case out == "":
+				return usagef("export needs --out FILE (see 'convo export --help')")
+			case concurrency < 1:
+				return usagef("--concurrency must be at least 1")
+			case saveEvery <= 0:
+				return usagef("--save-every must be positive")
+			}
+			if cpPath == "" {
+				cpPath = out + ".checkpoint"
+			}
+			params, err := f.params(0)
+			if err != nil {
+				return err
+			}
+			client, release, err := c.client(e)
+			if err != nil {
+				return err
+			}
+			defer release()
+
+			ex := &exporter{e: e, client: client, out: out, cpPath: cpPath}
+			if err := ex.open(); err != nil {
+				return err
+			}
+			defer ex.file.Close()
+			return ex.run(cmd.Context(), &convo.SyncParams{
+				Conversations:   params,
+				MessagePageSize: pageSize,
+				Concurrency:     concurrency,
+				Checkpoint:      ex.cp,
+			}, saveEvery)
+		},
+	}
+	fs := cmd.Flags()
 	c.register(fs, e)
 	f.register(fs)
 	fs.StringVar(&out, "out", "", "the JSON lines `file` to write (required)")
@@ -70,41 +117,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&concurrency, "concurrency", convo.DefaultSyncConcurrency, "conversations fetched at once")
 	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the provider's default)")
 	fs.DurationVar(&saveEvery, "save-every", time.Second, "how often the checkpoint is saved while exporting")
-	if _, err := fs.parse(e, args, 0, 0); err != nil {
-		return err
-	}
-	switch {
-	case out == "":
-		return usagef("export needs --out FILE (see convo export --help)")
-	case concurrency < 1:
-		return usagef("--concurrency must be at least 1")
-	case saveEvery <= 0:
-		return usagef("--save-every must be positive")
-	}
-	if cpPath == "" {
-		cpPath = out + ".checkpoint"
-	}
-	params, err := f.params(0)
-	if err != nil {
-		return err
-	}
-	client, release, err := c.client(e)
-	if err != nil {
-		return err
-	}
-	defer release()
-
-	ex := &exporter{e: e, client: client, out: out, cpPath: cpPath}
-	if err := ex.open(); err != nil {
-		return err
-	}
-	defer ex.file.Close()
-	return ex.run(ctx, &convo.SyncParams{
-		Conversations:   params,
-		MessagePageSize: pageSize,
-		Concurrency:     concurrency,
-		Checkpoint:      ex.cp,
-	}, saveEvery)
+	return cmd
 }
 
 // exporter is one run of export.
@@ -216,7 +229,7 @@ func (x *exporter) run(ctx context.Context, params *convo.SyncParams, saveEvery 
 			case errors.As(err, &ce):
 				failed = append(failed, ce.ConversationID)
 				x.clearLine()
-				fmt.Fprintf(x.e.stderr, "convo: %s\n", trimPrefix(err.Error()))
+				printErr(x.e, err.Error())
 				continue
 			default:
 				fatal = err
@@ -257,7 +270,7 @@ func (x *exporter) run(ctx context.Context, params *convo.SyncParams, saveEvery 
 		fmt.Fprintf(x.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(x.e.args))
 		return errInterrupted
 	case fatal != nil:
-		fmt.Fprintf(x.e.stderr, "convo: %s\n", trimPrefix(fatal.Error()))
+		printErr(x.e, fatal.Error())
 		if !writeFailed {
 			fmt.Fprintf(x.e.stderr, "convo: checkpoint saved to %s; run the same command again to continue\n", x.cpPath)
 		}

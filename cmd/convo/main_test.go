@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -160,7 +159,7 @@ func TestCLIConversations(t *testing.T) {
 		require.Equal(t, 0, r.code, r.stderr)
 		lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
 		require.Len(t, lines, len(demoData(convo.VantaxAI).Conversations)+1)
-		assert.Regexp(t, `^ID\s+CONTACT\s+CHANNEL\s+STATUS\s+LAST MESSAGE\s+CREATED$`, lines[0])
+		assert.Regexp(t, `^ID\s+CONTACT\s+CHANNEL\s+STATUS\s+LAST MESSAGE \(UTC\)\s+CREATED \(UTC\)$`, lines[0])
 		first := demoData(convo.VantaxAI).Conversations[0].Conversation
 		assert.True(t, strings.HasPrefix(lines[1], first.ID+" "), lines[1])
 		// Aligned: every row's second column starts where the header's does.
@@ -273,9 +272,12 @@ func TestCLIUsageErrors(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{"no command", nil, nil, "Usage: convo"},
+		{"no command", nil, nil, "Usage:\n  convo [flags]"},
 		{"unknown command", nil, []string{"frobnicate"}, `unknown command "frobnicate"`},
-		{"unknown flag", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--colour"}, "colour"},
+		{"unknown flag", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--colour"}, "unknown flag: --colour (see 'convo conversations --help')"},
+		{"unknown shorthand", nil, []string{"conversations", "--demo", "--provider", "vobiz", "-x"}, "unknown shorthand flag: 'x' in -x"},
+		{"flag without value", nil, []string{"conversations", "--demo", "--provider"}, "flag needs an argument: --provider"},
+		{"bad flag value", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--page-size", "many"}, `invalid argument "many" for "--page-size"`},
 		{"missing argument", nil, []string{"messages", "--demo", "--provider", "vobiz"}, "CONVERSATION_ID"},
 		{"extra argument", nil, []string{"messages", "a", "b", "--demo", "--provider", "vobiz"}, `"b"`},
 		{"no provider", nil, []string{"conversations", "--demo"}, "CONVO_PROVIDER"},
@@ -289,6 +291,8 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"bad since", nil, []string{"conversations", "--demo", "--provider", "agentmessage", "--since", "yesterday"}, "--since"},
 		{"json and table", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--json", "--table"}, "--json"},
 		{"bad base URL", []string{"RENTALOT_API_KEY=ra_x"}, []string{"conversations", "--provider", "rentalot", "--base-url", "ftp://x"}, "WithBaseURL"},
+		{"cleartext", []string{"RENTALOT_API_KEY=ra_x"}, []string{"conversations", "--provider", "rentalot", "--base-url", "http://api.example.com/v1"}, "pass --insecure-cleartext"},
+		{"bad demo latency", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--demo-latency", "soon"}, "--demo-latency"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -302,6 +306,7 @@ func TestCLIUsageErrors(t *testing.T) {
 			r := convoRun(t, tt.env, args...)
 			assert.Equal(t, 2, r.code, r.stderr)
 			assert.Contains(t, r.stderr, tt.stderr)
+			assert.Equal(t, 1, strings.Count(r.stderr, "convo: "), "the prefix once: %q", r.stderr)
 			assert.Empty(t, r.stdout)
 			entries, err := os.ReadDir(dir)
 			require.NoError(t, err)
@@ -311,28 +316,49 @@ func TestCLIUsageErrors(t *testing.T) {
 }
 
 func TestCLIHelp(t *testing.T) {
-	for _, cmd := range []string{"conversations", "messages", "search", "export", "version"} {
+	for _, cmd := range []string{"conversations", "messages", "search", "export", "version", "completion"} {
 		for _, h := range []string{"-h", "--help"} {
 			r := convoRun(t, nil, cmd, h)
 			assert.Equal(t, 0, r.code, "%s %s", cmd, h)
-			assert.Contains(t, r.stdout, "Usage: convo "+cmd)
+			assert.Contains(t, r.stdout, "Usage:\n  convo "+cmd)
 			assert.Empty(t, r.stderr)
 		}
 	}
 	r := convoRun(t, nil, "messages", "c1", "--provider", "vobiz", "--help")
 	assert.Equal(t, 0, r.code, "--help after arguments")
 	assert.Contains(t, r.stdout, "--page-size")
+	assert.Contains(t, r.stdout, "--demo-latency duration", "the demo latency knob is documented")
+	assert.Contains(t, r.stdout, "$CONVO_DEMO_LATENCY")
 	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
 		r := convoRun(t, nil, args...)
 		assert.Equal(t, 0, r.code)
 		assert.Contains(t, r.stdout, "RENTALOT_API_KEY")
+		assert.Contains(t, r.stdout, "CONVO_DEMO_LATENCY")
 	}
 	r = convoRun(t, nil, "help", "export")
 	assert.Equal(t, 0, r.code)
 	assert.Contains(t, r.stdout, "--checkpoint")
-	r = convoRun(t, nil, "version")
-	assert.Equal(t, 0, r.code)
-	assert.Equal(t, "convo "+convo.Version+"\n", r.stdout)
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		r = convoRun(t, nil, args...)
+		assert.Equal(t, 0, r.code, args)
+		assert.Equal(t, "convo "+convo.Version+"\n", r.stdout, args)
+	}
+}
+
+func TestCLICompletion(t *testing.T) {
+	for shell, want := range map[string]string{
+		"bash": "bash completion V2 for convo",
+		"zsh":  "#compdef convo",
+		"fish": "fish completion for convo",
+	} {
+		r := convoRun(t, nil, "completion", shell)
+		assert.Equal(t, 0, r.code, shell)
+		assert.Contains(t, r.stdout, want, shell)
+		assert.Empty(t, r.stderr, shell)
+	}
+	r := convoRun(t, nil, "completion", "tcsh")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, `unknown shell "tcsh"`)
 }
 
 func TestCLIFailures(t *testing.T) {
@@ -567,28 +593,22 @@ func TestListingFormatFollowsTerminal(t *testing.T) {
 	assert.Len(t, jsonLines[convo.Conversation](t, r.stdout), len(demoData(convo.Rentalot).Conversations))
 	r = runInProcess(t, false, false, "messages", demoData(convo.Rentalot).Conversations[0].Conversation.ID, "--demo", "--provider", "rentalot", "--table")
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Regexp(t, `^ID\s+SENT\s+DIRECTION\s+BODY\n`, r.stdout)
+	assert.Regexp(t, `^ID\s+SENT \(UTC\)\s+DIRECTION\s+BODY\n`, r.stdout)
 }
 
 func TestParseInterspersed(t *testing.T) {
-	tests := []struct {
-		args []string
-		pos  []string
-		page int
-	}{
-		{[]string{"a", "--page-size", "3"}, []string{"a"}, 3},
-		{[]string{"--page-size=3", "a"}, []string{"a"}, 3},
-		{[]string{"a", "--", "--page-size"}, []string{"a", "--page-size"}, 0},
-		{[]string{"--", "-x"}, []string{"-x"}, 0},
+	id := demoData(convo.Rentalot).Conversations[0].Conversation.ID
+	for _, args := range [][]string{
+		{"messages", id, "--demo", "--provider", "rentalot", "--page-size", "3"},
+		{"messages", "--page-size=3", "--demo", id, "--provider=rentalot"},
+		{"messages", "--demo", "--provider", "rentalot", "--", id},
+	} {
+		r := runInProcess(t, false, false, args...)
+		require.Equal(t, 0, r.code, "%v: %s", args, r.stderr)
+		assert.NotEmpty(t, jsonLines[convo.Message](t, r.stdout), args)
 	}
-	for _, tt := range tests {
-		fs := newFlagSet("messages")
-		var page int
-		fs.IntVar(&page, "page-size", 0, "")
-		pos, err := fs.parse(&env{stdout: io.Discard}, tt.args, 0, 5)
-		require.NoError(t, err, tt.args)
-		assert.Equal(t, tt.pos, pos, tt.args)
-		assert.Equal(t, tt.page, page, tt.args)
-	}
+	r := runInProcess(t, false, false, "messages", "--demo", "--provider", "rentalot", "--", "--page-size")
+	assert.Equal(t, 1, r.code, "after --, a flag is an argument: the conversation --page-size")
+	assert.Contains(t, r.stderr, "404")
 	assert.Equal(t, `convo export --out 'my file.jsonl' --status 'it'\''s'`, shellQuote([]string{"/usr/bin/convo", "export", "--out", "my file.jsonl", "--status", "it's"}))
 }
