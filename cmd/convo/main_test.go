@@ -612,3 +612,33 @@ func TestParseInterspersed(t *testing.T) {
 	assert.Contains(t, r.stderr, "404")
 	assert.Equal(t, `convo export --out 'my file.jsonl' --status 'it'\''s'`, shellQuote([]string{"/usr/bin/convo", "export", "--out", "my file.jsonl", "--status", "it's"}))
 }
+
+// TestCLIExportRedactedAt checks that an exported AgentMessage message
+// carries a redacted_at key only when the retention window removed its body
+// (a consumer testing for the key must not take every message as redacted).
+func TestCLIExportRedactedAt(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "export.jsonl")
+	r := convoRun(t, nil, "export", "--demo", "--provider", "agentmessage", "--out", out)
+	require.Equal(t, 0, r.code, r.stderr)
+	var redacted, kept int
+	for _, l := range jsonLines[map[string]json.RawMessage](t, readFile(t, out)) {
+		var kind string
+		require.NoError(t, json.Unmarshal(l["kind"], &kind))
+		if kind != "message" {
+			continue
+		}
+		var msg map[string]any
+		require.NoError(t, json.Unmarshal(l["message"], &msg))
+		_, hasKey := msg["redacted_at"]
+		body, _ := msg["body"].(string)
+		if body != "" {
+			kept++
+			assert.False(t, hasKey, "a message with its body has no redacted_at: %v", msg)
+		} else {
+			redacted++
+			assert.True(t, hasKey, "a message without its body says when it was redacted: %v", msg)
+		}
+	}
+	assert.Positive(t, kept)
+	assert.Positive(t, redacted, "the demo data holds redacted messages")
+}
