@@ -488,35 +488,117 @@ func TestCLIExportResumeRefusals(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "export.jsonl")
 	cpPath := out + ".checkpoint"
-	require.NoError(t, os.WriteFile(out, []byte("{}\n"), 0o600))
-	writeCP := func(provider, output string, offset int64) {
-		meta, err := json.Marshal(exportMeta{Output: output, Offset: offset})
+	const partial = `{"kind":"conversation","conversation_id":"c1","conversation":{"id":"c1"}}` + "\n"
+	writeCP := func(provider, output string, offset int64, filters map[string]string) {
+		require.NoError(t, os.WriteFile(out, []byte(partial), 0o600))
+		meta, err := json.Marshal(exportMeta{Output: output, Offset: offset, Filters: filters})
 		require.NoError(t, err)
 		doc := fmt.Sprintf(`{"version":1,"provider":%q,"conversations":0,"messages":0,"meta":%s}`, provider, meta)
 		require.NoError(t, os.WriteFile(cpPath, []byte(doc), 0o600))
 	}
-	args := []string{"export", "--demo", "--provider", "vobiz", "--out", out}
+	args := []string{"export", "--demo", "--provider", "vantaxai", "--out", out}
+	tests := []struct {
+		name  string
+		setup func()
+		args  []string
+		says  string
+	}{
+		{"other provider", func() { writeCP("rentalot", out, 3, nil) }, nil, "made for provider rentalot, not vantaxai"},
+		{"other output", func() { writeCP("vantaxai", filepath.Join(dir, "other.jsonl"), 3, nil) }, nil, "belongs to the output"},
+		{"other filters", func() { writeCP("vantaxai", out, 3, map[string]string{"status": "open"}) },
+			[]string{"--status", "closed"}, `made with --status "open", not "closed"`},
+		{"filter dropped", func() { writeCP("vantaxai", out, 3, map[string]string{"channel": "sms"}) },
+			nil, `with --channel "sms", which is now not given`},
+		{"filter added", func() { writeCP("vantaxai", out, 3, nil) },
+			[]string{"--status", "open"}, `without --status, which is now "open"`},
+		{"file shorter than covered", func() { writeCP("vantaxai", out, 1000, nil) }, nil, "fewer than the 1000 it covers"},
+		{"corrupt", func() {
+			require.NoError(t, os.WriteFile(out, []byte(partial), 0o600))
+			require.NoError(t, os.WriteFile(cpPath, []byte("{"), 0o600))
+		}, nil, "cannot be read"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.setup()
+			before := readFile(t, cpPath)
+			r := convoRun(t, nil, append(append(slices.Clone(args), tt.args...), "-v")...)
+			assert.Equal(t, 2, r.code, r.stderr)
+			assert.Contains(t, r.stderr, tt.says)
+			assert.Contains(t, r.stderr, "pass --restart")
+			assert.NotContains(t, r.stderr, "run the same command again")
+			assert.NotContains(t, r.stderr, "attempt", "refused before any request")
+			assert.Equal(t, 1, strings.Count(r.stderr, "convo: "), r.stderr)
+			assert.Equal(t, partial, readFile(t, out), "the output is left alone")
+			assert.Equal(t, before, readFile(t, cpPath), "the checkpoint is left alone")
 
-	writeCP("rentalot", out, 3)
-	r := convoRun(t, nil, args...)
-	assert.Equal(t, 2, r.code)
-	assert.Contains(t, r.stderr, "made for provider rentalot")
+			// --restart starts over: a whole export, the checkpoint gone.
+			r = convoRun(t, nil, append(append(slices.Clone(args), tt.args...), "--restart")...)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.NoFileExists(t, cpPath)
+			if len(tt.args) == 0 {
+				checkExport(t, convo.VantaxAI, out)
+			}
+		})
+	}
+}
 
-	writeCP("vobiz", filepath.Join(dir, "other.jsonl"), 3)
-	r = convoRun(t, nil, args...)
-	assert.Equal(t, 2, r.code)
-	assert.Contains(t, r.stderr, "belongs to the output")
+func TestCLIExportNeverOverwritesOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	notes := filepath.Join(dir, "notes.txt")
+	require.NoError(t, os.WriteFile(notes, []byte("my notes\n"), 0o600))
+	r := convoRun(t, nil, "export", "--demo", "--provider", "vobiz", "--out", notes, "-v")
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "is not a convo export")
+	assert.Contains(t, r.stderr, "--force")
+	assert.NotContains(t, r.stderr, "attempt", "refused before any request")
+	assert.Equal(t, "my notes\n", readFile(t, notes))
+	assert.NoFileExists(t, notes+".checkpoint")
 
-	writeCP("vobiz", out, 1000)
-	r = convoRun(t, nil, args...)
-	assert.Equal(t, 1, r.code)
-	assert.Contains(t, r.stderr, "cannot resume")
-	assert.Equal(t, "{}\n", readFile(t, out), "the output is left alone")
+	r = convoRun(t, nil, "export", "--demo", "--provider", "vobiz", "--out", notes, "--force")
+	require.Equal(t, 0, r.code, r.stderr)
+	checkExport(t, convo.Vobiz, notes)
 
-	require.NoError(t, os.WriteFile(cpPath, []byte("{"), 0o600))
-	r = convoRun(t, nil, args...)
-	assert.Equal(t, 1, r.code)
-	assert.Contains(t, r.stderr, "cannot resume")
+	// An export's own file (here, the one just written) is rewritten
+	// without --force, and an empty file too.
+	r = convoRun(t, nil, "export", "--demo", "--provider", "vobiz", "--out", notes)
+	require.Equal(t, 0, r.code, r.stderr)
+	checkExport(t, convo.Vobiz, notes)
+	empty := filepath.Join(dir, "empty.jsonl")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	r = convoRun(t, nil, "export", "--demo", "--provider", "rentalot", "--out", empty)
+	require.Equal(t, 0, r.code, r.stderr)
+	checkExport(t, convo.Rentalot, empty)
+
+	// A directory is no file to write.
+	r = convoRun(t, nil, "export", "--demo", "--provider", "vobiz", "--out", dir)
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "not a regular file")
+
+	// A refused filter leaves an existing export as it was.
+	before := readFile(t, notes)
+	r = convoRun(t, nil, "export", "--demo", "--provider", "vobiz", "--out", notes, "--status", "open")
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Equal(t, before, readFile(t, notes))
+}
+
+func TestCLIExportCheckpointNotWritable(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(blocker, []byte("x"), 0o600))
+	out := filepath.Join(dir, "export.jsonl")
+	for name, cp := range map[string]string{
+		"parent is a file":  filepath.Join(blocker, "export.checkpoint"),
+		"missing directory": filepath.Join(dir, "no", "such", "dir", "export.checkpoint"),
+		"a directory":       dir,
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := convoRun(t, nil, "export", "--demo", "--provider", "vobiz", "--out", out, "--checkpoint", cp, "-v")
+			assert.Equal(t, 2, r.code, r.stderr)
+			assert.Contains(t, r.stderr, "--checkpoint "+cp+" cannot be written")
+			assert.NotContains(t, r.stderr, "attempt", "found before any request")
+			assert.NoFileExists(t, out)
+		})
+	}
 }
 
 func TestCLIExportCrashAndResume(t *testing.T) {
