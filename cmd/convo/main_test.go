@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -723,4 +725,133 @@ func TestCLIExportRedactedAt(t *testing.T) {
 	}
 	assert.Positive(t, kept)
 	assert.Positive(t, redacted, "the demo data holds redacted messages")
+}
+
+// startCmd starts the binary with args and env and returns once a line of
+// its stderr satisfies ready (or at once for a nil ready), with the running
+// command and a function that waits for it to end.
+func startCmd(t *testing.T, env []string, args []string, ready func(line string) bool) (*exec.Cmd, func() result) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = cleanEnv(env...)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	pipe, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	var stderr bytes.Buffer
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	timeout := time.After(30 * time.Second)
+	for ready != nil {
+		select {
+		case l, ok := <-lines:
+			require.True(t, ok, "convo %v ended before it was ready:\n%s", args, stderr.String())
+			stderr.WriteString(l + "\n")
+			if ready(l) {
+				ready = nil
+			}
+		case <-timeout:
+			cmd.Process.Kill()
+			t.Fatalf("convo %v not ready within 30s", args)
+		}
+	}
+	wait := func() result {
+		done := make(chan error, 1)
+		go func() {
+			for l := range lines {
+				stderr.WriteString(l + "\n")
+			}
+			done <- cmd.Wait()
+		}()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("convo %v did not end within 30s", args)
+		}
+		return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+	}
+	return cmd, wait
+}
+
+// TestCLISignals checks that every command that calls an API exits 130 on
+// SIGINT and on SIGTERM while a request is in flight: against a server
+// that holds every request until the client gives up, and against the slow
+// demo after a few requests.
+func TestCLISignals(t *testing.T) {
+	rentalotID := demoData(convo.Rentalot).Conversations[0].Conversation.ID
+	commands := map[string][]string{
+		"conversations": {"conversations", "--page-size", "1"},
+		"messages":      {"messages", rentalotID, "--page-size", "1"},
+		"search":        {"search", "bedroom"},
+		"export":        {"export", "--page-size", "1", "--out", "OUT"},
+	}
+	for name, base := range commands {
+		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+			t.Run(name+"/"+sig.String()+"/held request", func(t *testing.T) {
+				arrived := make(chan struct{}, 1)
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					select {
+					case arrived <- struct{}{}:
+					default:
+					}
+					select {
+					case <-r.Context().Done():
+					case <-time.After(20 * time.Second):
+					}
+				}))
+				defer srv.Close()
+				args := withOut(t, base)
+				args = append(args, "--provider", "rentalot", "--base-url", srv.URL+"/api/v1", "--max-retries", "0")
+				cmd, wait := startCmd(t, []string{"RENTALOT_API_KEY=ra_test"}, args, nil)
+				select {
+				case <-arrived:
+				case <-time.After(30 * time.Second):
+					cmd.Process.Kill()
+					t.Fatal("no request within 30s")
+				}
+				require.NoError(t, cmd.Process.Signal(sig))
+				r := wait()
+				assert.Equal(t, 130, r.code, r.stderr)
+				assert.Contains(t, r.stderr, "interrupted")
+				assert.Equal(t, 1, strings.Count(r.stderr, "convo: interrupted"), r.stderr)
+			})
+		}
+		if name == "search" {
+			continue // one request: the held request is its mid-run
+		}
+		t.Run(name+"/slow demo", func(t *testing.T) {
+			args := append(withOut(t, base), "--demo", "--provider", "rentalot", "--demo-latency", "30ms", "-v")
+			attempts := 0
+			cmd, wait := startCmd(t, nil, args, func(l string) bool {
+				if strings.Contains(l, "attempt") {
+					attempts++
+				}
+				return attempts >= 3
+			})
+			require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+			r := wait()
+			assert.Equal(t, 130, r.code, r.stderr)
+			assert.Contains(t, r.stderr, "interrupted")
+		})
+	}
+}
+
+// withOut returns args with OUT replaced by a file in a new temporary
+// directory.
+func withOut(t *testing.T, args []string) []string {
+	args = slices.Clone(args)
+	for i, a := range args {
+		if a == "OUT" {
+			args[i] = filepath.Join(t.TempDir(), "out.jsonl")
+		}
+	}
+	return args
 }
