@@ -406,6 +406,7 @@ type response struct {
 	header    http.Header
 	rateLimit *RateLimit    // the X-RateLimit-* headers, read once; nil when not sent
 	buf       *bytes.Buffer // pooled; release after decoding
+	secrets   secretSet     // the credentials sent, to scrub from an error built from the body
 }
 
 func (r *response) body() []byte { return r.buf.Bytes() }
@@ -480,7 +481,7 @@ func (c *Client) get(ctx context.Context, escapedPath, rawQuery string) (*respon
 		call.releaseBody()
 		return nil, apiErr
 	}
-	return &response{status: resp.StatusCode, header: resp.Header, rateLimit: rateLimit, buf: call.buf}, nil
+	return &response{status: resp.StatusCode, header: resp.Header, rateLimit: rateLimit, buf: call.buf, secrets: call.secrets}, nil
 }
 
 func passThrough(resp *http.Response, err error, _ int) (*http.Response, error) {

@@ -126,7 +126,7 @@ func (s *ConversationService) Get(ctx context.Context, id string) (*Conversation
 	defer resp.release()
 	conv, err := d.getConversation(resp.body())
 	if err != nil {
-		return nil, newDecodeError(d.name, resp.status, resp.body(), err)
+		return nil, emptyResponseError(d.name, resp, err)
 	}
 	return &conv, nil
 }

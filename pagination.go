@@ -448,8 +448,8 @@ func (p *Pager[T]) fetch(ctx context.Context, token string) (*fetched[T], string
 		return nil, "", err
 	}
 	raw, err := ep.decode(resp.body(), p.scope)
-	if err != nil {
-		err = newDecodeError(p.c.provider.Name(), resp.status, resp.body(), err)
+	if err != nil || len(raw.items) == 0 {
+		err = emptyResponseError(p.c.provider.Name(), resp, err)
 	}
 	resp.release()
 	if err != nil {

@@ -84,7 +84,7 @@ type ConversationError struct {
 
 // Error names the conversation and the cause.
 func (e *ConversationError) Error() string {
-	return fmt.Sprintf("convo: sync: conversation %q: %v", e.ConversationID, e.Err)
+	return errorLine(fmt.Sprintf("convo: sync: conversation %q: %v", snippet([]byte(e.ConversationID), 200), e.Err))
 }
 
 // Unwrap returns the cause.
