@@ -260,8 +260,10 @@ type staticCredentials interface{ check() error }
 type AuthError struct{ Err error }
 
 // Error describes the failure without any credential.
+// It is the cause inside the request's error, which says "convo:" and names
+// the request.
 func (e *AuthError) Error() string {
-	return errorLine("convo: authenticate request: " + fmt.Sprint(e.Err))
+	return errorLine("authenticate request: " + fmt.Sprint(e.Err))
 }
 
 // Unwrap returns the Authenticator's error.

@@ -71,13 +71,16 @@ type APIError struct {
 	RateLimit *RateLimit
 	// Body is the start of the raw response body, at most 64 KiB.
 	Body []byte
+	// Attempts is how many attempts were made; more than 1 when the
+	// response is the last of retries that ran out.
+	Attempts int
 }
 
 // Error returns a one-line description: provider, method and path, status,
-// code, message, the first validation details, retry wait and request id.
-// Like every error of this package it is one printable line of at most
-// [MaxErrorTextLen] bytes, whatever the server sent; the typed fields hold
-// the full detail.
+// code, message, the first validation details, retry wait, request id and,
+// when retries ran out, the number of attempts. Like every error of this
+// package it is one printable line of at most [MaxErrorTextLen] bytes,
+// whatever the server sent; the typed fields hold the full detail.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("convo: ")
@@ -128,6 +131,9 @@ func (e *APIError) Error() string {
 		b.WriteString(" [request id ")
 		b.WriteString(oneLine(e.RequestID, 100))
 		b.WriteByte(']')
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " [after %d attempts]", e.Attempts)
 	}
 	return errorLine(b.String())
 }
@@ -293,6 +299,8 @@ func (e *APIError) Is(target error) bool {
 // hold what the envelope says, decoded as for an [*APIError].
 type DecodeError struct {
 	Provider   string
+	Method     string // the request, when known
+	Path       string // escaped, without the query
 	StatusCode int
 	Snippet    string // the start of the body, at most 200 bytes
 	Err        error  // the decoder's reason
@@ -306,13 +314,17 @@ type DecodeError struct {
 // of the providers' documented error envelopes.
 var ErrErrorEnvelope = errors.New("the body is an error envelope")
 
-// Error names the provider, the status, the reason and the start of the
-// body, or what an error envelope says. It is one printable line of at most
-// [MaxErrorTextLen] bytes.
+// Error names the provider, the request, the status, the reason and the
+// start of the body, or what an error envelope says. It is one printable
+// line of at most [MaxErrorTextLen] bytes.
 func (e *DecodeError) Error() string {
+	req := ""
+	if e.Path != "" {
+		req = e.Method + " " + oneLine(e.Path, 200) + ": "
+	}
 	if errors.Is(e.Err, ErrErrorEnvelope) {
 		var b strings.Builder
-		fmt.Fprintf(&b, "convo: %s: %d response holds an error envelope", e.Provider, e.StatusCode)
+		fmt.Fprintf(&b, "convo: %s: %s%d response holds an error envelope", e.Provider, req, e.StatusCode)
 		if e.Code != "" {
 			b.WriteString(": ")
 			b.WriteString(oneLine(e.Code, 100))
@@ -331,15 +343,25 @@ func (e *DecodeError) Error() string {
 		}
 		return errorLine(b.String())
 	}
-	return errorLine(fmt.Sprintf("convo: %s: %d response is not the documented JSON: %s (body starts %q)",
-		e.Provider, e.StatusCode, oneLine(fmt.Sprint(e.Err), 500), e.Snippet))
+	return errorLine(fmt.Sprintf("convo: %s: %s%d response is not the documented JSON: %s (body starts %q)",
+		e.Provider, req, e.StatusCode, oneLine(fmt.Sprint(e.Err), 500), e.Snippet))
+}
+
+// causeText is the text of err as the cause inside another convo error:
+// without the "convo: " every convo error starts with, so that the outer
+// error says it once.
+func causeText(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return strings.TrimPrefix(err.Error(), "convo: ")
 }
 
 // Unwrap returns both ErrUnexpectedResponse and the decoder's reason.
 func (e *DecodeError) Unwrap() []error { return []error{ErrUnexpectedResponse, e.Err} }
 
-func newDecodeError(provider string, status int, body []byte, err error) *DecodeError {
-	return &DecodeError{Provider: provider, StatusCode: status, Snippet: snippet(body, 200), Err: err}
+func newDecodeError(provider, path string, status int, body []byte, err error) *DecodeError {
+	return &DecodeError{Provider: provider, Method: http.MethodGet, Path: path, StatusCode: status, Snippet: snippet(body, 200), Err: err}
 }
 
 // snippet returns at most n bytes of b, cut at a rune boundary.
@@ -413,14 +435,14 @@ func newAPIError(provider string, method, path string, status int, h http.Header
 // envelope is never an empty, complete list); any other undecodable body is
 // a *DecodeError with the decoder's reason; otherwise nil. Credentials the
 // server echoed are scrubbed.
-func emptyResponseError(provider string, resp *response, decodeErr error) error {
+func emptyResponseError(provider, path string, resp *response, decodeErr error) error {
 	body := resp.body()
 	if isErrorEnvelope(resp.header.Get("Content-Type"), body) {
 		var e APIError
 		decodeErrorBody(&e, body)
 		e.RequestID = firstNonEmpty(e.RequestID, resp.header.Get("X-Request-Id"))
 		resp.secrets.redact(&e)
-		de := newDecodeError(provider, resp.status, body, ErrErrorEnvelope)
+		de := newDecodeError(provider, path, resp.status, body, ErrErrorEnvelope)
 		de.Code, de.Message, de.RequestID, de.Details = e.Code, e.Message, e.RequestID, e.Details
 		de.Snippet = resp.secrets.scrub(de.Snippet)
 		return de
@@ -428,7 +450,7 @@ func emptyResponseError(provider string, resp *response, decodeErr error) error 
 	if decodeErr == nil {
 		return nil
 	}
-	de := newDecodeError(provider, resp.status, body, decodeErr)
+	de := newDecodeError(provider, path, resp.status, body, decodeErr)
 	de.Snippet = resp.secrets.scrub(de.Snippet)
 	return de
 }

@@ -523,6 +523,10 @@ func TestErrorTextBoundedAndPrintable(t *testing.T) {
 		"ConversationError nil": &ConversationError{},
 		"PacingError":           &PacingError{Resource: hostileText + huge, Wait: time.Hour, MaxWait: time.Minute},
 		"wrapped":               fmt.Errorf("convo: sync: %w", &ConversationError{ConversationID: "c1", Err: hostileAPI}),
+		"RequestError": &RequestError{Provider: "vobiz", Method: "GET", Path: "/conversations/" + hostileText, Attempts: 4,
+			Err: &AuthError{Err: errors.New(hostileText + huge)}},
+		"RequestError nil": &RequestError{},
+		"sync list error":  &syncListError{err: &RequestError{Provider: "vobiz", Err: errors.New(huge + hostileText)}},
 	}
 	for name, err := range cases {
 		t.Run(name, func(t *testing.T) {

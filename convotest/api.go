@@ -31,6 +31,9 @@ type api interface {
 	// rateLimit returns the limit reported in X-RateLimit-* headers, 0 when
 	// the provider sends none.
 	rateLimit() (limit int, resource string)
+	// listsByActivity reports whether the provider lists conversations
+	// newest activity first, so that new activity moves a conversation.
+	listsByActivity() bool
 
 	listConversations(rawQuery string) (any, *apiError)
 	// getConversation and search report ok=false when the provider does
@@ -260,7 +263,8 @@ func requestID(n int) string {
 	return "01JDEMQH2FZ8K1" + "RX" + string(tail[:])
 }
 
-// conversation returns the conversation with the given id.
+// conversation returns the conversation with the given id. s.dataMu is
+// held.
 func (s *Server) conversation(id string) (*ConversationData, bool) {
 	i, ok := s.index[id]
 	if !ok {

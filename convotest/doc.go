@@ -21,6 +21,17 @@
 // [Server.Requests] records what the server received, with credentials
 // redacted.
 //
+// The data can change while the server runs, from the test, between or
+// during requests, safely from any goroutine: [Server.AddMessages] appends
+// messages (moving the conversation's activity fields and, where the
+// provider lists by activity, its place in the list), [Server.AddConversation]
+// adds one, [Server.UpdateConversation] changes a record in place,
+// [Server.RemoveMessages] deletes messages as a retention window would, and
+// [Server.ExpireCursors] makes the page cursors handed out so far invalid.
+// [WithRequestHook] runs a function as each request arrives, to change the
+// data in the middle of a client's walk. This is how to test code that keeps
+// a copy up to date (see [convo.Client.Sync]).
+//
 //	srv := convotest.NewServer(convo.Rentalot)
 //	defer srv.Close()
 //	client, err := srv.Client() // base URL and demo credentials set

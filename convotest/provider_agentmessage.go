@@ -68,6 +68,9 @@ func (agentMessageAPI) decorate(n int, h http.Header) { h.Set("X-Request-Id", re
 
 func (agentMessageAPI) rateLimit() (int, string) { return 0, "" }
 
+// AgentMessage lists conversations newest first.
+func (agentMessageAPI) listsByActivity() bool { return true }
+
 type agentMessageList[T any] struct {
 	Success bool `json:"success"`
 	Data    []T  `json:"data"`
@@ -81,6 +84,7 @@ type agentMessageList[T any] struct {
 
 type agentMessageCursor struct {
 	After string `json:"after"`
+	Epoch int    `json:"e,omitempty"` // see Server.ExpireCursors
 }
 
 // page pages n items for a cursor and limit (1–200, default 50).
@@ -92,7 +96,7 @@ func (a agentMessageAPI) page(p params, n int, id func(int) string) (from, to, l
 	start := 0
 	if cur := p.str("cursor"); cur != "" {
 		var c agentMessageCursor
-		ok := readCursor(cur, &c)
+		ok := readCursor(cur, &c) && c.Epoch == a.s.epoch
 		if ok {
 			start, ok = indexAfter(id, n, c.After)
 		}
@@ -102,7 +106,7 @@ func (a agentMessageAPI) page(p params, n int, id func(int) string) (from, to, l
 	}
 	from, to = window(n, start, limit)
 	if to < n {
-		s := makeCursor(agentMessageCursor{After: id(to - 1)})
+		s := makeCursor(agentMessageCursor{After: id(to - 1), Epoch: a.s.epoch})
 		next = &s
 	}
 	return from, to, limit, next, nil

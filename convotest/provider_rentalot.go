@@ -83,6 +83,9 @@ func (rentalotAPI) decorate(int, http.Header) {}
 
 func (rentalotAPI) rateLimit() (int, string) { return rentalotRateLimit, "conversations" }
 
+// Rentalot lists conversations by lastMessageAt, most recent first.
+func (rentalotAPI) listsByActivity() bool { return true }
+
 // pageParams reads page and limit (1–100, default 20) and applies the page
 // size cap.
 func (a rentalotAPI) pageParams(p params) (page, limit int, err *apiError) {

@@ -65,6 +65,9 @@ func (vantaxAPI) decorate(int, http.Header) {}
 
 func (vantaxAPI) rateLimit() (int, string) { return 0, "" }
 
+// VantaxAI lists conversations by last_message_at, newest first.
+func (vantaxAPI) listsByActivity() bool { return true }
+
 type vantaxList[T any] struct {
 	Success    bool `json:"success"`
 	Data       []T  `json:"data"`

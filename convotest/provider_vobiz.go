@@ -83,6 +83,9 @@ func (vobizAPI) decorate(int, http.Header) {}
 
 func (vobizAPI) rateLimit() (int, string) { return 0, "" }
 
+// Vobiz documents no order for its conversation list.
+func (vobizAPI) listsByActivity() bool { return false }
+
 type vobizList[T any] struct {
 	Items      []T     `json:"items"`
 	HasMore    *bool   `json:"has_more,omitempty"`
@@ -90,7 +93,8 @@ type vobizList[T any] struct {
 }
 
 type vobizCursor struct {
-	ID string `json:"id"`
+	ID    string `json:"id"`
+	Epoch int    `json:"e,omitempty"` // see Server.ExpireCursors
 }
 
 // page pages n items for a cursor: the items after the cursor's id.
@@ -98,7 +102,7 @@ func (a vobizAPI) page(n int, id func(int) string, cursor string, limit int) (fr
 	start := 0
 	if cursor != "" {
 		var c vobizCursor
-		ok := readCursor(cursor, &c)
+		ok := readCursor(cursor, &c) && c.Epoch == a.s.epoch
 		if ok {
 			start, ok = indexAfter(id, n, c.ID)
 		}
@@ -110,7 +114,7 @@ func (a vobizAPI) page(n int, id func(int) string, cursor string, limit int) (fr
 	hasMore := to < n
 	nextCursor := ""
 	if hasMore {
-		nextCursor = makeCursor(vobizCursor{ID: id(to - 1)})
+		nextCursor = makeCursor(vobizCursor{ID: id(to - 1), Epoch: a.s.epoch})
 	}
 	return from, to, &nextCursor, &hasMore, nil
 }

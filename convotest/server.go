@@ -54,11 +54,17 @@ type Server struct {
 	api      api
 	ts       *httptest.Server
 	basePath string
-	data     *Dataset
-	index    map[string]int // conversation id -> index in data
 	latency  time.Duration
 	pageSize int
 	started  time.Time
+	hook     func(Request)
+
+	// dataMu guards the data, which a test may change while the server
+	// runs (see live.go); a request reads it under the read lock.
+	dataMu sync.RWMutex
+	data   *Dataset
+	index  map[string]int // conversation id -> index in data
+	epoch  int            // cursors made before the last ExpireCursors carry an older one
 
 	mu        sync.Mutex
 	n         int // requests received
@@ -83,6 +89,7 @@ type config struct {
 	kinds     []FaultKind
 	latency   time.Duration
 	pageSize  int
+	hook      func(Request)
 }
 
 // WithData serves d instead of the demo dataset. The server keeps a copy:
@@ -138,18 +145,14 @@ func NewServer(provider convo.Provider, opts ...Option) *Server {
 		pageSize: cfg.pageSize,
 		started:  time.Now(),
 		kinds:    cfg.kinds,
+		hook:     cfg.hook,
 	}
 	if cfg.data != nil {
 		s.data = cfg.data.Clone()
 	} else {
 		s.data = DemoDataset(provider, cfg.seed)
 	}
-	s.index = make(map[string]int, len(s.data.Conversations))
-	for i, c := range s.data.Conversations {
-		if _, dup := s.index[c.Conversation.ID]; !dup {
-			s.index[c.Conversation.ID] = i
-		}
-	}
+	s.reindex()
 	for _, f := range cfg.faults {
 		s.faults = append(s.faults, faultState{f: f})
 	}
@@ -190,8 +193,13 @@ func (s *Server) Client(opts ...convo.Option) (*convo.Client, error) {
 // Close shuts the server down and waits for pending requests to finish.
 func (s *Server) Close() { s.ts.Close() }
 
-// Dataset returns a copy of the data the server serves.
-func (s *Server) Dataset() *Dataset { return s.data.Clone() }
+// Dataset returns a copy of the data the server serves now, changes made
+// while it runs included.
+func (s *Server) Dataset() *Dataset {
+	s.dataMu.RLock()
+	defer s.dataMu.RUnlock()
+	return s.data.Clone()
+}
 
 // Request is a request the server received, as recorded by [Server.Requests].
 // Credentials are never recorded: their headers hold "REDACTED".
@@ -267,7 +275,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		Header: hdr, Authorized: authorized,
 	})
 	rateHeaders := s.rateLimitHeaders()
+	logged := s.requests[rec]
 	s.mu.Unlock()
+	if s.hook != nil {
+		logged.Header = logged.Header.Clone()
+		s.hook(logged)
+	}
 
 	if s.latency > 0 {
 		t := time.NewTimer(s.latency)
@@ -335,6 +348,10 @@ func (s *Server) handle(n int, r *http.Request, rel string, authorized bool) rep
 	if !authorized {
 		return s.errorReply(n, s.api.unauthorized(r.Header))
 	}
+	// The answer is rendered from the data under the read lock: a change
+	// made meanwhile comes before or after it, never half-way.
+	s.dataMu.RLock()
+	defer s.dataMu.RUnlock()
 	body, apiErr := s.route(r, rel)
 	if apiErr != nil {
 		return s.errorReply(n, apiErr)
