@@ -403,6 +403,7 @@ type response struct {
 	header    http.Header
 	rateLimit *RateLimit    // the X-RateLimit-* headers, read once; nil when not sent
 	buf       *bytes.Buffer // pooled; release after decoding
+	secrets   secretSet     // the credentials sent, to scrub from an error built from the body
 }
 
 func (r *response) body() []byte { return r.buf.Bytes() }
@@ -492,7 +493,7 @@ func (c *Client) finish(ctx context.Context, r request, attempts int, a attemptR
 		a.release()
 		return nil, apiErr
 	}
-	return &response{status: resp.StatusCode, header: resp.Header, rateLimit: rateLimit, buf: a.buf}, nil
+	return &response{status: resp.StatusCode, header: resp.Header, rateLimit: rateLimit, buf: a.buf, secrets: *secrets}, nil
 }
 
 // sleep waits for d or until ctx ends.
@@ -523,7 +524,8 @@ type RequestError struct {
 	Err      error
 }
 
-// Error returns "convo: <provider>: GET <path>: [after N attempts: ]<cause>".
+// Error returns "convo: <provider>: GET <path>: [after N attempts: ]<cause>",
+// one printable line of at most [MaxErrorTextLen] bytes.
 func (e *RequestError) Error() string {
 	var b strings.Builder
 	b.WriteString("convo: ")
@@ -537,7 +539,7 @@ func (e *RequestError) Error() string {
 		fmt.Fprintf(&b, "after %d attempts: ", e.Attempts)
 	}
 	b.WriteString(causeText(e.Err))
-	return b.String()
+	return errorLine(b.String())
 }
 
 // Unwrap returns the cause.

@@ -132,7 +132,7 @@ func (s *ConversationService) Get(ctx context.Context, id string) (*Conversation
 	defer resp.release()
 	conv, err := ep.decode(resp.body())
 	if err != nil {
-		return nil, newDecodeError(d.name, ep.path(url.PathEscape(id)), resp.status, resp.body(), err)
+		return nil, emptyResponseError(d.name, ep.path(url.PathEscape(id)), resp, err)
 	}
 	return &conv, nil
 }
