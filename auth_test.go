@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -153,7 +158,6 @@ func TestAuthInvalidCredentials(t *testing.T) {
 		{"xauth empty token", XAuth("MA_1", "")},
 		{"xauth empty id", XAuth("", "tok")},
 		{"bearer empty", Bearer("")},
-		{"bearer line break", Bearer("tok\r\nX-Evil: 1")},
 		{"bearer func empty token", BearerFunc(func(context.Context) (string, error) { return "", nil })},
 		{"bearer func nil", BearerFunc(nil)},
 	}
@@ -187,4 +191,257 @@ func TestAuthNotInErrorsOrFormatting(t *testing.T) {
 			assertNoCredential(t, fmt.Sprintf(verb, a))
 		}
 	}
+}
+
+// recordingTransport accepts any request, whatever its headers, records it
+// and answers with an empty page: a transport that would put a bad header
+// on the wire as it is.
+type recordingTransport struct {
+	requests atomic.Int64
+	body     string
+}
+
+func (rt *recordingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rt.requests.Add(1)
+	return &http.Response{
+		StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(rt.body)), ContentLength: int64(len(rt.body)), Request: r,
+	}, nil
+}
+
+// headerAuth is an Authenticator of the caller's that sets a header as given.
+type headerAuth struct{ name, value string }
+
+func (a headerAuth) Authenticate(r *http.Request) error {
+	r.Header[a.name] = []string{a.value}
+	return nil
+}
+
+// badHeaderValues are values convo must not send as a credential, each
+// holding "s3cr3t" so that an error echoing one is caught; field marks those
+// that are no valid header value of any kind either (RFC 9110 allows spaces
+// and tabs inside a value, but not inside a token).
+var badHeaderValues = []struct {
+	name, value string
+	field       bool
+}{
+	{"CRLF injection", "s3cr3t\r\nX-Evil: 1", true},
+	{"LF", "s3cr3t\nX-Evil: 1", true},
+	{"CR", "s3cr3t\rX", true},
+	{"trailing LF", "s3cr3t-token\n", true},
+	{"NUL", "s3cr3t\x00x", true},
+	{"ESC", "s3cr3t\x1b[31m", true},
+	{"other control", "s3cr3t\x01", true},
+	{"DEL", "s3cr3t\x7f", true},
+	{"C1 control", "s3cr3t\u0085x", true},
+	{"non-ASCII", "s3cr3t-tök", true},
+	{"bidi override", "s3cr3t\u202ex", true},
+	{"invalid UTF-8", "s3cr3t\xff", true},
+	{"leading space", " s3cr3t", true},
+	{"trailing tab", "s3cr3t\t", true},
+	{"space inside", "s3cr3t token", false},
+	{"tab inside", "s3cr3t\ttoken", false},
+}
+
+// A credential convo cannot send as one header token is refused: a static
+// one (XAuth, Bearer) by NewClient, one from a BearerFunc or an
+// Authenticator of the caller's when the request is made, before it reaches
+// the transport — also a transport that would write any header as it is.
+// The error never echoes the value.
+func TestAuthHeaderValuesValidated(t *testing.T) {
+	newClient := func(p Provider, rt http.RoundTripper, opts ...Option) (*Client, error) {
+		return NewClient(p, append([]Option{WithBaseURL("https://api.example.test/v1"),
+			WithHTTPClient(&http.Client{Transport: rt}), WithMaxRetries(2)}, opts...)...)
+	}
+	check := func(t *testing.T, err error) {
+		t.Helper()
+		require.Error(t, err)
+		for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+			assert.NotContains(t, text, "s3cr3t", "the error echoes the value")
+			assert.NotContains(t, text, "X-Evil")
+		}
+	}
+	for _, tc := range badHeaderValues {
+		bad := tc.value
+		t.Run(tc.name, func(t *testing.T) {
+			static := map[string]Authenticator{
+				"XAuth id":    XAuth(bad, "token-ok"),
+				"XAuth token": XAuth("MA_OK", bad),
+				"Bearer":      Bearer(bad),
+			}
+			for kind, a := range static {
+				rt := &recordingTransport{body: `{"items":[]}`}
+				c, err := newClient(Vobiz, rt, WithAuth(a))
+				check(t, err)
+				assert.Nil(t, c, kind)
+				assert.ErrorIs(t, err, ErrInvalidOption, kind)
+				assert.Contains(t, err.Error(), "WithAuth", kind)
+			}
+
+			rt := &recordingTransport{body: `{"success":true,"data":{"id":"c1"}}`}
+			c, err := newClient(VantaxAI, rt,
+				WithAuth(BearerFunc(func(context.Context) (string, error) { return bad, nil })))
+			require.NoError(t, err, "a token function is asked per request")
+			_, err = c.Conversations.Get(testContext(t), "c1")
+			check(t, err)
+			var authErr *AuthError
+			assert.ErrorAs(t, err, &authErr)
+			_, err = drain(c.Messages.List(testContext(t), "c1", nil), 10)
+			check(t, err)
+			assert.ErrorAs(t, err, &authErr)
+			assert.Zero(t, rt.requests.Load(), "nothing reached the transport")
+
+			if !tc.field {
+				return
+			}
+			for _, header := range []string{"X-Api-Key", "X-Signature"} {
+				rt := &recordingTransport{body: `{"success":true,"data":{"id":"c1"}}`}
+				c, err := newClient(VantaxAI, rt, WithAuth(headerAuth{header, bad}))
+				require.NoError(t, err)
+				_, err = c.Conversations.Get(testContext(t), "c1")
+				check(t, err)
+				assert.ErrorAs(t, err, &authErr)
+				assert.Zero(t, rt.requests.Load(), "a custom Authenticator's header is checked too")
+			}
+
+			if strings.Trim(bad, " \t") != bad {
+				return // WithUserAgent drops outer spaces and tabs
+			}
+			c, err = newClient(Vobiz, &recordingTransport{}, WithUserAgent(bad))
+			check(t, err)
+			assert.Nil(t, c)
+			assert.ErrorIs(t, err, ErrInvalidOption)
+			assert.Contains(t, err.Error(), "WithUserAgent")
+		})
+	}
+
+	t.Run("a bad header name", func(t *testing.T) {
+		rt := &recordingTransport{}
+		c, err := newClient(VantaxAI, rt, WithAuth(headerAuth{"X-Evil\r\nHost", "v"}))
+		require.NoError(t, err)
+		_, err = c.Conversations.Get(testContext(t), "c1")
+		var authErr *AuthError
+		require.ErrorAs(t, err, &authErr)
+		assert.NotContains(t, err.Error(), "X-Evil")
+		assert.Zero(t, rt.requests.Load())
+	})
+
+	t.Run("good values pass", func(t *testing.T) {
+		rt := &recordingTransport{body: `{"items":[]}`}
+		c, err := newClient(Vobiz, rt, WithAuth(XAuth("MA_1x-_.~+/=", "eyJ.abc-_=")), WithUserAgent("acme/1.0 (ops@acme.test; +https://acme.test)\tx"))
+		require.NoError(t, err)
+		_, err = drain(c.Conversations.List(testContext(t), nil), 10)
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), rt.requests.Load())
+	})
+}
+
+// A token function that ignores its context cannot keep the caller: Get,
+// All and Sync return with the context's error once it ends, nothing is
+// sent with the token that arrives afterwards, and the goroutine that
+// waited for the function ends when the function returns.
+func TestAuthBearerFuncIgnoringContext(t *testing.T) {
+	ops := map[string]func(ctx context.Context, c *Client) error{
+		"get": func(ctx context.Context, c *Client) error {
+			_, err := c.Conversations.Get(ctx, "c1")
+			return err
+		},
+		"all": func(ctx context.Context, c *Client) error {
+			_, err := drain(c.Messages.List(ctx, "c1", nil), 10)
+			return err
+		},
+		"sync": func(ctx context.Context, c *Client) error {
+			for _, err := range c.Sync(ctx, nil) {
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	for name, op := range ops {
+		for _, ending := range []string{"deadline", "cancel"} {
+			t.Run(name+"/"+ending, func(t *testing.T) {
+				ignore := goleak.IgnoreCurrent()
+				release := make(chan struct{})
+				returned := make(chan struct{})
+				fn := func(context.Context) (string, error) { // ignores its context
+					defer close(returned)
+					<-release
+					return "late-token", nil
+				}
+				rt := &recordingTransport{body: `{"success":true,"data":[],"pagination":{"has_more":false}}`}
+				c, err := NewClient(VantaxAI, WithBaseURL("https://api.example.test/v1"),
+					WithHTTPClient(&http.Client{Transport: rt}), WithAuth(BearerFunc(fn)))
+				require.NoError(t, err)
+
+				var ctx context.Context
+				var cancel context.CancelFunc
+				want := context.DeadlineExceeded
+				if ending == "deadline" {
+					ctx, cancel = context.WithTimeout(context.Background(), 50*time.Millisecond)
+				} else {
+					ctx, cancel = context.WithCancel(context.Background())
+					time.AfterFunc(50*time.Millisecond, cancel)
+					want = context.Canceled
+				}
+				defer cancel()
+
+				done := make(chan error, 1)
+				go func() { done <- op(ctx, c) }()
+				select {
+				case err = <-done:
+				case <-time.After(10 * time.Second):
+					close(release)
+					t.Fatal("the call waited for the token function past its context")
+				}
+				require.Error(t, err)
+				assert.ErrorIs(t, err, want)
+				assert.NotContains(t, err.Error(), "late-token")
+
+				close(release)
+				select {
+				case <-returned:
+				case <-time.After(10 * time.Second):
+					t.Fatal("the token function did not return after its release")
+				}
+				goleak.VerifyNone(t, ignore) // waits, bounded, for the waiting goroutine to end
+				assert.Zero(t, rt.requests.Load(), "nothing is sent with a token that arrives late")
+			})
+		}
+	}
+}
+
+// endingContext is a context whose end the test controls step by step: end
+// makes Err report DeadlineExceeded before Done is closed, the moment in
+// which a token function may return just as its caller's context ends.
+type endingContext struct {
+	context.Context
+	done chan struct{}
+	err  atomic.Value
+}
+
+func (c *endingContext) Done() <-chan struct{} { return c.done }
+func (c *endingContext) end()                  { c.err.Store(context.DeadlineExceeded) }
+func (c *endingContext) Err() error {
+	if err, ok := c.err.Load().(error); ok {
+		return err
+	}
+	return nil
+}
+
+// A token that the function returns as the context ends is not used: the
+// context's end wins over a result that arrives with it.
+func TestAuthBearerFuncTokenAtContextEnd(t *testing.T) {
+	ctx := &endingContext{Context: context.Background(), done: make(chan struct{})}
+	defer close(ctx.done)
+	a := BearerFunc(func(context.Context) (string, error) {
+		ctx.end()
+		return "late-token", nil
+	})
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://api.example.test/v1/conversations", nil)
+	require.NoError(t, err)
+	err = a.Authenticate(req)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Empty(t, req.Header.Get("Authorization"), "the late token was set")
 }

@@ -38,7 +38,8 @@ func searchResultID(r *SearchResult) string { return r.MessageID }
 // Messages returns a pager over the messages whose content matches
 // p.Query. Rentalot answers one page of at most Limit results.
 //
-//   - Rentalot: GET /conversations/search?query=&limit=
+//   - Rentalot: GET /conversations/search?query=&limit=.
+//     Docs: Rentalot API (OpenAPI 3.0.3, https://rentalot.ai), "Search conversations"
 //
 // Vobiz, VantaxAI and AgentMessage do not document a search: the first
 // step of the iteration yields an error wrapping [ErrUnsupported]. An empty
@@ -51,7 +52,7 @@ func (s *SearchService) Messages(ctx context.Context, p *SearchParams) *Pager[Se
 	spec := d.search
 	if spec == nil {
 		ep := &listEndpoint[SearchResult]{resource: "search", id: searchResultID}
-		return newPager(ctx, s.c, ep, "", nil, 0, "", unsupported(d.name, "a message search"))
+		return newPager(ctx, s.c, pagerParams[SearchResult]{ep: ep, err: unsupported(d.name, "a message search")})
 	}
 	var err error
 	switch n := utf8.RuneCountInString(p.Query); {
@@ -61,5 +62,5 @@ func (s *SearchService) Messages(ctx context.Context, p *SearchParams) *Pager[Se
 		err = invalidParams("%s search: query of %d characters is longer than %d", d.name, n, spec.maxQueryLength)
 	}
 	q := url.Values{spec.queryParam: {p.Query}}
-	return newPager(ctx, s.c, &spec.endpoint, "", q, p.Limit, "", err)
+	return newPager(ctx, s.c, pagerParams[SearchResult]{ep: &spec.endpoint, filters: q, pageSize: p.Limit, err: err})
 }

@@ -84,11 +84,19 @@ type ConversationError struct {
 
 // Error names the conversation and the cause.
 func (e *ConversationError) Error() string {
-	return fmt.Sprintf("convo: sync: conversation %q: %v", e.ConversationID, e.Err)
+	return errorLine(fmt.Sprintf("convo: sync: conversation %q: %s", snippet([]byte(e.ConversationID), 200), causeText(e.Err)))
 }
 
 // Unwrap returns the cause.
 func (e *ConversationError) Unwrap() error { return e.Err }
+
+// syncListError is a failure of a sync's conversation list.
+type syncListError struct{ err error }
+
+func (e *syncListError) Error() string {
+	return errorLine("convo: sync: list conversations: " + causeText(e.err))
+}
+func (e *syncListError) Unwrap() error { return e.err }
 
 // Sync walks every conversation matching p.Conversations and the messages
 // of each, fetching up to p.Concurrency conversations at once, and yields
@@ -145,8 +153,8 @@ func (c *Client) Sync(ctx context.Context, p *SyncParams) iter.Seq2[*Conversatio
 		}
 		// Refuse a bad message page size once, before any request, rather
 		// than once per conversation.
-		if probe := c.Messages.List(ctx, "probe", &MessageListParams{PageSize: params.MessagePageSize}); probe.err != nil {
-			yield(nil, probe.err)
+		if err := c.provider.d.messages.checkPageSize(c.provider.Name(), params.MessagePageSize); err != nil {
+			yield(nil, err)
 			return
 		}
 		cp := params.Checkpoint
@@ -258,7 +266,7 @@ func (r *syncRun) run(parent context.Context, yield func(*ConversationSync, erro
 			r.cp.started(ev.seq, ev.conv, ev.cursor)
 		case evListError:
 			failed = true
-			if !yield(nil, fmt.Errorf("convo: sync: list conversations: %w", ev.err)) || r.params.StopOnError {
+			if !yield(nil, &syncListError{ev.err}) || r.params.StopOnError {
 				stop()
 			}
 		case evBatch:

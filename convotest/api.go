@@ -31,6 +31,9 @@ type api interface {
 	// rateLimit returns the limit reported in X-RateLimit-* headers, 0 when
 	// the provider sends none.
 	rateLimit() (limit int, resource string)
+	// listsByActivity reports whether the provider lists conversations
+	// newest activity first, so that new activity moves a conversation.
+	listsByActivity() bool
 
 	listConversations(rawQuery string) (any, *apiError)
 	// getConversation and search report ok=false when the provider does
@@ -60,12 +63,13 @@ const (
 	errRateLimited
 	errServer
 	errMethod
+	errStatus // a scripted status (FaultStatus): any 4xx or 5xx, in status
 )
 
 // apiError is an error answer before a dialect renders it.
 type apiError struct {
 	kind    errKind
-	status  int // errServer: the 5xx to send; 0 means 500
+	status  int // errServer: the 5xx to send, 0 meaning 500; errStatus: the status
 	message string
 	details []fieldError
 }
@@ -260,7 +264,8 @@ func requestID(n int) string {
 	return "01JDEMQH2FZ8K1" + "RX" + string(tail[:])
 }
 
-// conversation returns the conversation with the given id.
+// conversation returns the conversation with the given id. s.dataMu is
+// held.
 func (s *Server) conversation(id string) (*ConversationData, bool) {
 	i, ok := s.index[id]
 	if !ok {

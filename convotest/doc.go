@@ -15,15 +15,28 @@
 // and error envelope; an unknown conversation is a 404.
 //
 // Options inject trouble for testing retries and resumption: scripted
-// faults ([WithFaults]: 429 with Retry-After, 5xx, a dropped connection, a
-// body cut off mid-stream), random faults under a seed ([WithFaultRate]),
-// latency ([WithLatency]) and a page-size cap ([WithPageSize]).
+// faults ([WithFaults]: 429 with Retry-After, 5xx, any other status such as
+// 403, 404, 402 or 422 in the provider's documented envelope, a dropped
+// connection, a body cut off mid-stream), random faults under a seed
+// ([WithFaultRate]), latency ([WithLatency], which ends with the request's
+// context) and a page-size cap ([WithPageSize]). [WithHandler] answers one
+// path with a handler of your own.
 // [Server.Requests] records what the server received, with credentials
 // redacted.
 //
-//	srv := convotest.NewServer(convo.Rentalot)
-//	defer srv.Close()
-//	client, err := srv.Client() // base URL and demo credentials set
+// The data can change while the server runs, from the test, between or
+// during requests, safely from any goroutine: [Server.AddMessages] appends
+// messages (moving the conversation's activity fields and, where the
+// provider lists by activity, its place in the list), [Server.AddConversation]
+// adds one, [Server.UpdateConversation] changes a record in place,
+// [Server.RemoveMessages] deletes messages as a retention window would, and
+// [Server.ExpireCursors] makes the page cursors handed out so far invalid.
+// [WithRequestHook] runs a function as each request arrives, to change the
+// data in the middle of a client's walk. This is how to test code that keeps
+// a copy up to date (see [convo.Client.Sync]).
+//
+//	srv := convotest.New(t, convo.Rentalot) // closed when the test ends
+//	client, err := srv.Client()             // base URL and demo credentials set
 //	if err != nil {
 //		t.Fatal(err)
 //	}

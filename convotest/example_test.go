@@ -3,6 +3,7 @@ package convotest_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/convokit/convo"
@@ -135,4 +136,49 @@ func ExampleWithPageSize() {
 	// Output:
 	// first page: 5 items
 	// pages: true
+}
+
+// Live data: the fake changes while it serves, as a real account does. A
+// new message moves its conversation to the front of an activity-ordered
+// list and updates its activity fields; a new conversation appears.
+func ExampleServer_AddMessages() {
+	t0 := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+	data := convotest.NewDataset().
+		AddConversation(convo.Conversation{ID: "conv_new", Channel: "sms", LastMessageAt: t0.Add(time.Hour)},
+			convo.Message{ID: "msg_1", Direction: convo.Inbound, Body: "Hello", SentAt: t0.Add(time.Hour)}).
+		AddConversation(convo.Conversation{ID: "conv_old", Channel: "sms", LastMessageAt: t0},
+			convo.Message{ID: "msg_2", Direction: convo.Inbound, Body: "Hi", SentAt: t0})
+	srv := convotest.NewServer(convo.VantaxAI, convotest.WithData(data))
+	defer srv.Close()
+	client, err := srv.Client()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	list := func() {
+		var line []string
+		for conv, err := range client.Conversations.List(ctx, nil).All() {
+			if err != nil {
+				fmt.Println(err)
+				return
+			}
+			line = append(line, fmt.Sprint(conv.ID, " ", conv.LastMessageAt.Format(time.Kitchen), " unread ", conv.UnreadCount))
+		}
+		fmt.Println(strings.Join(line, "; "))
+	}
+	list()
+
+	// From the test, while the server runs:
+	if err := srv.AddMessages("conv_old", convo.Message{ID: "msg_3", Direction: convo.Inbound, Body: "Still there?", SentAt: t0.Add(2 * time.Hour)}); err != nil {
+		fmt.Println(err)
+	}
+	if err := srv.AddConversation(convo.Conversation{ID: "conv_added", Channel: "email"},
+		convo.Message{ID: "msg_4", Direction: convo.Inbound, Body: "Quote?", SentAt: t0.Add(90 * time.Minute)}); err != nil {
+		fmt.Println(err)
+	}
+	list()
+	// Output:
+	// conv_new 10:00AM unread 0; conv_old 9:00AM unread 0
+	// conv_old 11:00AM unread 1; conv_added 10:30AM unread 1; conv_new 10:00AM unread 0
 }

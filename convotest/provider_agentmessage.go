@@ -2,6 +2,7 @@ package convotest
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/convokit/convo"
@@ -58,15 +59,26 @@ func (agentMessageAPI) renderError(n int, e *apiError) (int, string, any) {
 		status, body.Error.Code = http.StatusTooManyRequests, "RATE_LIMITED"
 	case errMethod:
 		status, body.Error.Code = http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"
+	case errStatus:
+		status, body.Error.Code = e.status, statusCode(e.status, agentMessageCodes, strings.ToUpper)
 	default:
 		status, body.Error.Code = max(e.status, http.StatusInternalServerError), "INTERNAL_ERROR"
 	}
 	return status, "application/json; charset=utf-8", body
 }
 
+// agentMessageCodes are AgentMessage's documented error codes by status.
+var agentMessageCodes = map[int]string{
+	400: "INVALID_INPUT", 401: "UNAUTHORIZED", 402: "PAYMENT_REQUIRED", 403: "FORBIDDEN",
+	404: "NOT_FOUND", 409: "CONFLICT", 422: "VALIDATION_FAILED", 429: "RATE_LIMITED",
+}
+
 func (agentMessageAPI) decorate(n int, h http.Header) { h.Set("X-Request-Id", requestID(n)) }
 
 func (agentMessageAPI) rateLimit() (int, string) { return 0, "" }
+
+// AgentMessage lists conversations newest first.
+func (agentMessageAPI) listsByActivity() bool { return true }
 
 type agentMessageList[T any] struct {
 	Success bool `json:"success"`
@@ -81,6 +93,7 @@ type agentMessageList[T any] struct {
 
 type agentMessageCursor struct {
 	After string `json:"after"`
+	Epoch int    `json:"e,omitempty"` // see Server.ExpireCursors
 }
 
 // page pages n items for a cursor and limit (1–200, default 50).
@@ -92,7 +105,7 @@ func (a agentMessageAPI) page(p params, n int, id func(int) string) (from, to, l
 	start := 0
 	if cur := p.str("cursor"); cur != "" {
 		var c agentMessageCursor
-		ok := readCursor(cur, &c)
+		ok := readCursor(cur, &c) && c.Epoch == a.s.epoch
 		if ok {
 			start, ok = indexAfter(id, n, c.After)
 		}
@@ -102,7 +115,7 @@ func (a agentMessageAPI) page(p params, n int, id func(int) string) (from, to, l
 	}
 	from, to = window(n, start, limit)
 	if to < n {
-		s := makeCursor(agentMessageCursor{After: id(to - 1)})
+		s := makeCursor(agentMessageCursor{After: id(to - 1), Epoch: a.s.epoch})
 		next = &s
 	}
 	return from, to, limit, next, nil

@@ -64,6 +64,8 @@ func (vobizAPI) renderError(n int, e *apiError) (int, string, any) {
 		status, code = http.StatusTooManyRequests, "RATE_LIMITED"
 	case errMethod:
 		status, code = http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"
+	case errStatus:
+		status, code = e.status, statusCode(e.status, vobizCodes, strings.ToUpper)
 	default:
 		status, code = max(e.status, http.StatusInternalServerError), "INTERNAL_ERROR"
 	}
@@ -77,11 +79,20 @@ func (vobizAPI) renderError(n int, e *apiError) (int, string, any) {
 	return status, "application/json; charset=utf-8", body
 }
 
+// vobizCodes are Vobiz's error codes by status (UPPER_SNAKE).
+var vobizCodes = map[int]string{
+	400: "VALIDATION_ERROR", 401: "INVALID_CREDENTIALS", 402: "INSUFFICIENT_BALANCE", 403: "FORBIDDEN",
+	404: "NOT_FOUND", 409: "CONFLICT", 422: "VALIDATION_ERROR", 429: "RATE_LIMITED",
+}
+
 func vobizRequestID(n int) string { return "req_" + requestID(n)[16:] }
 
 func (vobizAPI) decorate(int, http.Header) {}
 
 func (vobizAPI) rateLimit() (int, string) { return 0, "" }
+
+// Vobiz documents no order for its conversation list.
+func (vobizAPI) listsByActivity() bool { return false }
 
 type vobizList[T any] struct {
 	Items      []T     `json:"items"`
@@ -90,7 +101,8 @@ type vobizList[T any] struct {
 }
 
 type vobizCursor struct {
-	ID string `json:"id"`
+	ID    string `json:"id"`
+	Epoch int    `json:"e,omitempty"` // see Server.ExpireCursors
 }
 
 // page pages n items for a cursor: the items after the cursor's id.
@@ -98,7 +110,7 @@ func (a vobizAPI) page(n int, id func(int) string, cursor string, limit int) (fr
 	start := 0
 	if cursor != "" {
 		var c vobizCursor
-		ok := readCursor(cursor, &c)
+		ok := readCursor(cursor, &c) && c.Epoch == a.s.epoch
 		if ok {
 			start, ok = indexAfter(id, n, c.ID)
 		}
@@ -110,7 +122,7 @@ func (a vobizAPI) page(n int, id func(int) string, cursor string, limit int) (fr
 	hasMore := to < n
 	nextCursor := ""
 	if hasMore {
-		nextCursor = makeCursor(vobizCursor{ID: id(to - 1)})
+		nextCursor = makeCursor(vobizCursor{ID: id(to - 1), Epoch: a.s.epoch})
 	}
 	return from, to, &nextCursor, &hasMore, nil
 }

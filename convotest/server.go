@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,11 +55,18 @@ type Server struct {
 	api      api
 	ts       *httptest.Server
 	basePath string
-	data     *Dataset
-	index    map[string]int // conversation id -> index in data
 	latency  time.Duration
 	pageSize int
 	started  time.Time
+	hook     func(Request)
+	handlers []customHandler
+
+	// dataMu guards the data, which a test may change while the server
+	// runs (see live.go); a request reads it under the read lock.
+	dataMu sync.RWMutex
+	data   *Dataset
+	index  map[string]int // conversation id -> index in data
+	epoch  int            // cursors made before the last ExpireCursors carry an older one
 
 	mu        sync.Mutex
 	n         int // requests received
@@ -83,6 +91,8 @@ type config struct {
 	kinds     []FaultKind
 	latency   time.Duration
 	pageSize  int
+	hook      func(Request)
+	handlers  []customHandler
 }
 
 // WithData serves d instead of the demo dataset. The server keeps a copy:
@@ -138,21 +148,26 @@ func NewServer(provider convo.Provider, opts ...Option) *Server {
 		pageSize: cfg.pageSize,
 		started:  time.Now(),
 		kinds:    cfg.kinds,
+		hook:     cfg.hook,
 	}
 	if cfg.data != nil {
 		s.data = cfg.data.Clone()
 	} else {
 		s.data = DemoDataset(provider, cfg.seed)
 	}
-	s.index = make(map[string]int, len(s.data.Conversations))
-	for i, c := range s.data.Conversations {
-		if _, dup := s.index[c.Conversation.ID]; !dup {
-			s.index[c.Conversation.ID] = i
-		}
-	}
+	s.reindex()
 	for _, f := range cfg.faults {
+		if why := f.check(); why != "" {
+			panic("convotest: NewServer: WithFaults: " + why)
+		}
 		s.faults = append(s.faults, faultState{f: f})
 	}
+	for _, h := range cfg.handlers {
+		if _, err := path.Match(h.pattern, ""); err != nil || h.handler == nil {
+			panic("convotest: NewServer: WithHandler: bad pattern " + strconv.Quote(h.pattern) + " or nil handler")
+		}
+	}
+	s.handlers = cfg.handlers
 	if cfg.faultRate > 0 {
 		s.faultRate = min(cfg.faultRate, 1)
 		s.rng = rand.New(rand.NewPCG(uint64(cfg.faultSeed), 0x636f6e766f))
@@ -190,8 +205,13 @@ func (s *Server) Client(opts ...convo.Option) (*convo.Client, error) {
 // Close shuts the server down and waits for pending requests to finish.
 func (s *Server) Close() { s.ts.Close() }
 
-// Dataset returns a copy of the data the server serves.
-func (s *Server) Dataset() *Dataset { return s.data.Clone() }
+// Dataset returns a copy of the data the server serves now, changes made
+// while it runs included.
+func (s *Server) Dataset() *Dataset {
+	s.dataMu.RLock()
+	defer s.dataMu.RUnlock()
+	return s.data.Clone()
+}
 
 // Request is a request the server received, as recorded by [Server.Requests].
 // Credentials are never recorded: their headers hold "REDACTED".
@@ -267,7 +287,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		Header: hdr, Authorized: authorized,
 	})
 	rateHeaders := s.rateLimitHeaders()
+	logged := s.requests[rec]
 	s.mu.Unlock()
+	if s.hook != nil {
+		logged.Header = logged.Header.Clone()
+		s.hook(logged)
+	}
 
 	if s.latency > 0 {
 		t := time.NewTimer(s.latency)
@@ -280,11 +305,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	var rp reply
 	switch {
-	case hasFault && (fault.Kind == FaultRateLimit || fault.Kind == FaultServerError):
+	case hasFault && (fault.Kind == FaultRateLimit || fault.Kind == FaultServerError || fault.Kind == FaultStatus):
 		rp = s.faultReply(n, fault)
 	case hasFault && fault.Kind == FaultDrop:
 		s.record(n, rec, 0, fault.Kind)
 		dropConnection(w)
+		return
+	case !hasFault && s.customHandler(rel) != nil:
+		sw := &statusWriter{ResponseWriter: w}
+		s.customHandler(rel).ServeHTTP(sw, r)
+		s.record(n, rec, sw.statusOr200(), 0)
 		return
 	default:
 		rp = s.handle(n, r, rel, authorized)
@@ -335,6 +365,10 @@ func (s *Server) handle(n int, r *http.Request, rel string, authorized bool) rep
 	if !authorized {
 		return s.errorReply(n, s.api.unauthorized(r.Header))
 	}
+	// The answer is rendered from the data under the read lock: a change
+	// made meanwhile comes before or after it, never half-way.
+	s.dataMu.RLock()
+	defer s.dataMu.RUnlock()
 	body, apiErr := s.route(r, rel)
 	if apiErr != nil {
 		return s.errorReply(n, apiErr)

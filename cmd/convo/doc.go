@@ -12,22 +12,27 @@
 //	convo messages CONVERSATION_ID [FLAGS]   list the messages of a conversation
 //	convo search QUERY [FLAGS]               search message content (Rentalot)
 //	convo export --out FILE.jsonl [FLAGS]    export everything as JSON lines
-//	convo version                            print the version
+//	convo version                            print the version (also: convo --version)
+//	convo completion bash|zsh|fish|powershell  print a shell completion script
 //
 // Flags may come before or after the arguments; "--" ends the flags.
 // "convo COMMAND --help" (or -h) prints a command's flags on stdout.
 //
 // Flags of every command that calls an API:
 //
-//	--provider NAME   vobiz, vantaxai, rentalot or agentmessage (default $CONVO_PROVIDER)
-//	--base-url URL    the API's base URL instead of the provider's (default $CONVO_BASE_URL)
-//	--demo            run against a built-in fake server with demo data, no credentials
-//	--max-retries N   retries of a failed request after the first attempt (default 3)
-//	-v                log every request attempt to stderr (never a credential)
+//	--provider NAME          vobiz, vantaxai, rentalot or agentmessage (default $CONVO_PROVIDER)
+//	--base-url URL           the API's base URL instead of the provider's (default $CONVO_BASE_URL)
+//	--insecure-cleartext     allow credentials over http:// to a host that is not loopback
+//	--demo                   run against a built-in fake server with demo data, no credentials
+//	--demo-latency DURATION  delay every answer of the --demo server (default $CONVO_DEMO_LATENCY)
+//	--max-retries N          retries of a failed request after the first attempt (default 3)
+//	-v, --verbose            log every request attempt to stderr (never a credential)
 //
 // conversations, messages and search print an aligned table when stdout is
 // a terminal and JSON lines (one object per item) otherwise; --json and
-// --table force one or the other. conversations takes the list filters
+// --table force one or the other. A table fits the terminal (80 columns
+// when stdout is not one), cutting long cells with an ellipsis; its times
+// are in UTC. conversations takes the list filters
 // --status, --channel, --contact-id, --sub-account-id, --phone-number-id,
 // --contact-number, --since (RFC 3339) and --opted-in (true or false); a
 // filter the provider does not support is a usage error, never ignored.
@@ -56,6 +61,18 @@
 //	--out FILE          the file to write (required)
 //	--checkpoint FILE   where the position is kept (default FILE.checkpoint)
 //	--save-every D      how often the checkpoint is saved (default 1s)
+//	--force             overwrite --out even when it is not a convo export
+//	--restart           ignore the checkpoint and start over
+//
+// export never destroys another file: an --out that exists, is not empty
+// and is not a convo export (its first line an export record) is refused
+// unless --force is given. The checkpoint path is checked before any
+// request (a directory, or a place where no file can be created, is a usage
+// error). A checkpoint that does not fit the command (made for another
+// provider, other filters or another output, a file shorter than it covers,
+// or unreadable) is a usage error that says what differs; --restart ignores
+// it and exports from the beginning. An export refused at its first step (a
+// filter the provider does not support) leaves --out as it was.
 //
 // On a terminal, export shows its progress on stderr (conversations done, of
 // the total when the provider reports one, messages, rate, elapsed time);
@@ -83,7 +100,7 @@
 //	      or operation the provider does not support
 //	130   interrupted by SIGINT or SIGTERM
 //
-// CONVO_DEMO_LATENCY (a Go duration such as 20ms) delays every answer of the
-// --demo server, to watch progress or try an interruption on the small demo
-// dataset.
+// --demo-latency (default $CONVO_DEMO_LATENCY; a Go duration such as 20ms)
+// delays every answer of the --demo server, to watch progress or try an
+// interruption on the small demo dataset.
 package main

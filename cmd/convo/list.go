@@ -2,17 +2,14 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"iter"
 	"strconv"
-	"strings"
-	"text/tabwriter"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/convokit/convo"
 )
@@ -25,7 +22,7 @@ type filters struct {
 	since, optedIn                           string
 }
 
-func (f *filters) register(fs *flagSet) {
+func (f *filters) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.status, "status", "", "only conversations with this `status` (VantaxAI: open, pending, closed; Rentalot: active, archived)")
 	fs.StringVar(&f.channel, "channel", "", "only this `channel` (VantaxAI: sms, whatsapp, facebook, instagram, email)")
 	fs.StringVar(&f.contactID, "contact-id", "", "only this contact's conversations (Rentalot)")
@@ -34,6 +31,20 @@ func (f *filters) register(fs *flagSet) {
 	fs.StringVar(&f.contactNumber, "contact-number", "", "only conversations with this contact number (AgentMessage)")
 	fs.StringVar(&f.since, "since", "", "only conversations active since this RFC 3339 `time` (AgentMessage)")
 	fs.StringVar(&f.optedIn, "opted-in", "", "only conversations whose contact opted in (true) or not (false) (AgentMessage)")
+}
+
+// given returns the filter flags that were given, by flag name.
+func (f *filters) given() map[string]string {
+	m := map[string]string{}
+	for name, v := range map[string]string{
+		"status": f.status, "channel": f.channel, "contact-id": f.contactID, "sub-account-id": f.subAccountID,
+		"phone-number-id": f.phoneNumberID, "contact-number": f.contactNumber, "since": f.since, "opted-in": f.optedIn,
+	} {
+		if v != "" {
+			m[name] = v
+		}
+	}
+	return m
 }
 
 // params converts the flags to list params. Filters the provider does not
@@ -60,77 +71,92 @@ func (f *filters) params(pageSize int) (convo.ConversationListParams, error) {
 	return p, nil
 }
 
-func runConversations(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("conversations")
+func newConversationsCmd(e *env) *cobra.Command {
 	var c common
 	var f filters
 	var pageSize int
-	c.register(fs, e)
-	c.registerOutput(fs)
-	f.register(fs)
-	fs.IntVar(&pageSize, "page-size", 0, "conversations per request (0: the provider's default)")
-	if _, err := fs.parse(e, args, 0, 0); err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "conversations",
+		Short: "List conversations",
+		Long: `List conversations, newest first where the provider orders them.
+
+A filter the provider does not support is a usage error, never ignored.`,
+		Args: positional(0, 0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			params, err := f.params(pageSize)
+			if err != nil {
+				return err
+			}
+			out, client, release, err := c.listing(e,
+				keyCol("ID"), labelCol("CONTACT"), labelCol("CHANNEL"), labelCol("STATUS"), keyCol("LAST MESSAGE (UTC)"), keyCol("CREATED (UTC)"))
+			if err != nil {
+				return err
+			}
+			defer release()
+			return printAll(out, client.Conversations.List(cmd.Context(), &params).All(), func(conv convo.Conversation) []string {
+				return []string{conv.ID, conv.ContactID, conv.Channel, conv.Status, when(conv.LastMessageAt), when(conv.CreatedAt)}
+			})
+		},
 	}
-	params, err := f.params(pageSize)
-	if err != nil {
-		return err
-	}
-	out, client, release, err := c.listing(e, "ID", "CONTACT", "CHANNEL", "STATUS", "LAST MESSAGE", "CREATED")
-	if err != nil {
-		return err
-	}
-	defer release()
-	return printAll(out, client.Conversations.List(ctx, &params).All(), func(conv convo.Conversation) []string {
-		return []string{conv.ID, conv.ContactID, conv.Channel, conv.Status, when(conv.LastMessageAt), when(conv.CreatedAt)}
-	})
+	c.register(cmd.Flags(), e)
+	c.registerOutput(cmd.Flags())
+	f.register(cmd.Flags())
+	cmd.Flags().IntVar(&pageSize, "page-size", 0, "conversations per request (0: the provider's default)")
+	return cmd
 }
 
-func runMessages(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("messages")
+func newMessagesCmd(e *env) *cobra.Command {
 	var c common
 	var pageSize int
-	c.register(fs, e)
-	c.registerOutput(fs)
-	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the provider's default)")
-	pos, err := fs.parse(e, args, 1, 1)
-	if err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "messages CONVERSATION_ID",
+		Short: "List the messages of a conversation",
+		Args:  positional(1, 1, "CONVERSATION_ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out, client, release, err := c.listing(e, keyCol("ID"), keyCol("SENT (UTC)"), labelCol("DIRECTION"), textCol("BODY"))
+			if err != nil {
+				return err
+			}
+			defer release()
+			return printAll(out, client.Messages.List(cmd.Context(), args[0], &convo.MessageListParams{PageSize: pageSize}).All(), func(msg convo.Message) []string {
+				return []string{msg.ID, when(msg.SentAt), string(msg.Direction), msg.Body}
+			})
+		},
 	}
-	out, client, release, err := c.listing(e, "ID", "SENT", "DIRECTION", "BODY")
-	if err != nil {
-		return err
-	}
-	defer release()
-	return printAll(out, client.Messages.List(ctx, pos[0], &convo.MessageListParams{PageSize: pageSize}).All(), func(msg convo.Message) []string {
-		return []string{msg.ID, when(msg.SentAt), string(msg.Direction), cell(msg.Body, 72)}
-	})
+	c.register(cmd.Flags(), e)
+	c.registerOutput(cmd.Flags())
+	cmd.Flags().IntVar(&pageSize, "page-size", 0, "messages per request (0: the provider's default)")
+	return cmd
 }
 
-func runSearch(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("search")
+func newSearchCmd(e *env) *cobra.Command {
 	var c common
 	var limit int
-	c.register(fs, e)
-	c.registerOutput(fs)
-	fs.IntVar(&limit, "limit", 0, "maximum number of results (0: the provider's default; Rentalot: 1-50, default 10)")
-	pos, err := fs.parse(e, args, 1, 1)
-	if err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "search QUERY",
+		Short: "Search message content (Rentalot)",
+		Args:  positional(1, 1, "QUERY"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out, client, release, err := c.listing(e,
+				keyCol("CONVERSATION"), keyCol("SENT (UTC)"), labelCol("DIRECTION"), textCol("CONTACT"), textCol("CONTENT"))
+			if err != nil {
+				return err
+			}
+			defer release()
+			return printAll(out, client.Search.Messages(cmd.Context(), &convo.SearchParams{Query: args[0], Limit: limit}).All(), func(r convo.SearchResult) []string {
+				return []string{r.ConversationID, when(r.SentAt), string(r.Direction), r.ContactName, r.Content}
+			})
+		},
 	}
-	out, client, release, err := c.listing(e, "MESSAGE", "CONVERSATION", "SENT", "DIRECTION", "CONTACT", "CONTENT")
-	if err != nil {
-		return err
-	}
-	defer release()
-	return printAll(out, client.Search.Messages(ctx, &convo.SearchParams{Query: pos[0], Limit: limit}).All(), func(r convo.SearchResult) []string {
-		return []string{r.MessageID, r.ConversationID, when(r.SentAt), string(r.Direction), cell(r.ContactName, 24), cell(r.Content, 60)}
-	})
+	c.register(cmd.Flags(), e)
+	c.registerOutput(cmd.Flags())
+	cmd.Flags().IntVar(&limit, "limit", 0, "maximum number of results (0: the provider's default; Rentalot: 1-50, default 10)")
+	return cmd
 }
 
 // listing resolves the output format and the client of a listing command
 // and prepares its output, a table with header or JSON lines.
-func (c *common) listing(e *env, header ...string) (*output, *convo.Client, func(), error) {
+func (c *common) listing(e *env, cols ...column) (*output, *convo.Client, func(), error) {
 	asJSON, err := c.asJSON(e)
 	if err != nil {
 		return nil, nil, nil, err
@@ -139,7 +165,7 @@ func (c *common) listing(e *env, header ...string) (*output, *convo.Client, func
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return newOutput(e.stdout, asJSON, header...), client, release, nil
+	return newOutput(e.stdout, asJSON, e.width, cols...), client, release, nil
 }
 
 // printAll prints every item of a list, one row (or JSON line) each, and
@@ -158,46 +184,40 @@ func printAll[T any](out *output, items iter.Seq2[T, error], row func(T) []strin
 	})
 }
 
-// output prints items as JSON lines or as an aligned table.
+// output prints items as JSON lines or as a table that fits the terminal.
 type output struct {
-	json bool
-	buf  *bufio.Writer
-	enc  *json.Encoder
-	tw   *tabwriter.Writer
+	json  bool
+	buf   *bufio.Writer
+	enc   *json.Encoder
+	table *table
 }
 
-func newOutput(w io.Writer, asJSON bool, header ...string) *output {
+func newOutput(w io.Writer, asJSON bool, width int, cols ...column) *output {
 	o := &output{json: asJSON, buf: bufio.NewWriter(w)}
 	if asJSON {
 		o.enc = json.NewEncoder(o.buf)
 		o.enc.SetEscapeHTML(false)
 		return o
 	}
-	o.tw = tabwriter.NewWriter(o.buf, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(o.tw, strings.Join(header, "\t"))
+	o.table = newTable(width, cols...)
 	return o
 }
 
-// item prints v as a JSON line, or the cells as a table row.
+// item prints v as a JSON line, or adds the cells as a table row.
 func (o *output) item(v any, cells ...string) error {
 	if o.json {
 		return o.enc.Encode(v)
 	}
-	for i, c := range cells {
-		if c == "" {
-			cells[i] = "-"
-		}
-	}
-	_, err := fmt.Fprintln(o.tw, strings.Join(cells, "\t"))
-	return err
+	o.table.add(cells...)
+	return nil
 }
 
-// run runs list and flushes what was printed, also when list fails.
+// run runs list and prints what it produced, also when list fails.
 func (o *output) run(list func() error) error {
 	err := list()
-	if o.tw != nil {
-		if ferr := o.tw.Flush(); err == nil {
-			err = ferr
+	if o.table != nil {
+		if werr := o.table.render(o.buf); err == nil {
+			err = werr
 		}
 	}
 	if ferr := o.buf.Flush(); err == nil {
@@ -206,26 +226,11 @@ func (o *output) run(list func() error) error {
 	return err
 }
 
-// when formats a timestamp for a table; "" for the zero time.
+// when formats a timestamp for a table, in UTC (which the column's header
+// says); "" for the zero time.
 func when(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2006-01-02 15:04:05")
-}
-
-// cell makes s fit one table cell: control characters become spaces and
-// it is cut at max characters.
-func cell(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max-1]) + "…"
+	return t.UTC().Format("2006-01-02 15:04")
 }
