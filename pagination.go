@@ -699,7 +699,7 @@ func opaqueLabel(kind, token string) string {
 }
 
 // progressWindow is how many recent pages progress remembers exactly.
-const progressWindow = 32
+const progressWindow = 128
 
 // progress detects pagination that does not advance, in memory that does
 // not grow with the number of pages: it keeps the hashes of the tokens and
