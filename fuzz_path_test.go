@@ -369,7 +369,7 @@ func FuzzWholePath(f *testing.F) {
 		}
 		p := Providers()[int(op)%4]
 		opName := fuzzOps[int(op/4)%4]
-		if !p.Supports(opName) {
+		if !p.Supports(Operation(opName)) {
 			opName = "conversations.list"
 		}
 		prefetch := int(op>>4) & 1
