@@ -77,6 +77,7 @@ type config struct {
 	maxBytes          int64
 	timeout           time.Duration
 	insecureCleartext bool
+	noAuth            bool // WithoutAuth: no credentials, on purpose
 	pacing            pacingConfig
 }
 
@@ -96,8 +97,9 @@ func WithBaseURL(rawURL string) Option {
 	}
 }
 
-// WithAuth sets the credentials sent with every request. Without it requests
-// are sent unauthenticated. A credential of [XAuth] or [Bearer] that cannot
+// WithAuth sets the credentials sent with every request. [NewClient]
+// refuses a client without credentials unless [WithoutAuth] is given, and
+// refuses an empty [Bearer] token or [XAuth] id or token. A credential of [XAuth] or [Bearer] that cannot
 // be sent as a header value (a control character, white space, a non-ASCII
 // byte) is refused here; one returned by a [BearerFunc] is refused when the
 // request is made, before it is sent.
@@ -111,7 +113,19 @@ func WithAuth(a Authenticator) Option {
 				return fmt.Errorf("%w: WithAuth: %v", ErrInvalidOption, err)
 			}
 		}
-		c.auth = a
+		c.auth, c.noAuth = a, false
+		return nil
+	}
+}
+
+// WithoutAuth makes a client that sends no credentials, for a server that
+// needs none (a local fake, a proxy that adds them). Without it, [NewClient]
+// refuses a client with no [WithAuth], so that a forgotten or empty
+// credential is found at once rather than as a 401 from the server. Of
+// WithAuth and WithoutAuth, the last given wins.
+func WithoutAuth() Option {
+	return func(c *config) error {
+		c.auth, c.noAuth = nil, true
 		return nil
 	}
 }
@@ -276,6 +290,9 @@ func NewClient(p Provider, opts ...Option) (*Client, error) {
 	base, err := parseBaseURL(cfg.baseURL)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.auth == nil && !cfg.noAuth {
+		return nil, fmt.Errorf("%w: NewClient: no credentials: pass WithAuth (XAuth, Bearer or BearerFunc), or WithoutAuth for a server that needs none", ErrInvalidOption)
 	}
 	if cfg.auth != nil && base.Scheme == "http" && !isLoopback(base.Hostname()) && !cfg.insecureCleartext {
 		return nil, fmt.Errorf("%w: WithBaseURL: refusing to send credentials in clear text to %s (use https, or WithInsecureCleartextCredentials)", ErrInvalidOption, base.Host)

@@ -768,7 +768,7 @@ func TestPagerBookkeepingBounded(t *testing.T) {
 		body := fmt.Sprintf(`{"success":true,"data":[{"id":"m%07d"}],"meta":{"next_cursor":"cursor-%07d-%s"}}`, n, n+1, strings.Repeat("x", 40))
 		return fakeResponse(req, 200, strings.NewReader(body)), nil
 	}}
-	c, err := NewClient(AgentMessage, WithBaseURL("https://api.example.test/v1"), WithHTTPClient(&http.Client{Transport: ft}))
+	c, err := NewClient(AgentMessage, WithoutAuth(), WithBaseURL("https://api.example.test/v1"), WithHTTPClient(&http.Client{Transport: ft}))
 	require.NoError(t, err)
 	heap := func() uint64 {
 		var ms runtime.MemStats

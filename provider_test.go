@@ -58,7 +58,7 @@ func TestFiltersSentOrRefused(t *testing.T) {
 			queries = append(queries, req.URL.Query())
 			return fakeResponse(req, 200, strings.NewReader(emptyConversationList[p.Name()])), nil
 		}}
-		c, err := NewClient(p, WithBaseURL("https://api.example.test/v1"), WithHTTPClient(&http.Client{Transport: ft}))
+		c, err := NewClient(p, WithoutAuth(), WithBaseURL("https://api.example.test/v1"), WithHTTPClient(&http.Client{Transport: ft}))
 		require.NoError(t, err)
 		_, err = firstPage(c.Conversations.List(testContext(t), nil))
 		require.NoError(t, err)

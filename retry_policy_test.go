@@ -355,7 +355,7 @@ func TestRetryTLSCertificateErrorNotRetried(t *testing.T) {
 	defer srv.Close()
 	tr := &http.Transport{} // trusts the system roots, not the test certificate
 	defer tr.CloseIdleConnections()
-	c, err := NewClient(Vobiz, WithBaseURL(srv.URL), WithMaxRetries(3),
+	c, err := NewClient(Vobiz, WithoutAuth(), WithBaseURL(srv.URL), WithMaxRetries(3),
 		WithRetryWait(time.Millisecond, 5*time.Millisecond), WithHTTPClient(&http.Client{Transport: tr}))
 	require.NoError(t, err)
 	_, err = firstPage(c.Messages.List(testContext(t), "c1", nil))
