@@ -18,13 +18,6 @@ import (
 // documented shapes no fixture shows) from a loopback server and check every
 // documented field of the typed models, through the real request path.
 
-func ts(t *testing.T, s string) time.Time {
-	t.Helper()
-	v, err := time.Parse(time.RFC3339, s)
-	require.NoError(t, err)
-	return v
-}
-
 func TestDecodeFixturesAllServed(t *testing.T) {
 	// Every fixture is exercised by a test of this file or errors_test.go;
 	// this list fails when a fixture is added without one.
