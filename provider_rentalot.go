@@ -3,6 +3,7 @@ package convo
 import (
 	"encoding/json"
 	"net/url"
+	"time"
 
 	"github.com/google/go-querystring/query"
 )
@@ -58,6 +59,19 @@ var rentalotDesc = providerDesc{
 			decode:       rentalotSearchPage,
 			id:           searchResultID,
 		},
+	},
+	// Most recent message first by lastMessageAt (null: updatedAt tells the
+	// activity but not the place); messageCount and updatedAt move with it.
+	change: changeSpec{
+		byActivity: true,
+		activity: func(c *Conversation) (time.Time, bool) {
+			if c.LastMessageAt.IsZero() {
+				return c.UpdatedAt, false
+			}
+			return c.LastMessageAt, true
+		},
+		signals:     func(c *Conversation) []int64 { return []int64{int64(c.MessageCount), unixNano(c.UpdatedAt)} },
+		newestFirst: true,
 	},
 }
 

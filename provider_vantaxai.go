@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"time"
 
 	"github.com/google/go-querystring/query"
 )
@@ -41,6 +42,12 @@ var vantaxDesc = providerDesc{
 		defaultLimit: 50,
 		decode:       vantaxPage(vantaxMessage),
 		id:           messageID,
+	},
+	// Newest activity first by last_message_at; unread_count moves with it.
+	change: changeSpec{
+		byActivity: true,
+		activity:   func(c *Conversation) (time.Time, bool) { return c.LastMessageAt, !c.LastMessageAt.IsZero() },
+		signals:    func(c *Conversation) []int64 { return []int64{int64(c.UnreadCount)} },
 	},
 }
 
