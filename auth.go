@@ -260,7 +260,9 @@ type staticCredentials interface{ check() error }
 type AuthError struct{ Err error }
 
 // Error describes the failure without any credential.
-func (e *AuthError) Error() string { return "convo: authenticate request: " + e.Err.Error() }
+// It is the cause inside the request's error, which says "convo:" and names
+// the request.
+func (e *AuthError) Error() string { return "authenticate request: " + e.Err.Error() }
 
 // Unwrap returns the Authenticator's error.
 func (e *AuthError) Unwrap() error { return e.Err }

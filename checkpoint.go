@@ -33,12 +33,13 @@ const DefaultLookback = 5 * time.Minute
 //   - the watermark: the newest activity timestamp the server's
 //     conversation list showed (never the client's clock);
 //   - for every conversation delivered, a bounded state: its activity
-//     signals when it was last caught up, and the id, time and list cursor
-//     of the newest message delivered. That is one entry per conversation,
+//     signals when it was last caught up, the id and time of the newest
+//     message delivered, and (lists that run oldest first) the server's
+//     token of the page holding it. That is one entry per conversation,
 //     never per message, whatever the length of the histories: beside the
 //     conversation's and the message's ids, under 100 bytes of JSON for
-//     Vobiz, 150 for Rentalot, 250 for VantaxAI and 320 for AgentMessage
-//     (whose entries keep a message cursor).
+//     Vobiz, 150 for VantaxAI and Rentalot, and 200 for AgentMessage (whose
+//     entries keep the server's page cursor).
 //
 // Cursors are [Pager.Cursor] tokens, so a checkpoint only serves the
 // provider and the filters it was made with.
@@ -90,7 +91,7 @@ type convState struct {
 	activity time.Time // activity when it was last caught up
 	signals  string    // the provider's other activity signals then
 	newest   msgMark   // newest message delivered
-	cursor   string    // oldest-first lists: message cursor just after newest
+	token    string    // oldest-first lists: the request token of the page holding newest
 }
 
 // msgMark is one message of a conversation: its id and time.
@@ -104,7 +105,8 @@ type pendingConversation struct {
 	seq       int64 // identifies it within one sync
 	conv      *Conversation
 	delivered bool   // its Start batch has been delivered
-	cursor    string // message cursor after the last delivered message
+	cursor    string // message cursor after the last delivered message of this pass
+	token     string // oldest-first lists, when cursor is "": the page the pass starts at
 	newest    msgMark
 	pos       msgMark // last message delivered in provider order: a re-read skips through it
 	stop      msgMark // newest-first lists: the pass ends at this message, delivered before
@@ -139,6 +141,7 @@ type pendingFile struct {
 	Conversation  Conversation `json:"conversation"`
 	Delivered     bool         `json:"delivered,omitempty"`
 	MessageCursor string       `json:"message_cursor,omitempty"`
+	PageToken     string       `json:"page_token,omitempty"`
 	Newest        string       `json:"newest,omitempty"`
 	NewestAt      time.Time    `json:"newest_at,omitzero"`
 	Pos           string       `json:"pos,omitempty"`
@@ -154,7 +157,7 @@ type knownFile struct {
 	Signals  string    `json:"signals,omitempty"`
 	Newest   string    `json:"newest,omitempty"`
 	NewestAt time.Time `json:"newest_at,omitzero"`
-	Cursor   string    `json:"cursor,omitempty"`
+	Page     string    `json:"page,omitempty"`
 }
 
 // MarshalJSON encodes the checkpoint, everything it holds.
@@ -171,14 +174,14 @@ func (cp *Checkpoint) MarshalJSON() ([]byte, error) {
 	}
 	for _, p := range cp.pending {
 		f.Pending = append(f.Pending, pendingFile{
-			Conversation: *p.conv, Delivered: p.delivered, MessageCursor: p.cursor,
+			Conversation: *p.conv, Delivered: p.delivered, MessageCursor: p.cursor, PageToken: p.token,
 			Newest: p.newest.id, NewestAt: p.newest.at, Pos: p.pos.id, PosAt: p.pos.at,
 			Stop: p.stop.id, StopAt: p.stop.at, Quiet: p.quiet,
 		})
 	}
 	f.Known = make([]knownFile, len(cp.states))
 	for i, s := range cp.states {
-		f.Known[i] = knownFile{ID: s.id, Activity: s.activity, Signals: s.signals, Newest: s.newest.id, NewestAt: s.newest.at, Cursor: s.cursor}
+		f.Known[i] = knownFile{ID: s.id, Activity: s.activity, Signals: s.signals, Newest: s.newest.id, NewestAt: s.newest.at, Page: s.token}
 	}
 	return json.Marshal(f)
 }
@@ -215,7 +218,7 @@ func (cp *Checkpoint) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("convo: checkpoint: conversation %q is known twice", k.ID)
 		}
 		known[k.ID] = i
-		states[i] = convState{id: k.ID, activity: k.Activity, signals: k.Signals, newest: msgMark{k.Newest, k.NewestAt}, cursor: k.Cursor}
+		states[i] = convState{id: k.ID, activity: k.Activity, signals: k.Signals, newest: msgMark{k.Newest, k.NewestAt}, token: k.Page}
 	}
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
@@ -232,7 +235,7 @@ func (cp *Checkpoint) UnmarshalJSON(b []byte) error {
 		p := &f.Pending[i]
 		conv := p.Conversation
 		cp.pending = append(cp.pending, &pendingConversation{
-			seq: cp.nextSeq, conv: &conv, delivered: p.Delivered, cursor: p.MessageCursor,
+			seq: cp.nextSeq, conv: &conv, delivered: p.Delivered, cursor: p.MessageCursor, token: p.PageToken,
 			newest: msgMark{p.Newest, p.NewestAt}, pos: msgMark{p.Pos, p.PosAt}, stop: msgMark{p.Stop, p.StopAt}, quiet: p.Quiet,
 		})
 		cp.nextSeq++
@@ -464,9 +467,16 @@ func (cp *Checkpoint) next(conv *Conversation, spec *changeSpec) *pendingConvers
 	if spec.newestFirst {
 		p.stop = s.newest
 	} else {
-		p.cursor, p.pos = s.cursor, s.newest
+		p.token, p.pos = s.token, s.newest
 	}
 	return p
+}
+
+// pageToken returns the request token of the page a Pager.Cursor value
+// resumes in.
+func pageToken(cursor string) string {
+	tok, _ := decodeCursor(cursor) // made by the pager: cannot fail
+	return tok.T
 }
 
 func signalsOf(conv *Conversation, spec *changeSpec) string {
@@ -540,7 +550,10 @@ func (cp *Checkpoint) commit(seq int64, s *ConversationSync, cursor string, spec
 			st.activity, _ = spec.activity(p.conv)
 		}
 		if !spec.newestFirst {
-			st.cursor = p.cursor
+			st.token = p.token
+			if p.cursor != "" {
+				st.token = pageToken(p.cursor)
+			}
 		}
 		if j, ok := cp.known[st.id]; ok {
 			cp.states[j] = st

@@ -168,7 +168,7 @@ func TestCheckpointSizePerConversation(t *testing.T) {
 	for _, tt := range []struct {
 		p     convo.Provider
 		bound int // bytes per conversation, beside its ids
-	}{{convo.Vobiz, 100}, {convo.VantaxAI, 250}, {convo.Rentalot, 150}, {convo.AgentMessage, 320}} {
+	}{{convo.Vobiz, 100}, {convo.VantaxAI, 150}, {convo.Rentalot, 150}, {convo.AgentMessage, 200}} {
 		t.Run(tt.p.Name(), func(t *testing.T) {
 			size := func(perConv int) (perConversation int, ids int) {
 				clock := &incClock{t: incBase}

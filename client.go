@@ -58,6 +58,8 @@ type Client struct {
 	base     *url.URL
 	origin   string // scheme://host[:port] of base, lower-cased: where credentials may go
 	hc       *http.Client
+	rc       *retryablehttp.Client // sends each attempt (newRetryClient)
+	retry    retryPolicy
 	ua       string
 	pacer    *pacer // rate-limit pacing (ratelimit.go)
 }
@@ -278,6 +280,8 @@ func NewClient(p Provider, opts ...Option) (*Client, error) {
 		c.ua += " " + cfg.userAgent
 	}
 	c.hc = c.newHTTPClient()
+	c.rc = newRetryClient(c.hc)
+	c.retry = retryPolicy{maxRetries: cfg.maxRetries, waitMin: cfg.waitMin, waitMax: cfg.waitMax}
 	c.pacer = newPacer(cfg.pacing)
 	c.Conversations = &ConversationService{c: c}
 	c.Messages = &MessageService{c: c}
@@ -331,18 +335,11 @@ func displayURL(u *url.URL) string {
 	return v.String()
 }
 
-// logError describes an attempt's error for the debug log. The request URL
-// of a transport error loses its query, which may hold filter values (phone
-// numbers) and cursors.
+// logError describes an attempt's error for the log: the cause, without the
+// *url.Error wrapper whose URL may hold filter values (phone numbers) and
+// cursors in its query.
 func logError(err error) string {
-	msg := err.Error()
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if i := strings.IndexByte(ue.URL, '?'); i >= 0 {
-			msg = strings.ReplaceAll(msg, ue.URL, ue.URL[:i])
-		}
-	}
-	return msg
+	return transportCause(err).Error()
 }
 
 // redactURLError keeps url.Parse's reason without echoing the input, which
@@ -392,14 +389,6 @@ func (c *Client) endpointURL(escapedPath, rawQuery string) *url.URL {
 	return &u
 }
 
-// debug logs at debug level when a logger is configured.
-func (c *Client) debug(ctx context.Context, msg string, attrs ...slog.Attr) {
-	if c.cfg.logger == nil || !c.cfg.logger.Enabled(ctx, slog.LevelDebug) {
-		return
-	}
-	c.cfg.logger.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
-}
-
 // response is a completed 2xx response with its body read.
 type response struct {
 	status    int
@@ -429,58 +418,189 @@ func putBuffer(b *bytes.Buffer) {
 	bufferPool.Put(b)
 }
 
+// request names one logical request in errors and log lines: provider,
+// method, escaped path (never the query, which may hold filter values) and
+// the page it asks for.
+type request struct {
+	provider string
+	path     string // escaped, without the query
+	page     string // the page asked for (pagingStyle.label); "" outside a list
+}
+
 // get is the one request path: it sends GET base+escapedPath?rawQuery with
 // authentication, retries and the size limit, and returns the body of a 2xx
-// response. Any other status is an *APIError.
-func (c *Client) get(ctx context.Context, escapedPath, rawQuery string) (*response, error) {
-	u := c.endpointURL(escapedPath, rawQuery)
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+// response. Any other status is an *APIError; every other failure is a
+// *RequestError. page names the page in log lines ("" for a single object).
+//
+// The loop is convo's own, in the shape of retryPolicy: each attempt is one
+// call of the client's retryablehttp.Client (whose own retrying is off, see
+// newRetryClient), the decision to retry and the wait are pure functions of
+// that attempt's outcome, and the wait ends with ctx.
+func (c *Client) get(ctx context.Context, escapedPath, rawQuery, page string) (*response, error) {
+	r := request{provider: c.provider.Name(), path: escapedPath, page: page}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpointURL(escapedPath, rawQuery).String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("convo: %s: build request: %w", c.provider.Name(), err)
+		return nil, r.fail(0, err)
 	}
 	if err := c.pacer.wait(ctx, escapedPath); err != nil {
-		return nil, fmt.Errorf("convo: %s: GET %s: %w", c.provider.Name(), escapedPath, err)
+		return nil, r.fail(0, err)
 	}
-	call := &call{c: c, ctx: ctx, path: escapedPath}
+	var secrets secretSet // the credentials the attempts sent, to scrub from an echoing error body
 	if c.cfg.auth != nil {
-		hreq = hreq.WithContext(context.WithValue(ctx, secretsKey{}, &call.secrets))
+		hreq = hreq.WithContext(context.WithValue(ctx, secretsKey{}, &secrets))
 	}
-	req := &retryablehttp.Request{Request: hreq}
-	req.SetResponseHandler(call.readBody)
-	rc := &retryablehttp.Client{
-		HTTPClient:     c.hc,
-		RetryMax:       c.cfg.maxRetries,
-		RetryWaitMin:   c.cfg.waitMin,
-		RetryWaitMax:   c.cfg.waitMax,
-		CheckRetry:     call.checkRetry,
-		Backoff:        call.backoff,
-		ErrorHandler:   passThrough,
-		RequestLogHook: call.startAttempt,
+	for n := 1; ; n++ {
+		a := c.attempt(hreq)
+		retry, wait := c.retry.decide(a.resp, a.err, n, time.Now())
+		c.logAttempt(ctx, r, n, a, retry, wait)
+		if !retry {
+			return c.finish(ctx, r, n, a, &secrets)
+		}
+		a.release()
+		if err := sleep(ctx, wait); err != nil {
+			return nil, r.fail(n, err)
+		}
 	}
-	resp, err := rc.Do(req)
-	if err != nil {
-		call.releaseBody()
+}
+
+// finish turns the last attempt into the call's result.
+func (c *Client) finish(ctx context.Context, r request, attempts int, a attemptResult, secrets *secretSet) (*response, error) {
+	if a.err != nil {
+		err := transportCause(a.err)
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = fmt.Errorf("%w (%v)", ctxErr, err)
 		}
-		return nil, fmt.Errorf("convo: %s: GET %s: %w", c.provider.Name(), escapedPath, err)
+		return nil, r.fail(attempts, err)
 	}
+	resp := a.resp
 	rateLimit, remainingOK := readRateLimit(resp.Header)
 	if remainingOK {
-		c.pacer.observe(escapedPath, rateLimit)
-	}
-	if call.buf == nil { // a retryable status whose retries ran out: the body is still unread
-		if rerr := call.readBody(resp); rerr != nil && call.buf == nil {
-			call.buf = getBuffer()
-		}
+		c.pacer.observe(r.path, rateLimit)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		apiErr := newAPIError(c.provider.Name(), http.MethodGet, escapedPath, resp.StatusCode, resp.Header, call.buf.Bytes())
-		call.secrets.redact(apiErr) // a server may echo the credential it refused
-		call.releaseBody()
+		apiErr := newAPIError(r.provider, http.MethodGet, r.path, resp.StatusCode, resp.Header, a.buf.Bytes())
+		apiErr.Attempts = attempts
+		secrets.redact(apiErr) // a server may echo the credential it refused
+		a.release()
 		return nil, apiErr
 	}
-	return &response{status: resp.StatusCode, header: resp.Header, rateLimit: rateLimit, buf: call.buf}, nil
+	return &response{status: resp.StatusCode, header: resp.Header, rateLimit: rateLimit, buf: a.buf}, nil
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// RequestError is a request that got no usable response: the connection
+// failed, the body was cut off or too large, the Authenticator failed, or
+// the context ended. It names the provider, method and path once (never the
+// query or the full URL) and how many attempts were made; the cause is
+// wrapped, with any *url.Error unwrapped to its own cause.
+type RequestError struct {
+	Provider string
+	Method   string
+	Path     string // escaped, without the query
+	Attempts int    // attempts sent; 0 when the request never left
+	Err      error
+}
+
+// Error returns "convo: <provider>: GET <path>: [after N attempts: ]<cause>".
+func (e *RequestError) Error() string {
+	var b strings.Builder
+	b.WriteString("convo: ")
+	b.WriteString(e.Provider)
+	b.WriteString(": ")
+	b.WriteString(e.Method)
+	b.WriteByte(' ')
+	b.WriteString(e.Path)
+	b.WriteString(": ")
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, "after %d attempts: ", e.Attempts)
+	}
+	b.WriteString(causeText(e.Err))
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *RequestError) Unwrap() error { return e.Err }
+
+func (r request) fail(attempts int, err error) error {
+	return &RequestError{Provider: r.provider, Method: http.MethodGet, Path: r.path, Attempts: attempts, Err: transportCause(err)}
+}
+
+// transportCause drops the *url.Error wrapper of an http.Client error: its
+// text repeats the method and the full URL (query included), which the
+// outer error already names without the query.
+func transportCause(err error) error {
+	if ue, ok := err.(*url.Error); ok && ue.Err != nil {
+		return ue.Err
+	}
+	return err
+}
+
+// attemptResult is the outcome of one attempt: a response whose body has
+// been read (buf), or an error.
+type attemptResult struct {
+	resp *http.Response
+	buf  *bytes.Buffer // pooled; nil unless resp is set
+	err  error
+}
+
+func (a *attemptResult) release() {
+	if a.buf != nil {
+		putBuffer(a.buf)
+		a.buf = nil
+	}
+}
+
+// newRetryClient builds the client's one retryablehttp.Client. It performs
+// single attempts: convo's loop (Client.get) decides about retries, because
+// go-retryablehttp's hooks each see only part of an attempt (CheckRetry
+// neither the attempt number nor, for a read body, the final outcome;
+// Backoff not the error), so deciding and logging through them needs state
+// carried from one hook to the next in the order the library happens to call
+// them. What it does here: send the request and hand the response to the
+// body reader installed per request (readBody), which it calls exactly when
+// a response arrived.
+func newRetryClient(hc *http.Client) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   hc,
+		RetryMax:     0,
+		CheckRetry:   func(context.Context, *http.Response, error) (bool, error) { return false, nil },
+		ErrorHandler: passThrough,
+		// Logger stays nil: the library's own logger prints URLs to stderr.
+	}
+}
+
+// attempt sends req once and reads the whole body through the size limit,
+// so that a body cut off mid-stream is an attempt error like a failed
+// connection.
+func (c *Client) attempt(req *http.Request) attemptResult {
+	var a attemptResult
+	rreq := &retryablehttp.Request{Request: req}
+	rreq.SetResponseHandler(func(resp *http.Response) error {
+		buf, err := readBody(resp, c.cfg.maxBytes)
+		a.buf = buf
+		return err
+	})
+	resp, err := c.rc.Do(rreq)
+	if err != nil {
+		a.release()
+		return attemptResult{err: err}
+	}
+	a.resp = resp
+	return a
 }
 
 func passThrough(resp *http.Response, err error, _ int) (*http.Response, error) {
@@ -493,43 +613,17 @@ func passThrough(resp *http.Response, err error, _ int) (*http.Response, error) 
 	return resp, nil
 }
 
-// call is the state of one logical request across its attempts.
-type call struct {
-	c         *Client
-	ctx       context.Context
-	path      string
-	attempt   int
-	inHandler bool          // the response handler ran for this attempt
-	nextWait  time.Duration // decided by checkRetry, returned by backoff
-	buf       *bytes.Buffer // body of the latest attempt
-	secrets   secretSet     // credentials the attempts sent, recorded by authTransport
-}
-
-func (a *call) startAttempt(_ retryablehttp.Logger, _ *http.Request, retry int) {
-	a.attempt = retry + 1
-	a.inHandler = false
-}
-
-func (a *call) releaseBody() {
-	if a.buf != nil {
-		putBuffer(a.buf)
-		a.buf = nil
-	}
-}
-
-// readBody reads the whole body through the size limit inside the retry
-// loop, so that a body cut off mid-stream is retried like a failed
-// connection. Error bodies are kept up to maxErrorBody.
-func (a *call) readBody(resp *http.Response) error {
-	a.inHandler = true
+// readBody is the one place a response body is read: all of it, up to
+// limit bytes, then closed. A larger 2xx body is an ErrResponseTooLarge
+// error; a larger error body keeps its first maxErrorBody bytes (an
+// *APIError carries at most that much).
+func readBody(resp *http.Response, limit int64) (*bytes.Buffer, error) {
 	defer resp.Body.Close()
-	a.releaseBody()
-	limit := a.c.cfg.maxBytes
 	isErr := resp.StatusCode < 200 || resp.StatusCode > 299
 	if isErr {
 		limit = min(limit, maxErrorBody)
 	} else if resp.ContentLength > limit {
-		return fmt.Errorf("%w: Content-Length %d exceeds the limit of %d bytes", ErrResponseTooLarge, resp.ContentLength, limit)
+		return nil, &sizeError{fmt.Sprintf("Content-Length %d exceeds the limit of %d bytes", resp.ContentLength, limit)}
 	}
 	buf := getBuffer()
 	if resp.ContentLength > 0 && resp.ContentLength <= limit {
@@ -539,87 +633,84 @@ func (a *call) readBody(resp *http.Response) error {
 	if n > limit {
 		if isErr { // keep the start of an oversized error body
 			buf.Truncate(int(limit))
-			a.buf = buf
-			return nil
+			return buf, nil
 		}
 		putBuffer(buf)
-		return fmt.Errorf("%w: body exceeds the limit of %d bytes", ErrResponseTooLarge, limit)
+		return nil, &sizeError{fmt.Sprintf("body exceeds the limit of %d bytes", limit)}
 	}
 	if err != nil {
 		putBuffer(buf)
-		return fmt.Errorf("read response body: %w", err)
+		return nil, fmt.Errorf("read response body: %w", err)
 	}
-	a.buf = buf
-	return nil
+	return buf, nil
 }
 
-// checkRetry decides whether an attempt is retried and how long to wait
-// first, and logs the attempt.
-func (a *call) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
-	}
-	retry, wait := a.decide(resp, err)
-	if retry && a.attempt > a.c.cfg.maxRetries {
-		retry, wait = false, 0
-	}
-	if resp != nil && err == nil && !retry && !a.inHandler {
-		return false, nil // the body is read next; the attempt is logged after that
-	}
-	a.nextWait = wait
-	if a.c.cfg.logger != nil {
-		attrs := []slog.Attr{
-			slog.String("provider", a.c.provider.Name()),
-			slog.String("method", http.MethodGet),
-			slog.String("path", a.path),
-			slog.Int("attempt", a.attempt),
-		}
-		if resp != nil {
-			attrs = append(attrs, slog.Int("status", resp.StatusCode))
-		}
-		if err != nil {
-			attrs = append(attrs, slog.String("error", logError(err)))
-		}
-		if retry {
-			attrs = append(attrs, slog.Duration("wait", wait))
-		}
-		a.c.debug(ctx, "convo: attempt", attrs...)
-	}
-	return retry, nil
+// sizeError is a body over the size limit; it matches ErrResponseTooLarge.
+type sizeError struct{ msg string }
+
+func (e *sizeError) Error() string        { return "response too large: " + e.msg }
+func (e *sizeError) Is(target error) bool { return target == ErrResponseTooLarge }
+
+// retryPolicy decides about retries from one attempt's outcome alone. Its
+// methods are pure functions of their arguments (and of the jitter's random
+// source), so they can be tested without a server and do not depend on how
+// or when they are called.
+type retryPolicy struct {
+	maxRetries       int           // retries after the first attempt
+	waitMin, waitMax time.Duration // backoff bounds; waitMax also caps Retry-After
 }
 
-func (a *call) decide(resp *http.Response, err error) (retry bool, wait time.Duration) {
+// decide reports whether attempt n (1-based), which ended with resp (its
+// body read) or err, is followed by another, and after what wait.
+func (p retryPolicy) decide(resp *http.Response, err error, n int, now time.Time) (retry bool, wait time.Duration) {
+	if n > p.maxRetries || !shouldRetry(resp, err) {
+		return false, 0
+	}
+	wait, ok := p.retryDelay(resp, n, now)
+	return ok, wait
+}
+
+// shouldRetry reports whether an attempt that ended with resp or err may
+// succeed when sent again: a connection failure, a per-attempt timeout or a
+// cut-off body, or a 429, 500, 502, 503 or 504 response. Every request convo
+// sends is a read, so retrying is always safe.
+func shouldRetry(resp *http.Response, err error) bool {
 	if err != nil {
-		if !retryableError(err) {
-			return false, 0
-		}
-		return true, backoff(a.c.cfg.waitMin, a.c.cfg.waitMax, a.attempt)
+		return retryableError(err)
 	}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
 		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-	default:
-		return false, 0
+		return true
 	}
-	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-		if d > a.c.cfg.waitMax {
-			return false, 0 // not slept through: the caller gets the error with RetryAfter
-		}
-		return true, d
-	}
-	return true, backoff(a.c.cfg.waitMin, a.c.cfg.waitMax, a.attempt)
+	return false
 }
 
-func (a *call) backoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return a.nextWait }
+// retryDelay returns the wait after attempt n: the response's Retry-After
+// when it sends one (ok false when that is longer than waitMax: the caller
+// gets the error with RetryAfter instead of a sleep), otherwise the
+// exponential backoff.
+func (p retryPolicy) retryDelay(resp *http.Response, n int, now time.Time) (wait time.Duration, ok bool) {
+	if resp != nil {
+		if d, sent := parseRetryAfter(resp.Header.Get("Retry-After"), now); sent {
+			if d > p.waitMax {
+				return 0, false
+			}
+			return d, true
+		}
+	}
+	return backoff(p.waitMin, p.waitMax, n), true
+}
 
-// backoff is exponential from min, capped at max, with jitter over the upper
-// half so that many clients do not retry in lockstep.
-func backoff(min, max time.Duration, attempt int) time.Duration {
+// backoff is the wait after attempt n (1-based): min·2^(n-1) capped at max,
+// with jitter over the upper half of that value (so in [d/2, d], never
+// below min) so that many clients do not retry in lockstep.
+func backoff(min, max time.Duration, n int) time.Duration {
 	if max <= 0 {
 		return 0
 	}
 	d := min
-	for i := 1; i < attempt && d < max; i++ {
+	for i := 1; i < n && d < max; i++ {
 		d *= 2
 	}
 	d = clampDuration(d, min, max)
@@ -654,4 +745,48 @@ func retryableError(err error) bool {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// logAttempt logs one attempt when a logger is configured: a successful
+// one at debug level, one that failed and is retried at warn (with the
+// wait), a final failure at error, and one ended by the caller's context at
+// debug. It names the page the request was for, never a credential, a query
+// value or a token.
+func (c *Client) logAttempt(ctx context.Context, r request, n int, a attemptResult, retry bool, wait time.Duration) {
+	l := c.cfg.logger
+	if l == nil {
+		return
+	}
+	level := slog.LevelDebug
+	failed := a.err != nil || a.resp.StatusCode < 200 || a.resp.StatusCode > 299
+	switch {
+	case !failed, ctx.Err() != nil:
+	case retry:
+		level = slog.LevelWarn
+	default:
+		level = slog.LevelError
+	}
+	if !l.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 8)
+	attrs = append(attrs,
+		slog.String("provider", r.provider),
+		slog.String("method", http.MethodGet),
+		slog.String("path", r.path),
+	)
+	if r.page != "" {
+		attrs = append(attrs, slog.String("page", r.page))
+	}
+	attrs = append(attrs, slog.Int("attempt", n))
+	if a.resp != nil {
+		attrs = append(attrs, slog.Int("status", a.resp.StatusCode))
+	}
+	if a.err != nil {
+		attrs = append(attrs, slog.String("error", logError(a.err)))
+	}
+	if retry {
+		attrs = append(attrs, slog.Duration("wait", wait))
+	}
+	l.LogAttrs(ctx, level, "convo: attempt", attrs...)
 }

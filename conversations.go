@@ -96,8 +96,8 @@ func (s *ConversationService) List(ctx context.Context, p *ConversationListParam
 	if p == nil {
 		p = &ConversationListParams{}
 	}
-	q, err := d.conversationQuery(p)
-	return newPager(ctx, s.c, &d.conversations, "", q, p.PageSize, p.Cursor, err)
+	q, err := encodeFilters(d.name, d.conversationFilters, p)
+	return newPager(ctx, s.c, pagerParams[Conversation]{ep: &d.conversations, filters: q, pageSize: p.PageSize, cursor: p.Cursor, err: err})
 }
 
 // Get returns one conversation.
@@ -110,7 +110,8 @@ func (s *ConversationService) List(ctx context.Context, p *ConversationListParam
 // tenant) is an [*APIError] matching [ErrNotFound].
 func (s *ConversationService) Get(ctx context.Context, id string) (*Conversation, error) {
 	d := s.c.provider.d
-	if d.getConversation == nil {
+	ep := d.getConversation
+	if ep == nil {
 		return nil, unsupported(d.name, "GET /conversations/{id}")
 	}
 	if err := checkID(d.name, "conversation id", id); err != nil {
@@ -119,14 +120,14 @@ func (s *ConversationService) Get(ctx context.Context, id string) (*Conversation
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	resp, err := s.c.get(ctx, "/conversations/"+url.PathEscape(id), "")
+	resp, err := s.c.get(ctx, ep.path(url.PathEscape(id)), "", "")
 	if err != nil {
 		return nil, err
 	}
 	defer resp.release()
-	conv, err := d.getConversation(resp.body())
+	conv, err := ep.decode(resp.body())
 	if err != nil {
-		return nil, newDecodeError(d.name, resp.status, resp.body(), err)
+		return nil, newDecodeError(d.name, ep.path(url.PathEscape(id)), resp.status, resp.body(), err)
 	}
 	return &conv, nil
 }

@@ -70,10 +70,13 @@ type APIError struct {
 	RateLimit *RateLimit
 	// Body is the start of the raw response body, at most 64 KiB.
 	Body []byte
+	// Attempts is how many attempts were made; more than 1 when the
+	// response is the last of retries that ran out.
+	Attempts int
 }
 
-// Error returns a one-line description: provider, status, code, message and
-// request id.
+// Error returns a one-line description: provider, status, code, message,
+// request id and, when retries ran out, the number of attempts.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("convo: ")
@@ -121,6 +124,9 @@ func (e *APIError) Error() string {
 		b.WriteString(oneLine(e.RequestID, 100))
 		b.WriteByte(']')
 	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " [after %d attempts]", e.Attempts)
+	}
 	return b.String()
 }
 
@@ -160,22 +166,34 @@ func (e *APIError) Is(target error) bool {
 // provider documents. It wraps [ErrUnexpectedResponse].
 type DecodeError struct {
 	Provider   string
+	Method     string // the request, when known
+	Path       string // escaped, without the query
 	StatusCode int
 	Snippet    string // the start of the body, at most 200 bytes
 	Err        error  // the decoder's reason
 }
 
-// Error names the provider, the status, the reason and the start of the body.
+// Error names the provider, the request, the status, the reason and the
+// start of the body.
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("convo: %s: %d response is not the documented JSON: %v (body starts %q)",
-		e.Provider, e.StatusCode, e.Err, e.Snippet)
+	req := ""
+	if e.Path != "" {
+		req = e.Method + " " + e.Path + ": "
+	}
+	return fmt.Sprintf("convo: %s: %s%d response is not the documented JSON: %v (body starts %q)",
+		e.Provider, req, e.StatusCode, e.Err, e.Snippet)
 }
+
+// causeText is the text of err as the cause inside another convo error:
+// without the "convo: " every convo error starts with, so that the outer
+// error says it once.
+func causeText(err error) string { return strings.TrimPrefix(err.Error(), "convo: ") }
 
 // Unwrap returns both ErrUnexpectedResponse and the decoder's reason.
 func (e *DecodeError) Unwrap() []error { return []error{ErrUnexpectedResponse, e.Err} }
 
-func newDecodeError(provider string, status int, body []byte, err error) *DecodeError {
-	return &DecodeError{Provider: provider, StatusCode: status, Snippet: snippet(body, 200), Err: err}
+func newDecodeError(provider, path string, status int, body []byte, err error) *DecodeError {
+	return &DecodeError{Provider: provider, Method: http.MethodGet, Path: path, StatusCode: status, Snippet: snippet(body, 200), Err: err}
 }
 
 // snippet returns at most n bytes of b, cut at a rune boundary.

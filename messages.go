@@ -85,5 +85,5 @@ func (s *MessageService) List(ctx context.Context, conversationID string, p *Mes
 		p = &MessageListParams{}
 	}
 	err := checkID(d.name, "conversation id", conversationID)
-	return newPager(ctx, s.c, &d.messages, conversationID, nil, p.PageSize, p.Cursor, err)
+	return newPager(ctx, s.c, pagerParams[Message]{ep: &d.messages, scope: conversationID, pageSize: p.PageSize, cursor: p.Cursor, err: err})
 }

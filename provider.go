@@ -6,8 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/google/go-querystring/query"
 )
 
 // Provider identifies one of the supported conversation APIs and carries
@@ -94,11 +98,12 @@ type providerDesc struct {
 	baseURL string
 
 	conversations listEndpoint[Conversation]
-	// conversationQuery turns the list filters into query values, refusing
-	// filters the provider does not document.
-	conversationQuery func(p *ConversationListParams) (url.Values, error)
-	// getConversation decodes GET /conversations/{id}; nil when undocumented.
-	getConversation func(body []byte) (Conversation, error)
+	// conversationFilters are the conversation list filters the provider
+	// documents: an allow-list. Every other ConversationListParams field
+	// that is set is refused with ErrUnsupported (encodeFilters).
+	conversationFilters []filterSpec
+	// getConversation is GET /conversations/{id}; nil when undocumented.
+	getConversation *objectEndpoint[Conversation]
 
 	messages listEndpoint[Message]
 
@@ -136,28 +141,35 @@ type searchSpec struct {
 	maxQueryLength int // in characters
 }
 
-// pagingStyle is how an endpoint moves from one page to the next.
-type pagingStyle int
-
-const (
-	pagingCursor        pagingStyle = iota + 1 // the server hands out next_cursor
-	pagingStartingAfter                        // the id of the last item seen
-	pagingPageNumber                           // 1-based page numbers
-	pagingSingle                               // one page only
-)
+// objectEndpoint describes an operation that answers one object.
+type objectEndpoint[T any] struct {
+	path   func(escapedID string) string
+	decode func(body []byte) (T, error)
+}
 
 // listEndpoint describes one list operation of one provider.
 type listEndpoint[T any] struct {
 	resource     string              // names the resource in cursors and errors
 	path         func(string) string // escaped path; the argument is the escaped scope id
-	style        pagingStyle
-	limitParam   string // query name of the page size; "" when the endpoint has none
-	tokenParam   string // query name of the page token
+	style        pagingStyle         // how it moves from page to page (pagination.go)
+	limitParam   string              // query name of the page size; "" when the endpoint has none
 	minLimit     int
 	maxLimit     int
 	defaultLimit int
 	decode       func(body []byte, scope string) (rawPage[T], error)
 	id           func(*T) string
+}
+
+// checkPageSize refuses a page size the endpoint does not document; 0 means
+// the provider's default. An endpoint without a page size ignores it.
+func (ep *listEndpoint[T]) checkPageSize(provider string, n int) error {
+	switch {
+	case ep.limitParam != "" && n != 0 && (n < ep.minLimit || n > ep.maxLimit):
+		return invalidParams("%s %s: page size %d is outside %d..%d", provider, ep.resource, n, ep.minLimit, ep.maxLimit)
+	case n < 0:
+		return invalidParams("%s %s: negative page size %d", provider, ep.resource, n)
+	}
+	return nil
 }
 
 // rawPage is one decoded page before the pager applies the paging rules.
@@ -265,32 +277,62 @@ func (s *nullString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// oneOf validates an enumerated filter value.
-func oneOf(provider, name, value string, allowed ...string) error {
-	if value == "" {
-		return nil
-	}
-	for _, a := range allowed {
-		if value == a {
-			return nil
-		}
-	}
-	return invalidParams("%s: %s %q is not one of %s", provider, name, value, strings.Join(allowed, ", "))
+// filterSpec declares one [ConversationListParams] field that a provider
+// documents as a conversation list filter.
+type filterSpec struct {
+	field  string   // the ConversationListParams field
+	param  string   // the query parameter it is sent as
+	values []string // the documented values of an enumerated filter; nil: any
 }
 
-// refuse returns an ErrUnsupported error for the first filter that is set.
-func refuse(provider string, filters ...namedFilter) error {
-	for _, f := range filters {
-		if f.set {
-			return unsupported(provider, "the conversation filter "+f.name)
+// pagingFields are the ConversationListParams fields that page the list
+// instead of filtering it; the pager sends them.
+var pagingFields = map[string]bool{"PageSize": true, "Cursor": true}
+
+// encodeFilters is the one encoder of conversation list filters. Every set
+// field of p (found by reflection, so a field added later is covered) must
+// be declared in specs: it is then sent under its declared name, in
+// go-querystring's form (RFC 3339 for times, true/false for booleans);
+// otherwise the list is refused with ErrUnsupported before any request. A
+// filter is never silently dropped.
+func encodeFilters(provider string, specs []filterSpec, p *ConversationListParams) (url.Values, error) {
+	rv := reflect.ValueOf(p).Elem()
+	rt := rv.Type()
+	var set []*filterSpec
+	for i := range rt.NumField() {
+		name := rt.Field(i).Name
+		if pagingFields[name] || rv.Field(i).IsZero() {
+			continue
+		}
+		spec := lookupFilter(specs, name)
+		if spec == nil {
+			return nil, unsupported(provider, "the conversation filter "+name)
+		}
+		set = append(set, spec)
+	}
+	if len(set) == 0 {
+		return nil, nil
+	}
+	encoded, err := query.Values(p) // keyed by field name
+	if err != nil {
+		return nil, invalidParams("%s: conversation filters: %v", provider, err)
+	}
+	out := make(url.Values, len(set))
+	for _, spec := range set {
+		v := encoded.Get(spec.field)
+		if spec.values != nil && !slices.Contains(spec.values, v) {
+			return nil, invalidParams("%s: %s %q is not one of %s", provider, spec.field, v, strings.Join(spec.values, ", "))
+		}
+		out.Set(spec.param, v)
+	}
+	return out, nil
+}
+
+func lookupFilter(specs []filterSpec, field string) *filterSpec {
+	for i := range specs {
+		if specs[i].field == field {
+			return &specs[i]
 		}
 	}
 	return nil
 }
-
-type namedFilter struct {
-	name string
-	set  bool
-}
-
-func filter(name string, set bool) namedFilter { return namedFilter{name, set} }

@@ -1,11 +1,9 @@
 package convo
 
 import (
-	"errors"
-	"net/url"
 	"time"
 
-	"github.com/google/go-querystring/query"
+	"errors"
 )
 
 // AgentMessage (SMS numbers for agents). Seed: testdata/agentmessage_*.json.
@@ -20,22 +18,26 @@ var agentMessageDesc = providerDesc{
 	conversations: listEndpoint[Conversation]{
 		resource:     "conversations",
 		path:         conversationsPath,
-		style:        pagingCursor,
+		style:        cursorPaging{key: "cursor"},
 		limitParam:   "limit",
-		tokenParam:   "cursor",
 		minLimit:     1,
 		maxLimit:     200,
 		defaultLimit: 50,
 		decode:       fastDecode(agentMessageFastPage(agentMessageFastConversation, agentMessageConversation), agentMessagePage(agentMessageConversation)),
 		id:           conversationID,
 	},
-	conversationQuery: agentMessageConversationQuery,
+	// since is sent in RFC 3339, opted_in as true or false.
+	conversationFilters: []filterSpec{
+		{field: "PhoneNumberID", param: "phone_number_id"},
+		{field: "ContactNumber", param: "contact_number"},
+		{field: "Since", param: "since"},
+		{field: "OptedIn", param: "opted_in"},
+	},
 	messages: listEndpoint[Message]{
 		resource:     "messages",
 		path:         messagesPath,
-		style:        pagingCursor,
+		style:        cursorPaging{key: "cursor"},
 		limitParam:   "limit",
-		tokenParam:   "cursor",
 		minLimit:     1,
 		maxLimit:     200,
 		defaultLimit: 50,
@@ -50,27 +52,6 @@ var agentMessageDesc = providerDesc{
 		signals:    func(c *Conversation) []int64 { return []int64{int64(c.MessageCount)} },
 		since:      true,
 	},
-}
-
-type agentMessageConversationFilters struct {
-	PhoneNumberID string    `url:"phone_number_id,omitempty"`
-	ContactNumber string    `url:"contact_number,omitempty"`
-	Since         time.Time `url:"since,omitempty"` // RFC 3339
-	OptedIn       *bool     `url:"opted_in,omitempty"`
-}
-
-func agentMessageConversationQuery(p *ConversationListParams) (url.Values, error) {
-	if err := refuse("agentmessage",
-		filter("Status", p.Status != ""), filter("Channel", p.Channel != ""),
-		filter("ContactID", p.ContactID != ""), filter("SubAccountID", p.SubAccountID != "")); err != nil {
-		return nil, err
-	}
-	return query.Values(agentMessageConversationFilters{
-		PhoneNumberID: p.PhoneNumberID,
-		ContactNumber: p.ContactNumber,
-		Since:         p.Since,
-		OptedIn:       p.OptedIn,
-	})
 }
 
 func agentMessagePage[W, T any](conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {

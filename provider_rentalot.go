@@ -2,10 +2,7 @@ package convo
 
 import (
 	"encoding/json"
-	"net/url"
 	"time"
-
-	"github.com/google/go-querystring/query"
 )
 
 // Rentalot (AI leasing agent). Seed: testdata/rentalot_*.json; the OpenAPI
@@ -22,23 +19,24 @@ var rentalotDesc = providerDesc{
 	conversations: listEndpoint[Conversation]{
 		resource:     "conversations",
 		path:         conversationsPath,
-		style:        pagingPageNumber,
+		style:        pageNumberPaging{key: "page"},
 		limitParam:   "limit",
-		tokenParam:   "page",
 		minLimit:     1,
 		maxLimit:     100,
 		defaultLimit: 20,
 		decode:       rentalotPage(rentalotConversation),
 		id:           conversationID,
 	},
-	conversationQuery: rentalotConversationQuery,
-	getConversation:   dataObject(rentalotConversation),
+	conversationFilters: []filterSpec{
+		{field: "ContactID", param: "contactId"},
+		{field: "Status", param: "status", values: []string{"active", "archived"}},
+	},
+	getConversation: &objectEndpoint[Conversation]{path: conversationPath, decode: dataObject(rentalotConversation)},
 	messages: listEndpoint[Message]{
 		resource:     "messages",
 		path:         messagesPath,
-		style:        pagingPageNumber,
+		style:        pageNumberPaging{key: "page"},
 		limitParam:   "limit",
-		tokenParam:   "page",
 		minLimit:     1,
 		maxLimit:     100,
 		defaultLimit: 20,
@@ -51,7 +49,7 @@ var rentalotDesc = providerDesc{
 		endpoint: listEndpoint[SearchResult]{
 			resource:     "search",
 			path:         func(string) string { return "/conversations/search" },
-			style:        pagingSingle,
+			style:        singlePage{},
 			limitParam:   "limit",
 			minLimit:     1,
 			maxLimit:     50,
@@ -73,25 +71,6 @@ var rentalotDesc = providerDesc{
 		signals:     func(c *Conversation) []int64 { return []int64{int64(c.MessageCount), unixNano(c.UpdatedAt)} },
 		newestFirst: true,
 	},
-}
-
-type rentalotConversationFilters struct {
-	ContactID string `url:"contactId,omitempty"`
-	Status    string `url:"status,omitempty"`
-}
-
-func rentalotConversationQuery(p *ConversationListParams) (url.Values, error) {
-	const name = "rentalot"
-	if err := refuse(name,
-		filter("Channel", p.Channel != ""), filter("SubAccountID", p.SubAccountID != ""),
-		filter("PhoneNumberID", p.PhoneNumberID != ""), filter("ContactNumber", p.ContactNumber != ""),
-		filter("Since", !p.Since.IsZero()), filter("OptedIn", p.OptedIn != nil)); err != nil {
-		return nil, err
-	}
-	if err := oneOf(name, "Status", p.Status, "active", "archived"); err != nil {
-		return nil, err
-	}
-	return query.Values(rentalotConversationFilters{ContactID: p.ContactID, Status: p.Status})
 }
 
 func rentalotPage[W, T any](conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {

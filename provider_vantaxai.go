@@ -3,10 +3,7 @@ package convo
 import (
 	"encoding/json"
 	"errors"
-	"net/url"
 	"time"
-
-	"github.com/google/go-querystring/query"
 )
 
 // VantaxAI. Seed: testdata/vantaxai_*.json.
@@ -20,23 +17,28 @@ var vantaxDesc = providerDesc{
 	conversations: listEndpoint[Conversation]{
 		resource:     "conversations",
 		path:         conversationsPath,
-		style:        pagingStartingAfter,
+		style:        startingAfterPaging{key: "starting_after"},
 		limitParam:   "limit",
-		tokenParam:   "starting_after",
 		minLimit:     1,
 		maxLimit:     100,
 		defaultLimit: 20,
 		decode:       vantaxPage(vantaxConversation),
 		id:           conversationID,
 	},
-	conversationQuery: vantaxConversationQuery,
-	getConversation:   dataObject(vantaxConversation),
+	// sub_account_id is marked required on the list page while the
+	// authentication pages take the tenant from the key: it is optional
+	// here and sent when set.
+	conversationFilters: []filterSpec{
+		{field: "SubAccountID", param: "sub_account_id"},
+		{field: "Channel", param: "channel", values: []string{"sms", "whatsapp", "facebook", "instagram", "email"}},
+		{field: "Status", param: "status", values: []string{"open", "pending", "closed"}},
+	},
+	getConversation: &objectEndpoint[Conversation]{path: conversationPath, decode: dataObject(vantaxConversation)},
 	messages: listEndpoint[Message]{
 		resource:     "messages",
 		path:         messagesPath,
-		style:        pagingStartingAfter,
+		style:        startingAfterPaging{key: "starting_after"},
 		limitParam:   "limit",
-		tokenParam:   "starting_after",
 		minLimit:     1,
 		maxLimit:     100,
 		defaultLimit: 50,
@@ -49,33 +51,6 @@ var vantaxDesc = providerDesc{
 		activity:   func(c *Conversation) (time.Time, bool) { return c.LastMessageAt, !c.LastMessageAt.IsZero() },
 		signals:    func(c *Conversation) []int64 { return []int64{int64(c.UnreadCount)} },
 	},
-}
-
-// vantaxConversationFilters is the wire form of the documented filters.
-// sub_account_id is marked required on the list page while the
-// authentication pages take the tenant from the key: it is optional here and
-// sent when set.
-type vantaxConversationFilters struct {
-	SubAccountID string `url:"sub_account_id,omitempty"`
-	Channel      string `url:"channel,omitempty"`
-	Status       string `url:"status,omitempty"`
-}
-
-func vantaxConversationQuery(p *ConversationListParams) (url.Values, error) {
-	const name = "vantaxai"
-	if err := refuse(name,
-		filter("ContactID", p.ContactID != ""), filter("PhoneNumberID", p.PhoneNumberID != ""),
-		filter("ContactNumber", p.ContactNumber != ""), filter("Since", !p.Since.IsZero()),
-		filter("OptedIn", p.OptedIn != nil)); err != nil {
-		return nil, err
-	}
-	if err := oneOf(name, "Channel", p.Channel, "sms", "whatsapp", "facebook", "instagram", "email"); err != nil {
-		return nil, err
-	}
-	if err := oneOf(name, "Status", p.Status, "open", "pending", "closed"); err != nil {
-		return nil, err
-	}
-	return query.Values(vantaxConversationFilters{SubAccountID: p.SubAccountID, Channel: p.Channel, Status: p.Status})
 }
 
 func vantaxPage[W, T any](conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {

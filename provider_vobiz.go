@@ -3,7 +3,6 @@ package convo
 import (
 	"bytes"
 	"encoding/json"
-	"net/url"
 )
 
 // Vobiz (WhatsApp). Seed: testdata/vobiz_*.json.
@@ -16,26 +15,18 @@ var vobizDesc = providerDesc{
 	name:    "vobiz",
 	baseURL: "https://api.vobiz.ai/api/v1/messaging",
 	conversations: listEndpoint[Conversation]{
-		resource:   "conversations",
-		path:       conversationsPath,
-		style:      pagingCursor,
-		tokenParam: "cursor",
-		decode:     vobizPage(vobizConversation),
-		id:         conversationID,
+		resource: "conversations",
+		path:     conversationsPath,
+		style:    cursorPaging{key: "cursor"},
+		decode:   vobizPage(vobizConversation),
+		id:       conversationID,
 	},
-	conversationQuery: func(p *ConversationListParams) (url.Values, error) {
-		return nil, refuse("vobiz",
-			filter("Status", p.Status != ""), filter("Channel", p.Channel != ""),
-			filter("ContactID", p.ContactID != ""), filter("SubAccountID", p.SubAccountID != ""),
-			filter("PhoneNumberID", p.PhoneNumberID != ""), filter("ContactNumber", p.ContactNumber != ""),
-			filter("Since", !p.Since.IsZero()), filter("OptedIn", p.OptedIn != nil))
-	},
+	conversationFilters: nil, // none documented
 	messages: listEndpoint[Message]{
 		resource:     "messages",
 		path:         messagesPath,
-		style:        pagingCursor,
+		style:        cursorPaging{key: "cursor"},
 		limitParam:   "limit",
-		tokenParam:   "cursor",
 		minLimit:     1,
 		maxLimit:     100,
 		defaultLimit: 50,
@@ -49,6 +40,8 @@ var vobizDesc = providerDesc{
 }
 
 func conversationsPath(string) string { return "/conversations" }
+
+func conversationPath(escapedID string) string { return "/conversations/" + escapedID }
 
 func messagesPath(escapedID string) string { return "/conversations/" + escapedID + "/messages" }
 

@@ -35,3 +35,28 @@ func TestReadmeCommands(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(ci), "go test -race -count=1 ./...", "CI runs the README's test command")
 }
+
+// The README states the oldest supported Go, which is go.mod's go line, and
+// CI tests with that release.
+func TestReadmeGoVersion(t *testing.T) {
+	mod, err := os.ReadFile("go.mod")
+	require.NoError(t, err)
+	var goLine string
+	for _, line := range strings.Split(string(mod), "\n") {
+		if v, ok := strings.CutPrefix(line, "go "); ok {
+			goLine = strings.TrimSpace(v)
+		}
+	}
+	require.NotEmpty(t, goLine)
+	minor := goLine
+	if i := strings.LastIndex(goLine, "."); strings.Count(goLine, ".") == 2 {
+		minor = goLine[:i]
+	}
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	assert.Contains(t, string(readme), "Go "+minor+" or newer")
+	ci, err := os.ReadFile(".ci/run")
+	require.NoError(t, err)
+	assert.Contains(t, string(ci), "OLDEST_GO=go"+minor+".", "CI tests with the oldest supported Go")
+	assert.Contains(t, string(ci), "GOTOOLCHAIN=$OLDEST_GO go test")
+}

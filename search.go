@@ -46,7 +46,7 @@ func (s *SearchService) Messages(ctx context.Context, p *SearchParams) *Pager[Se
 	spec := d.search
 	if spec == nil {
 		ep := &listEndpoint[SearchResult]{resource: "search", id: searchResultID}
-		return newPager(ctx, s.c, ep, "", nil, 0, "", unsupported(d.name, "a message search"))
+		return newPager(ctx, s.c, pagerParams[SearchResult]{ep: ep, err: unsupported(d.name, "a message search")})
 	}
 	var err error
 	switch n := utf8.RuneCountInString(p.Query); {
@@ -56,5 +56,5 @@ func (s *SearchService) Messages(ctx context.Context, p *SearchParams) *Pager[Se
 		err = invalidParams("%s search: query of %d characters is longer than %d", d.name, n, spec.maxQueryLength)
 	}
 	q := url.Values{spec.queryParam: {p.Query}}
-	return newPager(ctx, s.c, &spec.endpoint, "", q, p.Limit, "", err)
+	return newPager(ctx, s.c, pagerParams[SearchResult]{ep: &spec.endpoint, filters: q, pageSize: p.Limit, err: err})
 }

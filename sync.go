@@ -94,11 +94,17 @@ type ConversationError struct {
 
 // Error names the conversation and the cause.
 func (e *ConversationError) Error() string {
-	return fmt.Sprintf("convo: sync: conversation %q: %v", e.ConversationID, e.Err)
+	return fmt.Sprintf("convo: sync: conversation %q: %s", e.ConversationID, causeText(e.Err))
 }
 
 // Unwrap returns the cause.
 func (e *ConversationError) Unwrap() error { return e.Err }
+
+// syncListError is a failure of a sync's conversation list.
+type syncListError struct{ err error }
+
+func (e *syncListError) Error() string { return "convo: sync: list conversations: " + causeText(e.err) }
+func (e *syncListError) Unwrap() error { return e.err }
 
 // Sync walks the conversations matching p.Conversations and the messages
 // of each, fetching up to p.Concurrency conversations at once, and yields
@@ -200,8 +206,8 @@ func (c *Client) Sync(ctx context.Context, p *SyncParams) iter.Seq2[*Conversatio
 		// Refuse a bad message page size and bad filters once, before any
 		// request, rather than once per conversation or after a checkpoint
 		// has been bound.
-		if probe := c.Messages.List(ctx, "probe", &MessageListParams{PageSize: params.MessagePageSize}); probe.err != nil {
-			yield(nil, probe.err)
+		if err := c.provider.d.messages.checkPageSize(c.provider.Name(), params.MessagePageSize); err != nil {
+			yield(nil, err)
 			return
 		}
 		if probe := c.Conversations.List(ctx, &params.Conversations); probe.err != nil {
@@ -314,7 +320,7 @@ func (r *syncRun) run(parent context.Context, yield func(*ConversationSync, erro
 			r.cp.listed(ev.watermark)
 		case evListError:
 			failed = true
-			if !yield(nil, fmt.Errorf("convo: sync: list conversations: %w", ev.err)) || r.params.StopOnError {
+			if !yield(nil, &syncListError{ev.err}) || r.params.StopOnError {
 				stop()
 			}
 		case evBatch:
@@ -432,18 +438,28 @@ func (r *syncRun) list(ctx context.Context, jobs chan<- pendingConversation, sen
 func (r *syncRun) messages(ctx context.Context, job pendingConversation, send func(syncEvent) bool) bool {
 	conv := job.conv
 	start := !job.delivered
-	cursor := job.cursor
-	var skip msgMark // re-reading: drop messages through this one
+	cursor, token := job.cursor, job.token
+	var skip msgMark // drop messages through this one (a page read again)
+	onePage := false // skip only within the first page: a page token starts at or just after it
 	found := false   // the pass has found messages to deliver
 	for attempt := 0; ; attempt++ {
-		pager := r.c.Messages.List(ctx, conv.ID, &MessageListParams{PageSize: r.params.MessagePageSize, Cursor: cursor})
+		var pager *Pager[Message]
+		switch {
+		case cursor != "": // a pass resumed where it stopped (with the page size it started with)
+			pager = r.c.Messages.List(ctx, conv.ID, &MessageListParams{Cursor: cursor})
+		default: // from the start, or the page of the newest message delivered: what was delivered comes again
+			skip = job.pos
+			onePage = token != ""
+			pager = newPager(ctx, r.c, pagerParams[Message]{ep: &r.c.provider.d.messages, scope: conv.ID, pageSize: r.params.MessagePageSize, startToken: token})
+		}
+		stored := cursor != "" || token != ""
 		first, refused := true, false
 		for page, err := range pager.Pages() {
 			if err != nil {
 				if ctx.Err() != nil {
 					return false
 				}
-				if first && cursor != "" && attempt == 0 && positionRefused(err) {
+				if first && stored && attempt == 0 && positionRefused(err) {
 					refused = true
 					break
 				}
@@ -452,8 +468,11 @@ func (r *syncRun) messages(ctx context.Context, job pendingConversation, send fu
 			first = false
 			items := page.Items
 			if skip.id != "" {
-				var still bool
-				if items, still = skipThrough(items, skip, r.spec.newestFirst); !still {
+				rest, still := skipThrough(items, skip, r.spec.newestFirst)
+				if still && onePage {
+					rest, still = items, false // the page starts after it (starting_after)
+				}
+				if items = rest; !still {
 					skip = msgMark{}
 				}
 			}
@@ -487,7 +506,7 @@ func (r *syncRun) messages(ctx context.Context, job pendingConversation, send fu
 		if !refused {
 			return true
 		}
-		cursor, skip = "", job.pos
+		cursor, token = "", ""
 	}
 }
 

@@ -63,12 +63,13 @@ const (
 	errRateLimited
 	errServer
 	errMethod
+	errStatus // a scripted status (FaultStatus): any 4xx or 5xx, in status
 )
 
 // apiError is an error answer before a dialect renders it.
 type apiError struct {
 	kind    errKind
-	status  int // errServer: the 5xx to send; 0 means 500
+	status  int // errServer: the 5xx to send, 0 meaning 500; errStatus: the status
 	message string
 	details []fieldError
 }

@@ -15,9 +15,12 @@
 // and error envelope; an unknown conversation is a 404.
 //
 // Options inject trouble for testing retries and resumption: scripted
-// faults ([WithFaults]: 429 with Retry-After, 5xx, a dropped connection, a
-// body cut off mid-stream), random faults under a seed ([WithFaultRate]),
-// latency ([WithLatency]) and a page-size cap ([WithPageSize]).
+// faults ([WithFaults]: 429 with Retry-After, 5xx, any other status such as
+// 403, 404, 402 or 422 in the provider's documented envelope, a dropped
+// connection, a body cut off mid-stream), random faults under a seed
+// ([WithFaultRate]), latency ([WithLatency], which ends with the request's
+// context) and a page-size cap ([WithPageSize]). [WithHandler] answers one
+// path with a handler of your own.
 // [Server.Requests] records what the server received, with credentials
 // redacted.
 //
@@ -32,9 +35,8 @@
 // data in the middle of a client's walk. This is how to test code that keeps
 // a copy up to date (see [convo.Client.Sync]).
 //
-//	srv := convotest.NewServer(convo.Rentalot)
-//	defer srv.Close()
-//	client, err := srv.Client() // base URL and demo credentials set
+//	srv := convotest.New(t, convo.Rentalot) // closed when the test ends
+//	client, err := srv.Client()             // base URL and demo credentials set
 //	if err != nil {
 //		t.Fatal(err)
 //	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -26,6 +27,12 @@ const (
 	// Content-Length, then only the first half of the body, and closes the
 	// connection.
 	FaultTruncate
+	// FaultStatus answers [Fault].Status, any 4xx or 5xx (403, 404, 402,
+	// 422 …), with the provider's documented error envelope and its code
+	// for that status, e.g. VantaxAI's subscription_required for a 402 or
+	// AgentMessage's FORBIDDEN for a 403. A RetryAfter is sent as
+	// Retry-After.
+	FaultStatus
 )
 
 // String returns the kind's name.
@@ -39,6 +46,8 @@ func (k FaultKind) String() string {
 		return "drop"
 	case FaultTruncate:
 		return "truncate"
+	case FaultStatus:
+		return "status"
 	case 0:
 		return "none"
 	}
@@ -65,7 +74,9 @@ type Fault struct {
 	// Times is how many matching requests in a row fail, starting with the
 	// Nth; 0 means 1, a negative value means every one from the Nth on.
 	Times int
-	// Status is the status of a FaultServerError; 0 means 500.
+	// Status is the status of a FaultServerError (a 5xx; 0 means 500) or
+	// of a FaultStatus (any 4xx or 5xx, required). [NewServer] panics on a
+	// status its kind cannot send, rather than sending another.
 	Status int
 	// RetryAfter is the wait a FaultRateLimit asks for, sent in Retry-After
 	// as whole seconds (rounded up); 0 sends "Retry-After: 0".
@@ -78,6 +89,41 @@ type faultState struct {
 	f     Fault
 	seen  int // matching requests so far
 	fired int
+}
+
+// check reports why f cannot be sent as scripted, or "".
+func (f Fault) check() string {
+	switch f.Kind {
+	case FaultServerError:
+		if f.Status != 0 && (f.Status < 500 || f.Status > 599) {
+			return fmt.Sprintf("a FaultServerError sends a 5xx, not %d: use FaultStatus", f.Status)
+		}
+	case FaultStatus:
+		if f.Status < 400 || f.Status > 599 {
+			return fmt.Sprintf("a FaultStatus needs a Status from 400 to 599, not %d", f.Status)
+		}
+	case FaultRateLimit, FaultDrop, FaultTruncate:
+	default:
+		return fmt.Sprintf("unknown fault kind %v", f.Kind)
+	}
+	return ""
+}
+
+// statusCode returns a provider's error code for status: its documented
+// one from codes, "internal_error" in the provider's case for a 5xx, else
+// the status text in snake case ("Payment Required" -> payment_required).
+func statusCode(status int, codes map[int]string, toCase func(string) string) string {
+	if c, ok := codes[status]; ok {
+		return c
+	}
+	if status >= 500 {
+		return toCase("internal_error")
+	}
+	text := http.StatusText(status)
+	if text == "" {
+		text = "error " + strconv.Itoa(status)
+	}
+	return toCase(strings.NewReplacer(" ", "_", "-", "_", "'", "").Replace(text))
 }
 
 // WithFaults installs scripted faults; see [Fault].
@@ -134,8 +180,21 @@ func (s *Server) pickFault(n int, rel string) (Fault, bool) {
 	return *picked, true
 }
 
-// faultReply renders a FaultRateLimit or FaultServerError answer.
+// faultReply renders a FaultRateLimit, FaultServerError or FaultStatus
+// answer.
 func (s *Server) faultReply(n int, f Fault) reply {
+	if f.Kind == FaultStatus {
+		msg := strings.ToLower(http.StatusText(f.Status))
+		if msg == "" {
+			msg = "error"
+		}
+		rp := s.errorReply(n, &apiError{kind: errStatus, status: f.Status, message: msg + " (scripted)"})
+		if f.RetryAfter > 0 {
+			secs := (f.RetryAfter + time.Second - 1) / time.Second
+			rp.header.Set("Retry-After", strconv.FormatInt(int64(secs), 10))
+		}
+		return rp
+	}
 	if f.Kind == FaultRateLimit {
 		rp := s.errorReply(n, &apiError{kind: errRateLimited, message: "rate limit exceeded; retry later"})
 		if !f.NoRetryAfter {

@@ -2,6 +2,7 @@ package convotest
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/convokit/convo"
@@ -58,10 +59,18 @@ func (agentMessageAPI) renderError(n int, e *apiError) (int, string, any) {
 		status, body.Error.Code = http.StatusTooManyRequests, "RATE_LIMITED"
 	case errMethod:
 		status, body.Error.Code = http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"
+	case errStatus:
+		status, body.Error.Code = e.status, statusCode(e.status, agentMessageCodes, strings.ToUpper)
 	default:
 		status, body.Error.Code = max(e.status, http.StatusInternalServerError), "INTERNAL_ERROR"
 	}
 	return status, "application/json; charset=utf-8", body
+}
+
+// agentMessageCodes are AgentMessage's documented error codes by status.
+var agentMessageCodes = map[int]string{
+	400: "INVALID_INPUT", 401: "UNAUTHORIZED", 402: "PAYMENT_REQUIRED", 403: "FORBIDDEN",
+	404: "NOT_FOUND", 409: "CONFLICT", 422: "VALIDATION_FAILED", 429: "RATE_LIMITED",
 }
 
 func (agentMessageAPI) decorate(n int, h http.Header) { h.Set("X-Request-Id", requestID(n)) }

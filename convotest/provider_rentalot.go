@@ -55,6 +55,9 @@ func (rentalotAPI) renderError(_ int, e *apiError) (int, string, any) {
 	var body rentalotError
 	body.Error.Message = e.message
 	var status int
+	if e.kind == errStatus && e.status == http.StatusNotFound {
+		e = &apiError{kind: errNotFound, message: e.message}
+	}
 	switch e.kind {
 	case errNotFound:
 		return http.StatusNotFound, "application/problem+json", rentalotProblem{
@@ -73,10 +76,19 @@ func (rentalotAPI) renderError(_ int, e *apiError) (int, string, any) {
 		status, body.Error.Code = http.StatusTooManyRequests, "rate_limit_exceeded"
 	case errMethod:
 		status, body.Error.Code = http.StatusMethodNotAllowed, "method_not_allowed"
+	case errStatus:
+		status, body.Error.Code = e.status, statusCode(e.status, rentalotCodes, strings.ToLower)
 	default:
 		status, body.Error.Code = max(e.status, http.StatusInternalServerError), "internal_error"
 	}
 	return status, ct, body
+}
+
+// rentalotCodes are Rentalot's error codes by status (a 404 is problem
+// details).
+var rentalotCodes = map[int]string{
+	400: "bad_request", 401: "unauthorized", 402: "payment_required", 403: "forbidden",
+	409: "conflict", 422: "validation_error", 429: "rate_limit_exceeded",
 }
 
 func (rentalotAPI) decorate(int, http.Header) {}

@@ -2,6 +2,7 @@ package convotest
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/convokit/convo"
 )
@@ -55,10 +56,23 @@ func (vantaxAPI) renderError(_ int, e *apiError) (int, string, any) {
 		status = http.StatusTooManyRequests
 	case errMethod:
 		status = http.StatusMethodNotAllowed
+	case errStatus:
+		// VantaxAI documents its codes but no field for them: the
+		// message is the code.
+		status, body.Message = e.status, statusCode(e.status, vantaxCodes, strings.ToLower)
+		if status == http.StatusUnprocessableEntity {
+			body.Errors = []fieldError{}
+		}
 	default:
 		status = max(e.status, http.StatusInternalServerError)
 	}
 	return status, "application/json; charset=utf-8", body
+}
+
+// vantaxCodes are VantaxAI's documented error codes by status.
+var vantaxCodes = map[int]string{
+	400: "validation_failed", 401: "unauthorized", 402: "subscription_required", 403: "forbidden_scope",
+	404: "not_found", 409: "conflict", 422: "validation_failed", 429: "rate_limited",
 }
 
 func (vantaxAPI) decorate(int, http.Header) {}

@@ -64,6 +64,8 @@ func (vobizAPI) renderError(n int, e *apiError) (int, string, any) {
 		status, code = http.StatusTooManyRequests, "RATE_LIMITED"
 	case errMethod:
 		status, code = http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"
+	case errStatus:
+		status, code = e.status, statusCode(e.status, vobizCodes, strings.ToUpper)
 	default:
 		status, code = max(e.status, http.StatusInternalServerError), "INTERNAL_ERROR"
 	}
@@ -75,6 +77,12 @@ func (vobizAPI) renderError(n int, e *apiError) (int, string, any) {
 	body.Timestamp = time.Now().UTC().Format(time.RFC3339)
 	body.RequestID = vobizRequestID(n)
 	return status, "application/json; charset=utf-8", body
+}
+
+// vobizCodes are Vobiz's error codes by status (UPPER_SNAKE).
+var vobizCodes = map[int]string{
+	400: "VALIDATION_ERROR", 401: "INVALID_CREDENTIALS", 402: "INSUFFICIENT_BALANCE", 403: "FORBIDDEN",
+	404: "NOT_FOUND", 409: "CONFLICT", 422: "VALIDATION_ERROR", 429: "RATE_LIMITED",
 }
 
 func vobizRequestID(n int) string { return "req_" + requestID(n)[16:] }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +59,7 @@ type Server struct {
 	pageSize int
 	started  time.Time
 	hook     func(Request)
+	handlers []customHandler
 
 	// dataMu guards the data, which a test may change while the server
 	// runs (see live.go); a request reads it under the read lock.
@@ -90,6 +92,7 @@ type config struct {
 	latency   time.Duration
 	pageSize  int
 	hook      func(Request)
+	handlers  []customHandler
 }
 
 // WithData serves d instead of the demo dataset. The server keeps a copy:
@@ -154,8 +157,17 @@ func NewServer(provider convo.Provider, opts ...Option) *Server {
 	}
 	s.reindex()
 	for _, f := range cfg.faults {
+		if why := f.check(); why != "" {
+			panic("convotest: NewServer: WithFaults: " + why)
+		}
 		s.faults = append(s.faults, faultState{f: f})
 	}
+	for _, h := range cfg.handlers {
+		if _, err := path.Match(h.pattern, ""); err != nil || h.handler == nil {
+			panic("convotest: NewServer: WithHandler: bad pattern " + strconv.Quote(h.pattern) + " or nil handler")
+		}
+	}
+	s.handlers = cfg.handlers
 	if cfg.faultRate > 0 {
 		s.faultRate = min(cfg.faultRate, 1)
 		s.rng = rand.New(rand.NewPCG(uint64(cfg.faultSeed), 0x636f6e766f))
@@ -293,11 +305,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	var rp reply
 	switch {
-	case hasFault && (fault.Kind == FaultRateLimit || fault.Kind == FaultServerError):
+	case hasFault && (fault.Kind == FaultRateLimit || fault.Kind == FaultServerError || fault.Kind == FaultStatus):
 		rp = s.faultReply(n, fault)
 	case hasFault && fault.Kind == FaultDrop:
 		s.record(n, rec, 0, fault.Kind)
 		dropConnection(w)
+		return
+	case !hasFault && s.customHandler(rel) != nil:
+		sw := &statusWriter{ResponseWriter: w}
+		s.customHandler(rel).ServeHTTP(sw, r)
+		s.record(n, rec, sw.statusOr200(), 0)
 		return
 	default:
 		rp = s.handle(n, r, rel, authorized)

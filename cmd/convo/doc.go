@@ -61,6 +61,18 @@
 //	--out FILE          the file to write (required)
 //	--checkpoint FILE   where the position is kept (default FILE.checkpoint)
 //	--save-every D      how often the checkpoint is saved (default 1s)
+//	--force             overwrite --out even when it is not a convo export
+//	--restart           ignore the checkpoint and start over
+//
+// export never destroys another file: an --out that exists, is not empty
+// and is not a convo export (its first line an export record) is refused
+// unless --force is given. The checkpoint path is checked before any
+// request (a directory, or a place where no file can be created, is a usage
+// error). A checkpoint that does not fit the command (made for another
+// provider, other filters or another output, a file shorter than it covers,
+// or unreadable) is a usage error that says what differs; --restart ignores
+// it and exports from the beginning. An export refused at its first step (a
+// filter the provider does not support) leaves --out as it was.
 //
 // On a terminal, export shows its progress on stderr (conversations done, of
 // the total when the provider reports one, messages, rate, elapsed time);

@@ -9,8 +9,10 @@ import (
 	"io"
 	"io/fs"
 	"iter"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,8 +35,9 @@ type record struct {
 // position: which file it writes and how many bytes of it the checkpoint
 // covers.
 type exportMeta struct {
-	Output string `json:"output"` // absolute path
-	Offset int64  `json:"offset"`
+	Output  string            `json:"output"` // absolute path
+	Offset  int64             `json:"offset"`
+	Filters map[string]string `json:"filters,omitempty"` // the filter flags, by name
 }
 
 // countingWriter counts the bytes written through it.
@@ -64,6 +67,7 @@ func newExportCmd(e *env) *cobra.Command {
 	var out, cpPath string
 	var concurrency, pageSize int
 	var saveEvery time.Duration
+	var force, restart bool
 	cmd := &cobra.Command{
 		Use:   "export --out FILE.jsonl",
 		Short: "Export every conversation and its messages as JSON lines, resumably",
@@ -72,7 +76,12 @@ func newExportCmd(e *env) *cobra.Command {
 Each line is a conversation or a message, tagged with its kind and
 conversation id; a conversation's line comes before its messages.
 Ctrl-C (SIGINT) or SIGTERM saves the checkpoint and exits with status 130;
-running the same command again continues where it stopped.`,
+running the same command again continues where it stopped.
+
+export never overwrites a file that is not a convo export unless --force is
+given. A checkpoint that does not fit the command (another provider, other
+filters, another output, unreadable) is refused, saying what differs;
+--restart ignores it and starts over.`,
 		Args: positional(0, 0, ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
@@ -96,7 +105,7 @@ running the same command again continues where it stopped.`,
 			}
 			defer release()
 
-			ex := &exporter{e: e, client: client, out: out, cpPath: cpPath}
+			ex := &exporter{e: e, client: client, out: out, cpPath: cpPath, filters: f.given(), force: force, restart: restart}
 			if err := ex.open(); err != nil {
 				return err
 			}
@@ -117,79 +126,213 @@ running the same command again continues where it stopped.`,
 	fs.IntVar(&concurrency, "concurrency", convo.DefaultSyncConcurrency, "conversations fetched at once")
 	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the provider's default)")
 	fs.DurationVar(&saveEvery, "save-every", time.Second, "how often the checkpoint is saved while exporting")
+	fs.BoolVar(&force, "force", false, "overwrite --out even when it is not a convo export")
+	fs.BoolVar(&restart, "restart", false, "ignore the checkpoint and export from the beginning, rewriting --out")
 	return cmd
 }
 
 // exporter is one run of export.
 type exporter struct {
-	e        *env
-	client   *convo.Client
-	out      string
-	cpPath   string
-	cp       *convo.Checkpoint
-	resuming bool
-	meta     exportMeta
-	file     *os.File
-	buf      *bufio.Writer
-	cw       *countingWriter
+	e         *env
+	client    *convo.Client
+	out       string
+	cpPath    string
+	filters   map[string]string // the filter flags given, by name
+	force     bool              // --force: overwrite an --out that is not an export
+	restart   bool              // --restart: ignore the checkpoint
+	cp        *convo.Checkpoint
+	resuming  bool
+	ownOutput bool  // the restarted checkpoint was this output's
+	created   bool  // open created the output file
+	start     int64 // the size the output is cut to before the first write
+	cut       bool  // whether it was
+	cutErr    error
+	meta      exportMeta
+	file      *os.File
+	buf       *bufio.Writer
+	cw        *countingWriter
 }
 
-// open loads the checkpoint, if any, and opens the output file: truncated
-// to the size the checkpoint covers when resuming, emptied otherwise.
+// mismatch says how the checkpoint cp differs from this command, or "" when
+// it fits. It reads cp's export metadata into x.meta.
+func (x *exporter) mismatch(cp *convo.Checkpoint, abs string) string {
+	if p, want := cp.Provider(), x.client.Provider().Name(); p != "" && p != want {
+		return fmt.Sprintf("it was made for provider %s, not %s", p, want)
+	}
+	if err := json.Unmarshal(cp.Meta(), &x.meta); err != nil || x.meta.Output == "" {
+		return "it was not written by convo export"
+	}
+	if x.meta.Output != abs {
+		return fmt.Sprintf("it belongs to the output %s, not %s", x.meta.Output, abs)
+	}
+	if diff := filterDiff(x.meta.Filters, x.filters); diff != "" {
+		return "it was made " + diff
+	}
+	st, err := os.Stat(x.out)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%s, which it covers up to byte %d, cannot be read (%v)", x.out, x.meta.Offset, err)
+	case st.Size() < x.meta.Offset:
+		return fmt.Sprintf("%s has %d bytes, fewer than the %d it covers (was the file changed?)", x.out, st.Size(), x.meta.Offset)
+	}
+	return ""
+}
+
+// filterDiff describes how the filters a checkpoint was made with differ
+// from the ones given now, or returns "".
+func filterDiff(then, now map[string]string) string {
+	names := map[string]bool{}
+	for k := range then {
+		names[k] = true
+	}
+	for k := range now {
+		names[k] = true
+	}
+	var diffs []string
+	for _, k := range slices.Sorted(maps.Keys(names)) {
+		a, b := then[k], now[k]
+		switch {
+		case a == b:
+		case a == "":
+			diffs = append(diffs, fmt.Sprintf("without --%s, which is now %q", k, b))
+		case b == "":
+			diffs = append(diffs, fmt.Sprintf("with --%s %q, which is now not given", k, a))
+		default:
+			diffs = append(diffs, fmt.Sprintf("with --%s %q, not %q", k, a, b))
+		}
+	}
+	return strings.Join(diffs, ", ")
+}
+
+// checkWritable reports whether a checkpoint can be saved at path: saving
+// writes a temporary file beside it and renames it over path.
+func checkWritable(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return errors.New("it is a directory")
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".probe-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("cannot create a file in %s: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// checkOverwrite refuses to overwrite path unless it is missing, empty or
+// an export (its first line is an export record), so that a mistyped
+// --out never destroys another file.
+func checkOverwrite(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return usagef("--out %s cannot be read: %v", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return usagef("--out %s: %v", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return usagef("--out %s is not a regular file; give a file path", path)
+	}
+	if st.Size() == 0 {
+		return nil
+	}
+	line, _ := bufio.NewReaderSize(io.LimitReader(f, 1<<20), 64<<10).ReadSlice('\n')
+	var r record
+	if json.Unmarshal(line, &r) == nil && (r.Kind == "conversation" || r.Kind == "message") && r.ConversationID != "" {
+		return nil
+	}
+	return usagef("--out %s exists and is not a convo export; refusing to overwrite it (pass --force to overwrite it, or choose another --out)", path)
+}
+
+// open checks that the checkpoint can be written, loads it if there is
+// one and it fits this command, and opens the output file: truncated to the
+// size the checkpoint covers when resuming, emptied otherwise. Nothing is
+// sent before it returns; every refusal is a usage error that says how to
+// go on.
 func (x *exporter) open() error {
 	abs, err := filepath.Abs(x.out)
 	if err != nil {
-		return err
+		return usagef("--out %s: %v", x.out, err)
 	}
+	if err := checkWritable(x.cpPath); err != nil {
+		return usagef("--checkpoint %s cannot be written: %v", x.cpPath, err)
+	}
+	const startOver = "to start the export over, pass --restart"
 	cp, err := convo.LoadCheckpoint(x.cpPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		cp = new(convo.Checkpoint)
+	case err != nil && x.restart:
+		cp = new(convo.Checkpoint)
 	case err != nil:
-		return fmt.Errorf("cannot resume: %w", err)
+		return usagef("checkpoint %s cannot be read (%v); %s", x.cpPath, err, startOver)
 	default:
-		x.resuming = true
-		if p := cp.Provider(); p != x.client.Provider().Name() {
-			return usagef("checkpoint %s was made for provider %s, not %s", x.cpPath, p, x.client.Provider().Name())
-		}
-		if err := json.Unmarshal(cp.Meta(), &x.meta); err != nil || x.meta.Output == "" {
-			return usagef("checkpoint %s was not written by convo export", x.cpPath)
-		}
-		if x.meta.Output != abs {
-			return usagef("checkpoint %s belongs to the output %s, not %s", x.cpPath, x.meta.Output, abs)
+		if why := x.mismatch(cp, abs); why != "" && !x.restart {
+			return usagef("checkpoint %s does not fit this command: %s; %s, or give another --checkpoint", x.cpPath, why, startOver)
+		} else if why == "" && !x.restart {
+			x.resuming = true
+		} else {
+			// Restarting: the old checkpoint's own output is this export's.
+			var old exportMeta
+			x.ownOutput = json.Unmarshal(cp.Meta(), &old) == nil && old.Output == abs
+			cp = new(convo.Checkpoint)
 		}
 	}
 	x.cp = cp
 	x.meta.Output = abs
-	x.file, err = os.OpenFile(x.out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	size := int64(0)
-	if x.resuming {
-		st, err := x.file.Stat()
-		if err != nil {
-			x.file.Close()
+	x.meta.Filters = x.filters
+	if !x.resuming && !x.force && !x.ownOutput {
+		if err := checkOverwrite(x.out); err != nil {
 			return err
 		}
-		if st.Size() < x.meta.Offset {
-			x.file.Close()
-			return fmt.Errorf("cannot resume: %s has %d bytes, fewer than the %d its checkpoint %s covers (was it changed?)", x.out, st.Size(), x.meta.Offset, x.cpPath)
-		}
-		size = x.meta.Offset
 	}
-	if err := x.file.Truncate(size); err != nil {
-		x.file.Close()
-		return err
+	_, statErr := os.Stat(x.out)
+	x.created = errors.Is(statErr, fs.ErrNotExist)
+	x.file, err = os.OpenFile(x.out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return usagef("--out %s cannot be written: %v", x.out, err)
+	}
+	// The file is cut to its new start when the first line is written (or
+	// the export ends): an export refused at its first step leaves it as
+	// it was.
+	x.start = 0
+	if x.resuming {
+		x.start = x.meta.Offset
 	}
 	x.buf = bufio.NewWriterSize(x.file, 256<<10)
 	x.cw = &countingWriter{w: x.buf}
 	return nil
 }
 
+// cutOutput cuts the output file to where this run starts writing, once:
+// nothing when starting afresh, the size the checkpoint covers when
+// resuming (dropping lines a crash left after it).
+func (x *exporter) cutOutput() error {
+	if !x.cut {
+		x.cut = true
+		x.cutErr = x.file.Truncate(x.start)
+	}
+	return x.cutErr
+}
+
 // save makes the lines written so far durable, then saves the checkpoint
 // that covers exactly them.
 func (x *exporter) save() error {
+	if err := x.cutOutput(); err != nil {
+		return err
+	}
 	if err := x.buf.Flush(); err != nil {
 		return err
 	}
@@ -236,6 +379,10 @@ func (x *exporter) run(ctx context.Context, params *convo.SyncParams, saveEvery 
 			}
 			break
 		}
+		if err := x.cutOutput(); err != nil {
+			fatal, writeFailed = fmt.Errorf("write %s: %w", x.out, err), true
+			break
+		}
 		// The checkpoint now covers every batch before this one, and the
 		// file holds exactly their lines.
 		if time.Since(lastSave) >= saveEvery {
@@ -254,9 +401,14 @@ func (x *exporter) run(ctx context.Context, params *convo.SyncParams, saveEvery 
 	stopProgress()
 
 	usage := errors.Is(fatal, convo.ErrInvalidParams) || errors.Is(fatal, convo.ErrUnsupported)
-	if usage && x.cw.n == 0 && !x.resuming { // refused before anything was exported
+	if usage && !x.cut { // refused before anything was written
 		x.file.Close()
-		os.Remove(x.out)
+		if x.created {
+			os.Remove(x.out)
+		}
+		if x.resuming {
+			return usagef("%v; the checkpoint %s does not fit this command: to start the export over, pass --restart", fatal, x.cpPath)
+		}
 		return fatal
 	}
 	if !writeFailed {

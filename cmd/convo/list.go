@@ -33,6 +33,20 @@ func (f *filters) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.optedIn, "opted-in", "", "only conversations whose contact opted in (true) or not (false) (AgentMessage)")
 }
 
+// given returns the filter flags that were given, by flag name.
+func (f *filters) given() map[string]string {
+	m := map[string]string{}
+	for name, v := range map[string]string{
+		"status": f.status, "channel": f.channel, "contact-id": f.contactID, "sub-account-id": f.subAccountID,
+		"phone-number-id": f.phoneNumberID, "contact-number": f.contactNumber, "since": f.since, "opted-in": f.optedIn,
+	} {
+		if v != "" {
+			m[name] = v
+		}
+	}
+	return m
+}
+
 // params converts the flags to list params. Filters the provider does not
 // support are refused by the SDK, before any request.
 func (f *filters) params(pageSize int) (convo.ConversationListParams, error) {

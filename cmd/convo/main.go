@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"regexp"
 	"strings"
 	"syscall"
 
@@ -124,20 +123,11 @@ func finish(e *env, err error) int {
 	return exitFailure
 }
 
-// printErr prints one message on stderr, prefixed by "convo: " once.
+// printErr prints one message on stderr. The SDK's errors say "convo: "
+// once, at their start; the command's own messages get it here.
 func printErr(e *env, msg string) {
-	fmt.Fprintf(e.stderr, "convo: %s\n", clean(msg))
-}
-
-// innerPrefix matches the "convo: " that wrapped errors of the SDK carry,
-// at the start of the message or of a wrapped part.
-var innerPrefix = regexp.MustCompile(`(^|: |\()convo: `)
-
-// clean drops every "convo: " the SDK's errors carry, so that a message
-// printed with its own prefix says it once.
-func clean(s string) string {
-	for innerPrefix.MatchString(s) {
-		s = innerPrefix.ReplaceAllString(s, "$1")
+	if !strings.HasPrefix(msg, "convo: ") {
+		msg = "convo: " + msg
 	}
-	return strings.TrimSpace(s)
+	fmt.Fprintln(e.stderr, strings.TrimSpace(msg))
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -488,35 +490,117 @@ func TestCLIExportResumeRefusals(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "export.jsonl")
 	cpPath := out + ".checkpoint"
-	require.NoError(t, os.WriteFile(out, []byte("{}\n"), 0o600))
-	writeCP := func(provider, output string, offset int64) {
-		meta, err := json.Marshal(exportMeta{Output: output, Offset: offset})
+	const partial = `{"kind":"conversation","conversation_id":"c1","conversation":{"id":"c1"}}` + "\n"
+	writeCP := func(provider, output string, offset int64, filters map[string]string) {
+		require.NoError(t, os.WriteFile(out, []byte(partial), 0o600))
+		meta, err := json.Marshal(exportMeta{Output: output, Offset: offset, Filters: filters})
 		require.NoError(t, err)
 		doc := fmt.Sprintf(`{"version":1,"provider":%q,"conversations":0,"messages":0,"meta":%s}`, provider, meta)
 		require.NoError(t, os.WriteFile(cpPath, []byte(doc), 0o600))
 	}
-	args := []string{"export", "--demo", "--provider", "vobiz", "--out", out}
+	args := []string{"export", "--demo", "--provider", "vantaxai", "--out", out}
+	tests := []struct {
+		name  string
+		setup func()
+		args  []string
+		says  string
+	}{
+		{"other provider", func() { writeCP("rentalot", out, 3, nil) }, nil, "made for provider rentalot, not vantaxai"},
+		{"other output", func() { writeCP("vantaxai", filepath.Join(dir, "other.jsonl"), 3, nil) }, nil, "belongs to the output"},
+		{"other filters", func() { writeCP("vantaxai", out, 3, map[string]string{"status": "open"}) },
+			[]string{"--status", "closed"}, `made with --status "open", not "closed"`},
+		{"filter dropped", func() { writeCP("vantaxai", out, 3, map[string]string{"channel": "sms"}) },
+			nil, `with --channel "sms", which is now not given`},
+		{"filter added", func() { writeCP("vantaxai", out, 3, nil) },
+			[]string{"--status", "open"}, `without --status, which is now "open"`},
+		{"file shorter than covered", func() { writeCP("vantaxai", out, 1000, nil) }, nil, "fewer than the 1000 it covers"},
+		{"corrupt", func() {
+			require.NoError(t, os.WriteFile(out, []byte(partial), 0o600))
+			require.NoError(t, os.WriteFile(cpPath, []byte("{"), 0o600))
+		}, nil, "cannot be read"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.setup()
+			before := readFile(t, cpPath)
+			r := convoRun(t, nil, append(append(slices.Clone(args), tt.args...), "-v")...)
+			assert.Equal(t, 2, r.code, r.stderr)
+			assert.Contains(t, r.stderr, tt.says)
+			assert.Contains(t, r.stderr, "pass --restart")
+			assert.NotContains(t, r.stderr, "run the same command again")
+			assert.NotContains(t, r.stderr, "attempt", "refused before any request")
+			assert.Equal(t, 1, strings.Count(r.stderr, "convo: "), r.stderr)
+			assert.Equal(t, partial, readFile(t, out), "the output is left alone")
+			assert.Equal(t, before, readFile(t, cpPath), "the checkpoint is left alone")
 
-	writeCP("rentalot", out, 3)
-	r := convoRun(t, nil, args...)
-	assert.Equal(t, 2, r.code)
-	assert.Contains(t, r.stderr, "made for provider rentalot")
+			// --restart starts over: a whole export, the checkpoint gone.
+			r = convoRun(t, nil, append(append(slices.Clone(args), tt.args...), "--restart")...)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.NoFileExists(t, cpPath)
+			if len(tt.args) == 0 {
+				checkExport(t, convo.VantaxAI, out)
+			}
+		})
+	}
+}
 
-	writeCP("vobiz", filepath.Join(dir, "other.jsonl"), 3)
-	r = convoRun(t, nil, args...)
-	assert.Equal(t, 2, r.code)
-	assert.Contains(t, r.stderr, "belongs to the output")
+func TestCLIExportNeverOverwritesOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	notes := filepath.Join(dir, "notes.txt")
+	require.NoError(t, os.WriteFile(notes, []byte("my notes\n"), 0o600))
+	r := convoRun(t, nil, "export", "--demo", "--provider", "vobiz", "--out", notes, "-v")
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "is not a convo export")
+	assert.Contains(t, r.stderr, "--force")
+	assert.NotContains(t, r.stderr, "attempt", "refused before any request")
+	assert.Equal(t, "my notes\n", readFile(t, notes))
+	assert.NoFileExists(t, notes+".checkpoint")
 
-	writeCP("vobiz", out, 1000)
-	r = convoRun(t, nil, args...)
-	assert.Equal(t, 1, r.code)
-	assert.Contains(t, r.stderr, "cannot resume")
-	assert.Equal(t, "{}\n", readFile(t, out), "the output is left alone")
+	r = convoRun(t, nil, "export", "--demo", "--provider", "vobiz", "--out", notes, "--force")
+	require.Equal(t, 0, r.code, r.stderr)
+	checkExport(t, convo.Vobiz, notes)
 
-	require.NoError(t, os.WriteFile(cpPath, []byte("{"), 0o600))
-	r = convoRun(t, nil, args...)
-	assert.Equal(t, 1, r.code)
-	assert.Contains(t, r.stderr, "cannot resume")
+	// An export's own file (here, the one just written) is rewritten
+	// without --force, and an empty file too.
+	r = convoRun(t, nil, "export", "--demo", "--provider", "vobiz", "--out", notes)
+	require.Equal(t, 0, r.code, r.stderr)
+	checkExport(t, convo.Vobiz, notes)
+	empty := filepath.Join(dir, "empty.jsonl")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	r = convoRun(t, nil, "export", "--demo", "--provider", "rentalot", "--out", empty)
+	require.Equal(t, 0, r.code, r.stderr)
+	checkExport(t, convo.Rentalot, empty)
+
+	// A directory is no file to write.
+	r = convoRun(t, nil, "export", "--demo", "--provider", "vobiz", "--out", dir)
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "not a regular file")
+
+	// A refused filter leaves an existing export as it was.
+	before := readFile(t, notes)
+	r = convoRun(t, nil, "export", "--demo", "--provider", "vobiz", "--out", notes, "--status", "open")
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Equal(t, before, readFile(t, notes))
+}
+
+func TestCLIExportCheckpointNotWritable(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(blocker, []byte("x"), 0o600))
+	out := filepath.Join(dir, "export.jsonl")
+	for name, cp := range map[string]string{
+		"parent is a file":  filepath.Join(blocker, "export.checkpoint"),
+		"missing directory": filepath.Join(dir, "no", "such", "dir", "export.checkpoint"),
+		"a directory":       dir,
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := convoRun(t, nil, "export", "--demo", "--provider", "vobiz", "--out", out, "--checkpoint", cp, "-v")
+			assert.Equal(t, 2, r.code, r.stderr)
+			assert.Contains(t, r.stderr, "--checkpoint "+cp+" cannot be written")
+			assert.NotContains(t, r.stderr, "attempt", "found before any request")
+			assert.NoFileExists(t, out)
+		})
+	}
 }
 
 func TestCLIExportCrashAndResume(t *testing.T) {
@@ -611,4 +695,163 @@ func TestParseInterspersed(t *testing.T) {
 	assert.Equal(t, 1, r.code, "after --, a flag is an argument: the conversation --page-size")
 	assert.Contains(t, r.stderr, "404")
 	assert.Equal(t, `convo export --out 'my file.jsonl' --status 'it'\''s'`, shellQuote([]string{"/usr/bin/convo", "export", "--out", "my file.jsonl", "--status", "it's"}))
+}
+
+// TestCLIExportRedactedAt checks that an exported AgentMessage message
+// carries a redacted_at key only when the retention window removed its body
+// (a consumer testing for the key must not take every message as redacted).
+func TestCLIExportRedactedAt(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "export.jsonl")
+	r := convoRun(t, nil, "export", "--demo", "--provider", "agentmessage", "--out", out)
+	require.Equal(t, 0, r.code, r.stderr)
+	var redacted, kept int
+	for _, l := range jsonLines[map[string]json.RawMessage](t, readFile(t, out)) {
+		var kind string
+		require.NoError(t, json.Unmarshal(l["kind"], &kind))
+		if kind != "message" {
+			continue
+		}
+		var msg map[string]any
+		require.NoError(t, json.Unmarshal(l["message"], &msg))
+		_, hasKey := msg["redacted_at"]
+		body, _ := msg["body"].(string)
+		if body != "" {
+			kept++
+			assert.False(t, hasKey, "a message with its body has no redacted_at: %v", msg)
+		} else {
+			redacted++
+			assert.True(t, hasKey, "a message without its body says when it was redacted: %v", msg)
+		}
+	}
+	assert.Positive(t, kept)
+	assert.Positive(t, redacted, "the demo data holds redacted messages")
+}
+
+// startCmd starts the binary with args and env and returns once a line of
+// its stderr satisfies ready (or at once for a nil ready), with the running
+// command and a function that waits for it to end.
+func startCmd(t *testing.T, env []string, args []string, ready func(line string) bool) (*exec.Cmd, func() result) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = cleanEnv(env...)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	pipe, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	var stderr bytes.Buffer
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	timeout := time.After(30 * time.Second)
+	for ready != nil {
+		select {
+		case l, ok := <-lines:
+			require.True(t, ok, "convo %v ended before it was ready:\n%s", args, stderr.String())
+			stderr.WriteString(l + "\n")
+			if ready(l) {
+				ready = nil
+			}
+		case <-timeout:
+			cmd.Process.Kill()
+			t.Fatalf("convo %v not ready within 30s", args)
+		}
+	}
+	wait := func() result {
+		done := make(chan error, 1)
+		go func() {
+			for l := range lines {
+				stderr.WriteString(l + "\n")
+			}
+			done <- cmd.Wait()
+		}()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("convo %v did not end within 30s", args)
+		}
+		return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+	}
+	return cmd, wait
+}
+
+// TestCLISignals checks that every command that calls an API exits 130 on
+// SIGINT and on SIGTERM while a request is in flight: against a server
+// that holds every request until the client gives up, and against the slow
+// demo after a few requests.
+func TestCLISignals(t *testing.T) {
+	rentalotID := demoData(convo.Rentalot).Conversations[0].Conversation.ID
+	commands := map[string][]string{
+		"conversations": {"conversations", "--page-size", "1"},
+		"messages":      {"messages", rentalotID, "--page-size", "1"},
+		"search":        {"search", "bedroom"},
+		"export":        {"export", "--page-size", "1", "--out", "OUT"},
+	}
+	for name, base := range commands {
+		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+			t.Run(name+"/"+sig.String()+"/held request", func(t *testing.T) {
+				arrived := make(chan struct{}, 1)
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					select {
+					case arrived <- struct{}{}:
+					default:
+					}
+					select {
+					case <-r.Context().Done():
+					case <-time.After(20 * time.Second):
+					}
+				}))
+				defer srv.Close()
+				args := withOut(t, base)
+				args = append(args, "--provider", "rentalot", "--base-url", srv.URL+"/api/v1", "--max-retries", "0")
+				cmd, wait := startCmd(t, []string{"RENTALOT_API_KEY=ra_test"}, args, nil)
+				select {
+				case <-arrived:
+				case <-time.After(30 * time.Second):
+					cmd.Process.Kill()
+					t.Fatal("no request within 30s")
+				}
+				require.NoError(t, cmd.Process.Signal(sig))
+				r := wait()
+				assert.Equal(t, 130, r.code, r.stderr)
+				assert.Contains(t, r.stderr, "interrupted")
+				assert.Equal(t, 1, strings.Count(r.stderr, "convo: interrupted"), r.stderr)
+			})
+		}
+		if name == "search" {
+			continue // one request: the held request is its mid-run
+		}
+		t.Run(name+"/slow demo", func(t *testing.T) {
+			args := append(withOut(t, base), "--demo", "--provider", "rentalot", "--demo-latency", "30ms", "-v")
+			attempts := 0
+			cmd, wait := startCmd(t, nil, args, func(l string) bool {
+				if strings.Contains(l, "attempt") {
+					attempts++
+				}
+				return attempts >= 3
+			})
+			require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+			r := wait()
+			assert.Equal(t, 130, r.code, r.stderr)
+			assert.Contains(t, r.stderr, "interrupted")
+		})
+	}
+}
+
+// withOut returns args with OUT replaced by a file in a new temporary
+// directory.
+func withOut(t *testing.T, args []string) []string {
+	args = slices.Clone(args)
+	for i, a := range args {
+		if a == "OUT" {
+			args[i] = filepath.Join(t.TempDir(), "out.jsonl")
+		}
+	}
+	return args
 }

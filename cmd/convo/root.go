@@ -22,11 +22,13 @@ var subcommands = []func(e *env) *cobra.Command{
 	newMessagesCmd,
 	newSearchCmd,
 	newExportCmd,
+	newSyncCmd,
 	newVersionCmd,
 }
 
 const rootLong = `convo lists the conversations, messages and search results of a Vobiz,
-VantaxAI, Rentalot or AgentMessage account, and exports them as JSON lines.
+VantaxAI, Rentalot or AgentMessage account, exports them as JSON lines, and
+mirrors them into a SQLite or PostgreSQL database.
 
 Credentials come from the environment only, never from flags:
   vobiz          VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN, or VOBIZ_TOKEN (a JWT)

@@ -22,9 +22,9 @@ func TestAwaitingReply(t *testing.T) {
 
 	// A fake VantaxAI with this data; the first request fails with a 503,
 	// which the client retries.
-	srv := convotest.NewServer(convo.VantaxAI, convotest.WithData(data),
+	// convotest.New closes the server when the test ends.
+	srv := convotest.New(t, convo.VantaxAI, convotest.WithData(data),
 		convotest.WithFaults(convotest.Fault{Kind: convotest.FaultServerError, Status: 503}))
-	defer srv.Close()
 	client, err := srv.Client(convo.WithRetryWait(time.Millisecond, 10*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -40,8 +40,7 @@ func TestAwaitingReply(t *testing.T) {
 }
 
 func TestAwaitingReplyBadCredentials(t *testing.T) {
-	srv := convotest.NewServer(convo.VantaxAI)
-	defer srv.Close()
+	srv := convotest.New(t, convo.VantaxAI)
 	client, err := convo.NewClient(convo.VantaxAI,
 		convo.WithBaseURL(srv.URL()), convo.WithAuth(convo.Bearer("vx_live_wrong")))
 	if err != nil {
@@ -49,5 +48,19 @@ func TestAwaitingReplyBadCredentials(t *testing.T) {
 	}
 	if _, err := AwaitingReply(context.Background(), client); !errors.Is(err, convo.ErrUnauthorized) {
 		t.Fatalf("err = %v, want ErrUnauthorized", err)
+	}
+}
+
+func TestAwaitingReplyPlanLapsed(t *testing.T) {
+	// Any status, in the provider's own error envelope: here VantaxAI's
+	// 402 subscription_required.
+	srv := convotest.New(t, convo.VantaxAI,
+		convotest.WithFaults(convotest.Fault{Kind: convotest.FaultStatus, Status: 402}))
+	client, err := srv.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AwaitingReply(context.Background(), client); !errors.Is(err, convo.ErrPaymentRequired) {
+		t.Fatalf("err = %v, want ErrPaymentRequired", err)
 	}
 }

@@ -1,0 +1,396 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/spf13/cobra"
+	_ "modernc.org/sqlite" // database/sql driver "sqlite", pure Go
+
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/mirror"
+)
+
+// newSyncCmd is sync: a database mirror of every conversation and message,
+// brought up to date by each run.
+func newSyncCmd(e *env) *cobra.Command {
+	var c common
+	var f filters
+	var dbArg, name string
+	var concurrency, pageSize, batchRows int
+	var reset bool
+	cmd := &cobra.Command{
+		Use:   "sync --db FILE.db|postgres://…",
+		Short: "Mirror every conversation and message into a SQLite or PostgreSQL database, incrementally",
+		Long: `Mirror every conversation and message into a SQLite or PostgreSQL database,
+incrementally.
+
+--db is a SQLite file (created if missing) or a postgres:// URL. The first
+run copies everything; each later run copies only what is new or changed
+(run it from cron). Each batch is written in one transaction together with
+the sync's position, so an interruption, a crash or a kill at any moment
+loses and repeats nothing: run the same command again to continue.
+
+Several syncs can share one database: each keeps its state under its name
+(--name; by default the provider, an account fingerprint and the filters).
+--reset forgets a sync's state, so that it starts afresh with a full sync
+(the rows stay, updated in place).
+
+Tables: conversations and messages (primary key provider, id), with typed
+columns and the whole record as JSON; see the README for the schema.`,
+		Args: positional(0, 0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case dbArg == "":
+				return usagef("sync needs --db FILE.db or --db postgres://… (see 'convo sync --help')")
+			case concurrency < 1:
+				return usagef("--concurrency must be at least 1")
+			case pageSize < 0:
+				return usagef("--page-size must not be negative")
+			case batchRows < 1:
+				return usagef("--batch-rows must be at least 1")
+			}
+			target, err := parseDB(dbArg)
+			if err != nil {
+				return err
+			}
+			params, err := f.params(0)
+			if err != nil {
+				return err
+			}
+			client, release, err := c.client(e)
+			if err != nil {
+				return err
+			}
+			defer release()
+			if name == "" {
+				name = defaultSyncName(&c, e, client.Provider(), &params)
+			}
+			s := &syncer{e: e, client: client, target: target, name: name, batchRows: batchRows}
+			return s.run(cmd.Context(), reset, convo.SyncParams{
+				Conversations:   params,
+				MessagePageSize: pageSize,
+				Concurrency:     concurrency,
+			})
+		},
+	}
+	fs := cmd.Flags()
+	c.register(fs, e)
+	f.register(fs)
+	fs.StringVar(&dbArg, "db", "", "the SQLite `file` (created if missing) or postgres:// URL to mirror into (required)")
+	fs.StringVar(&name, "name", "", "the `name` the sync's state is kept under (default PROVIDER@ACCOUNT?FILTERS)")
+	fs.BoolVar(&reset, "reset", false, "forget the sync's state first: a full sync over the rows already there")
+	fs.IntVar(&concurrency, "concurrency", convo.DefaultSyncConcurrency, "conversations fetched at once")
+	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the provider's default)")
+	fs.IntVar(&batchRows, "batch-rows", 2000, "rows gathered into one transaction (a transaction is also written at least every second)")
+	return cmd
+}
+
+// defaultSyncName names a sync by its provider, its account and its
+// filters: "rentalot@3fa9c2e1b7d0?status=active". The account is a
+// fingerprint of the base URL and the credentials (a truncated SHA-256,
+// which reveals nothing of them), so that two accounts of one provider
+// never share a state; "demo" for --demo.
+func defaultSyncName(c *common, e *env, p convo.Provider, params *convo.ConversationListParams) string {
+	account := "demo"
+	if !c.demo {
+		h := sha256.New()
+		h.Write([]byte(c.baseURL))
+		for _, k := range credentialEnv[p.Name()] {
+			h.Write([]byte{0})
+			h.Write([]byte(e.getenv(k)))
+		}
+		account = hex.EncodeToString(h.Sum(nil))[:12]
+	}
+	return p.Name() + "@" + account + strings.TrimPrefix(mirror.DefaultName(p, params), p.Name())
+}
+
+// credentialEnv lists the environment variables that hold each provider's
+// credentials (see authFromEnv).
+var credentialEnv = map[string][]string{
+	"vobiz":        {"VOBIZ_AUTH_ID", "VOBIZ_AUTH_TOKEN", "VOBIZ_TOKEN"},
+	"vantaxai":     {"VANTAXAI_API_KEY"},
+	"rentalot":     {"RENTALOT_API_KEY"},
+	"agentmessage": {"AGENTMESSAGE_API_KEY"},
+}
+
+// dbTarget is a parsed --db.
+type dbTarget struct {
+	dialect mirror.Dialect
+	path    string // SQLite: the file
+	url     string // PostgreSQL: the URL as given
+	display string // for messages: the path, or the URL without its password
+}
+
+var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
+
+// parseDB tells a SQLite path from a PostgreSQL URL, and refuses anything
+// else.
+func parseDB(s string) (dbTarget, error) {
+	if !urlScheme.MatchString(s) {
+		return dbTarget{dialect: mirror.SQLite, path: s, display: s}, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return dbTarget{}, usagef("--db: not a valid URL: %v", redactErr(err, s))
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "postgres", "postgresql":
+		if u.Host == "" && u.Query().Get("host") == "" {
+			return dbTarget{}, usagef("--db: %s names no host", u.Redacted())
+		}
+		return dbTarget{dialect: mirror.PostgreSQL, url: s, display: u.Redacted()}, nil
+	}
+	return dbTarget{}, usagef("--db: %s is neither a SQLite file path nor a postgres:// URL", u.Redacted())
+}
+
+// redactErr renders err with any password of the URL s replaced.
+func redactErr(err error, s string) string {
+	msg := err.Error()
+	if u, perr := url.Parse(s); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// syncer is one run of sync.
+type syncer struct {
+	e         *env
+	client    *convo.Client
+	target    dbTarget
+	name      string
+	batchRows int
+	created   bool // the SQLite file did not exist before this run
+}
+
+func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) error {
+	db, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	m, err := mirror.Open(ctx, db, s.target.dialect)
+	if err != nil {
+		s.discard(db)
+		switch {
+		case errors.Is(err, mirror.ErrNotMirror):
+			return usagef("--db %s: %v", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
+		case ctx.Err() != nil:
+			return errInterrupted
+		}
+		return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
+	}
+	if s.created {
+		// Readers (queries) and the writer (the next sync) do not block
+		// each other in WAL mode.
+		if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+			return fmt.Errorf("--db %s: %v", s.target.display, err)
+		}
+	}
+	if reset {
+		if _, err := m.Reset(ctx, s.name); err != nil {
+			return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
+		}
+	}
+
+	var written, delivered atomic.Int64
+	stopProgress := s.progress(&written, &delivered)
+	st, err := m.Sync(ctx, s.client, &mirror.Options{Name: s.name, Params: params, FlushRows: s.batchRows, Progress: func(st mirror.Stats) {
+		written.Store(st.Conversations + st.Messages)
+		delivered.Store(st.Delivered)
+	}})
+	stopProgress()
+
+	var ce *convo.ConversationError
+	switch {
+	case err == nil:
+	case errors.Is(err, convo.ErrInvalidParams), errors.Is(err, convo.ErrUnsupported):
+		s.discard(db)
+		if inner := errors.Unwrap(err); inner != nil {
+			return inner // the SDK's own message
+		}
+		return err
+	case errors.Is(err, mirror.ErrNameInUse):
+		return usagef("--db %s: %s (use --name)", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
+	case ctx.Err() != nil:
+		fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%d conversations and %d messages written by this run)\n",
+			s.target.display, st.Conversations, st.Messages)
+		fmt.Fprintf(s.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(redactArgs(s.e.args)))
+		return errInterrupted
+	case errors.As(err, &ce) && len(st.Failed) > 0:
+		for _, e := range joined(err) {
+			printErr(s.e, e.Error())
+		}
+		fmt.Fprintf(s.e.stderr, "convo: %d conversations failed (%s); the others are mirrored; run the same command again to retry them\n",
+			len(st.Failed), strings.Join(st.Failed, ", "))
+		return errReported
+	default:
+		return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
+	}
+	if s.e.stderrTTY {
+		fmt.Fprintf(s.e.stderr, "convo: %s is up to date: %d conversations and %d messages written by this run\n", s.target.display, st.Conversations, st.Messages)
+	}
+	return nil
+}
+
+// open opens the database: a SQLite file (creating it, in a directory
+// that must exist) or a PostgreSQL server (which must answer).
+func (s *syncer) open(ctx context.Context) (*sql.DB, error) {
+	if s.target.dialect == mirror.PostgreSQL {
+		db, err := sql.Open("pgx", s.target.url)
+		if err != nil {
+			return nil, usagef("--db %s: %s", s.target.display, s.redact(err))
+		}
+		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		if err := db.PingContext(pctx); err != nil {
+			db.Close()
+			if ctx.Err() != nil {
+				return nil, errInterrupted
+			}
+			return nil, fmt.Errorf("cannot connect to PostgreSQL at %s: %s", s.target.display, s.redact(err))
+		}
+		return db, nil
+	}
+	path := s.target.path
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		dir := filepath.Dir(path)
+		if ds, derr := os.Stat(dir); derr != nil || !ds.IsDir() {
+			return nil, usagef("--db %s: cannot create the database: directory %s does not exist", path, dir)
+		}
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, usagef("--db %s: cannot create the database: %v", path, errors.Unwrap(err))
+		}
+		f.Close()
+		s.created = true
+	case err != nil:
+		return nil, usagef("--db %s: %v", path, err)
+	case !st.Mode().IsRegular():
+		return nil, usagef("--db %s: not a file", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: abs}).EscapedPath())
+	if err != nil {
+		return nil, err
+	}
+	if !isSQLite(ctx, db) {
+		db.Close()
+		return nil, usagef("--db %s: not a SQLite database", path)
+	}
+	return db, nil
+}
+
+// isSQLite reports whether the file behind db is a SQLite database (a
+// file that is not one fails its first read of the schema).
+func isSQLite(ctx context.Context, db *sql.DB) bool {
+	var n int
+	return db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n) == nil
+}
+
+// discard removes a SQLite file this run created when the run ends
+// before writing anything into it.
+func (s *syncer) discard(db *sql.DB) {
+	if !s.created {
+		return
+	}
+	db.Close()
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		os.Remove(s.target.path + suffix)
+	}
+}
+
+// redact renders err without the password of the --db URL.
+func (s *syncer) redact(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "mirror: ")
+	if s.target.url != "" {
+		return redactErr(errors.New(msg), s.target.url)
+	}
+	return msg
+}
+
+// redactArgs returns args with the password of any URL replaced, for the
+// resume hint (give PostgreSQL's password in PGPASSWORD or ~/.pgpass to
+// keep it off the command line).
+func redactArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if u, err := url.Parse(a); err == nil && u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				out[i] = u.Redacted()
+			}
+		}
+	}
+	return out
+}
+
+// joined returns the errors joined (errors.Join) somewhere in err's chain.
+func joined(err error) []error {
+	for err != nil {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			return j.Unwrap()
+		}
+		err = errors.Unwrap(err)
+	}
+	return nil
+}
+
+// progress shows, on a terminal stderr only, the messages delivered and
+// the rows written so far, the rate and the elapsed time, redrawn a few
+// times a second. It returns the function that stops it.
+func (s *syncer) progress(written, delivered *atomic.Int64) func() {
+	if !s.e.stderrTTY {
+		return func() {}
+	}
+	start := time.Now()
+	draw := func() {
+		elapsed := time.Since(start)
+		n := delivered.Load()
+		rate := float64(n) / max(elapsed.Seconds(), 0.001)
+		fmt.Fprintf(s.e.stderr, "\r\x1b[K%d messages delivered, %d rows written, %.0f msg/s, %s", n, written.Load(), rate, elapsed.Truncate(time.Second))
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				draw()
+			case <-stop:
+				draw()
+				fmt.Fprintln(s.e.stderr)
+				return
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		wg.Wait()
+	}
+}

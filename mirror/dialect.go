@@ -1,0 +1,195 @@
+package mirror
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Dialect is the SQL flavour of a mirror's database: [SQLite] or
+// [PostgreSQL]. The zero Dialect is invalid.
+type Dialect struct{ d dialect }
+
+// The dialects.
+var (
+	// SQLite stores timestamps as RFC 3339 text in UTC with microseconds
+	// (so that they sort as text and SQLite's date functions read them)
+	// and the model JSON as text. Every write transaction is BEGIN
+	// IMMEDIATE, and the connection the mirror writes through gets a busy
+	// timeout when it has none, so that another writer makes it wait, not
+	// fail.
+	SQLite = Dialect{sqliteDialect{}}
+	// PostgreSQL stores timestamps as timestamptz and the model JSON as
+	// jsonb. A sync holds a session advisory lock on its name while it
+	// runs, so that a second run of the same sync fails at once.
+	PostgreSQL = Dialect{postgresDialect{}}
+)
+
+// Name returns "sqlite" or "postgres"; "" for the zero Dialect.
+func (d Dialect) Name() string {
+	if d.d == nil {
+		return ""
+	}
+	return d.d.name()
+}
+
+// String returns the dialect's name.
+func (d Dialect) String() string { return d.Name() }
+
+// dialect is what differs between the databases. Everything else — the
+// schema's tables and columns, the statements, the transaction protocol —
+// is written once in terms of it.
+type dialect interface {
+	name() string
+	// placeholder is the i-th (1-based) bind parameter of a statement.
+	placeholder(i int) string
+	// timeType and jsonType are the column types of timestamps and of the
+	// model JSON.
+	timeType() string
+	jsonType() string
+	// timeArg converts a timestamp to a bind argument (nil for zero).
+	timeArg(t time.Time) any
+	// begin is the statement that starts a write transaction.
+	begin() string
+	// distinct is the null-safe "differs" operator.
+	distinct() string
+	// maxParams bounds the bind parameters of one statement.
+	maxParams() int
+	// setup prepares the connection a sync or migration writes through.
+	setup(ctx context.Context, conn *sql.Conn) error
+	// tableExists reports whether a table of that name is visible.
+	tableExists(ctx context.Context, conn *sql.Conn, table string) (bool, error)
+	// lockSchema serializes schema creation and migration inside a
+	// transaction begun with begin.
+	lockSchema(ctx context.Context, conn *sql.Conn) error
+	// lockSync claims a sync's name for one run, if the database can do so
+	// for the life of the connection; the returned function releases it.
+	lockSync(ctx context.Context, conn *sql.Conn, name string) (func(), error)
+}
+
+// timeFormat is how SQLite stores timestamps: RFC 3339 in UTC, fixed width
+// to the microsecond (PostgreSQL's precision), so that text order is time
+// order.
+const timeFormat = "2006-01-02T15:04:05.000000Z07:00"
+
+type sqliteDialect struct{}
+
+func (sqliteDialect) name() string           { return "sqlite" }
+func (sqliteDialect) placeholder(int) string { return "?" }
+func (sqliteDialect) timeType() string       { return "TEXT" }
+func (sqliteDialect) jsonType() string       { return "TEXT" }
+func (sqliteDialect) begin() string          { return "BEGIN IMMEDIATE" }
+func (sqliteDialect) distinct() string       { return "IS NOT" }
+func (sqliteDialect) maxParams() int         { return 32766 }
+
+func (sqliteDialect) timeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(timeFormat)
+}
+
+// busyTimeout is how long a SQLite write waits for another writer when
+// the caller's connection has no timeout of its own.
+const busyTimeout = 30 * time.Second
+
+func (sqliteDialect) setup(ctx context.Context, conn *sql.Conn) error {
+	var ms int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms); err != nil {
+		return err
+	}
+	if ms == 0 {
+		_, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.FormatInt(busyTimeout.Milliseconds(), 10))
+		return err
+	}
+	return nil
+}
+
+func (sqliteDialect) tableExists(ctx context.Context, conn *sql.Conn, table string) (bool, error) {
+	var n int
+	err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?", table).Scan(&n)
+	return n > 0, err
+}
+
+func (sqliteDialect) lockSchema(context.Context, *sql.Conn) error { return nil } // BEGIN IMMEDIATE did
+
+func (sqliteDialect) lockSync(context.Context, *sql.Conn, string) (func(), error) {
+	// SQLite has no lock that dies with its holder; the state row's
+	// generation check refuses the second of two concurrent runs.
+	return func() {}, nil
+}
+
+type postgresDialect struct{}
+
+func (postgresDialect) name() string             { return "postgres" }
+func (postgresDialect) placeholder(i int) string { return "$" + strconv.Itoa(i) }
+func (postgresDialect) timeType() string         { return "timestamptz" }
+func (postgresDialect) jsonType() string         { return "jsonb" }
+func (postgresDialect) begin() string            { return "BEGIN" }
+func (postgresDialect) distinct() string         { return "IS DISTINCT FROM" }
+func (postgresDialect) maxParams() int           { return 65535 }
+
+func (postgresDialect) timeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+func (postgresDialect) setup(context.Context, *sql.Conn) error { return nil }
+
+func (postgresDialect) tableExists(ctx context.Context, conn *sql.Conn, table string) (bool, error) {
+	var ok bool
+	err := conn.QueryRowContext(ctx, "SELECT to_regclass($1) IS NOT NULL", table).Scan(&ok)
+	return ok, err
+}
+
+// Advisory lock keys: one class for the schema, one for syncs, each
+// qualified by the schema the tables live in.
+const (
+	pgLockSchema = "convo.mirror.schema"
+	pgLockSync   = "convo.mirror.sync"
+)
+
+func (postgresDialect) lockSchema(ctx context.Context, conn *sql.Conn) error {
+	_, err := conn.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1), hashtext(current_schema()))", pgLockSchema)
+	return err
+}
+
+func (postgresDialect) lockSync(ctx context.Context, conn *sql.Conn, name string) (func(), error) {
+	var ok bool
+	err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(hashtext($1), hashtext(current_schema() || '/' || $2))", pgLockSync, name).Scan(&ok)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: sync %q is running in another session", ErrBusy, name)
+	}
+	return func() {
+		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(hashtext($1), hashtext(current_schema() || '/' || $2))", pgLockSync, name)
+	}, nil
+}
+
+// placeholders returns "(p1, p2, …), (…)" for rows rows of cols columns.
+func placeholders(d dialect, rows, cols int) string {
+	var b strings.Builder
+	n := 1
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(d.placeholder(n))
+			n++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}

@@ -1,0 +1,72 @@
+// Package mirror keeps a SQL database's copy of the conversations and
+// messages a [convo.Client] serves, up to date, incrementally and exactly
+// once, through database/sql.
+//
+// It speaks two dialects, [SQLite] and [PostgreSQL], and imports no
+// driver: open the *sql.DB with the driver of your choice (the convo
+// command uses modernc.org/sqlite, which needs no cgo, and
+// github.com/jackc/pgx/v5/stdlib) and pass it to [Open]:
+//
+//	db, err := sql.Open("sqlite", "file:inbox.db?_pragma=journal_mode(WAL)")
+//	…
+//	m, err := mirror.Open(ctx, db, mirror.SQLite) // creates or migrates the schema
+//	…
+//	stats, err := m.Sync(ctx, client, &mirror.Options{Name: "support"})
+//
+// Run Sync again (from cron, a loop, a service) to bring the mirror up to
+// date: a run after a completed one is an incremental [convo.Client.Sync]
+// that fetches and writes only what changed, and one that finds nothing
+// new writes nothing. A run after an interrupted or crashed one continues
+// it. See [Mirror.Sync] for the guarantees.
+//
+// # Schema
+//
+// The schema is stable: write SQL against it. Its version is in the
+// convo_meta table (key schema_version, currently [SchemaVersion]); Open
+// creates it on first use and migrates an older one.
+//
+//	conversations                         messages
+//	  provider         text    ─┐ PK        provider         text    ─┐ PK
+//	  id               text    ─┘           id               text    ─┘
+//	  contact_id       text                 conversation_id  text
+//	  channel          text                 direction        text     inbound | outbound
+//	  status           text                 body             text
+//	  last_message_at  time                 sent_at          time
+//	  created_at       time                 data             json
+//	  data             json
+//
+// provider is the provider's name ("vobiz", "vantaxai", "rentalot",
+// "agentmessage") and id the provider's id of the record. The typed columns
+// hold convo's normalised fields ([convo.Conversation] ContactID, Channel,
+// Status, LastMessageAt, CreatedAt; [convo.Message] ConversationID,
+// Direction, Body, SentAt); a field the provider does not fill is NULL.
+// data is convo's whole model of the record in its snake_case JSON form,
+// every provider-specific field included (json_extract(data, '$.tags') in
+// SQLite, data->'tags' in PostgreSQL).
+//
+// Time columns are timestamptz in PostgreSQL and RFC 3339 text in UTC,
+// fixed to microseconds ("2026-01-31T09:15:00.000000Z"), in SQLite: they
+// sort as text, and date(), strftime() and julianday() read them. data is
+// jsonb in PostgreSQL and text in SQLite.
+//
+// Indexes: messages (provider, conversation_id, sent_at) for a
+// conversation's messages in time order, messages (sent_at) and
+// conversations (last_message_at).
+//
+// convo_syncs holds one row per sync name: its provider, its filters (as a
+// query string), its checkpoint (the JSON of a [convo.Checkpoint]), a
+// generation counter and when it was created and last written.
+//
+// # Exactly once
+//
+// Rows and the checkpoint that covers them are written in the same
+// transaction, so the database is always at the end of some transaction
+// and the next run starts from exactly the rows it holds. Rows are
+// upserted by (provider, id) and rewritten only when their data changed.
+//
+// # Scaling out
+//
+// Many processes can mirror into one database: one per account, tenant or
+// filter, each under its own sync name. They write different rows and
+// different state; PostgreSQL takes their transactions side by side.
+package mirror

@@ -1,0 +1,272 @@
+package mirror
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
+)
+
+// postgresEnv names the URL of the PostgreSQL server the tests use. CI
+// starts one (see .ci/run); without it the PostgreSQL tests skip, except
+// under CI, where they fail.
+const postgresEnv = "CONVO_TEST_POSTGRES_URL"
+
+var providers = []convo.Provider{convo.Vobiz, convo.VantaxAI, convo.Rentalot, convo.AgentMessage}
+
+// backend opens empty databases of one dialect.
+type backend struct {
+	name    string
+	dialect Dialect
+	open    func(t *testing.T) *sql.DB
+}
+
+// backends returns SQLite and, when a server is configured, PostgreSQL.
+func backends(t *testing.T) []backend {
+	b := []backend{{"sqlite", SQLite, openSQLite}}
+	if postgresURL(t) != "" {
+		b = append(b, backend{"postgres", PostgreSQL, openPostgres})
+	}
+	return b
+}
+
+// postgresURL returns the test server's URL, or "" after saying why the
+// PostgreSQL tests skip. Under CI a missing server fails the test.
+func postgresURL(t *testing.T) string {
+	u := os.Getenv(postgresEnv)
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: CI must run the PostgreSQL tests (see .ci/run)", postgresEnv)
+		}
+		t.Logf("PostgreSQL tests skipped: %s is not set (.ci/run starts a server and sets it)", postgresEnv)
+	}
+	return u
+}
+
+// openSQLite returns a new SQLite database file.
+func openSQLite(t *testing.T) *sql.DB {
+	t.Helper()
+	return openSQLitePath(t, filepath.Join(t.TempDir(), "mirror.db"))
+}
+
+func openSQLitePath(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// openPostgres returns a connection pool whose tables live in a new schema
+// of the test server, dropped at the end of the test.
+func openPostgres(t *testing.T) *sql.DB {
+	t.Helper()
+	base := postgresURL(t)
+	if base == "" {
+		t.Skip("no PostgreSQL server")
+	}
+	admin, err := sql.Open("pgx", base)
+	require.NoError(t, err)
+	t.Cleanup(func() { admin.Close() })
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "mirror_test_" + hex.EncodeToString(b[:])
+	_, err = admin.Exec("CREATE SCHEMA " + schema)
+	require.NoError(t, err, "connect to %s", postgresEnv)
+	t.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := sql.Open("pgx", u.String())
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// forEach runs f for every backend and provider.
+func forEach(t *testing.T, f func(t *testing.T, b backend, p convo.Provider)) {
+	for _, b := range backends(t) {
+		for _, p := range providers {
+			t.Run(b.name+"/"+p.Name(), func(t *testing.T) { f(t, b, p) })
+		}
+	}
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// snapshot is the content of a mirror, comparable with assert.Equal.
+type snapshot struct {
+	Conversations map[string]row // provider/id -> row
+	Messages      map[string]row
+}
+
+// row is a mirrored row: its typed columns as text and its data decoded.
+type row struct {
+	Cols []string
+	Data map[string]any
+}
+
+func takeSnapshot(t *testing.T, db *sql.DB, d Dialect) snapshot {
+	t.Helper()
+	s := snapshot{Conversations: map[string]row{}, Messages: map[string]row{}}
+	ts := func(col string) string {
+		if d.d.name() == "postgres" {
+			return "to_char(" + col + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+		}
+		return col
+	}
+	read := func(q string, into map[string]row, ncols int) {
+		rows, err := db.Query(q)
+		require.NoError(t, err)
+		defer rows.Close()
+		for rows.Next() {
+			vals := make([]sql.NullString, ncols+1)
+			ptrs := make([]any, len(vals))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			require.NoError(t, rows.Scan(ptrs...))
+			var r row
+			for _, v := range vals[:ncols] {
+				if v.Valid {
+					r.Cols = append(r.Cols, v.String)
+				} else {
+					r.Cols = append(r.Cols, "NULL")
+				}
+			}
+			require.NoError(t, json.Unmarshal([]byte(vals[ncols].String), &r.Data))
+			key := r.Cols[0] + "/" + r.Cols[1]
+			_, dup := into[key]
+			require.False(t, dup, "row %s twice", key)
+			into[key] = r
+		}
+		require.NoError(t, rows.Err())
+	}
+	read("SELECT provider, id, contact_id, channel, status, "+ts("last_message_at")+", "+ts("created_at")+", data FROM conversations", s.Conversations, 7)
+	read("SELECT provider, id, conversation_id, direction, body, "+ts("sent_at")+", data FROM messages", s.Messages, 6)
+	return s
+}
+
+// expected is what a mirror of everything client.Sync delivers holds,
+// built by a plain sync into maps, the way an export would.
+func expected(t *testing.T, client *convo.Client, p *convo.SyncParams) snapshot {
+	t.Helper()
+	s := snapshot{Conversations: map[string]row{}, Messages: map[string]row{}}
+	prov := client.Provider().Name()
+	tm := func(v time.Time) string {
+		if v.IsZero() {
+			return "NULL"
+		}
+		return v.UTC().Format("2006-01-02T15:04:05.000000Z")
+	}
+	str := func(v string) string {
+		if v == "" {
+			return "NULL"
+		}
+		return v
+	}
+	data := func(v any) map[string]any {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(b, &m))
+		return m
+	}
+	for b, err := range client.Sync(context.Background(), p) {
+		require.NoError(t, err)
+		c := b.Conversation
+		if b.Start {
+			s.Conversations[prov+"/"+c.ID] = row{Cols: []string{prov, c.ID, str(c.ContactID), str(c.Channel), str(c.Status), tm(c.LastMessageAt), tm(c.CreatedAt)}, Data: data(c)}
+		}
+		for _, m := range b.Messages {
+			_, dup := s.Messages[prov+"/"+m.ID]
+			require.False(t, dup, "message %s delivered twice", m.ID)
+			s.Messages[prov+"/"+m.ID] = row{Cols: []string{prov, m.ID, c.ID, str(string(m.Direction)), str(m.Body), tm(m.SentAt)}, Data: data(m)}
+		}
+	}
+	return s
+}
+
+// syncState is a sync's stored state row.
+type syncState struct {
+	Generation int64
+	Updated    string
+	Checkpoint string
+}
+
+func readState(t *testing.T, db *sql.DB, d Dialect, name string) (syncState, bool) {
+	t.Helper()
+	var s syncState
+	err := db.QueryRow("SELECT generation, CAST(updated_at AS TEXT), checkpoint FROM convo_syncs WHERE name = "+d.d.placeholder(1), name).
+		Scan(&s.Generation, &s.Updated, &s.Checkpoint)
+	if err == sql.ErrNoRows {
+		return s, false
+	}
+	require.NoError(t, err)
+	return s, true
+}
+
+func count(t *testing.T, db *sql.DB, table string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, db.QueryRow("SELECT count(*) FROM "+table).Scan(&n))
+	return n
+}
+
+func tables(t *testing.T, db *sql.DB, d Dialect) []string {
+	t.Helper()
+	q := "SELECT name FROM sqlite_master WHERE type = 'table'"
+	if d.d.name() == "postgres" {
+		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+	}
+	rows, err := db.Query(q)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func newServer(t *testing.T, p convo.Provider, opts ...convotest.Option) (*convotest.Server, *convo.Client) {
+	t.Helper()
+	srv := convotest.NewServer(p, opts...)
+	t.Cleanup(srv.Close)
+	client, err := srv.Client()
+	require.NoError(t, err)
+	return srv, client
+}
+
+func mustOpen(t *testing.T, db *sql.DB, d Dialect) *Mirror {
+	t.Helper()
+	m, err := Open(ctxT(t), db, d)
+	require.NoError(t, err)
+	return m
+}
+
+var _ = assert.Equal

@@ -1,0 +1,607 @@
+package mirror
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/convokit/convo"
+)
+
+// Mirror is a database that holds a copy of conversations and messages,
+// kept up to date by [Mirror.Sync]. It is safe for concurrent use; each
+// Sync writes through a connection of its own.
+type Mirror struct {
+	db *sql.DB
+	d  dialect
+
+	beforeCommit func(n int) error // tests: fail the nth transaction of a run before its COMMIT
+}
+
+// Open returns the mirror in db, whose SQL is of dialect d. In an empty
+// database it creates the schema; in a mirror of an older schema version
+// it migrates it, in one transaction; in a current one it writes nothing.
+//
+// It refuses, writing nothing, a database that holds a table of a
+// mirror's names without being a mirror ([ErrNotMirror]) and one whose
+// schema is newer than [SchemaVersion] ([ErrNewerSchema]). db stays the
+// caller's: Open neither configures nor closes it.
+func Open(ctx context.Context, db *sql.DB, d Dialect) (*Mirror, error) {
+	return open(ctx, db, d, SchemaVersion)
+}
+
+func open(ctx context.Context, db *sql.DB, d Dialect, version int) (*Mirror, error) {
+	if db == nil {
+		return nil, errors.New("mirror: nil *sql.DB")
+	}
+	if d.d == nil {
+		return nil, errors.New("mirror: no dialect (use mirror.SQLite or mirror.PostgreSQL)")
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("mirror: %w", err)
+	}
+	defer conn.Close()
+	if err := d.d.setup(ctx, conn); err != nil {
+		return nil, fmt.Errorf("mirror: %w", err)
+	}
+	if err := migrate(ctx, d.d, conn, version); err != nil {
+		return nil, fmt.Errorf("mirror: %w", err)
+	}
+	return &Mirror{db: db, d: d.d}, nil
+}
+
+// Options configures [Mirror.Sync].
+type Options struct {
+	// Name identifies the sync: its state (where it stopped, what it has
+	// delivered) is kept under this name, beside the state of other syncs
+	// of the same database. "" means [DefaultName] of the client's
+	// provider and Params.Conversations. Give syncs of different accounts
+	// of one provider different names.
+	Name string
+	// Params are the sync's filters, page size, concurrency and lookback,
+	// as for [convo.Client.Sync]. Params.Checkpoint must be nil: the
+	// mirror keeps the checkpoint in the database.
+	Params convo.SyncParams
+	// FlushRows is how many rows (conversations and messages) are
+	// gathered before they are written in one transaction; 0 means 2000.
+	FlushRows int
+	// FlushInterval is the longest time delivered rows wait before they
+	// are written; 0 means one second.
+	FlushInterval time.Duration
+	// Progress, when set, is called after each committed transaction with
+	// the totals so far, on the goroutine that writes.
+	Progress func(Stats)
+}
+
+// Stats counts what one run of [Mirror.Sync] did.
+type Stats struct {
+	// Conversations and Messages are the rows inserted or changed. A
+	// record delivered again unchanged is not counted, and not written.
+	Conversations int64
+	Messages      int64
+	// Delivered is the number of messages the sync delivered and
+	// committed in this run, written or (unchanged) not.
+	Delivered int64
+	// Transactions is the number of write transactions committed.
+	Transactions int
+	// Failed are the ids of conversations whose messages could not be
+	// read; the next run retries them.
+	Failed []string
+	// Done reports that the sync completed: every conversation is in the
+	// mirror, and the next run is incremental.
+	Done bool
+}
+
+// DefaultName is the name of a sync of provider p with filters f: the
+// provider's name, followed by the filters set as a query string, such as
+// "vantaxai?channel=sms&status=open".
+func DefaultName(p convo.Provider, f *convo.ConversationListParams) string {
+	q := filterQuery(f)
+	if q == "" {
+		return p.Name()
+	}
+	return p.Name() + "?" + q
+}
+
+// filterQuery encodes the filters of f (not its page size or cursor),
+// sorted, so that the same filters always give the same string.
+func filterQuery(f *convo.ConversationListParams) string {
+	if f == nil {
+		return ""
+	}
+	v := url.Values{}
+	set := func(k, s string) {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	set("status", f.Status)
+	set("channel", f.Channel)
+	set("contact_id", f.ContactID)
+	set("sub_account_id", f.SubAccountID)
+	set("phone_number_id", f.PhoneNumberID)
+	set("contact_number", f.ContactNumber)
+	if !f.Since.IsZero() {
+		v.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if f.OptedIn != nil {
+		v.Set("opted_in", strconv.FormatBool(*f.OptedIn))
+	}
+	return v.Encode()
+}
+
+// Sync brings the mirror up to date with what client serves, under the
+// state named o.Name: the first run copies every conversation and message
+// matching o.Params; a run after an interrupted one continues it; a run
+// after a completed one is an incremental sync (see [convo.Client.Sync]),
+// which writes only what is new or changed.
+//
+// Exactly once. Delivered batches are gathered and written in one
+// transaction together with the sync's checkpoint covering exactly them, so
+// a crash, a kill or an error at any moment leaves the database at the end
+// of some transaction, and the next run resumes from the checkpoint that
+// transaction wrote: no row is missing or written twice. Conversations and
+// messages are upserted by (provider, id): a changed conversation is
+// updated in place, and a row delivered again unchanged is not rewritten.
+// A run that finds nothing new writes nothing at all.
+//
+// Concurrency. Syncs of different names never touch each other's state.
+// Two runs of the same name at once cannot both write: in PostgreSQL the
+// second fails at once (an advisory lock held for the run); in SQLite the
+// second to commit fails, its batch not written. Both fail with [ErrBusy].
+// A name that holds the state of another provider or other filters is
+// refused with [ErrNameInUse].
+//
+// Errors. A conversation whose messages fail is reported in
+// Stats.Failed and joined into the returned error (each a
+// [*convo.ConversationError]); the others go on unless
+// o.Params.StopOnError is set. When ctx ends, what was delivered so far is
+// written and the error wraps ctx.Err(). Invalid params (errors.Is
+// [convo.ErrInvalidParams] or [convo.ErrUnsupported]) are refused before
+// any request, with nothing written.
+func (m *Mirror) Sync(ctx context.Context, client *convo.Client, o *Options) (Stats, error) {
+	var opts Options
+	if o != nil {
+		opts = *o
+	}
+	if client == nil {
+		return Stats{}, errors.New("mirror: nil *convo.Client")
+	}
+	if opts.Params.Checkpoint != nil {
+		return Stats{}, fmt.Errorf("mirror: %w: Options.Params.Checkpoint must be nil: the mirror keeps its own", convo.ErrInvalidParams)
+	}
+	if opts.Name == "" {
+		opts.Name = DefaultName(client.Provider(), &opts.Params.Conversations)
+	}
+	if opts.FlushRows <= 0 {
+		opts.FlushRows = 2000
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = time.Second
+	}
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return Stats{}, fmt.Errorf("mirror: %w", err)
+	}
+	defer conn.Close()
+	r := &run{m: m, d: m.d, conn: conn, opts: opts, provider: client.Provider().Name(), filters: filterQuery(&opts.Params.Conversations)}
+	stats, err := r.sync(ctx, client)
+	if err != nil {
+		return stats, fmt.Errorf("mirror: sync %q: %w", opts.Name, err)
+	}
+	return stats, nil
+}
+
+// State returns the checkpoint stored under a sync's name, and whether
+// there is one.
+func (m *Mirror) State(ctx context.Context, name string) (*convo.Checkpoint, bool, error) {
+	var b string
+	err := m.db.QueryRowContext(ctx, "SELECT checkpoint FROM "+syncTable+" WHERE name = "+m.d.placeholder(1), name).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("mirror: %w", err)
+	}
+	cp := new(convo.Checkpoint)
+	if err := json.Unmarshal([]byte(b), cp); err != nil {
+		return nil, false, fmt.Errorf("mirror: sync %q: %w", name, err)
+	}
+	return cp, true, nil
+}
+
+// Reset deletes the state of the named sync, so that its next run is a
+// full sync again. The mirrored rows stay (the full sync upserts over
+// them). It reports whether there was a state.
+func (m *Mirror) Reset(ctx context.Context, name string) (bool, error) {
+	res, err := m.db.ExecContext(ctx, "DELETE FROM "+syncTable+" WHERE name = "+m.d.placeholder(1), name)
+	if err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// run is one run of Mirror.Sync.
+type run struct {
+	m        *Mirror
+	d        dialect
+	conn     *sql.Conn
+	opts     Options
+	provider string
+	filters  string
+
+	// The stored state, as of the last transaction (writer goroutine once
+	// the sync runs).
+	exists     bool
+	generation int64
+	written    []byte // checkpoint JSON last written
+
+	stats    Stats
+	attempts int // write transactions begun
+	stmts    map[stmtKey]*sql.Stmt
+}
+
+type stmtKey struct {
+	table string
+	rows  int
+}
+
+// flush is a group of delivered batches and the checkpoint covering them.
+type flush struct {
+	convs      []convo.Conversation
+	msgs       []messageRow
+	checkpoint []byte
+	delivered  int64
+	final      bool
+}
+
+type messageRow struct {
+	convID string
+	msg    convo.Message
+}
+
+func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
+	if err := r.d.setup(ctx, r.conn); err != nil {
+		return r.stats, err
+	}
+	unlock, err := r.d.lockSync(ctx, r.conn, r.opts.Name)
+	if err != nil {
+		return r.stats, err
+	}
+	defer unlock()
+	cp, err := r.load(ctx)
+	if err != nil {
+		return r.stats, err
+	}
+	defer r.closeStmts()
+	params := r.opts.Params
+	params.Checkpoint = cp
+
+	// The writer commits one flush while the sync gathers the next.
+	flushes := make(chan *flush, 1)
+	writeErr := make(chan error, 1)
+	go func() {
+		var err error
+		for f := range flushes {
+			if err == nil {
+				err = r.write(context.WithoutCancel(ctx), f)
+			}
+		}
+		writeErr <- err
+	}()
+	var failed bool
+	writerFailed := func() bool {
+		if failed {
+			return true
+		}
+		select {
+		case err := <-writeErr:
+			writeErr <- err
+			failed = err != nil
+		default:
+		}
+		return failed
+	}
+
+	cur := &flush{}
+	rows := 0
+	last := time.Now()
+	hand := func(final bool) error {
+		b, err := json.Marshal(cp)
+		if err != nil {
+			return err
+		}
+		cur.checkpoint, cur.final = b, final
+		flushes <- cur
+		cur, rows, last = &flush{}, 0, time.Now()
+		return nil
+	}
+	var fatal error
+	var convErrs []error
+	var failedIDs []string
+	for s, err := range client.Sync(ctx, &params) {
+		if err != nil {
+			var ce *convo.ConversationError
+			if errors.As(err, &ce) {
+				failedIDs = append(failedIDs, ce.ConversationID)
+				convErrs = append(convErrs, err)
+				continue
+			}
+			fatal = err
+			break
+		}
+		if writerFailed() {
+			break // the batch is not committed: it comes again next run
+		}
+		s.Commit() // the checkpoint now covers s, and cur will hold it
+		if s.Start {
+			cur.convs = append(cur.convs, *s.Conversation)
+			rows++
+		}
+		for _, msg := range s.Messages {
+			cur.msgs = append(cur.msgs, messageRow{convID: s.Conversation.ID, msg: msg})
+		}
+		rows += len(s.Messages)
+		cur.delivered += int64(len(s.Messages))
+		if rows >= r.opts.FlushRows || time.Since(last) >= r.opts.FlushInterval {
+			if err := hand(false); err != nil {
+				fatal = err
+				break
+			}
+		}
+	}
+	// What was delivered is written, also after an interrupt. A state
+	// change with no rows (the checkpoint marked done, a failed
+	// conversation recorded) is written unless the sync was refused.
+	usage := errors.Is(fatal, convo.ErrInvalidParams) || errors.Is(fatal, convo.ErrUnsupported)
+	if !writerFailed() && (rows > 0 || cur.delivered > 0 || !usage) {
+		if err := hand(true); err != nil && fatal == nil {
+			fatal = err
+		}
+	}
+	close(flushes)
+	werr := <-writeErr
+	r.stats.Failed = failedIDs
+	r.stats.Done = cp.Done() && werr == nil && fatal == nil
+	switch {
+	case werr != nil:
+		return r.stats, werr
+	case fatal != nil:
+		return r.stats, fatal
+	case len(convErrs) > 0:
+		return r.stats, fmt.Errorf("%d conversations failed: %w", len(convErrs), errors.Join(convErrs...))
+	}
+	return r.stats, nil
+}
+
+// load reads the sync's state, or starts a new one.
+func (r *run) load(ctx context.Context) (*convo.Checkpoint, error) {
+	p := r.d.placeholder
+	var provider, filters, checkpoint string
+	var generation int64
+	err := r.conn.QueryRowContext(ctx, "SELECT provider, filters, checkpoint, generation FROM "+syncTable+" WHERE name = "+p(1), r.opts.Name).
+		Scan(&provider, &filters, &checkpoint, &generation)
+	if errors.Is(err, sql.ErrNoRows) {
+		return new(convo.Checkpoint), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if provider != r.provider || filters != r.filters {
+		return nil, fmt.Errorf("%w: it holds the state of a sync of %s with filters %q, not of %s with %q; choose another name",
+			ErrNameInUse, provider, filters, r.provider, r.filters)
+	}
+	cp := new(convo.Checkpoint)
+	if err := json.Unmarshal([]byte(checkpoint), cp); err != nil {
+		return nil, fmt.Errorf("stored checkpoint: %w", err)
+	}
+	r.exists, r.generation, r.written = true, generation, []byte(checkpoint)
+	return cp, nil
+}
+
+// write commits one flush: the sync's state first (which claims the
+// write lock and checks that no other run moved it), then the rows.
+func (r *run) write(ctx context.Context, f *flush) error {
+	if len(f.convs) == 0 && len(f.msgs) == 0 && r.exists && bytes.Equal(f.checkpoint, r.written) {
+		return nil // nothing new: nothing written
+	}
+	r.attempts++
+	if _, err := r.conn.ExecContext(ctx, r.d.begin()); err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			r.conn.ExecContext(ctx, "ROLLBACK")
+		}
+	}()
+	if err := r.writeState(ctx, f.checkpoint); err != nil {
+		return err
+	}
+	nc, err := r.upsertConversations(ctx, f.convs)
+	if err != nil {
+		return err
+	}
+	nm, err := r.upsertMessages(ctx, f.msgs)
+	if err != nil {
+		return err
+	}
+	if r.m.beforeCommit != nil {
+		if err := r.m.beforeCommit(r.attempts); err != nil {
+			return err
+		}
+	}
+	if _, err := r.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return err
+	}
+	committed = true
+	r.exists, r.written = true, f.checkpoint
+	r.generation++
+	r.stats.Conversations += nc
+	r.stats.Messages += nm
+	r.stats.Delivered += f.delivered
+	r.stats.Transactions++
+	if r.opts.Progress != nil {
+		r.opts.Progress(r.stats)
+	}
+	return nil
+}
+
+func (r *run) writeState(ctx context.Context, checkpoint []byte) error {
+	p := r.d.placeholder
+	now := r.d.timeArg(time.Now())
+	var res sql.Result
+	var err error
+	if !r.exists {
+		res, err = r.conn.ExecContext(ctx, "INSERT INTO "+syncTable+" (name, provider, filters, checkpoint, generation, created_at, updated_at) VALUES ("+
+			p(1)+", "+p(2)+", "+p(3)+", "+p(4)+", 1, "+p(5)+", "+p(6)+") ON CONFLICT (name) DO NOTHING",
+			r.opts.Name, r.provider, r.filters, string(checkpoint), now, now)
+	} else {
+		res, err = r.conn.ExecContext(ctx, "UPDATE "+syncTable+" SET checkpoint = "+p(1)+", generation = generation + 1, updated_at = "+p(2)+
+			" WHERE name = "+p(3)+" AND generation = "+p(4),
+			string(checkpoint), now, r.opts.Name, r.generation)
+	}
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return fmt.Errorf("%w: another run of this sync wrote its state meanwhile; this run stopped without writing its last batch (run it again to continue)", ErrBusy)
+	}
+	return nil
+}
+
+// Columns of the two tables, in the order rows are bound.
+var (
+	conversationColumns = []string{"provider", "id", "contact_id", "channel", "status", "last_message_at", "created_at", "data"}
+	messageColumns      = []string{"provider", "id", "conversation_id", "direction", "body", "sent_at", "data"}
+)
+
+// rowsPerStatement is how many rows one INSERT binds.
+const rowsPerStatement = 100
+
+func (r *run) upsertConversations(ctx context.Context, convs []convo.Conversation) (int64, error) {
+	args := make([]any, 0, len(conversationColumns)*min(len(convs), rowsPerStatement))
+	return r.upsert(ctx, "conversations", conversationColumns, len(convs), func(i int) error {
+		c := &convs[i]
+		data, err := json.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("conversation %q: %w", c.ID, err)
+		}
+		args = append(args, r.provider, c.ID, null(c.ContactID), null(c.Channel), null(c.Status),
+			r.d.timeArg(c.LastMessageAt), r.d.timeArg(c.CreatedAt), string(data))
+		return nil
+	}, &args)
+}
+
+func (r *run) upsertMessages(ctx context.Context, msgs []messageRow) (int64, error) {
+	args := make([]any, 0, len(messageColumns)*min(len(msgs), rowsPerStatement))
+	return r.upsert(ctx, "messages", messageColumns, len(msgs), func(i int) error {
+		m := &msgs[i].msg
+		convID := m.ConversationID
+		if convID == "" {
+			convID = msgs[i].convID
+		}
+		data, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("message %q: %w", m.ID, err)
+		}
+		args = append(args, r.provider, m.ID, convID, null(string(m.Direction)), null(m.Body), r.d.timeArg(m.SentAt), string(data))
+		return nil
+	}, &args)
+}
+
+// upsert writes n rows of table, rowsPerStatement at a time through
+// prepared statements; bind appends row i's arguments to *args. A row
+// whose data equals the stored one is left alone. It returns the rows
+// inserted or changed.
+func (r *run) upsert(ctx context.Context, table string, cols []string, n int, bind func(i int) error, args *[]any) (int64, error) {
+	var written int64
+	for start := 0; start < n; start += rowsPerStatement {
+		end := min(start+rowsPerStatement, n)
+		*args = (*args)[:0]
+		for i := start; i < end; i++ {
+			if err := bind(i); err != nil {
+				return written, err
+			}
+		}
+		stmt, err := r.stmt(ctx, table, cols, end-start)
+		if err != nil {
+			return written, err
+		}
+		res, err := stmt.ExecContext(ctx, *args...)
+		if err != nil {
+			return written, fmt.Errorf("write %s: %w", table, err)
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return written, err
+		}
+		written += k
+	}
+	return written, nil
+}
+
+// stmt returns the prepared upsert of rows rows into table.
+func (r *run) stmt(ctx context.Context, table string, cols []string, rows int) (*sql.Stmt, error) {
+	key := stmtKey{table, rows}
+	if s, ok := r.stmts[key]; ok {
+		return s, nil
+	}
+	q := upsertSQL(r.d, table, cols, rows)
+	s, err := r.conn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if r.stmts == nil {
+		r.stmts = map[stmtKey]*sql.Stmt{}
+	}
+	r.stmts[key] = s
+	return s, nil
+}
+
+func (r *run) closeStmts() {
+	for _, s := range r.stmts {
+		s.Close()
+	}
+}
+
+// upsertSQL is the statement that inserts rows rows into table, or updates
+// a row of the same key in place when its data differs.
+func upsertSQL(d dialect, table string, cols []string, rows int) string {
+	var set, list string
+	for i, c := range cols {
+		if i > 0 {
+			list += ", "
+		}
+		list += c
+		if i >= 2 {
+			if set != "" {
+				set += ", "
+			}
+			set += c + " = excluded." + c
+		}
+	}
+	return "INSERT INTO " + table + " (" + list + ") VALUES " + placeholders(d, rows, len(cols)) +
+		" ON CONFLICT (provider, id) DO UPDATE SET " + set +
+		" WHERE " + table + ".data " + d.distinct() + " excluded.data"
+}
+
+// null stores an empty string as NULL.
+func null(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,397 @@
+package mirror
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
+)
+
+// A full sync mirrors exactly what Client.Sync delivers, typed columns and
+// model JSON, for every provider and both databases.
+func TestSyncMirrorsEverything(t *testing.T) {
+	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
+		srv, client := newServer(t, p)
+		db := b.open(t)
+		m := mustOpen(t, db, b.dialect)
+		st, err := m.Sync(ctxT(t), client, &Options{FlushRows: 50})
+		require.NoError(t, err)
+		want := expected(t, client, nil)
+		got := takeSnapshot(t, db, b.dialect)
+		assert.Equal(t, want, got)
+		data := srv.Dataset()
+		assert.Len(t, got.Conversations, len(data.Conversations))
+		assert.Len(t, got.Messages, data.MessageCount())
+		assert.Equal(t, int64(len(got.Conversations)), st.Conversations)
+		assert.Equal(t, int64(len(got.Messages)), st.Messages)
+		assert.Equal(t, int64(len(got.Messages)), st.Delivered)
+		assert.True(t, st.Done)
+		assert.Greater(t, st.Transactions, 2, "FlushRows 50 splits the sync into several transactions")
+		cp, ok, err := m.State(ctxT(t), DefaultName(p, nil))
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.True(t, cp.Done())
+	})
+}
+
+// A rerun after a complete sync is incremental: with nothing new it makes
+// at most the requests API.md allows and writes nothing — no row, and not
+// the state either.
+func TestRerunWritesNothing(t *testing.T) {
+	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
+		srv, client := newServer(t, p)
+		db := b.open(t)
+		m := mustOpen(t, db, b.dialect)
+		_, err := m.Sync(ctxT(t), client, nil)
+		require.NoError(t, err)
+		before := takeSnapshot(t, db, b.dialect)
+		state, ok := readState(t, db, b.dialect, p.Name())
+		require.True(t, ok)
+
+		srv.ResetRequests()
+		time.Sleep(2 * time.Millisecond) // a rewritten state would carry a later updated_at
+		st, err := m.Sync(ctxT(t), client, nil)
+		require.NoError(t, err)
+		assert.Equal(t, Stats{Done: true}, st)
+		again, _ := readState(t, db, b.dialect, p.Name())
+		assert.Equal(t, state, again, "the state row is not rewritten")
+		assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
+		bound := 1 // one conversation-list request
+		if p == convo.Vobiz {
+			bound += len(before.Conversations) // and one message page per conversation
+		}
+		assert.LessOrEqual(t, len(srv.Requests()), bound)
+
+		// Open on a current schema writes nothing either.
+		mustOpen(t, db, b.dialect)
+		assert.Equal(t, state, again)
+	})
+}
+
+// A conversation that changed is updated in place; unchanged rows
+// delivered again are not rewritten.
+func TestChangedConversationUpdatedInPlace(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			data := convotest.DemoDataset(convo.Rentalot, convotest.DefaultSeed)
+			_, client := newServer(t, convo.Rentalot, convotest.WithData(data))
+			db := b.open(t)
+			m := mustOpen(t, db, b.dialect)
+			_, err := m.Sync(ctxT(t), client, nil)
+			require.NoError(t, err)
+
+			changed := data.Clone()
+			id := changed.Conversations[3].Conversation.ID
+			status := "archived"
+			if changed.Conversations[3].Conversation.Status == status {
+				status = "active"
+			}
+			changed.Conversations[3].Conversation.Status = status
+			_, client2 := newServer(t, convo.Rentalot, convotest.WithData(changed))
+			ok, err := m.Reset(ctxT(t), "rentalot")
+			require.NoError(t, err)
+			require.True(t, ok)
+			st, err := m.Sync(ctxT(t), client2, nil) // a full sync again over the same rows
+			require.NoError(t, err)
+			assert.Equal(t, int64(1), st.Conversations, "only the changed conversation is written")
+			assert.Equal(t, int64(0), st.Messages, "no message changed")
+			assert.Equal(t, int64(data.MessageCount()), st.Delivered)
+
+			got := takeSnapshot(t, db, b.dialect)
+			assert.Equal(t, expected(t, client2, nil), got)
+			assert.Equal(t, status, got.Conversations["rentalot/"+id].Cols[4])
+			assert.Len(t, got.Conversations, len(data.Conversations))
+		})
+	}
+}
+
+// An interrupted sync writes what it delivered with the checkpoint that
+// covers it; the next run completes the mirror with nothing missing or
+// repeated.
+func TestInterruptThenResume(t *testing.T) {
+	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
+		_, client := newServer(t, p, convotest.WithLatency(time.Millisecond))
+		db := b.open(t)
+		m := mustOpen(t, db, b.dialect)
+		ctx, cancel := context.WithCancel(ctxT(t))
+		defer cancel()
+		st, err := m.Sync(ctx, client, &Options{FlushRows: 20, Params: convo.SyncParams{MessagePageSize: 10},
+			Progress: func(s Stats) {
+				if s.Transactions == 2 {
+					cancel()
+				}
+			}})
+		require.ErrorIs(t, err, context.Canceled)
+		assert.False(t, st.Done)
+		partial := takeSnapshot(t, db, b.dialect)
+		assert.NotEmpty(t, partial.Messages)
+		cp, ok, err := m.State(ctxT(t), p.Name())
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, int64(len(partial.Messages)), cp.Messages(), "the stored checkpoint covers exactly the stored rows")
+
+		st, err = m.Sync(ctxT(t), client, nil)
+		require.NoError(t, err)
+		assert.True(t, st.Done)
+		want := expected(t, client, nil)
+		assert.Equal(t, want, takeSnapshot(t, db, b.dialect))
+		assert.Equal(t, int64(len(want.Messages)-len(partial.Messages)), st.Delivered, "nothing delivered twice")
+	})
+}
+
+// A transaction that fails after writing its rows (a crash before COMMIT)
+// leaves the previous transaction's rows and state; the next run completes
+// the mirror exactly.
+func TestFailedTransactionThenResume(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			_, client := newServer(t, convo.VantaxAI)
+			db := b.open(t)
+			m := mustOpen(t, db, b.dialect)
+			crash := errors.New("crash before commit")
+			var seen []int
+			m.beforeCommit = func(n int) error {
+				seen = append(seen, n)
+				if n == 3 {
+					return crash
+				}
+				return nil
+			}
+			_, err := m.Sync(ctxT(t), client, &Options{FlushRows: 30})
+			require.ErrorIs(t, err, crash)
+			m.beforeCommit = nil
+			partial := takeSnapshot(t, db, b.dialect)
+			cp, _, err := m.State(ctxT(t), "vantaxai")
+			require.NoError(t, err)
+			assert.Equal(t, int64(len(partial.Messages)), cp.Messages())
+			assert.Equal(t, []int{1, 2, 3}, seen, "the writer stops at the failed transaction")
+
+			_, err = m.Sync(ctxT(t), client, nil)
+			require.NoError(t, err)
+			assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
+		})
+	}
+}
+
+// Syncs of different providers and filters keep their own state in one
+// database and never touch each other's.
+func TestSeveralSyncsOneDatabase(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			db := b.open(t)
+			m := mustOpen(t, db, b.dialect)
+			_, vantax := newServer(t, convo.VantaxAI)
+			_, rentalot := newServer(t, convo.Rentalot)
+			sms := &Options{Params: convo.SyncParams{Conversations: convo.ConversationListParams{Channel: "sms"}}}
+			email := &Options{Params: convo.SyncParams{Conversations: convo.ConversationListParams{Channel: "email"}}}
+			for _, run := range []struct {
+				c *convo.Client
+				o *Options
+			}{{vantax, sms}, {rentalot, nil}, {vantax, email}} {
+				st, err := m.Sync(ctxT(t), run.c, run.o)
+				require.NoError(t, err)
+				require.True(t, st.Done)
+			}
+			for _, name := range []string{"vantaxai?channel=sms", "vantaxai?channel=email", "rentalot"} {
+				cp, ok, err := m.State(ctxT(t), name)
+				require.NoError(t, err)
+				require.True(t, ok, name)
+				assert.True(t, cp.Done(), name)
+			}
+			want := expected(t, vantax, &sms.Params)
+			for k, v := range expected(t, vantax, &email.Params).Conversations {
+				want.Conversations[k] = v
+			}
+			for k, v := range expected(t, vantax, &email.Params).Messages {
+				want.Messages[k] = v
+			}
+			for k, v := range expected(t, rentalot, nil).Conversations {
+				want.Conversations[k] = v
+			}
+			for k, v := range expected(t, rentalot, nil).Messages {
+				want.Messages[k] = v
+			}
+			assert.Equal(t, want, takeSnapshot(t, db, b.dialect))
+
+			// A name holding another sync's state is refused, writing nothing.
+			before := takeSnapshot(t, db, b.dialect)
+			_, err := m.Sync(ctxT(t), vantax, &Options{Name: "rentalot"})
+			require.ErrorIs(t, err, ErrNameInUse)
+			assert.Contains(t, err.Error(), `"rentalot"`)
+			_, err = m.Sync(ctxT(t), vantax, &Options{Name: "vantaxai?channel=sms", Params: email.Params})
+			require.ErrorIs(t, err, ErrNameInUse)
+			assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
+		})
+	}
+}
+
+// Two runs of one sync at once: one of them fails with ErrBusy, the state
+// is never corrupted, and a later run leaves the exact mirror.
+func TestConcurrentRunsOfOneSync(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			_, client := newServer(t, convo.AgentMessage)
+			db := b.open(t)
+			m := mustOpen(t, db, b.dialect)
+			var once sync.Once
+			var second error
+			_, first := m.Sync(ctxT(t), client, &Options{FlushRows: 40, Progress: func(Stats) {
+				// While the first run is between transactions, a second run
+				// of the same sync runs to its end.
+				once.Do(func() { _, second = m.Sync(ctxT(t), client, nil) })
+			}})
+			busy := 0
+			for _, err := range []error{first, second} {
+				if err != nil {
+					require.ErrorIs(t, err, ErrBusy)
+					busy++
+				}
+			}
+			assert.Equal(t, 1, busy, "first: %v, second: %v", first, second)
+			if b.name == "postgres" {
+				require.ErrorIs(t, second, ErrBusy, "the advisory lock refuses the second run at once")
+				assert.Contains(t, second.Error(), "running in another session")
+			}
+			_, err := m.Sync(ctxT(t), client, nil)
+			require.NoError(t, err)
+			assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
+		})
+	}
+}
+
+// Bad params are refused before any request, with nothing written.
+func TestInvalidParamsWriteNothing(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			srv, client := newServer(t, convo.Vobiz)
+			db := b.open(t)
+			m := mustOpen(t, db, b.dialect)
+			_, err := m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Conversations: convo.ConversationListParams{Channel: "sms"}}})
+			require.ErrorIs(t, err, convo.ErrUnsupported)
+			_, err = m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Checkpoint: new(convo.Checkpoint)}})
+			require.ErrorIs(t, err, convo.ErrInvalidParams)
+			assert.Empty(t, srv.Requests())
+			assert.Equal(t, 0, count(t, db, "convo_syncs"))
+			assert.Equal(t, 0, count(t, db, "messages"))
+		})
+	}
+}
+
+// A conversation whose messages fail is reported; the others are
+// mirrored, and the next run retries it.
+func TestFailedConversationRetried(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			srv, client := newServer(t, convo.Rentalot)
+			victim := srv.Dataset().Conversations[2].Conversation.ID
+			_, failing := newServer(t, convo.Rentalot, convotest.WithFaults(convotest.Fault{
+				Kind: convotest.FaultServerError, Status: 404, Path: "/conversations/" + victim + "/messages", Times: -1,
+			}))
+			db := b.open(t)
+			m := mustOpen(t, db, b.dialect)
+			st, err := m.Sync(ctxT(t), failing, nil)
+			var ce *convo.ConversationError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, []string{victim}, st.Failed)
+			assert.False(t, st.Done)
+			cp, _, err := m.State(ctxT(t), "rentalot")
+			require.NoError(t, err)
+			assert.Equal(t, []string{victim}, cp.Pending())
+
+			st, err = m.Sync(ctxT(t), client, nil)
+			require.NoError(t, err)
+			assert.True(t, st.Done)
+			assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
+		})
+	}
+}
+
+// A database with a table of a mirror's name that is not a mirror, and a
+// mirror of a newer schema, are refused with nothing written.
+func TestOpenRefusesForeignAndNewer(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name+"/foreign", func(t *testing.T) {
+			db := b.open(t)
+			_, err := db.Exec("CREATE TABLE messages (id INTEGER PRIMARY KEY, text TEXT)")
+			require.NoError(t, err)
+			_, err = Open(ctxT(t), db, b.dialect)
+			require.ErrorIs(t, err, ErrNotMirror)
+			assert.Contains(t, err.Error(), `table "messages"`)
+			assert.Equal(t, []string{"messages"}, tables(t, db, b.dialect))
+		})
+		t.Run(b.name+"/newer", func(t *testing.T) {
+			db := b.open(t)
+			mustOpen(t, db, b.dialect)
+			_, err := db.Exec("UPDATE convo_meta SET value = '99' WHERE key = 'schema_version'")
+			require.NoError(t, err)
+			before := tables(t, db, b.dialect)
+			_, err = Open(ctxT(t), db, b.dialect)
+			require.ErrorIs(t, err, ErrNewerSchema)
+			assert.Contains(t, err.Error(), "version 99")
+			assert.Equal(t, before, tables(t, db, b.dialect))
+			var v string
+			require.NoError(t, db.QueryRow("SELECT value FROM convo_meta").Scan(&v))
+			assert.Equal(t, "99", v)
+		})
+		t.Run(b.name+"/no-version", func(t *testing.T) {
+			db := b.open(t)
+			_, err := db.Exec("CREATE TABLE convo_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+			require.NoError(t, err)
+			_, err = Open(ctxT(t), db, b.dialect)
+			require.ErrorIs(t, err, ErrNotMirror)
+		})
+	}
+}
+
+// A mirror of an older schema is migrated by version, keeping its rows.
+func TestMigrateFromVersion1(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			db := b.open(t)
+			_, err := open(ctxT(t), db, b.dialect, 1)
+			require.NoError(t, err)
+			_, client := newServer(t, convo.VantaxAI)
+			m1 := &Mirror{db: db, d: b.dialect.d}
+			_, err = m1.Sync(ctxT(t), client, nil)
+			require.NoError(t, err)
+			before := takeSnapshot(t, db, b.dialect)
+			assert.False(t, hasIndex(t, db, b.dialect, "messages_conversation_sent_at"))
+
+			mustOpen(t, db, b.dialect)
+			assert.True(t, hasIndex(t, db, b.dialect, "messages_conversation_sent_at"))
+			var v string
+			require.NoError(t, db.QueryRow("SELECT value FROM convo_meta WHERE key = 'schema_version'").Scan(&v))
+			assert.Equal(t, "2", v)
+			assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
+		})
+	}
+}
+
+func hasIndex(t *testing.T, db *sql.DB, d Dialect, name string) bool {
+	t.Helper()
+	q := "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?"
+	if d.d.name() == "postgres" {
+		q = "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1"
+	}
+	var n int
+	require.NoError(t, db.QueryRow(q, name).Scan(&n))
+	return n == 1
+}
+
+func TestDefaultName(t *testing.T) {
+	yes := true
+	assert.Equal(t, "vobiz", DefaultName(convo.Vobiz, nil))
+	assert.Equal(t, "agentmessage?opted_in=true&phone_number_id=pn_1&since=2026-01-02T03%3A04%3A05Z",
+		DefaultName(convo.AgentMessage, &convo.ConversationListParams{PhoneNumberID: "pn_1", OptedIn: &yes, PageSize: 50,
+			Since: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}))
+	assert.True(t, strings.HasPrefix(DefaultName(convo.VantaxAI, &convo.ConversationListParams{Status: "open", Channel: "sms"}), "vantaxai?channel=sms&status=open"))
+}
