@@ -61,6 +61,12 @@ func (a xAuth) Authenticate(req *http.Request) error {
 // check refuses an auth ID or token that is not a valid header token,
 // without echoing it.
 func (a xAuth) check() error {
+	if a.id == nil || *a.id == "" {
+		return errors.New("XAuth: empty auth ID")
+	}
+	if a.token == nil || *a.token == "" {
+		return errors.New("XAuth: empty auth token")
+	}
 	if a.id != nil {
 		if err := checkCredential(*a.id); err != nil {
 			return fmt.Errorf("XAuth: auth ID %w", err)
@@ -92,6 +98,9 @@ func (a bearer) Authenticate(req *http.Request) error {
 
 // check refuses a token that is not a valid header token, without echoing it.
 func (a bearer) check() error {
+	if a.token == nil || *a.token == "" {
+		return errors.New("Bearer: empty token")
+	}
 	if a.token != nil {
 		if err := checkCredential(*a.token); err != nil {
 			return fmt.Errorf("Bearer: token %w", err)
@@ -262,7 +271,9 @@ type AuthError struct{ Err error }
 // Error describes the failure without any credential.
 // It is the cause inside the request's error, which says "convo:" and names
 // the request.
-func (e *AuthError) Error() string { return "authenticate request: " + e.Err.Error() }
+func (e *AuthError) Error() string {
+	return errorLine("authenticate request: " + fmt.Sprint(e.Err))
+}
 
 // Unwrap returns the Authenticator's error.
 func (e *AuthError) Unwrap() error { return e.Err }
@@ -354,15 +365,31 @@ func (s *secretSet) put(v string) {
 	*s = append(*s, v)
 }
 
+// sorted returns the credentials longest first, so that a token is not
+// half-replaced as a part of the whole header value.
+func (s secretSet) sorted() []string {
+	sorted := slices.Clone(s)
+	slices.SortFunc(sorted, func(a, b string) int { return len(b) - len(a) })
+	return sorted
+}
+
+// scrub replaces every recorded credential in v with "REDACTED".
+func (s secretSet) scrub(v string) string {
+	if len(s) == 0 {
+		return v
+	}
+	for _, secret := range s.sorted() {
+		v = strings.ReplaceAll(v, secret, "REDACTED")
+	}
+	return v
+}
+
 // redact replaces every recorded credential in e with "REDACTED".
 func (s secretSet) redact(e *APIError) {
 	if len(s) == 0 {
 		return
 	}
-	// The longest first, so that a token is not half-replaced as a part of
-	// the whole header value.
-	sorted := slices.Clone(s)
-	slices.SortFunc(sorted, func(a, b string) int { return len(b) - len(a) })
+	sorted := s.sorted()
 	scrub := func(v string) string {
 		for _, secret := range sorted {
 			v = strings.ReplaceAll(v, secret, "REDACTED")

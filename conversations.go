@@ -84,13 +84,18 @@ func conversationID(c *Conversation) string { return c.ID }
 // List returns a pager over the conversations matching p, in the provider's
 // order (newest activity first for all four).
 //
-//   - Vobiz: GET /conversations (no filters or page size documented; PageSize is ignored)
-//   - VantaxAI: GET /conversations?sub_account_id=&channel=&status=&limit=&starting_after=
-//   - Rentalot: GET /conversations?page=&limit=&contactId=&status=
-//   - AgentMessage: GET /conversations?cursor=&limit=&phone_number_id=&contact_number=&since=&opted_in=
+//   - Vobiz: GET /conversations (no filters or page size documented; PageSize is ignored).
+//     Docs: Conversations API, https://docs.vobiz.ai (index: https://docs.vobiz.ai/llms.txt)
+//   - VantaxAI: GET /conversations?sub_account_id=&channel=&status=&limit=&starting_after=.
+//     Docs: VantaxAI API reference, "List Conversations"
+//   - Rentalot: GET /conversations?page=&limit=&contactId=&status=.
+//     Docs: Rentalot API (OpenAPI 3.0.3, https://rentalot.ai), "List conversations"
+//   - AgentMessage: GET /conversations?cursor=&limit=&phone_number_id=&contact_number=&since=&opted_in=.
+//     Docs: AgentMessage API reference, "List conversations"
 //
 // Invalid or unsupported parameters are reported by the first step of the
-// iteration, before any request.
+// iteration, before any request: a filter the provider does not document
+// wraps [ErrUnsupported], a value outside a documented set [ErrInvalidParams].
 func (s *ConversationService) List(ctx context.Context, p *ConversationListParams) *Pager[Conversation] {
 	d := s.c.provider.d
 	if p == nil {
@@ -102,8 +107,8 @@ func (s *ConversationService) List(ctx context.Context, p *ConversationListParam
 
 // Get returns one conversation.
 //
-//   - VantaxAI: GET /conversations/{id}
-//   - Rentalot: GET /conversations/{id}
+//   - VantaxAI: GET /conversations/{id}. Docs: VantaxAI API reference, "Conversations"
+//   - Rentalot: GET /conversations/{id}. Docs: Rentalot API (OpenAPI 3.0.3, https://rentalot.ai), "Get a conversation"
 //
 // Vobiz and AgentMessage do not document it: the error wraps
 // [ErrUnsupported]. A conversation that does not exist (or belongs to another
@@ -127,7 +132,7 @@ func (s *ConversationService) Get(ctx context.Context, id string) (*Conversation
 	defer resp.release()
 	conv, err := ep.decode(resp.body())
 	if err != nil {
-		return nil, newDecodeError(d.name, ep.path(url.PathEscape(id)), resp.status, resp.body(), err)
+		return nil, emptyResponseError(d.name, ep.path(url.PathEscape(id)), resp, err)
 	}
 	return &conv, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,8 +76,11 @@ type APIError struct {
 	Attempts int
 }
 
-// Error returns a one-line description: provider, status, code, message,
-// request id and, when retries ran out, the number of attempts.
+// Error returns a one-line description: provider, method and path, status,
+// code, message, the first validation details, retry wait, request id and,
+// when retries ran out, the number of attempts. Like every error of this
+// package it is one printable line of at most [MaxErrorTextLen] bytes,
+// whatever the server sent; the typed fields hold the full detail.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("convo: ")
@@ -87,7 +91,7 @@ func (e *APIError) Error() string {
 	if e.Method != "" {
 		b.WriteString(e.Method)
 		b.WriteByte(' ')
-		b.WriteString(e.Path)
+		b.WriteString(oneLine(e.Path, 200))
 		b.WriteString(": ")
 	}
 	b.WriteString(strconv.Itoa(e.StatusCode))
@@ -97,7 +101,7 @@ func (e *APIError) Error() string {
 	}
 	if e.Message != "" {
 		b.WriteString(": ")
-		b.WriteString(oneLine(e.Message, 300))
+		b.WriteString(oneLine(e.Message, 500))
 	}
 	if len(e.Details) > 0 {
 		keys := make([]string, 0, len(e.Details))
@@ -107,12 +111,16 @@ func (e *APIError) Error() string {
 		sort.Strings(keys)
 		b.WriteString(" (")
 		for i, k := range keys {
+			if i == maxErrorDetails {
+				fmt.Fprintf(&b, "; and %d more", len(keys)-i)
+				break
+			}
 			if i > 0 {
 				b.WriteString("; ")
 			}
-			b.WriteString(oneLine(k, 100))
+			b.WriteString(oneLine(k, 80))
 			b.WriteString(": ")
-			b.WriteString(oneLine(e.Details[k], 200))
+			b.WriteString(oneLine(e.Details[k], 150))
 		}
 		b.WriteByte(')')
 	}
@@ -127,18 +135,138 @@ func (e *APIError) Error() string {
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " [after %d attempts]", e.Attempts)
 	}
+	return errorLine(b.String())
+}
+
+// MaxErrorTextLen bounds the Error() text of every error type of this
+// package ([*APIError], [*DecodeError], [*AuthError], [*ConversationError],
+// [*PacingError]): at most this many bytes, on one line.
+const MaxErrorTextLen = 4 << 10
+
+// maxErrorDetails is how many validation details APIError.Error() lists;
+// the rest are counted.
+const maxErrorDetails = 10
+
+// errorLine makes the final text of an Error() method: one printable line of
+// at most MaxErrorTextLen bytes.
+func errorLine(s string) string { return oneLine(s, MaxErrorTextLen) }
+
+// oneLine fits text that may come from a server (or a caller's error) into
+// one printable line of at most max bytes, so that printing an error can
+// neither break a log line in two nor drive the terminal it is shown on:
+//
+//   - ANSI escape sequences are removed whole: CSI (colours, cursor moves),
+//     OSC (window titles, hyperlinks), DCS, SOS, PM and APC strings, and
+//     two-byte escapes, whether introduced by ESC or by their C1 code;
+//   - every other control character (C0, DEL, C1, line and paragraph
+//     separators) and every run of white space becomes one space;
+//   - invisible format characters (bidirectional overrides and isolates,
+//     zero-width characters, the byte order mark) are dropped, so that the
+//     text reads in the order it is stored;
+//   - a byte that is not UTF-8 becomes U+FFFD;
+//   - the text is cut at a rune boundary, with "…", to at most max bytes.
+func oneLine(s string, max int) string {
+	if len(s) <= max && cleanLine(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(min(len(s), max))
+	space := false // a space is due before the next visible rune
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == 0x1b || r >= 0x80 && r <= 0x9f:
+			i = skipEscape(s, i, size)
+			space = b.Len() > 0
+			continue
+		case r == utf8.RuneError && size == 1:
+			r = utf8.RuneError
+		case unicode.IsControl(r) || unicode.IsSpace(r) || r == '\u2028' || r == '\u2029':
+			space = b.Len() > 0
+			i += size
+			continue
+		case unicode.Is(unicode.Cf, r):
+			i += size
+			continue
+		}
+		need := utf8.RuneLen(r)
+		if space {
+			need++
+		}
+		if b.Len()+need > max-len("…") && (b.Len()+need > max || i+size < len(s)) {
+			b.WriteString("…")
+			return b.String()
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+		i += size
+	}
 	return b.String()
 }
 
-// oneLine fits a string the server sent into a one-line error message:
-// control characters (line breaks included) and runs of spaces become one
-// space, and the text is cut at max bytes.
-func oneLine(s string, max int) string {
-	if len(s) <= max && strings.IndexFunc(s, unicode.IsControl) < 0 {
-		return s
+// cleanLine reports whether s is printable ASCII with no double space and
+// no space at either end: already one clean line.
+func cleanLine(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ') {
+			return false
+		}
 	}
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
-	return snippet([]byte(s), max)
+	return true
+}
+
+// skipEscape returns the index just after the escape sequence or C1 control
+// that starts at s[i] (size bytes long), as ECMA-48 delimits them.
+func skipEscape(s string, i, size int) int {
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	j := i + size
+	kind := r
+	if r == 0x1b {
+		if j >= len(s) {
+			return j
+		}
+		c := s[j]
+		j++
+		switch {
+		case c >= 0x40 && c <= 0x5f: // ESC Fe is the 7-bit form of a C1 control
+			kind = rune(c) + 0x40
+		case c >= 0x20 && c <= 0x2f: // nF: intermediates, then one final byte
+			for j < len(s) && s[j] >= 0x20 && s[j] <= 0x2f {
+				j++
+			}
+			if j < len(s) {
+				j++
+			}
+			return j
+		default: // Fp, Fs: two bytes
+			return j
+		}
+	}
+	switch kind {
+	case 0x9b: // CSI: parameters, intermediates, one final byte
+		for j < len(s) && s[j] >= 0x20 && s[j] <= 0x3f {
+			j++
+		}
+		if j < len(s) && s[j] >= 0x40 && s[j] <= 0x7e {
+			j++
+		}
+	case 0x90, 0x98, 0x9d, 0x9e, 0x9f: // DCS, SOS, OSC, PM, APC: a string up to ST or BEL
+		for j < len(s) {
+			c, n := utf8.DecodeRuneInString(s[j:])
+			switch {
+			case c == 0x07 || c == 0x9c:
+				return j + n
+			case c == 0x1b && j+1 < len(s) && s[j+1] == '\\':
+				return j + 2
+			}
+			j += n
+		}
+	}
+	return j
 }
 
 // Is reports whether target is the sentinel of e's status class.
@@ -164,6 +292,11 @@ func (e *APIError) Is(target error) bool {
 
 // DecodeError is a successful response whose body is not the JSON the
 // provider documents. It wraps [ErrUnexpectedResponse].
+//
+// A 2xx body that is one of the documented error envelopes (a server that
+// reports an error with status 200) is a DecodeError too, never an empty
+// list: Err is [ErrErrorEnvelope], and Code, Message, RequestID and Details
+// hold what the envelope says, decoded as for an [*APIError].
 type DecodeError struct {
 	Provider   string
 	Method     string // the request, when known
@@ -171,23 +304,58 @@ type DecodeError struct {
 	StatusCode int
 	Snippet    string // the start of the body, at most 200 bytes
 	Err        error  // the decoder's reason
+
+	// The error envelope's content, when Err is ErrErrorEnvelope.
+	Code, Message, RequestID string
+	Details                  map[string]string
 }
 
+// ErrErrorEnvelope is the reason of a [*DecodeError] whose 2xx body is one
+// of the providers' documented error envelopes.
+var ErrErrorEnvelope = errors.New("the body is an error envelope")
+
 // Error names the provider, the request, the status, the reason and the
-// start of the body.
+// start of the body, or what an error envelope says. It is one printable
+// line of at most [MaxErrorTextLen] bytes.
 func (e *DecodeError) Error() string {
 	req := ""
 	if e.Path != "" {
-		req = e.Method + " " + e.Path + ": "
+		req = e.Method + " " + oneLine(e.Path, 200) + ": "
 	}
-	return fmt.Sprintf("convo: %s: %s%d response is not the documented JSON: %v (body starts %q)",
-		e.Provider, req, e.StatusCode, e.Err, e.Snippet)
+	if errors.Is(e.Err, ErrErrorEnvelope) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "convo: %s: %s%d response holds an error envelope", e.Provider, req, e.StatusCode)
+		if e.Code != "" {
+			b.WriteString(": ")
+			b.WriteString(oneLine(e.Code, 100))
+		}
+		if e.Message != "" {
+			b.WriteString(": ")
+			b.WriteString(oneLine(e.Message, 500))
+		}
+		if len(e.Details) > 0 {
+			fmt.Fprintf(&b, " (%d details)", len(e.Details))
+		}
+		if e.RequestID != "" {
+			b.WriteString(" [request id ")
+			b.WriteString(oneLine(e.RequestID, 100))
+			b.WriteByte(']')
+		}
+		return errorLine(b.String())
+	}
+	return errorLine(fmt.Sprintf("convo: %s: %s%d response is not the documented JSON: %s (body starts %q)",
+		e.Provider, req, e.StatusCode, oneLine(fmt.Sprint(e.Err), 500), e.Snippet))
 }
 
 // causeText is the text of err as the cause inside another convo error:
 // without the "convo: " every convo error starts with, so that the outer
 // error says it once.
-func causeText(err error) string { return strings.TrimPrefix(err.Error(), "convo: ") }
+func causeText(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return strings.TrimPrefix(err.Error(), "convo: ")
+}
 
 // Unwrap returns both ErrUnexpectedResponse and the decoder's reason.
 func (e *DecodeError) Unwrap() []error { return []error{ErrUnexpectedResponse, e.Err} }
@@ -258,6 +426,81 @@ func newAPIError(provider string, method, path string, status int, h http.Header
 		e.Message = firstNonEmpty(http.StatusText(status), "HTTP "+strconv.Itoa(status))
 	}
 	return e
+}
+
+// emptyResponseError is consulted when a 2xx body gave no content: its page
+// decoded empty or its body did not decode (decodeErr). A body that is one
+// of the documented error envelopes is then a *DecodeError with
+// ErrErrorEnvelope and the envelope's content, whatever the status (an error
+// envelope is never an empty, complete list); any other undecodable body is
+// a *DecodeError with the decoder's reason; otherwise nil. Credentials the
+// server echoed are scrubbed.
+func emptyResponseError(provider, path string, resp *response, decodeErr error) error {
+	body := resp.body()
+	if isErrorEnvelope(resp.header.Get("Content-Type"), body) {
+		var e APIError
+		decodeErrorBody(&e, body)
+		e.RequestID = firstNonEmpty(e.RequestID, resp.header.Get("X-Request-Id"))
+		resp.secrets.redact(&e)
+		de := newDecodeError(provider, path, resp.status, body, ErrErrorEnvelope)
+		de.Code, de.Message, de.RequestID, de.Details = e.Code, e.Message, e.RequestID, e.Details
+		de.Snippet = resp.secrets.scrub(de.Snippet)
+		return de
+	}
+	if decodeErr == nil {
+		return nil
+	}
+	de := newDecodeError(provider, path, resp.status, body, decodeErr)
+	de.Snippet = resp.secrets.scrub(de.Snippet)
+	return de
+}
+
+// isErrorEnvelope reports whether body is one of the documented error
+// envelopes, recognised by its top-level members: "success": false
+// (VantaxAI, AgentMessage), "status": "error" (Vobiz), an "error" member
+// that is not null, false or empty (Rentalot, and the others' inner
+// object), or RFC 9457 problem details (an application/problem+json body,
+// or a numeric "status" with a "title" or "detail").
+func isErrorEnvelope(contentType string, body []byte) bool {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return false
+	}
+	var w struct {
+		Success json.RawMessage `json:"success"`
+		Status  json.RawMessage `json:"status"`
+		Error   json.RawMessage `json:"error"`
+		Title   json.RawMessage `json:"title"`
+		Detail  json.RawMessage `json:"detail"`
+		Type    json.RawMessage `json:"type"`
+	}
+	if decodeJSON(body, &w) != nil {
+		return false
+	}
+	isString := func(v json.RawMessage) bool { return len(v) > 0 && v[0] == '"' }
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch {
+	case string(w.Success) == "false":
+		return true
+	case isString(w.Status) && strings.EqualFold(rawText(w.Status), "error"):
+		return true
+	case len(w.Error) > 0 && !slices.Contains([]string{"null", "false", `""`, "{}", "[]"}, string(compactRaw(w.Error))):
+		return true
+	case mt == "application/problem+json" && (len(w.Title) > 0 || len(w.Detail) > 0 || len(w.Type) > 0 || len(w.Status) > 0):
+		return true
+	case len(w.Status) > 0 && (w.Status[0] == '-' || w.Status[0] >= '0' && w.Status[0] <= '9') && (isString(w.Title) || isString(w.Detail)):
+		return true
+	}
+	return false
+}
+
+// compactRaw returns v without insignificant white space.
+func compactRaw(v json.RawMessage) []byte {
+	var b bytes.Buffer
+	if json.Compact(&b, v) != nil {
+		return v
+	}
+	return b.Bytes()
 }
 
 // decodeErrorBody fills e from a JSON error envelope and reports whether the

@@ -1,12 +1,16 @@
 package convo
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -340,4 +344,225 @@ func TestErrorGetNotFound(t *testing.T) {
 	var apiErr *APIError
 	require.True(t, errors.As(err, &apiErr))
 	assert.Equal(t, "/conversations/other-tenant", apiErr.Path)
+}
+
+// envelopeOps are every list and get operation a provider documents, each
+// returning how many items it yielded and its error.
+func envelopeOps(p Provider) map[string]func(context.Context, *Client) (int, error) {
+	ops := map[string]func(context.Context, *Client) (int, error){
+		"conversations.list": func(ctx context.Context, c *Client) (int, error) {
+			items, err := drain(c.Conversations.List(ctx, nil), 100)
+			return len(items), err
+		},
+		"messages.list": func(ctx context.Context, c *Client) (int, error) {
+			items, err := drain(c.Messages.List(ctx, "c1", nil), 100)
+			return len(items), err
+		},
+	}
+	if p.Supports("conversations.get") {
+		ops["conversations.get"] = func(ctx context.Context, c *Client) (int, error) {
+			conv, err := c.Conversations.Get(ctx, "c1")
+			if conv != nil {
+				return 1, err
+			}
+			return 0, err
+		}
+	}
+	if p.Supports("search.messages") {
+		ops["search.messages"] = func(ctx context.Context, c *Client) (int, error) {
+			items, err := drain(c.Search.Messages(ctx, &SearchParams{Query: "x"}), 100)
+			return len(items), err
+		}
+	}
+	return ops
+}
+
+// Every documented error envelope is an error on a 2xx too, for every list
+// and get of every provider: a *DecodeError with ErrErrorEnvelope and the
+// envelope's code and message, never an empty complete list. A successful
+// body that merely carries an empty "error" member stays a success.
+func TestErrorEnvelopeOnSuccessStatus(t *testing.T) {
+	envelopes := []struct {
+		name, contentType, body string
+		code, message           string
+	}{
+		{"vobiz", "application/json", `{"status":"error","error":{"code":"TOKEN_EXPIRED","message":"token expired","details":{}},"timestamp":"2026-01-01T00:00:00Z","requestId":"req_v1"}`, "TOKEN_EXPIRED", "token expired"},
+		{"vobiz, with an empty item list", "application/json", `{"status":"error","items":[],"has_more":false,"error":{"code":"INVALID_CREDENTIALS","message":"bad"}}`, "INVALID_CREDENTIALS", "bad"},
+		{"rentalot error object", "application/json", `{"error":{"code":"rate_limited","message":"slow down","details":[{"field":"limit","message":"too big"}]}}`, "rate_limited", "slow down"},
+		{"rentalot error object, with an empty page", "application/json", `{"error":{"code":"forbidden","message":"no access"},"data":[],"pagination":{"page":1,"limit":20}}`, "forbidden", "no access"},
+		{"problem details", "application/problem+json", `{"type":"https://rentalot.ai/errors/not-found","title":"Not Found","status":404,"detail":"no such conversation"}`, "", "no such conversation"},
+		{"problem details, plain JSON type", "application/json", `{"type":"about:blank","title":"Forbidden","status":403}`, "", "Forbidden"},
+		{"success false", "application/json", `{"success":false,"message":"subscription required"}`, "", "subscription required"},
+		{"success false with an error object and empty data", "application/json", `{"success":false,"data":[],"error":{"code":"FORBIDDEN","message":"missing scope","request_id":"req_a1"}}`, "FORBIDDEN", "missing scope"},
+		{"fixture vobiz 401", "application/json", string(fixture(t, "vobiz_error_401.json")), "", ""},
+		{"fixture rentalot 422", "application/json", string(fixture(t, "rentalot_error_422.json")), "", ""},
+		{"fixture rentalot problem 404", "application/problem+json", string(fixture(t, "rentalot_problem_404.json")), "", ""},
+		{"fixture vantaxai 401", "application/json", string(fixture(t, "vantaxai_error_401.json")), "", ""},
+		{"fixture agentmessage 403", "application/json", string(fixture(t, "agentmessage_error_403.json")), "", ""},
+	}
+	for _, p := range Providers() {
+		for opName, op := range envelopeOps(p) {
+			for _, env := range envelopes {
+				for _, status := range []int{200, 201} {
+					t.Run(fmt.Sprintf("%s/%s/%s/%d", p.Name(), opName, env.name, status), func(t *testing.T) {
+						c, srv := scriptedServer(t, p, func(n int, w http.ResponseWriter, r *http.Request) {
+							w.Header().Set("Content-Type", env.contentType)
+							w.WriteHeader(status)
+							_, _ = w.Write([]byte(env.body))
+						}, WithMaxRetries(2))
+						n, err := op(testContext(t), c)
+						require.Error(t, err, "an error envelope read as a success")
+						assert.Zero(t, n, "no item from an error envelope")
+						assert.ErrorIs(t, err, ErrUnexpectedResponse)
+						assert.ErrorIs(t, err, ErrErrorEnvelope)
+						var de *DecodeError
+						require.ErrorAs(t, err, &de)
+						assert.Equal(t, status, de.StatusCode)
+						if env.code != "" {
+							assert.Equal(t, env.code, de.Code)
+							assert.Contains(t, err.Error(), env.code)
+						}
+						if env.message != "" {
+							assert.Equal(t, env.message, de.Message)
+							assert.Contains(t, err.Error(), env.message)
+						}
+						assert.Equal(t, 1, srv.Requests(), "an error envelope on a 2xx is not retried")
+					})
+				}
+			}
+		}
+	}
+}
+
+// Members that only look like an error envelope leave a success alone.
+func TestErrorEnvelopeLookAlikes(t *testing.T) {
+	for _, tc := range []struct{ name, body string }{
+		{"null error", `{"items":[],"has_more":false,"error":null}`},
+		{"empty error object", `{"items":[],"has_more":false,"error":{}}`},
+		{"empty error string", `{"items":[],"has_more":false,"error":""}`},
+		{"error false", `{"items":[],"has_more":false,"error":false}`},
+		{"status ok", `{"items":[],"has_more":false,"status":"ok"}`},
+		{"nested error fields", `{"items":[],"has_more":false,"meta":{"error":{"code":"x"},"success":false,"status":"error"}}`},
+		{"numeric status without a title", `{"items":[],"has_more":false,"status":200}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _ := scriptedServer(t, Vobiz, func(n int, w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, http.StatusOK, []byte(tc.body))
+			})
+			items, err := drain(c.Conversations.List(testContext(t), nil), 10)
+			require.NoError(t, err)
+			assert.Empty(t, items)
+		})
+	}
+}
+
+// hostileText is what a server (or a caller's error) may put in any text an
+// error shows: terminal escapes, line breaks, other controls, bidi
+// overrides, invisible characters and bytes that are not UTF-8.
+const hostileText = "start \x1b[31mRED\x1b[0m \x1b]0;pwned title\x07 \x1b]8;;https://evil.test\x1b\\click\x1b]8;;\x1b\\ " +
+	"\u009b2J \u009d0;c1 title\u009c \x1bPdcs\x1b\\ \x1b(B \x1bc line\nbreak\r\nfeed\x00nul\x7fdel\x08bs\x85nel\u2028ls\u2029ps\t " +
+	"\u202eevil\u202c \u2066iso\u2069 zero\u200bwidth \ufeffbom \xff\xfe end"
+
+// assertPrintableLine fails unless s is one printable line of at most
+// MaxErrorTextLen bytes.
+func assertPrintableLine(t *testing.T, s string) {
+	t.Helper()
+	assert.LessOrEqual(t, len(s), MaxErrorTextLen, "Error() is bounded")
+	assert.True(t, utf8.ValidString(s), "Error() is UTF-8")
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			t.Errorf("Error() holds %U: %q", r, s)
+			return
+		}
+	}
+	assert.NotContains(t, s, "  ", "runs of white space are one space")
+	assert.Equal(t, strings.TrimSpace(s), s)
+}
+
+// Error() of every error type is one printable line of bounded length,
+// whatever the server sent (thousands of details, a megabyte message,
+// terminal escapes, line breaks); the typed fields keep the full text.
+func TestErrorTextBoundedAndPrintable(t *testing.T) {
+	huge := strings.Repeat("A", 1<<20)
+	manyDetails := make(map[string]string, 5000)
+	for i := range 5000 {
+		manyDetails[fmt.Sprintf("field_%04d %s", i, hostileText)] = hostileText
+	}
+	hostileAPI := &APIError{StatusCode: 422, Code: hostileText, Message: hostileText + huge, RequestID: hostileText,
+		Details: manyDetails, Provider: "rentalot", Method: "GET", Path: "/conversations", Type: hostileText}
+
+	// The same through the decoder: a body of 1,000 hostile details.
+	var body strings.Builder
+	quoted, err := json.Marshal(strings.ToValidUTF8(hostileText, "\ufffd"))
+	require.NoError(t, err)
+	body.WriteString(`{"error":{"code":` + string(quoted) + `,"message":` + string(quoted) + `,"details":[`)
+	for i := range 1000 {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, `{"field":"f%d\u001b[2J","message":"bad\nvalue\u202e"}`, i)
+	}
+	body.WriteString(`]}}`)
+	require.Less(t, body.Len(), maxErrorBody, "the whole body is decoded")
+	decoded := newAPIError("rentalot", "GET", "/conversations", 422,
+		http.Header{"X-Request-Id": {"req\x1b[1m\n1"}, "Retry-After": {"3"}}, []byte(body.String()))
+	require.Len(t, decoded.Details, 1000, "every detail stays in the typed field")
+	require.Equal(t, strings.ToValidUTF8(hostileText, "\ufffd"), decoded.Code)
+
+	cases := map[string]error{
+		"APIError":            hostileAPI,
+		"APIError decoded":    decoded,
+		"APIError empty":      &APIError{},
+		"DecodeError":         &DecodeError{Provider: "vobiz", StatusCode: 200, Snippet: hostileText + huge, Err: errors.New(hostileText + huge)},
+		"DecodeError nil Err": &DecodeError{Provider: hostileText, StatusCode: 200},
+		"DecodeError envelope": &DecodeError{Provider: "vobiz", StatusCode: 200, Err: ErrErrorEnvelope,
+			Code: hostileText, Message: huge + hostileText, RequestID: hostileText, Details: manyDetails},
+		"AuthError":             &AuthError{Err: errors.New(hostileText + huge)},
+		"AuthError nil":         &AuthError{},
+		"ConversationError":     &ConversationError{ConversationID: hostileText + huge, Err: hostileAPI},
+		"ConversationError nil": &ConversationError{},
+		"PacingError":           &PacingError{Resource: hostileText + huge, Wait: time.Hour, MaxWait: time.Minute},
+		"wrapped":               fmt.Errorf("convo: sync: %w", &ConversationError{ConversationID: "c1", Err: hostileAPI}),
+		"RequestError": &RequestError{Provider: "vobiz", Method: "GET", Path: "/conversations/" + hostileText, Attempts: 4,
+			Err: &AuthError{Err: errors.New(hostileText + huge)}},
+		"RequestError nil": &RequestError{},
+		"sync list error":  &syncListError{err: &RequestError{Provider: "vobiz", Err: errors.New(huge + hostileText)}},
+	}
+	for name, err := range cases {
+		t.Run(name, func(t *testing.T) {
+			var text string
+			require.NotPanics(t, func() { text = err.Error() })
+			if name == "wrapped" { // fmt's prefix plus a bounded text
+				text = strings.TrimPrefix(text, "convo: sync: ")
+			}
+			assertPrintableLine(t, text)
+		})
+	}
+	assert.Contains(t, hostileAPI.Error(), "and 4990 more", "the details not shown are counted")
+	assert.Equal(t, hostileText+huge, hostileAPI.Message, "the typed field keeps the full text")
+	assert.Contains(t, decoded.Error(), "f0: bad value")
+}
+
+// oneLine removes terminal escape sequences whole and keeps the text around
+// them readable.
+func TestErrorOneLineEscapes(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain text", "plain text"},
+		{"\x1b[1;31mred\x1b[0m text", "red text"},
+		{"a\x1b]0;title\x07b", "a b"},
+		{"link: \x1b]8;;https://evil.test\x1b\\click\x1b]8;;\x1b\\ here", "link: click here"},
+		{"c1\u009b31mcsi\u009d0;osc\u009cdone", "c1 csi done"},
+		{"  many \n\n lines\r\n\tand\ttabs  ", "many lines and tabs"},
+		{"\u202eabc\u202c def", "abc def"},
+		{"bad \xff byte", "bad \ufffd byte"},
+		{"unterminated \x1b]0;title", "unterminated"},
+		{"nul\x00del\x7fdone", "nul del done"},
+		{"é日本語 ok", "é日本語 ok"},
+	} {
+		assert.Equal(t, tc.want, oneLine(tc.in, 100), "%q", tc.in)
+	}
+	cut := oneLine(strings.Repeat("é", 100), 51)
+	assert.LessOrEqual(t, len(cut), 51)
+	assert.True(t, strings.HasSuffix(cut, "…") && utf8.ValidString(cut), "%q", cut)
+	assert.Equal(t, strings.Repeat("x", 10), oneLine(strings.Repeat("x", 10), 10), "a text that fits is not cut")
 }

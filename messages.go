@@ -71,10 +71,14 @@ func messageID(m *Message) string { return m.ID }
 // provider's order: newest first for Vobiz and Rentalot, oldest first for
 // VantaxAI and AgentMessage.
 //
-//   - Vobiz: GET /conversations/{id}/messages?limit=&cursor= (limit 1–100)
-//   - VantaxAI: GET /conversations/{id}/messages?limit=&starting_after= (limit 1–100)
-//   - Rentalot: GET /conversations/{id}/messages?page=&limit= (limit 1–100)
-//   - AgentMessage: GET /conversations/{id}/messages?cursor=&limit= (limit 1–200)
+//   - Vobiz: GET /conversations/{id}/messages?limit=&cursor= (limit 1–100).
+//     Docs: Conversations API, https://docs.vobiz.ai (index: https://docs.vobiz.ai/llms.txt)
+//   - VantaxAI: GET /conversations/{id}/messages?limit=&starting_after= (limit 1–100).
+//     Docs: VantaxAI API reference, "Conversations"
+//   - Rentalot: GET /conversations/{id}/messages?page=&limit= (limit 1–100).
+//     Docs: Rentalot API (OpenAPI 3.0.3, https://rentalot.ai), "List conversation messages"
+//   - AgentMessage: GET /conversations/{id}/messages?cursor=&limit= (limit 1–200).
+//     Docs: AgentMessage API reference, "List conversations" (which names this endpoint)
 //
 // The id is sent unmodified as one escaped path segment (AgentMessage's
 // opaque base64url ids included). An invalid id or page size is reported by

@@ -66,7 +66,7 @@ func TestOptionsCleartextAllowed(t *testing.T) {
 	}{
 		{"opt in", []Option{WithBaseURL("http://api.vantaxai.com/v1"), auth, WithInsecureCleartextCredentials()}},
 		{"opt in first", []Option{WithInsecureCleartextCredentials(), auth, WithBaseURL("http://10.1.2.3:8080/v1")}},
-		{"no credentials", []Option{WithBaseURL("http://api.vantaxai.com/v1")}},
+		{"no credentials", []Option{WithBaseURL("http://api.vantaxai.com/v1"), WithoutAuth()}},
 		{"127.0.0.1", []Option{WithBaseURL("http://127.0.0.1:8080/v1"), auth}},
 		{"127.8.9.10", []Option{WithBaseURL("http://127.8.9.10/v1"), auth}},
 		{"localhost", []Option{WithBaseURL("http://localhost:9999/v1"), auth}},
@@ -93,7 +93,7 @@ func TestOptionsBaseURL(t *testing.T) {
 	}
 	names := map[Provider]string{Vobiz: "vobiz", VantaxAI: "vantaxai", Rentalot: "rentalot", AgentMessage: "agentmessage"}
 	for p, base := range want {
-		c, err := NewClient(p)
+		c, err := NewClient(p, WithoutAuth())
 		require.NoError(t, err)
 		assert.Equal(t, base, c.BaseURL(), "the documented base URL is the default")
 		assert.Equal(t, base, p.DefaultBaseURL())
@@ -106,17 +106,18 @@ func TestOptionsBaseURL(t *testing.T) {
 	assert.Len(t, Providers(), 4)
 	assert.Equal(t, "", Provider{}.Name())
 
-	c, err := NewClient(Rentalot, WithBaseURL("https://first.example/api"), WithBaseURL("https://eu.rentalot.ai/api/v1/"))
+	c, err := NewClient(Rentalot, WithoutAuth(), WithBaseURL("https://first.example/api"), WithBaseURL("https://eu.rentalot.ai/api/v1/"))
 	require.NoError(t, err)
 	assert.Equal(t, "https://eu.rentalot.ai/api/v1", c.BaseURL(), "the last option wins; trailing slash dropped")
 
-	c, err = NewClient(Rentalot, nil, WithMaxRetries(1))
+	c, err = NewClient(Rentalot, nil, WithoutAuth(), WithMaxRetries(1))
 	require.NoError(t, err, "a nil Option is ignored")
 	assert.NotNil(t, c)
 }
 
 func TestOptionsSupports(t *testing.T) {
-	ops := []string{"conversations.list", "conversations.get", "messages.list", "search.messages"}
+	ops := []Operation{OpListConversations, OpGetConversation, OpListMessages, OpSearchMessages}
+	assert.Equal(t, ops, Operations())
 	want := map[Provider][]bool{
 		Vobiz:        {true, false, true, false},
 		VantaxAI:     {true, true, true, false},
@@ -127,12 +128,22 @@ func TestOptionsSupports(t *testing.T) {
 		for i, op := range ops {
 			assert.Equal(t, w[i], p.Supports(op), "%s %s", p.Name(), op)
 		}
-		assert.False(t, p.Supports("messages.send"))
+		assert.PanicsWithValue(t, `convo: Provider.Supports: unknown operation "messages.send" (want one of [conversations.list conversations.get messages.list search.messages])`,
+			func() { p.Supports("messages.send") }, "an unknown operation is no quiet false")
 	}
+	for _, op := range ops {
+		assert.False(t, Provider{}.Supports(op), "the zero Provider supports nothing")
+		got, err := ParseOperation(string(op))
+		require.NoError(t, err)
+		assert.Equal(t, op, got)
+	}
+	_, err := ParseOperation("messages.send")
+	assert.ErrorIs(t, err, ErrInvalidParams)
+	assert.Contains(t, err.Error(), `unknown operation "messages.send"`)
 }
 
 func TestOptionsDefaults(t *testing.T) {
-	c, err := NewClient(Vobiz)
+	c, err := NewClient(Vobiz, WithoutAuth())
 	require.NoError(t, err)
 	assert.Equal(t, DefaultMaxRetries, c.cfg.maxRetries)
 	assert.Equal(t, DefaultRetryWaitMin, c.cfg.waitMin)
@@ -194,7 +205,7 @@ func TestOptionsDefaultMaxResponseBytes(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(`{"data":[`))
 	})
-	c, err := NewClient(Rentalot, WithBaseURL(srv.URL), WithRetryWait(time.Millisecond, 10*time.Millisecond))
+	c, err := NewClient(Rentalot, WithoutAuth(), WithBaseURL(srv.URL), WithRetryWait(time.Millisecond, 10*time.Millisecond))
 	require.NoError(t, err)
 	_, err = firstPage(c.Conversations.List(testContext(t), nil))
 	require.Error(t, err)
@@ -301,12 +312,12 @@ func TestOptionsHTTPClientNotMutated(t *testing.T) {
 
 func TestOptionsHTTPClientTimeoutKept(t *testing.T) {
 	hc := &http.Client{Timeout: 7 * time.Second}
-	c, err := NewClient(Vobiz, WithHTTPClient(hc))
+	c, err := NewClient(Vobiz, WithoutAuth(), WithHTTPClient(hc))
 	require.NoError(t, err)
 	assert.Equal(t, 7*time.Second, c.hc.Timeout, "the caller's timeout bounds each attempt")
 	assert.Equal(t, 7*time.Second, hc.Timeout)
 
-	c, err = NewClient(Vobiz, WithHTTPClient(hc), WithTimeout(time.Second))
+	c, err = NewClient(Vobiz, WithoutAuth(), WithHTTPClient(hc), WithTimeout(time.Second))
 	require.NoError(t, err)
 	assert.Equal(t, time.Second, c.hc.Timeout, "WithTimeout wins")
 	assert.Equal(t, 7*time.Second, hc.Timeout)

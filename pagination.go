@@ -468,8 +468,8 @@ func (p *Pager[T]) fetch(ctx context.Context, token string) (*fetched[T], error)
 		return nil, err
 	}
 	raw, err := ep.decode(resp.body(), p.scope)
-	if err != nil {
-		err = newDecodeError(p.c.provider.Name(), p.path, resp.status, resp.body(), err)
+	if err != nil || len(raw.items) == 0 {
+		err = emptyResponseError(p.c.provider.Name(), p.path, resp, err)
 	}
 	resp.release()
 	if err != nil {
@@ -699,7 +699,7 @@ func opaqueLabel(kind, token string) string {
 }
 
 // progressWindow is how many recent pages progress remembers exactly.
-const progressWindow = 32
+const progressWindow = 128
 
 // progress detects pagination that does not advance, in memory that does
 // not grow with the number of pages: it keeps the hashes of the tokens and

@@ -73,22 +73,50 @@ func (p Provider) DefaultBaseURL() string {
 	return p.d.baseURL
 }
 
-// Supports reports whether the provider documents an operation:
-// "conversations.list", "conversations.get", "messages.list" or
-// "search.messages".
-func (p Provider) Supports(operation string) bool {
-	if p.d == nil {
-		return false
+// Operation names an operation a provider may document, for
+// [Provider.Supports].
+type Operation string
+
+// The operations of the SDK.
+const (
+	OpListConversations Operation = "conversations.list" // ConversationService.List
+	OpGetConversation   Operation = "conversations.get"  // ConversationService.Get
+	OpListMessages      Operation = "messages.list"      // MessageService.List
+	OpSearchMessages    Operation = "search.messages"    // SearchService.Messages
+)
+
+// Operations returns every operation, in the order of the constants.
+func Operations() []Operation {
+	return []Operation{OpListConversations, OpGetConversation, OpListMessages, OpSearchMessages}
+}
+
+// ParseOperation returns the operation named name ("conversations.get"),
+// or an error wrapping [ErrInvalidParams] for a name that is none: the way
+// to check a name that comes from configuration or a user.
+func ParseOperation(name string) (Operation, error) {
+	for _, op := range Operations() {
+		if string(op) == name {
+			return op, nil
+		}
 	}
-	switch operation {
-	case "conversations.list", "messages.list":
-		return true
-	case "conversations.get":
-		return p.d.getConversation != nil
-	case "search.messages":
-		return p.d.search != nil
+	return "", fmt.Errorf("%w: unknown operation %q (want one of %v)", ErrInvalidParams, name, Operations())
+}
+
+// Supports reports whether the provider documents the operation op (one of
+// the Op constants); an operation it does not document returns an error
+// wrapping [ErrUnsupported] when called. An op that is none of the
+// constants is a programming error, not a "no": Supports panics, naming
+// it. Use [ParseOperation] for a name that is not a constant.
+func (p Provider) Supports(op Operation) bool {
+	switch op {
+	case OpListConversations, OpListMessages:
+		return p.d != nil
+	case OpGetConversation:
+		return p.d != nil && p.d.getConversation != nil
+	case OpSearchMessages:
+		return p.d != nil && p.d.search != nil
 	}
-	return false
+	panic(fmt.Sprintf("convo: Provider.Supports: unknown operation %q (want one of %v)", string(op), Operations()))
 }
 
 // providerDesc is the data that describes one provider. The client, the

@@ -82,10 +82,10 @@ type PacingError struct {
 func (e *PacingError) Error() string {
 	res := ""
 	if e.Resource != "" {
-		res = " for " + strconv.Quote(e.Resource)
+		res = " for " + strconv.Quote(snippet([]byte(e.Resource), 100))
 	}
-	return fmt.Sprintf("convo: rate limit used up%s until %s (%v away, more than the maximum pacing wait %v)",
-		res, e.Reset.UTC().Format(time.RFC3339), e.Wait.Round(time.Second), e.MaxWait)
+	return errorLine(fmt.Sprintf("convo: rate limit used up%s until %s (%v away, more than the maximum pacing wait %v)",
+		res, e.Reset.UTC().Format(time.RFC3339), e.Wait.Round(time.Second), e.MaxWait))
 }
 
 // Is reports whether target is [ErrRateLimited].

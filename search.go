@@ -33,7 +33,8 @@ func searchResultID(r *SearchResult) string { return r.MessageID }
 // Messages returns a pager over the messages whose content matches
 // p.Query. Rentalot answers one page of at most Limit results.
 //
-//   - Rentalot: GET /conversations/search?query=&limit=
+//   - Rentalot: GET /conversations/search?query=&limit=.
+//     Docs: Rentalot API (OpenAPI 3.0.3, https://rentalot.ai), "Search conversations"
 //
 // Vobiz, VantaxAI and AgentMessage do not document a search: the first
 // step of the iteration yields an error wrapping [ErrUnsupported]. An empty

@@ -94,7 +94,7 @@ type ConversationError struct {
 
 // Error names the conversation and the cause.
 func (e *ConversationError) Error() string {
-	return fmt.Sprintf("convo: sync: conversation %q: %s", e.ConversationID, causeText(e.Err))
+	return errorLine(fmt.Sprintf("convo: sync: conversation %q: %s", snippet([]byte(e.ConversationID), 200), causeText(e.Err)))
 }
 
 // Unwrap returns the cause.
@@ -103,7 +103,9 @@ func (e *ConversationError) Unwrap() error { return e.Err }
 // syncListError is a failure of a sync's conversation list.
 type syncListError struct{ err error }
 
-func (e *syncListError) Error() string { return "convo: sync: list conversations: " + causeText(e.err) }
+func (e *syncListError) Error() string {
+	return errorLine("convo: sync: list conversations: " + causeText(e.err))
+}
 func (e *syncListError) Unwrap() error { return e.err }
 
 // Sync walks the conversations matching p.Conversations and the messages

@@ -74,9 +74,10 @@ type Fault struct {
 	// Times is how many matching requests in a row fail, starting with the
 	// Nth; 0 means 1, a negative value means every one from the Nth on.
 	Times int
-	// Status is the status of a FaultServerError (a 5xx; 0 means 500) or
-	// of a FaultStatus (any 4xx or 5xx, required). [NewServer] panics on a
-	// status its kind cannot send, rather than sending another.
+	// Status is the status of a FaultServerError (0 means 500) or of a
+	// FaultStatus (required): any 4xx or 5xx, sent as given. A 4xx of a
+	// FaultServerError is answered like a FaultStatus. [NewServer] panics
+	// on a status outside 400–599 rather than sending another.
 	Status int
 	// RetryAfter is the wait a FaultRateLimit asks for, sent in Retry-After
 	// as whole seconds (rounded up); 0 sends "Retry-After: 0".
@@ -95,8 +96,8 @@ type faultState struct {
 func (f Fault) check() string {
 	switch f.Kind {
 	case FaultServerError:
-		if f.Status != 0 && (f.Status < 500 || f.Status > 599) {
-			return fmt.Sprintf("a FaultServerError sends a 5xx, not %d: use FaultStatus", f.Status)
+		if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
+			return fmt.Sprintf("a FaultServerError needs a 4xx or 5xx Status (or 0 for 500), not %d", f.Status)
 		}
 	case FaultStatus:
 		if f.Status < 400 || f.Status > 599 {
@@ -183,7 +184,7 @@ func (s *Server) pickFault(n int, rel string) (Fault, bool) {
 // faultReply renders a FaultRateLimit, FaultServerError or FaultStatus
 // answer.
 func (s *Server) faultReply(n int, f Fault) reply {
-	if f.Kind == FaultStatus {
+	if f.Kind == FaultStatus || (f.Kind == FaultServerError && f.Status >= 400 && f.Status < 500) {
 		msg := strings.ToLower(http.StatusText(f.Status))
 		if msg == "" {
 			msg = "error"

@@ -95,9 +95,16 @@ func TestConvotestFaultStatusRetryAfter(t *testing.T) {
 	assert.Equal(t, false, at(t, object(t, body), "success"))
 }
 
+func TestConvotestFaultServerErrorAnyStatus(t *testing.T) {
+	srv := convotest.New(t, convo.AgentMessage, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultServerError, Status: 403}))
+	resp, body := rawGet(t, srv, "/conversations", demoAuth(convo.AgentMessage))
+	assert.Equal(t, 403, resp.StatusCode, "the status asked for, not a 500")
+	assert.Equal(t, "FORBIDDEN", at(t, object(t, body), "error", "code"))
+}
+
 func TestConvotestFaultMisuse(t *testing.T) {
 	for name, f := range map[string]convotest.Fault{
-		"server error with a 403": {Kind: convotest.FaultServerError, Status: 403},
+		"server error with a 302": {Kind: convotest.FaultServerError, Status: 302},
 		"status without one":      {Kind: convotest.FaultStatus},
 		"status 200":              {Kind: convotest.FaultStatus, Status: 200},
 		"unknown kind":            {Kind: 42},

@@ -294,7 +294,7 @@ func TestFailedConversationRetried(t *testing.T) {
 			srv, client := newServer(t, convo.Rentalot)
 			victim := srv.Dataset().Conversations[2].Conversation.ID
 			_, failing := newServer(t, convo.Rentalot, convotest.WithFaults(convotest.Fault{
-				Kind: convotest.FaultServerError, Status: 404, Path: "/conversations/" + victim + "/messages", Times: -1,
+				Kind: convotest.FaultStatus, Status: 404, Path: "/conversations/" + victim + "/messages", Times: -1,
 			}))
 			db := b.open(t)
 			m := mustOpen(t, db, b.dialect)

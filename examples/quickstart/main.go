@@ -192,7 +192,7 @@ func show(ctx context.Context, client *convo.Client, query string, w io.Writer) 
 		tw.Flush()
 	}
 
-	if !client.Provider().Supports("search.messages") {
+	if !client.Provider().Supports(convo.OpSearchMessages) {
 		return nil
 	}
 	fmt.Fprintf(w, "\nSearch %q:\n", query)

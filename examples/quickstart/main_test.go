@@ -57,7 +57,7 @@ func TestQuickstartFake(t *testing.T) {
 			}
 			assert.Contains(t, out, "TIME")
 			assert.Contains(t, out, "DIRECTION")
-			if p.Supports("search.messages") {
+			if p.Supports(convo.OpSearchMessages) {
 				assert.Contains(t, out, `Search "bedroom":`)
 				assert.Contains(t, out, "(5 results)")
 			} else {
