@@ -71,6 +71,11 @@ type Conversation struct {
 	LastMessagePreview        string    `json:"last_message_preview,omitempty"`         // "[redacted]" once the retention window removed the body
 	LastMessageBodyRedactedAt time.Time `json:"last_message_body_redacted_at,omitzero"` // zero unless redacted
 	Consent                   *Consent  `json:"consent,omitempty"`                      // nil when the provider sends none
+
+	// Unreadable lists the fields the server sent in a form convo could not
+	// read (a timestamp in no known format); each is left zero. nil when
+	// every field was read. See [UnreadableField].
+	Unreadable []UnreadableField `json:"unreadable,omitempty"`
 }
 
 // Consent is an AgentMessage contact's messaging consent.

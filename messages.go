@@ -63,6 +63,11 @@ type Message struct {
 	ToNumber      string    `json:"to_number,omitempty"`
 	SegmentCount  int       `json:"segment_count,omitzero"`
 	RedactedAt    time.Time `json:"redacted_at,omitzero"` // zero unless the retention window removed the body
+
+	// Unreadable lists the fields the server sent in a form convo could not
+	// read (a timestamp in no known format); each is left zero. nil when
+	// every field was read. See [UnreadableField].
+	Unreadable []UnreadableField `json:"unreadable,omitempty"`
 }
 
 func messageID(m *Message) string { return m.ID }
