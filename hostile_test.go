@@ -877,6 +877,13 @@ func TestStallPaginationIsAnError(t *testing.T) {
 			wantIDs: []string{"m1", "m2"}, wantText: "asked for page 2, the server answered page 1", maxReqs: 2,
 		},
 		{
+			name: "rentalot items without ids", p: convo.Rentalot,
+			page: func(n int64, q url.Values) []byte {
+				return hwEnvelope(convo.Rentalot, []map[string]any{{"content": "a"}, {"content": "b"}}, hwCont{Limit: 2})
+			},
+			wantIDs: []string{""}, wantText: "ignored the page number", maxReqs: 2,
+		},
+		{
 			name: "rentalot pages cycle", p: convo.Rentalot,
 			page: func(n int64, q url.Values) []byte {
 				pg, _ := strconv.Atoi(q.Get("page"))
