@@ -96,7 +96,7 @@ columns and the whole record as JSON; see the README for the schema.`,
 	fs.BoolVar(&reset, "reset", false, "forget the sync's state first: a full sync over the rows already there")
 	fs.IntVar(&concurrency, "concurrency", convo.DefaultSyncConcurrency, "conversations fetched at once")
 	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the provider's default)")
-	fs.IntVar(&batchRows, "batch-rows", 2000, "rows gathered into one transaction (a transaction is also written at least every second)")
+	fs.IntVar(&batchRows, "batch-rows", 5000, "rows gathered into one transaction (a transaction is also written at least every second)")
 	return cmd
 }
 
@@ -291,7 +291,11 @@ func (s *syncer) open(ctx context.Context) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: abs}).EscapedPath())
+	// WAL with synchronous=NORMAL: a commit is durable against a crash of
+	// the process; a power cut can lose the last transactions, each with
+	// the checkpoint that covers it, so the next run redoes them (exactly
+	// once either way).
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: abs}).EscapedPath()+"?_pragma=synchronous(NORMAL)")
 	if err != nil {
 		return nil, err
 	}
