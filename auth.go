@@ -61,6 +61,12 @@ func (a xAuth) Authenticate(req *http.Request) error {
 // check refuses an auth ID or token that is not a valid header token,
 // without echoing it.
 func (a xAuth) check() error {
+	if a.id == nil || *a.id == "" {
+		return errors.New("XAuth: empty auth ID")
+	}
+	if a.token == nil || *a.token == "" {
+		return errors.New("XAuth: empty auth token")
+	}
 	if a.id != nil {
 		if err := checkCredential(*a.id); err != nil {
 			return fmt.Errorf("XAuth: auth ID %w", err)
@@ -92,6 +98,9 @@ func (a bearer) Authenticate(req *http.Request) error {
 
 // check refuses a token that is not a valid header token, without echoing it.
 func (a bearer) check() error {
+	if a.token == nil || *a.token == "" {
+		return errors.New("Bearer: empty token")
+	}
 	if a.token != nil {
 		if err := checkCredential(*a.token); err != nil {
 			return fmt.Errorf("Bearer: token %w", err)

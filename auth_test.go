@@ -59,7 +59,7 @@ func TestAuthNone(t *testing.T) {
 		testHeader(t, r, "Authorization", "")
 		writeJSON(w, http.StatusOK, []byte(`{"data":{"id":"r1"}}`))
 	})
-	c, err := NewClient(Rentalot, WithBaseURL(srv.URL+"/api/v1"))
+	c, err := NewClient(Rentalot, WithBaseURL(srv.URL+"/api/v1"), WithoutAuth())
 	require.NoError(t, err)
 	_, err = c.Conversations.Get(testContext(t), "r1")
 	require.NoError(t, err)
@@ -155,9 +155,6 @@ func TestAuthInvalidCredentials(t *testing.T) {
 		name string
 		auth Authenticator
 	}{
-		{"xauth empty token", XAuth("MA_1", "")},
-		{"xauth empty id", XAuth("", "tok")},
-		{"bearer empty", Bearer("")},
 		{"bearer func empty token", BearerFunc(func(context.Context) (string, error) { return "", nil })},
 		{"bearer func nil", BearerFunc(nil)},
 	}
@@ -171,6 +168,41 @@ func TestAuthInvalidCredentials(t *testing.T) {
 			assert.Zero(t, srv.Requests(), "nothing sent")
 			assert.NotContains(t, err.Error(), "X-Evil")
 		})
+	}
+}
+
+// TestAuthMissingRefused checks that NewClient refuses empty static
+// credentials and a client without any, naming the option, unless the
+// caller opts out with WithoutAuth.
+func TestAuthMissingRefused(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []Option
+		says string
+	}{
+		{"xauth empty token", []Option{WithAuth(XAuth("MA_1", ""))}, "WithAuth: XAuth: empty auth token"},
+		{"xauth empty id", []Option{WithAuth(XAuth("", "tok"))}, "WithAuth: XAuth: empty auth ID"},
+		{"xauth both empty", []Option{WithAuth(XAuth("", ""))}, "WithAuth: XAuth: empty auth ID"},
+		{"bearer empty", []Option{WithAuth(Bearer(""))}, "WithAuth: Bearer: empty token"},
+		{"no credentials", nil, "no credentials: pass WithAuth"},
+		{"opted out, then credentials removed", []Option{WithAuth(Bearer("t")), WithoutAuth(), WithAuth(Bearer(""))}, "WithAuth: Bearer: empty token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := NewClient(VantaxAI, tt.opts...)
+			assert.Nil(t, c)
+			require.ErrorIs(t, err, ErrInvalidOption)
+			assert.Contains(t, err.Error(), tt.says)
+		})
+	}
+	for name, opts := range map[string][]Option{
+		"without auth":           {WithoutAuth()},
+		"credentials win":        {WithoutAuth(), WithAuth(Bearer("vx_live_1"))},
+		"last without auth wins": {WithAuth(Bearer("vx_live_1")), WithoutAuth()},
+	} {
+		c, err := NewClient(VantaxAI, opts...)
+		require.NoError(t, err, name)
+		assert.NotNil(t, c, name)
 	}
 }
 

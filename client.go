@@ -77,6 +77,7 @@ type config struct {
 	maxBytes          int64
 	timeout           time.Duration
 	insecureCleartext bool
+	noAuth            bool // WithoutAuth: no credentials, on purpose
 	pacing            pacingConfig
 }
 
@@ -96,8 +97,9 @@ func WithBaseURL(rawURL string) Option {
 	}
 }
 
-// WithAuth sets the credentials sent with every request. Without it requests
-// are sent unauthenticated. A credential of [XAuth] or [Bearer] that cannot
+// WithAuth sets the credentials sent with every request. [NewClient]
+// refuses a client without credentials unless [WithoutAuth] is given, and
+// refuses an empty [Bearer] token or [XAuth] id or token. A credential of [XAuth] or [Bearer] that cannot
 // be sent as a header value (a control character, white space, a non-ASCII
 // byte) is refused here; one returned by a [BearerFunc] is refused when the
 // request is made, before it is sent.
@@ -111,7 +113,19 @@ func WithAuth(a Authenticator) Option {
 				return fmt.Errorf("%w: WithAuth: %v", ErrInvalidOption, err)
 			}
 		}
-		c.auth = a
+		c.auth, c.noAuth = a, false
+		return nil
+	}
+}
+
+// WithoutAuth makes a client that sends no credentials, for a server that
+// needs none (a local fake, a proxy that adds them). Without it, [NewClient]
+// refuses a client with no [WithAuth], so that a forgotten or empty
+// credential is found at once rather than as a 401 from the server. Of
+// WithAuth and WithoutAuth, the last given wins.
+func WithoutAuth() Option {
+	return func(c *config) error {
+		c.auth, c.noAuth = nil, true
 		return nil
 	}
 }
@@ -146,9 +160,12 @@ func WithMaxRetries(n int) Option {
 }
 
 // WithRetryWait sets the bounds of the exponential backoff (with jitter)
-// between attempts. max also caps Retry-After: a server asking for a longer
-// wait ends the call at once with its 429 [*APIError], RetryAfter set.
-// Defaults: [DefaultRetryWaitMin], [DefaultRetryWaitMax].
+// between attempts: the wait after attempt n is drawn uniformly from
+// [d/2, d], where d = min·2^(n-1) capped at max, and is never below min. A
+// Retry-After the server sends replaces the backoff; max also caps it: a
+// server asking for a longer wait ends the call at once with its
+// [*APIError], RetryAfter set. Every wait ends early with the call's
+// context. Defaults: [DefaultRetryWaitMin], [DefaultRetryWaitMax].
 func WithRetryWait(min, max time.Duration) Option {
 	return func(c *config) error {
 		if min < 0 || max < 0 {
@@ -177,9 +194,14 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
-// WithLogger logs each attempt at debug level (method, path, status, attempt,
-// wait before the next attempt). No credential, header or query value is ever
-// logged. nil, the default, logs nothing.
+// WithLogger logs each attempt with its provider, method, path, page,
+// attempt number, status or error, and the wait before the next attempt: a
+// successful attempt at debug level, one that failed and will be retried at
+// warn, a final failure at error (so a default handler shows the last two),
+// and an attempt ended by the caller's context at debug. The page is a page
+// number, or a short hash of an opaque token ("cursor#1a2b3c4d"). No
+// credential, header, filter value or token is ever logged. nil, the
+// default, logs nothing.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		c.logger = l
@@ -268,6 +290,9 @@ func NewClient(p Provider, opts ...Option) (*Client, error) {
 	base, err := parseBaseURL(cfg.baseURL)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.auth == nil && !cfg.noAuth {
+		return nil, fmt.Errorf("%w: NewClient: no credentials: pass WithAuth (XAuth, Bearer or BearerFunc), or WithoutAuth for a server that needs none", ErrInvalidOption)
 	}
 	if cfg.auth != nil && base.Scheme == "http" && !isLoopback(base.Hostname()) && !cfg.insecureCleartext {
 		return nil, fmt.Errorf("%w: WithBaseURL: refusing to send credentials in clear text to %s (use https, or WithInsecureCleartextCredentials)", ErrInvalidOption, base.Host)

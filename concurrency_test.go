@@ -124,7 +124,7 @@ func TestLeakBreakStopsPrefetch(t *testing.T) {
 						require.NoError(t, err)
 						got = append(got, m.ID)
 						if len(got) == 7 { // mid-page 2, once the fetcher is blocked on a full hand-off
-							time.Sleep(50 * time.Millisecond)
+							hwWaitFor(5*time.Second, func() bool { return cnt.requests.Load() > 2 })
 							break
 						}
 					}
@@ -135,7 +135,7 @@ func TestLeakBreakStopsPrefetch(t *testing.T) {
 							got = append(got, m.ID)
 						}
 						if len(got) >= 10 {
-							time.Sleep(50 * time.Millisecond)
+							hwWaitFor(5*time.Second, func() bool { return cnt.requests.Load() > 2 })
 							break
 						}
 					}

@@ -71,6 +71,11 @@ type Conversation struct {
 	LastMessagePreview        string    `json:"last_message_preview,omitempty"`         // "[redacted]" once the retention window removed the body
 	LastMessageBodyRedactedAt time.Time `json:"last_message_body_redacted_at,omitzero"` // zero unless redacted
 	Consent                   *Consent  `json:"consent,omitempty"`                      // nil when the provider sends none
+
+	// Unreadable lists the fields the server sent in a form convo could not
+	// read (a timestamp in no known format); each is left zero. nil when
+	// every field was read. See [UnreadableField].
+	Unreadable []UnreadableField `json:"unreadable,omitempty"`
 }
 
 // Consent is an AgentMessage contact's messaging consent.
@@ -84,13 +89,18 @@ func conversationID(c *Conversation) string { return c.ID }
 // List returns a pager over the conversations matching p, in the provider's
 // order (newest activity first for all four).
 //
-//   - Vobiz: GET /conversations (no filters or page size documented; PageSize is ignored)
-//   - VantaxAI: GET /conversations?sub_account_id=&channel=&status=&limit=&starting_after=
-//   - Rentalot: GET /conversations?page=&limit=&contactId=&status=
-//   - AgentMessage: GET /conversations?cursor=&limit=&phone_number_id=&contact_number=&since=&opted_in=
+//   - Vobiz: GET /conversations (no filters or page size documented; PageSize is ignored).
+//     Docs: Conversations API, https://docs.vobiz.ai (index: https://docs.vobiz.ai/llms.txt)
+//   - VantaxAI: GET /conversations?sub_account_id=&channel=&status=&limit=&starting_after=.
+//     Docs: VantaxAI API reference, "List Conversations"
+//   - Rentalot: GET /conversations?page=&limit=&contactId=&status=.
+//     Docs: Rentalot API (OpenAPI 3.0.3, https://rentalot.ai), "List conversations"
+//   - AgentMessage: GET /conversations?cursor=&limit=&phone_number_id=&contact_number=&since=&opted_in=.
+//     Docs: AgentMessage API reference, "List conversations"
 //
 // Invalid or unsupported parameters are reported by the first step of the
-// iteration, before any request.
+// iteration, before any request: a filter the provider does not document
+// wraps [ErrUnsupported], a value outside a documented set [ErrInvalidParams].
 func (s *ConversationService) List(ctx context.Context, p *ConversationListParams) *Pager[Conversation] {
 	d := s.c.provider.d
 	if p == nil {
@@ -102,8 +112,8 @@ func (s *ConversationService) List(ctx context.Context, p *ConversationListParam
 
 // Get returns one conversation.
 //
-//   - VantaxAI: GET /conversations/{id}
-//   - Rentalot: GET /conversations/{id}
+//   - VantaxAI: GET /conversations/{id}. Docs: VantaxAI API reference, "Conversations"
+//   - Rentalot: GET /conversations/{id}. Docs: Rentalot API (OpenAPI 3.0.3, https://rentalot.ai), "Get a conversation"
 //
 // Vobiz and AgentMessage do not document it: the error wraps
 // [ErrUnsupported]. A conversation that does not exist (or belongs to another

@@ -367,8 +367,8 @@ func TestE2EErrors(t *testing.T) {
 			}
 			assert.Len(t, srv.Requests(), 1, "a 401 is not retried")
 
-			// No credentials at all.
-			none, err := convo.NewClient(p, convo.WithBaseURL(srv.URL()))
+			// No credentials at all, on purpose.
+			none, err := convo.NewClient(p, convo.WithBaseURL(srv.URL()), convo.WithoutAuth())
 			require.NoError(t, err)
 			for _, err := range none.Conversations.List(ctx, nil).All() {
 				assert.ErrorIs(t, err, convo.ErrUnauthorized)

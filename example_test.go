@@ -149,7 +149,7 @@ func ExampleSearchService_Messages() {
 	}
 
 	// The other providers document no search.
-	other, _ := convo.NewClient(convo.Vobiz)
+	other, _ := convo.NewClient(convo.Vobiz, convo.WithAuth(convo.Bearer("jwt")))
 	for _, err := range other.Search.Messages(context.Background(), &convo.SearchParams{Query: "x"}).All() {
 		fmt.Println(errors.Is(err, convo.ErrUnsupported))
 	}

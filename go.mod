@@ -3,6 +3,7 @@ module github.com/convokit/convo
 go 1.24.0
 
 require (
+	github.com/goccy/go-json v0.12.0
 	github.com/google/go-querystring v1.2.0
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/jackc/pgx/v5 v5.8.0

@@ -63,6 +63,11 @@ type Message struct {
 	ToNumber      string    `json:"to_number,omitempty"`
 	SegmentCount  int       `json:"segment_count,omitzero"`
 	RedactedAt    time.Time `json:"redacted_at,omitzero"` // zero unless the retention window removed the body
+
+	// Unreadable lists the fields the server sent in a form convo could not
+	// read (a timestamp in no known format); each is left zero. nil when
+	// every field was read. See [UnreadableField].
+	Unreadable []UnreadableField `json:"unreadable,omitempty"`
 }
 
 func messageID(m *Message) string { return m.ID }
@@ -71,10 +76,14 @@ func messageID(m *Message) string { return m.ID }
 // provider's order: newest first for Vobiz and Rentalot, oldest first for
 // VantaxAI and AgentMessage.
 //
-//   - Vobiz: GET /conversations/{id}/messages?limit=&cursor= (limit 1–100)
-//   - VantaxAI: GET /conversations/{id}/messages?limit=&starting_after= (limit 1–100)
-//   - Rentalot: GET /conversations/{id}/messages?page=&limit= (limit 1–100)
-//   - AgentMessage: GET /conversations/{id}/messages?cursor=&limit= (limit 1–200)
+//   - Vobiz: GET /conversations/{id}/messages?limit=&cursor= (limit 1–100).
+//     Docs: Conversations API, https://docs.vobiz.ai (index: https://docs.vobiz.ai/llms.txt)
+//   - VantaxAI: GET /conversations/{id}/messages?limit=&starting_after= (limit 1–100).
+//     Docs: VantaxAI API reference, "Conversations"
+//   - Rentalot: GET /conversations/{id}/messages?page=&limit= (limit 1–100).
+//     Docs: Rentalot API (OpenAPI 3.0.3, https://rentalot.ai), "List conversation messages"
+//   - AgentMessage: GET /conversations/{id}/messages?cursor=&limit= (limit 1–200).
+//     Docs: AgentMessage API reference, "List conversations" (which names this endpoint)
 //
 // The id is sent unmodified as one escaped path segment (AgentMessage's
 // opaque base64url ids included). An invalid id or page size is reported by

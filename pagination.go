@@ -95,8 +95,9 @@ type Pager[T any] struct {
 	err         error // invalid params: yielded by the first step
 
 	mu    sync.Mutex
-	pos   position // just after the last item yielded
-	moved bool     // an item or page has been yielded in the current iteration
+	at    *fetched[T] // the page of the last item yielded; nil before any
+	atIdx int         // its index in at.page.Items
+	moved bool        // an item or page has been yielded in the current iteration
 }
 
 // pagerParams is what a list operation hands to newPager.
@@ -214,9 +215,13 @@ func (p *Pager[T]) Cursor() string {
 	if !p.moved {
 		return p.startCursor
 	}
+	pos := p.start
+	if p.at != nil {
+		pos = p.after(p.at, p.atIdx)
+	}
 	return encodeCursor(cursorToken{
 		V: cursorVersion, P: p.c.provider.Name(), R: p.ep.resource, S: p.fingerprint,
-		T: p.pos.token, L: p.limit, H: p.pos.seen,
+		T: pos.token, L: p.limit, H: pos.seen,
 	})
 }
 
@@ -275,25 +280,32 @@ type fetched[T any] struct {
 	token  string   // request token of the page
 	next   string   // request token of the next page; "" at the end
 	hashes []uint64 // id hash of every item the server sent, in order
-	kept   []int    // index in hashes of each item of page.Items
+	kept   []int    // index in hashes of each item of page.Items; nil: the same index
 	carry  []uint64 // hashes of a resumed position carried onto this page
 }
 
-// advance records that item i of f has been yielded.
+// advance records that item i of f has been yielded. The position itself
+// is worked out only when Cursor asks for it.
 func (p *Pager[T]) advance(f *fetched[T], i int) {
-	var pos position
-	switch {
-	case p.ep.style.itemPositions():
-		pos = position{token: p.ep.id(&f.page.Items[i])}
-	case i == len(f.page.Items)-1 && f.next != "":
-		pos = position{token: f.next, seen: seenSet(f.hashes, f.carry, p.ep.maxLimit)}
-	default:
-		pos = position{token: f.token, seen: seenSet(f.hashes[:f.kept[i]+1], f.carry, p.ep.maxLimit)}
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.moved = true
-	p.pos = pos
+	p.at, p.atIdx = f, i
+}
+
+// after is the position just after item i of f.
+func (p *Pager[T]) after(f *fetched[T], i int) position {
+	switch {
+	case p.ep.style.itemPositions():
+		return position{token: p.ep.id(&f.page.Items[i])}
+	case i == len(f.page.Items)-1 && f.next != "":
+		return position{token: f.next, seen: seenSet(f.hashes, f.carry, p.ep.maxLimit)}
+	}
+	raw := i
+	if f.kept != nil {
+		raw = f.kept[i]
+	}
+	return position{token: f.token, seen: seenSet(f.hashes[:raw+1], f.carry, p.ep.maxLimit)}
 }
 
 // seenSet is the hashes a position carries: those of the page so far, then
@@ -312,7 +324,7 @@ func seenSet(page, carry []uint64, maxLimit int) []uint64 {
 // waited for before run returns.
 func (p *Pager[T]) run(emit func(*fetched[T], error) bool) {
 	p.mu.Lock()
-	p.pos, p.moved = p.start, false
+	p.at, p.moved = nil, false
 	p.mu.Unlock()
 	if p.err != nil {
 		emit(nil, p.err)
@@ -371,7 +383,9 @@ func (p *Pager[T]) run(emit func(*fetched[T], error) bool) {
 func (p *Pager[T]) fetchAll(ctx context.Context, emit func(*fetched[T], error) bool) {
 	var prog progress
 	token, carry, legacy := p.start.token, p.start.seen, p.start.legacy
-	var previous map[uint64]struct{} // ids of the previous page (and of a resumed position)
+	// The ids of the previous page (and of a resumed position), and the
+	// set of the current page's, swapped page after page.
+	previous, current := map[uint64]struct{}{}, map[uint64]struct{}{}
 	for {
 		f, err := p.fetch(ctx, token)
 		if err == nil {
@@ -382,7 +396,8 @@ func (p *Pager[T]) fetchAll(ctx context.Context, emit func(*fetched[T], error) b
 			return
 		}
 		f.carry = carry
-		previous = f.keepNew(previous, legacy, p.ep.id)
+		f.keepNew(previous, current, legacy, p.ep.id)
+		previous, current = current, previous
 		carry, legacy = nil, nil
 		if len(f.page.Items) == 0 && f.next != "" {
 			token = f.next // every item was yielded before: nothing to hand out
@@ -396,36 +411,36 @@ func (p *Pager[T]) fetchAll(ctx context.Context, emit func(*fetched[T], error) b
 }
 
 // keepNew leaves out of f's page the items whose id is in previous or
-// earlier on the page (and, for a v1 cursor, those it had yielded), and
-// returns the ids to leave out of the next page: this page's and those
-// carried onto it.
-func (f *fetched[T]) keepNew(previous map[uint64]struct{}, legacy *legacyPosition, id func(*T) string) map[uint64]struct{} {
-	drop := make(map[uint64]struct{}, len(f.hashes)+len(f.carry))
+// earlier on the page (or among those carried onto it, or, for a v1 cursor,
+// those it had yielded), and fills current with the ids to leave out of the
+// next page: this page's and those carried onto it.
+func (f *fetched[T]) keepNew(previous, current map[uint64]struct{}, legacy *legacyPosition, id func(*T) string) {
+	clear(current)
 	for _, h := range f.carry {
-		drop[h] = struct{}{}
-	}
-	for h := range previous {
-		drop[h] = struct{}{}
+		current[h] = struct{}{}
 	}
 	skip := legacySkip(legacy, f.page.Items, id)
 	items := f.page.Items[:0]
-	f.kept = f.kept[:0]
-	next := make(map[uint64]struct{}, len(f.hashes)+len(f.carry))
-	for _, h := range f.carry {
-		next[h] = struct{}{}
-	}
 	for i, h := range f.hashes {
-		next[h] = struct{}{}
-		if _, dup := drop[h]; dup || i < skip {
+		_, before := previous[h]
+		_, here := current[h]
+		current[h] = struct{}{}
+		if before || here || i < skip {
+			if f.kept == nil { // the first item left out: from here on indexes differ
+				f.kept = make([]int, len(items), len(f.hashes))
+				for j := range items {
+					f.kept[j] = j
+				}
+			}
 			continue
 		}
-		drop[h] = struct{}{}
 		items = append(items, f.page.Items[i])
-		f.kept = append(f.kept, i)
+		if f.kept != nil {
+			f.kept = append(f.kept, i)
+		}
 	}
 	clear(f.page.Items[len(items):]) // let dropped items go
 	f.page.Items = items
-	return next
 }
 
 // outline is what progress checks of the page as the server sent it.
@@ -699,7 +714,7 @@ func opaqueLabel(kind, token string) string {
 }
 
 // progressWindow is how many recent pages progress remembers exactly.
-const progressWindow = 32
+const progressWindow = 128
 
 // progress detects pagination that does not advance, in memory that does
 // not grow with the number of pages: it keeps the hashes of the tokens and

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -495,4 +496,305 @@ func TestCursorTokenRoundTrip(t *testing.T) {
 		_, err := decodeCursor(bad)
 		assert.Error(t, err, bad)
 	}
+}
+
+// liveList serves one conversation's messages for a provider, from a list
+// of ids the test may change between requests. Cursors are offsets
+// ("o<n>"), as a server that encodes an offset in its cursor does; with
+// overlap set, every page after the first also repeats the item before its
+// start, as a newest-first list does when an item arrives at its head
+// between two requests.
+type liveList struct {
+	p        Provider
+	mu       sync.Mutex
+	ids      []string
+	overlap  bool
+	requests atomic.Int64
+}
+
+func (l *liveList) set(ids ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ids = append([]string(nil), ids...)
+}
+
+func (l *liveList) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.requests.Add(1)
+	l.mu.Lock()
+	ids := append([]string(nil), l.ids...)
+	l.mu.Unlock()
+	q := r.URL.Query()
+	limit := l.p.d.messages.defaultLimit
+	if v := q.Get("limit"); v != "" {
+		limit, _ = strconv.Atoi(v)
+	}
+	start, page := 0, 0
+	switch l.p {
+	case Vobiz, AgentMessage:
+		if c := q.Get("cursor"); c != "" {
+			start, _ = strconv.Atoi(strings.TrimPrefix(c, "o"))
+		}
+	case VantaxAI:
+		if sa := q.Get("starting_after"); sa != "" {
+			start = len(ids)
+			for i, id := range ids {
+				if id == sa {
+					start = i + 1
+				}
+			}
+		}
+	case Rentalot:
+		page, _ = strconv.Atoi(q.Get("page"))
+		start = (page - 1) * limit
+	}
+	start = min(start, len(ids))
+	end := min(start+limit, len(ids))
+	from := start
+	if l.overlap && start > 0 {
+		from = start - 1
+	}
+	items := []map[string]any{}
+	for _, id := range ids[from:end] {
+		items = append(items, map[string]any{"id": id, "conversation_id": "c1", "conversationId": "c1", "direction": "inbound", "content": "text of " + id, "body": "text of " + id})
+	}
+	more := end < len(ids)
+	var next any
+	if more {
+		next = "o" + strconv.Itoa(end)
+	}
+	var body map[string]any
+	switch l.p {
+	case Vobiz:
+		body = map[string]any{"items": items, "has_more": more, "next_cursor": next}
+	case AgentMessage:
+		body = map[string]any{"success": true, "data": items, "meta": map[string]any{"limit": limit, "next_cursor": next}}
+	case VantaxAI:
+		body = map[string]any{"success": true, "data": items, "pagination": map[string]any{"limit": limit, "has_more": more}}
+	case Rentalot:
+		body = map[string]any{"data": items, "pagination": map[string]any{"page": page, "limit": limit}}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func newLiveList(t *testing.T, p Provider, ids ...string) (*liveList, *Client) {
+	t.Helper()
+	l := &liveList{p: p}
+	l.set(ids...)
+	srv := httptest.NewServer(l)
+	t.Cleanup(srv.Close)
+	return l, newTestClient(t, p, srv.URL)
+}
+
+func letters(s string) []string { return strings.Split(s, " ") }
+
+// TestPagerNoDuplicatesWithinIteration: whatever the paging style, an item
+// already yielded by the iteration is not yielded again when the list
+// shifts between two pages, by All or by Pages.
+func TestPagerNoDuplicatesWithinIteration(t *testing.T) {
+	ids := make([]string, 23)
+	for i := range ids {
+		ids[i] = msgID(i)
+	}
+	for _, p := range Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			l, c := newLiveList(t, p, ids...)
+			l.overlap = true
+			got := collect(t, c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: 5}), 0, messageID)
+			assert.Equal(t, ids, got, "every item once, in order")
+
+			var paged []string
+			for page, err := range c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: 5}).Pages() {
+				require.NoError(t, err)
+				for _, m := range page.Items {
+					paged = append(paged, m.ID)
+				}
+			}
+			assert.Equal(t, ids, paged, "Pages leaves them out too")
+		})
+	}
+}
+
+// TestPagerResumeSurvivesAChangedPage: resuming in the middle of a page
+// after items of that page were deleted or inserted yields exactly the
+// items the caller has not seen.
+func TestPagerResumeSurvivesAChangedPage(t *testing.T) {
+	type change struct {
+		name  string
+		after string // the list when resuming
+		want  string // what the resumed iteration yields
+	}
+	const before = "a b c d e f g h i j k l"
+	changes := []change{
+		{"last yielded deleted", "a c d e f g h i j k l", "c d e f g h i j k l"},
+		{"earlier yielded deleted", "b c d e f g h i j k l", "c d e f g h i j k l"},
+		{"unseen deleted", "a b d e f g h i j k l", "d e f g h i j k l"},
+		{"inserted at the head", "x a b c d e f g h i j k l", "x c d e f g h i j k l"},
+		{"inserted after the position", "a b y c d e f g h i j k l", "y c d e f g h i j k l"},
+	}
+	for _, p := range []Provider{Vobiz, Rentalot, AgentMessage} { // VantaxAI resumes by the id itself
+		for _, ch := range changes {
+			t.Run(p.Name()+"/"+ch.name, func(t *testing.T) {
+				l, c := newLiveList(t, p, letters(before)...)
+				pg := c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: 5})
+				require.Equal(t, letters("a b"), collect(t, pg, 2, messageID))
+				cursor := pg.Cursor()
+				l.set(letters(ch.after)...)
+				got := collect(t, c.Messages.List(context.Background(), "c1", &MessageListParams{Cursor: cursor}), 0, messageID)
+				assert.Equal(t, letters(ch.want), got)
+			})
+		}
+		t.Run(p.Name()+"/second page, last yielded deleted", func(t *testing.T) {
+			l, c := newLiveList(t, p, letters(before)...)
+			pg := c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: 5})
+			require.Equal(t, letters("a b c d e f g"), collect(t, pg, 7, messageID))
+			cursor := pg.Cursor()
+			l.set(letters("a b c d e f h i j k l")...)
+			got := collect(t, c.Messages.List(context.Background(), "c1", &MessageListParams{Cursor: cursor}), 0, messageID)
+			if p == Rentalot {
+				// Page 2 now starts at h: nothing before it was unseen.
+				assert.Equal(t, letters("h i j k l"), got)
+			} else {
+				// The offset cursor of page 2 now starts at g's successor
+				// h too.
+				assert.Equal(t, letters("h i j k l"), got)
+			}
+		})
+		t.Run(p.Name()+"/page boundary, list shifted", func(t *testing.T) {
+			l, c := newLiveList(t, p, letters(before)...)
+			pg := c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: 5})
+			require.Equal(t, letters("a b c d e"), collect(t, pg, 5, messageID))
+			cursor := pg.Cursor()
+			l.set(letters("x a b c d e f g h i j k l")...) // e moves onto page 2
+			got := collect(t, c.Messages.List(context.Background(), "c1", &MessageListParams{Cursor: cursor}), 0, messageID)
+			assert.Equal(t, letters("f g h i j k l"), got, "e is not repeated")
+		})
+	}
+}
+
+// TestPagerResumeV1Cursor: a cursor of the previous format still resumes.
+func TestPagerResumeV1Cursor(t *testing.T) {
+	for _, p := range []Provider{Vobiz, Rentalot} {
+		t.Run(p.Name(), func(t *testing.T) {
+			_, c := newLiveList(t, p, letters("a b c d e f g")...)
+			pg := c.Messages.List(context.Background(), "c1", nil)
+			v1 := encodeCursor(cursorToken{V: 1, P: p.Name(), R: "messages", S: pg.fingerprint, T: "", L: 5, K: 2, I: "b"})
+			got := collect(t, c.Messages.List(context.Background(), "c1", &MessageListParams{Cursor: v1}), 0, messageID)
+			assert.Equal(t, letters("c d e f g"), got)
+		})
+	}
+}
+
+// TestPagerCursorWithOtherPageSize: a resume cursor beside a different
+// explicit page size is refused before sending; the same one, or none, is
+// fine.
+func TestPagerCursorWithOtherPageSize(t *testing.T) {
+	for _, p := range Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			l, c := newLiveList(t, p, letters("a b c d e f g")...)
+			pg := c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: 3})
+			collect(t, pg, 4, messageID)
+			cursor := pg.Cursor()
+			before := l.requests.Load()
+			_, err := firstPage(c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: 4, Cursor: cursor}))
+			assert.ErrorIs(t, err, ErrInvalidParams)
+			assert.Contains(t, err.Error(), "page size 3")
+			assert.Equal(t, before, l.requests.Load(), "nothing sent")
+			for _, size := range []int{0, 3} {
+				got := collect(t, c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: size, Cursor: cursor}), 0, messageID)
+				assert.Equal(t, letters("e f g"), got, "page size %d", size)
+			}
+		})
+	}
+	// A cursor made with the default page size, beside that size spelled out.
+	_, c := newLiveList(t, Rentalot, letters("a b c")...)
+	pg := c.Messages.List(context.Background(), "c1", nil)
+	collect(t, pg, 1, messageID)
+	got := collect(t, c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: Rentalot.d.messages.defaultLimit, Cursor: pg.Cursor()}), 0, messageID)
+	assert.Equal(t, letters("b c"), got)
+}
+
+// TestPagerHasMoreFalseEndsCursorList: has_more false ends a cursor list
+// even when a next_cursor is sent beside it.
+func TestPagerHasMoreFalseEndsCursorList(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		fmt.Fprint(w, `{"items":[{"id":"m1","content":"{\"body\":\"hi\"}"}],"has_more":false,"next_cursor":"c2"}`)
+	}))
+	defer srv.Close()
+	c := newTestClient(t, Vobiz, srv.URL)
+	got := collect(t, c.Messages.List(context.Background(), "c1", nil), 0, messageID)
+	assert.Equal(t, []string{"m1"}, got)
+	assert.EqualValues(t, 1, requests.Load())
+	page, err := firstPage(c.Messages.List(context.Background(), "c1", nil))
+	require.NoError(t, err)
+	assert.False(t, page.HasMore)
+}
+
+// TestPagerLongCursorCycleStalls: a server cycling over more pages than
+// the pager remembers exactly is still caught, within a few times the
+// cycle's length.
+func TestPagerLongCursorCycleStalls(t *testing.T) {
+	const cycle = 3 * progressWindow
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Query().Get("cursor"), "c"))
+		fmt.Fprintf(w, `{"success":true,"data":[{"id":"m%d"}],"meta":{"next_cursor":"c%d"}}`, n, (n+1)%cycle)
+	}))
+	defer srv.Close()
+	c := newTestClient(t, AgentMessage, srv.URL)
+	var err error
+	for _, e := range c.Messages.List(context.Background(), "c1", nil).All() {
+		if e != nil {
+			err = e
+			break
+		}
+		require.Less(t, requests.Load(), int64(10*cycle), "the iteration must stop")
+	}
+	assert.ErrorIs(t, err, ErrPaginationStalled)
+	assert.LessOrEqual(t, requests.Load(), int64(4*cycle))
+}
+
+// TestPagerBookkeepingBounded: the pager's own memory does not grow with
+// the number of pages it has walked: the live heap after thousands of
+// pages is about what it was after the first hundreds.
+func TestPagerBookkeepingBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("walks 20000 pages")
+	}
+	ft := &fakeTransport{script: func(n int, req *http.Request) (*http.Response, error) {
+		body := fmt.Sprintf(`{"success":true,"data":[{"id":"m%07d"}],"meta":{"next_cursor":"cursor-%07d-%s"}}`, n, n+1, strings.Repeat("x", 40))
+		return fakeResponse(req, 200, strings.NewReader(body)), nil
+	}}
+	c, err := NewClient(AgentMessage, WithoutAuth(), WithBaseURL("https://api.example.test/v1"), WithHTTPClient(&http.Client{Transport: ft}))
+	require.NoError(t, err)
+	heap := func() uint64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	// A set of every page's token and first item, as kept before, grows by
+	// more than 1 MiB over these 18000 pages; the measurement's own noise
+	// is below 200 KiB.
+	var early, late uint64
+	n := 0
+	for _, err := range c.Messages.List(context.Background(), "c1", nil).All() {
+		require.NoError(t, err)
+		switch n++; n {
+		case 2000:
+			early = heap()
+		case 20000:
+			late = heap()
+		}
+		if n == 20000 {
+			break
+		}
+	}
+	growth := int64(late) - int64(early)
+	t.Logf("live heap after 2000 pages %d B, after 20000 pages %d B", early, late)
+	assert.Less(t, growth, int64(400<<10), "18000 more pages grew the live heap by %d bytes", growth)
 }

@@ -2,7 +2,6 @@ package convo
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goccy/go-json"
 	"github.com/google/go-querystring/query"
 )
 
@@ -73,22 +73,50 @@ func (p Provider) DefaultBaseURL() string {
 	return p.d.baseURL
 }
 
-// Supports reports whether the provider documents an operation:
-// "conversations.list", "conversations.get", "messages.list" or
-// "search.messages".
-func (p Provider) Supports(operation string) bool {
-	if p.d == nil {
-		return false
+// Operation names an operation a provider may document, for
+// [Provider.Supports].
+type Operation string
+
+// The operations of the SDK.
+const (
+	OpListConversations Operation = "conversations.list" // ConversationService.List
+	OpGetConversation   Operation = "conversations.get"  // ConversationService.Get
+	OpListMessages      Operation = "messages.list"      // MessageService.List
+	OpSearchMessages    Operation = "search.messages"    // SearchService.Messages
+)
+
+// Operations returns every operation, in the order of the constants.
+func Operations() []Operation {
+	return []Operation{OpListConversations, OpGetConversation, OpListMessages, OpSearchMessages}
+}
+
+// ParseOperation returns the operation named name ("conversations.get"),
+// or an error wrapping [ErrInvalidParams] for a name that is none: the way
+// to check a name that comes from configuration or a user.
+func ParseOperation(name string) (Operation, error) {
+	for _, op := range Operations() {
+		if string(op) == name {
+			return op, nil
+		}
 	}
-	switch operation {
-	case "conversations.list", "messages.list":
-		return true
-	case "conversations.get":
-		return p.d.getConversation != nil
-	case "search.messages":
-		return p.d.search != nil
+	return "", fmt.Errorf("%w: unknown operation %q (want one of %v)", ErrInvalidParams, name, Operations())
+}
+
+// Supports reports whether the provider documents the operation op (one of
+// the Op constants); an operation it does not document returns an error
+// wrapping [ErrUnsupported] when called. An op that is none of the
+// constants is a programming error, not a "no": Supports panics, naming
+// it. Use [ParseOperation] for a name that is not a constant.
+func (p Provider) Supports(op Operation) bool {
+	switch op {
+	case OpListConversations, OpListMessages:
+		return p.d != nil
+	case OpGetConversation:
+		return p.d != nil && p.d.getConversation != nil
+	case OpSearchMessages:
+		return p.d != nil && p.d.search != nil
 	}
-	return false
+	panic(fmt.Sprintf("convo: Provider.Supports: unknown operation %q (want one of %v)", string(op), Operations()))
 }
 
 // providerDesc is the data that describes one provider. The client, the
@@ -108,6 +136,31 @@ type providerDesc struct {
 	messages listEndpoint[Message]
 
 	search *searchSpec // nil when undocumented
+
+	change changeSpec // what shows new activity, for incremental sync
+}
+
+// changeSpec is what a provider's conversation list shows of new activity
+// and how its message lists run (PROVIDERS.md, "Order and change"); an
+// incremental [Client.Sync] reads it.
+type changeSpec struct {
+	// byActivity: the conversation list runs newest activity first, so an
+	// incremental walk stops at the first conversation whose ordering
+	// activity is older than its window.
+	byActivity bool
+	// activity returns a conversation's last-activity time (zero when
+	// unknown) and whether that is the field the list is ordered by; nil
+	// when the provider shows no activity (every known conversation is then
+	// re-read from its newest messages).
+	activity func(*Conversation) (at time.Time, ordering bool)
+	// signals returns the other fields that move with activity (counts):
+	// a conversation whose activity and signals are unchanged is not re-read.
+	signals func(*Conversation) []int64
+	// since: the list takes ConversationListParams.Since, so an
+	// incremental walk asks only for the conversations of its window.
+	since bool
+	// newestFirst: message pages run from the newest message to older ones.
+	newestFirst bool
 }
 
 type searchSpec struct {
@@ -158,9 +211,86 @@ type rawPage[T any] struct {
 	total      *int   // number of items, when reported and reliable
 }
 
-// decodeJSON is the one place bodies are decoded.
+// unixNano is t in nanoseconds since 1970; 0 for the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// decodeJSON is the one place bodies are decoded, by github.com/goccy/go-json
+// (BENCHMARKS.md says why): the values, the errors and the strictness of
+// encoding/json, about four times faster.
+//
+// Strings are not copied: a decoded string refers to body, whose buffer is
+// reused for the next response. Every mapping from a wire type to a model
+// therefore copies the strings it keeps (own, ownDirection, ownOf), and the
+// model never shares memory with the body (TestModelsOwnTheirMemory).
 func decodeJSON(body []byte, v any) error {
-	return json.Unmarshal(body, v)
+	return json.UnmarshalWithOption(body, v, json.DecodeNoCopyString())
+}
+
+// decodeFunc is the signature of decodeJSON. The page decoders take it as a
+// parameter so that the differential tests can run each of them with
+// encoding/json as well.
+type decodeFunc func(body []byte, v any) error
+
+// own returns a copy of a string decoded from a body, which the model may
+// keep after the body's buffer is reused.
+func own(s string) string { return strings.Clone(s) }
+
+// ownDirection returns the direction without an allocation for the two
+// documented values.
+func ownDirection(s string) Direction {
+	switch s {
+	case "inbound":
+		return Inbound
+	case "outbound":
+		return Outbound
+	}
+	return Direction(own(s))
+}
+
+// ownOf returns the constant among known that equals s (no allocation for
+// the documented values of an enumerated field), else a copy of s.
+func ownOf(s string, known ...string) string {
+	for _, k := range known {
+		if s == k {
+			return k
+		}
+	}
+	return own(s)
+}
+
+// ownOr returns a copy of s, or fallback (a string the model already owns)
+// when s is empty.
+func ownOr(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return own(s)
+}
+
+// ownAll copies a decoded slice of strings; nil stays nil and [] stays
+// empty, as encoding/json decodes them.
+func ownAll(v []string) []string {
+	if v == nil {
+		return nil
+	}
+	out := make([]string, len(v))
+	for i, s := range v {
+		out[i] = own(s)
+	}
+	return out
+}
+
+// ownBytes copies decoded raw JSON.
+func ownBytes(v json.RawMessage) json.RawMessage {
+	if v == nil {
+		return nil
+	}
+	return bytes.Clone(v)
 }
 
 // errNoItems reports an envelope without its item array: decoding it as an
@@ -171,14 +301,14 @@ func errNoItems(key string) error {
 
 // dataObject decodes the {"data":{…}} envelope of one object (VantaxAI adds
 // "success") and maps it.
-func dataObject[W, T any](conv func(*W, string, *T)) func([]byte) (T, error) {
+func dataObject[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte) (T, error) {
 	return func(body []byte) (T, error) {
 		var out T
 		var env struct {
 			Success *bool `json:"success"`
 			Data    *W    `json:"data"`
 		}
-		if err := decodeJSON(body, &env); err != nil {
+		if err := decode(body, &env); err != nil {
 			return out, err
 		}
 		if env.Success != nil && !*env.Success {
@@ -199,49 +329,6 @@ func mapItems[W, T any](wire []W, scope string, conv func(*W, string, *T)) []T {
 		conv(&wire[i], scope, &out[i])
 	}
 	return out
-}
-
-// wireTime decodes an RFC 3339 timestamp; null, "" and an absent field are
-// the zero time.
-type wireTime time.Time
-
-func (t *wireTime) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(b, []byte("null")) {
-		*t = wireTime{}
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("timestamp: %w", err)
-	}
-	if s == "" {
-		*t = wireTime{}
-		return nil
-	}
-	v, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return fmt.Errorf("timestamp %q is not RFC 3339", s)
-	}
-	*t = wireTime(v)
-	return nil
-}
-
-func (t wireTime) time() time.Time { return time.Time(t) }
-
-// nullString decodes a string that may be null.
-type nullString string
-
-func (s *nullString) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(b, []byte("null")) {
-		*s = ""
-		return nil
-	}
-	var v string
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*s = nullString(v)
-	return nil
 }
 
 // filterSpec declares one [ConversationListParams] field that a provider

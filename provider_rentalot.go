@@ -1,7 +1,9 @@
 package convo
 
 import (
-	"encoding/json"
+	"time"
+
+	"github.com/goccy/go-json"
 )
 
 // Rentalot (AI leasing agent). Seed: testdata/rentalot_*.json; the OpenAPI
@@ -23,14 +25,14 @@ var rentalotDesc = providerDesc{
 		minLimit:     1,
 		maxLimit:     100,
 		defaultLimit: 20,
-		decode:       rentalotPage(rentalotConversation),
+		decode:       rentalotPage(decodeJSON, rentalotConversation),
 		id:           conversationID,
 	},
 	conversationFilters: []filterSpec{
 		{field: "ContactID", param: "contactId"},
 		{field: "Status", param: "status", values: []string{"active", "archived"}},
 	},
-	getConversation: &objectEndpoint[Conversation]{path: conversationPath, decode: dataObject(rentalotConversation)},
+	getConversation: &objectEndpoint[Conversation]{path: conversationPath, decode: dataObject(decodeJSON, rentalotConversation)},
 	messages: listEndpoint[Message]{
 		resource:     "messages",
 		path:         messagesPath,
@@ -39,7 +41,7 @@ var rentalotDesc = providerDesc{
 		minLimit:     1,
 		maxLimit:     100,
 		defaultLimit: 20,
-		decode:       rentalotPage(rentalotMessage),
+		decode:       rentalotPage(decodeJSON, rentalotMessage),
 		id:           messageID,
 	},
 	search: &searchSpec{
@@ -53,13 +55,26 @@ var rentalotDesc = providerDesc{
 			minLimit:     1,
 			maxLimit:     50,
 			defaultLimit: 10,
-			decode:       rentalotSearchPage,
+			decode:       rentalotSearchPage(decodeJSON),
 			id:           searchResultID,
 		},
 	},
+	// Most recent message first by lastMessageAt (null: updatedAt tells the
+	// activity but not the place); messageCount and updatedAt move with it.
+	change: changeSpec{
+		byActivity: true,
+		activity: func(c *Conversation) (time.Time, bool) {
+			if c.LastMessageAt.IsZero() {
+				return c.UpdatedAt, false
+			}
+			return c.LastMessageAt, true
+		},
+		signals:     func(c *Conversation) []int64 { return []int64{int64(c.MessageCount), unixNano(c.UpdatedAt)} },
+		newestFirst: true,
+	},
 }
 
-func rentalotPage[W, T any](conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
+func rentalotPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
 			Data       []W `json:"data"`
@@ -70,7 +85,7 @@ func rentalotPage[W, T any](conv func(*W, string, *T)) func([]byte, string) (raw
 				TotalPages *float64 `json:"totalPages"`
 			} `json:"pagination"`
 		}
-		if err := decodeJSON(body, &env); err != nil {
+		if err := decode(body, &env); err != nil {
 			return rawPage[T]{}, err
 		}
 		if env.Data == nil {
@@ -96,97 +111,109 @@ func intPtr(f *float64) *int {
 	return &n
 }
 
-func rentalotSearchPage(body []byte, _ string) (rawPage[SearchResult], error) {
-	var env struct {
-		Data  []rentalotWireSearchResult `json:"data"`
-		Total *float64                   `json:"total"`
+func rentalotSearchPage(decode decodeFunc) func([]byte, string) (rawPage[SearchResult], error) {
+	return func(body []byte, _ string) (rawPage[SearchResult], error) {
+		var env struct {
+			Data  []rentalotWireSearchResult `json:"data"`
+			Total *float64                   `json:"total"`
+		}
+		if err := decode(body, &env); err != nil {
+			return rawPage[SearchResult]{}, err
+		}
+		if env.Data == nil {
+			return rawPage[SearchResult]{}, errNoItems("data")
+		}
+		return rawPage[SearchResult]{items: mapItems(env.Data, "", rentalotSearchResult), total: intPtr(env.Total)}, nil
 	}
-	if err := decodeJSON(body, &env); err != nil {
-		return rawPage[SearchResult]{}, err
-	}
-	if env.Data == nil {
-		return rawPage[SearchResult]{}, errNoItems("data")
-	}
-	return rawPage[SearchResult]{items: mapItems(env.Data, "", rentalotSearchResult), total: intPtr(env.Total)}, nil
 }
 
 type rentalotWireConversation struct {
-	ID            string   `json:"id"`
-	ContactID     string   `json:"contactId"`
-	PropertyID    string   `json:"propertyId"`
-	Channel       string   `json:"channel"`
-	Status        string   `json:"status"`
-	StartedAt     wireTime `json:"startedAt"`
-	LastMessageAt wireTime `json:"lastMessageAt"`
-	MessageCount  int      `json:"messageCount"`
-	CreatedAt     wireTime `json:"createdAt"`
-	UpdatedAt     wireTime `json:"updatedAt"`
+	ID            string `json:"id"`
+	ContactID     string `json:"contactId"`
+	PropertyID    string `json:"propertyId"`
+	Channel       string `json:"channel"`
+	Status        string `json:"status"`
+	StartedAt     string `json:"startedAt"`
+	LastMessageAt string `json:"lastMessageAt"` // nullable
+	MessageCount  int    `json:"messageCount"`
+	CreatedAt     string `json:"createdAt"`
+	UpdatedAt     string `json:"updatedAt"`
 }
 
 func rentalotConversation(w *rentalotWireConversation, _ string, c *Conversation) {
+	var bad []UnreadableField
 	*c = Conversation{
-		ID:            w.ID,
-		ContactID:     w.ContactID,
-		Channel:       w.Channel,
-		Status:        w.Status,
-		LastMessageAt: w.LastMessageAt.time(),
-		CreatedAt:     w.CreatedAt.time(),
-		StartedAt:     w.StartedAt.time(),
-		PropertyID:    w.PropertyID,
+		ID:            own(w.ID),
+		ContactID:     own(w.ContactID),
+		Channel:       ownOf(w.Channel, rentalotChannels...),
+		Status:        ownOf(w.Status, "active", "archived"),
+		StartedAt:     readTime(&bad, "startedAt", w.StartedAt),
+		LastMessageAt: readTime(&bad, "lastMessageAt", w.LastMessageAt),
+		CreatedAt:     readTime(&bad, "createdAt", w.CreatedAt),
+		UpdatedAt:     readTime(&bad, "updatedAt", w.UpdatedAt),
+		PropertyID:    own(w.PropertyID),
 		MessageCount:  w.MessageCount,
-		UpdatedAt:     w.UpdatedAt.time(),
 	}
+	c.Unreadable = bad
 }
+
+var rentalotChannels = []string{"whatsapp", "telegram", "sms", "gmail"}
 
 type rentalotWireMessage struct {
 	ID             string          `json:"id"`
 	ConversationID string          `json:"conversationId"`
-	Direction      Direction       `json:"direction"`
-	Content        nullString      `json:"content"`
+	Direction      string          `json:"direction"`
+	Content        string          `json:"content"`
 	Channel        string          `json:"channel"`
-	Metadata       json.RawMessage `json:"metadata"`
-	SentAt         wireTime        `json:"sentAt"`
-	CreatedAt      wireTime        `json:"createdAt"`
+	Metadata       json.RawMessage `json:"metadata"` // nullable
+	SentAt         string          `json:"sentAt"`
+	CreatedAt      string          `json:"createdAt"`
 }
 
 func rentalotMessage(w *rentalotWireMessage, scope string, m *Message) {
-	sent := w.SentAt.time()
+	var bad []UnreadableField
+	created := readTime(&bad, "createdAt", w.CreatedAt)
+	sent := readTime(&bad, "sentAt", w.SentAt)
 	if sent.IsZero() {
-		sent = w.CreatedAt.time()
+		sent = created
 	}
+	content := own(w.Content)
 	*m = Message{
-		ID:             w.ID,
-		ConversationID: firstNonEmpty(w.ConversationID, scope),
-		Direction:      w.Direction,
-		Body:           string(w.Content),
+		ID:             own(w.ID),
+		ConversationID: ownOr(w.ConversationID, scope),
+		Direction:      ownDirection(w.Direction),
+		Body:           content,
 		SentAt:         sent,
-		Channel:        w.Channel,
-		Content:        string(w.Content),
-		CreatedAt:      w.CreatedAt.time(),
+		Channel:        ownOf(w.Channel, rentalotChannels...),
+		Content:        content,
+		CreatedAt:      created,
 	}
 	if len(w.Metadata) > 0 && string(w.Metadata) != "null" {
-		m.Metadata = w.Metadata
+		m.Metadata = ownBytes(w.Metadata)
 	}
+	m.Unreadable = bad
 }
 
 type rentalotWireSearchResult struct {
-	MessageID      string     `json:"messageId"`
-	Content        nullString `json:"content"`
-	Direction      Direction  `json:"direction"`
-	Channel        string     `json:"channel"`
-	SentAt         wireTime   `json:"sentAt"`
-	ConversationID string     `json:"conversationId"`
-	ContactName    nullString `json:"contactName"`
+	MessageID      string `json:"messageId"`
+	Content        string `json:"content"`
+	Direction      string `json:"direction"`
+	Channel        string `json:"channel"`
+	SentAt         string `json:"sentAt"` // nullable
+	ConversationID string `json:"conversationId"`
+	ContactName    string `json:"contactName"` // nullable
 }
 
 func rentalotSearchResult(w *rentalotWireSearchResult, _ string, r *SearchResult) {
+	var bad []UnreadableField
 	*r = SearchResult{
-		MessageID:      w.MessageID,
-		ConversationID: w.ConversationID,
-		Content:        string(w.Content),
-		Direction:      w.Direction,
-		Channel:        w.Channel,
-		SentAt:         w.SentAt.time(),
-		ContactName:    string(w.ContactName),
+		MessageID:      own(w.MessageID),
+		ConversationID: own(w.ConversationID),
+		Content:        own(w.Content),
+		Direction:      ownDirection(w.Direction),
+		Channel:        ownOf(w.Channel, rentalotChannels...),
+		SentAt:         readTime(&bad, "sentAt", w.SentAt),
+		ContactName:    own(w.ContactName),
 	}
+	r.Unreadable = bad
 }

@@ -1,8 +1,12 @@
 package convo
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
+	"time"
+	"unicode/utf8"
+
+	"github.com/goccy/go-json"
 )
 
 // VantaxAI. Seed: testdata/vantaxai_*.json.
@@ -21,7 +25,7 @@ var vantaxDesc = providerDesc{
 		minLimit:     1,
 		maxLimit:     100,
 		defaultLimit: 20,
-		decode:       vantaxPage(vantaxConversation),
+		decode:       vantaxPage(decodeJSON, vantaxConversation),
 		id:           conversationID,
 	},
 	// sub_account_id is marked required on the list page while the
@@ -32,7 +36,7 @@ var vantaxDesc = providerDesc{
 		{field: "Channel", param: "channel", values: []string{"sms", "whatsapp", "facebook", "instagram", "email"}},
 		{field: "Status", param: "status", values: []string{"open", "pending", "closed"}},
 	},
-	getConversation: &objectEndpoint[Conversation]{path: conversationPath, decode: dataObject(vantaxConversation)},
+	getConversation: &objectEndpoint[Conversation]{path: conversationPath, decode: dataObject(decodeJSON, vantaxConversation)},
 	messages: listEndpoint[Message]{
 		resource:     "messages",
 		path:         messagesPath,
@@ -41,12 +45,18 @@ var vantaxDesc = providerDesc{
 		minLimit:     1,
 		maxLimit:     100,
 		defaultLimit: 50,
-		decode:       vantaxPage(vantaxMessage),
+		decode:       vantaxPage(decodeJSON, vantaxMessage),
 		id:           messageID,
+	},
+	// Newest activity first by last_message_at; unread_count moves with it.
+	change: changeSpec{
+		byActivity: true,
+		activity:   func(c *Conversation) (time.Time, bool) { return c.LastMessageAt, !c.LastMessageAt.IsZero() },
+		signals:    func(c *Conversation) []int64 { return []int64{int64(c.UnreadCount)} },
 	},
 }
 
-func vantaxPage[W, T any](conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
+func vantaxPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
 			Success    *bool `json:"success"`
@@ -57,7 +67,7 @@ func vantaxPage[W, T any](conv func(*W, string, *T)) func([]byte, string) (rawPa
 				HasMore *bool `json:"has_more"`
 			} `json:"pagination"`
 		}
-		if err := decodeJSON(body, &env); err != nil {
+		if err := decode(body, &env); err != nil {
 			return rawPage[T]{}, err
 		}
 		if env.Success != nil && !*env.Success {
@@ -84,56 +94,79 @@ type vantaxWireConversation struct {
 	Tags          []string                   `json:"tags"`
 	Metadata      map[string]json.RawMessage `json:"metadata"`
 	UnreadCount   int                        `json:"unread_count"`
-	LastMessageAt wireTime                   `json:"last_message_at"`
-	CreatedAt     wireTime                   `json:"created_at"`
+	LastMessageAt string                     `json:"last_message_at"`
+	CreatedAt     string                     `json:"created_at"`
 }
 
+var vantaxChannels = []string{"sms", "whatsapp", "facebook", "instagram", "email"}
+
 func vantaxConversation(w *vantaxWireConversation, _ string, c *Conversation) {
+	var bad []UnreadableField
 	*c = Conversation{
-		ID:            w.ID,
-		ContactID:     w.ContactID,
-		Channel:       w.Channel,
-		Status:        w.Status,
-		LastMessageAt: w.LastMessageAt.time(),
-		CreatedAt:     w.CreatedAt.time(),
-		SubAccountID:  w.SubAccountID,
-		Tags:          w.Tags,
+		ID:            own(w.ID),
+		ContactID:     own(w.ContactID),
+		Channel:       ownOf(w.Channel, vantaxChannels...),
+		Status:        ownOf(w.Status, "open", "pending", "closed"),
+		LastMessageAt: readTime(&bad, "last_message_at", w.LastMessageAt),
+		CreatedAt:     readTime(&bad, "created_at", w.CreatedAt),
+		SubAccountID:  own(w.SubAccountID),
+		Tags:          ownAll(w.Tags),
 		UnreadCount:   w.UnreadCount,
 	}
 	if w.Metadata != nil {
 		c.Metadata = make(map[string]string, len(w.Metadata))
 		for k, v := range w.Metadata {
-			c.Metadata[k] = rawText(v) // documented as strings; anything else keeps its JSON text
+			c.Metadata[own(k)] = metadataText(v) // documented as strings; anything else keeps its JSON text
 		}
 	}
+	c.Unreadable = bad
+}
+
+// metadataText returns a metadata value's string, or the JSON text of a
+// value that is not a string. A string without escapes is its bytes between
+// the quotes (the library has checked its syntax and UTF-8 is kept as sent,
+// as encoding/json keeps valid UTF-8); any other string is decoded.
+func metadataText(v json.RawMessage) string {
+	if len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+		return string(v[1 : len(v)-1])
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	return string(v)
 }
 
 type vantaxWireMessage struct {
-	ID             string     `json:"id"`
-	ConversationID string     `json:"conversation_id"`
-	Channel        string     `json:"channel"`
-	Direction      Direction  `json:"direction"`
-	Content        nullString `json:"content"`
-	Subject        nullString `json:"subject"`
-	SenderType     string     `json:"sender_type"`
-	MediaURL       []string   `json:"media_url"` // an array, despite the name
-	Status         string     `json:"status"`
-	CreatedAt      wireTime   `json:"created_at"`
+	ID             string   `json:"id"`
+	ConversationID string   `json:"conversation_id"`
+	Channel        string   `json:"channel"`
+	Direction      string   `json:"direction"`
+	Content        string   `json:"content"`
+	Subject        string   `json:"subject"` // email
+	SenderType     string   `json:"sender_type"`
+	MediaURL       []string `json:"media_url"` // an array, despite the name
+	Status         string   `json:"status"`
+	CreatedAt      string   `json:"created_at"`
 }
 
 func vantaxMessage(w *vantaxWireMessage, scope string, m *Message) {
+	var bad []UnreadableField
+	created := readTime(&bad, "created_at", w.CreatedAt)
+	content := own(w.Content)
 	*m = Message{
-		ID:             w.ID,
-		ConversationID: firstNonEmpty(w.ConversationID, scope),
-		Direction:      w.Direction,
-		Body:           string(w.Content),
-		SentAt:         w.CreatedAt.time(),
-		Channel:        w.Channel,
-		Status:         w.Status,
-		Content:        string(w.Content),
-		CreatedAt:      w.CreatedAt.time(),
-		Subject:        string(w.Subject),
-		SenderType:     w.SenderType,
-		MediaURLs:      w.MediaURL,
+		ID:             own(w.ID),
+		ConversationID: ownOr(w.ConversationID, scope),
+		Direction:      ownDirection(w.Direction),
+		Body:           content,
+		SentAt:         created,
+		Channel:        ownOf(w.Channel, vantaxChannels...),
+		Status:         ownOf(w.Status, "queued", "sent", "delivered", "read", "failed", "received"),
+		Content:        content,
+		CreatedAt:      created,
+		Subject:        own(w.Subject),
+		SenderType:     ownOf(w.SenderType, "contact", "ai"),
+		MediaURLs:      ownAll(w.MediaURL),
 	}
+	m.Unreadable = bad
 }

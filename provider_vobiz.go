@@ -1,8 +1,9 @@
 package convo
 
 import (
-	"bytes"
-	"encoding/json"
+	"strings"
+
+	"github.com/goccy/go-json"
 )
 
 // Vobiz (WhatsApp). Seed: testdata/vobiz_*.json.
@@ -18,7 +19,7 @@ var vobizDesc = providerDesc{
 		resource: "conversations",
 		path:     conversationsPath,
 		style:    cursorPaging{key: "cursor"},
-		decode:   vobizPage(vobizConversation),
+		decode:   vobizPage(decodeJSON, vobizConversation),
 		id:       conversationID,
 	},
 	conversationFilters: nil, // none documented
@@ -30,9 +31,13 @@ var vobizDesc = providerDesc{
 		minLimit:     1,
 		maxLimit:     100,
 		defaultLimit: 50,
-		decode:       vobizPage(vobizMessage),
+		decode:       vobizPage(decodeJSON, vobizMessage),
 		id:           messageID,
 	},
+	// No order and no activity field: every conversation is listed, and a
+	// known one is read from its newest messages down to the newest one
+	// delivered before.
+	change: changeSpec{newestFirst: true},
 }
 
 func conversationsPath(string) string { return "/conversations" }
@@ -41,14 +46,14 @@ func conversationPath(escapedID string) string { return "/conversations/" + esca
 
 func messagesPath(escapedID string) string { return "/conversations/" + escapedID + "/messages" }
 
-func vobizPage[W, T any](conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
+func vobizPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
-			Items      []W        `json:"items"`
-			HasMore    *bool      `json:"has_more"`
-			NextCursor nullString `json:"next_cursor"`
+			Items      []W    `json:"items"`
+			HasMore    *bool  `json:"has_more"`
+			NextCursor string `json:"next_cursor"`
 		}
-		if err := decodeJSON(body, &env); err != nil {
+		if err := decode(body, &env); err != nil {
 			return rawPage[T]{}, err
 		}
 		if env.Items == nil {
@@ -57,93 +62,112 @@ func vobizPage[W, T any](conv func(*W, string, *T)) func([]byte, string) (rawPag
 		return rawPage[T]{
 			items: mapItems(env.Items, scope, conv),
 			more:  env.HasMore,
-			next:  string(env.NextCursor),
+			next:  own(env.NextCursor),
 		}, nil
 	}
 }
 
+// The wire types hold what the JSON library decodes natively: strings
+// (null and absent read as ""), timestamps as strings parsed while mapping.
+
 type vobizWireConversation struct {
-	ID         string   `json:"id"`
-	AccountID  string   `json:"account_id"`
-	ChannelID  string   `json:"channel_id"`
-	ContactID  string   `json:"contact_id"`
-	Category   string   `json:"category"`
-	IsBillable bool     `json:"is_billable"`
-	StartedAt  wireTime `json:"started_at"`
-	ExpiresAt  wireTime `json:"expires_at"`
-	Status     string   `json:"status"`
+	ID         string `json:"id"`
+	AccountID  string `json:"account_id"`
+	ChannelID  string `json:"channel_id"`
+	ContactID  string `json:"contact_id"`
+	Category   string `json:"category"`
+	IsBillable bool   `json:"is_billable"`
+	StartedAt  string `json:"started_at"`
+	ExpiresAt  string `json:"expires_at"`
+	Status     string `json:"status"`
 }
 
 func vobizConversation(w *vobizWireConversation, _ string, c *Conversation) {
+	var bad []UnreadableField
+	started := readTime(&bad, "started_at", w.StartedAt)
 	*c = Conversation{
-		ID:         w.ID,
-		ContactID:  w.ContactID,
+		ID:         own(w.ID),
+		ContactID:  own(w.ContactID),
 		Channel:    "whatsapp",
-		Status:     w.Status,
-		CreatedAt:  w.StartedAt.time(),
-		AccountID:  w.AccountID,
-		ChannelID:  w.ChannelID,
-		Category:   w.Category,
+		Status:     ownOf(w.Status, "open", "closed"),
+		CreatedAt:  started,
+		AccountID:  own(w.AccountID),
+		ChannelID:  own(w.ChannelID),
+		Category:   ownOf(w.Category, "service", "marketing", "utility", "authentication"),
 		IsBillable: w.IsBillable,
-		StartedAt:  w.StartedAt.time(),
-		ExpiresAt:  w.ExpiresAt.time(),
+		StartedAt:  started,
+		ExpiresAt:  readTime(&bad, "expires_at", w.ExpiresAt),
+		Unreadable: bad,
 	}
 }
 
 type vobizWireMessage struct {
-	ID             string     `json:"id"`
-	AccountID      string     `json:"account_id"`
-	ChannelID      string     `json:"channel_id"`
-	ContactID      string     `json:"contact_id"`
-	ConversationID string     `json:"conversation_id"`
-	Direction      Direction  `json:"direction"`
-	Type           string     `json:"type"`
-	Status         string     `json:"status"`
-	Content        nullString `json:"content"`
-	MetaMessageID  string     `json:"meta_message_id"`
-	CreatedAt      wireTime   `json:"created_at"`
+	ID             string `json:"id"`
+	AccountID      string `json:"account_id"`
+	ChannelID      string `json:"channel_id"`
+	ContactID      string `json:"contact_id"`
+	ConversationID string `json:"conversation_id"`
+	Direction      string `json:"direction"`
+	Type           string `json:"type"`
+	Status         string `json:"status"`
+	Content        string `json:"content"`
+	MetaMessageID  string `json:"meta_message_id"`
+	CreatedAt      string `json:"created_at"`
 }
 
 func vobizMessage(w *vobizWireMessage, scope string, m *Message) {
-	body, payload := vobizContent(string(w.Content))
+	var bad []UnreadableField
+	created := readTime(&bad, "created_at", w.CreatedAt)
+	content := own(w.Content)
+	body, payload := vobizContent(content)
 	*m = Message{
-		ID:             w.ID,
-		ConversationID: firstNonEmpty(w.ConversationID, scope),
-		Direction:      w.Direction,
+		ID:             own(w.ID),
+		ConversationID: ownOr(w.ConversationID, scope),
+		Direction:      ownDirection(w.Direction),
 		Body:           body,
-		SentAt:         w.CreatedAt.time(),
+		SentAt:         created,
 		Channel:        "whatsapp",
-		Status:         w.Status,
-		Content:        string(w.Content),
-		CreatedAt:      w.CreatedAt.time(),
-		AccountID:      w.AccountID,
-		ChannelID:      w.ChannelID,
-		ContactID:      w.ContactID,
-		Type:           w.Type,
-		MetaMessageID:  w.MetaMessageID,
+		Status:         ownOf(w.Status, "pending", "sent", "delivered", "read", "failed"),
+		Content:        content,
+		CreatedAt:      created,
+		AccountID:      own(w.AccountID),
+		ChannelID:      own(w.ChannelID),
+		ContactID:      own(w.ContactID),
+		Type:           ownOf(w.Type, "text", "image", "document", "template", "audio", "video"),
+		MetaMessageID:  own(w.MetaMessageID),
 		Payload:        payload,
+		Unreadable:     bad,
 	}
 }
 
 // vobizContent reads the JSON-encoded content string: the text is its
 // "body"; the whole object is kept as the payload. Content that is not a
-// JSON object is taken as plain text.
+// JSON object is taken as plain text. A body that is JSON null is no text;
+// the string "null" is the text "null".
+//
+// One decode of the content reads its body and checks it is JSON; only a
+// body that is not a string (a number, an object) takes a second one, to keep
+// its JSON text.
 func vobizContent(content string) (body string, payload json.RawMessage) {
-	trimmed := bytes.TrimSpace([]byte(content))
-	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
+	trimmed := strings.TrimSpace(content)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return content, nil
 	}
+	payload = json.RawMessage(trimmed)
 	var v struct {
+		Body string `json:"body"`
+	}
+	if err := json.Unmarshal(payload, &v); err == nil {
+		return v.Body, payload
+	}
+	var raw struct {
 		Body json.RawMessage `json:"body"`
 	}
-	if json.Unmarshal(trimmed, &v) != nil {
-		return content, nil
+	if json.Unmarshal(payload, &raw) != nil {
+		return content, nil // not JSON: plain text
 	}
-	if len(v.Body) > 0 {
-		body = rawText(v.Body)
-		if body == "null" {
-			body = ""
-		}
+	if len(raw.Body) > 0 && string(raw.Body) != "null" {
+		body = rawText(raw.Body)
 	}
-	return body, json.RawMessage(trimmed)
+	return body, payload
 }

@@ -101,7 +101,7 @@ func newPacingServer(t *testing.T, report func(n int, r *http.Request) pacingHea
 // newPacedClient returns a Rentalot client of srv whose pacer runs on clock.
 func newPacedClient(t *testing.T, srv *pacingServer, clock *pacingClock, opts ...Option) *Client {
 	t.Helper()
-	opts = append([]Option{WithBaseURL(srv.URL), WithMaxRetries(0)}, opts...)
+	opts = append([]Option{WithoutAuth(), WithBaseURL(srv.URL), WithMaxRetries(0)}, opts...)
 	c, err := NewClient(Rentalot, opts...)
 	require.NoError(t, err)
 	if clock != nil {
@@ -300,14 +300,14 @@ func TestWithRateLimitOptionValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := NewClient(Rentalot, tt.opt)
+			c, err := NewClient(Rentalot, WithoutAuth(), tt.opt)
 			require.Error(t, err)
 			assert.Nil(t, c)
 			assert.ErrorIs(t, err, ErrInvalidOption)
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
-	c, err := NewClient(Rentalot, WithRateLimit(0.5, 1), WithMaxPacingWait(0))
+	c, err := NewClient(Rentalot, WithoutAuth(), WithRateLimit(0.5, 1), WithMaxPacingWait(0))
 	require.NoError(t, err)
 	assert.NotNil(t, c)
 }

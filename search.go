@@ -26,6 +26,11 @@ type SearchResult struct {
 	Channel        string    `json:"channel,omitempty"`
 	SentAt         time.Time `json:"sent_at,omitzero"`       // zero when the provider sends null
 	ContactName    string    `json:"contact_name,omitempty"` // empty when the provider sends null
+
+	// Unreadable lists the fields the server sent in a form convo could not
+	// read (a timestamp in no known format); each is left zero. nil when
+	// every field was read. See [UnreadableField].
+	Unreadable []UnreadableField `json:"unreadable,omitempty"`
 }
 
 func searchResultID(r *SearchResult) string { return r.MessageID }
@@ -33,7 +38,8 @@ func searchResultID(r *SearchResult) string { return r.MessageID }
 // Messages returns a pager over the messages whose content matches
 // p.Query. Rentalot answers one page of at most Limit results.
 //
-//   - Rentalot: GET /conversations/search?query=&limit=
+//   - Rentalot: GET /conversations/search?query=&limit=.
+//     Docs: Rentalot API (OpenAPI 3.0.3, https://rentalot.ai), "Search conversations"
 //
 // Vobiz, VantaxAI and AgentMessage do not document a search: the first
 // step of the iteration yields an error wrapping [ErrUnsupported]. An empty

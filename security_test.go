@@ -353,6 +353,8 @@ func TestSecurityCleartextCredentials(t *testing.T) {
 				}
 				if tc.auth {
 					opts = append(opts, convo.WithAuth(ac.auth))
+				} else {
+					opts = append(opts, convo.WithoutAuth())
 				}
 				c, err := convo.NewClient(convo.Vobiz, opts...)
 				if tc.allowed {

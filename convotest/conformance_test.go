@@ -340,7 +340,7 @@ func TestConvotestDecodesLikeDocumentedExamples(t *testing.T) {
 			defer doc.Close()
 			base, err := url.Parse(tt.p.DefaultBaseURL())
 			require.NoError(t, err)
-			docClient, err := convo.NewClient(tt.p, convo.WithBaseURL(doc.URL+base.Path), convo.WithMaxRetries(0))
+			docClient, err := convo.NewClient(tt.p, convo.WithBaseURL(doc.URL+base.Path), convo.WithMaxRetries(0), convo.WithoutAuth())
 			require.NoError(t, err)
 
 			srv := convotest.NewServer(tt.p)

@@ -1,65 +1,125 @@
 // Command agentmessage lists the SMS conversations of an AgentMessage
 // organisation that have been active in the last week, with their messages;
-// bodies removed by the retention window show as "[redacted]".
+// bodies removed by the retention window show as "[redacted]". When none was
+// active that recently, it says so and shows the most recent ones instead.
 //
-// It reads AGENTMESSAGE_API_KEY, and optionally CONVO_BASE_URL:
+// It reads AGENTMESSAGE_API_KEY, and optionally CONVO_BASE_URL; -demo runs
+// it against the built-in fake server instead:
 //
 //	AGENTMESSAGE_API_KEY=am_live_… go run ./examples/agentmessage
+//	go run ./examples/agentmessage -demo
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"time"
 
 	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 )
 
 func main() {
+	demo := flag.Bool("demo", false, "run against the built-in fake server (no credentials needed)")
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx); err != nil {
+	client, done, err := connect(*demo)
+	if err == nil {
+		defer done()
+		err = run(ctx, os.Stdout, client, time.Now())
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "agentmessage:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context) error {
+// connect returns a client of the real API, or of the fake with -demo.
+func connect(demo bool) (*convo.Client, func(), error) {
+	if demo {
+		srv := convotest.NewServer(convo.AgentMessage)
+		client, err := srv.Client()
+		return client, srv.Close, err
+	}
 	key := os.Getenv("AGENTMESSAGE_API_KEY")
 	if key == "" {
-		return fmt.Errorf("set AGENTMESSAGE_API_KEY")
+		return nil, nil, errors.New("set AGENTMESSAGE_API_KEY (or pass -demo)")
 	}
 	opts := []convo.Option{convo.WithAuth(convo.Bearer(key))}
 	if u := os.Getenv("CONVO_BASE_URL"); u != "" {
 		opts = append(opts, convo.WithBaseURL(u))
 	}
 	client, err := convo.NewClient(convo.AgentMessage, opts...)
-	if err != nil {
-		return err
-	}
+	return client, func() {}, err
+}
 
-	since := time.Now().Add(-7 * 24 * time.Hour)
+const (
+	window = 7 * 24 * time.Hour // "active in the last week"
+	recent = 3                  // conversations shown when none is that recent
+)
+
+// run shows the conversations active in the week before now; when there
+// are none, the most recent few.
+func run(ctx context.Context, w io.Writer, client *convo.Client, now time.Time) error {
+	since := now.Add(-window)
+	n := 0
 	for conv, err := range client.Conversations.List(ctx, &convo.ConversationListParams{Since: since}).All() {
 		if err != nil {
 			return err
 		}
-		consent := "no consent record"
-		if conv.Consent != nil && conv.Consent.OptedIn {
-			consent = "opted in " + conv.Consent.OptedInAt.Format("2006-01-02")
+		if n == 0 {
+			fmt.Fprintf(w, "Conversations active since %s UTC:\n", since.UTC().Format("2006-01-02 15:04"))
 		}
-		fmt.Printf("%s → %s  %d messages, %s\n", conv.PhoneNumber, conv.ContactNumber, conv.MessageCount, consent)
-		for msg, err := range client.Messages.List(ctx, conv.ID, &convo.MessageListParams{PageSize: 200}).All() {
-			if err != nil {
-				return err
-			}
-			body := msg.Body
-			if !msg.RedactedAt.IsZero() {
-				body = "[redacted]"
-			}
-			fmt.Printf("    %s %-8s %s\n", msg.SentAt.Format("01-02 15:04"), msg.Direction, body)
+		n++
+		if err := show(ctx, w, client, conv); err != nil {
+			return err
 		}
+	}
+	if n > 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "No conversation active since %s UTC. The %d most recent:\n", since.UTC().Format("2006-01-02 15:04"), recent)
+	// The list runs newest first: the first few are the most recent.
+	for conv, err := range client.Conversations.List(ctx, &convo.ConversationListParams{PageSize: recent}).All() {
+		if err != nil {
+			return err
+		}
+		if err := show(ctx, w, client, conv); err != nil {
+			return err
+		}
+		if n++; n == recent {
+			break
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(w, "(no conversations at all)")
+	}
+	return nil
+}
+
+// show prints a conversation and its messages.
+func show(ctx context.Context, w io.Writer, client *convo.Client, conv convo.Conversation) error {
+	consent := "no consent record"
+	if conv.Consent != nil && conv.Consent.OptedIn {
+		consent = "opted in " + conv.Consent.OptedInAt.UTC().Format("2006-01-02")
+	}
+	fmt.Fprintf(w, "%s → %s  %d messages, last %s UTC, %s\n", conv.PhoneNumber, conv.ContactNumber, conv.MessageCount,
+		conv.LastMessageAt.UTC().Format("2006-01-02 15:04"), consent)
+	for msg, err := range client.Messages.List(ctx, conv.ID, &convo.MessageListParams{PageSize: 200}).All() {
+		if err != nil {
+			return err
+		}
+		body := msg.Body
+		if !msg.RedactedAt.IsZero() {
+			body = "[redacted]"
+		}
+		fmt.Fprintf(w, "    %s %-8s %s\n", msg.SentAt.UTC().Format("01-02 15:04"), msg.Direction, body)
 	}
 	return nil
 }

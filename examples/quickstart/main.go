@@ -8,7 +8,9 @@
 //	go run ./examples/quickstart -provider rentalot # vantaxai, rentalot, agentmessage
 //
 // To run it against a real API, set CONVO_PROVIDER, the provider's
-// credentials and optionally CONVO_BASE_URL:
+// credentials and optionally CONVO_BASE_URL. The provider is then
+// CONVO_PROVIDER's unless -provider names another (the flag wins), and
+// -demo uses the fake all the same:
 //
 //	CONVO_PROVIDER=vobiz        VOBIZ_AUTH_ID=MA_… VOBIZ_AUTH_TOKEN=…  (or VOBIZ_TOKEN=<JWT>)
 //	CONVO_PROVIDER=vantaxai     VANTAXAI_API_KEY=vx_live_…
@@ -52,7 +54,8 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fake := fs.String("provider", "vobiz", "provider of the built-in fake server: vobiz, vantaxai, rentalot or agentmessage")
+	provider := fs.String("provider", "vobiz", "provider: vobiz, vantaxai, rentalot or agentmessage (default $CONVO_PROVIDER, else vobiz)")
+	demo := fs.Bool("demo", false, "use the built-in fake server even when CONVO_PROVIDER is set")
 	query := fs.String("query", "bedroom", "search query, for providers with a message search")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -65,7 +68,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 1
 	}
 
-	client, banner, closeFn, err := connect(*fake, getenv)
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "provider" })
+	real := getenv("CONVO_PROVIDER") != "" && !*demo
+	name, flagName := *provider, "-provider"
+	if !explicit && getenv("CONVO_PROVIDER") != "" {
+		name, flagName = getenv("CONVO_PROVIDER"), "CONVO_PROVIDER"
+	}
+	client, banner, closeFn, err := connect(name, flagName, real, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "quickstart: %v\n", err)
 		return 1
@@ -108,17 +118,18 @@ func bearerFrom(name string) func(func(string) string) (convo.Authenticator, err
 	}
 }
 
-// connect returns a client of the real API when CONVO_PROVIDER is set, and
-// of a fake server of the named provider otherwise.
-func connect(fakeName string, getenv func(string) string) (client *convo.Client, banner string, closeFn func(), err error) {
-	if name := getenv("CONVO_PROVIDER"); name != "" {
-		p, ok := convo.ProviderByName(name)
-		if !ok {
-			return nil, "", nil, fmt.Errorf("unknown CONVO_PROVIDER %q (want vobiz, vantaxai, rentalot or agentmessage)", name)
-		}
+// connect returns a client of the named provider's real API when real is
+// set, and of its fake server otherwise. from says where the name came
+// from, for the error messages.
+func connect(name, from string, real bool, getenv func(string) string) (client *convo.Client, banner string, closeFn func(), err error) {
+	p, ok := convo.ProviderByName(name)
+	if !ok {
+		return nil, "", nil, fmt.Errorf("unknown %s %q (want vobiz, vantaxai, rentalot or agentmessage)", from, name)
+	}
+	if real {
 		auth, err := credentials[p.Name()](getenv)
 		if err != nil {
-			return nil, "", nil, fmt.Errorf("CONVO_PROVIDER=%s: %w", p.Name(), err)
+			return nil, "", nil, fmt.Errorf("%s: %w", p.Name(), err)
 		}
 		opts := []convo.Option{convo.WithAuth(auth), convo.WithUserAgent("convo-quickstart")}
 		if u := getenv("CONVO_BASE_URL"); u != "" {
@@ -129,10 +140,6 @@ func connect(fakeName string, getenv func(string) string) (client *convo.Client,
 			return nil, "", nil, err
 		}
 		return client, fmt.Sprintf("Using the real %s API at %s", p.Name(), client.BaseURL()), func() {}, nil
-	}
-	p, ok := convo.ProviderByName(fakeName)
-	if !ok {
-		return nil, "", nil, fmt.Errorf("unknown -provider %q (want vobiz, vantaxai, rentalot or agentmessage)", fakeName)
 	}
 	srv := convotest.NewServer(p)
 	client, err = srv.Client()
@@ -192,7 +199,7 @@ func show(ctx context.Context, client *convo.Client, query string, w io.Writer) 
 		tw.Flush()
 	}
 
-	if !client.Provider().Supports("search.messages") {
+	if !client.Provider().Supports(convo.OpSearchMessages) {
 		return nil
 	}
 	fmt.Fprintf(w, "\nSearch %q:\n", query)

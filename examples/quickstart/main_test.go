@@ -57,7 +57,7 @@ func TestQuickstartFake(t *testing.T) {
 			}
 			assert.Contains(t, out, "TIME")
 			assert.Contains(t, out, "DIRECTION")
-			if p.Supports("search.messages") {
+			if p.Supports(convo.OpSearchMessages) {
 				assert.Contains(t, out, `Search "bedroom":`)
 				assert.Contains(t, out, "(5 results)")
 			} else {
@@ -99,7 +99,7 @@ func TestQuickstartRealAPI(t *testing.T) {
 			defer srv.Close()
 			tt.vars["CONVO_PROVIDER"] = strings.ToUpper(tt.p.Name()[:1]) + tt.p.Name()[1:]
 			tt.vars["CONVO_BASE_URL"] = srv.URL()
-			code, out, errOut := runQuickstart(t, []string{"-provider", "rentalot"}, tt.vars)
+			code, out, errOut := runQuickstart(t, nil, tt.vars)
 			require.Equal(t, 0, code, "stderr: %s", errOut)
 			assert.True(t, strings.HasPrefix(out, "Using the real "+tt.p.Name()+" API at "+srv.URL()+"\n"), out)
 			assert.Contains(t, out, srv.Dataset().Conversations[0].Conversation.ID)
@@ -109,6 +109,22 @@ func TestQuickstartRealAPI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestQuickstartProviderFlagWins checks that -provider beats
+// CONVO_PROVIDER, and -demo the real API.
+func TestQuickstartProviderFlagWins(t *testing.T) {
+	srv := convotest.NewServer(convo.Rentalot)
+	defer srv.Close()
+	vars := map[string]string{"CONVO_PROVIDER": "vobiz", "RENTALOT_API_KEY": convotest.DemoRentalotKey, "CONVO_BASE_URL": srv.URL()}
+	code, out, errOut := runQuickstart(t, []string{"-provider", "rentalot"}, vars)
+	require.Equal(t, 0, code, "stderr: %s", errOut)
+	assert.True(t, strings.HasPrefix(out, "Using the real rentalot API at "+srv.URL()+"\n"), out)
+	assert.NotEmpty(t, srv.Requests())
+
+	code, out, errOut = runQuickstart(t, []string{"-provider", "agentmessage", "-demo"}, vars)
+	require.Equal(t, 0, code, "stderr: %s", errOut)
+	assert.True(t, strings.HasPrefix(out, "Using the built-in fake agentmessage server"), out)
 }
 
 func TestQuickstartErrors(t *testing.T) {
@@ -123,6 +139,7 @@ func TestQuickstartErrors(t *testing.T) {
 		{"unknown fake", []string{"-provider", "acme"}, nil, `unknown -provider "acme"`},
 		{"unknown real", nil, map[string]string{"CONVO_PROVIDER": "acme"}, `unknown CONVO_PROVIDER "acme"`},
 		{"missing key", nil, map[string]string{"CONVO_PROVIDER": "rentalot"}, "set RENTALOT_API_KEY"},
+		{"missing key of the flag's provider", []string{"-provider", "vantaxai"}, map[string]string{"CONVO_PROVIDER": "rentalot", "RENTALOT_API_KEY": "ra_x"}, "set VANTAXAI_API_KEY"},
 		{"missing vobiz token", nil, map[string]string{"CONVO_PROVIDER": "vobiz", "VOBIZ_AUTH_ID": "MA_X"}, "VOBIZ_AUTH_TOKEN"},
 		{"bad base URL", nil, map[string]string{"CONVO_PROVIDER": "vantaxai", "VANTAXAI_API_KEY": "vx_live_x", "CONVO_BASE_URL": "ftp://x"}, "base URL"},
 		{"wrong key", nil, map[string]string{"CONVO_PROVIDER": "rentalot", "RENTALOT_API_KEY": "ra_not-the-key", "CONVO_BASE_URL": srv.URL()}, "401"},

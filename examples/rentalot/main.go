@@ -1,60 +1,87 @@
 // Command rentalot lists the active Rentalot conversations with their
-// latest messages, then searches message content.
+// latest three messages, then searches message content.
 //
-// It reads RENTALOT_API_KEY, and optionally CONVO_BASE_URL; the first
-// argument is the search term (default "bedroom"):
+// It reads RENTALOT_API_KEY, and optionally CONVO_BASE_URL; -demo runs it
+// against the built-in fake server instead. The first argument is the
+// search term (default "bedroom"):
 //
 //	RENTALOT_API_KEY=ra_… go run ./examples/rentalot showing
+//	go run ./examples/rentalot -demo
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 
 	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 )
 
 func main() {
+	demo := flag.Bool("demo", false, "run against the built-in fake server (no credentials needed)")
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
+	client, done, err := connect(*demo)
+	if err == nil {
+		defer done()
+		err = run(ctx, os.Stdout, client, flag.Args())
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "rentalot:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string) error {
+// connect returns a client of the real API, or of the fake with -demo.
+func connect(demo bool) (*convo.Client, func(), error) {
+	if demo {
+		srv := convotest.NewServer(convo.Rentalot)
+		client, err := srv.Client()
+		return client, srv.Close, err
+	}
 	key := os.Getenv("RENTALOT_API_KEY")
 	if key == "" {
-		return fmt.Errorf("set RENTALOT_API_KEY")
+		return nil, nil, errors.New("set RENTALOT_API_KEY (or pass -demo)")
 	}
 	opts := []convo.Option{convo.WithAuth(convo.Bearer(key))}
 	if u := os.Getenv("CONVO_BASE_URL"); u != "" {
 		opts = append(opts, convo.WithBaseURL(u))
 	}
 	client, err := convo.NewClient(convo.Rentalot, opts...)
-	if err != nil {
-		return err
-	}
+	return client, func() {}, err
+}
 
+// latest is how many messages are shown per conversation.
+const latest = 3
+
+func run(ctx context.Context, w io.Writer, client *convo.Client, args []string) error {
 	pager := client.Conversations.List(ctx, &convo.ConversationListParams{Status: "active", PageSize: 50})
 	for page, err := range pager.Pages() {
 		if err != nil {
 			return err
 		}
 		if rl := page.RateLimit; rl != nil {
-			fmt.Printf("(%d of %d requests left this minute)\n", rl.Remaining, rl.Limit)
+			fmt.Fprintf(w, "(%d of %d requests left this minute)\n", rl.Remaining, rl.Limit)
 		}
 		for _, conv := range page.Items {
-			fmt.Printf("%s  %-9s %d messages\n", conv.ID, conv.Channel, conv.MessageCount)
-			// Rentalot lists messages newest first: one page of three is the latest three.
-			for msg, err := range client.Messages.List(ctx, conv.ID, &convo.MessageListParams{PageSize: 3}).All() {
+			fmt.Fprintf(w, "%s  %-9s %d messages\n", conv.ID, conv.Channel, conv.MessageCount)
+			// Rentalot lists messages newest first: the first page of
+			// three is the latest three. One request, whatever the
+			// length of the conversation.
+			for page, err := range client.Messages.List(ctx, conv.ID, &convo.MessageListParams{PageSize: latest}).Pages() {
 				if err != nil {
 					return err
 				}
-				fmt.Printf("    %s %-8s %s\n", msg.SentAt.Format("01-02 15:04"), msg.Direction, msg.Body)
+				for _, msg := range page.Items {
+					fmt.Fprintf(w, "    %s %-8s %s\n", msg.SentAt.UTC().Format("01-02 15:04"), msg.Direction, msg.Body)
+				}
+				break
 			}
 		}
 	}
@@ -63,12 +90,12 @@ func run(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		term = args[0]
 	}
-	fmt.Printf("\nsearch %q:\n", term)
+	fmt.Fprintf(w, "\nsearch %q:\n", term)
 	for r, err := range client.Search.Messages(ctx, &convo.SearchParams{Query: term, Limit: 20}).All() {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("    %s %-12s %s\n", r.SentAt.Format("01-02 15:04"), r.ContactName, r.Content)
+		fmt.Fprintf(w, "    %s %-12s %s\n", r.SentAt.UTC().Format("01-02 15:04"), r.ContactName, r.Content)
 	}
 	return nil
 }
