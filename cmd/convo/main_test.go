@@ -266,9 +266,18 @@ func TestCLIExport(t *testing.T) {
 			assert.Empty(t, r.stderr, "silent when stderr is not a terminal")
 			assert.Empty(t, r.stdout)
 			checkExport(t, p, out)
-			assert.NoFileExists(t, out+".checkpoint", "a completed export leaves no checkpoint")
+			assertDoneCheckpoint(t, out+".checkpoint")
 		})
 	}
+}
+
+// assertDoneCheckpoint asserts that a finished export kept its checkpoint,
+// done, for the next run to append what is new.
+func assertDoneCheckpoint(t *testing.T, path string) {
+	t.Helper()
+	cp, err := convo.LoadCheckpoint(path)
+	require.NoError(t, err, "a completed export keeps its checkpoint")
+	assert.True(t, cp.Done())
 }
 
 func TestCLIUsageErrors(t *testing.T) {
@@ -490,7 +499,7 @@ func TestCLIExportInterruptAndResume(t *testing.T) {
 			r = convoRun(t, nil, args...)
 			require.Equal(t, 0, r.code, r.stderr)
 			checkExport(t, p, out)
-			assert.NoFileExists(t, cpPath)
+			assertDoneCheckpoint(t, cpPath)
 		})
 	}
 }
@@ -543,10 +552,10 @@ func TestCLIExportResumeRefusals(t *testing.T) {
 			assert.Equal(t, partial, readFile(t, out), "the output is left alone")
 			assert.Equal(t, before, readFile(t, cpPath), "the checkpoint is left alone")
 
-			// --restart starts over: a whole export, the checkpoint gone.
+			// --restart starts over: a whole export, with a new checkpoint.
 			r = convoRun(t, nil, append(append(slices.Clone(args), tt.args...), "--restart")...)
 			require.Equal(t, 0, r.code, r.stderr)
-			assert.NoFileExists(t, cpPath)
+			assertDoneCheckpoint(t, cpPath)
 			if len(tt.args) == 0 {
 				checkExport(t, convo.VantaxAI, out)
 			}
