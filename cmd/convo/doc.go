@@ -111,6 +111,7 @@
 //	--name NAME         the name its state is kept under (default PROVIDER@ACCOUNT?FILTERS)
 //	--reset             forget that state: a full sync, updating the rows in place
 //	--batch-rows N      rows per transaction (default 5000; also one at least every second)
+//	--lookback D        how far an incremental run re-reads behind the last one (default 5m)
 //
 // Each transaction holds a batch of rows and the sync's checkpoint covering
 // exactly them, so an interruption, a crash or a kill -9 at any moment
