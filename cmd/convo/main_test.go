@@ -460,6 +460,9 @@ func startExport(t *testing.T, args []string, n int) (*exec.Cmd, func() result) 
 }
 
 func TestCLIExportInterruptAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("interrupts and resumes exports of the built command; runs without -short")
+	}
 	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
@@ -505,6 +508,9 @@ func TestCLIExportInterruptAndResume(t *testing.T) {
 }
 
 func TestCLIExportResumeRefusals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs many interrupted exports of the built command; runs without -short")
+	}
 	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "export.jsonl")
@@ -625,6 +631,9 @@ func TestCLIExportCheckpointNotWritable(t *testing.T) {
 }
 
 func TestCLIExportCrashAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crashes and resumes exports of the built command; runs without -short")
+	}
 	t.Parallel()
 	// SIGKILL gives the export no chance to save: the file may hold lines
 	// after the last checkpoint, which the resumed export must drop.
@@ -812,6 +821,9 @@ func startCmd(t *testing.T, env []string, args []string, ready func(line string)
 // that holds every request until the client gives up, and against the slow
 // demo after a few requests.
 func TestCLISignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("signals the built command mid-run; runs without -short")
+	}
 	t.Parallel()
 	rentalotID := demoData(convo.Rentalot).Conversations[0].Conversation.ID
 	commands := map[string][]string{
