@@ -21,16 +21,25 @@ import (
 func checkpointWith(t *testing.T) *Checkpoint {
 	t.Helper()
 	cp := new(Checkpoint)
-	_, err := cp.begin("rentalot", "")
+	spec := &rentalotDesc.change
+	_, err := cp.begin("rentalot", "", DefaultLookback, spec, false)
 	require.NoError(t, err)
-	a := &Conversation{ID: "a", Status: "active", Tags: []string{"x"}, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	b := &Conversation{ID: "b", Consent: &Consent{OptedIn: true}}
-	c := &Conversation{ID: "c"}
-	cp.started(0, a, "list-after-a")
-	cp.started(1, b, "list-after-b")
-	cp.started(2, c, "list-after-c")
-	cp.commit(0, &ConversationSync{Conversation: a, Start: true, Messages: make([]Message, 3)}, "ca")
-	cp.commit(2, &ConversationSync{Conversation: c, Start: true, Messages: make([]Message, 2), Done: true}, "cc")
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	a := &Conversation{ID: "a", Status: "active", Tags: []string{"x"}, CreatedAt: t0, LastMessageAt: t0.Add(time.Hour), MessageCount: 3}
+	b := &Conversation{ID: "b", Consent: &Consent{OptedIn: true}, LastMessageAt: t0.Add(2 * time.Hour)}
+	c := &Conversation{ID: "c", LastMessageAt: t0.Add(30 * time.Minute), MessageCount: 2}
+	cp.started(pendingConversation{seq: 0, conv: a}, "list-after-a", a.LastMessageAt)
+	cp.started(pendingConversation{seq: 1, conv: b}, "list-after-b", b.LastMessageAt)
+	cp.started(pendingConversation{seq: 2, conv: c}, "list-after-c", b.LastMessageAt)
+	msgs := func(ids ...string) []Message {
+		var out []Message
+		for i, id := range ids {
+			out = append(out, Message{ID: id, SentAt: t0.Add(time.Duration(len(ids)-i) * time.Minute)})
+		}
+		return out
+	}
+	cp.commit(0, &ConversationSync{Conversation: a, Start: true, Messages: msgs("a3", "a2", "a1")}, "ca", spec, false)
+	cp.commit(2, &ConversationSync{Conversation: c, Start: true, Messages: msgs("c2", "c1"), Done: true}, "cc", spec, false)
 	require.NoError(t, cp.SetMeta(json.RawMessage(`{"offset":42}`)))
 	return cp
 }
@@ -49,9 +58,17 @@ func TestCheckpointJSONRoundTrip(t *testing.T) {
 	assert.False(t, got.Done())
 	assert.JSONEq(t, `{"offset":42}`, string(got.Meta()))
 
-	plan, err := got.begin("rentalot", "")
+	assert.Equal(t, 1, got.Known())
+	plan, err := got.begin("rentalot", "", DefaultLookback, &rentalotDesc.change, false)
 	require.NoError(t, err)
 	assert.Equal(t, "list-after-c", plan.list)
+	assert.True(t, plan.run.watermark.Equal(time.Date(2026, 1, 2, 5, 4, 5, 0, time.UTC)), "the run's watermark so far")
+	assert.Equal(t, msgMark{"a3", time.Date(2026, 1, 2, 3, 7, 5, 0, time.UTC)}, plan.pending[0].newest, "newest first: the first message delivered")
+	assert.Equal(t, "a1", plan.pending[0].pos.id, "the last message delivered")
+	got.mu.Lock()
+	assert.Equal(t, []convState{{id: "c", activity: time.Date(2026, 1, 2, 3, 34, 5, 0, time.UTC), signals: "2,0",
+		newest: msgMark{"c2", time.Date(2026, 1, 2, 3, 6, 5, 0, time.UTC)}}}, got.states)
+	got.mu.Unlock()
 	assert.EqualValues(t, 2, plan.nextSeq)
 	require.Len(t, plan.pending, 2)
 	assert.Equal(t, "a", plan.pending[0].conv.ID)
@@ -77,6 +94,9 @@ func TestCheckpointUnmarshalRejects(t *testing.T) {
 		"unknown version": `{"version":7,"provider":"rentalot"}`,
 		"no version":      `{"provider":"rentalot"}`,
 		"no provider":     `{"version":1,"list_cursor":"x"}`,
+		"v1 with v2 data": `{"version":1,"provider":"rentalot","known":[{"id":"a"}]}`,
+		"known twice":     `{"version":2,"provider":"rentalot","known":[{"id":"a"},{"id":"a"}]}`,
+		"known no id":     `{"version":2,"provider":"rentalot","known":[{"newest":"m"}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			var cp Checkpoint
@@ -87,13 +107,13 @@ func TestCheckpointUnmarshalRejects(t *testing.T) {
 
 func TestCheckpointBegin(t *testing.T) {
 	cp := checkpointWith(t)
-	_, err := cp.begin("vobiz", "")
+	_, err := cp.begin("vobiz", "", DefaultLookback, &vobizDesc.change, false)
 	assert.ErrorIs(t, err, ErrInvalidParams, "another provider")
-	_, err = cp.begin("rentalot", "some-cursor")
+	_, err = cp.begin("rentalot", "some-cursor", DefaultLookback, &rentalotDesc.change, false)
 	assert.ErrorIs(t, err, ErrInvalidParams, "a start cursor with a used checkpoint")
 
 	fresh := new(Checkpoint)
-	plan, err := fresh.begin("vobiz", "start-here")
+	plan, err := fresh.begin("vobiz", "start-here", DefaultLookback, &vobizDesc.change, false)
 	require.NoError(t, err)
 	assert.Equal(t, "start-here", plan.list)
 	assert.Equal(t, "vobiz", fresh.Provider())
@@ -101,17 +121,32 @@ func TestCheckpointBegin(t *testing.T) {
 
 func TestCheckpointFinish(t *testing.T) {
 	cp := checkpointWith(t)
+	spec := &rentalotDesc.change
 	cp.finish()
 	assert.False(t, cp.Done(), "conversations are pending")
 
 	a := &Conversation{ID: "a"}
-	cp.commit(0, &ConversationSync{Conversation: a, Messages: make([]Message, 1), Done: true}, "")
-	cp.commit(1, &ConversationSync{Conversation: &Conversation{ID: "b"}, Start: true, Done: true}, "")
+	cp.commit(0, &ConversationSync{Conversation: a, Messages: make([]Message, 1), Done: true}, "", spec, false)
+	cp.commit(1, &ConversationSync{Conversation: &Conversation{ID: "b"}, Start: true, Done: true}, "", spec, false)
+	cp.finish()
+	assert.False(t, cp.Done(), "the list has not been walked to its end")
+	cp.listed(time.Time{})
 	cp.finish()
 	assert.True(t, cp.Done())
 	assert.Empty(t, cp.Pending())
 	assert.EqualValues(t, 3, cp.Conversations())
 	assert.EqualValues(t, 6, cp.Messages())
+	assert.Equal(t, 3, cp.Known())
+	assert.True(t, cp.Watermark().Equal(time.Date(2026, 1, 2, 5, 4, 5, 0, time.UTC)), "the newest activity listed")
+
+	// The next run is incremental, its window Lookback behind the watermark.
+	plan, err := cp.begin("rentalot", "", time.Minute, spec, false)
+	require.NoError(t, err)
+	assert.False(t, cp.Done())
+	assert.True(t, plan.run.incremental)
+	assert.True(t, plan.run.window.Equal(time.Date(2026, 1, 2, 5, 3, 5, 0, time.UTC)))
+	assert.False(t, plan.run.since, "Rentalot has no since filter")
+	assert.Empty(t, plan.list)
 }
 
 func TestCheckpointSetMetaRejectsInvalidJSON(t *testing.T) {
@@ -177,7 +212,7 @@ func TestCheckpointSaveConcurrentReaders(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sync.checkpoint")
 	cp := new(Checkpoint)
-	_, err := cp.begin("vobiz", "")
+	_, err := cp.begin("vobiz", "", DefaultLookback, &vobizDesc.change, false)
 	require.NoError(t, err)
 	require.NoError(t, cp.Save(path))
 
@@ -204,7 +239,7 @@ func TestCheckpointSaveConcurrentReaders(t *testing.T) {
 	}()
 	for i := range saves {
 		conv := &Conversation{ID: fmt.Sprintf("c%d", i), Status: strings.Repeat("x", (i%7)*500)}
-		cp.started(int64(i), conv, fmt.Sprintf("list-%d", i))
+		cp.started(pendingConversation{seq: int64(i), conv: conv}, fmt.Sprintf("list-%d", i), time.Time{})
 		require.NoError(t, cp.Save(path))
 	}
 	close(stop)

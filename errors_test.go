@@ -566,3 +566,67 @@ func TestErrorOneLineEscapes(t *testing.T) {
 	assert.True(t, strings.HasSuffix(cut, "…") && utf8.ValidString(cut), "%q", cut)
 	assert.Equal(t, strings.Repeat("x", 10), oneLine(strings.Repeat("x", 10), 10), "a text that fits is not cut")
 }
+
+// TestDecodeUnexpectedBodies checks that a 200 whose body is not the
+// documented JSON is a *DecodeError naming the provider, the status and the
+// start of the body.
+func TestDecodeUnexpectedBodies(t *testing.T) {
+	html := "<!DOCTYPE html><html><body>Welcome to the captive portal</body></html>"
+	tests := []struct {
+		name     string
+		provider Provider
+		body     string
+		run      func(context.Context, *Client) error
+		snippet  string
+	}{
+		{"vobiz html", Vobiz, html, runConvs(nil), "<!DOCTYPE html>"},
+		{"vobiz legacy data envelope", Vobiz, `{"data":[{"id":"c1"}],"meta":{}}`, runConvs(nil), `{"data":[`},
+		{"vantaxai no data", VantaxAI, `{"success":true}`, runConvs(nil), `{"success":true}`},
+		{"vantaxai success false", VantaxAI, `{"success":false,"data":[]}`, runConvs(nil), `{"success":false`},
+		{"vantaxai get without data", VantaxAI, `{"success":true}`, runGet("conv_1"), `{"success":true}`},
+		{"vantaxai get html", VantaxAI, html, runGet("conv_1"), "<!DOCTYPE"},
+		{"rentalot no data", Rentalot, `{"pagination":{"page":1}}`, runConvs(nil), `{"pagination"`},
+		{"rentalot data not an array", Rentalot, `{"data":{"id":"x"}}`, runConvs(nil), `{"data":{`},
+		{"rentalot get without data", Rentalot, `{}`, runGet("conv_1"), `{}`},
+		{"rentalot search without data", Rentalot, `{"total":3}`, runSearch(&SearchParams{Query: "x"}), `{"total":3}`},
+		{"agentmessage empty body", AgentMessage, ``, runConvs(nil), ``},
+		{"agentmessage truncated JSON", AgentMessage, `{"success":true,"data":[{"id":"x"`, runConvs(nil), `{"success":true`},
+		{"agentmessage timestamp of the wrong type", AgentMessage, `{"success":true,"data":[{"id":"x","last_message_at":1712718702}],"meta":{}}`, runConvs(nil), `{"success"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mux, _ := setup(t, tt.provider)
+			mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				_, _ = w.Write([]byte(tt.body))
+			})
+			err := tt.run(testContext(t), c)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrUnexpectedResponse)
+			var de *DecodeError
+			require.True(t, errors.As(err, &de), "a *DecodeError: %v", err)
+			assert.Equal(t, tt.provider.Name(), de.Provider)
+			assert.Equal(t, http.StatusOK, de.StatusCode)
+			assert.True(t, strings.HasPrefix(de.Snippet, tt.snippet), "snippet %q", de.Snippet)
+			assert.Contains(t, err.Error(), tt.provider.Name())
+			assert.Contains(t, err.Error(), "200")
+			var apiErr *APIError
+			assert.False(t, errors.As(err, &apiErr), "a 200 is not an API error")
+		})
+	}
+}
+
+// TestDecodeErrorSnippetBounded checks a huge unexpected body is not copied
+// whole into the error.
+func TestDecodeErrorSnippetBounded(t *testing.T) {
+	c, mux, _ := setup(t, Vobiz)
+	mux.HandleFunc("GET /conversations", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(strings.Repeat("é", 100_000)))
+	})
+	err := runConvs(nil)(testContext(t), c)
+	var de *DecodeError
+	require.True(t, errors.As(err, &de), "%v", err)
+	assert.LessOrEqual(t, len(de.Snippet), 204, "at most 200 bytes and an ellipsis")
+	assert.True(t, strings.HasPrefix(de.Snippet, "éé"))
+	assert.Less(t, len(err.Error()), 600)
+}

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-json"
 	"github.com/google/go-querystring/query"
@@ -135,6 +136,31 @@ type providerDesc struct {
 	messages listEndpoint[Message]
 
 	search *searchSpec // nil when undocumented
+
+	change changeSpec // what shows new activity, for incremental sync
+}
+
+// changeSpec is what a provider's conversation list shows of new activity
+// and how its message lists run (PROVIDERS.md, "Order and change"); an
+// incremental [Client.Sync] reads it.
+type changeSpec struct {
+	// byActivity: the conversation list runs newest activity first, so an
+	// incremental walk stops at the first conversation whose ordering
+	// activity is older than its window.
+	byActivity bool
+	// activity returns a conversation's last-activity time (zero when
+	// unknown) and whether that is the field the list is ordered by; nil
+	// when the provider shows no activity (every known conversation is then
+	// re-read from its newest messages).
+	activity func(*Conversation) (at time.Time, ordering bool)
+	// signals returns the other fields that move with activity (counts):
+	// a conversation whose activity and signals are unchanged is not re-read.
+	signals func(*Conversation) []int64
+	// since: the list takes ConversationListParams.Since, so an
+	// incremental walk asks only for the conversations of its window.
+	since bool
+	// newestFirst: message pages run from the newest message to older ones.
+	newestFirst bool
 }
 
 type searchSpec struct {
@@ -183,6 +209,14 @@ type rawPage[T any] struct {
 	limit      int    // page size the server reports
 	totalPages *int   // number of pages, when reported
 	total      *int   // number of items, when reported and reliable
+}
+
+// unixNano is t in nanoseconds since 1970; 0 for the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }
 
 // decodeJSON is the one place bodies are decoded, by github.com/goccy/go-json

@@ -1,6 +1,8 @@
 package convo
 
 import (
+	"time"
+
 	"errors"
 )
 
@@ -41,6 +43,14 @@ var agentMessageDesc = providerDesc{
 		defaultLimit: 50,
 		decode:       agentMessagePage(decodeJSON, agentMessageMessage),
 		id:           messageID,
+	},
+	// Newest first by last_message_at, filtered with since; message_count
+	// moves with it.
+	change: changeSpec{
+		byActivity: true,
+		activity:   func(c *Conversation) (time.Time, bool) { return c.LastMessageAt, !c.LastMessageAt.IsZero() },
+		signals:    func(c *Conversation) []int64 { return []int64{int64(c.MessageCount)} },
+		since:      true,
 	},
 }
 

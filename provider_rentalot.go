@@ -1,6 +1,8 @@
 package convo
 
 import (
+	"time"
+
 	"github.com/goccy/go-json"
 )
 
@@ -56,6 +58,19 @@ var rentalotDesc = providerDesc{
 			decode:       rentalotSearchPage(decodeJSON),
 			id:           searchResultID,
 		},
+	},
+	// Most recent message first by lastMessageAt (null: updatedAt tells the
+	// activity but not the place); messageCount and updatedAt move with it.
+	change: changeSpec{
+		byActivity: true,
+		activity: func(c *Conversation) (time.Time, bool) {
+			if c.LastMessageAt.IsZero() {
+				return c.UpdatedAt, false
+			}
+			return c.LastMessageAt, true
+		},
+		signals:     func(c *Conversation) []int64 { return []int64{int64(c.MessageCount), unixNano(c.UpdatedAt)} },
+		newestFirst: true,
 	},
 }
 

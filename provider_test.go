@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -112,4 +113,79 @@ func TestFiltersEncoding(t *testing.T) {
 
 	_, err = encodeFilters("vobiz", vobizDesc.conversationFilters, &ConversationListParams{Status: "open"})
 	assert.ErrorIs(t, err, ErrUnsupported)
+}
+
+func TestDecodeFixturesAllServed(t *testing.T) {
+	// Every fixture is exercised by a decoding test (provider_*_test.go)
+	// or errors_test.go; this list fails when a fixture is added without one.
+	covered := map[string]bool{
+		"agentmessage_conversations.json": true, "agentmessage_error_401.json": true,
+		"agentmessage_error_403.json": true, "agentmessage_error_422.json": true,
+		"rentalot_conversations.json": true, "rentalot_error_422.json": true,
+		"rentalot_messages.json": true, "rentalot_problem_404.json": true,
+		"rentalot_search.json": true, "vantaxai_conversations.json": true,
+		"vantaxai_error_401.json": true, "vantaxai_error_422.json": true,
+		"vobiz_conversations.json": true, "vobiz_error_401.json": true,
+		"vobiz_messages.json": true,
+	}
+	entries, err := os.ReadDir("testdata")
+	require.NoError(t, err)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".json") {
+			assert.True(t, covered[e.Name()], "fixture %s has no decoding test", e.Name())
+		}
+	}
+}
+
+// TestDecodeMinimalItems checks that items with only an id (every optional
+// field absent or null) decode to zero values without error.
+func TestDecodeMinimalItems(t *testing.T) {
+	tests := []struct {
+		provider Provider
+		convs    string
+		msgs     string
+	}{
+		{Vobiz, `{"items":[{"id":"x","started_at":null,"expires_at":null,"status":null}]}`,
+			`{"items":[{"id":"x","content":null,"created_at":null}],"has_more":false,"next_cursor":null}`},
+		{VantaxAI, `{"success":true,"data":[{"id":"x","tags":null,"metadata":null,"last_message_at":null}],"pagination":{"has_more":false}}`,
+			`{"success":true,"data":[{"id":"x","content":null,"media_url":null,"created_at":""}],"pagination":{}}`},
+		{Rentalot, `{"data":[{"id":"x","contactId":null,"lastMessageAt":null}],"pagination":{"page":1,"limit":20}}`,
+			`{"data":[{"id":"x","content":null,"metadata":null,"sentAt":null}],"pagination":{}}`},
+		{AgentMessage, `{"success":true,"data":[{"id":"x","consent":null,"last_message_preview":null}],"meta":{"next_cursor":null}}`,
+			`{"success":true,"data":[{"id":"x","body":null,"media_urls":null,"redacted_at":null}],"meta":{}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.provider.Name(), func(t *testing.T) {
+			c, mux, _ := setup(t, tt.provider)
+			serveJSON(mux, "GET /conversations", []byte(tt.convs))
+			serveJSON(mux, "GET /conversations/{id}/messages", []byte(tt.msgs))
+			ctx := testContext(t)
+
+			convs, err := drain(c.Conversations.List(ctx, nil), 10)
+			require.NoError(t, err)
+			require.Len(t, convs, 1)
+			conv := convs[0]
+			assert.Equal(t, "x", conv.ID)
+			assert.Empty(t, conv.ContactID)
+			assert.Empty(t, conv.Status)
+			assert.True(t, conv.LastMessageAt.IsZero())
+			assert.True(t, conv.CreatedAt.IsZero())
+			assert.Nil(t, conv.Consent)
+			assert.Nil(t, conv.Metadata)
+			assert.Nil(t, conv.Tags)
+
+			msgs, err := drain(c.Messages.List(ctx, "conv", nil), 10)
+			require.NoError(t, err)
+			require.Len(t, msgs, 1)
+			m := msgs[0]
+			assert.Equal(t, "x", m.ID)
+			assert.Equal(t, "conv", m.ConversationID)
+			assert.Empty(t, m.Body)
+			assert.Empty(t, m.Direction)
+			assert.True(t, m.SentAt.IsZero())
+			assert.Nil(t, m.Payload)
+			assert.Nil(t, m.Metadata)
+			assert.Nil(t, m.MediaURLs)
+		})
+	}
 }

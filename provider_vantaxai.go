@@ -3,6 +3,7 @@ package convo
 import (
 	"bytes"
 	"errors"
+	"time"
 	"unicode/utf8"
 
 	"github.com/goccy/go-json"
@@ -46,6 +47,12 @@ var vantaxDesc = providerDesc{
 		defaultLimit: 50,
 		decode:       vantaxPage(decodeJSON, vantaxMessage),
 		id:           messageID,
+	},
+	// Newest activity first by last_message_at; unread_count moves with it.
+	change: changeSpec{
+		byActivity: true,
+		activity:   func(c *Conversation) (time.Time, bool) { return c.LastMessageAt, !c.LastMessageAt.IsZero() },
+		signals:    func(c *Conversation) []int64 { return []int64{int64(c.UnreadCount)} },
 	},
 }
 

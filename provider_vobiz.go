@@ -34,6 +34,10 @@ var vobizDesc = providerDesc{
 		decode:       vobizPage(decodeJSON, vobizMessage),
 		id:           messageID,
 	},
+	// No order and no activity field: every conversation is listed, and a
+	// known one is read from its newest messages down to the newest one
+	// delivered before.
+	change: changeSpec{newestFirst: true},
 }
 
 func conversationsPath(string) string { return "/conversations" }

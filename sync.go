@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"sync"
+	"time"
 )
 
 // DefaultSyncConcurrency is the number of conversations a [Client.Sync]
@@ -32,9 +33,16 @@ type SyncParams struct {
 	// one conversation is reported and the others go on.
 	StopOnError bool
 	// Checkpoint, when set, is where the sync starts and what it keeps up
-	// to date: a zero Checkpoint starts from the beginning, a saved one
-	// resumes. See [Checkpoint].
+	// to date: a zero Checkpoint starts a full sync, one of an interrupted
+	// sync resumes it, and a done one runs an incremental sync. See
+	// [Checkpoint].
 	Checkpoint *Checkpoint
+	// Lookback is how far behind the checkpoint's watermark an incremental
+	// sync re-reads the conversation list, for activity that the server
+	// wrote with an earlier timestamp than it showed last time (clock skew,
+	// replication lag); what it re-reads and delivered before is dropped by
+	// id. 0 means DefaultLookback (5 minutes); a negative value is refused.
+	Lookback time.Duration
 }
 
 // ConversationSync is one batch of a sync: a conversation and the next
@@ -49,13 +57,15 @@ type ConversationSync struct {
 	// Conversation is the conversation, shared by all its batches; do not
 	// modify it.
 	Conversation *Conversation
-	// Start reports the first batch of the conversation: the conversation
-	// itself has not been delivered before, in this sync or in the run its
-	// checkpoint comes from. Batches of a resumed conversation that was
-	// delivered before have Start unset.
+	// Start reports the first batch of the conversation in this pass: the
+	// batch carries the conversation's current record, which is new, or
+	// changed since it was last delivered (an incremental sync). Batches of
+	// a resumed conversation whose Start batch was delivered before the
+	// interruption have Start unset.
 	Start bool
 	// Messages are the batch's messages, continuing the conversation's
-	// previous batch; possibly none.
+	// previous batch: messages never delivered before under the sync's
+	// checkpoint; possibly none.
 	Messages []Message
 	// Done reports the conversation's last batch: all its messages have
 	// been delivered.
@@ -98,14 +108,52 @@ func (e *syncListError) Error() string {
 }
 func (e *syncListError) Unwrap() error { return e.err }
 
-// Sync walks every conversation matching p.Conversations and the messages
+// Sync walks the conversations matching p.Conversations and the messages
 // of each, fetching up to p.Concurrency conversations at once, and yields
 // them in batches: each [ConversationSync] is one page of one
 // conversation's messages. Memory stays bounded by the page size and the
 // concurrency whatever the length of a conversation's history: no
 // conversation is ever held whole.
 //
-// Errors:
+// # Full, resumed and incremental syncs
+//
+// Without p.Checkpoint, or with a zero one, Sync walks everything: a full
+// sync. With the checkpoint of an interrupted sync it resumes that sync.
+// With a checkpoint whose sync finished ([Checkpoint.Done]) it runs an
+// incremental sync: it yields every conversation that is new or has new
+// activity since (its first batch with Start set, carrying its current
+// record), followed by exactly the messages not delivered before under
+// this checkpoint, then marks the checkpoint done again. Nothing delivered
+// before comes again; nothing that existed when it started is missed,
+// except a conversation whose new activity during the run moves it, in the
+// list, past the point already read: activity that arrives while a sync
+// runs is delivered by that run or the next, never lost. Incremental syncs
+// can be interrupted and resumed like full ones.
+//
+// Its cost follows the change, not the history. The conversation list is
+// read newest activity first down to the watermark (the newest activity the
+// list showed last time) minus p.Lookback, with AgentMessage's since
+// filter when the caller sets none; a conversation whose activity fields
+// did not move is skipped; a changed one is read from where its messages
+// stopped: VantaxAI with starting_after its last delivered message,
+// AgentMessage from the cursor after it, Rentalot and Vobiz (newest first)
+// from the newest page down to it. Vobiz shows no order or activity, so
+// its whole list is read and each conversation's newest page. With nothing
+// new that is one list request (Vobiz: plus one message page per
+// conversation); with k changed conversations, the list pages down to the
+// watermark plus, for each, its new-message pages and at most one more. A
+// stored position the server refuses (an expired cursor, a starting_after
+// it no longer knows) is not an error: that conversation is read again
+// from its start, dropping what was delivered before.
+//
+// An incremental sync sees what moves a conversation's activity fields
+// (last-message time, message or unread counts). It cannot see a change
+// that moves none (a Vobiz status, a VantaxAI tag), nor a message inserted
+// behind the newest one already delivered: a full sync, with a new
+// Checkpoint, sees those.
+//
+// # Errors
+//
 //   - A conversation whose messages fail is yielded with its batch (no
 //     messages) and a [*ConversationError] naming it; the other
 //     conversations go on unless p.StopOnError is set. Its checkpoint entry
@@ -113,12 +161,16 @@ func (e *syncListError) Unwrap() error { return e.err }
 //   - A failure of the conversation list itself is yielded with a nil
 //     batch; the conversations already started are finished, no other is
 //     started.
-//   - Invalid params are yielded with a nil batch before any request.
+//   - Invalid params are yielded with a nil batch before any request: among
+//     them a checkpoint of another provider, and a done checkpoint saved
+//     in the format of earlier releases, which cannot run incrementally.
 //   - When ctx is done the sync stops and yields an error wrapping
 //     ctx.Err() with a nil batch, once.
 //
 // Breaking out of the loop, or the context ending, stops every request and
 // goroutine of the sync before the loop statement returns.
+//
+// # Checkpoints
 //
 // With p.Checkpoint, the sync starts where the checkpoint says and updates
 // it as batches are delivered: a batch counts as delivered once the loop
@@ -130,11 +182,6 @@ func (e *syncListError) Unwrap() error { return e.err }
 // on resume (a body that breaks because it could not store the batch loses
 // nothing). When every conversation has been delivered the checkpoint is
 // marked done.
-//
-// The conversation list is read in the provider's order; conversations
-// that change position while the sync runs (new activity moves a
-// conversation to the front of a newest-first list) may be missed or seen
-// twice, as with any listing.
 func (c *Client) Sync(ctx context.Context, p *SyncParams) iter.Seq2[*ConversationSync, error] {
 	return func(yield func(*ConversationSync, error) bool) {
 		if ctx == nil {
@@ -144,32 +191,42 @@ func (c *Client) Sync(ctx context.Context, p *SyncParams) iter.Seq2[*Conversatio
 		if p != nil {
 			params = *p
 		}
-		if params.Concurrency < 0 {
+		switch {
+		case params.Concurrency < 0:
 			yield(nil, invalidParams("sync: negative concurrency %d", params.Concurrency))
+			return
+		case params.Lookback < 0:
+			yield(nil, invalidParams("sync: negative lookback %v", params.Lookback))
 			return
 		}
 		if params.Concurrency == 0 {
 			params.Concurrency = DefaultSyncConcurrency
 		}
-		// Refuse a bad message page size once, before any request, rather
-		// than once per conversation.
+		if params.Lookback == 0 {
+			params.Lookback = DefaultLookback
+		}
+		// Refuse a bad message page size and bad filters once, before any
+		// request, rather than once per conversation or after a checkpoint
+		// has been bound.
 		if err := c.provider.d.messages.checkPageSize(c.provider.Name(), params.MessagePageSize); err != nil {
 			yield(nil, err)
+			return
+		}
+		if probe := c.Conversations.List(ctx, &params.Conversations); probe.err != nil {
+			yield(nil, probe.err)
 			return
 		}
 		cp := params.Checkpoint
 		if cp == nil {
 			cp = new(Checkpoint)
 		}
-		plan, err := cp.begin(c.provider.Name(), params.Conversations.Cursor)
+		spec := &c.provider.d.change
+		plan, err := cp.begin(c.provider.Name(), params.Conversations.Cursor, params.Lookback, spec, !params.Conversations.Since.IsZero())
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		if plan.done {
-			return
-		}
-		r := &syncRun{c: c, params: params, cp: cp, plan: plan}
+		r := &syncRun{c: c, params: params, cp: cp, plan: plan, spec: spec}
 		r.run(ctx, yield)
 	}
 }
@@ -180,6 +237,7 @@ type syncRun struct {
 	params SyncParams
 	cp     *Checkpoint
 	plan   syncPlan
+	spec   *changeSpec
 }
 
 type syncEventKind int
@@ -188,33 +246,29 @@ const (
 	evStarted   syncEventKind = iota + 1 // a conversation was taken from the list
 	evBatch                              // a page of messages, or a conversation's error
 	evListError                          // the conversation list failed
+	evListed                             // the list walk is complete
 )
 
 // syncEvent travels from the list reader and the workers to the goroutine
 // that yields. One channel carries them all, so that a conversation's
 // evStarted arrives before its batches and its batches arrive in order.
 type syncEvent struct {
-	kind   syncEventKind
-	seq    int64
-	conv   *Conversation
-	cursor string // evStarted: the list cursor after conv; evBatch: the message cursor after the batch
-	batch  *ConversationSync
-	err    error
-}
-
-// syncJob is a conversation for a worker.
-type syncJob struct {
+	kind      syncEventKind
 	seq       int64
 	conv      *Conversation
-	cursor    string
-	delivered bool
+	pass      pendingConversation // evStarted: the conversation's pass
+	cursor    string              // evStarted: the list cursor after conv; evBatch: the message cursor to keep ("": unchanged)
+	watermark time.Time           // evStarted, evListed: the newest activity listed so far
+	batch     *ConversationSync
+	silent    bool // evBatch: record it, do not yield it
+	err       error
 }
 
 func (r *syncRun) run(parent context.Context, yield func(*ConversationSync, error) bool) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	events := make(chan syncEvent, r.params.Concurrency)
-	jobs := make(chan syncJob)
+	jobs := make(chan pendingConversation)
 	var wg sync.WaitGroup
 
 	send := func(ev syncEvent) bool {
@@ -263,7 +317,9 @@ func (r *syncRun) run(parent context.Context, yield func(*ConversationSync, erro
 		}
 		switch ev.kind {
 		case evStarted:
-			r.cp.started(ev.seq, ev.conv, ev.cursor)
+			r.cp.started(ev.pass, ev.cursor, ev.watermark)
+		case evListed:
+			r.cp.listed(ev.watermark)
 		case evListError:
 			failed = true
 			if !yield(nil, &syncListError{ev.err}) || r.params.StopOnError {
@@ -277,11 +333,15 @@ func (r *syncRun) run(parent context.Context, yield func(*ConversationSync, erro
 				}
 				continue
 			}
+			if ev.silent {
+				r.cp.commit(ev.seq, ev.batch, ev.cursor, r.spec, true)
+				continue
+			}
 			committed := false
 			commit := func() {
 				if !committed {
 					committed = true
-					r.cp.commit(ev.seq, ev.batch, ev.cursor)
+					r.cp.commit(ev.seq, ev.batch, ev.cursor, r.spec, false)
 				}
 			}
 			ev.batch.commit = commit
@@ -304,11 +364,13 @@ func (r *syncRun) run(parent context.Context, yield func(*ConversationSync, erro
 }
 
 // list hands the checkpoint's unfinished conversations to the workers,
-// then every conversation of the list after the checkpoint's list cursor,
-// announcing each (with the list cursor after it) before a worker can
-// report on it.
-func (r *syncRun) list(ctx context.Context, jobs chan<- syncJob, send func(syncEvent) bool) {
-	give := func(j syncJob) bool {
+// then walks the list after the checkpoint's list cursor and hands out
+// each conversation that needs a pass (new, or changed since it was last
+// caught up), announcing it (with the list cursor after it) before a
+// worker can report on it. An incremental walk stops at the first
+// conversation whose activity is older than its window.
+func (r *syncRun) list(ctx context.Context, jobs chan<- pendingConversation, send func(syncEvent) bool) {
+	give := func(j pendingConversation) bool {
 		select {
 		case jobs <- j:
 			return true
@@ -316,15 +378,25 @@ func (r *syncRun) list(ctx context.Context, jobs chan<- syncJob, send func(syncE
 			return false
 		}
 	}
+	taken := make(map[string]bool, len(r.plan.pending))
 	for _, p := range r.plan.pending {
-		if !give(syncJob{seq: p.seq, conv: p.conv, cursor: p.cursor, delivered: p.delivered}) {
+		taken[p.conv.ID] = true
+		if !give(p) {
 			return
 		}
 	}
+	if r.plan.listDone {
+		return
+	}
 	lp := r.params.Conversations
 	lp.Cursor = r.plan.list
+	if r.plan.run.since {
+		lp.Since = r.plan.run.window
+	}
+	window := r.plan.run.window
 	pager := r.c.Conversations.List(ctx, &lp)
 	seq := r.plan.nextSeq
+	watermark := r.plan.run.watermark
 	for conv, err := range pager.All() {
 		if err != nil {
 			if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
@@ -332,35 +404,146 @@ func (r *syncRun) list(ctx context.Context, jobs chan<- syncJob, send func(syncE
 			}
 			return
 		}
+		if r.spec.activity != nil {
+			at, ordering := r.spec.activity(&conv)
+			if ordering && !window.IsZero() && at.Before(window) {
+				break // everything further is older
+			}
+			watermark = later(watermark, at)
+		}
+		if taken[conv.ID] {
+			continue
+		}
 		cv := conv
-		if !send(syncEvent{kind: evStarted, seq: seq, conv: &cv, cursor: pager.Cursor()}) {
+		pass := r.cp.next(&cv, r.spec)
+		if pass == nil {
+			continue // known, and nothing moved
+		}
+		taken[cv.ID] = true
+		pass.seq = seq
+		if !send(syncEvent{kind: evStarted, pass: *pass, cursor: pager.Cursor(), watermark: watermark}) {
 			return
 		}
-		if !give(syncJob{seq: seq, conv: &cv}) {
+		if !give(*pass) {
 			return
 		}
 		seq++
 	}
+	send(syncEvent{kind: evListed, watermark: watermark})
 }
 
-// messages reads one conversation's messages page by page and sends each
-// page as a batch, or the error that ends it. It returns false when the
-// sync is stopping.
-func (r *syncRun) messages(ctx context.Context, job syncJob, send func(syncEvent) bool) bool {
-	pager := r.c.Messages.List(ctx, job.conv.ID, &MessageListParams{PageSize: r.params.MessagePageSize, Cursor: job.cursor})
+// messages runs one conversation's pass: it reads its messages page by
+// page from where the pass stands and sends each page's new messages as a
+// batch, or the error that ends it. A stored position the server refuses
+// makes it read the conversation again from its start, skipping through
+// the last message delivered. It returns false when the sync is stopping.
+func (r *syncRun) messages(ctx context.Context, job pendingConversation, send func(syncEvent) bool) bool {
+	conv := job.conv
 	start := !job.delivered
-	for page, err := range pager.Pages() {
-		if err != nil {
-			if ctx.Err() != nil {
+	cursor, token := job.cursor, job.token
+	var skip msgMark // drop messages through this one (a page read again)
+	onePage := false // skip only within the first page: a page token starts at or just after it
+	found := false   // the pass has found messages to deliver
+	for attempt := 0; ; attempt++ {
+		var pager *Pager[Message]
+		switch {
+		case cursor != "": // a pass resumed where it stopped (with the page size it started with)
+			pager = r.c.Messages.List(ctx, conv.ID, &MessageListParams{Cursor: cursor})
+		default: // from the start, or the page of the newest message delivered: what was delivered comes again
+			skip = job.pos
+			onePage = token != ""
+			pager = newPager(ctx, r.c, pagerParams[Message]{ep: &r.c.provider.d.messages, scope: conv.ID, pageSize: r.params.MessagePageSize, startToken: token})
+		}
+		stored := cursor != "" || token != ""
+		first, refused := true, false
+		for page, err := range pager.Pages() {
+			if err != nil {
+				if ctx.Err() != nil {
+					return false
+				}
+				if first && stored && attempt == 0 && positionRefused(err) {
+					refused = true
+					break
+				}
+				return send(syncEvent{kind: evBatch, seq: job.seq, conv: conv, batch: &ConversationSync{Conversation: conv}, err: err})
+			}
+			first = false
+			items := page.Items
+			if skip.id != "" {
+				rest, still := skipThrough(items, skip, r.spec.newestFirst)
+				if still && onePage {
+					rest, still = items, false // the page starts after it (starting_after)
+				}
+				if items = rest; !still {
+					skip = msgMark{}
+				}
+			}
+			end := !page.HasMore
+			if job.stop.id != "" {
+				var reached bool
+				if items, reached = cutAt(items, job.stop); reached {
+					end = true
+				}
+			}
+			if len(items) == 0 && !end {
+				continue // nothing new on this page yet
+			}
+			found = found || len(items) > 0
+			b := &ConversationSync{Conversation: conv, Start: start, Messages: items, Done: end}
+			keep := ""
+			if len(items) > 0 || attempt > 0 {
+				keep = pager.Cursor()
+			}
+			silent := job.quiet && !found
+			if !send(syncEvent{kind: evBatch, seq: job.seq, conv: conv, batch: b, cursor: keep, silent: silent}) {
 				return false
 			}
-			return send(syncEvent{kind: evBatch, seq: job.seq, conv: job.conv, batch: &ConversationSync{Conversation: job.conv}, err: err})
+			if !silent {
+				start = false
+			}
+			if end {
+				return true // stops the pager when the pass ends before the list does
+			}
 		}
-		b := &ConversationSync{Conversation: job.conv, Start: start, Messages: page.Items, Done: !page.HasMore}
-		start = false
-		if !send(syncEvent{kind: evBatch, seq: job.seq, conv: job.conv, batch: b, cursor: pager.Cursor()}) {
-			return false
+		if !refused {
+			return true
+		}
+		cursor, token = "", ""
+	}
+}
+
+// positionRefused reports whether err is a server's refusal of a stored
+// position: a validation error (expired cursor, unknown starting_after) or
+// a cursor the pager itself cannot use.
+func positionRefused(err error) bool {
+	return errors.Is(err, ErrValidation) || errors.Is(err, ErrInvalidParams)
+}
+
+// skipThrough drops the messages of a page, in list order, through the
+// one marked m, and reports whether m is still ahead. A message past m in
+// time (newer in an oldest-first list, older in a newest-first one) shows
+// that m is gone: nothing more is dropped from there.
+func skipThrough(items []Message, m msgMark, newestFirst bool) (rest []Message, still bool) {
+	for i := range items {
+		if items[i].ID == m.id {
+			return items[i+1:], false
+		}
+		at := items[i].SentAt
+		if !m.at.IsZero() && !at.IsZero() && (newestFirst && at.Before(m.at) || !newestFirst && at.After(m.at)) {
+			return items[i:], false
 		}
 	}
-	return true
+	return nil, true
+}
+
+// cutAt keeps the messages of a newest-first page before the one marked
+// stop (delivered before) and reports whether it was reached: the message
+// itself, or one older than it (stop is gone).
+func cutAt(items []Message, stop msgMark) (rest []Message, reached bool) {
+	for i := range items {
+		if items[i].ID == stop.id || !stop.at.IsZero() && !items[i].SentAt.IsZero() && items[i].SentAt.Before(stop.at) {
+			return items[:i], true
+		}
+	}
+	return items, false
 }

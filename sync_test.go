@@ -476,22 +476,6 @@ func TestSyncResumeExactlyOnce(t *testing.T) {
 	}
 }
 
-func TestSyncDoneCheckpointSendsNothing(t *testing.T) {
-	srv, client := syncServer(t, convo.Vobiz)
-	cp := new(convo.Checkpoint)
-	for _, err := range client.Sync(context.Background(), &convo.SyncParams{Checkpoint: cp}) {
-		require.NoError(t, err)
-	}
-	require.True(t, cp.Done())
-	srv.ResetRequests()
-	n := 0
-	for range client.Sync(context.Background(), &convo.SyncParams{Checkpoint: cp}) {
-		n++
-	}
-	assert.Zero(t, n)
-	assert.Empty(t, srv.Requests())
-}
-
 func TestSyncListErrorEndsTheSync(t *testing.T) {
 	fault := convotest.Fault{Kind: convotest.FaultServerError, Path: "/conversations", Nth: 2, Times: -1}
 	_, client := syncServer(t, convo.AgentMessage, convotest.WithPageSize(10), convotest.WithFaults(fault))

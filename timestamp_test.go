@@ -118,3 +118,65 @@ func FuzzParseTimestamp(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeUnreadableTimestampKeepsThePage checks, for every provider, that
+// a timestamp in no known form leaves its field zero, is listed in the
+// item's Unreadable, and costs neither the rest of the item nor the page.
+func TestDecodeUnreadableTimestampKeepsThePage(t *testing.T) {
+	const odd = "next tuesday"
+	tests := []struct {
+		provider   Provider
+		convs      string
+		convField  string
+		msgs       string
+		msgField   string
+		convRead   func(*Conversation) time.Time // a timestamp of the item that stays readable
+		messageLen int
+	}{
+		{Vobiz,
+			`{"items":[{"id":"a","started_at":"next tuesday","expires_at":"2026-03-18 14:00:00Z"},{"id":"b","started_at":"2026-03-17T14:00:00Z"}]}`, "started_at",
+			`{"items":[{"id":"m1","created_at":"next tuesday","content":"{\"body\":\"hi\"}"},{"id":"m2","created_at":"2026-03-17t14:20:00z"}],"has_more":false}`, "created_at",
+			func(c *Conversation) time.Time { return c.ExpiresAt }, 2},
+		{VantaxAI,
+			`{"success":true,"data":[{"id":"a","created_at":"next tuesday","last_message_at":"2026-03-18T14:00:00+0000"},{"id":"b","created_at":"2026-03-17T14:00:00Z"}],"pagination":{"has_more":false}}`, "created_at",
+			`{"success":true,"data":[{"id":"m1","created_at":"next tuesday","content":"hi"},{"id":"m2","created_at":"2026-03-17T14:20:00Z"}],"pagination":{"has_more":false}}`, "created_at",
+			func(c *Conversation) time.Time { return c.LastMessageAt }, 2},
+		{Rentalot,
+			`{"data":[{"id":"a","createdAt":"next tuesday","lastMessageAt":"20260318T140000Z"},{"id":"b","createdAt":"2026-03-17T14:00:00Z"}],"pagination":{"page":1,"limit":20}}`, "createdAt",
+			`{"data":[{"id":"m1","sentAt":"next tuesday","createdAt":"2026-03-18T14:00:00Z","content":"hi"},{"id":"m2","sentAt":"2026-03-17T14:20:00Z"}],"pagination":{"page":1,"limit":20}}`, "sentAt",
+			func(c *Conversation) time.Time { return c.LastMessageAt }, 2},
+		{AgentMessage,
+			`{"success":true,"data":[{"id":"a","last_message_body_redacted_at":"next tuesday","last_message_at":"2026-03-18T14:00"},{"id":"b","last_message_at":"2026-03-17T14:00:00Z"}],"meta":{"next_cursor":null}}`, "last_message_body_redacted_at",
+			`{"success":true,"data":[{"id":"m1","created_at":"next tuesday","body":"hi"},{"id":"m2","created_at":"2026-03-17T14:20:00Z"}],"meta":{"next_cursor":null}}`, "created_at",
+			func(c *Conversation) time.Time { return c.LastMessageAt }, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.provider.Name(), func(t *testing.T) {
+			c, mux, _ := setup(t, tt.provider)
+			serveJSON(mux, "GET /conversations", []byte(tt.convs))
+			serveJSON(mux, "GET /conversations/{id}/messages", []byte(tt.msgs))
+			ctx := testContext(t)
+
+			convs, err := drain(c.Conversations.List(ctx, nil), 10)
+			require.NoError(t, err, "one odd timestamp does not make the page unreadable")
+			require.Len(t, convs, 2)
+			assert.Equal(t, []UnreadableField{{Field: tt.convField, Value: odd}}, convs[0].Unreadable)
+			assert.Equal(t, time.Date(2026, 3, 18, 14, 0, 0, 0, time.UTC), tt.convRead(&convs[0]).UTC(), "the item's other timestamps are read")
+			assert.Nil(t, convs[1].Unreadable)
+			assert.Equal(t, "b", convs[1].ID)
+
+			msgs, err := drain(c.Messages.List(ctx, "conv", nil), 10)
+			require.NoError(t, err)
+			require.Len(t, msgs, tt.messageLen)
+			assert.Equal(t, []UnreadableField{{Field: tt.msgField, Value: odd}}, msgs[0].Unreadable)
+			assert.Equal(t, "m1", msgs[0].ID)
+			if tt.provider == Rentalot {
+				assert.Equal(t, time.Date(2026, 3, 18, 14, 0, 0, 0, time.UTC), msgs[0].SentAt.UTC(), "an unreadable sentAt falls back to createdAt")
+			} else {
+				assert.True(t, msgs[0].SentAt.IsZero())
+			}
+			assert.Equal(t, time.Date(2026, 3, 17, 14, 20, 0, 0, time.UTC), msgs[1].SentAt.UTC())
+			assert.Nil(t, msgs[1].Unreadable)
+		})
+	}
+}

@@ -1,14 +1,19 @@
 package convo
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -207,4 +212,184 @@ func newRawServer(t *testing.T, handler http.HandlerFunc) *testServer {
 	}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// scriptedServer answers the n-th attempt (1-based) with script(n, w, r).
+func scriptedServer(t *testing.T, p Provider, script func(n int, w http.ResponseWriter, r *http.Request), opts ...Option) (*Client, *testServer) {
+	t.Helper()
+	c, mux, srv := setup(t, p, opts...)
+	var n atomic.Int64
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		script(int(n.Add(1)), w, r)
+	})
+	return c, srv
+}
+
+// errorBody answers status with a VantaxAI error naming the attempt.
+func errorBody(w http.ResponseWriter, status, attempt int) {
+	writeJSON(w, status, []byte(fmt.Sprintf(`{"success":false,"message":"failure on attempt %d"}`, attempt)))
+}
+
+// hijackClose drops the connection without answering.
+func hijackClose(t *testing.T, w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !assert.True(t, ok, "hijacker") {
+		return
+	}
+	conn, _, err := hj.Hijack()
+	if assert.NoError(t, err) {
+		_ = conn.Close()
+	}
+}
+
+// cutBody answers 200 with a Content-Length larger than what is written,
+// then drops the connection.
+func cutBody(t *testing.T, w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !assert.True(t, ok, "hijacker") {
+		return
+	}
+	conn, buf, err := hj.Hijack()
+	if !assert.NoError(t, err) {
+		return
+	}
+	defer conn.Close()
+	partial := `{"success":true,"data":[{"id":"conv_ok","status":"op`
+	fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(partial)+500, partial)
+	_ = buf.Flush()
+}
+
+func parseLog(t *testing.T, b *logBuffer) []logRecord {
+	t.Helper()
+	var recs []logRecord
+	sc := bufio.NewScanner(strings.NewReader(b.String()))
+	for sc.Scan() {
+		var r logRecord
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &r), "log line %q", sc.Text())
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// captureOutput runs fn with os.Stdout and os.Stderr redirected and returns
+// what was written to them.
+func captureOutput(t *testing.T, fn func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	stdout, stderr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = w, w
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	func() {
+		defer func() { os.Stdout, os.Stderr = stdout, stderr }()
+		fn()
+	}()
+	require.NoError(t, w.Close())
+	out := <-done
+	require.NoError(t, r.Close())
+	return out
+}
+
+// assertNoCredential fails when s holds one of the test credentials.
+func assertNoCredential(t *testing.T, s string) {
+	t.Helper()
+	for _, secret := range []string{testAuthToken, testBearer, "Bearer "} {
+		assert.NotContains(t, s, secret, "credential leaked")
+	}
+}
+
+// logRecord is one JSON line written by the test logger.
+type logRecord struct {
+	Level    string  `json:"level"`
+	Msg      string  `json:"msg"`
+	Provider string  `json:"provider"`
+	Method   string  `json:"method"`
+	Path     string  `json:"path"`
+	Status   int     `json:"status"`
+	Attempt  int     `json:"attempt"`
+	Wait     *int64  `json:"wait"` // nanoseconds; absent when no retry follows
+	Error    *string `json:"error"`
+}
+
+// fakeTransport answers attempt n (1-based) with script(n, req).
+type fakeTransport struct {
+	mu     sync.Mutex
+	n      int
+	script func(n int, req *http.Request) (*http.Response, error)
+}
+
+func (f *fakeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	f.n++
+	n := f.n
+	f.mu.Unlock()
+	return f.script(n, req)
+}
+
+func (f *fakeTransport) attempts() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n
+}
+
+// fakeResponse is a response with the given status, headers and body.
+func fakeResponse(req *http.Request, status int, body io.Reader, header ...string) *http.Response {
+	h := http.Header{"Content-Type": {"application/json"}}
+	for i := 0; i+1 < len(header); i += 2 {
+		h.Set(header[i], header[i+1])
+	}
+	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(body), Request: req, ContentLength: -1}
+}
+
+func ts(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	require.NoError(t, err)
+	return v
+}
+
+// emptyListBody is an empty last page in the provider's envelope.
+func emptyListBody(p Provider) string {
+	switch p {
+	case Vobiz:
+		return `{"items":[],"has_more":false}`
+	case VantaxAI:
+		return `{"success":true,"data":[],"pagination":{"has_more":false}}`
+	case Rentalot:
+		return `{"data":[],"pagination":{"page":1,"limit":20},"total":0}`
+	default:
+		return `{"success":true,"data":[],"meta":{"next_cursor":null}}`
+	}
+}
+
+func runConvs(p *ConversationListParams) func(context.Context, *Client) error {
+	return func(ctx context.Context, c *Client) error {
+		_, err := drain(c.Conversations.List(ctx, p), 100)
+		return err
+	}
+}
+
+func runMsgs(p *MessageListParams) func(context.Context, *Client) error {
+	return func(ctx context.Context, c *Client) error {
+		_, err := drain(c.Messages.List(ctx, "c1", p), 100)
+		return err
+	}
+}
+
+func runSearch(p *SearchParams) func(context.Context, *Client) error {
+	return func(ctx context.Context, c *Client) error {
+		_, err := drain(c.Search.Messages(ctx, p), 100)
+		return err
+	}
+}
+
+func runGet(id string) func(context.Context, *Client) error {
+	return func(ctx context.Context, c *Client) error {
+		_, err := c.Conversations.Get(ctx, id)
+		return err
+	}
 }

@@ -1,0 +1,1105 @@
+package convo
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestOptionsInvalid(t *testing.T) {
+	tests := []struct {
+		name     string
+		provider Provider
+		opts     []Option
+		naming   string // the option the error names
+	}{
+		{"unparsable base URL", Vobiz, []Option{WithBaseURL("://no-scheme")}, "WithBaseURL"},
+		{"relative base URL", Vobiz, []Option{WithBaseURL("/api/v1")}, "WithBaseURL"},
+		{"base URL without scheme", Vobiz, []Option{WithBaseURL("api.vobiz.ai/api/v1")}, "WithBaseURL"},
+		{"empty base URL", Vobiz, []Option{WithBaseURL("")}, "WithBaseURL"},
+		{"ftp base URL", Vobiz, []Option{WithBaseURL("ftp://api.vobiz.ai/")}, "WithBaseURL"},
+		{"base URL without host", Vobiz, []Option{WithBaseURL("https:///v1")}, "WithBaseURL"},
+		{"base URL with userinfo", VantaxAI, []Option{WithBaseURL("https://user:hunter2@api.vantaxai.com/v1")}, "WithBaseURL"},
+		{"base URL with query", VantaxAI, []Option{WithBaseURL("https://api.vantaxai.com/v1?key=1")}, "WithBaseURL"},
+		{"base URL with fragment", VantaxAI, []Option{WithBaseURL("https://api.vantaxai.com/v1#top")}, "WithBaseURL"},
+		{"negative retries", Rentalot, []Option{WithMaxRetries(-1)}, "WithMaxRetries"},
+		{"min wait above max", Rentalot, []Option{WithRetryWait(2*time.Second, time.Second)}, "WithRetryWait"},
+		{"negative wait", Rentalot, []Option{WithRetryWait(-time.Second, time.Second)}, "WithRetryWait"},
+		{"negative prefetch", AgentMessage, []Option{WithPrefetch(-1)}, "WithPrefetch"},
+		{"zero max bytes", AgentMessage, []Option{WithMaxResponseBytes(0)}, "WithMaxResponseBytes"},
+		{"negative max bytes", AgentMessage, []Option{WithMaxResponseBytes(-1)}, "WithMaxResponseBytes"},
+		{"nil auth", AgentMessage, []Option{WithAuth(nil)}, "WithAuth"},
+		{"nil http client", AgentMessage, []Option{WithHTTPClient(nil)}, "WithHTTPClient"},
+		{"user agent with a line break", Vobiz, []Option{WithUserAgent("app/1\r\nX-Evil: 1")}, "WithUserAgent"},
+		{"zero timeout", Vobiz, []Option{WithTimeout(0)}, "WithTimeout"},
+		{"zero Provider", Provider{}, nil, "Provider"},
+		{"zero Provider with options", Provider{}, []Option{WithBaseURL("https://example.com")}, "Provider"},
+		{"clear text credentials", VantaxAI, []Option{WithBaseURL("http://api.vantaxai.com/v1"), WithAuth(Bearer(testBearer))}, "WithInsecureCleartextCredentials"},
+		{"clear text credentials, auth first", Vobiz, []Option{WithAuth(XAuth(testAuthID, testAuthToken)), WithBaseURL("http://10.0.0.8/api")}, "WithInsecureCleartextCredentials"},
+		{"clear text token function", Vobiz, []Option{WithAuth(BearerFunc(nil)), WithBaseURL("http://gateway.internal")}, "WithInsecureCleartextCredentials"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := NewClient(tt.provider, tt.opts...)
+			require.Error(t, err)
+			assert.Nil(t, c)
+			assert.ErrorIs(t, err, ErrInvalidOption)
+			assert.Contains(t, err.Error(), tt.naming, "the error names the option")
+			assert.NotContains(t, err.Error(), "hunter2", "no credential in the error")
+			assertNoCredential(t, err.Error())
+		})
+	}
+}
+
+func TestOptionsCleartextAllowed(t *testing.T) {
+	auth := WithAuth(Bearer(testBearer))
+	tests := []struct {
+		name string
+		opts []Option
+	}{
+		{"opt in", []Option{WithBaseURL("http://api.vantaxai.com/v1"), auth, WithInsecureCleartextCredentials()}},
+		{"opt in first", []Option{WithInsecureCleartextCredentials(), auth, WithBaseURL("http://10.1.2.3:8080/v1")}},
+		{"no credentials", []Option{WithBaseURL("http://api.vantaxai.com/v1"), WithoutAuth()}},
+		{"127.0.0.1", []Option{WithBaseURL("http://127.0.0.1:8080/v1"), auth}},
+		{"127.8.9.10", []Option{WithBaseURL("http://127.8.9.10/v1"), auth}},
+		{"localhost", []Option{WithBaseURL("http://localhost:9999/v1"), auth}},
+		{"LOCALHOST", []Option{WithBaseURL("http://LOCALHOST/v1"), auth}},
+		{"sub.localhost", []Option{WithBaseURL("http://api.localhost/v1"), auth}},
+		{"::1", []Option{WithBaseURL("http://[::1]:8080/v1"), auth}},
+		{"https", []Option{WithBaseURL("https://api.vantaxai.com/v1"), auth}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := NewClient(VantaxAI, tt.opts...)
+			require.NoError(t, err)
+			assert.NotNil(t, c)
+		})
+	}
+}
+
+func TestOptionsBaseURL(t *testing.T) {
+	want := map[Provider]string{
+		Vobiz:        "https://api.vobiz.ai/api/v1/messaging",
+		VantaxAI:     "https://api.vantaxai.com/v1",
+		Rentalot:     "https://rentalot.ai/api/v1",
+		AgentMessage: "https://api.agentmsg.io/v1",
+	}
+	names := map[Provider]string{Vobiz: "vobiz", VantaxAI: "vantaxai", Rentalot: "rentalot", AgentMessage: "agentmessage"}
+	for p, base := range want {
+		c, err := NewClient(p, WithoutAuth())
+		require.NoError(t, err)
+		assert.Equal(t, base, c.BaseURL(), "the documented base URL is the default")
+		assert.Equal(t, base, p.DefaultBaseURL())
+		assert.Equal(t, names[p], p.Name())
+		assert.Equal(t, p, c.Provider())
+		got, ok := ProviderByName(strings.ToUpper(names[p]))
+		assert.True(t, ok)
+		assert.Equal(t, p, got)
+	}
+	assert.Len(t, Providers(), 4)
+	assert.Equal(t, "", Provider{}.Name())
+
+	c, err := NewClient(Rentalot, WithoutAuth(), WithBaseURL("https://first.example/api"), WithBaseURL("https://eu.rentalot.ai/api/v1/"))
+	require.NoError(t, err)
+	assert.Equal(t, "https://eu.rentalot.ai/api/v1", c.BaseURL(), "the last option wins; trailing slash dropped")
+
+	c, err = NewClient(Rentalot, nil, WithoutAuth(), WithMaxRetries(1))
+	require.NoError(t, err, "a nil Option is ignored")
+	assert.NotNil(t, c)
+}
+
+func TestOptionsSupports(t *testing.T) {
+	ops := []Operation{OpListConversations, OpGetConversation, OpListMessages, OpSearchMessages}
+	assert.Equal(t, ops, Operations())
+	want := map[Provider][]bool{
+		Vobiz:        {true, false, true, false},
+		VantaxAI:     {true, true, true, false},
+		Rentalot:     {true, true, true, true},
+		AgentMessage: {true, false, true, false},
+	}
+	for p, w := range want {
+		for i, op := range ops {
+			assert.Equal(t, w[i], p.Supports(op), "%s %s", p.Name(), op)
+		}
+		assert.PanicsWithValue(t, `convo: Provider.Supports: unknown operation "messages.send" (want one of [conversations.list conversations.get messages.list search.messages])`,
+			func() { p.Supports("messages.send") }, "an unknown operation is no quiet false")
+	}
+	for _, op := range ops {
+		assert.False(t, Provider{}.Supports(op), "the zero Provider supports nothing")
+		got, err := ParseOperation(string(op))
+		require.NoError(t, err)
+		assert.Equal(t, op, got)
+	}
+	_, err := ParseOperation("messages.send")
+	assert.ErrorIs(t, err, ErrInvalidParams)
+	assert.Contains(t, err.Error(), `unknown operation "messages.send"`)
+}
+
+func TestOptionsDefaults(t *testing.T) {
+	c, err := NewClient(Vobiz, WithoutAuth())
+	require.NoError(t, err)
+	assert.Equal(t, DefaultMaxRetries, c.cfg.maxRetries)
+	assert.Equal(t, DefaultRetryWaitMin, c.cfg.waitMin)
+	assert.Equal(t, DefaultRetryWaitMax, c.cfg.waitMax)
+	assert.Equal(t, DefaultMaxResponseBytes, c.cfg.maxBytes)
+	assert.Equal(t, DefaultTimeout, c.hc.Timeout)
+	assert.Zero(t, c.cfg.prefetch)
+	assert.Nil(t, c.cfg.logger)
+	assert.Equal(t, 3, DefaultMaxRetries, "API.md: default 3")
+	assert.LessOrEqual(t, DefaultMaxResponseBytes, int64(64<<20), "API.md: default ≤ 64 MiB")
+}
+
+// TestOptionsDefaultWaits checks the documented default waits are the ones
+// used: the first backoff is DefaultRetryWaitMin, and a Retry-After beyond
+// DefaultRetryWaitMax is not slept through.
+func TestOptionsDefaultWaits(t *testing.T) {
+	t.Run("min", func(t *testing.T) {
+		logger, logs := newTestLogger()
+		c, srv := scriptedServer(t, Rentalot, func(n int, w http.ResponseWriter, r *http.Request) {
+			if n == 1 {
+				writeJSON(w, http.StatusServiceUnavailable, []byte(`{"error":{"code":"unavailable","message":"later"}}`))
+				return
+			}
+			writeJSON(w, http.StatusOK, []byte(`{"data":{"id":"r1"}}`))
+		}, WithLogger(logger), WithRetryWait(DefaultRetryWaitMin, DefaultRetryWaitMax))
+		start := time.Now()
+		_, err := c.Conversations.Get(testContext(t), "r1")
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, time.Since(start), DefaultRetryWaitMin-50*time.Millisecond)
+		assert.Equal(t, 2, srv.Requests())
+		recs := parseLog(t, logs)
+		require.NotEmpty(t, recs)
+		require.NotNil(t, recs[0].Wait)
+		assert.Equal(t, DefaultRetryWaitMin, time.Duration(*recs[0].Wait), "the first backoff")
+	})
+	t.Run("max", func(t *testing.T) {
+		srv := newRawServer(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(DefaultRetryWaitMax/time.Second)+1))
+			writeJSON(w, http.StatusTooManyRequests, []byte(`{"error":{"code":"rate_limited","message":"slow down"}}`))
+		})
+		c, err := NewClient(Rentalot, WithBaseURL(srv.URL), WithAuth(Bearer(testBearer)))
+		require.NoError(t, err)
+		start := time.Now()
+		_, err = c.Conversations.Get(testContext(t), "r1")
+		assert.Less(t, time.Since(start), 5*time.Second)
+		var apiErr *APIError
+		require.True(t, errors.As(err, &apiErr), "%v", err)
+		assert.Equal(t, DefaultRetryWaitMax+time.Second, apiErr.RetryAfter)
+		assert.Equal(t, 1, srv.Requests())
+	})
+}
+
+// TestOptionsDefaultMaxResponseBytes checks the default limit applies: a
+// declared length one byte over it is refused without reading the body.
+func TestOptionsDefaultMaxResponseBytes(t *testing.T) {
+	srv := newRawServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.FormatInt(DefaultMaxResponseBytes+1, 10))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(`{"data":[`))
+	})
+	c, err := NewClient(Rentalot, WithoutAuth(), WithBaseURL(srv.URL), WithRetryWait(time.Millisecond, 10*time.Millisecond))
+	require.NoError(t, err)
+	_, err = firstPage(c.Conversations.List(testContext(t), nil))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrResponseTooLarge)
+	assert.Equal(t, 1, srv.Requests(), "not retried")
+}
+
+func TestOptionsMaxResponseBytes(t *testing.T) {
+	const limit = 200
+	body := func(n int) []byte { // a valid Rentalot page of exactly n bytes
+		b := []byte(`{"data":[{"id":"r1"}],"pagination":{"page":1,"limit":20}}`)
+		return append(b, []byte(strings.Repeat(" ", n-len(b)))...)
+	}
+	tests := []struct {
+		name    string
+		size    int
+		chunked bool
+		wantErr bool
+	}{
+		{"at the limit", limit, false, false},
+		{"at the limit, chunked", limit, true, false},
+		{"one byte over", limit + 1, false, true},
+		{"one byte over, chunked", limit + 1, true, true},
+		{"far over, chunked", 1 << 20, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mux, srv := setup(t, Rentalot, WithMaxResponseBytes(limit))
+			mux.HandleFunc("GET /conversations", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				b := body(tt.size)
+				if tt.chunked {
+					_, _ = w.Write(b[:10])
+					w.(http.Flusher).Flush()
+					_, _ = w.Write(b[10:])
+					return
+				}
+				w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+				_, _ = w.Write(b)
+			})
+			items, err := drain(c.Conversations.List(testContext(t), nil), 10)
+			if !tt.wantErr {
+				require.NoError(t, err)
+				assert.Len(t, items, 1)
+				return
+			}
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrResponseTooLarge)
+			assert.Contains(t, err.Error(), strconv.Itoa(limit))
+			assert.Equal(t, 1, srv.Requests(), "not retried")
+		})
+	}
+
+	t.Run("error body over the limit is still an APIError", func(t *testing.T) {
+		c, mux, _ := setup(t, Rentalot, WithMaxResponseBytes(limit), WithMaxRetries(0))
+		mux.HandleFunc("GET /conversations", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusBadRequest, []byte(`{"error":{"code":"bad","message":"`+strings.Repeat("x", 1000)+`"}}`))
+		})
+		_, err := firstPage(c.Conversations.List(testContext(t), nil))
+		var apiErr *APIError
+		require.True(t, errors.As(err, &apiErr), "%v", err)
+		assert.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
+		assert.LessOrEqual(t, len(apiErr.Body), limit)
+	})
+}
+
+// countingTransport counts the requests it carries and records the last.
+type countingTransport struct {
+	n    atomic.Int64
+	last atomic.Pointer[http.Request]
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	c.last.Store(r)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestOptionsHTTPClientNotMutated(t *testing.T) {
+	srv := newRawServer(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, []byte(`{"success":true,"data":{"id":"conv_1"}}`))
+	})
+	tr := &countingTransport{}
+	hc := &http.Client{Transport: tr}
+	c, err := NewClient(VantaxAI, WithHTTPClient(hc), WithBaseURL(srv.URL+"/v1"), WithAuth(Bearer(testBearer)),
+		WithUserAgent("app/1"))
+	require.NoError(t, err)
+	_, err = c.Conversations.Get(testContext(t), "conv_1")
+	require.NoError(t, err)
+
+	assert.Same(t, tr, hc.Transport, "Transport untouched")
+	assert.Zero(t, hc.Timeout, "Timeout untouched")
+	assert.Nil(t, hc.CheckRedirect, "CheckRedirect untouched")
+	assert.Nil(t, hc.Jar)
+	assert.NotSame(t, hc, c.hc, "the client works on a copy")
+
+	assert.Equal(t, int64(1), tr.n.Load(), "requests go through the caller's transport")
+	last := tr.last.Load()
+	require.NotNil(t, last)
+	testHeader(t, last, "Authorization", "Bearer "+testBearer)
+	testHeader(t, last, "User-Agent", "convo/"+Version+" app/1")
+	assert.Equal(t, 1, srv.Requests())
+}
+
+func TestOptionsHTTPClientTimeoutKept(t *testing.T) {
+	hc := &http.Client{Timeout: 7 * time.Second}
+	c, err := NewClient(Vobiz, WithoutAuth(), WithHTTPClient(hc))
+	require.NoError(t, err)
+	assert.Equal(t, 7*time.Second, c.hc.Timeout, "the caller's timeout bounds each attempt")
+	assert.Equal(t, 7*time.Second, hc.Timeout)
+
+	c, err = NewClient(Vobiz, WithoutAuth(), WithHTTPClient(hc), WithTimeout(time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, time.Second, c.hc.Timeout, "WithTimeout wins")
+	assert.Equal(t, 7*time.Second, hc.Timeout)
+}
+
+func TestOptionsUserAgent(t *testing.T) {
+	tests := []struct {
+		opts []Option
+		want string
+	}{
+		{nil, "convo/" + Version},
+		{[]Option{WithUserAgent("")}, "convo/" + Version},
+		{[]Option{WithUserAgent("  acme/3.0 (ops@acme.test)  ")}, "convo/" + Version + " acme/3.0 (ops@acme.test)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			c, mux, _ := setup(t, Rentalot, tt.opts...)
+			var got string
+			mux.HandleFunc("GET /conversations/{id}", func(w http.ResponseWriter, r *http.Request) {
+				got = r.Header.Get("User-Agent")
+				writeJSON(w, http.StatusOK, []byte(`{"data":{"id":"r1"}}`))
+			})
+			_, err := c.Conversations.Get(testContext(t), "r1")
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	assert.Regexp(t, `^\d+\.\d+\.\d+`, Version)
+}
+
+// The tests of this file count the attempts a loopback server receives for
+// one call. Clients wait 1–10ms between attempts unless a test says
+// otherwise.
+
+// vantaxConvBody is a one-item, last-page VantaxAI conversation list.
+const vantaxConvBody = `{"success":true,"data":[{"id":"conv_ok","status":"open"}],"pagination":{"total":1,"has_more":false}}`
+
+func TestRetryRetriedStatuses(t *testing.T) {
+	for _, status := range []int{429, 500, 502, 503, 504} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+				errorBody(w, status, n)
+			}, WithMaxRetries(2))
+			_, err := firstPage(c.Conversations.List(testContext(t), nil))
+			assert.Equal(t, 3, srv.Requests(), "1 + MaxRetries attempts")
+			var apiErr *APIError
+			require.True(t, errors.As(err, &apiErr), "the typed error of the last response, got %v", err)
+			assert.Equal(t, status, apiErr.StatusCode)
+			assert.Equal(t, "failure on attempt 3", apiErr.Message, "decoded from the last response")
+			assert.NotContains(t, err.Error(), "giving up")
+		})
+	}
+}
+
+func TestRetryNotRetriedStatuses(t *testing.T) {
+	for _, status := range []int{400, 401, 403, 404, 409, 422} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+				errorBody(w, status, n)
+			}, WithMaxRetries(3))
+			_, err := firstPage(c.Conversations.List(testContext(t), nil))
+			assert.Equal(t, 1, srv.Requests(), "not retried")
+			var apiErr *APIError
+			require.True(t, errors.As(err, &apiErr))
+			assert.Equal(t, status, apiErr.StatusCode)
+			assert.Equal(t, "failure on attempt 1", apiErr.Message)
+		})
+	}
+}
+
+func TestRetryMaxRetriesZero(t *testing.T) {
+	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+		errorBody(w, http.StatusServiceUnavailable, n)
+	}, WithMaxRetries(0))
+	_, err := firstPage(c.Conversations.List(testContext(t), nil))
+	assert.Equal(t, 1, srv.Requests())
+	assert.ErrorIs(t, err, ErrServer)
+}
+
+func TestRetryDefaultCount(t *testing.T) {
+	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+		errorBody(w, http.StatusBadGateway, n)
+	})
+	_, err := firstPage(c.Conversations.List(testContext(t), nil))
+	assert.Equal(t, 1+DefaultMaxRetries, srv.Requests())
+	assert.ErrorIs(t, err, ErrServer)
+}
+
+func TestRetrySuccessAfterFailures(t *testing.T) {
+	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+		switch n {
+		case 1:
+			errorBody(w, http.StatusServiceUnavailable, n)
+		case 2:
+			errorBody(w, http.StatusTooManyRequests, n)
+		default:
+			writeJSON(w, http.StatusOK, []byte(vantaxConvBody))
+		}
+	}, WithMaxRetries(3))
+	items, err := drain(c.Conversations.List(testContext(t), nil), 10)
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	assert.Equal(t, "conv_ok", items[0].ID)
+	assert.Equal(t, 3, srv.Requests())
+}
+
+func TestRetryConnectionErrors(t *testing.T) {
+	t.Run("exhausted", func(t *testing.T) {
+		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+			hijackClose(t, w)
+		}, WithMaxRetries(2))
+		_, err := firstPage(c.Conversations.List(testContext(t), nil))
+		require.Error(t, err)
+		assert.Equal(t, 3, srv.Requests())
+		var apiErr *APIError
+		assert.False(t, errors.As(err, &apiErr), "no response, no APIError")
+		assert.Contains(t, err.Error(), "vantaxai")
+	})
+	t.Run("recovers", func(t *testing.T) {
+		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+			if n <= 2 {
+				hijackClose(t, w)
+				return
+			}
+			writeJSON(w, http.StatusOK, []byte(vantaxConvBody))
+		}, WithMaxRetries(2))
+		items, err := drain(c.Conversations.List(testContext(t), nil), 10)
+		require.NoError(t, err)
+		assert.Len(t, items, 1)
+		assert.Equal(t, 3, srv.Requests())
+	})
+}
+
+func TestRetryCutOffBody(t *testing.T) {
+	t.Run("recovers", func(t *testing.T) {
+		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+			if n <= 2 {
+				cutBody(t, w)
+				return
+			}
+			writeJSON(w, http.StatusOK, []byte(vantaxConvBody))
+		}, WithMaxRetries(3))
+		items, err := drain(c.Conversations.List(testContext(t), nil), 10)
+		require.NoError(t, err)
+		require.Len(t, items, 1)
+		assert.Equal(t, "open", items[0].Status)
+		assert.Equal(t, 3, srv.Requests())
+	})
+	t.Run("exhausted", func(t *testing.T) {
+		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+			cutBody(t, w)
+		}, WithMaxRetries(1))
+		_, err := firstPage(c.Conversations.List(testContext(t), nil))
+		require.Error(t, err)
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+		assert.Equal(t, 2, srv.Requests())
+	})
+	t.Run("get", func(t *testing.T) {
+		c, srv := scriptedServer(t, Rentalot, func(n int, w http.ResponseWriter, r *http.Request) {
+			if n == 1 {
+				cutBody(t, w)
+				return
+			}
+			writeJSON(w, http.StatusOK, []byte(`{"data":{"id":"r1"}}`))
+		})
+		conv, err := c.Conversations.Get(testContext(t), "r1")
+		require.NoError(t, err)
+		assert.Equal(t, "r1", conv.ID)
+		assert.Equal(t, 2, srv.Requests())
+	})
+}
+
+func TestRetryAfterSeconds(t *testing.T) {
+	logger, logs := newTestLogger()
+	c, srv := scriptedServer(t, AgentMessage, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusTooManyRequests, []byte(`{"success":false,"error":{"code":"RATE_LIMITED","message":"slow down"}}`))
+			return
+		}
+		writeJSON(w, http.StatusOK, []byte(`{"success":true,"data":[{"id":"a"}],"meta":{"next_cursor":null}}`))
+	}, WithRetryWait(time.Millisecond, 5*time.Second), WithLogger(logger))
+
+	start := time.Now()
+	items, err := drain(c.Conversations.List(testContext(t), nil), 10)
+	elapsed := time.Since(start)
+	require.NoError(t, err)
+	assert.Len(t, items, 1)
+	assert.Equal(t, 2, srv.Requests())
+	assert.GreaterOrEqual(t, elapsed, 900*time.Millisecond, "the Retry-After wait happened")
+
+	recs := parseLog(t, logs)
+	require.Len(t, recs, 2)
+	require.NotNil(t, recs[0].Wait)
+	assert.Equal(t, time.Second, time.Duration(*recs[0].Wait), "the wait is the Retry-After, not the backoff")
+	assert.Equal(t, 429, recs[0].Status)
+}
+
+func TestRetryAfterHTTPDate(t *testing.T) {
+	logger, logs := newTestLogger()
+	var date, retried time.Time // what the server sent, at its one-second resolution; when the retry came
+	c, srv := scriptedServer(t, Rentalot, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 2 {
+			retried = time.Now()
+		}
+		if n == 1 {
+			date = time.Now().Add(2 * time.Second).Truncate(time.Second)
+			w.Header().Set("Retry-After", date.UTC().Format(http.TimeFormat))
+			writeJSON(w, http.StatusServiceUnavailable, []byte(`{"error":{"code":"maintenance","message":"back soon"}}`))
+			return
+		}
+		writeJSON(w, http.StatusOK, []byte(`{"data":{"id":"r1"}}`))
+	}, WithRetryWait(time.Millisecond, 5*time.Second), WithLogger(logger))
+
+	start := time.Now()
+	_, err := c.Conversations.Get(testContext(t), "r1")
+	elapsed := time.Since(start)
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Requests())
+
+	recs := parseLog(t, logs)
+	require.Len(t, recs, 2)
+	require.NotNil(t, recs[0].Wait)
+	wait := time.Duration(*recs[0].Wait)
+	// The wait is the date minus the moment the client read it, after the
+	// call started: so at most date-start, and the retry arrives no earlier
+	// than the date (which is at least 1s ahead, far from the 1ms backoff).
+	// Neither bound depends on how slow the machine is.
+	assert.LessOrEqual(t, wait, date.Sub(start), "the wait follows the date")
+	assert.False(t, retried.Before(date.Add(-time.Millisecond)), "the retry waited for the date (%v early)", date.Sub(retried))
+	assert.GreaterOrEqual(t, elapsed, wait, "the wait happened")
+}
+
+func TestRetryAfterLongerThanMaxWait(t *testing.T) {
+	for _, header := range []string{"60", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)} {
+		t.Run(header, func(t *testing.T) {
+			c, srv := scriptedServer(t, AgentMessage, func(n int, w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Retry-After", header)
+				writeJSON(w, http.StatusTooManyRequests, []byte(`{"success":false,"error":{"code":"RATE_LIMITED","message":"slow down"}}`))
+			}, WithMaxRetries(3), WithRetryWait(time.Millisecond, 2*time.Second))
+
+			start := time.Now()
+			_, err := firstPage(c.Conversations.List(testContext(t), nil))
+			elapsed := time.Since(start)
+			assert.Less(t, elapsed, time.Second, "returns at once")
+			assert.Equal(t, 1, srv.Requests(), "one attempt")
+			var apiErr *APIError
+			require.True(t, errors.As(err, &apiErr), "%v", err)
+			assert.Equal(t, http.StatusTooManyRequests, apiErr.StatusCode)
+			assert.Greater(t, apiErr.RetryAfter, 59*time.Second, "RetryAfter set for the caller")
+			assert.LessOrEqual(t, apiErr.RetryAfter, time.Hour)
+			assert.ErrorIs(t, err, ErrRateLimited)
+			assert.Equal(t, "RATE_LIMITED", apiErr.Code)
+		})
+	}
+}
+
+func TestRetryContextCancelledDuringBackoff(t *testing.T) {
+	ctx, cancel := context.WithCancel(testContext(t))
+	defer cancel()
+	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+		errorBody(w, http.StatusServiceUnavailable, n)
+		time.AfterFunc(50*time.Millisecond, cancel) // during the wait that follows
+	}, WithRetryWait(10*time.Second, 10*time.Second))
+
+	start := time.Now()
+	_, err := firstPage(c.Conversations.List(ctx, nil))
+	elapsed := time.Since(start)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, elapsed, 3*time.Second, "returns promptly, not after the 10s backoff")
+	assert.Equal(t, 1, srv.Requests())
+}
+
+func TestRetryContextCancelledBeforeCall(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c, srv := scriptedServer(t, Rentalot, func(n int, w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, []byte(`{"data":{"id":"r1"}}`))
+	})
+	_, err := c.Conversations.Get(ctx, "r1")
+	assert.ErrorIs(t, err, context.Canceled)
+	_, err = firstPage(c.Messages.List(ctx, "r1", nil))
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Zero(t, srv.Requests())
+}
+
+func TestLoggingEachAttempt(t *testing.T) {
+	logger, logs := newTestLogger()
+	c, srv := scriptedServer(t, Vobiz, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n <= 2 {
+			writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"error","error":{"code":"UNAVAILABLE","message":"later"}}`))
+			return
+		}
+		writeJSON(w, http.StatusOK, []byte(`{"items":[{"id":"m1"}],"has_more":false}`))
+	}, WithLogger(logger), WithMaxRetries(3))
+
+	items, err := drain(c.Messages.List(testContext(t), "conv/1", &MessageListParams{PageSize: 10}), 10)
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	require.Equal(t, 3, srv.Requests())
+
+	recs := parseLog(t, logs)
+	require.Len(t, recs, 3, "one record per attempt:\n%s", logs)
+	for i, r := range recs {
+		level := "WARN" // failed, retried: shown by a default handler
+		if i == 2 {
+			level = "DEBUG" // the successful attempt
+		}
+		assert.Equal(t, level, r.Level)
+		assert.Equal(t, "vobiz", r.Provider)
+		assert.Equal(t, http.MethodGet, r.Method)
+		assert.Equal(t, "/conversations/conv%2F1/messages", r.Path)
+		assert.Equal(t, i+1, r.Attempt)
+	}
+	assert.Equal(t, 503, recs[0].Status)
+	assert.Equal(t, 503, recs[1].Status)
+	assert.Equal(t, 200, recs[2].Status)
+	for _, r := range recs[:2] {
+		if assert.NotNil(t, r.Wait, "a retried attempt logs its wait") {
+			assert.GreaterOrEqual(t, time.Duration(*r.Wait), time.Millisecond)
+			assert.LessOrEqual(t, time.Duration(*r.Wait), 10*time.Millisecond)
+		}
+	}
+	assert.Nil(t, recs[2].Wait, "no wait after the last attempt")
+	assertNoCredential(t, logs.String())
+}
+
+func TestLoggingExhaustedAndErrors(t *testing.T) {
+	t.Run("status", func(t *testing.T) {
+		logger, logs := newTestLogger()
+		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+			errorBody(w, http.StatusInternalServerError, n)
+		}, WithLogger(logger), WithMaxRetries(2))
+		_, err := firstPage(c.Conversations.List(testContext(t), &ConversationListParams{SubAccountID: "sub_secret_query"}))
+		require.Error(t, err)
+		require.Equal(t, 3, srv.Requests())
+		recs := parseLog(t, logs)
+		require.Len(t, recs, 3, "one record per attempt:\n%s", logs)
+		for i, r := range recs {
+			assert.Equal(t, i+1, r.Attempt)
+			assert.Equal(t, 500, r.Status)
+			assert.Equal(t, "/conversations", r.Path)
+		}
+		assert.Nil(t, recs[2].Wait)
+		assert.NotContains(t, logs.String(), "sub_secret_query", "no query value logged")
+		assertNoCredential(t, logs.String())
+	})
+	t.Run("connection", func(t *testing.T) {
+		logger, logs := newTestLogger()
+		c, srv := scriptedServer(t, AgentMessage, func(n int, w http.ResponseWriter, r *http.Request) {
+			hijackClose(t, w)
+		}, WithLogger(logger), WithMaxRetries(1))
+		_, err := firstPage(c.Conversations.List(testContext(t), nil))
+		require.Error(t, err)
+		require.Equal(t, 2, srv.Requests())
+		recs := parseLog(t, logs)
+		require.Len(t, recs, 2, "one record per attempt:\n%s", logs)
+		for i, r := range recs {
+			assert.Equal(t, i+1, r.Attempt)
+			assert.Zero(t, r.Status, "no status without a response")
+			assert.NotNil(t, r.Error, "the transport error is logged")
+		}
+		assert.NotNil(t, recs[0].Wait)
+		assertNoCredential(t, logs.String())
+	})
+}
+
+// TestLoggingNothingWithoutLogger checks that a client without a logger
+// writes nothing to stdout or stderr, even while retrying.
+func TestLoggingNothingWithoutLogger(t *testing.T) {
+	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			hijackClose(t, w)
+			return
+		}
+		if n == 2 {
+			errorBody(w, http.StatusServiceUnavailable, n)
+			return
+		}
+		writeJSON(w, http.StatusOK, []byte(vantaxConvBody))
+	})
+
+	out := captureOutput(t, func() {
+		_, err := drain(c.Conversations.List(testContext(t), nil), 10)
+		assert.NoError(t, err)
+	})
+	assert.Equal(t, 3, srv.Requests())
+	assert.Empty(t, out, "nothing printed")
+}
+
+// The tests of this file drive the retry decisions through a fake
+// RoundTripper: every attempt is answered from a script in memory, so what
+// is checked is convo's own decisions (which outcomes are retried, how many
+// attempts, how long between them), whatever the order in which the HTTP
+// layers below call each other.
+
+// cutReader yields part of a body, then fails as a dropped connection does.
+type cutReader struct{ r io.Reader }
+
+func (c *cutReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		return n, io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+const fakeOK = `{"success":true,"data":[{"id":"conv_ok","status":"open"}],"pagination":{"has_more":false}}`
+
+func fakeClient(t *testing.T, script func(n int, req *http.Request) (*http.Response, error), opts ...Option) (*Client, *fakeTransport) {
+	t.Helper()
+	ft := &fakeTransport{script: script}
+	opts = append([]Option{
+		WithBaseURL("https://api.example.test/v1"), WithAuth(Bearer(testBearer)),
+		WithHTTPClient(&http.Client{Transport: ft}), WithRetryWait(time.Millisecond, 20*time.Millisecond),
+	}, opts...)
+	c, err := NewClient(VantaxAI, opts...)
+	require.NoError(t, err)
+	return c, ft
+}
+
+func TestRetryDecisionsThroughFakeTransport(t *testing.T) {
+	status := func(code int, header ...string) func(int, *http.Request) (*http.Response, error) {
+		return func(n int, req *http.Request) (*http.Response, error) {
+			return fakeResponse(req, code, strings.NewReader(fmt.Sprintf(`{"success":false,"message":"attempt %d"}`, n)), header...), nil
+		}
+	}
+	cases := []struct {
+		name     string
+		script   func(int, *http.Request) (*http.Response, error)
+		attempts int
+		check    func(t *testing.T, err error)
+	}{
+		{name: "429 retried", script: status(429), attempts: 4},
+		{name: "500 retried", script: status(500), attempts: 4},
+		{name: "502 retried", script: status(502), attempts: 4},
+		{name: "503 retried", script: status(503), attempts: 4},
+		{name: "504 retried", script: status(504), attempts: 4},
+		{name: "501 not retried", script: status(501), attempts: 1},
+		{name: "400 not retried", script: status(400), attempts: 1},
+		{name: "401 not retried", script: status(401), attempts: 1},
+		{name: "404 not retried", script: status(404), attempts: 1},
+		{name: "422 not retried", script: status(422), attempts: 1},
+		{
+			name: "Retry-After above the maximum ends the call", script: status(429, "Retry-After", "5"), attempts: 1,
+			check: func(t *testing.T, err error) {
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, 5*time.Second, apiErr.RetryAfter)
+			},
+		},
+		{
+			name: "Retry-After beyond the duration range is clamped", script: status(429, "Retry-After", "10000000000"), attempts: 1,
+			check: func(t *testing.T, err error) {
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, 365*24*time.Hour, apiErr.RetryAfter, "clamped to a year, never overflowed")
+			},
+		},
+		{
+			name: "cut-off body retried",
+			script: func(n int, req *http.Request) (*http.Response, error) {
+				return fakeResponse(req, 200, &cutReader{strings.NewReader(fakeOK[:20])}), nil
+			},
+			attempts: 4,
+			check:    func(t *testing.T, err error) { assert.ErrorIs(t, err, io.ErrUnexpectedEOF) },
+		},
+		{
+			name: "connection error retried",
+			script: func(int, *http.Request) (*http.Response, error) {
+				return nil, &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}
+			},
+			attempts: 4,
+			check: func(t *testing.T, err error) {
+				var reqErr *RequestError
+				require.ErrorAs(t, err, &reqErr)
+				assert.Equal(t, 4, reqErr.Attempts)
+				assert.Equal(t, "convo: vantaxai: GET /conversations: after 4 attempts: read tcp: connection reset by peer", err.Error(),
+					"said once: no URL, no second prefix")
+			},
+		},
+		{
+			name: "certificate error not retried",
+			script: func(int, *http.Request) (*http.Response, error) {
+				return nil, &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}
+			},
+			attempts: 1,
+		},
+		{
+			name: "authenticator error not retried",
+			script: func(int, *http.Request) (*http.Response, error) {
+				return nil, &AuthError{Err: errors.New("vault down")}
+			},
+			attempts: 1,
+			check: func(t *testing.T, err error) {
+				assert.Equal(t, "convo: vantaxai: GET /conversations: authenticate request: vault down", err.Error())
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, ft := fakeClient(t, tc.script, WithMaxRetries(3), WithRetryWait(time.Millisecond, 2*time.Second))
+			start := time.Now()
+			_, err := firstPage(c.Conversations.List(testContext(t), nil))
+			require.Error(t, err)
+			assert.Equal(t, tc.attempts, ft.attempts(), "attempts")
+			assert.Less(t, time.Since(start), time.Second, "no long wait")
+			var apiErr *APIError
+			if errors.As(err, &apiErr) {
+				assert.Equal(t, tc.attempts, apiErr.Attempts)
+				assert.Equal(t, fmt.Sprintf("attempt %d", tc.attempts), apiErr.Message, "the last response's error")
+			}
+			if tc.attempts > 1 {
+				assert.Contains(t, err.Error(), fmt.Sprintf("after %d attempts", tc.attempts), "the error says how many attempts were made")
+			} else {
+				assert.NotContains(t, err.Error(), "attempts")
+			}
+			if tc.check != nil {
+				tc.check(t, err)
+			}
+		})
+	}
+}
+
+func TestRetryRecoversThroughFakeTransport(t *testing.T) {
+	c, ft := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
+		switch n {
+		case 1:
+			return nil, errors.New("connection refused")
+		case 2:
+			return fakeResponse(req, 200, &cutReader{strings.NewReader(fakeOK[:30])}), nil
+		case 3:
+			return fakeResponse(req, 503, strings.NewReader(`{"success":false,"message":"later"}`)), nil
+		}
+		return fakeResponse(req, 200, strings.NewReader(fakeOK)), nil
+	}, WithMaxRetries(3))
+	items, err := drain(c.Conversations.List(testContext(t), nil), 10)
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	assert.Equal(t, "conv_ok", items[0].ID)
+	assert.Equal(t, 4, ft.attempts())
+}
+
+// TestRetryAfterHonouredThroughFakeTransport: a Retry-After within the
+// maximum is the wait, not the backoff.
+func TestRetryAfterHonouredThroughFakeTransport(t *testing.T) {
+	logger, logs := newTestLogger()
+	c, ft := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
+		if n == 1 {
+			return fakeResponse(req, 429, strings.NewReader(`{"success":false,"message":"slow"}`), "Retry-After", "1"), nil
+		}
+		return fakeResponse(req, 200, strings.NewReader(fakeOK)), nil
+	}, WithRetryWait(time.Millisecond, 2*time.Second), WithLogger(logger))
+	start := time.Now()
+	_, err := drain(c.Conversations.List(testContext(t), nil), 10)
+	require.NoError(t, err)
+	assert.Equal(t, 2, ft.attempts())
+	assert.GreaterOrEqual(t, time.Since(start), time.Second, "slept the Retry-After")
+	recs := parseLog(t, logs)
+	require.Len(t, recs, 2)
+	require.NotNil(t, recs[0].Wait)
+	assert.Equal(t, time.Second, time.Duration(*recs[0].Wait))
+}
+
+// TestRetryWaitEndsWithContext: the wait between attempts ends with the
+// caller's context.
+func TestRetryWaitEndsWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(testContext(t))
+	defer cancel()
+	c, ft := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
+		time.AfterFunc(20*time.Millisecond, cancel)
+		return fakeResponse(req, 503, strings.NewReader(`{"success":false,"message":"later"}`)), nil
+	}, WithRetryWait(time.Minute, time.Minute))
+	start := time.Now()
+	_, err := firstPage(c.Conversations.List(ctx, nil))
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, time.Since(start), 10*time.Second, "not the minute of backoff")
+	assert.Equal(t, 1, ft.attempts())
+}
+
+// TestRetryBackoffGrowsWithJitter checks the documented backoff: the wait
+// after attempt n is drawn from [d/2, d] with d = min·2^(n-1) capped at
+// max, and never below min; it varies (jitter) and grows.
+func TestRetryBackoffGrowsWithJitter(t *testing.T) {
+	const min, max = 10 * time.Millisecond, 300 * time.Millisecond
+	prevMean := time.Duration(0)
+	for n := 1; n <= 7; n++ {
+		d := min << (n - 1)
+		if d > max {
+			d = max
+		}
+		lo := d / 2
+		if lo < min {
+			lo = min
+		}
+		seen := map[time.Duration]bool{}
+		var sum time.Duration
+		const samples = 400
+		for range samples {
+			w := backoff(min, max, n)
+			require.GreaterOrEqual(t, w, lo, "attempt %d", n)
+			require.LessOrEqual(t, w, d, "attempt %d", n)
+			seen[w] = true
+			sum += w
+		}
+		mean := sum / samples
+		if lo < d {
+			assert.Greater(t, len(seen), samples/4, "attempt %d: jitter spreads the waits", n)
+			assert.Greater(t, mean, lo+(d-lo)/4, "attempt %d: the jitter covers the range", n)
+			assert.Less(t, mean, d-(d-lo)/4, "attempt %d: the jitter covers the range", n)
+		}
+		if d < max {
+			assert.Greater(t, mean, prevMean, "attempt %d: the wait grows", n)
+		}
+		prevMean = mean
+	}
+}
+
+// TestRetryBackoffBetweenAttempts checks the waits the loop actually uses,
+// through the fake transport and the log: each within its attempt's range,
+// so they grow exponentially.
+func TestRetryBackoffBetweenAttempts(t *testing.T) {
+	logger, logs := newTestLogger()
+	const min = 4 * time.Millisecond
+	c, ft := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
+		return fakeResponse(req, 503, strings.NewReader(`{"success":false,"message":"later"}`)), nil
+	}, WithMaxRetries(5), WithRetryWait(min, time.Second), WithLogger(logger))
+	_, err := firstPage(c.Conversations.List(testContext(t), nil))
+	require.Error(t, err)
+	require.Equal(t, 6, ft.attempts())
+	recs := parseLog(t, logs)
+	require.Len(t, recs, 6)
+	for i, r := range recs[:5] {
+		require.NotNil(t, r.Wait, "attempt %d", i+1)
+		d := min << i
+		w := time.Duration(*r.Wait)
+		assert.GreaterOrEqual(t, w, max(d/2, min), "attempt %d", i+1)
+		assert.LessOrEqual(t, w, d, "attempt %d", i+1)
+	}
+	assert.Nil(t, recs[5].Wait)
+}
+
+func TestRetryPolicyRetryAfter(t *testing.T) {
+	p := retryPolicy{maxRetries: 3, waitMin: time.Millisecond, waitMax: 10 * time.Second}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	resp := func(v string) *http.Response {
+		return &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {v}}}
+	}
+	for _, tc := range []struct {
+		header string
+		retry  bool
+		wait   time.Duration
+	}{
+		{"3", true, 3 * time.Second},
+		{"0", true, 0},
+		{now.Add(4 * time.Second).Format(http.TimeFormat), true, 4 * time.Second},
+		{now.Add(-time.Hour).Format(http.TimeFormat), true, 0},
+		{"11", false, 0},
+		{"10000000000", false, 0},
+		{"-5", true, 0},
+	} {
+		retry, wait := p.decide(resp(tc.header), nil, 1, now)
+		assert.Equal(t, tc.retry, retry, tc.header)
+		assert.Equal(t, tc.wait, wait, tc.header)
+	}
+	retry, _ := p.decide(resp("1"), nil, 4, now)
+	assert.False(t, retry, "no retry after the last one")
+	d, ok := parseRetryAfter("10000000000", now)
+	assert.True(t, ok)
+	assert.Equal(t, 365*24*time.Hour, d, "clamped, not overflowed")
+}
+
+// TestRetryTLSCertificateErrorNotRetried: a server whose certificate the
+// client does not trust is tried once: another attempt cannot succeed.
+func TestRetryTLSCertificateErrorNotRetried(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("no request may arrive over an untrusted connection")
+	}))
+	var mu sync.Mutex
+	conns := 0
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake failures, expected
+	srv.StartTLS()
+	defer srv.Close()
+	tr := &http.Transport{} // trusts the system roots, not the test certificate
+	defer tr.CloseIdleConnections()
+	c, err := NewClient(Vobiz, WithoutAuth(), WithBaseURL(srv.URL), WithMaxRetries(3),
+		WithRetryWait(time.Millisecond, 5*time.Millisecond), WithHTTPClient(&http.Client{Transport: tr}))
+	require.NoError(t, err)
+	_, err = firstPage(c.Messages.List(testContext(t), "c1", nil))
+	require.Error(t, err)
+	var certErr *tls.CertificateVerificationError
+	assert.ErrorAs(t, err, &certErr)
+	assert.NotContains(t, err.Error(), "attempts")
+	// The server counts a connection before its handshake, so every
+	// attempt has been counted by the time the call returns.
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 1, conns, "one connection attempt")
+}
+
+// TestLoggingLevels: with a default slog handler (info and above), an
+// attempt that failed and is retried shows as a warning and a final failure
+// as an error, successful attempts stay at debug; lines name the page, never
+// a filter value, a token or a credential.
+func TestLoggingLevels(t *testing.T) {
+	t.Run("retried then success", func(t *testing.T) {
+		var buf bytes.Buffer
+		logger := slog.New(slog.NewTextHandler(&buf, nil))
+		c, _ := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
+			if n <= 2 {
+				return fakeResponse(req, 503, strings.NewReader(`{"success":false,"message":"later"}`)), nil
+			}
+			return fakeResponse(req, 200, strings.NewReader(fakeOK)), nil
+		}, WithLogger(logger))
+		_, err := drain(c.Conversations.List(testContext(t), &ConversationListParams{SubAccountID: "sub_filter_value"}), 10)
+		require.NoError(t, err)
+		out := buf.String()
+		assert.Equal(t, 2, strings.Count(out, "level=WARN"), out)
+		assert.NotContains(t, out, "level=DEBUG")
+		assert.NotContains(t, out, "level=ERROR")
+		assert.Contains(t, out, "page=first")
+		assert.NotContains(t, out, "sub_filter_value")
+		assertNoCredential(t, out)
+	})
+	t.Run("final failure", func(t *testing.T) {
+		var buf bytes.Buffer
+		logger := slog.New(slog.NewTextHandler(&buf, nil))
+		c, _ := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
+			return fakeResponse(req, 500, strings.NewReader(`{"success":false,"message":"broken"}`)), nil
+		}, WithLogger(logger), WithMaxRetries(1))
+		_, err := firstPage(c.Conversations.List(testContext(t), nil))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "after 2 attempts")
+		out := buf.String()
+		assert.Equal(t, 1, strings.Count(out, "level=WARN"), out)
+		assert.Equal(t, 1, strings.Count(out, "level=ERROR"), out)
+	})
+	t.Run("pages named", func(t *testing.T) {
+		logger, logs := newTestLogger()
+		srv := newPagedServer(t, Rentalot, 7, 0)
+		c := newTestClient(t, Rentalot, srv.URL, WithLogger(logger))
+		collect(t, c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: 3}), 0, messageID)
+		var pages []string
+		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			var r struct{ Page string }
+			require.NoError(t, json.Unmarshal([]byte(line), &r))
+			pages = append(pages, r.Page)
+		}
+		assert.Equal(t, []string{"1", "2", "3"}, pages)
+
+		logger, logs = newTestLogger()
+		srv = newPagedServer(t, AgentMessage, 7, 0)
+		c = newTestClient(t, AgentMessage, srv.URL, WithLogger(logger))
+		collect(t, c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: 3}), 0, messageID)
+		out := logs.String()
+		assert.Contains(t, out, `"page":"first"`)
+		assert.Regexp(t, `"page":"cursor#[0-9a-f]{8}"`, out, "an opaque token is named by a short hash")
+		for _, q := range srv.seen() {
+			if _, cur, ok := strings.Cut(q, "cursor="); ok {
+				cur, _, _ = strings.Cut(cur, "&")
+				assert.NotContains(t, out, cur, "the token itself is not logged")
+			}
+		}
+	})
+}
