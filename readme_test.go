@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/convokit/convo"
 )
 
 // The README shows examples/testing/inbox_test.go verbatim, so the snippet
@@ -59,4 +61,17 @@ func TestReadmeGoVersion(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(ci), "OLDEST_GO=go"+minor+".", "CI tests with the oldest supported Go")
 	assert.Contains(t, string(ci), "GOTOOLCHAIN=$OLDEST_GO go test")
+}
+
+// The release basics: an MIT LICENSE, and a CHANGELOG with a section for
+// the Version the SDK and the command report.
+func TestReleaseFiles(t *testing.T) {
+	license, err := os.ReadFile("LICENSE")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(license), "MIT License\n"))
+	assert.Contains(t, string(license), "Copyright (c) 2026 The convo authors")
+	changelog, err := os.ReadFile("CHANGELOG.md")
+	require.NoError(t, err)
+	assert.Contains(t, string(changelog), "\n## ["+convo.Version+"]\n", "the CHANGELOG has the current version")
+	assert.Contains(t, string(changelog), "\n## [Unreleased]\n")
 }

@@ -792,6 +792,7 @@ func TestCLISignals(t *testing.T) {
 		"messages":      {"messages", rentalotID, "--page-size", "1"},
 		"search":        {"search", "bedroom"},
 		"export":        {"export", "--page-size", "1", "--out", "OUT"},
+		"sync":          {"sync", "--db", "OUT"},
 	}
 	for name, base := range commands {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
@@ -824,8 +825,8 @@ func TestCLISignals(t *testing.T) {
 				assert.Equal(t, 1, strings.Count(r.stderr, "convo: interrupted"), r.stderr)
 			})
 		}
-		if name == "search" {
-			continue // one request: the held request is its mid-run
+		if name == "search" || name == "sync" {
+			continue // search: one request, the held one is its mid-run; sync: its own tests
 		}
 		t.Run(name+"/slow demo", func(t *testing.T) {
 			args := append(withOut(t, base), "--demo", "--provider", "rentalot", "--demo-latency", "30ms", "-v")
