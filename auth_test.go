@@ -19,6 +19,7 @@ import (
 )
 
 func TestAuthXAuthHeaders(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, Vobiz, WithAuth(XAuth("MA_XXXXXXXX", testAuthToken)))
 	var got *http.Request
 	mux.HandleFunc("GET /conversations", func(w http.ResponseWriter, r *http.Request) {
@@ -36,6 +37,7 @@ func TestAuthXAuthHeaders(t *testing.T) {
 }
 
 func TestAuthBearerHeaders(t *testing.T) {
+	t.Parallel()
 	for _, p := range Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			c, mux, _ := setup(t, p, WithAuth(Bearer(testBearer)))
@@ -55,6 +57,7 @@ func TestAuthBearerHeaders(t *testing.T) {
 }
 
 func TestAuthNone(t *testing.T) {
+	t.Parallel()
 	srv := newRawServer(t, func(w http.ResponseWriter, r *http.Request) {
 		testHeader(t, r, "Authorization", "")
 		writeJSON(w, http.StatusOK, []byte(`{"data":{"id":"r1"}}`))
@@ -69,6 +72,7 @@ func TestAuthNone(t *testing.T) {
 // TestAuthBearerFuncPerAttempt checks the token function is asked once per
 // attempt, retries included, and that each attempt carries the token it got.
 func TestAuthBearerFuncPerAttempt(t *testing.T) {
+	t.Parallel()
 	var calls atomic.Int64
 	fn := func(ctx context.Context) (string, error) {
 		require.NotNil(t, ctx)
@@ -101,6 +105,7 @@ func TestAuthBearerFuncPerAttempt(t *testing.T) {
 // TestAuthBearerFuncContext checks the token function receives the call's
 // context.
 func TestAuthBearerFuncContext(t *testing.T) {
+	t.Parallel()
 	type key struct{}
 	var got any
 	fn := func(ctx context.Context) (string, error) {
@@ -120,6 +125,7 @@ func TestAuthBearerFuncContext(t *testing.T) {
 // with the caller's error wrapped in an *AuthError, sends nothing and is not
 // retried.
 func TestAuthBearerFuncError(t *testing.T) {
+	t.Parallel()
 	errVault := errors.New("vault unreachable")
 	var calls atomic.Int64
 	fn := func(ctx context.Context) (string, error) {
@@ -151,6 +157,7 @@ func TestAuthBearerFuncError(t *testing.T) {
 }
 
 func TestAuthInvalidCredentials(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		auth Authenticator
@@ -175,6 +182,7 @@ func TestAuthInvalidCredentials(t *testing.T) {
 // credentials and a client without any, naming the option, unless the
 // caller opts out with WithoutAuth.
 func TestAuthMissingRefused(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opts []Option
@@ -210,6 +218,7 @@ func TestAuthMissingRefused(t *testing.T) {
 // errors of a failing call nor in any formatting of the client or the
 // authenticators.
 func TestAuthNotInErrorsOrFormatting(t *testing.T) {
+	t.Parallel()
 	c, _ := scriptedServer(t, Vobiz, func(n int, w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, fixture(t, "vobiz_error_401.json"))
 	})
@@ -281,6 +290,7 @@ var badHeaderValues = []struct {
 // the transport — also a transport that would write any header as it is.
 // The error never echoes the value.
 func TestAuthHeaderValuesValidated(t *testing.T) {
+	t.Parallel()
 	newClient := func(p Provider, rt http.RoundTripper, opts ...Option) (*Client, error) {
 		return NewClient(p, append([]Option{WithBaseURL("https://api.example.test/v1"),
 			WithHTTPClient(&http.Client{Transport: rt}), WithMaxRetries(2)}, opts...)...)
@@ -465,6 +475,7 @@ func (c *endingContext) Err() error {
 // A token that the function returns as the context ends is not used: the
 // context's end wins over a result that arrives with it.
 func TestAuthBearerFuncTokenAtContextEnd(t *testing.T) {
+	t.Parallel()
 	ctx := &endingContext{Context: context.Background(), done: make(chan struct{})}
 	defer close(ctx.done)
 	a := BearerFunc(func(context.Context) (string, error) {

@@ -532,6 +532,7 @@ func BenchmarkSDKSlowPrefetch1(b *testing.B) { benchSlow(b, 1) }
 // work: over the benchmark's pages, the SDK yields the same messages, field
 // for field, as the hand-written encoding/json loop.
 func TestSDKMatchesHandWrittenLoop(t *testing.T) {
+	t.Parallel()
 	const pages = 20
 	rendered := make([][]byte, pages)
 	for i := range rendered {

@@ -45,6 +45,7 @@ func checkpointWith(t *testing.T) *Checkpoint {
 }
 
 func TestCheckpointJSONRoundTrip(t *testing.T) {
+	t.Parallel()
 	cp := checkpointWith(t)
 	b, err := json.Marshal(cp)
 	require.NoError(t, err)
@@ -89,6 +90,7 @@ func TestCheckpointJSONRoundTrip(t *testing.T) {
 }
 
 func TestCheckpointUnmarshalRejects(t *testing.T) {
+	t.Parallel()
 	for name, doc := range map[string]string{
 		"not JSON":        `{`,
 		"unknown version": `{"version":7,"provider":"rentalot"}`,
@@ -106,6 +108,7 @@ func TestCheckpointUnmarshalRejects(t *testing.T) {
 }
 
 func TestCheckpointBegin(t *testing.T) {
+	t.Parallel()
 	cp := checkpointWith(t)
 	_, err := cp.begin("vobiz", "", DefaultLookback, &vobizDesc.change, false)
 	assert.ErrorIs(t, err, ErrInvalidParams, "another provider")
@@ -120,6 +123,7 @@ func TestCheckpointBegin(t *testing.T) {
 }
 
 func TestCheckpointFinish(t *testing.T) {
+	t.Parallel()
 	cp := checkpointWith(t)
 	spec := &rentalotDesc.change
 	cp.finish()
@@ -150,12 +154,14 @@ func TestCheckpointFinish(t *testing.T) {
 }
 
 func TestCheckpointSetMetaRejectsInvalidJSON(t *testing.T) {
+	t.Parallel()
 	cp := new(Checkpoint)
 	assert.Error(t, cp.SetMeta(json.RawMessage(`{"a":`)))
 	assert.NoError(t, cp.SetMeta(nil))
 }
 
 func TestCheckpointSaveAndLoad(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sync.checkpoint")
 
@@ -177,6 +183,7 @@ func TestCheckpointSaveAndLoad(t *testing.T) {
 }
 
 func TestCheckpointSaveIsAtomic(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sync.checkpoint")
 	cp := checkpointWith(t)
@@ -208,6 +215,7 @@ func TestCheckpointSaveIsAtomic(t *testing.T) {
 }
 
 func TestCheckpointSaveConcurrentReaders(t *testing.T) {
+	t.Parallel()
 	// Readers never see a partial file while saves of varying sizes replace it.
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sync.checkpoint")

@@ -26,6 +26,7 @@ import (
 )
 
 func TestOptionsInvalid(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		provider Provider
@@ -71,6 +72,7 @@ func TestOptionsInvalid(t *testing.T) {
 }
 
 func TestOptionsCleartextAllowed(t *testing.T) {
+	t.Parallel()
 	auth := WithAuth(Bearer(testBearer))
 	tests := []struct {
 		name string
@@ -97,6 +99,7 @@ func TestOptionsCleartextAllowed(t *testing.T) {
 }
 
 func TestOptionsBaseURL(t *testing.T) {
+	t.Parallel()
 	want := map[Provider]string{
 		Vobiz:        "https://api.vobiz.ai/api/v1/messaging",
 		VantaxAI:     "https://api.vantaxai.com/v1",
@@ -128,6 +131,7 @@ func TestOptionsBaseURL(t *testing.T) {
 }
 
 func TestOptionsSupports(t *testing.T) {
+	t.Parallel()
 	ops := []Operation{OpListConversations, OpGetConversation, OpListMessages, OpSearchMessages}
 	assert.Equal(t, ops, Operations())
 	want := map[Provider][]bool{
@@ -155,6 +159,7 @@ func TestOptionsSupports(t *testing.T) {
 }
 
 func TestOptionsDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := NewClient(Vobiz, WithoutAuth())
 	require.NoError(t, err)
 	assert.Equal(t, DefaultMaxRetries, c.cfg.maxRetries)
@@ -172,6 +177,7 @@ func TestOptionsDefaults(t *testing.T) {
 // used: the first backoff is DefaultRetryWaitMin, and a Retry-After beyond
 // DefaultRetryWaitMax is not slept through.
 func TestOptionsDefaultWaits(t *testing.T) {
+	t.Parallel()
 	t.Run("min", func(t *testing.T) {
 		logger, logs := newTestLogger()
 		c, srv := scriptedServer(t, Rentalot, func(n int, w http.ResponseWriter, r *http.Request) {
@@ -211,6 +217,7 @@ func TestOptionsDefaultWaits(t *testing.T) {
 // TestOptionsDefaultMaxResponseBytes checks the default limit applies: a
 // declared length one byte over it is refused without reading the body.
 func TestOptionsDefaultMaxResponseBytes(t *testing.T) {
+	t.Parallel()
 	srv := newRawServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", strconv.FormatInt(DefaultMaxResponseBytes+1, 10))
@@ -226,6 +233,7 @@ func TestOptionsDefaultMaxResponseBytes(t *testing.T) {
 }
 
 func TestOptionsMaxResponseBytes(t *testing.T) {
+	t.Parallel()
 	const limit = 200
 	body := func(n int) []byte { // a valid Rentalot page of exactly n bytes
 		b := []byte(`{"data":[{"id":"r1"}],"pagination":{"page":1,"limit":20}}`)
@@ -297,6 +305,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestOptionsHTTPClientNotMutated(t *testing.T) {
+	t.Parallel()
 	srv := newRawServer(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, []byte(`{"success":true,"data":{"id":"conv_1"}}`))
 	})
@@ -323,6 +332,7 @@ func TestOptionsHTTPClientNotMutated(t *testing.T) {
 }
 
 func TestOptionsHTTPClientTimeoutKept(t *testing.T) {
+	t.Parallel()
 	hc := &http.Client{Timeout: 7 * time.Second}
 	c, err := NewClient(Vobiz, WithoutAuth(), WithHTTPClient(hc))
 	require.NoError(t, err)
@@ -336,6 +346,7 @@ func TestOptionsHTTPClientTimeoutKept(t *testing.T) {
 }
 
 func TestOptionsUserAgent(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		opts []Option
 		want string
@@ -368,6 +379,7 @@ func TestOptionsUserAgent(t *testing.T) {
 const vantaxConvBody = `{"success":true,"data":[{"id":"conv_ok","status":"open"}],"pagination":{"total":1,"has_more":false}}`
 
 func TestRetryRetriedStatuses(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{429, 500, 502, 503, 504} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
@@ -385,6 +397,7 @@ func TestRetryRetriedStatuses(t *testing.T) {
 }
 
 func TestRetryNotRetriedStatuses(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{400, 401, 403, 404, 409, 422} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
@@ -401,6 +414,7 @@ func TestRetryNotRetriedStatuses(t *testing.T) {
 }
 
 func TestRetryMaxRetriesZero(t *testing.T) {
+	t.Parallel()
 	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
 		errorBody(w, http.StatusServiceUnavailable, n)
 	}, WithMaxRetries(0))
@@ -410,6 +424,7 @@ func TestRetryMaxRetriesZero(t *testing.T) {
 }
 
 func TestRetryDefaultCount(t *testing.T) {
+	t.Parallel()
 	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
 		errorBody(w, http.StatusBadGateway, n)
 	})
@@ -419,6 +434,7 @@ func TestRetryDefaultCount(t *testing.T) {
 }
 
 func TestRetrySuccessAfterFailures(t *testing.T) {
+	t.Parallel()
 	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
 		switch n {
 		case 1:
@@ -437,6 +453,7 @@ func TestRetrySuccessAfterFailures(t *testing.T) {
 }
 
 func TestRetryConnectionErrors(t *testing.T) {
+	t.Parallel()
 	t.Run("exhausted", func(t *testing.T) {
 		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
 			hijackClose(t, w)
@@ -464,6 +481,7 @@ func TestRetryConnectionErrors(t *testing.T) {
 }
 
 func TestRetryCutOffBody(t *testing.T) {
+	t.Parallel()
 	t.Run("recovers", func(t *testing.T) {
 		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
 			if n <= 2 {
@@ -503,6 +521,7 @@ func TestRetryCutOffBody(t *testing.T) {
 }
 
 func TestRetryAfterSeconds(t *testing.T) {
+	t.Parallel()
 	logger, logs := newTestLogger()
 	c, srv := scriptedServer(t, AgentMessage, func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == 1 {
@@ -529,6 +548,7 @@ func TestRetryAfterSeconds(t *testing.T) {
 }
 
 func TestRetryAfterHTTPDate(t *testing.T) {
+	t.Parallel()
 	logger, logs := newTestLogger()
 	var date, retried time.Time // what the server sent, at its one-second resolution; when the retry came
 	c, srv := scriptedServer(t, Rentalot, func(n int, w http.ResponseWriter, r *http.Request) {
@@ -564,6 +584,7 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 }
 
 func TestRetryAfterLongerThanMaxWait(t *testing.T) {
+	t.Parallel()
 	for _, header := range []string{"60", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)} {
 		t.Run(header, func(t *testing.T) {
 			c, srv := scriptedServer(t, AgentMessage, func(n int, w http.ResponseWriter, r *http.Request) {
@@ -588,6 +609,7 @@ func TestRetryAfterLongerThanMaxWait(t *testing.T) {
 }
 
 func TestRetryContextCancelledDuringBackoff(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()
 	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
@@ -605,6 +627,7 @@ func TestRetryContextCancelledDuringBackoff(t *testing.T) {
 }
 
 func TestRetryContextCancelledBeforeCall(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	c, srv := scriptedServer(t, Rentalot, func(n int, w http.ResponseWriter, r *http.Request) {
@@ -618,6 +641,7 @@ func TestRetryContextCancelledBeforeCall(t *testing.T) {
 }
 
 func TestLoggingEachAttempt(t *testing.T) {
+	t.Parallel()
 	logger, logs := newTestLogger()
 	c, srv := scriptedServer(t, Vobiz, func(n int, w http.ResponseWriter, r *http.Request) {
 		if n <= 2 {
@@ -659,6 +683,7 @@ func TestLoggingEachAttempt(t *testing.T) {
 }
 
 func TestLoggingExhaustedAndErrors(t *testing.T) {
+	t.Parallel()
 	t.Run("status", func(t *testing.T) {
 		logger, logs := newTestLogger()
 		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
@@ -753,6 +778,7 @@ func fakeClient(t *testing.T, script func(n int, req *http.Request) (*http.Respo
 }
 
 func TestRetryDecisionsThroughFakeTransport(t *testing.T) {
+	t.Parallel()
 	status := func(code int, header ...string) func(int, *http.Request) (*http.Response, error) {
 		return func(n int, req *http.Request) (*http.Response, error) {
 			return fakeResponse(req, code, strings.NewReader(fmt.Sprintf(`{"success":false,"message":"attempt %d"}`, n)), header...), nil
@@ -856,6 +882,7 @@ func TestRetryDecisionsThroughFakeTransport(t *testing.T) {
 }
 
 func TestRetryRecoversThroughFakeTransport(t *testing.T) {
+	t.Parallel()
 	c, ft := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
 		switch n {
 		case 1:
@@ -877,6 +904,7 @@ func TestRetryRecoversThroughFakeTransport(t *testing.T) {
 // TestRetryAfterHonouredThroughFakeTransport: a Retry-After within the
 // maximum is the wait, not the backoff.
 func TestRetryAfterHonouredThroughFakeTransport(t *testing.T) {
+	t.Parallel()
 	logger, logs := newTestLogger()
 	c, ft := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
 		if n == 1 {
@@ -898,6 +926,7 @@ func TestRetryAfterHonouredThroughFakeTransport(t *testing.T) {
 // TestRetryWaitEndsWithContext: the wait between attempts ends with the
 // caller's context.
 func TestRetryWaitEndsWithContext(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()
 	c, ft := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
@@ -915,6 +944,7 @@ func TestRetryWaitEndsWithContext(t *testing.T) {
 // after attempt n is drawn from [d/2, d] with d = min·2^(n-1) capped at
 // max, and never below min; it varies (jitter) and grows.
 func TestRetryBackoffGrowsWithJitter(t *testing.T) {
+	t.Parallel()
 	const min, max = 10 * time.Millisecond, 300 * time.Millisecond
 	prevMean := time.Duration(0)
 	for n := 1; n <= 7; n++ {
@@ -953,6 +983,7 @@ func TestRetryBackoffGrowsWithJitter(t *testing.T) {
 // through the fake transport and the log: each within its attempt's range,
 // so they grow exponentially.
 func TestRetryBackoffBetweenAttempts(t *testing.T) {
+	t.Parallel()
 	logger, logs := newTestLogger()
 	const min = 4 * time.Millisecond
 	c, ft := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
@@ -974,6 +1005,7 @@ func TestRetryBackoffBetweenAttempts(t *testing.T) {
 }
 
 func TestRetryPolicyRetryAfter(t *testing.T) {
+	t.Parallel()
 	p := retryPolicy{maxRetries: 3, waitMin: time.Millisecond, waitMax: 10 * time.Second}
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	resp := func(v string) *http.Response {
@@ -1006,6 +1038,7 @@ func TestRetryPolicyRetryAfter(t *testing.T) {
 // TestRetryTLSCertificateErrorNotRetried: a server whose certificate the
 // client does not trust is tried once: another attempt cannot succeed.
 func TestRetryTLSCertificateErrorNotRetried(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Error("no request may arrive over an untrusted connection")
 	}))
@@ -1043,6 +1076,7 @@ func TestRetryTLSCertificateErrorNotRetried(t *testing.T) {
 // as an error, successful attempts stay at debug; lines name the page, never
 // a filter value, a token or a credential.
 func TestLoggingLevels(t *testing.T) {
+	t.Parallel()
 	t.Run("retried then success", func(t *testing.T) {
 		var buf bytes.Buffer
 		logger := slog.New(slog.NewTextHandler(&buf, nil))

@@ -243,6 +243,7 @@ func TestLeakNoGoroutineAfterErrorOrEnd(t *testing.T) {
 // server that fails one request in ten; every result is exact. Run with
 // -race.
 func TestConcurrentSharedClient(t *testing.T) {
+	t.Parallel()
 	const goroutines = 64
 	const conversations = 40
 	p := convo.VantaxAI

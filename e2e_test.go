@@ -85,6 +85,7 @@ func e2eSmallPages(p convo.Provider) ([]convotest.Option, *convo.ConversationLis
 }
 
 func TestE2EListConversationsAcrossPages(t *testing.T) {
+	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			opts, params := e2eSmallPages(p)
@@ -132,6 +133,7 @@ func TestE2EListConversationsAcrossPages(t *testing.T) {
 }
 
 func TestE2EListMessages(t *testing.T) {
+	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			srv, client := e2eServer(t, p)
@@ -191,6 +193,7 @@ func TestE2EListMessages(t *testing.T) {
 }
 
 func TestE2EGetConversation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, p := range []convo.Provider{convo.VantaxAI, convo.Rentalot} {
 		t.Run(p.Name(), func(t *testing.T) {
@@ -223,6 +226,7 @@ func TestE2EGetConversation(t *testing.T) {
 func firstID(srv *convotest.Server) string { return srv.Dataset().Conversations[0].Conversation.ID }
 
 func TestE2ESearch(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, client := e2eServer(t, convo.Rentalot)
 	d := srv.Dataset()
@@ -283,6 +287,7 @@ func e2eResume[T any](t *testing.T, k int, first *convo.Pager[T], resume func(cu
 }
 
 func TestE2EResumeFromCursor(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
@@ -333,6 +338,7 @@ func TestE2EResumeFromCursor(t *testing.T) {
 }
 
 func TestE2EErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	wrong := map[string]convo.Authenticator{
 		"vobiz":        convo.XAuth(convotest.DemoVobizAuthID, "wrong-token-e2e"),
@@ -392,6 +398,7 @@ func TestE2EErrors(t *testing.T) {
 }
 
 func TestE2EValidationErrorsDecode(t *testing.T) {
+	t.Parallel()
 	// The SDK refuses bad parameters before sending, so what reaches a
 	// server's validation is a page token it does not know: a resume cursor
 	// taken against one server and used against another whose data lacks
@@ -444,6 +451,7 @@ func e2eFaults(seed int64) []convotest.Option {
 }
 
 func TestE2ERetriesThroughFaults(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, p := range convo.Providers() {
 		for _, prefetch := range []int{0, 2} {
@@ -476,6 +484,7 @@ func TestE2ERetriesThroughFaults(t *testing.T) {
 }
 
 func TestE2ERetryAfterBeyondMaxWait(t *testing.T) {
+	t.Parallel()
 	srv, _ := e2eServer(t, convo.AgentMessage, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultRateLimit, RetryAfter: 30 * time.Second}))
 	client, err := srv.Client(convo.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 	require.NoError(t, err)
@@ -495,6 +504,7 @@ func TestE2ERetryAfterBeyondMaxWait(t *testing.T) {
 }
 
 func TestE2EIDsAreOneEscapedSegment(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const odd = "conv/with space?&#%2F..é"
 	data := convotest.NewDataset().
@@ -523,6 +533,7 @@ func TestE2EIDsAreOneEscapedSegment(t *testing.T) {
 // TestE2EServerPageSizeCap: a server that caps pages below the requested
 // size (a plan limit) must not end a list early.
 func TestE2EServerPageSizeCap(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {

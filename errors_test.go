@@ -43,6 +43,7 @@ func apiErrorFor(t *testing.T, p Provider, status int, contentType string, heade
 }
 
 func TestErrorEnvelopes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		provider    Provider
@@ -137,6 +138,7 @@ func TestErrorEnvelopes(t *testing.T) {
 }
 
 func TestErrorProblemDetails(t *testing.T) {
+	t.Parallel()
 	body := fixture(t, "rentalot_problem_404.json")
 	apiErr, err := apiErrorFor(t, Rentalot, 404, "application/problem+json",
 		http.Header{"X-Request-Id": {"req_problem"}}, body)
@@ -152,6 +154,7 @@ func TestErrorProblemDetails(t *testing.T) {
 }
 
 func TestErrorProblemDetailsTitleOnly(t *testing.T) {
+	t.Parallel()
 	apiErr, _ := apiErrorFor(t, Rentalot, 403, "application/problem+json", nil,
 		[]byte(`{"type":"about:blank","title":"Forbidden","status":403}`))
 	assert.Equal(t, "Forbidden", apiErr.Message)
@@ -159,6 +162,7 @@ func TestErrorProblemDetailsTitleOnly(t *testing.T) {
 }
 
 func TestErrorRateLimitHeaders(t *testing.T) {
+	t.Parallel()
 	apiErr, _ := apiErrorFor(t, Rentalot, 429, "application/json", http.Header{
 		"Retry-After":           {"42"},
 		"X-Ratelimit-Limit":     {"120"},
@@ -173,6 +177,7 @@ func TestErrorRateLimitHeaders(t *testing.T) {
 }
 
 func TestErrorRequestIDFromBodyAndHeader(t *testing.T) {
+	t.Parallel()
 	t.Run("body", func(t *testing.T) {
 		apiErr, _ := apiErrorFor(t, Vobiz, 500, "application/json", nil,
 			[]byte(`{"status":"error","error":{"code":"INTERNAL","message":"boom"},"requestId":"req_body"}`))
@@ -191,6 +196,7 @@ func TestErrorRequestIDFromBodyAndHeader(t *testing.T) {
 }
 
 func TestErrorBodyBounded(t *testing.T) {
+	t.Parallel()
 	huge := []byte(`{"success":false,"message":"` + strings.Repeat("x", 1<<20) + `"}`)
 	apiErr, err := apiErrorFor(t, VantaxAI, 500, "application/json", nil, huge)
 	assert.LessOrEqual(t, len(apiErr.Body), 64<<10, "at most 64 KiB kept")
@@ -206,6 +212,7 @@ func TestErrorBodyBounded(t *testing.T) {
 }
 
 func TestErrorHTMLFromProxy(t *testing.T) {
+	t.Parallel()
 	html := []byte("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
 	apiErr, err := apiErrorFor(t, AgentMessage, 502, "text/html", nil, html)
 	assert.Equal(t, 502, apiErr.StatusCode)
@@ -218,6 +225,7 @@ func TestErrorHTMLFromProxy(t *testing.T) {
 }
 
 func TestErrorPlainText(t *testing.T) {
+	t.Parallel()
 	apiErr, err := apiErrorFor(t, Vobiz, 403, "text/plain; charset=utf-8", nil, []byte("  IP address\nnot allowed  \n"))
 	assert.Equal(t, "IP address not allowed", apiErr.Message)
 	assert.ErrorIs(t, err, ErrForbidden)
@@ -226,6 +234,7 @@ func TestErrorPlainText(t *testing.T) {
 // TestErrorOneLine checks Error() stays on one line whatever the server puts
 // in its message.
 func TestErrorOneLine(t *testing.T) {
+	t.Parallel()
 	apiErr, err := apiErrorFor(t, AgentMessage, 400, "application/json", nil,
 		[]byte(`{"success":false,"error":{"code":"INVALID_INPUT","message":"bad input:\nline two\r\nline three","details":{"limit":"too\nbig"}}}`))
 	assert.Equal(t, "INVALID_INPUT", apiErr.Code)
@@ -243,12 +252,14 @@ func TestErrorOneLine(t *testing.T) {
 }
 
 func TestErrorString(t *testing.T) {
+	t.Parallel()
 	_, err := apiErrorFor(t, AgentMessage, 422, "application/json", nil, fixture(t, "agentmessage_error_422.json"))
 	assert.Equal(t, "convo: agentmessage: GET /conversations: 422 VALIDATION_FAILED: validation failed"+
 		" (body: must be 1..1600 chars; to: must be E.164) [request id 01JTBQH2FZ8K1RXC0WJ4Z9P3VM]", err.Error())
 }
 
 func TestErrorSentinels(t *testing.T) {
+	t.Parallel()
 	sentinels := map[string]error{
 		"ErrUnauthorized":    ErrUnauthorized,
 		"ErrForbidden":       ErrForbidden,
@@ -296,6 +307,7 @@ func TestErrorSentinels(t *testing.T) {
 // TestErrorPaymentRequired checks that a 402 in each provider's documented
 // error envelope matches ErrPaymentRequired and keeps the provider's code.
 func TestErrorPaymentRequired(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		provider Provider
@@ -332,6 +344,7 @@ func TestErrorPaymentRequired(t *testing.T) {
 // TestErrorGetNotFound checks Get reports a 404 as an *APIError matching
 // ErrNotFound.
 func TestErrorGetNotFound(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, Rentalot)
 	mux.HandleFunc("GET /conversations/{id}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/problem+json")
@@ -382,6 +395,7 @@ func envelopeOps(p Provider) map[string]func(context.Context, *Client) (int, err
 // envelope's code and message, never an empty complete list. A successful
 // body that merely carries an empty "error" member stays a success.
 func TestErrorEnvelopeOnSuccessStatus(t *testing.T) {
+	t.Parallel()
 	envelopes := []struct {
 		name, contentType, body string
 		code, message           string
@@ -436,6 +450,7 @@ func TestErrorEnvelopeOnSuccessStatus(t *testing.T) {
 
 // Members that only look like an error envelope leave a success alone.
 func TestErrorEnvelopeLookAlikes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, body string }{
 		{"null error", `{"items":[],"has_more":false,"error":null}`},
 		{"empty error object", `{"items":[],"has_more":false,"error":{}}`},
@@ -483,6 +498,7 @@ func assertPrintableLine(t *testing.T, s string) {
 // whatever the server sent (thousands of details, a megabyte message,
 // terminal escapes, line breaks); the typed fields keep the full text.
 func TestErrorTextBoundedAndPrintable(t *testing.T) {
+	t.Parallel()
 	huge := strings.Repeat("A", 1<<20)
 	manyDetails := make(map[string]string, 5000)
 	for i := range 5000 {
@@ -546,6 +562,7 @@ func TestErrorTextBoundedAndPrintable(t *testing.T) {
 // oneLine removes terminal escape sequences whole and keeps the text around
 // them readable.
 func TestErrorOneLineEscapes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"plain text", "plain text"},
 		{"\x1b[1;31mred\x1b[0m text", "red text"},
@@ -571,6 +588,7 @@ func TestErrorOneLineEscapes(t *testing.T) {
 // documented JSON is a *DecodeError naming the provider, the status and the
 // start of the body.
 func TestDecodeUnexpectedBodies(t *testing.T) {
+	t.Parallel()
 	html := "<!DOCTYPE html><html><body>Welcome to the captive portal</body></html>"
 	tests := []struct {
 		name     string
@@ -619,6 +637,7 @@ func TestDecodeUnexpectedBodies(t *testing.T) {
 // TestDecodeErrorSnippetBounded checks a huge unexpected body is not copied
 // whole into the error.
 func TestDecodeErrorSnippetBounded(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, Vobiz)
 	mux.HandleFunc("GET /conversations", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(strings.Repeat("é", 100_000)))

@@ -403,6 +403,7 @@ func TestHostileEndlessBodyIsBounded(t *testing.T) {
 // TestHostileContentLengthTooLarge: a declared Content-Length above the
 // limit fails before the body is read; the client hangs up at once.
 func TestHostileContentLengthTooLarge(t *testing.T) {
+	t.Parallel()
 	var cnt hwCounter
 	outcome := make(chan string, 4)
 	srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -436,6 +437,7 @@ func TestHostileContentLengthTooLarge(t *testing.T) {
 // TestHostileSizeLimitBoundary: a body of exactly the limit is read; one
 // byte less of limit fails.
 func TestHostileSizeLimitBoundary(t *testing.T) {
+	t.Parallel()
 	l := newHWList(convo.AgentMessage, hwConv, 3)
 	req := httptest.NewRequest(http.MethodGet, "/conversations/"+hwConv+"/messages", nil)
 	_, body := l.page(req)
@@ -512,6 +514,7 @@ func TestHostileErrorBodyCapped(t *testing.T) {
 // connection and a connection dropped before the response are retried like
 // connection errors; the data finally returned is complete.
 func TestHostileBrokenBodiesAreRetried(t *testing.T) {
+	t.Parallel()
 	faults := []struct {
 		name  string
 		fault func(http.ResponseWriter, []byte)
@@ -585,6 +588,7 @@ func TestHostileBrokenBodiesAreRetried(t *testing.T) {
 // the documented JSON is a *DecodeError naming the provider and status with
 // a bounded snippet; it is not retried.
 func TestHostileUndocumentedBodyIsDecodeError(t *testing.T) {
+	t.Parallel()
 	html := "<!DOCTYPE html><html><body>" + strings.Repeat("<p>maintenance é</p>", 60) + "</body></html>"
 	bodies := []struct {
 		name string
@@ -648,6 +652,7 @@ func hwCheckDecodeError(t *testing.T, err error, p convo.Provider, body string, 
 // answers or stops mid-body) ends promptly when the context is done, with an
 // error wrapping the context's error.
 func TestHostileContextEndsEveryWait(t *testing.T) {
+	t.Parallel()
 	const deadline = 150 * time.Millisecond
 	const bound = 5 * time.Second // every wait below is 20 s or more
 
@@ -785,6 +790,7 @@ func TestHostileContextEndsEveryWait(t *testing.T) {
 // TestHostileRetryAfterAboveMaximum: a Retry-After longer than the maximum
 // wait is not slept through: the call ends at once with the 429.
 func TestHostileRetryAfterAboveMaximum(t *testing.T) {
+	t.Parallel()
 	var cnt hwCounter
 	srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "3600")
@@ -806,6 +812,7 @@ func TestHostileRetryAfterAboveMaximum(t *testing.T) {
 // ends the iteration with ErrPaginationStalled naming the case, after a
 // small bounded number of requests and with no item yielded twice.
 func TestStallPaginationIsAnError(t *testing.T) {
+	t.Parallel()
 	items := func(p convo.Provider, ids ...string) []map[string]any {
 		var out []map[string]any
 		for i, id := range ids {
@@ -868,6 +875,13 @@ func TestStallPaginationIsAnError(t *testing.T) {
 				return hwEnvelope(convo.Rentalot, items(convo.Rentalot, "m1", "m2"), hwCont{Limit: 2, Page: 1})
 			},
 			wantIDs: []string{"m1", "m2"}, wantText: "asked for page 2, the server answered page 1", maxReqs: 2,
+		},
+		{
+			name: "rentalot items without ids", p: convo.Rentalot,
+			page: func(n int64, q url.Values) []byte {
+				return hwEnvelope(convo.Rentalot, []map[string]any{{"content": "a"}, {"content": "b"}}, hwCont{Limit: 2})
+			},
+			wantIDs: []string{""}, wantText: "ignored the page number", maxReqs: 2,
 		},
 		{
 			name: "rentalot pages cycle", p: convo.Rentalot,
@@ -952,6 +966,7 @@ func TestStallPaginationIsAnError(t *testing.T) {
 // ignores the page but reports totalPages must not hand out the first page
 // twice as if it were the second.
 func TestStallRentalotDuplicatePageWithinTotalPages(t *testing.T) {
+	t.Parallel()
 	var cnt hwCounter
 	srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body := `{"data":[` +

@@ -127,6 +127,9 @@ func iterateMeasuring(t *testing.T, c *convo.Client, pages, size int) heapProfil
 // heap stays bounded, and no higher than for 20,000: All streams page by page
 // and keeps nothing of the pages it has yielded.
 func TestStreamingMemoryBound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 220,000 messages; runs without -short")
+	}
 	const (
 		size     = 100
 		limit    = 16 << 20 // bytes above the heap before the iteration

@@ -23,6 +23,7 @@ func keys(t *testing.T, v any) map[string]json.RawMessage {
 // models' JSON (omitzero, which needs Go 1.24: built with an older Go the
 // keys appear with zero values).
 func TestModelsOmitZero(t *testing.T) {
+	t.Parallel()
 	conv := keys(t, Conversation{ID: "c1"})
 	for _, k := range []string{"last_message_at", "created_at", "started_at", "expires_at", "updated_at",
 		"unread_count", "message_count", "is_billable", "last_message_body_redacted_at"} {

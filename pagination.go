@@ -754,7 +754,7 @@ func (g *progress) check(style pagingStyle, name string, f pageOutline) error {
 			return stalled(reason)
 		}
 	}
-	if f.first != "" {
+	if f.items > 0 { // an item without an id starts a page too: "" repeats like any id
 		first := hashID(f.first)
 		if earlier, dup := g.startedWith(first); dup {
 			return stalled(style.repeated(f.token, earlier, f.first))
@@ -763,7 +763,7 @@ func (g *progress) check(style pagingStyle, name string, f pageOutline) error {
 			return stalled(style.repeated(f.token, "an earlier page", f.first))
 		}
 	}
-	g.record(pageMark{token: used, first: hashID(f.first), hasFirst: f.first != "", label: style.label(f.token)})
+	g.record(pageMark{token: used, first: hashID(f.first), hasFirst: f.items > 0, label: style.label(f.token)})
 	return nil
 }
 

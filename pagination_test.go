@@ -158,6 +158,7 @@ func wantIDs(from, to int) []string {
 }
 
 func TestPagerAllStyles(t *testing.T) {
+	t.Parallel()
 	for _, p := range Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			const n = 23 // 5 pages of 5, the last one short
@@ -176,6 +177,7 @@ func TestPagerAllStyles(t *testing.T) {
 }
 
 func TestPagerExactPageMultiple(t *testing.T) {
+	t.Parallel()
 	// 15 items in pages of 5: the page-number style asks for a 4th, empty
 	// page (it cannot know); the others stop on the server's signal.
 	wantReq := map[Provider]int64{Vobiz: 3, AgentMessage: 3, VantaxAI: 3, Rentalot: 4}
@@ -191,6 +193,7 @@ func TestPagerExactPageMultiple(t *testing.T) {
 }
 
 func TestPagerResumeMidPage(t *testing.T) {
+	t.Parallel()
 	for _, p := range Providers() {
 		for _, stop := range []int{1, 7, 10, 11, 22, 23} {
 			t.Run(fmt.Sprintf("%s/after%d", p.Name(), stop), func(t *testing.T) {
@@ -218,6 +221,7 @@ func TestPagerResumeMidPage(t *testing.T) {
 }
 
 func TestPagerResumeChained(t *testing.T) {
+	t.Parallel()
 	// Resume repeatedly, three items at a time, across page boundaries.
 	for _, p := range Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
@@ -237,6 +241,7 @@ func TestPagerResumeChained(t *testing.T) {
 }
 
 func TestPagerPagesAndCursor(t *testing.T) {
+	t.Parallel()
 	for _, p := range Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			srv := newPagedServer(t, p, 12, 0)
@@ -261,6 +266,7 @@ func TestPagerPagesAndCursor(t *testing.T) {
 }
 
 func TestPagerResumeAfterEnd(t *testing.T) {
+	t.Parallel()
 	for _, p := range Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			srv := newPagedServer(t, p, 8, 0)
@@ -274,6 +280,7 @@ func TestPagerResumeAfterEnd(t *testing.T) {
 }
 
 func TestPagerRentalotClampedLimit(t *testing.T) {
+	t.Parallel()
 	// The plan caps pages at 50: a request for 100 gets 50 and the server
 	// reports limit 50. The list must not end after the first page.
 	srv := newPagedServer(t, Rentalot, 180, 50)
@@ -288,6 +295,7 @@ func TestPagerRentalotClampedLimit(t *testing.T) {
 }
 
 func TestPagerCursorRejected(t *testing.T) {
+	t.Parallel()
 	srv := newPagedServer(t, AgentMessage, 10, 0)
 	am := newTestClient(t, AgentMessage, srv.URL)
 	pg := am.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: 3})
@@ -321,6 +329,7 @@ func TestPagerCursorRejected(t *testing.T) {
 }
 
 func TestPagerCursorBoundToFilters(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("starting_after") == "conv_1" {
 			fmt.Fprint(w, `{"success":true,"data":[{"id":"conv_2"}],"pagination":{"has_more":false}}`)
@@ -340,6 +349,7 @@ func TestPagerCursorBoundToFilters(t *testing.T) {
 }
 
 func TestPagerStopsAtFirstError(t *testing.T) {
+	t.Parallel()
 	var calls atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) == 2 {
@@ -370,6 +380,7 @@ func TestPagerStopsAtFirstError(t *testing.T) {
 }
 
 func TestPagerTotals(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		p     Provider
 		body  string
@@ -400,6 +411,7 @@ func TestPagerTotals(t *testing.T) {
 }
 
 func TestPagerRentalotTotalPages(t *testing.T) {
+	t.Parallel()
 	// Conversations report totalPages: a full last page ends the list
 	// without asking for an empty one.
 	var calls atomic.Int64
@@ -416,6 +428,7 @@ func TestPagerRentalotTotalPages(t *testing.T) {
 }
 
 func TestPagerVobizConversationsFollowCursorIfSent(t *testing.T) {
+	t.Parallel()
 	var queries []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		queries = append(queries, r.URL.RawQuery)
@@ -433,6 +446,7 @@ func TestPagerVobizConversationsFollowCursorIfSent(t *testing.T) {
 }
 
 func TestPagerPrefetchOrderAndErrors(t *testing.T) {
+	t.Parallel()
 	for _, ahead := range []int{1, 3} {
 		t.Run(strconv.Itoa(ahead), func(t *testing.T) {
 			srv := newPagedServer(t, AgentMessage, 40, 0)
@@ -473,6 +487,7 @@ func TestPagerPrefetchOrderAndErrors(t *testing.T) {
 }
 
 func TestPagerContextCancelled(t *testing.T) {
+	t.Parallel()
 	srv := newPagedServer(t, VantaxAI, 10, 0)
 	c := newTestClient(t, VantaxAI, srv.URL)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -487,6 +502,7 @@ func TestPagerContextCancelled(t *testing.T) {
 }
 
 func TestCursorTokenRoundTrip(t *testing.T) {
+	t.Parallel()
 	tok := cursorToken{V: 1, P: "rentalot", R: "messages", S: "abc", T: "3", L: 50, K: 7, I: "m7"}
 	got, err := decodeCursor(encodeCursor(tok))
 	require.NoError(t, err)
@@ -592,6 +608,7 @@ func letters(s string) []string { return strings.Split(s, " ") }
 // already yielded by the iteration is not yielded again when the list
 // shifts between two pages, by All or by Pages.
 func TestPagerNoDuplicatesWithinIteration(t *testing.T) {
+	t.Parallel()
 	ids := make([]string, 23)
 	for i := range ids {
 		ids[i] = msgID(i)
@@ -619,6 +636,7 @@ func TestPagerNoDuplicatesWithinIteration(t *testing.T) {
 // after items of that page were deleted or inserted yields exactly the
 // items the caller has not seen.
 func TestPagerResumeSurvivesAChangedPage(t *testing.T) {
+	t.Parallel()
 	type change struct {
 		name  string
 		after string // the list when resuming
@@ -674,6 +692,7 @@ func TestPagerResumeSurvivesAChangedPage(t *testing.T) {
 
 // TestPagerResumeV1Cursor: a cursor of the previous format still resumes.
 func TestPagerResumeV1Cursor(t *testing.T) {
+	t.Parallel()
 	for _, p := range []Provider{Vobiz, Rentalot} {
 		t.Run(p.Name(), func(t *testing.T) {
 			_, c := newLiveList(t, p, letters("a b c d e f g")...)
@@ -689,6 +708,7 @@ func TestPagerResumeV1Cursor(t *testing.T) {
 // explicit page size is refused before sending; the same one, or none, is
 // fine.
 func TestPagerCursorWithOtherPageSize(t *testing.T) {
+	t.Parallel()
 	for _, p := range Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			l, c := newLiveList(t, p, letters("a b c d e f g")...)
@@ -717,6 +737,7 @@ func TestPagerCursorWithOtherPageSize(t *testing.T) {
 // TestPagerHasMoreFalseEndsCursorList: has_more false ends a cursor list
 // even when a next_cursor is sent beside it.
 func TestPagerHasMoreFalseEndsCursorList(t *testing.T) {
+	t.Parallel()
 	var requests atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
@@ -736,6 +757,7 @@ func TestPagerHasMoreFalseEndsCursorList(t *testing.T) {
 // the pager remembers exactly is still caught, within a few times the
 // cycle's length.
 func TestPagerLongCursorCycleStalls(t *testing.T) {
+	t.Parallel()
 	const cycle = 3 * progressWindow
 	var requests atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ import (
 // real request path.
 
 func TestDecodeAgentMessageConversations(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, AgentMessage)
 	serveJSON(mux, "GET /conversations", fixture(t, "agentmessage_conversations.json"))
 
@@ -53,6 +54,7 @@ func TestDecodeAgentMessageConversations(t *testing.T) {
 }
 
 func TestDecodeAgentMessageMessages(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, AgentMessage)
 	serveJSON(mux, "GET /conversations/{id}/messages", []byte(`{"success":true,"data":[
 		{"id":"msg_1","direction":"inbound","phone_number_id":"pn_1","from_number":"+15554443333","to_number":"+15551112222",

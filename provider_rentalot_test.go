@@ -13,6 +13,7 @@ import (
 // real request path.
 
 func TestDecodeRentalotConversations(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, Rentalot)
 	serveJSON(mux, "GET /conversations", fixture(t, "rentalot_conversations.json"))
 
@@ -35,6 +36,7 @@ func TestDecodeRentalotConversations(t *testing.T) {
 }
 
 func TestDecodeRentalotGet(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, Rentalot)
 	serveJSON(mux, "GET /conversations/{id}", []byte(`{"data":{
 		"id":"550e8400","contactId":"770e8400","propertyId":null,"channel":"telegram","status":"archived",
@@ -56,6 +58,7 @@ func TestDecodeRentalotGet(t *testing.T) {
 }
 
 func TestDecodeRentalotMessages(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, Rentalot)
 	serveJSON(mux, "GET /conversations/{id}/messages", fixture(t, "rentalot_messages.json"))
 
@@ -80,6 +83,7 @@ func TestDecodeRentalotMessages(t *testing.T) {
 }
 
 func TestDecodeRentalotMessageVariants(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, Rentalot)
 	serveJSON(mux, "GET /conversations/{id}/messages", []byte(`{"data":[
 		{"id":"no-sent-at","conversationId":"conv-1","direction":"inbound","content":"hello","createdAt":"2026-02-11T09:00:00Z"},
@@ -101,6 +105,7 @@ func TestDecodeRentalotMessageVariants(t *testing.T) {
 }
 
 func TestDecodeRentalotSearch(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, Rentalot)
 	serveJSON(mux, "GET /conversations/search", fixture(t, "rentalot_search.json"))
 
@@ -122,6 +127,7 @@ func TestDecodeRentalotSearch(t *testing.T) {
 }
 
 func TestDecodeRentalotSearchNulls(t *testing.T) {
+	t.Parallel()
 	c, mux, srv := setup(t, Rentalot)
 	serveJSON(mux, "GET /conversations/search", []byte(`{"data":[
 		{"messageId":"m1","content":"pets?","direction":"outbound","channel":"sms","sentAt":null,"conversationId":"c1","contactName":null},

@@ -52,6 +52,7 @@ func filterValue(t *testing.T, v reflect.Value, spec *filterSpec) {
 // and checks that it is either sent as a query parameter or refused with
 // ErrUnsupported before any request — never silently dropped.
 func TestFiltersSentOrRefused(t *testing.T) {
+	t.Parallel()
 	rt := reflect.TypeOf(ConversationListParams{})
 	for _, p := range Providers() {
 		var queries []url.Values
@@ -100,6 +101,7 @@ func TestFiltersSentOrRefused(t *testing.T) {
 
 // TestFiltersEncoding checks the wire form of each kind of filter value.
 func TestFiltersEncoding(t *testing.T) {
+	t.Parallel()
 	yes := true
 	q, err := encodeFilters("agentmessage", agentMessageDesc.conversationFilters, &ConversationListParams{
 		PhoneNumberID: "pn 1", Since: time.Date(2026, 2, 3, 4, 5, 6, 0, time.FixedZone("", 3600)), OptedIn: &yes,
@@ -116,6 +118,7 @@ func TestFiltersEncoding(t *testing.T) {
 }
 
 func TestDecodeFixturesAllServed(t *testing.T) {
+	t.Parallel()
 	// Every fixture is exercised by a decoding test (provider_*_test.go)
 	// or errors_test.go; this list fails when a fixture is added without one.
 	covered := map[string]bool{
@@ -140,6 +143,7 @@ func TestDecodeFixturesAllServed(t *testing.T) {
 // TestDecodeMinimalItems checks that items with only an id (every optional
 // field absent or null) decode to zero values without error.
 func TestDecodeMinimalItems(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		provider Provider
 		convs    string

@@ -14,6 +14,7 @@ import (
 // real request path.
 
 func TestDecodeVantaxAIConversations(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, VantaxAI)
 	serveJSON(mux, "GET /conversations", fixture(t, "vantaxai_conversations.json"))
 
@@ -50,6 +51,7 @@ func TestDecodeVantaxAIConversations(t *testing.T) {
 }
 
 func TestDecodeVantaxAIGetAndMessages(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, VantaxAI)
 	serveJSON(mux, "GET /conversations/conv_7b2e9a", []byte(`{"success":true,"data":{
 		"id":"conv_7b2e9a","sub_account_id":"sub_8a1f4c2e","channel":"email","contact_id":"ct_19f3a0",

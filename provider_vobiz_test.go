@@ -14,6 +14,7 @@ import (
 // real request path.
 
 func TestDecodeVobizConversations(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, Vobiz)
 	serveJSON(mux, "GET /conversations", fixture(t, "vobiz_conversations.json"))
 
@@ -39,6 +40,7 @@ func TestDecodeVobizConversations(t *testing.T) {
 }
 
 func TestDecodeVobizMessages(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, Vobiz)
 	const conv = "c7a1b2d3-4e5f-4a6b-8c9d-0e1f2a3b4c5d"
 	serveJSON(mux, "GET /conversations/{id}/messages", fixture(t, "vobiz_messages.json"))
@@ -76,6 +78,7 @@ func TestDecodeVobizMessages(t *testing.T) {
 }
 
 func TestDecodeVobizContentForms(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, Vobiz)
 	body := `{"items":[
 		{"id":"plain","direction":"inbound","content":"just text, not JSON","created_at":"2026-03-17T14:20:00Z"},
@@ -124,6 +127,7 @@ func TestDecodeVobizContentForms(t *testing.T) {
 // TestDecodeVobizLiteralNullText checks that a message whose text is the
 // word "null" keeps it, while a JSON null body is no text.
 func TestDecodeVobizLiteralNullText(t *testing.T) {
+	t.Parallel()
 	c, mux, _ := setup(t, Vobiz)
 	serveJSON(mux, "GET /conversations/{id}/messages", []byte(`{"items":[
 		{"id":"quoted","content":"{\"body\":\"null\"}"},

@@ -111,6 +111,7 @@ func newPacedClient(t *testing.T, srv *pacingServer, clock *pacingClock, opts ..
 }
 
 func TestPacingWaitsForReset(t *testing.T) {
+	t.Parallel()
 	srv := newPacingServer(t, func(n int, _ *http.Request) pacingHeaders {
 		if n == 0 {
 			return pacingHeaders{remaining: "0", reset: pacingT0.Unix() + 1, resource: "conversations"}
@@ -136,6 +137,7 @@ func TestPacingWaitsForReset(t *testing.T) {
 }
 
 func TestPacingNoWait(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		h    pacingHeaders
@@ -162,6 +164,7 @@ func TestPacingNoWait(t *testing.T) {
 }
 
 func TestPacingKeyedByResource(t *testing.T) {
+	t.Parallel()
 	srv := newPacingServer(t, func(_ int, r *http.Request) pacingHeaders {
 		if r.URL.Path == "/conversations/c1/messages" {
 			return pacingHeaders{remaining: "10", reset: pacingT0.Unix() + 30, resource: "messages"}
@@ -203,6 +206,7 @@ func TestPacingKeyedByResource(t *testing.T) {
 }
 
 func TestPacingCountsRequestsWithinWindow(t *testing.T) {
+	t.Parallel()
 	// The server keeps reporting Remaining 2 for the same window, as late
 	// answers would: the client counts what it sent and keeps the lowest figure.
 	srv := newPacingServer(t, func(int, *http.Request) pacingHeaders {
@@ -221,6 +225,7 @@ func TestPacingCountsRequestsWithinWindow(t *testing.T) {
 }
 
 func TestPacingResetBeyondMaxWait(t *testing.T) {
+	t.Parallel()
 	srv := newPacingServer(t, func(int, *http.Request) pacingHeaders {
 		return pacingHeaders{remaining: "0", reset: pacingT0.Unix() + 600, resource: "conversations"}
 	})
@@ -264,6 +269,7 @@ func TestPacingResetBeyondMaxWait(t *testing.T) {
 }
 
 func TestPacingCancelDuringWait(t *testing.T) {
+	t.Parallel()
 	// Real clock: the window resets 30 s from now; cancelling must free the
 	// caller at once.
 	reset := time.Now().Add(30 * time.Second).Unix()
@@ -286,6 +292,7 @@ func TestPacingCancelDuringWait(t *testing.T) {
 }
 
 func TestWithRateLimitOptionValidation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opt  Option
@@ -313,6 +320,7 @@ func TestWithRateLimitOptionValidation(t *testing.T) {
 }
 
 func TestWithRateLimitSpacesRequests(t *testing.T) {
+	t.Parallel()
 	srv := newPacingServer(t, func(int, *http.Request) pacingHeaders { return pacingHeaders{} })
 	clock := &pacingClock{t: pacingT0}
 	c := newPacedClient(t, srv, clock, WithRateLimit(10, 2))
@@ -326,6 +334,7 @@ func TestWithRateLimitSpacesRequests(t *testing.T) {
 }
 
 func TestWithRateLimitRespectsContext(t *testing.T) {
+	t.Parallel()
 	srv := newPacingServer(t, func(int, *http.Request) pacingHeaders { return pacingHeaders{} })
 	c := newPacedClient(t, srv, nil, WithRateLimit(0.1, 1)) // one request per 10 s
 	_, err := c.Conversations.Get(context.Background(), "c1")
@@ -351,6 +360,7 @@ func TestWithRateLimitRespectsContext(t *testing.T) {
 }
 
 func TestPacingConcurrentUse(t *testing.T) {
+	t.Parallel()
 	// Many goroutines through one paced, limited client: run with -race.
 	var n atomic.Int64
 	srv := newPacingServer(t, func(int, *http.Request) pacingHeaders {
@@ -386,6 +396,7 @@ func TestPacingConcurrentUse(t *testing.T) {
 }
 
 func TestRouteKey(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"/conversations":                 "conversations",
 		"/conversations/search":          "conversations/*",

@@ -14,6 +14,7 @@ import (
 // The README shows examples/testing/inbox_test.go verbatim, so the snippet
 // it shows is a file that compiles and passes.
 func TestReadmeShowsCompilingConvotestSnippet(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 	snippet, err := os.ReadFile("examples/testing/inbox_test.go")
@@ -23,6 +24,7 @@ func TestReadmeShowsCompilingConvotestSnippet(t *testing.T) {
 
 // The README's first two commands are the quickstart and the tests.
 func TestReadmeCommands(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 	var cmds []string
@@ -41,6 +43,7 @@ func TestReadmeCommands(t *testing.T) {
 // The README states the oldest supported Go, which is go.mod's go line, and
 // CI tests with that release.
 func TestReadmeGoVersion(t *testing.T) {
+	t.Parallel()
 	mod, err := os.ReadFile("go.mod")
 	require.NoError(t, err)
 	var goLine string

@@ -18,6 +18,7 @@ import (
 // details, the request id and the raw body) does not get it into the
 // APIError.
 func TestRedactEchoedCredentials(t *testing.T) {
+	t.Parallel()
 	const (
 		id     = "MA_ECHOID42"
 		token  = "xauth-token-7c0ffee"

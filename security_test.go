@@ -125,6 +125,7 @@ func (h *hwHops) all() []hwHop {
 // to another port, another host or another scheme carries no credential
 // header, on the wire, for XAuth, Bearer and BearerFunc.
 func TestSecurityRedirectCarriesNoCredentials(t *testing.T) {
+	t.Parallel()
 	emptyPage := hwEnvelope(convo.Vobiz, nil, hwCont{})
 	var apiHops, landingHops hwHops
 	landing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -224,6 +225,7 @@ func (rt *hwTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // host gets no credential; the same origin (host case aside, or a relative
 // Location) keeps them and the call succeeds.
 func TestSecurityRedirectOriginRules(t *testing.T) {
+	t.Parallel()
 	emptyPage := string(hwEnvelope(convo.Vobiz, nil, hwCont{}))
 	cases := []struct {
 		name, base, location string
@@ -277,6 +279,7 @@ func TestSecurityRedirectOriginRules(t *testing.T) {
 // TestSecuritySameOriginRedirectOnTheWire: a real same-origin redirect is
 // followed with the credentials and the call succeeds.
 func TestSecuritySameOriginRedirectOnTheWire(t *testing.T) {
+	t.Parallel()
 	l := newHWList(convo.Vobiz, hwConv, 3)
 	var hops hwHops
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -309,6 +312,7 @@ func TestSecuritySameOriginRedirectOnTheWire(t *testing.T) {
 // http to a host that is not loopback unless the caller opts in; loopback
 // and https are always allowed, and without credentials nothing is at risk.
 func TestSecurityCleartextCredentials(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		base    string
 		auth    bool
@@ -426,6 +430,7 @@ type hwHolder struct {
 // loopback server with debug logging (JSON and text handlers), then
 // formats everything it got with every verb: no credential may appear.
 func TestRedactNoSecretAnywhere(t *testing.T) {
+	t.Parallel()
 	l := newHWList(convo.VantaxAI, hwConv, 5)
 	var retried atomic.Int64
 	var gotCreds atomic.Int64
@@ -587,6 +592,7 @@ func TestRedactNoSecretAnywhere(t *testing.T) {
 // TestRedactNewClientErrors: NewClient's errors never echo a credential,
 // wherever a caller put it by mistake.
 func TestRedactNewClientErrors(t *testing.T) {
+	t.Parallel()
 	bases := []string{
 		"https://user:s3cr3t@api.example.com/v1",
 		"https://api.example.com/v1?api_key=s3cr3t",
@@ -610,6 +616,7 @@ func TestRedactNewClientErrors(t *testing.T) {
 // TestRedactLogOmitsQueryValues: the debug log of a failed attempt names
 // the path, never the query (filters hold phone numbers, cursors position).
 func TestRedactLogOmitsQueryValues(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hwHangUp(w, nil) }))
 	defer srv.Close()
 	var logs bytes.Buffer
@@ -632,6 +639,7 @@ func TestRedactLogOmitsQueryValues(t *testing.T) {
 // as exactly one escaped segment of /conversations/{id}/messages and
 // /conversations/{id}, with no query or fragment smuggled in.
 func TestPathIDIsOneEscapedSegment(t *testing.T) {
+	t.Parallel()
 	ids := []string{
 		"../admin", "..%2fadmin", "./x", "x/..", "a/b", "/", "//", "a?b=c", "a#b", "?", "#",
 		"%2e%2e", "%2F", "%", "%zz", "a b", "a+b", "a;b=c", "a&b=c", "~user", "@admin",
@@ -714,6 +722,7 @@ func (rt *hwHeaderTransport) RoundTrip(r *http.Request) (*http.Response, error) 
 // TestPathInvalidIDsSendNothing: an empty id, "." or "..", or one holding a
 // control character is ErrInvalidParams before any request.
 func TestPathInvalidIDsSendNothing(t *testing.T) {
+	t.Parallel()
 	ids := []string{"", ".", "..", "a\x00b", "line\nbreak", "cr\rlf", "tab\tid", "\x7f", "bell\a", "c1\u0085ctl", "\x1b[31m"}
 	var cnt hwCounter
 	srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

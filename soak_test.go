@@ -107,6 +107,7 @@ func (f *hwFaulty) handler(l *hwList) http.Handler {
 // Cursor() every few hundred items. Every item arrives exactly once, in
 // order, with its content.
 func TestSoakFaultyServerEveryItemOnce(t *testing.T) {
+	t.Parallel()
 	const items = 3001
 	const pageSize = 25
 	modes := []struct {
@@ -121,6 +122,7 @@ func TestSoakFaultyServerEveryItemOnce(t *testing.T) {
 	for i, p := range convo.Providers() {
 		for j, mode := range modes {
 			t.Run(p.Name()+"/"+mode.name, func(t *testing.T) {
+				t.Parallel()
 				l := newHWList(p, hwConv, items)
 				faults := newHWFaulty(uint64(100*i+j+1), 0.4, 5)
 				srv := httptest.NewServer(faults.handler(l))

@@ -110,6 +110,7 @@ func syncServer(t *testing.T, p convo.Provider, opts ...convotest.Option) (*conv
 }
 
 func TestSyncDeliversEverythingInOrder(t *testing.T) {
+	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			srv, client := syncServer(t, p, convotest.WithPageSize(10))
@@ -141,6 +142,7 @@ func TestSyncDeliversEverythingInOrder(t *testing.T) {
 }
 
 func TestSyncLongHistoryComesInBatches(t *testing.T) {
+	t.Parallel()
 	d := convotest.NewDataset()
 	var msgs []convo.Message
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -206,6 +208,7 @@ func newInFlightProxy(t *testing.T, target string) *inFlightProxy {
 }
 
 func TestSyncBoundedConcurrency(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct{ concurrency, bound int }{{1, 2}, {3, 4}, {0, convo.DefaultSyncConcurrency + 1}} {
 		t.Run(strconv.Itoa(tt.concurrency), func(t *testing.T) {
 			srv := convotest.NewServer(convo.AgentMessage, convotest.WithLatency(5*time.Millisecond))
@@ -235,6 +238,7 @@ func TestSyncBoundedConcurrency(t *testing.T) {
 }
 
 func TestSyncErrorIsolation(t *testing.T) {
+	t.Parallel()
 	d := convotest.DemoDataset(convo.Rentalot, convotest.DefaultSeed)
 	bad := d.Conversations[3].Conversation.ID
 	fault := convotest.Fault{Kind: convotest.FaultServerError, Path: "/conversations/" + bad + "/messages", Times: -1}
@@ -289,6 +293,7 @@ func TestSyncErrorIsolation(t *testing.T) {
 }
 
 func TestSyncInvalidParams(t *testing.T) {
+	t.Parallel()
 	srv, client := syncServer(t, convo.Vobiz)
 	other := new(convo.Checkpoint)
 	require.NoError(t, json.Unmarshal([]byte(`{"version":1,"provider":"rentalot"}`), other))
@@ -401,6 +406,7 @@ func syncGoroutines() int {
 //     without a last save; on resume it drops the output written after the
 //     checkpoint (the checkpoint may lag behind the output, never lead it).
 func TestSyncResumeExactlyOnce(t *testing.T) {
+	t.Parallel()
 	for _, p := range convo.Providers() {
 		for _, mode := range []string{"cancel", "crash"} {
 			t.Run(p.Name()+"/"+mode, func(t *testing.T) {
@@ -477,6 +483,7 @@ func TestSyncResumeExactlyOnce(t *testing.T) {
 }
 
 func TestSyncListErrorEndsTheSync(t *testing.T) {
+	t.Parallel()
 	fault := convotest.Fault{Kind: convotest.FaultServerError, Path: "/conversations", Nth: 2, Times: -1}
 	_, client := syncServer(t, convo.AgentMessage, convotest.WithPageSize(10), convotest.WithFaults(fault))
 	cp := new(convo.Checkpoint)
@@ -501,6 +508,7 @@ func TestSyncListErrorEndsTheSync(t *testing.T) {
 }
 
 func TestSyncBreakAndCommit(t *testing.T) {
+	t.Parallel()
 	srv := exampleSyncServer()
 	defer srv.Close()
 	client, err := srv.Client()

@@ -10,6 +10,7 @@ import (
 )
 
 func TestParseTimestamp(t *testing.T) {
+	t.Parallel()
 	utc := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time {
 		return time.Date(y, mo, d, h, mi, s, ns, time.UTC)
 	}
@@ -74,6 +75,7 @@ func TestParseTimestamp(t *testing.T) {
 }
 
 func TestReadTimeRecordsUnreadableFields(t *testing.T) {
+	t.Parallel()
 	var bad []UnreadableField
 	assert.True(t, readTime(&bad, "created_at", "").IsZero())
 	assert.Nil(t, bad, "an empty timestamp is not set, not unreadable")
@@ -123,6 +125,7 @@ func FuzzParseTimestamp(f *testing.F) {
 // a timestamp in no known form leaves its field zero, is listed in the
 // item's Unreadable, and costs neither the rest of the item nor the page.
 func TestDecodeUnreadableTimestampKeepsThePage(t *testing.T) {
+	t.Parallel()
 	const odd = "next tuesday"
 	tests := []struct {
 		provider   Provider
