@@ -183,6 +183,7 @@ func fixed(p string) func(*convotest.Server) string {
 // that has a documented example against it: same keys, recursively, and
 // the same kinds of values.
 func TestConvotestMatchesDocumentedExamples(t *testing.T) {
+	t.Parallel()
 	wrongKey := http.Header{"Authorization": {"Bearer wrong"}}
 	wrongXAuth := http.Header{"X-Auth-Id": {convotest.DemoVobizAuthID}, "X-Auth-Token": {"wrong"}}
 	tests := []struct {
@@ -236,6 +237,7 @@ func TestConvotestMatchesDocumentedExamples(t *testing.T) {
 // TestConvotestDocumentedKeysWithoutExample checks the responses that have
 // no published example against the field lists of the documents.
 func TestConvotestDocumentedKeysWithoutExample(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		p    convo.Provider
@@ -300,6 +302,7 @@ func firstPage[T any](t *testing.T, pages func(yield func(*convo.Page[T], error)
 // example and the fake's answer with the SDK: every model field the example
 // fills is filled by the fake too.
 func TestConvotestDecodesLikeDocumentedExamples(t *testing.T) {
+	t.Parallel()
 	type lister func(ctx context.Context, c *convo.Client, id string) []any
 	convs := func(t *testing.T) lister {
 		return func(ctx context.Context, c *convo.Client, _ string) []any {
@@ -389,6 +392,7 @@ func toAny[T any](items []T) []any {
 // TestConvotestErrorsDecodeInSDK checks that the SDK reads the fake's error
 // envelopes like the documented ones: status, code and details.
 func TestConvotestErrorsDecodeInSDK(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		p      convo.Provider
 		params *convo.MessageListParams

@@ -26,6 +26,7 @@ func faultsOf(reqs []convotest.Request) []convotest.FaultKind {
 }
 
 func TestConvotestScriptedServerErrorAndRateLimit(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		p         convo.Provider
 		code5xx   func(*testing.T, map[string]any)
@@ -73,6 +74,7 @@ func TestConvotestScriptedServerErrorAndRateLimit(t *testing.T) {
 }
 
 func TestConvotestDropFault(t *testing.T) {
+	t.Parallel()
 	srv := convotest.NewServer(convo.VantaxAI, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultDrop, Nth: 2}))
 	defer srv.Close()
 	h := demoAuth(convo.VantaxAI)
@@ -90,6 +92,7 @@ func TestConvotestDropFault(t *testing.T) {
 }
 
 func TestConvotestTruncateFault(t *testing.T) {
+	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			srv := convotest.NewServer(p, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultTruncate}))
@@ -112,6 +115,7 @@ func TestConvotestTruncateFault(t *testing.T) {
 }
 
 func TestConvotestFaultPathAndTimes(t *testing.T) {
+	t.Parallel()
 	srv := convotest.NewServer(convo.AgentMessage, convotest.WithFaults(
 		convotest.Fault{Kind: convotest.FaultServerError, Path: "/conversations/*/messages", Nth: 2, Times: 2},
 		convotest.Fault{Kind: convotest.FaultRateLimit, Path: "/conversations", Nth: 3, Times: -1},
@@ -133,6 +137,7 @@ func TestConvotestFaultPathAndTimes(t *testing.T) {
 }
 
 func TestConvotestFaultOrderWhenTwoMatch(t *testing.T) {
+	t.Parallel()
 	srv := convotest.NewServer(convo.Rentalot, convotest.WithFaults(
 		convotest.Fault{Kind: convotest.FaultServerError},
 		convotest.Fault{Kind: convotest.FaultRateLimit},
@@ -147,6 +152,7 @@ func TestConvotestFaultOrderWhenTwoMatch(t *testing.T) {
 }
 
 func TestConvotestFaultRateIsDeterministic(t *testing.T) {
+	t.Parallel()
 	run := func(seed int64, rate float64, kinds ...convotest.FaultKind) []convotest.FaultKind {
 		srv := convotest.NewServer(convo.VantaxAI, convotest.WithFaultRate(rate, seed, kinds...))
 		defer srv.Close()
@@ -176,6 +182,7 @@ func TestConvotestFaultRateIsDeterministic(t *testing.T) {
 }
 
 func TestConvotestRandomFaultsAnswerAsDocumented(t *testing.T) {
+	t.Parallel()
 	srv := convotest.NewServer(convo.Rentalot, convotest.WithFaultRate(1, 3, convotest.FaultRateLimit, convotest.FaultServerError))
 	defer srv.Close()
 	for range 20 {
@@ -192,6 +199,7 @@ func TestConvotestRandomFaultsAnswerAsDocumented(t *testing.T) {
 }
 
 func TestConvotestLatency(t *testing.T) {
+	t.Parallel()
 	const d = 30 * time.Millisecond
 	srv := convotest.NewServer(convo.Vobiz, convotest.WithLatency(d))
 	defer srv.Close()
@@ -213,6 +221,7 @@ func TestConvotestLatency(t *testing.T) {
 }
 
 func TestConvotestFaultKindString(t *testing.T) {
+	t.Parallel()
 	for k, want := range map[convotest.FaultKind]string{
 		0: "none", convotest.FaultRateLimit: "rate-limit", convotest.FaultServerError: "server-error",
 		convotest.FaultDrop: "drop", convotest.FaultTruncate: "truncate", 9: "FaultKind(9)",
@@ -224,6 +233,7 @@ func TestConvotestFaultKindString(t *testing.T) {
 // TestConvotestSDKRetriesThroughFaults drives the SDK through every fault
 // kind: each is retried and the list comes out whole.
 func TestConvotestSDKRetriesThroughFaults(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []convotest.FaultKind{convotest.FaultRateLimit, convotest.FaultServerError, convotest.FaultDrop, convotest.FaultTruncate} {
 		t.Run(kind.String(), func(t *testing.T) {
 			srv := convotest.NewServer(convo.Rentalot, convotest.WithFaults(convotest.Fault{Kind: kind, Nth: 2, Times: 2}))

@@ -20,6 +20,7 @@ import (
 // status, in the provider's documented error envelope with its code, and
 // reaches the SDK as an *APIError of the right class.
 func TestConvotestFaultStatus(t *testing.T) {
+	t.Parallel()
 	sentinel := map[int]error{
 		400: convo.ErrValidation, 401: convo.ErrUnauthorized, 402: convo.ErrPaymentRequired, 403: convo.ErrForbidden,
 		404: convo.ErrNotFound, 422: convo.ErrValidation, 429: convo.ErrRateLimited, 503: convo.ErrServer,
@@ -88,6 +89,7 @@ func contentType(t *testing.T, srv *convotest.Server, status int) string {
 }
 
 func TestConvotestFaultStatusRetryAfter(t *testing.T) {
+	t.Parallel()
 	srv := convotest.New(t, convo.AgentMessage, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultStatus, Status: 503, RetryAfter: 2 * time.Second}))
 	resp, body := rawGet(t, srv, "/conversations", demoAuth(convo.AgentMessage))
 	assert.Equal(t, 503, resp.StatusCode)
@@ -96,6 +98,7 @@ func TestConvotestFaultStatusRetryAfter(t *testing.T) {
 }
 
 func TestConvotestFaultServerErrorAnyStatus(t *testing.T) {
+	t.Parallel()
 	srv := convotest.New(t, convo.AgentMessage, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultServerError, Status: 403}))
 	resp, body := rawGet(t, srv, "/conversations", demoAuth(convo.AgentMessage))
 	assert.Equal(t, 403, resp.StatusCode, "the status asked for, not a 500")
@@ -103,6 +106,7 @@ func TestConvotestFaultServerErrorAnyStatus(t *testing.T) {
 }
 
 func TestConvotestFaultMisuse(t *testing.T) {
+	t.Parallel()
 	for name, f := range map[string]convotest.Fault{
 		"server error with a 302": {Kind: convotest.FaultServerError, Status: 302},
 		"status without one":      {Kind: convotest.FaultStatus},
@@ -116,6 +120,7 @@ func TestConvotestFaultMisuse(t *testing.T) {
 // TestConvotestNewCleanup checks that New closes the server when the test
 // ends.
 func TestConvotestNewCleanup(t *testing.T) {
+	t.Parallel()
 	var url string
 	t.Run("inner", func(t *testing.T) {
 		srv := convotest.New(t, convo.Rentalot)
@@ -128,6 +133,7 @@ func TestConvotestNewCleanup(t *testing.T) {
 }
 
 func TestConvotestWithHandler(t *testing.T) {
+	t.Parallel()
 	var calls atomic.Int32
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
@@ -178,6 +184,7 @@ func TestConvotestWithHandler(t *testing.T) {
 // the request's context: a request its client abandoned does not keep
 // Close waiting for the rest of the latency.
 func TestConvotestCloseDoesNotWaitOutLatency(t *testing.T) {
+	t.Parallel()
 	srv := convotest.NewServer(convo.Vobiz, convotest.WithLatency(time.Minute))
 	c, err := srv.Client(convo.WithMaxRetries(0))
 	require.NoError(t, err)

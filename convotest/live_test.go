@@ -39,6 +39,7 @@ func messageIDs(t *testing.T, c *convo.Client, id string) []string {
 }
 
 func TestLiveAddMessagesMovesActivity(t *testing.T) {
+	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			srv := convotest.NewServer(p)
@@ -90,6 +91,7 @@ func TestLiveAddMessagesMovesActivity(t *testing.T) {
 }
 
 func TestLiveAddConversation(t *testing.T) {
+	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			srv := convotest.NewServer(p)
@@ -118,6 +120,7 @@ func TestLiveAddConversation(t *testing.T) {
 }
 
 func TestLiveRefusesBadChanges(t *testing.T) {
+	t.Parallel()
 	srv := convotest.NewServer(convo.VantaxAI)
 	defer srv.Close()
 	d := srv.Dataset()
@@ -134,6 +137,7 @@ func TestLiveRefusesBadChanges(t *testing.T) {
 }
 
 func TestLiveUpdateConversationKeepsPlace(t *testing.T) {
+	t.Parallel()
 	srv := convotest.NewServer(convo.VantaxAI)
 	defer srv.Close()
 	c, err := srv.Client()
@@ -148,6 +152,7 @@ func TestLiveUpdateConversationKeepsPlace(t *testing.T) {
 }
 
 func TestLiveExpireCursors(t *testing.T) {
+	t.Parallel()
 	for _, p := range []convo.Provider{convo.Vobiz, convo.AgentMessage} {
 		t.Run(p.Name(), func(t *testing.T) {
 			srv := convotest.NewServer(p)
@@ -179,6 +184,7 @@ func TestLiveExpireCursors(t *testing.T) {
 }
 
 func TestLiveRemoveMessagesRefusesStartingAfter(t *testing.T) {
+	t.Parallel()
 	srv := convotest.NewServer(convo.VantaxAI)
 	defer srv.Close()
 	c, err := srv.Client(convo.WithMaxRetries(0))
@@ -196,6 +202,7 @@ func TestLiveRemoveMessagesRefusesStartingAfter(t *testing.T) {
 // TestLiveHookChangesDuringARequest changes the data from the hook of the
 // request that then sees the change.
 func TestLiveHookChangesDuringARequest(t *testing.T) {
+	t.Parallel()
 	var srv *convotest.Server
 	at := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
 	var once sync.Once
@@ -219,6 +226,7 @@ func TestLiveHookChangesDuringARequest(t *testing.T) {
 // TestLiveConcurrentChanges changes the data from several goroutines while
 // clients read it (run under -race).
 func TestLiveConcurrentChanges(t *testing.T) {
+	t.Parallel()
 	srv := convotest.NewServer(convo.Rentalot)
 	defer srv.Close()
 	c, err := srv.Client(convo.WithMaxPacingWait(0))

@@ -21,6 +21,7 @@ import (
 )
 
 func TestConvotestURLAndBasePath(t *testing.T) {
+	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			srv := convotest.NewServer(p)
@@ -114,6 +115,7 @@ func agentErr(code, field string) func(*testing.T, map[string]any) {
 }
 
 func TestConvotestStrictness(t *testing.T) {
+	t.Parallel()
 	bad := http.Header{"Authorization": {"Bearer am_live_wrong"}}
 	none := http.Header{}
 	tests := map[convo.Provider][]errorCase{
@@ -204,6 +206,7 @@ func TestConvotestStrictness(t *testing.T) {
 }
 
 func TestConvotestAcceptedCredentials(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		p convo.Provider
 		h http.Header
@@ -231,6 +234,7 @@ func TestConvotestAcceptedCredentials(t *testing.T) {
 }
 
 func TestConvotestMethodNotAllowed(t *testing.T) {
+	t.Parallel()
 	srv := convotest.NewServer(convo.AgentMessage)
 	defer srv.Close()
 	req, err := http.NewRequest(http.MethodPost, srv.URL()+"/conversations", strings.NewReader("{}"))
@@ -244,6 +248,7 @@ func TestConvotestMethodNotAllowed(t *testing.T) {
 }
 
 func TestConvotestRentalotRateLimitHeaders(t *testing.T) {
+	t.Parallel()
 	srv := convotest.NewServer(convo.Rentalot, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultRateLimit, Nth: 5, RetryAfter: 12 * time.Second}))
 	defer srv.Close()
 	id := url.PathEscape(firstConversation(t, srv))
@@ -298,6 +303,7 @@ func TestConvotestRentalotRateLimitHeaders(t *testing.T) {
 // TestConvotestPagingTermination checks each provider's paging envelope on
 // a middle and the last page.
 func TestConvotestPagingTermination(t *testing.T) {
+	t.Parallel()
 	t.Run("vobiz messages", func(t *testing.T) {
 		srv := convotest.NewServer(convo.Vobiz)
 		defer srv.Close()
@@ -397,6 +403,7 @@ func reversedIDs(msgs []convo.Message) []string {
 }
 
 func TestConvotestPageSizeCap(t *testing.T) {
+	t.Parallel()
 	t.Run("rentalot reports the capped limit", func(t *testing.T) {
 		srv := convotest.NewServer(convo.Rentalot, convotest.WithPageSize(4))
 		defer srv.Close()
@@ -447,6 +454,7 @@ func collect[T any](t *testing.T, seq func(yield func(T, error) bool)) []T {
 }
 
 func TestConvotestFilters(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("vantaxai", func(t *testing.T) {
 		srv := convotest.NewServer(convo.VantaxAI)
@@ -541,6 +549,7 @@ func ids(convs []convo.Conversation) []string {
 }
 
 func TestConvotestSearch(t *testing.T) {
+	t.Parallel()
 	srv := convotest.NewServer(convo.Rentalot)
 	defer srv.Close()
 	ctx := context.Background()
@@ -589,6 +598,7 @@ func TestConvotestSearch(t *testing.T) {
 }
 
 func TestConvotestRequestLog(t *testing.T) {
+	t.Parallel()
 	srv := convotest.NewServer(convo.Vobiz)
 	defer srv.Close()
 	c := mustClient(t, srv)
@@ -629,6 +639,7 @@ func TestConvotestRequestLog(t *testing.T) {
 }
 
 func TestConvotestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	srv := convotest.NewServer(convo.AgentMessage, convotest.WithFaultRate(0.2, 7, convotest.FaultServerError))
 	defer srv.Close()
 	c := mustClient(t, srv, convo.WithRetryWait(time.Millisecond, 2*time.Millisecond), convo.WithMaxRetries(10))
@@ -668,6 +679,7 @@ func TestConvotestConcurrentUse(t *testing.T) {
 }
 
 func TestConvotestCustomDataset(t *testing.T) {
+	t.Parallel()
 	at0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 	data := convotest.NewDataset().
 		AddConversation(convo.Conversation{ID: "conv_a", Channel: "sms", Status: "open", ContactID: "ct_1",
@@ -722,6 +734,7 @@ func TestConvotestCustomDataset(t *testing.T) {
 }
 
 func TestConvotestDemoDataset(t *testing.T) {
+	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			d := convotest.DemoDataset(p, 1)
@@ -819,6 +832,7 @@ func keys(m map[string]bool) []string {
 }
 
 func TestConvotestWithSeed(t *testing.T) {
+	t.Parallel()
 	a := convotest.NewServer(convo.VantaxAI, convotest.WithSeed(5))
 	defer a.Close()
 	b := convotest.NewServer(convo.VantaxAI)
@@ -828,5 +842,6 @@ func TestConvotestWithSeed(t *testing.T) {
 }
 
 func TestConvotestNewServerPanicsOnZeroProvider(t *testing.T) {
+	t.Parallel()
 	assert.Panics(t, func() { convotest.NewServer(convo.Provider{}) })
 }

@@ -19,6 +19,7 @@ import (
 // A full sync mirrors exactly what Client.Sync delivers, typed columns and
 // model JSON, for every provider and both databases.
 func TestSyncMirrorsEverything(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
 		srv, client := newServer(t, p)
 		db := b.open(t)
@@ -47,6 +48,7 @@ func TestSyncMirrorsEverything(t *testing.T) {
 // at most the requests API.md allows and writes nothing — no row, and not
 // the state either.
 func TestRerunWritesNothing(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
 		srv, client := newServer(t, p)
 		db := b.open(t)
@@ -80,6 +82,7 @@ func TestRerunWritesNothing(t *testing.T) {
 // A conversation that changed is updated in place; unchanged rows
 // delivered again are not rewritten.
 func TestChangedConversationUpdatedInPlace(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			data := convotest.DemoDataset(convo.Rentalot, convotest.DefaultSeed)
@@ -118,6 +121,7 @@ func TestChangedConversationUpdatedInPlace(t *testing.T) {
 // covers it; the next run completes the mirror with nothing missing or
 // repeated.
 func TestInterruptThenResume(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
 		_, client := newServer(t, p, convotest.WithLatency(time.Millisecond))
 		db := b.open(t)
@@ -152,6 +156,7 @@ func TestInterruptThenResume(t *testing.T) {
 // leaves the previous transaction's rows and state; the next run completes
 // the mirror exactly.
 func TestFailedTransactionThenResume(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			_, client := newServer(t, convo.VantaxAI)
@@ -185,6 +190,7 @@ func TestFailedTransactionThenResume(t *testing.T) {
 // Syncs of different providers and filters keep their own state in one
 // database and never touch each other's.
 func TestSeveralSyncsOneDatabase(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			db := b.open(t)
@@ -237,6 +243,7 @@ func TestSeveralSyncsOneDatabase(t *testing.T) {
 // Two runs of one sync at once: one of them fails with ErrBusy, the state
 // is never corrupted, and a later run leaves the exact mirror.
 func TestConcurrentRunsOfOneSync(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			_, client := newServer(t, convo.AgentMessage)
@@ -270,6 +277,7 @@ func TestConcurrentRunsOfOneSync(t *testing.T) {
 
 // Bad params are refused before any request, with nothing written.
 func TestInvalidParamsWriteNothing(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			srv, client := newServer(t, convo.Vobiz)
@@ -289,6 +297,7 @@ func TestInvalidParamsWriteNothing(t *testing.T) {
 // A conversation whose messages fail is reported; the others are
 // mirrored, and the next run retries it.
 func TestFailedConversationRetried(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			srv, client := newServer(t, convo.Rentalot)
@@ -318,6 +327,7 @@ func TestFailedConversationRetried(t *testing.T) {
 // A database with a table of a mirror's name that is not a mirror, and a
 // mirror of a newer schema, are refused with nothing written.
 func TestOpenRefusesForeignAndNewer(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name+"/foreign", func(t *testing.T) {
 			db := b.open(t)
@@ -354,6 +364,7 @@ func TestOpenRefusesForeignAndNewer(t *testing.T) {
 
 // A mirror of an older schema is migrated by version, keeping its rows.
 func TestMigrateFromVersion1(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			db := b.open(t)
@@ -388,6 +399,7 @@ func hasIndex(t *testing.T, db *sql.DB, d Dialect, name string) bool {
 }
 
 func TestDefaultName(t *testing.T) {
+	t.Parallel()
 	yes := true
 	assert.Equal(t, "vobiz", DefaultName(convo.Vobiz, nil))
 	assert.Equal(t, "agentmessage?opted_in=true&phone_number_id=pn_1&since=2026-01-02T03%3A04%3A05Z",

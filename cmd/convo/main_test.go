@@ -124,6 +124,7 @@ func wantMessages(p convo.Provider, c convotest.ConversationData) []string {
 }
 
 func TestCLIConversations(t *testing.T) {
+	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			r := convoRun(t, nil, "conversations", "--demo", "--provider", p.Name())
@@ -174,6 +175,7 @@ func TestCLIConversations(t *testing.T) {
 }
 
 func TestCLIMessages(t *testing.T) {
+	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			c := demoData(p).Conversations[1]
@@ -191,6 +193,7 @@ func TestCLIMessages(t *testing.T) {
 }
 
 func TestCLISearch(t *testing.T) {
+	t.Parallel()
 	r := convoRun(t, nil, "search", "--provider=rentalot", "bedroom", "--demo", "--limit", "50")
 	require.Equal(t, 0, r.code, r.stderr)
 	got := jsonLines[convo.SearchResult](t, r.stdout)
@@ -254,6 +257,7 @@ func checkExport(t *testing.T, p convo.Provider, path string) {
 }
 
 func TestCLIExport(t *testing.T) {
+	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "export.jsonl")
@@ -268,6 +272,7 @@ func TestCLIExport(t *testing.T) {
 }
 
 func TestCLIUsageErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		env    []string
@@ -318,6 +323,7 @@ func TestCLIUsageErrors(t *testing.T) {
 }
 
 func TestCLIHelp(t *testing.T) {
+	t.Parallel()
 	for _, cmd := range []string{"conversations", "messages", "search", "export", "version", "completion"} {
 		for _, h := range []string{"-h", "--help"} {
 			r := convoRun(t, nil, cmd, h)
@@ -348,6 +354,7 @@ func TestCLIHelp(t *testing.T) {
 }
 
 func TestCLICompletion(t *testing.T) {
+	t.Parallel()
 	for shell, want := range map[string]string{
 		"bash": "bash completion V2 for convo",
 		"zsh":  "#compdef convo",
@@ -364,6 +371,7 @@ func TestCLICompletion(t *testing.T) {
 }
 
 func TestCLIFailures(t *testing.T) {
+	t.Parallel()
 	t.Run("API error", func(t *testing.T) {
 		r := convoRun(t, nil, "messages", "no-such-conversation", "--demo", "--provider", "rentalot")
 		assert.Equal(t, 1, r.code)
@@ -443,6 +451,7 @@ func startExport(t *testing.T, args []string, n int) (*exec.Cmd, func() result) 
 }
 
 func TestCLIExportInterruptAndResume(t *testing.T) {
+	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			dir := t.TempDir()
@@ -487,6 +496,7 @@ func TestCLIExportInterruptAndResume(t *testing.T) {
 }
 
 func TestCLIExportResumeRefusals(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "export.jsonl")
 	cpPath := out + ".checkpoint"
@@ -545,6 +555,7 @@ func TestCLIExportResumeRefusals(t *testing.T) {
 }
 
 func TestCLIExportNeverOverwritesOtherFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	notes := filepath.Join(dir, "notes.txt")
 	require.NoError(t, os.WriteFile(notes, []byte("my notes\n"), 0o600))
@@ -584,6 +595,7 @@ func TestCLIExportNeverOverwritesOtherFiles(t *testing.T) {
 }
 
 func TestCLIExportCheckpointNotWritable(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	blocker := filepath.Join(dir, "file")
 	require.NoError(t, os.WriteFile(blocker, []byte("x"), 0o600))
@@ -604,6 +616,7 @@ func TestCLIExportCheckpointNotWritable(t *testing.T) {
 }
 
 func TestCLIExportCrashAndResume(t *testing.T) {
+	t.Parallel()
 	// SIGKILL gives the export no chance to save: the file may hold lines
 	// after the last checkpoint, which the resumed export must drop.
 	p := convo.Rentalot
@@ -651,6 +664,7 @@ func runInProcess(t *testing.T, stdoutTTY, stderrTTY bool, args ...string) resul
 }
 
 func TestExportProgressOnTerminal(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "export.jsonl")
 	r := runInProcess(t, false, true, "export", "--demo", "--provider", "rentalot", "--out", out)
 	require.Equal(t, 0, r.code, r.stderr)
@@ -669,6 +683,7 @@ func TestExportProgressOnTerminal(t *testing.T) {
 }
 
 func TestListingFormatFollowsTerminal(t *testing.T) {
+	t.Parallel()
 	r := runInProcess(t, true, true, "conversations", "--demo", "--provider", "rentalot")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.True(t, strings.HasPrefix(r.stdout, "ID "), "a table on a terminal")
@@ -681,6 +696,7 @@ func TestListingFormatFollowsTerminal(t *testing.T) {
 }
 
 func TestParseInterspersed(t *testing.T) {
+	t.Parallel()
 	id := demoData(convo.Rentalot).Conversations[0].Conversation.ID
 	for _, args := range [][]string{
 		{"messages", id, "--demo", "--provider", "rentalot", "--page-size", "3"},
@@ -701,6 +717,7 @@ func TestParseInterspersed(t *testing.T) {
 // carries a redacted_at key only when the retention window removed its body
 // (a consumer testing for the key must not take every message as redacted).
 func TestCLIExportRedactedAt(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "export.jsonl")
 	r := convoRun(t, nil, "export", "--demo", "--provider", "agentmessage", "--out", out)
 	require.Equal(t, 0, r.code, r.stderr)
@@ -786,6 +803,7 @@ func startCmd(t *testing.T, env []string, args []string, ready func(line string)
 // that holds every request until the client gives up, and against the slow
 // demo after a few requests.
 func TestCLISignals(t *testing.T) {
+	t.Parallel()
 	rentalotID := demoData(convo.Rentalot).Conversations[0].Conversation.ID
 	commands := map[string][]string{
 		"conversations": {"conversations", "--page-size", "1"},

@@ -177,6 +177,7 @@ func syncStateOf(t *testing.T, db *sql.DB) []string {
 // Every provider's demo data, mirrored into one database, equals its
 // export row for row; a rerun writes nothing.
 func TestCLISyncEqualsExport(t *testing.T) {
+	t.Parallel()
 	for _, mdb := range mirrorDBs(t) {
 		t.Run(mdb.name, func(t *testing.T) {
 			db := mdb.open(t)
@@ -207,6 +208,7 @@ func syncArgs(p convo.Provider, dbArg string) []string {
 // SIGINT mid-sync: exit 130 with the resume hint, the mirror holds what
 // was delivered; the rerun completes it to exactly the export.
 func TestCLISyncInterruptAndResume(t *testing.T) {
+	t.Parallel()
 	for _, mdb := range mirrorDBs(t) {
 		for _, p := range []convo.Provider{convo.Vobiz, convo.AgentMessage} {
 			t.Run(mdb.name+"/"+p.Name(), func(t *testing.T) {
@@ -246,6 +248,7 @@ func assertConsistent(t *testing.T, db *sql.DB, p convo.Provider, m mirrored) {
 // kill -9 mid-run, with transactions committing all the time: the mirror
 // is at the end of some transaction, and the rerun completes it exactly.
 func TestCLISyncKillAndResume(t *testing.T) {
+	t.Parallel()
 	for _, mdb := range mirrorDBs(t) {
 		for _, p := range []convo.Provider{convo.Rentalot, convo.VantaxAI} {
 			t.Run(mdb.name+"/"+p.Name(), func(t *testing.T) {
@@ -272,6 +275,7 @@ func TestCLISyncKillAndResume(t *testing.T) {
 // Bad --db values and databases: a clear message, exit 2 or 1, nothing
 // written.
 func TestCLISyncBadDatabase(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	sync := func(db string, extra ...string) result {
 		return convoRun(t, nil, append([]string{"sync", "--demo", "--provider", "vantaxai", "--db", db}, extra...)...)
@@ -373,6 +377,7 @@ func TestCLISyncBadDatabase(t *testing.T) {
 
 // On a terminal, sync shows its progress and a summary.
 func TestSyncProgressOnTerminal(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "inbox.db")
 	r := runInProcess(t, false, true, "sync", "--demo", "--provider", "rentalot", "--db", path)
 	require.Equal(t, 0, r.code, r.stderr)
@@ -383,6 +388,7 @@ func TestSyncProgressOnTerminal(t *testing.T) {
 
 // The default name tells accounts apart without revealing credentials.
 func TestDefaultSyncName(t *testing.T) {
+	t.Parallel()
 	env := func(key string) *env {
 		return &env{getenv: func(k string) string {
 			if k == "RENTALOT_API_KEY" {

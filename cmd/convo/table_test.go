@@ -20,6 +20,7 @@ func renderTable(t *testing.T, tb *table) []string {
 }
 
 func TestTableFitsWidth(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("a long message body that goes on ", 10)
 	wide := strings.Repeat("日本語のメッセージ", 10) // two columns a character
 	tb := newTable(0, keyCol("ID"), keyCol("SENT (UTC)"), labelCol("DIRECTION"), textCol("BODY"))
@@ -58,6 +59,7 @@ func TestTableFitsWidth(t *testing.T) {
 }
 
 func TestTableWiderTerminal(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("x", 200)
 	tb := newTable(120, keyCol("ID"), textCol("BODY"))
 	tb.add("m1", long)
@@ -69,6 +71,7 @@ func TestTableWiderTerminal(t *testing.T) {
 }
 
 func TestTableDropsEmptyColumns(t *testing.T) {
+	t.Parallel()
 	tb := newTable(80, keyCol("ID"), labelCol("CHANNEL"), labelCol("STATUS"))
 	tb.add("c1", "", "open")
 	tb.add("c2", "", "")
@@ -81,6 +84,7 @@ func TestTableDropsEmptyColumns(t *testing.T) {
 // TestCLITableFits checks each listing's table on the demo data of each
 // provider fits 80 columns, with its times labelled UTC.
 func TestCLITableFits(t *testing.T) {
+	t.Parallel()
 	for _, p := range convo.Providers() {
 		d := demoData(p)
 		runs := [][]string{
@@ -104,6 +108,7 @@ func TestCLITableFits(t *testing.T) {
 }
 
 func TestIsTerminal(t *testing.T) {
+	t.Parallel()
 	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	require.NoError(t, err)
 	defer f.Close()
