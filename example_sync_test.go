@@ -125,3 +125,51 @@ func ExampleCheckpoint() {
 	// run 2: msg_b1
 	// done: true messages: 4
 }
+
+// A finished checkpoint passed again runs an incremental sync: only the
+// conversations with new activity come, each with its current record and
+// only its new messages. With nothing new it yields nothing, for one list
+// request.
+func ExampleClient_Sync_incremental() {
+	srv := exampleSyncServer()
+	defer srv.Close()
+	client, err := srv.Client()
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	cp := new(convo.Checkpoint)
+	run := func(name string) {
+		for batch, err := range client.Sync(ctx, &convo.SyncParams{Concurrency: 1, Checkpoint: cp}) {
+			if err != nil {
+				log.Fatal(err)
+			}
+			for _, m := range batch.Messages {
+				fmt.Println(name+":", batch.Conversation.ID, m.ID, m.Body)
+			}
+		}
+		fmt.Println(name, "done:", cp.Done())
+	}
+	run("full")
+
+	// A new message arrives in conv_b.
+	t := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	if err := srv.AddMessages("conv_b", convo.Message{ID: "msg_b2", Direction: convo.Inbound, Body: "Paid, thanks", SentAt: t}); err != nil {
+		log.Fatal(err)
+	}
+	run("incremental")
+
+	srv.ResetRequests()
+	run("nothing new")
+	fmt.Println("requests:", len(srv.Requests()))
+	// Output:
+	// full: conv_a msg_a1 Hi
+	// full: conv_a msg_a2 Is the plumber coming today?
+	// full: conv_a msg_a3 Thanks!
+	// full: conv_b msg_b1 Invoice attached
+	// full done: true
+	// incremental: conv_b msg_b2 Paid, thanks
+	// incremental done: true
+	// nothing new done: true
+	// requests: 1
+}

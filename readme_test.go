@@ -22,6 +22,17 @@ func TestReadmeShowsCompilingConvotestSnippet(t *testing.T) {
 	assert.Contains(t, string(readme), "```go\n"+string(snippet)+"```")
 }
 
+// The README's "Keeping a copy up to date" shows examples/uptodate/uptodate.go
+// verbatim, whose test runs it against convotest with live data.
+func TestReadmeShowsCompilingUpdater(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	snippet, err := os.ReadFile("examples/uptodate/uptodate.go")
+	require.NoError(t, err)
+	assert.Contains(t, string(readme), "## Keeping a copy up to date")
+	assert.Contains(t, string(readme), "```go\n"+string(snippet)+"```")
+}
+
 // The README's first two commands are the quickstart and the tests.
 func TestReadmeCommands(t *testing.T) {
 	t.Parallel()

@@ -89,8 +89,11 @@
 // the recorded size first. A conversation that fails is reported and the
 // others go on; the export then exits with status 1 and keeps its
 // checkpoint, so that running it again retries the failed conversations.
-// When the export completes, the checkpoint is removed: running the
-// command again starts a new export, overwriting the file.
+// When the export completes, its checkpoint is kept, done: running the
+// same command again appends only what is new since (an incremental sync:
+// the lines of each new or changed conversation and its new messages;
+// nothing when nothing is new). To start afresh, pass --restart, or delete
+// the file and its checkpoint.
 //
 // # Exit status
 //

@@ -78,6 +78,13 @@ conversation id; a conversation's line comes before its messages.
 Ctrl-C (SIGINT) or SIGTERM saves the checkpoint and exits with status 130;
 running the same command again continues where it stopped.
 
+A finished export keeps its checkpoint: running the same command again
+appends only what is new since (an incremental sync): each new or changed
+conversation's line with its current record, then its new messages. With
+nothing new it adds nothing, at the cost of one list request (Vobiz: plus
+one per conversation). To start afresh instead, pass --restart (or delete
+the output and its checkpoint).
+
 export never overwrites a file that is not a convo export unless --force is
 given. A checkpoint that does not fit the command (another provider, other
 filters, another output, unreadable) is refused, saying what differs;
@@ -352,10 +359,11 @@ func (x *exporter) save() error {
 }
 
 func (x *exporter) run(ctx context.Context, params *convo.SyncParams, saveEvery time.Duration) error {
-	if x.cp.Done() { // a finished export whose checkpoint was kept
-		return os.Remove(x.cpPath)
-	}
+	// A finished export's checkpoint makes this run incremental: the sync
+	// delivers only what is new, appended after the lines it covers.
+	incremental := x.cp.Done()
 	var messages atomic.Int64
+	var conversations int64
 	stopProgress := x.progress(ctx, params, &messages)
 
 	enc := json.NewEncoder(x.cw)
@@ -397,6 +405,9 @@ func (x *exporter) run(ctx context.Context, params *convo.SyncParams, saveEvery 
 			break
 		}
 		messages.Add(int64(len(s.Messages)))
+		if s.Done {
+			conversations++
+		}
 	}
 	stopProgress()
 
@@ -434,11 +445,13 @@ func (x *exporter) run(ctx context.Context, params *convo.SyncParams, saveEvery 
 	if err := x.file.Close(); err != nil {
 		return err
 	}
-	if err := os.Remove(x.cpPath); err != nil {
-		return err
-	}
+	// The checkpoint stays, done: the next run appends what is new.
 	if x.e.stderrTTY {
-		fmt.Fprintf(x.e.stderr, "convo: exported %d conversations and %d messages to %s\n", x.cp.Conversations(), x.cp.Messages(), x.out)
+		if incremental {
+			fmt.Fprintf(x.e.stderr, "convo: appended %d new or changed conversations and %d new messages to %s\n", conversations, messages.Load(), x.out)
+		} else {
+			fmt.Fprintf(x.e.stderr, "convo: exported %d conversations and %d messages to %s\n", x.cp.Conversations(), x.cp.Messages(), x.out)
+		}
 	}
 	return nil
 }

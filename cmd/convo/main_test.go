@@ -266,9 +266,18 @@ func TestCLIExport(t *testing.T) {
 			assert.Empty(t, r.stderr, "silent when stderr is not a terminal")
 			assert.Empty(t, r.stdout)
 			checkExport(t, p, out)
-			assert.NoFileExists(t, out+".checkpoint", "a completed export leaves no checkpoint")
+			assertDoneCheckpoint(t, out+".checkpoint")
 		})
 	}
+}
+
+// assertDoneCheckpoint asserts that a finished export kept its checkpoint,
+// done, for the next run to append what is new.
+func assertDoneCheckpoint(t *testing.T, path string) {
+	t.Helper()
+	cp, err := convo.LoadCheckpoint(path)
+	require.NoError(t, err, "a completed export keeps its checkpoint")
+	assert.True(t, cp.Done())
 }
 
 func TestCLIUsageErrors(t *testing.T) {
@@ -451,6 +460,9 @@ func startExport(t *testing.T, args []string, n int) (*exec.Cmd, func() result) 
 }
 
 func TestCLIExportInterruptAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("interrupts and resumes exports of the built command; runs without -short")
+	}
 	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
@@ -490,12 +502,15 @@ func TestCLIExportInterruptAndResume(t *testing.T) {
 			r = convoRun(t, nil, args...)
 			require.Equal(t, 0, r.code, r.stderr)
 			checkExport(t, p, out)
-			assert.NoFileExists(t, cpPath)
+			assertDoneCheckpoint(t, cpPath)
 		})
 	}
 }
 
 func TestCLIExportResumeRefusals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs many interrupted exports of the built command; runs without -short")
+	}
 	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "export.jsonl")
@@ -543,10 +558,10 @@ func TestCLIExportResumeRefusals(t *testing.T) {
 			assert.Equal(t, partial, readFile(t, out), "the output is left alone")
 			assert.Equal(t, before, readFile(t, cpPath), "the checkpoint is left alone")
 
-			// --restart starts over: a whole export, the checkpoint gone.
+			// --restart starts over: a whole export, with a new checkpoint.
 			r = convoRun(t, nil, append(append(slices.Clone(args), tt.args...), "--restart")...)
 			require.Equal(t, 0, r.code, r.stderr)
-			assert.NoFileExists(t, cpPath)
+			assertDoneCheckpoint(t, cpPath)
 			if len(tt.args) == 0 {
 				checkExport(t, convo.VantaxAI, out)
 			}
@@ -616,6 +631,9 @@ func TestCLIExportCheckpointNotWritable(t *testing.T) {
 }
 
 func TestCLIExportCrashAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crashes and resumes exports of the built command; runs without -short")
+	}
 	t.Parallel()
 	// SIGKILL gives the export no chance to save: the file may hold lines
 	// after the last checkpoint, which the resumed export must drop.
@@ -803,6 +821,9 @@ func startCmd(t *testing.T, env []string, args []string, ready func(line string)
 // that holds every request until the client gives up, and against the slow
 // demo after a few requests.
 func TestCLISignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("signals the built command mid-run; runs without -short")
+	}
 	t.Parallel()
 	rentalotID := demoData(convo.Rentalot).Conversations[0].Conversation.ID
 	commands := map[string][]string{
