@@ -302,11 +302,12 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"no vobiz credentials", []string{"VOBIZ_AUTH_ID=MA_1"}, []string{"conversations", "--provider", "vobiz"}, "VOBIZ_AUTH_TOKEN"},
 		{"export without --out", nil, []string{"export", "--demo", "--provider", "vobiz"}, "--out"},
 		{"unsupported filter", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--status", "open"}, "not supported"},
+		{"unsupported filter names its flag", nil, []string{"conversations", "--demo", "--provider", "rentalot", "--since", "2026-01-01T00:00:00Z"}, "Since (--since)"},
 		{"unsupported export filter", nil, []string{"export", "--demo", "--provider", "vobiz", "--status", "open", "--out", "OUT"}, "not supported"},
 		{"page size out of range", nil, []string{"messages", "c1", "--demo", "--provider", "vantaxai", "--page-size", "1000"}, "page size"},
 		{"bad since", nil, []string{"conversations", "--demo", "--provider", "agentmessage", "--since", "yesterday"}, "--since"},
 		{"json and table", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--json", "--table"}, "--json"},
-		{"bad base URL", []string{"RENTALOT_API_KEY=ra_x"}, []string{"conversations", "--provider", "rentalot", "--base-url", "ftp://x"}, "WithBaseURL"},
+		{"bad base URL", []string{"RENTALOT_API_KEY=ra_x"}, []string{"conversations", "--provider", "rentalot", "--base-url", "ftp://x"}, `--base-url: not an absolute http:// or https:// URL: "ftp://x"`},
 		{"cleartext", []string{"RENTALOT_API_KEY=ra_x"}, []string{"conversations", "--provider", "rentalot", "--base-url", "http://api.example.com/v1"}, "pass --insecure-cleartext"},
 		{"bad demo latency", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--demo-latency", "soon"}, "--demo-latency"},
 	}
