@@ -282,7 +282,8 @@ func (e *AuthError) Unwrap() error { return e.Err }
 // above the caller's transport, so that every attempt and every redirect hop
 // is seen. Credentials are set only on requests to the client's own origin.
 type authTransport struct {
-	base   http.RoundTripper // nil: http.DefaultTransport, resolved per request
+	base   http.RoundTripper // nil: the default, resolved per request (defaultBase)
+	pooled http.RoundTripper // the client's own transport when no WithHTTPClient was given; nil otherwise
 	auth   Authenticator
 	origin string
 	ua     string
@@ -315,7 +316,7 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	base := t.base
 	if base == nil {
-		base = http.DefaultTransport
+		base = defaultBase(t.pooled)
 	}
 	return base.RoundTrip(r)
 }

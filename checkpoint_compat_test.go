@@ -36,6 +36,7 @@ func v1Data() *convotest.Dataset {
 // format in the middle of a sync and resumes it: what it delivered before
 // plus what the resumed sync delivers is the data, each item once.
 func TestCheckpointVersion1Resumes(t *testing.T) {
+	t.Parallel()
 	cp, err := convo.LoadCheckpoint(filepath.Join("testdata", "checkpoint", "v1_interrupted.json"))
 	require.NoError(t, err)
 	assert.Equal(t, "agentmessage", cp.Provider())
@@ -84,6 +85,7 @@ func TestCheckpointVersion1Resumes(t *testing.T) {
 // format: it reads back as done with its counts, and an incremental sync
 // with it is refused with a clear error before any request.
 func TestCheckpointVersion1Done(t *testing.T) {
+	t.Parallel()
 	cp, err := convo.LoadCheckpoint(filepath.Join("testdata", "checkpoint", "v1_done.json"))
 	require.NoError(t, err)
 	assert.True(t, cp.Done())
@@ -126,6 +128,7 @@ func assertLegacyRefused(t *testing.T, srv *convotest.Server, client *convo.Clie
 // an incremental sync and loads it: the JSON of the loaded one is the same
 // document, and resuming from either delivers the same.
 func TestCheckpointRoundTripsEverything(t *testing.T) {
+	t.Parallel()
 	clock := &incClock{t: incBase}
 	srv := convotest.NewServer(convo.AgentMessage, convotest.WithData(incData(convo.AgentMessage, clock, 6, 30)))
 	defer srv.Close()
@@ -165,6 +168,7 @@ func TestCheckpointRoundTripsEverything(t *testing.T) {
 // sync per conversation, whatever the length of the histories: the bound
 // the Checkpoint documentation states.
 func TestCheckpointSizePerConversation(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		p     convo.Provider
 		bound int // bytes per conversation, beside its ids
@@ -201,6 +205,7 @@ func TestCheckpointSizePerConversation(t *testing.T) {
 // timestamp behind the watermark (a lagging write), inside the lookback
 // window, and sends AgentMessage's since as the window's start.
 func TestIncrementalSyncLookback(t *testing.T) {
+	t.Parallel()
 	for _, p := range []convo.Provider{convo.VantaxAI, convo.AgentMessage, convo.Rentalot} {
 		t.Run(p.Name(), func(t *testing.T) {
 			clock := &incClock{t: incBase}
@@ -235,6 +240,7 @@ func TestIncrementalSyncLookback(t *testing.T) {
 }
 
 func TestIncrementalSyncCallerSince(t *testing.T) {
+	t.Parallel()
 	clock := &incClock{t: incBase}
 	srv := convotest.NewServer(convo.AgentMessage, convotest.WithData(incData(convo.AgentMessage, clock, 10, 20)))
 	defer srv.Close()
@@ -255,6 +261,7 @@ func TestIncrementalSyncCallerSince(t *testing.T) {
 }
 
 func TestSyncRefusesNegativeLookback(t *testing.T) {
+	t.Parallel()
 	srv, client := syncServer(t, convo.VantaxAI)
 	n := 0
 	for b, err := range client.Sync(context.Background(), &convo.SyncParams{Lookback: -time.Second}) {

@@ -133,8 +133,15 @@ func WithoutAuth() Option {
 // WithHTTPClient sets the HTTP client whose transport, proxy and TLS settings
 // are used. The client is not modified: convo copies it and layers
 // authentication, redirect safety and the per-attempt timeout (the given
-// client's Timeout when it has one) on the copy. The default uses
-// [http.DefaultTransport].
+// client's Timeout when it has one) on the copy; a nil Transport means
+// [http.DefaultTransport], as for any http.Client.
+//
+// Without WithHTTPClient the client has a transport of its own with the
+// settings of http.DefaultTransport (proxy from the environment, timeouts,
+// HTTP/2) but an idle pool of [DefaultMaxIdleConnsPerHost] connections
+// instead of 2, so that many goroutines sharing the client reuse
+// connections instead of dialling anew. A program that has replaced
+// http.DefaultTransport (instrumentation, a mocking library) keeps it.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -391,7 +398,11 @@ func (c *Client) newHTTPClient() *http.Client {
 	if c.cfg.httpClient != nil {
 		hc = *c.cfg.httpClient
 	}
-	hc.Transport = &authTransport{base: hc.Transport, auth: c.cfg.auth, origin: c.origin, ua: c.ua}
+	at := &authTransport{base: hc.Transport, auth: c.cfg.auth, origin: c.origin, ua: c.ua}
+	if c.cfg.httpClient == nil {
+		at.pooled = newDefaultTransport() // an idle pool sized for concurrent use (transport.go)
+	}
+	hc.Transport = at
 	switch {
 	case c.cfg.timeout > 0:
 		hc.Timeout = c.cfg.timeout

@@ -2,6 +2,7 @@ package convo_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -58,19 +59,84 @@ func appendGeneratedPage(b []byte, page, pages, size int) []byte {
 	return append(b, "}}"...)
 }
 
+// appendProviderPage appends page number page (0-based) of a message list
+// of pages pages of size messages in provider p's envelope; AgentMessage's
+// is appendGeneratedPage.
+func appendProviderPage(b []byte, p convo.Provider, page, pages, size int) []byte {
+	if p == convo.AgentMessage {
+		return appendGeneratedPage(b, page, pages, size)
+	}
+	switch p {
+	case convo.Vobiz:
+		b = append(b, `{"items":[`...)
+	case convo.VantaxAI:
+		b = append(b, `{"success":true,"data":[`...)
+	case convo.Rentalot:
+		b = append(b, `{"data":[`...)
+	}
+	if page >= pages {
+		size = 0 // Rentalot's empty page after the last
+	}
+	for i := range size {
+		n := page*size + i
+		if i > 0 {
+			b = append(b, ',')
+		}
+		dir := []string{"inbound", "outbound"}[n%2]
+		switch p {
+		case convo.Vobiz:
+			b = fmt.Appendf(b, `{"id":"msg_%d","account_id":"MA_XXXXXXXX","channel_id":"2f8892e1-59b7-40a2-b518-e7a7c31a754d","contact_id":"9b8a7c6d","direction":%q,"type":"text","status":"read","content":"{\"body\":\"Message %d: is the apartment still available?\"}","meta_message_id":"wamid.HBgL%d","created_at":"2026-04-10T03:11:42Z"}`, n, dir, n, n)
+		case convo.VantaxAI:
+			b = fmt.Appendf(b, `{"id":"msg_%d","conversation_id":"conv","channel":"sms","direction":%q,"content":"Message %d: is the apartment still available?","subject":null,"sender_type":"contact","media_url":[],"status":"delivered","created_at":"2026-04-10T03:11:42Z"}`, n, dir, n)
+		case convo.Rentalot:
+			b = fmt.Appendf(b, `{"id":"msg_%d","conversationId":"conv","direction":%q,"content":"Message %d: is the apartment still available?","channel":"whatsapp","metadata":null,"sentAt":"2026-04-10T03:11:42Z","createdAt":"2026-04-10T03:11:42Z"}`, n, dir, n)
+		}
+	}
+	more := page+1 < pages
+	switch p {
+	case convo.Vobiz:
+		b = fmt.Appendf(b, `],"has_more":%t,"next_cursor":"c%d"}`, more, page+1)
+	case convo.VantaxAI:
+		b = fmt.Appendf(b, `],"pagination":{"total":%d,"limit":%d,"has_more":%t}}`, pages*size, size, more)
+	case convo.Rentalot:
+		b = fmt.Appendf(b, `],"pagination":{"page":%d,"limit":%d}}`, page+1, size)
+	}
+	return b
+}
+
+// generatedPageIndex reads the 0-based page a request asks for, in any of
+// the three paging styles.
+func generatedPageIndex(rawQuery string, size int) (int, bool) {
+	for _, kv := range strings.Split(rawQuery, "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "cursor":
+			n, err := strconv.Atoi(strings.TrimPrefix(v, "c"))
+			return n, err == nil
+		case "page":
+			n, err := strconv.Atoi(v)
+			return n - 1, err == nil
+		case "starting_after":
+			n, err := strconv.Atoi(strings.TrimPrefix(v, "msg_"))
+			return n/size + 1, err == nil
+		}
+	}
+	return 0, true
+}
+
 // generatingServer serves /conversations/pages-<N>/messages: N pages of
-// size messages, generated for each request.
-func generatingServer(t *testing.T, size int) *httptest.Server {
+// size messages in provider p's envelope, generated for each request.
+func generatingServer(t *testing.T, p convo.Provider, size int) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest, ok := strings.CutPrefix(r.URL.Path, "/conversations/pages-")
 		rest, ok2 := strings.CutSuffix(rest, "/messages")
 		pages, err := strconv.Atoi(rest)
-		page, okPage := pageIndex(r.URL.RawQuery)
-		if !ok || !ok2 || err != nil || !okPage || page < 0 || page >= pages || r.URL.Query().Get("limit") != strconv.Itoa(size) {
+		page, okPage := generatedPageIndex(r.URL.RawQuery, size)
+		if !ok || !ok2 || err != nil || !okPage || page < 0 || page > pages || r.URL.Query().Get("limit") != strconv.Itoa(size) {
 			http.Error(w, `{"success":false,"error":{"code":"NOT_FOUND","message":"no such page"}}`, http.StatusNotFound)
 			return
 		}
-		body := appendGeneratedPage(make([]byte, 0, 256*size), page, pages, size)
+		body := appendProviderPage(make([]byte, 0, 256*size), p, page, pages, size)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.Write(body)
@@ -123,9 +189,9 @@ func iterateMeasuring(t *testing.T, c *convo.Client, pages, size int) heapProfil
 	return hp
 }
 
-// TestStreamingMemoryBound iterates 200,000 messages and checks that the
-// heap stays bounded, and no higher than for 20,000: All streams page by page
-// and keeps nothing of the pages it has yielded.
+// TestStreamingMemoryBound iterates 200,000 messages of every provider and
+// checks that the heap stays bounded, and no higher than for 20,000: All
+// streams page by page and keeps nothing of the pages it has yielded.
 func TestStreamingMemoryBound(t *testing.T) {
 	if testing.Short() {
 		t.Skip("streams 220,000 messages; runs without -short")
@@ -140,25 +206,33 @@ func TestStreamingMemoryBound(t *testing.T) {
 	// The bound holds for the default collector setting, whatever GOGC says.
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 
-	srv := generatingServer(t, size)
-	c, err := convo.NewClient(convo.AgentMessage,
-		convo.WithBaseURL(srv.URL),
-		convo.WithAuth(convo.Bearer("am_live_memory")),
-		convo.WithHTTPClient(&http.Client{Transport: &http.Transport{}}),
-	)
-	require.NoError(t, err)
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			srv := generatingServer(t, p, size)
+			auth := convo.Bearer("memory-token")
+			if p == convo.Vobiz {
+				auth = convo.XAuth("MA_MEMORY", "memory-token")
+			}
+			c, err := convo.NewClient(p,
+				convo.WithBaseURL(srv.URL),
+				convo.WithAuth(auth),
+				convo.WithHTTPClient(&http.Client{Transport: &http.Transport{}}),
+			)
+			require.NoError(t, err)
 
-	small := iterateMeasuring(t, c, smallRun, size)
-	large := iterateMeasuring(t, c, largeRun, size)
-	t.Logf("20,000 messages: peak live %d KiB, peak in use %d KiB above the start", small.peakLive>>10, small.peakUsed>>10)
-	t.Logf("200,000 messages: peak live %d KiB, peak in use %d KiB above the start", large.peakLive>>10, large.peakUsed>>10)
+			small := iterateMeasuring(t, c, smallRun, size)
+			large := iterateMeasuring(t, c, largeRun, size)
+			t.Logf("20,000 messages: peak live %d KiB, peak in use %d KiB above the start", small.peakLive>>10, small.peakUsed>>10)
+			t.Logf("200,000 messages: peak live %d KiB, peak in use %d KiB above the start", large.peakLive>>10, large.peakUsed>>10)
 
-	require.Equal(t, smallRun*size, small.items)
-	require.Equal(t, largeRun*size, large.items)
-	// The live heap never holds more than a few pages, however long the list.
-	assert.Less(t, large.peakLive, int64(limit), "live heap while streaming 200,000 messages")
-	assert.Less(t, large.peakUsed, int64(limit), "heap in use while streaming 200,000 messages")
-	// Ten times the messages, about the same heap.
-	assert.Less(t, large.peakLive-small.peakLive, int64(slack), "live heap grows with the number of messages")
-	assert.Less(t, large.peakUsed-small.peakUsed, int64(slack), "heap in use grows with the number of messages")
+			require.Equal(t, smallRun*size, small.items)
+			require.Equal(t, largeRun*size, large.items)
+			// The live heap never holds more than a few pages, however long the list.
+			assert.Less(t, large.peakLive, int64(limit), "live heap while streaming 200,000 messages")
+			assert.Less(t, large.peakUsed, int64(limit), "heap in use while streaming 200,000 messages")
+			// Ten times the messages, about the same heap.
+			assert.Less(t, large.peakLive-small.peakLive, int64(slack), "live heap grows with the number of messages")
+			assert.Less(t, large.peakUsed-small.peakUsed, int64(slack), "heap in use grows with the number of messages")
+		})
+	}
 }

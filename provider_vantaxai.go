@@ -86,16 +86,16 @@ func vantaxPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]b
 }
 
 type vantaxWireConversation struct {
-	ID            string                     `json:"id"`
-	SubAccountID  string                     `json:"sub_account_id"`
-	Channel       string                     `json:"channel"`
-	ContactID     string                     `json:"contact_id"`
-	Status        string                     `json:"status"`
-	Tags          []string                   `json:"tags"`
-	Metadata      map[string]json.RawMessage `json:"metadata"`
-	UnreadCount   int                        `json:"unread_count"`
-	LastMessageAt string                     `json:"last_message_at"`
-	CreatedAt     string                     `json:"created_at"`
+	ID            string          `json:"id"`
+	SubAccountID  string          `json:"sub_account_id"`
+	Channel       string          `json:"channel"`
+	ContactID     string          `json:"contact_id"`
+	Status        string          `json:"status"`
+	Tags          []string        `json:"tags"`
+	Metadata      json.RawMessage `json:"metadata"` // an object of strings: see vantaxMetadata
+	UnreadCount   int             `json:"unread_count"`
+	LastMessageAt string          `json:"last_message_at"`
+	CreatedAt     string          `json:"created_at"`
 }
 
 var vantaxChannels = []string{"sms", "whatsapp", "facebook", "instagram", "email"}
@@ -113,13 +113,34 @@ func vantaxConversation(w *vantaxWireConversation, _ string, c *Conversation) {
 		Tags:          ownAll(w.Tags),
 		UnreadCount:   w.UnreadCount,
 	}
-	if w.Metadata != nil {
-		c.Metadata = make(map[string]string, len(w.Metadata))
-		for k, v := range w.Metadata {
-			c.Metadata[own(k)] = metadataText(v) // documented as strings; anything else keeps its JSON text
-		}
-	}
+	c.Metadata = vantaxMetadata(&bad, w.Metadata)
 	c.Unreadable = bad
+}
+
+// vantaxMetadata reads the metadata object, documented as an object of
+// strings; a value of another type keeps its JSON text. It is read from a
+// copy of its bytes that the strings of the map then share (one allocation
+// for them all instead of one per key and value); null or absent is nil. A
+// value that is not an object is recorded as unreadable.
+func vantaxMetadata(bad *[]UnreadableField, raw json.RawMessage) map[string]string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	raw = ownBytes(raw)
+	var m map[string]string
+	if decodeJSON(raw, &m) == nil {
+		return m
+	}
+	var values map[string]json.RawMessage
+	if decodeJSON(raw, &values) != nil { // not an object
+		unreadable(bad, "metadata", string(raw))
+		return nil
+	}
+	m = make(map[string]string, len(values))
+	for k, v := range values {
+		m[k] = metadataText(v)
+	}
+	return m
 }
 
 // metadataText returns a metadata value's string, or the JSON text of a

@@ -108,3 +108,25 @@ func TestDecodeVantaxAIGetAndMessages(t *testing.T) {
 	assert.Equal(t, "ai", m.SenderType)
 	assert.Equal(t, time.Date(2026, 6, 8, 9, 16, 30, 500_000_000, time.UTC), m.SentAt.UTC(), "fractional seconds")
 }
+
+// TestDecodeVantaxAIMetadataForms: metadata is an object of strings; a
+// value of another type keeps its JSON text, and metadata that is not an
+// object is recorded as unreadable without costing the page.
+func TestDecodeVantaxAIMetadataForms(t *testing.T) {
+	c, mux, _ := setup(t, VantaxAI)
+	serveJSON(mux, "GET /conversations", []byte(`{"success":true,"data":[
+		{"id":"strings","metadata":{"source":"web","note":"caf\u00e9 \"x\""}},
+		{"id":"mixed","metadata":{"source":"web","score":7,"flags":[1,2],"none":null}},
+		{"id":"array","metadata":[1,2]},
+		{"id":"string","metadata":"not an object"}
+	],"pagination":{"has_more":false}}`))
+	items, err := drain(c.Conversations.List(testContext(t), nil), 10)
+	require.NoError(t, err)
+	require.Len(t, items, 4)
+	assert.Equal(t, map[string]string{"source": "web", "note": `café "x"`}, items[0].Metadata)
+	assert.Nil(t, items[0].Unreadable)
+	assert.Equal(t, map[string]string{"source": "web", "score": "7", "flags": "[1,2]", "none": ""}, items[1].Metadata, "null is no text, as before")
+	assert.Nil(t, items[2].Metadata)
+	assert.Equal(t, []UnreadableField{{Field: "metadata", Value: "[1,2]"}}, items[2].Unreadable)
+	assert.Equal(t, []UnreadableField{{Field: "metadata", Value: `"not an object"`}}, items[3].Unreadable)
+}

@@ -25,6 +25,7 @@ func TestReadmeShowsCompilingConvotestSnippet(t *testing.T) {
 // The README's "Keeping a copy up to date" shows examples/uptodate/uptodate.go
 // verbatim, whose test runs it against convotest with live data.
 func TestReadmeShowsCompilingUpdater(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 	snippet, err := os.ReadFile("examples/uptodate/uptodate.go")
@@ -80,6 +81,7 @@ func TestReadmeGoVersion(t *testing.T) {
 // The release basics: an MIT LICENSE, and a CHANGELOG with a section for
 // the Version the SDK and the command report.
 func TestReleaseFiles(t *testing.T) {
+	t.Parallel()
 	license, err := os.ReadFile("LICENSE")
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(string(license), "MIT License\n"))

@@ -240,6 +240,7 @@ func (h *hookSwitch) call(r convotest.Request) {
 // delivered is the data, each message exactly once, and each run's
 // requests stay within the bounds of the change.
 func TestIncrementalSync(t *testing.T) {
+	t.Parallel()
 	const convs, perConv, pageSize = 30, 200, 50
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
@@ -466,6 +467,7 @@ func cloneStore(s *incStore) *incStore {
 // round that ran to its end without concurrent changes, the union of the
 // deliveries is the data, each message exactly once.
 func TestIncrementalSyncRandomized(t *testing.T) {
+	t.Parallel()
 	const rounds = 12
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {

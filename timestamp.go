@@ -11,9 +11,10 @@ import (
 // its Unreadable slice, so that a caller can tell "not sent" (zero, not
 // listed) from "sent but unreadable" (zero, listed).
 //
-// Today only timestamps are read this leniently; a field of the wrong JSON
-// type (a number where a string belongs) is still a [*DecodeError] for its
-// page.
+// Read this leniently are timestamps (a form no parser knows) and VantaxAI's
+// conversation metadata (a value that is not an object); any other field of
+// the wrong JSON type (a number where a string belongs) is still a
+// [*DecodeError] for its page.
 type UnreadableField struct {
 	// Field is the field's name on the wire, such as "created_at" or
 	// "consent.opted_in_at".
@@ -135,11 +136,15 @@ func isDigits(b []byte) bool {
 func readTime(bad *[]UnreadableField, name, s string) time.Time {
 	t, ok := parseTimestamp(s)
 	if !ok {
-		v := s
-		if len(v) > MaxUnreadableValue {
-			v = strings.ToValidUTF8(v[:MaxUnreadableValue], "")
-		}
-		*bad = append(*bad, UnreadableField{Field: name, Value: strings.Clone(v)})
+		unreadable(bad, name, s)
 	}
 	return t
+}
+
+// unreadable records the field name with (a bounded copy of) its value.
+func unreadable(bad *[]UnreadableField, name, value string) {
+	if len(value) > MaxUnreadableValue {
+		value = strings.ToValidUTF8(value[:MaxUnreadableValue], "")
+	}
+	*bad = append(*bad, UnreadableField{Field: name, Value: strings.Clone(value)})
 }

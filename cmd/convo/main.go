@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 
@@ -113,7 +114,7 @@ func finish(e *env, err error) int {
 		printErr(e, ue.msg)
 		return exitUsage
 	case errors.Is(err, convo.ErrInvalidParams), errors.Is(err, convo.ErrUnsupported), errors.Is(err, convo.ErrInvalidOption):
-		printErr(e, err.Error())
+		printErr(e, flagNames(err.Error()))
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		printErr(e, "interrupted")
@@ -121,6 +122,28 @@ func finish(e *env, err error) int {
 	}
 	printErr(e, err.Error())
 	return exitFailure
+}
+
+// filterFlags maps the SDK's names of the conversation filters to the
+// flags that set them.
+var filterFlags = map[string]string{
+	"Status": "--status", "Channel": "--channel", "ContactID": "--contact-id", "SubAccountID": "--sub-account-id",
+	"PhoneNumberID": "--phone-number-id", "ContactNumber": "--contact-number", "Since": "--since", "OptedIn": "--opted-in",
+	"PageSize": "--page-size", "Limit": "--limit",
+}
+
+var sdkFilterName = regexp.MustCompile(`\b(filter|page size|PageSize|Limit) ([A-Z][A-Za-z]*)\b`)
+
+// flagNames adds to an SDK message that names a filter field the flag that
+// set it ("filter Status" -> "filter Status (--status)").
+func flagNames(msg string) string {
+	return sdkFilterName.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := sdkFilterName.FindStringSubmatch(m)
+		if f, ok := filterFlags[sub[2]]; ok {
+			return m + " (" + f + ")"
+		}
+		return m
+	})
 }
 
 // printErr prints one message on stderr. The SDK's errors say "convo: "

@@ -302,11 +302,12 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"no vobiz credentials", []string{"VOBIZ_AUTH_ID=MA_1"}, []string{"conversations", "--provider", "vobiz"}, "VOBIZ_AUTH_TOKEN"},
 		{"export without --out", nil, []string{"export", "--demo", "--provider", "vobiz"}, "--out"},
 		{"unsupported filter", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--status", "open"}, "not supported"},
+		{"unsupported filter names its flag", nil, []string{"conversations", "--demo", "--provider", "rentalot", "--since", "2026-01-01T00:00:00Z"}, "Since (--since)"},
 		{"unsupported export filter", nil, []string{"export", "--demo", "--provider", "vobiz", "--status", "open", "--out", "OUT"}, "not supported"},
 		{"page size out of range", nil, []string{"messages", "c1", "--demo", "--provider", "vantaxai", "--page-size", "1000"}, "page size"},
 		{"bad since", nil, []string{"conversations", "--demo", "--provider", "agentmessage", "--since", "yesterday"}, "--since"},
 		{"json and table", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--json", "--table"}, "--json"},
-		{"bad base URL", []string{"RENTALOT_API_KEY=ra_x"}, []string{"conversations", "--provider", "rentalot", "--base-url", "ftp://x"}, "WithBaseURL"},
+		{"bad base URL", []string{"RENTALOT_API_KEY=ra_x"}, []string{"conversations", "--provider", "rentalot", "--base-url", "ftp://x"}, `--base-url: not an absolute http:// or https:// URL: "ftp://x"`},
 		{"cleartext", []string{"RENTALOT_API_KEY=ra_x"}, []string{"conversations", "--provider", "rentalot", "--base-url", "http://api.example.com/v1"}, "pass --insecure-cleartext"},
 		{"bad demo latency", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--demo-latency", "soon"}, "--demo-latency"},
 	}
@@ -460,6 +461,9 @@ func startExport(t *testing.T, args []string, n int) (*exec.Cmd, func() result) 
 }
 
 func TestCLIExportInterruptAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("interrupts and resumes exports of the built command; runs without -short")
+	}
 	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
@@ -505,6 +509,9 @@ func TestCLIExportInterruptAndResume(t *testing.T) {
 }
 
 func TestCLIExportResumeRefusals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs many interrupted exports of the built command; runs without -short")
+	}
 	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "export.jsonl")
@@ -625,6 +632,9 @@ func TestCLIExportCheckpointNotWritable(t *testing.T) {
 }
 
 func TestCLIExportCrashAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crashes and resumes exports of the built command; runs without -short")
+	}
 	t.Parallel()
 	// SIGKILL gives the export no chance to save: the file may hold lines
 	// after the last checkpoint, which the resumed export must drop.
@@ -812,6 +822,9 @@ func startCmd(t *testing.T, env []string, args []string, ready func(line string)
 // that holds every request until the client gives up, and against the slow
 // demo after a few requests.
 func TestCLISignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("signals the built command mid-run; runs without -short")
+	}
 	t.Parallel()
 	rentalotID := demoData(convo.Rentalot).Conversations[0].Conversation.ID
 	commands := map[string][]string{

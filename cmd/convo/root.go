@@ -213,6 +213,9 @@ func (c *common) client(e *env) (*convo.Client, func(), error) {
 	}
 	opts = append(opts, convo.WithAuth(auth))
 	if c.baseURL != "" {
+		if u, err := url.Parse(c.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, nil, usagef("--base-url: not an absolute http:// or https:// URL: %q", c.baseURL)
+		}
 		if err := c.checkCleartext(); err != nil {
 			return nil, nil, err
 		}

@@ -177,6 +177,9 @@ func syncStateOf(t *testing.T, db *sql.DB) []string {
 // Every provider's demo data, mirrored into one database, equals its
 // export row for row; a rerun writes nothing.
 func TestCLISyncEqualsExport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("syncs every provider twice through the built command; runs without -short")
+	}
 	t.Parallel()
 	for _, mdb := range mirrorDBs(t) {
 		t.Run(mdb.name, func(t *testing.T) {
@@ -208,6 +211,9 @@ func syncArgs(p convo.Provider, dbArg string) []string {
 // SIGINT mid-sync: exit 130 with the resume hint, the mirror holds what
 // was delivered; the rerun completes it to exactly the export.
 func TestCLISyncInterruptAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("interrupts and resumes syncs of the built command; runs without -short")
+	}
 	t.Parallel()
 	for _, mdb := range mirrorDBs(t) {
 		for _, p := range []convo.Provider{convo.Vobiz, convo.AgentMessage} {
@@ -248,6 +254,9 @@ func assertConsistent(t *testing.T, db *sql.DB, p convo.Provider, m mirrored) {
 // kill -9 mid-run, with transactions committing all the time: the mirror
 // is at the end of some transaction, and the rerun completes it exactly.
 func TestCLISyncKillAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills and resumes syncs of the built command; runs without -short")
+	}
 	t.Parallel()
 	for _, mdb := range mirrorDBs(t) {
 		for _, p := range []convo.Provider{convo.Rentalot, convo.VantaxAI} {
