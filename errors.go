@@ -139,8 +139,9 @@ func (e *APIError) Error() string {
 }
 
 // MaxErrorTextLen bounds the Error() text of every error type of this
-// package ([*APIError], [*DecodeError], [*AuthError], [*ConversationError],
-// [*PacingError]): at most this many bytes, on one line.
+// package ([*APIError], [*DecodeError], [*RequestError], [*AuthError],
+// [*ConversationError], [*PacingError]): at most this many bytes, on one
+// line.
 const MaxErrorTextLen = 4 << 10
 
 // maxErrorDetails is how many validation details APIError.Error() lists;

@@ -68,3 +68,29 @@ func TestRedactEchoedCredentials(t *testing.T) {
 		})
 	}
 }
+
+// A 2xx body that echoes the credential, whether an error envelope or not
+// JSON at all, does not get it into the DecodeError.
+func TestRedactEchoedCredentialsInSuccessBodies(t *testing.T) {
+	const bearer = "am_live_echo_2xx_5a4b3c"
+	for name, body := range map[string]string{
+		"not JSON":       "<html>your key " + bearer + " is not valid here</html>",
+		"error envelope": `{"success":false,"error":{"code":"UNAUTHORIZED","message":"bad key ` + bearer + `","request_id":"r-` + bearer + `"}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(body))
+			}))
+			defer srv.Close()
+			c, err := NewClient(AgentMessage, WithBaseURL(srv.URL), WithAuth(Bearer(bearer)), WithMaxRetries(0))
+			require.NoError(t, err)
+			_, err = drain(c.Conversations.List(context.Background(), nil), 10)
+			var de *DecodeError
+			require.ErrorAs(t, err, &de)
+			assert.Contains(t, de.Snippet, "REDACTED", "the echo was there and was scrubbed")
+			out := strings.Join([]string{err.Error(), fmt.Sprintf("%+v", de), fmt.Sprintf("%#v", de), de.Snippet, de.Message, de.RequestID}, "\n")
+			assert.NotContains(t, out, bearer)
+		})
+	}
+}
