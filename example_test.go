@@ -5,28 +5,30 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net/http"
-	"net/http/httptest"
+	"time"
 
 	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 )
 
-// Each example starts a small local server that answers like the provider,
-// and points the client at it with WithBaseURL. Against the real API, leave
-// WithBaseURL out: every provider has its documented base URL built in.
+// Each example runs against convotest, the in-process fake of the four APIs,
+// with data of its own: srv.Options() points the client at the fake and
+// carries its demo credentials. Against the real API, leave them out and
+// pass your credentials with WithAuth: every provider has its documented
+// base URL built in.
 
 func ExampleNewClient() {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `{"items":[{"id":"c7a1","contact_id":"ct_9","category":"service","status":"open"}]}`)
-	}))
+	srv := convotest.NewServer(convo.Vobiz, convotest.WithData(convotest.NewDataset().
+		AddConversation(convo.Conversation{ID: "c7a1", ContactID: "ct_9", Channel: "whatsapp", Category: "service", Status: "open"})))
 	defer srv.Close()
 
-	client, err := convo.NewClient(convo.Vobiz,
-		convo.WithAuth(convo.XAuth("MA_XXXXXXXX", "auth-token")),
-		convo.WithBaseURL(srv.URL+"/api/v1/messaging"),
+	// For the real API: convo.NewClient(convo.Vobiz,
+	// convo.WithAuth(convo.XAuth("MA_XXXXXXXX", "auth-token")), …).
+	opts := append(srv.Options(),
 		convo.WithMaxRetries(2),
 		convo.WithUserAgent("acme-sync/1.0"),
 	)
+	client, err := convo.NewClient(convo.Vobiz, opts...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -46,19 +48,16 @@ func ExampleNewClient() {
 }
 
 func ExampleConversationService_List() {
-	// VantaxAI pages with starting_after=<id of the last item>.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("starting_after") == "" {
-			fmt.Fprint(w, `{"success":true,"data":[{"id":"conv_a","status":"open","unread_count":2},{"id":"conv_b","status":"open"}],"pagination":{"has_more":true}}`)
-			return
-		}
-		fmt.Fprint(w, `{"success":true,"data":[{"id":"conv_c","status":"open"}],"pagination":{"has_more":false}}`)
-	}))
+	// VantaxAI pages with starting_after=<id of the last item>; the filters
+	// are sent to the server, which answers with the matching conversations.
+	srv := convotest.NewServer(convo.VantaxAI, convotest.WithData(convotest.NewDataset().
+		AddConversation(convo.Conversation{ID: "conv_a", Channel: "whatsapp", Status: "open", UnreadCount: 2}).
+		AddConversation(convo.Conversation{ID: "conv_b", Channel: "whatsapp", Status: "open"}).
+		AddConversation(convo.Conversation{ID: "conv_x", Channel: "sms", Status: "open"}).
+		AddConversation(convo.Conversation{ID: "conv_c", Channel: "whatsapp", Status: "open"})))
 	defer srv.Close()
 
-	client, err := convo.NewClient(convo.VantaxAI,
-		convo.WithAuth(convo.Bearer("vx_live_example")),
-		convo.WithBaseURL(srv.URL+"/v1"))
+	client, err := convo.NewClient(convo.VantaxAI, srv.Options()...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -76,14 +75,12 @@ func ExampleConversationService_List() {
 }
 
 func ExampleConversationService_Get() {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `{"data":{"id":"550e8400","contactId":"770e8400","channel":"sms","status":"active","messageCount":12,"createdAt":"2026-02-10T14:30:00Z"}}`)
-	}))
+	created := time.Date(2026, 2, 10, 14, 30, 0, 0, time.UTC)
+	srv := convotest.NewServer(convo.Rentalot, convotest.WithData(convotest.NewDataset().
+		AddConversation(convo.Conversation{ID: "550e8400", ContactID: "770e8400", Channel: "sms", Status: "active", MessageCount: 12, CreatedAt: created})))
 	defer srv.Close()
 
-	client, err := convo.NewClient(convo.Rentalot,
-		convo.WithAuth(convo.Bearer("ra_example")),
-		convo.WithBaseURL(srv.URL+"/api/v1"))
+	client, err := convo.NewClient(convo.Rentalot, srv.Options()...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -96,19 +93,16 @@ func ExampleConversationService_Get() {
 }
 
 func ExampleMessageService_List() {
-	// AgentMessage: opaque cursors; a body removed by the retention window is null.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("cursor") == "" {
-			fmt.Fprint(w, `{"success":true,"data":[{"id":"m1","direction":"inbound","body":null,"redacted_at":"2026-04-10T03:11:42Z"}],"meta":{"next_cursor":"b3BhcXVl"}}`)
-			return
-		}
-		fmt.Fprint(w, `{"success":true,"data":[{"id":"m2","direction":"outbound","body":"See you Thursday."}],"meta":{"next_cursor":null}}`)
-	}))
+	// AgentMessage: opaque cursors; a body removed by the retention window is
+	// empty and RedactedAt says when. The fake answers one message a page.
+	t0 := time.Date(2026, 4, 3, 9, 0, 0, 0, time.UTC)
+	srv := convotest.NewServer(convo.AgentMessage, convotest.WithPageSize(1), convotest.WithData(convotest.NewDataset().
+		AddConversation(convo.Conversation{ID: "AQID...base64url"},
+			convo.Message{ID: "m1", Direction: convo.Inbound, SentAt: t0, RedactedAt: t0.AddDate(0, 0, 7)},
+			convo.Message{ID: "m2", Direction: convo.Outbound, Body: "See you Thursday.", SentAt: t0.Add(time.Hour)})))
 	defer srv.Close()
 
-	client, err := convo.NewClient(convo.AgentMessage,
-		convo.WithAuth(convo.Bearer("am_live_example")),
-		convo.WithBaseURL(srv.URL+"/v1"))
+	client, err := convo.NewClient(convo.AgentMessage, srv.Options()...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -129,14 +123,18 @@ func ExampleMessageService_List() {
 }
 
 func ExampleSearchService_Messages() {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `{"data":[{"messageId":"m1","conversationId":"c1","content":"I'm looking for a 2-bedroom apartment","direction":"inbound","contactName":"Jane Smith"}],"total":1}`)
-	}))
+	data := &convotest.Dataset{Conversations: []convotest.ConversationData{{
+		Conversation: convo.Conversation{ID: "c1"},
+		ContactName:  "Jane Smith",
+		Messages: []convo.Message{
+			{ID: "m1", Direction: convo.Inbound, Body: "I'm looking for a 2-bedroom apartment"},
+			{ID: "m2", Direction: convo.Outbound, Body: "We have two available."},
+		},
+	}}}
+	srv := convotest.NewServer(convo.Rentalot, convotest.WithData(data))
 	defer srv.Close()
 
-	client, err := convo.NewClient(convo.Rentalot,
-		convo.WithAuth(convo.Bearer("ra_example")),
-		convo.WithBaseURL(srv.URL+"/api/v1"))
+	client, err := convo.NewClient(convo.Rentalot, srv.Options()...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -160,18 +158,13 @@ func ExampleSearchService_Messages() {
 
 func ExamplePager_Pages() {
 	// Rentalot pages by number and reports the total.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("page") == "1" {
-			fmt.Fprint(w, `{"data":[{"id":"c1"},{"id":"c2"}],"pagination":{"page":1,"limit":2,"total":3,"totalPages":2}}`)
-			return
-		}
-		fmt.Fprint(w, `{"data":[{"id":"c3"}],"pagination":{"page":2,"limit":2,"total":3,"totalPages":2}}`)
-	}))
+	srv := convotest.NewServer(convo.Rentalot, convotest.WithData(convotest.NewDataset().
+		AddConversation(convo.Conversation{ID: "c1"}).
+		AddConversation(convo.Conversation{ID: "c2"}).
+		AddConversation(convo.Conversation{ID: "c3"})))
 	defer srv.Close()
 
-	client, err := convo.NewClient(convo.Rentalot,
-		convo.WithAuth(convo.Bearer("ra_example")),
-		convo.WithBaseURL(srv.URL+"/api/v1"))
+	client, err := convo.NewClient(convo.Rentalot, srv.Options()...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -188,19 +181,17 @@ func ExamplePager_Pages() {
 }
 
 func ExamplePager_Cursor() {
-	// Vobiz messages: two pages linked by next_cursor.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("cursor") == "" {
-			fmt.Fprint(w, `{"items":[{"id":"m1","content":"{\"body\":\"one\"}"},{"id":"m2","content":"{\"body\":\"two\"}"}],"has_more":true,"next_cursor":"c2"}`)
-			return
-		}
-		fmt.Fprint(w, `{"items":[{"id":"m3","content":"{\"body\":\"three\"}"}],"has_more":false}`)
-	}))
+	// Vobiz lists messages newest first, two a page here, linked by
+	// next_cursor.
+	t0 := time.Date(2026, 3, 17, 14, 0, 0, 0, time.UTC)
+	srv := convotest.NewServer(convo.Vobiz, convotest.WithPageSize(2), convotest.WithData(convotest.NewDataset().
+		AddConversation(convo.Conversation{ID: "c7a1"},
+			convo.Message{ID: "m3", Body: "three", SentAt: t0},
+			convo.Message{ID: "m2", Body: "two", SentAt: t0.Add(time.Minute)},
+			convo.Message{ID: "m1", Body: "one", SentAt: t0.Add(2 * time.Minute)})))
 	defer srv.Close()
 
-	client, err := convo.NewClient(convo.Vobiz,
-		convo.WithAuth(convo.XAuth("MA_XXXXXXXX", "auth-token")),
-		convo.WithBaseURL(srv.URL+"/api/v1/messaging"))
+	client, err := convo.NewClient(convo.Vobiz, srv.Options()...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -232,17 +223,13 @@ func ExamplePager_Cursor() {
 }
 
 func ExampleAPIError() {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Retry-After", "120")
-		w.Header().Set("X-Request-Id", "req_7f3a9c")
-		w.WriteHeader(http.StatusTooManyRequests)
-		fmt.Fprint(w, `{"error":{"code":"rate_limited","message":"Too many requests"}}`)
-	}))
+	// Every request is rate limited, asking for a two-minute wait.
+	srv := convotest.NewServer(convo.Rentalot, convotest.WithData(convotest.NewDataset().
+		AddConversation(convo.Conversation{ID: "550e8400"})),
+		convotest.WithFaults(convotest.Fault{Kind: convotest.FaultRateLimit, RetryAfter: 2 * time.Minute, Times: -1}))
 	defer srv.Close()
 
-	client, err := convo.NewClient(convo.Rentalot,
-		convo.WithAuth(convo.Bearer("ra_example")),
-		convo.WithBaseURL(srv.URL+"/api/v1"))
+	client, err := convo.NewClient(convo.Rentalot, srv.Options()...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -254,11 +241,11 @@ func ExampleAPIError() {
 	case errors.Is(err, convo.ErrRateLimited) && errors.As(err, &apiErr):
 		// A Retry-After longer than the client's maximum wait is not slept
 		// through: the call returns at once and the caller decides.
-		fmt.Println(apiErr.StatusCode, apiErr.Code, apiErr.RetryAfter, apiErr.RequestID)
+		fmt.Println(apiErr.StatusCode, apiErr.Code, apiErr.RetryAfter)
 	case errors.Is(err, convo.ErrNotFound):
 		fmt.Println("no such conversation")
 	case err != nil:
 		fmt.Println(err)
 	}
-	// Output: 429 rate_limited 2m0s req_7f3a9c
+	// Output: 429 rate_limit_exceeded 2m0s
 }
