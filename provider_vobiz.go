@@ -157,7 +157,7 @@ func vobizContent(content string) (body string, payload json.RawMessage) {
 	var v struct {
 		Body string `json:"body"`
 	}
-	if err := json.Unmarshal(payload, &v); err == nil {
+	if err := json.UnmarshalOf(payload, &v); err == nil {
 		return v.Body, payload
 	}
 	var raw struct {
