@@ -270,3 +270,40 @@ func dirNames(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// BenchmarkCheckpointMarshal measures the JSON round trip of a done
+// checkpoint that knows 10,000 conversations, what a caller that stores the
+// checkpoint with each batch pays per batch.
+func BenchmarkCheckpointMarshal(b *testing.B) {
+	cp := new(Checkpoint)
+	spec := &agentMessageDesc.change
+	if _, err := cp.begin("agentmessage", "", DefaultLookback, spec, false); err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range 10000 {
+		conv := &Conversation{ID: fmt.Sprintf("conv_%06d", i), LastMessageAt: t0.Add(time.Duration(i) * time.Second), MessageCount: 100}
+		cp.started(pendingConversation{seq: int64(i), conv: conv}, "", conv.LastMessageAt)
+		cp.commit(int64(i), &ConversationSync{Conversation: conv, Start: true, Done: true,
+			Messages: []Message{{ID: fmt.Sprintf("msg_%06d_99", i), SentAt: conv.LastMessageAt}}}, "", spec, false)
+	}
+	cp.listed(time.Time{})
+	cp.finish()
+	first, err := json.Marshal(cp)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(first)))
+	b.ResetTimer()
+	for range b.N {
+		out, err := json.Marshal(cp)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var back Checkpoint
+		if err := json.Unmarshal(out, &back); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -18,7 +18,7 @@ type ConversationService struct{ c *Client }
 // with an error wrapping [ErrUnsupported]; it is never silently dropped.
 type ConversationListParams struct {
 	PageSize      int       // sent as the provider's "limit"; 0 = provider default
-	Cursor        string    // resume from a Pager.Cursor() value
+	Cursor        string    // resume from a Pager.Cursor() value; PageSize then 0 or the one it was made with
 	Status        string    // VantaxAI (open, pending, closed), Rentalot (active, archived)
 	Channel       string    // VantaxAI: sms, whatsapp, facebook, instagram, email
 	ContactID     string    // Rentalot

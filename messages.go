@@ -14,7 +14,7 @@ type MessageService struct{ c *Client }
 // lists every message with the provider's default page size.
 type MessageListParams struct {
 	PageSize int    // sent as the provider's "limit"; 0 = provider default
-	Cursor   string // resume from a Pager.Cursor() value
+	Cursor   string // resume from a Pager.Cursor() value; PageSize then 0 or the one it was made with
 }
 
 // Direction is the direction of a message.

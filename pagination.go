@@ -573,7 +573,7 @@ type pagingStyle interface {
 	// how to say so.
 	loops(next string) (checked bool, reason string)
 	// repeated says that the page at token starts with the item that
-	// started the earlier page at earlier.
+	// started an earlier page (earlier names it: "page 3").
 	repeated(token, earlier, first string) string
 }
 
@@ -678,7 +678,7 @@ func (pageNumberPaging) label(token string) string {
 func (pageNumberPaging) loops(string) (bool, string) { return false, "" } // every next page is new
 
 func (s pageNumberPaging) repeated(token, earlier, _ string) string {
-	return fmt.Sprintf("the server ignored the page number (page %s starts with the same item as page %s)", s.label(token), s.label(earlier))
+	return fmt.Sprintf("the server ignored the page number (page %s starts with the same item as %s)", s.label(token), earlier)
 }
 
 func (singlePage) param(string) (string, string, error)   { return "", "", nil }
@@ -734,7 +734,7 @@ type progress struct {
 type pageMark struct {
 	token, first uint64
 	hasFirst     bool
-	label        string // the page's token, for the error
+	label        string // the page's label (pagingStyle.label), for the error
 }
 
 // check returns an ErrPaginationStalled error when the page just fetched
@@ -760,10 +760,10 @@ func (g *progress) check(style pagingStyle, name string, f pageOutline) error {
 			return stalled(style.repeated(f.token, earlier, f.first))
 		}
 		if g.cycles(first) {
-			return stalled(style.repeated(f.token, f.token, f.first))
+			return stalled(style.repeated(f.token, "an earlier page", f.first))
 		}
 	}
-	g.record(pageMark{token: used, first: hashID(f.first), hasFirst: f.items > 0, label: f.token})
+	g.record(pageMark{token: used, first: hashID(f.first), hasFirst: f.items > 0, label: style.label(f.token)})
 	return nil
 }
 
@@ -787,11 +787,11 @@ func (g *progress) usedToken(used, next uint64) bool {
 	return false
 }
 
-// startedWith returns the label of a recent page that started with first.
+// startedWith names a recent page that started with first ("page 3").
 func (g *progress) startedWith(first uint64) (string, bool) {
 	for i := range min(g.n, progressWindow) {
 		if m := g.recent[i]; m.hasFirst && m.first == first {
-			return m.label, true
+			return "page " + m.label, true
 		}
 	}
 	return "", false

@@ -124,11 +124,12 @@ func (e *syncListError) Unwrap() error { return e.err }
 // activity since (its first batch with Start set, carrying its current
 // record), followed by exactly the messages not delivered before under
 // this checkpoint, then marks the checkpoint done again. Nothing delivered
-// before comes again; nothing that existed when it started is missed,
-// except a conversation whose new activity during the run moves it, in the
-// list, past the point already read: activity that arrives while a sync
-// runs is delivered by that run or the next, never lost. Incremental syncs
-// can be interrupted and resumed like full ones.
+// before comes again; nothing that existed when it started is missed (a
+// walk of more than one list page reads the list's head again at its end,
+// for a conversation that new activity moved to the front meanwhile);
+// activity that arrives while a sync runs is delivered by that run or the
+// next, never lost. Incremental syncs can be interrupted and resumed like
+// full ones.
 //
 // Its cost follows the change, not the history. The conversation list is
 // read newest activity first down to the watermark (the newest activity the
@@ -141,7 +142,8 @@ func (e *syncListError) Unwrap() error { return e.err }
 // its whole list is read and each conversation's newest page. With nothing
 // new that is one list request (Vobiz: plus one message page per
 // conversation); with k changed conversations, the list pages down to the
-// watermark plus, for each, its new-message pages and at most one more. A
+// watermark (and the first once more when they are several) plus, for
+// each, its new-message pages and at most one more. A
 // stored position the server refuses (an expired cursor, a starting_after
 // it no longer knows) is not an error: that conversation is read again
 // from its start, dropping what was delivered before.
@@ -389,45 +391,92 @@ func (r *syncRun) list(ctx context.Context, jobs chan<- pendingConversation, sen
 		return
 	}
 	lp := r.params.Conversations
-	lp.Cursor = r.plan.list
 	if r.plan.run.since {
 		lp.Since = r.plan.run.window
 	}
 	window := r.plan.run.window
-	pager := r.c.Conversations.List(ctx, &lp)
 	seq := r.plan.nextSeq
 	watermark := r.plan.run.watermark
-	for conv, err := range pager.All() {
-		if err != nil {
-			if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
-				send(syncEvent{kind: evListError, err: err})
+	listed := map[string]string{} // id -> activity signals as this run listed it
+	signature := func(c *Conversation) string {
+		if r.spec.activity == nil {
+			return ""
+		}
+		at, _ := r.spec.activity(c)
+		return at.UTC().Format(time.RFC3339Nano) + " " + signalsOf(c, r.spec)
+	}
+	// walk reads the list from cursor and hands out the conversations that
+	// need a pass. A recheck walk reads the head of the list again and
+	// stops at the first conversation listed unchanged: what moved to the
+	// front while the list was read (new activity lifts a conversation past
+	// the point already read) is above it.
+	walk := func(cursor string, recheck bool, keep string) (pages int, end string, ok bool) {
+		lp.Cursor = cursor
+		pager := r.c.Conversations.List(ctx, &lp)
+		at := cursor // the list cursor before the page being read
+		for page, err := range pager.Pages() {
+			if err != nil {
+				if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
+					send(syncEvent{kind: evListError, err: err})
+				}
+				return pages, at, false
 			}
-			return
-		}
-		if r.spec.activity != nil {
-			at, ordering := r.spec.activity(&conv)
-			if ordering && !window.IsZero() && at.Before(window) {
-				break // everything further is older
+			pages++
+			for i := range page.Items {
+				cv := page.Items[i]
+				if r.spec.activity != nil {
+					act, ordering := r.spec.activity(&cv)
+					if ordering && !window.IsZero() && act.Before(window) {
+						return pages, at, true // everything further is older
+					}
+					if !recheck {
+						watermark = later(watermark, act)
+					}
+				}
+				sig := signature(&cv)
+				if recheck {
+					if was, ok := listed[cv.ID]; ok && was == sig {
+						return pages, at, true
+					}
+				} else {
+					listed[cv.ID] = sig
+				}
+				if taken[cv.ID] {
+					continue
+				}
+				pass := r.cp.next(&cv, r.spec)
+				if pass == nil {
+					if recheck {
+						return pages, at, true
+					}
+					continue // known, and nothing moved
+				}
+				taken[cv.ID] = true
+				pass.seq = seq
+				listCursor := at
+				if recheck {
+					listCursor = keep // the main walk's end stays the list's position
+				}
+				if !send(syncEvent{kind: evStarted, pass: *pass, cursor: listCursor, watermark: watermark}) {
+					return pages, at, false
+				}
+				if !give(*pass) {
+					return pages, at, false
+				}
+				seq++
 			}
-			watermark = later(watermark, at)
+			at = pager.Cursor()
 		}
-		if taken[conv.ID] {
-			continue
-		}
-		cv := conv
-		pass := r.cp.next(&cv, r.spec)
-		if pass == nil {
-			continue // known, and nothing moved
-		}
-		taken[cv.ID] = true
-		pass.seq = seq
-		if !send(syncEvent{kind: evStarted, pass: *pass, cursor: pager.Cursor(), watermark: watermark}) {
+		return pages, at, true
+	}
+	pages, end, ok := walk(r.plan.list, false, "")
+	if !ok {
+		return
+	}
+	if pages > 1 && r.spec.byActivity {
+		if _, _, ok := walk(r.params.Conversations.Cursor, true, end); !ok {
 			return
 		}
-		if !give(*pass) {
-			return
-		}
-		seq++
 	}
 	send(syncEvent{kind: evListed, watermark: watermark})
 }

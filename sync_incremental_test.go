@@ -543,3 +543,46 @@ func TestIncrementalSyncRandomized(t *testing.T) {
 		})
 	}
 }
+
+// TestIncrementalSyncConversationMovingDuringTheWalk changes 21
+// conversations (more than a VantaxAI list page), then, while the walk
+// reads its second page, gives new activity to the one changed first,
+// which sat on that page: it moves to the front, already read. The run
+// still delivers everything that existed when it started, that
+// conversation included, by reading the head of the list again.
+func TestIncrementalSyncConversationMovingDuringTheWalk(t *testing.T) {
+	clock := &incClock{t: incBase}
+	hook := &hookSwitch{}
+	srv := convotest.NewServer(convo.VantaxAI, convotest.WithData(incData(convo.VantaxAI, clock, 30, 10)), convotest.WithRequestHook(hook.call))
+	defer srv.Close()
+	client, err := srv.Client(convo.WithMaxRetries(0))
+	require.NoError(t, err)
+	cp := new(convo.Checkpoint)
+	st := newIncStore()
+	incSync(t, client, st, &convo.SyncParams{Checkpoint: cp}, nil)
+	st.check(t, srv.Dataset())
+
+	for i := range 21 {
+		id := fmt.Sprintf("c%03d", i)
+		require.NoError(t, srv.AddMessages(id, incMessages(clock, id, 10, 1)...))
+	}
+	atStart := srv.Dataset()
+	var fired atomic.Bool
+	hook.set(func(r convotest.Request) {
+		if strings.HasSuffix(r.Path, "/conversations") && r.Query().Get("starting_after") != "" && fired.CompareAndSwap(false, true) {
+			assert.NoError(t, srv.AddMessages("c000", incMessages(clock, "c000", 11, 1)...))
+		}
+	})
+	srv.ResetRequests()
+	incSync(t, client, st, &convo.SyncParams{Checkpoint: cp}, nil)
+	hook.set(nil)
+	require.True(t, fired.Load())
+	for _, c := range atStart.Conversations {
+		for _, m := range c.Messages {
+			assert.Equal(t, 1, st.msgs[m.ID], "message %s existed when the run started", m.ID)
+		}
+	}
+	assert.Equal(t, 1, st.msgs["c000-m0011"], "the activity during the walk comes with it")
+	assert.Equal(t, 3, costOf(t, srv).list, "two pages down to the watermark, and the head again")
+	st.check(t, srv.Dataset())
+}

@@ -50,8 +50,10 @@
 // jsonb in PostgreSQL and text in SQLite.
 //
 // Indexes: messages (provider, conversation_id, sent_at) for a
-// conversation's messages in time order, messages (sent_at) and
-// conversations (last_message_at).
+// conversation's messages in time order, and conversations
+// (last_message_at). Add your own for your queries (CREATE INDEX on a
+// mirror table is yours to make; a mirror never drops what it did not
+// create).
 //
 // convo_syncs holds one row per sync name: its provider, its filters (as a
 // query string), its checkpoint (the JSON of a [convo.Checkpoint]), a

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/convokit/convo"
@@ -70,7 +72,7 @@ type Options struct {
 	// mirror keeps the checkpoint in the database.
 	Params convo.SyncParams
 	// FlushRows is how many rows (conversations and messages) are
-	// gathered before they are written in one transaction; 0 means 2000.
+	// gathered before they are written in one transaction; 0 means 5000.
 	FlushRows int
 	// FlushInterval is the longest time delivered rows wait before they
 	// are written; 0 means one second.
@@ -181,7 +183,7 @@ func (m *Mirror) Sync(ctx context.Context, client *convo.Client, o *Options) (St
 		opts.Name = DefaultName(client.Provider(), &opts.Params.Conversations)
 	}
 	if opts.FlushRows <= 0 {
-		opts.FlushRows = 2000
+		opts.FlushRows = 5000
 	}
 	if opts.FlushInterval <= 0 {
 		opts.FlushInterval = time.Second
@@ -426,11 +428,11 @@ func (r *run) write(ctx context.Context, f *flush) error {
 	if err := r.writeState(ctx, f.checkpoint); err != nil {
 		return err
 	}
-	nc, err := r.upsertConversations(ctx, f.convs)
+	nc, err := r.upsertConversations(ctx, dedupConversations(f.convs))
 	if err != nil {
 		return err
 	}
-	nm, err := r.upsertMessages(ctx, f.msgs)
+	nm, err := r.upsertMessages(ctx, dedupMessages(f.msgs))
 	if err != nil {
 		return err
 	}
@@ -596,6 +598,33 @@ func upsertSQL(d dialect, table string, cols []string, rows int) string {
 	return "INSERT INTO " + table + " (" + list + ") VALUES " + placeholders(d, rows, len(cols)) +
 		" ON CONFLICT (provider, id) DO UPDATE SET " + set +
 		" WHERE " + table + ".data " + d.distinct() + " excluded.data"
+}
+
+// dedupMessages sorts rows by id, so that inserts walk each index in key
+// order, and keeps the last of rows with the same id: one statement may
+// not upsert a row twice (PostgreSQL refuses it).
+func dedupMessages(rows []messageRow) []messageRow {
+	slices.SortStableFunc(rows, func(a, b messageRow) int { return strings.Compare(a.msg.ID, b.msg.ID) })
+	return lastOfEach(rows, func(r messageRow) string { return r.msg.ID })
+}
+
+// dedupConversations is dedupMessages for conversations.
+func dedupConversations(rows []convo.Conversation) []convo.Conversation {
+	slices.SortStableFunc(rows, func(a, b convo.Conversation) int { return strings.Compare(a.ID, b.ID) })
+	return lastOfEach(rows, func(c convo.Conversation) string { return c.ID })
+}
+
+// lastOfEach keeps, of each run of sorted rows with the same key, the
+// last.
+func lastOfEach[T any](rows []T, key func(T) string) []T {
+	out := rows[:0]
+	for i, r := range rows {
+		if i+1 < len(rows) && key(rows[i+1]) == key(r) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // null stores an empty string as NULL.

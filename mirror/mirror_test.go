@@ -407,3 +407,47 @@ func TestDefaultName(t *testing.T) {
 			Since: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}))
 	assert.True(t, strings.HasPrefix(DefaultName(convo.VantaxAI, &convo.ConversationListParams{Status: "open", Channel: "sms"}), "vantaxai?channel=sms&status=open"))
 }
+
+// After a complete sync, new messages and a new conversation arrive: the
+// next run writes exactly them (and the conversations whose activity
+// moved), and the mirror equals a full sync of the changed data.
+func TestIncrementalRunWritesOnlyTheChange(t *testing.T) {
+	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
+		srv, client := newServer(t, p)
+		db := b.open(t)
+		m := mustOpen(t, db, b.dialect)
+		_, err := m.Sync(ctxT(t), client, nil)
+		require.NoError(t, err)
+
+		data := srv.Dataset()
+		last := data.Conversations[0].Messages[len(data.Conversations[0].Messages)-1].SentAt
+		target := data.Conversations[len(data.Conversations)/2].Conversation
+		added := []convo.Message{
+			{ID: "new-1-" + p.Name(), Direction: convo.Inbound, Body: "is the offer still open?", SentAt: last.Add(time.Hour)},
+			{ID: "new-2-" + p.Name(), Direction: convo.Outbound, Body: "yes, until Friday", SentAt: last.Add(time.Hour + time.Minute)},
+		}
+		require.NoError(t, srv.AddMessages(target.ID, added...))
+		fresh := convo.Conversation{ID: "fresh-" + p.Name(), ContactID: "contact-fresh", Status: target.Status, Channel: target.Channel}
+		require.NoError(t, srv.AddConversation(fresh, convo.Message{ID: "new-3-" + p.Name(), Direction: convo.Inbound, Body: "hello", SentAt: last.Add(2 * time.Hour)}))
+
+		srv.ResetRequests()
+		st, err := m.Sync(ctxT(t), client, nil)
+		require.NoError(t, err)
+		assert.True(t, st.Done)
+		assert.Equal(t, int64(3), st.Messages, "exactly the new messages are written")
+		assert.Equal(t, int64(3), st.Delivered)
+		assert.GreaterOrEqual(t, st.Conversations, int64(1), "the new conversation at least")
+		assert.LessOrEqual(t, st.Conversations, int64(2), "and the one whose activity moved")
+
+		_, fullClient := newServer(t, p, convotest.WithData(srv.Dataset()))
+		assert.Equal(t, expected(t, fullClient, nil), takeSnapshot(t, db, b.dialect))
+
+		// And then nothing new: nothing written.
+		state, _ := readState(t, db, b.dialect, p.Name())
+		st, err = m.Sync(ctxT(t), client, nil)
+		require.NoError(t, err)
+		assert.Equal(t, Stats{Done: true}, st)
+		again, _ := readState(t, db, b.dialect, p.Name())
+		assert.Equal(t, state, again)
+	})
+}

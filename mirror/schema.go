@@ -67,7 +67,6 @@ var migrations = []func(d dialect) []string{
 	func(dialect) []string {
 		return []string{
 			`CREATE INDEX messages_conversation_sent_at ON messages (provider, conversation_id, sent_at)`,
-			`CREATE INDEX messages_sent_at ON messages (sent_at)`,
 			`CREATE INDEX conversations_last_message_at ON conversations (last_message_at)`,
 		}
 	},

@@ -1,6 +1,7 @@
 // Command convo lists the conversations, messages and search results of a
 // Vobiz, VantaxAI, Rentalot or AgentMessage account from the command line,
-// and exports them as JSON lines, resumably.
+// exports them as JSON lines, resumably, and mirrors them into a SQLite or
+// PostgreSQL database, incrementally.
 //
 // Install it with:
 //
@@ -12,6 +13,7 @@
 //	convo messages CONVERSATION_ID [FLAGS]   list the messages of a conversation
 //	convo search QUERY [FLAGS]               search message content (Rentalot)
 //	convo export --out FILE.jsonl [FLAGS]    export everything as JSON lines
+//	convo sync --db FILE.db|URL [FLAGS]      mirror everything into SQLite or PostgreSQL
 //	convo version                            print the version (also: convo --version)
 //	convo completion bash|zsh|fish|powershell  print a shell completion script
 //
@@ -94,6 +96,42 @@
 // the lines of each new or changed conversation and its new messages;
 // nothing when nothing is new). To start afresh, pass --restart, or delete
 // the file and its checkpoint.
+//
+// # Sync
+//
+// sync keeps a database mirror of every conversation and message: --db is
+// a SQLite file (created if missing; pure Go, no cgo) or a postgres:// URL
+// (the password may also come from PGPASSWORD or ~/.pgpass). The tables
+// conversations and messages (primary key provider, id) carry typed
+// columns and the whole record as JSON; the schema is in the README and
+// the mirror package's documentation. It takes the conversation filters,
+// --concurrency, --page-size and:
+//
+//	--db FILE|URL       the database (required)
+//	--name NAME         the name its state is kept under (default PROVIDER@ACCOUNT?FILTERS)
+//	--reset             forget that state: a full sync, updating the rows in place
+//	--batch-rows N      rows per transaction (default 5000; also one at least every second)
+//	--lookback D        how far an incremental run re-reads behind the last one (default 5m)
+//
+// Each transaction holds a batch of rows and the sync's checkpoint covering
+// exactly them, so an interruption, a crash or a kill -9 at any moment
+// leaves a database the next run completes with no row missing or twice.
+// A run after a completed one is incremental: it fetches and writes only
+// what is new or changed, and writes nothing when nothing is. Several syncs
+// (providers, accounts, filters) share one database, each under its own
+// name; the default name holds a fingerprint of the base URL and the
+// credentials (never the credentials), so two accounts never share state.
+// Two runs of one sync at once: the second fails with status 1 (PostgreSQL
+// refuses it at once; SQLite at its first write), nothing corrupted.
+//
+// Refused with nothing written: a --db that is neither a path nor a
+// postgres:// URL, a path whose directory does not exist or where no file
+// can be created, a file that is not a SQLite database, a database whose
+// tables of these names are not a mirror, a --name that holds another
+// sync's state (status 2); a mirror of a newer schema version and an
+// unreachable PostgreSQL (status 1). Ctrl-C or SIGTERM writes what was
+// delivered, prints how to resume and exits 130; on a terminal, progress
+// goes to stderr.
 //
 // # Exit status
 //

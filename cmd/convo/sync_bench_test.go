@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
+)
+
+// benchDataset is 100,000 AgentMessage messages: 200 conversations of 500
+// messages each, bodies of SMS length.
+func benchDataset() *convotest.Dataset {
+	d := convotest.NewDataset()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for c := range 200 {
+		id := fmt.Sprintf("Y29udl8%06d", c)
+		msgs := make([]convo.Message, 500)
+		for i := range msgs {
+			dir := convo.Inbound
+			if i%2 == 1 {
+				dir = convo.Outbound
+			}
+			msgs[i] = convo.Message{
+				ID:            fmt.Sprintf("msg_%06d_%03d", c, i),
+				Direction:     dir,
+				Body:          fmt.Sprintf("Hi, this is message %d of conversation %d: your appointment is confirmed for tomorrow at 10:30. Reply STOP to opt out.", i, c),
+				SentAt:        start.Add(time.Duration(c*500+i) * time.Minute),
+				Channel:       "sms",
+				PhoneNumberID: "pn_bench",
+				FromNumber:    "+15550100",
+				ToNumber:      fmt.Sprintf("+1555%07d", c),
+				SegmentCount:  1,
+			}
+		}
+		d.AddConversation(convo.Conversation{
+			ID: id, ContactID: fmt.Sprintf("+1555%07d", c), PhoneNumberID: "pn_bench", PhoneNumber: "+15550100",
+			ContactNumber: fmt.Sprintf("+1555%07d", c), LastMessageAt: msgs[len(msgs)-1].SentAt, MessageCount: len(msgs),
+		}, msgs...)
+	}
+	return d
+}
+
+// BenchmarkSyncVsExport times, in the same iterations on the same fake
+// server (100,000 messages, no latency), convo export to JSON lines and
+// convo sync into a new SQLite file, and reports both and their ratio
+// (target: sync/export <= 2).
+func BenchmarkSyncVsExport(b *testing.B) {
+	d := benchDataset()
+	if d.MessageCount() != 100_000 {
+		b.Fatalf("dataset has %d messages", d.MessageCount())
+	}
+	srv := convotest.NewServer(convo.AgentMessage, convotest.WithData(d))
+	defer srv.Close()
+	e := func() *env {
+		return &env{
+			stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, args: []string{"convo"},
+			getenv: func(k string) string {
+				if k == "AGENTMESSAGE_API_KEY" {
+					return convotest.DemoAgentMessageKey
+				}
+				return ""
+			},
+		}
+	}
+	common := []string{"--provider", "agentmessage", "--base-url", srv.URL(), "--page-size", "200"}
+	// timed runs one command and returns its wall time and the CPU time
+	// of the process meanwhile (the fake server's included, for both).
+	timed := func(args ...string) (wall, cpu time.Duration) {
+		ev := e()
+		var r0, r1 syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
+		start := time.Now()
+		if code := run(context.Background(), ev, append(args, common...)); code != 0 {
+			b.Fatalf("convo %v: exit %d: %s", args, code, ev.stderr)
+		}
+		wall = time.Since(start)
+		syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
+		cpu = time.Duration(r1.Utime.Nano() + r1.Stime.Nano() - r0.Utime.Nano() - r0.Stime.Nano())
+		return wall, cpu
+	}
+	b.ReportAllocs()
+	var export, sync, exportCPU, syncCPU time.Duration
+	for b.Loop() {
+		dir := b.TempDir()
+		ew, ec := timed("export", "--out", filepath.Join(dir, "export.jsonl"))
+		sw, sc := timed("sync", "--db", filepath.Join(dir, "inbox.db"))
+		export, exportCPU = export+ew, exportCPU+ec
+		sync, syncCPU = sync+sw, syncCPU+sc
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(export.Milliseconds())/n, "export-ms")
+	b.ReportMetric(float64(sync.Milliseconds())/n, "sync-ms")
+	b.ReportMetric(float64(exportCPU.Milliseconds())/n, "export-cpu-ms")
+	b.ReportMetric(float64(syncCPU.Milliseconds())/n, "sync-cpu-ms")
+	b.ReportMetric(float64(sync)/float64(export), "sync/export")
+	b.ReportMetric(float64(syncCPU)/float64(exportCPU), "sync/export-cpu")
+}
