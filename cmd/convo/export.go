@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -504,28 +503,7 @@ func (x *exporter) progress(ctx context.Context, params *convo.SyncParams, messa
 		rate := float64(n) / max(elapsed.Seconds(), 0.001)
 		fmt.Fprintf(x.e.stderr, "\r\x1b[K%s, %d messages, %.0f msg/s, %s", convs, x.cp.Messages(), rate, elapsed.Truncate(time.Second))
 	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				draw()
-			case <-stop:
-				draw()
-				fmt.Fprintln(x.e.stderr)
-				return
-			}
-		}
-	}()
-	return func() {
-		close(stop)
-		wg.Wait()
-	}
+	return redrawEvery(x.e.stderr, draw)
 }
 
 // clearLine erases the progress line before another message on a terminal.

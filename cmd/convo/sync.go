@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -380,26 +379,5 @@ func (s *syncer) progress(written, delivered *atomic.Int64) func() {
 		rate := float64(n) / max(elapsed.Seconds(), 0.001)
 		fmt.Fprintf(s.e.stderr, "\r\x1b[K%d messages delivered, %d rows written, %.0f msg/s, %s", n, written.Load(), rate, elapsed.Truncate(time.Second))
 	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				draw()
-			case <-stop:
-				draw()
-				fmt.Fprintln(s.e.stderr)
-				return
-			}
-		}
-	}()
-	return func() {
-		close(stop)
-		wg.Wait()
-	}
+	return redrawEvery(s.e.stderr, draw)
 }
