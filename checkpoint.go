@@ -193,6 +193,34 @@ func (cp *Checkpoint) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return fmt.Errorf("convo: checkpoint: %w", err)
 	}
+	if err := f.upgrade(); err != nil {
+		return err
+	}
+	if f.Provider == "" && (f.ListCursor != "" || len(f.Pending) > 0 || f.Done || len(f.Known) > 0) {
+		return errors.New("convo: checkpoint: no provider")
+	}
+	states, known, err := f.knownStates()
+	if err != nil {
+		return err
+	}
+	pending := f.pendingConversations()
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	cp.provider, cp.list, cp.listDone, cp.done = f.Provider, f.ListCursor, f.ListDone, f.Done
+	cp.conversations, cp.messages, cp.meta = f.Conversations, f.Messages, f.Meta
+	cp.legacy, cp.watermark = f.Legacy, f.Watermark
+	cp.run = runState{}
+	if r := f.Run; r != nil {
+		cp.run = runState{incremental: r.Incremental, window: r.Window, since: r.Since, watermark: r.Watermark}
+	}
+	cp.states, cp.known = states, known
+	cp.pending, cp.nextSeq = pending, int64(len(pending))
+	return nil
+}
+
+// upgrade checks f's version and brings a format 1 file to the current
+// form: a format 1 checkpoint with a position in a run is a legacy one.
+func (f *checkpointFile) upgrade() error {
 	switch f.Version {
 	case 1:
 		// Format 1 has the fields of a run's position and nothing else: a
@@ -205,42 +233,41 @@ func (cp *Checkpoint) UnmarshalJSON(b []byte) error {
 	default:
 		return fmt.Errorf("convo: checkpoint: unknown version %d (this release reads 1 and %d)", f.Version, checkpointVersion)
 	}
-	if f.Provider == "" && (f.ListCursor != "" || len(f.Pending) > 0 || f.Done || len(f.Known) > 0) {
-		return errors.New("convo: checkpoint: no provider")
-	}
+	return nil
+}
+
+// knownStates returns the known conversations' states, in the file's order,
+// and the index of each id among them; an id missing or known twice is an
+// error.
+func (f *checkpointFile) knownStates() ([]convState, map[string]int, error) {
 	known := make(map[string]int, len(f.Known))
 	states := make([]convState, len(f.Known))
 	for i, k := range f.Known {
 		if k.ID == "" {
-			return errors.New("convo: checkpoint: a known conversation without an id")
+			return nil, nil, errors.New("convo: checkpoint: a known conversation without an id")
 		}
 		if _, dup := known[k.ID]; dup {
-			return fmt.Errorf("convo: checkpoint: conversation %q is known twice", k.ID)
+			return nil, nil, fmt.Errorf("convo: checkpoint: conversation %q is known twice", k.ID)
 		}
 		known[k.ID] = i
 		states[i] = convState{id: k.ID, activity: k.Activity, signals: k.Signals, newest: msgMark{k.Newest, k.NewestAt}, token: k.Page}
 	}
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
-	cp.provider, cp.list, cp.listDone, cp.done = f.Provider, f.ListCursor, f.ListDone, f.Done
-	cp.conversations, cp.messages, cp.meta = f.Conversations, f.Messages, f.Meta
-	cp.legacy, cp.watermark = f.Legacy, f.Watermark
-	cp.run = runState{}
-	if r := f.Run; r != nil {
-		cp.run = runState{incremental: r.Incremental, window: r.Window, since: r.Since, watermark: r.Watermark}
-	}
-	cp.states, cp.known = states, known
-	cp.pending, cp.nextSeq = nil, 0
+	return states, known, nil
+}
+
+// pendingConversations returns the conversations started but not finished,
+// numbered from 0 in the file's order; nil when there are none.
+func (f *checkpointFile) pendingConversations() []*pendingConversation {
+	var pending []*pendingConversation
 	for i := range f.Pending {
 		p := &f.Pending[i]
 		conv := p.Conversation
-		cp.pending = append(cp.pending, &pendingConversation{
-			seq: cp.nextSeq, conv: &conv, delivered: p.Delivered, cursor: p.MessageCursor, token: p.PageToken,
+		pending = append(pending, &pendingConversation{
+			seq: int64(i), conv: &conv, delivered: p.Delivered, cursor: p.MessageCursor, token: p.PageToken,
 			newest: msgMark{p.Newest, p.NewestAt}, pos: msgMark{p.Pos, p.PosAt}, stop: msgMark{p.Stop, p.StopAt}, quiet: p.Quiet,
 		})
-		cp.nextSeq++
 	}
-	return nil
+	return pending
 }
 
 // LoadCheckpoint reads a checkpoint saved by [Checkpoint.Save]. A missing

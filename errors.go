@@ -225,47 +225,67 @@ func cleanLine(s string) bool {
 func skipEscape(s string, i, size int) int {
 	r, _ := utf8.DecodeRuneInString(s[i:])
 	j := i + size
-	kind := r
-	if r == 0x1b {
-		if j >= len(s) {
-			return j
-		}
-		c := s[j]
-		j++
-		switch {
-		case c >= 0x40 && c <= 0x5f: // ESC Fe is the 7-bit form of a C1 control
-			kind = rune(c) + 0x40
-		case c >= 0x20 && c <= 0x2f: // nF: intermediates, then one final byte
-			for j < len(s) && s[j] >= 0x20 && s[j] <= 0x2f {
-				j++
-			}
-			if j < len(s) {
-				j++
-			}
-			return j
-		default: // Fp, Fs: two bytes
-			return j
-		}
+	if r != 0x1b {
+		return skipControl(s, r, j)
 	}
-	switch kind {
-	case 0x9b: // CSI: parameters, intermediates, one final byte
-		for j < len(s) && s[j] >= 0x20 && s[j] <= 0x3f {
+	if j >= len(s) {
+		return j
+	}
+	c := s[j]
+	j++
+	switch {
+	case c >= 0x40 && c <= 0x5f: // ESC Fe is the 7-bit form of a C1 control
+		return skipControl(s, rune(c)+0x40, j)
+	case c >= 0x20 && c <= 0x2f: // nF: intermediates, then one final byte
+		j = skipBytes(s, j, 0x20, 0x2f)
+		if j < len(s) {
 			j++
 		}
+		return j
+	default: // Fp, Fs: two bytes
+		return j
+	}
+}
+
+// skipControl returns the index just after what the C1 control c, whose
+// introducer ends at s[j], delimits: a CSI's parameters and final byte, a
+// control string, or nothing more.
+func skipControl(s string, c rune, j int) int {
+	switch c {
+	case 0x9b: // CSI: parameters, intermediates, one final byte
+		j = skipBytes(s, j, 0x20, 0x3f)
 		if j < len(s) && s[j] >= 0x40 && s[j] <= 0x7e {
 			j++
 		}
+		return j
 	case 0x90, 0x98, 0x9d, 0x9e, 0x9f: // DCS, SOS, OSC, PM, APC: a string up to ST or BEL
-		for j < len(s) {
-			c, n := utf8.DecodeRuneInString(s[j:])
-			switch {
-			case c == 0x07 || c == 0x9c:
-				return j + n
-			case c == 0x1b && j+1 < len(s) && s[j+1] == '\\':
-				return j + 2
-			}
-			j += n
+		return skipControlString(s, j)
+	}
+	return j
+}
+
+// skipControlString returns the index just after the terminator (BEL, ST or
+// ESC \) of the control string whose content starts at s[j], or len(s) when
+// it is not terminated.
+func skipControlString(s string, j int) int {
+	for j < len(s) {
+		c, n := utf8.DecodeRuneInString(s[j:])
+		switch {
+		case c == 0x07 || c == 0x9c:
+			return j + n
+		case c == 0x1b && j+1 < len(s) && s[j+1] == '\\':
+			return j + 2
 		}
+		j += n
+	}
+	return j
+}
+
+// skipBytes returns the index of the first byte of s from j on that is not
+// in lo..hi.
+func skipBytes(s string, j int, lo, hi byte) int {
+	for j < len(s) && s[j] >= lo && s[j] <= hi {
+		j++
 	}
 	return j
 }
@@ -467,33 +487,51 @@ func isErrorEnvelope(contentType string, body []byte) bool {
 	if len(body) == 0 || body[0] != '{' {
 		return false
 	}
-	var w struct {
-		Success json.RawMessage `json:"success"`
-		Status  json.RawMessage `json:"status"`
-		Error   json.RawMessage `json:"error"`
-		Title   json.RawMessage `json:"title"`
-		Detail  json.RawMessage `json:"detail"`
-		Type    json.RawMessage `json:"type"`
-	}
+	var w envelopeMembers
 	if decodeJSON(body, &w) != nil {
 		return false
 	}
-	isString := func(v json.RawMessage) bool { return len(v) > 0 && v[0] == '"' }
-	mt, _, _ := mime.ParseMediaType(contentType)
-	switch {
-	case string(w.Success) == "false":
-		return true
-	case isString(w.Status) && strings.EqualFold(rawText(w.Status), "error"):
-		return true
-	case len(w.Error) > 0 && !slices.Contains([]string{"null", "false", `""`, "{}", "[]"}, string(compactRaw(w.Error))):
-		return true
-	case mt == "application/problem+json" && (len(w.Title) > 0 || len(w.Detail) > 0 || len(w.Type) > 0 || len(w.Status) > 0):
-		return true
-	case len(w.Status) > 0 && (w.Status[0] == '-' || w.Status[0] >= '0' && w.Status[0] <= '9') && (isString(w.Title) || isString(w.Detail)):
+	return w.failed() || w.hasError() || w.isProblem(contentType)
+}
+
+// envelopeMembers are the top-level members of a body that isErrorEnvelope
+// looks at, undecoded.
+type envelopeMembers struct {
+	Success json.RawMessage `json:"success"`
+	Status  json.RawMessage `json:"status"`
+	Error   json.RawMessage `json:"error"`
+	Title   json.RawMessage `json:"title"`
+	Detail  json.RawMessage `json:"detail"`
+	Type    json.RawMessage `json:"type"`
+}
+
+// failed reports "success": false or "status": "error" (in any case).
+func (w *envelopeMembers) failed() bool {
+	return string(w.Success) == "false" ||
+		isJSONString(w.Status) && strings.EqualFold(rawText(w.Status), "error")
+}
+
+// hasError reports an "error" member that is not null, false or empty.
+func (w *envelopeMembers) hasError() bool {
+	return len(w.Error) > 0 && !slices.Contains([]string{"null", "false", `""`, "{}", "[]"}, string(compactRaw(w.Error)))
+}
+
+// isProblem reports RFC 9457 problem details: a numeric "status" with a
+// string "title" or "detail", or any of the problem's members in a body
+// whose media type is application/problem+json.
+func (w *envelopeMembers) isProblem(contentType string) bool {
+	if len(w.Status) > 0 && (w.Status[0] == '-' || w.Status[0] >= '0' && w.Status[0] <= '9') && (isJSONString(w.Title) || isJSONString(w.Detail)) {
 		return true
 	}
-	return false
+	if len(w.Title) == 0 && len(w.Detail) == 0 && len(w.Type) == 0 && len(w.Status) == 0 {
+		return false
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	return mt == "application/problem+json"
 }
+
+// isJSONString reports whether v is a JSON string.
+func isJSONString(v json.RawMessage) bool { return len(v) > 0 && v[0] == '"' }
 
 // compactRaw returns v without insignificant white space.
 func compactRaw(v json.RawMessage) []byte {

@@ -55,6 +55,7 @@ var agentMessageDesc = providerDesc{
 }
 
 func agentMessagePage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
+	wire := new(wireItems[W])
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
 			Success *bool `json:"success"`
@@ -64,7 +65,7 @@ func agentMessagePage[W, T any](decode decodeFunc, conv func(*W, string, *T)) fu
 				NextCursor string `json:"next_cursor"` // null on the last page
 			} `json:"meta"`
 		}
-		if err := decode(body, &env); err != nil {
+		if err := wire.decode(decode, body, &env, &env.Data); err != nil {
 			return rawPage[T]{}, err
 		}
 		if env.Success != nil && !*env.Success {
@@ -73,8 +74,10 @@ func agentMessagePage[W, T any](decode decodeFunc, conv func(*W, string, *T)) fu
 		if env.Data == nil {
 			return rawPage[T]{}, errNoItems("data")
 		}
+		items := mapItems(env.Data, scope, conv)
+		wire.release(env.Data)
 		return rawPage[T]{
-			items: mapItems(env.Data, scope, conv),
+			items: items,
 			next:  own(env.Meta.NextCursor),
 			limit: env.Meta.Limit,
 		}, nil

@@ -75,6 +75,7 @@ var rentalotDesc = providerDesc{
 }
 
 func rentalotPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
+	wire := new(wireItems[W])
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
 			Data       []W `json:"data"`
@@ -85,15 +86,17 @@ func rentalotPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([
 				TotalPages *float64 `json:"totalPages"`
 			} `json:"pagination"`
 		}
-		if err := decode(body, &env); err != nil {
+		if err := wire.decode(decode, body, &env, &env.Data); err != nil {
 			return rawPage[T]{}, err
 		}
 		if env.Data == nil {
 			return rawPage[T]{}, errNoItems("data")
 		}
 		pg := env.Pagination
+		items := mapItems(env.Data, scope, conv)
+		wire.release(env.Data)
 		return rawPage[T]{
-			items:      mapItems(env.Data, scope, conv),
+			items:      items,
 			page:       int(pg.Page),
 			limit:      int(pg.Limit),
 			total:      intPtr(pg.Total),
@@ -189,7 +192,7 @@ func rentalotMessage(w *rentalotWireMessage, scope string, m *Message) {
 		CreatedAt:      created,
 	}
 	if len(w.Metadata) > 0 && string(w.Metadata) != "null" {
-		m.Metadata = ownBytes(w.Metadata)
+		m.Metadata = w.Metadata // json.RawMessage's UnmarshalJSON made it a copy
 	}
 	m.Unreadable = bad
 }

@@ -57,6 +57,7 @@ var vantaxDesc = providerDesc{
 }
 
 func vantaxPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
+	wire := new(wireItems[W])
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
 			Success    *bool `json:"success"`
@@ -67,7 +68,7 @@ func vantaxPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]b
 				HasMore *bool `json:"has_more"`
 			} `json:"pagination"`
 		}
-		if err := decode(body, &env); err != nil {
+		if err := wire.decode(decode, body, &env, &env.Data); err != nil {
 			return rawPage[T]{}, err
 		}
 		if env.Success != nil && !*env.Success {
@@ -76,8 +77,10 @@ func vantaxPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]b
 		if env.Data == nil {
 			return rawPage[T]{}, errNoItems("data")
 		}
+		items := mapItems(env.Data, scope, conv)
+		wire.release(env.Data)
 		return rawPage[T]{
-			items: mapItems(env.Data, scope, conv),
+			items: items,
 			more:  env.Pagination.HasMore,
 			limit: env.Pagination.Limit,
 			total: env.Pagination.Total,
@@ -102,31 +105,43 @@ var vantaxChannels = []string{"sms", "whatsapp", "facebook", "instagram", "email
 
 func vantaxConversation(w *vantaxWireConversation, _ string, c *Conversation) {
 	var bad []UnreadableField
+	var a stringArena
+	a.add(w.ID)
+	a.add(w.ContactID)
+	a.add(w.SubAccountID)
+	for _, t := range w.Tags {
+		a.add(t)
+	}
 	*c = Conversation{
-		ID:            own(w.ID),
-		ContactID:     own(w.ContactID),
+		ID:            a.own(w.ID),
+		ContactID:     a.own(w.ContactID),
 		Channel:       ownOf(w.Channel, vantaxChannels...),
 		Status:        ownOf(w.Status, "open", "pending", "closed"),
 		LastMessageAt: readTime(&bad, "last_message_at", w.LastMessageAt),
 		CreatedAt:     readTime(&bad, "created_at", w.CreatedAt),
-		SubAccountID:  own(w.SubAccountID),
-		Tags:          ownAll(w.Tags),
+		SubAccountID:  a.own(w.SubAccountID),
 		UnreadCount:   w.UnreadCount,
+	}
+	if w.Tags != nil {
+		c.Tags = make([]string, len(w.Tags))
+		for i, t := range w.Tags {
+			c.Tags[i] = a.own(t)
+		}
 	}
 	c.Metadata = vantaxMetadata(&bad, w.Metadata)
 	c.Unreadable = bad
 }
 
 // vantaxMetadata reads the metadata object, documented as an object of
-// strings; a value of another type keeps its JSON text. It is read from a
-// copy of its bytes that the strings of the map then share (one allocation
-// for them all instead of one per key and value); null or absent is nil. A
-// value that is not an object is recorded as unreadable.
+// strings; a value of another type keeps its JSON text. raw is already a
+// copy of the body's bytes (json.RawMessage's UnmarshalJSON copies them), and
+// the strings of the map share it: one allocation for them all instead of
+// one per key and value. Null or absent is nil. A value that is not an
+// object is recorded as unreadable.
 func vantaxMetadata(bad *[]UnreadableField, raw json.RawMessage) map[string]string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
-	raw = ownBytes(raw)
 	var m map[string]string
 	if decodeJSON(raw, &m) == nil {
 		return m

@@ -47,20 +47,23 @@ func conversationPath(escapedID string) string { return "/conversations/" + esca
 func messagesPath(escapedID string) string { return "/conversations/" + escapedID + "/messages" }
 
 func vobizPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
+	wire := new(wireItems[W])
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
 			Items      []W    `json:"items"`
 			HasMore    *bool  `json:"has_more"`
 			NextCursor string `json:"next_cursor"`
 		}
-		if err := decode(body, &env); err != nil {
+		if err := wire.decode(decode, body, &env, &env.Items); err != nil {
 			return rawPage[T]{}, err
 		}
 		if env.Items == nil {
 			return rawPage[T]{}, errNoItems("items")
 		}
+		items := mapItems(env.Items, scope, conv)
+		wire.release(env.Items)
 		return rawPage[T]{
-			items: mapItems(env.Items, scope, conv),
+			items: items,
 			more:  env.HasMore,
 			next:  own(env.NextCursor),
 		}, nil

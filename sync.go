@@ -269,6 +269,31 @@ type syncEvent struct {
 func (r *syncRun) run(parent context.Context, yield func(*ConversationSync, error) bool) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
+	d := &syncDelivery{r: r, yield: yield, cancel: cancel}
+	for ev := range r.produce(ctx) {
+		if d.stopped {
+			continue // draining: the producers are stopping
+		}
+		if parent.Err() != nil {
+			yield(nil, fmt.Errorf("convo: sync: %w", parent.Err()))
+			d.stop()
+			continue
+		}
+		d.handle(ev)
+	}
+	switch {
+	case d.stopped:
+	case parent.Err() != nil:
+		yield(nil, fmt.Errorf("convo: sync: %w", parent.Err()))
+	case !d.failed:
+		r.cp.finish()
+	}
+}
+
+// produce starts the list reader and the workers and returns the channel
+// of their events, closed when they have all returned. They stop when ctx
+// is done.
+func (r *syncRun) produce(ctx context.Context) <-chan syncEvent {
 	events := make(chan syncEvent, r.params.Concurrency)
 	jobs := make(chan pendingConversation)
 	var wg sync.WaitGroup
@@ -302,67 +327,74 @@ func (r *syncRun) run(parent context.Context, yield func(*ConversationSync, erro
 		wg.Wait()
 		close(events)
 	}()
+	return events
+}
 
-	stopped, failed := false, false
-	stop := func() {
-		stopped = true
-		cancel()
-	}
-	for ev := range events {
-		if stopped {
-			continue // draining: the producers are stopping
-		}
-		if parent.Err() != nil {
-			yield(nil, fmt.Errorf("convo: sync: %w", parent.Err()))
-			stop()
-			continue
-		}
-		switch ev.kind {
-		case evStarted:
-			r.cp.started(ev.pass, ev.cursor, ev.watermark)
-		case evListed:
-			r.cp.listed(ev.watermark)
-		case evListError:
-			failed = true
-			if !yield(nil, &syncListError{ev.err}) || r.params.StopOnError {
-				stop()
-			}
-		case evBatch:
-			if ev.err != nil {
-				failed = true
-				if !yield(ev.batch, &ConversationError{ConversationID: ev.conv.ID, Err: ev.err}) || r.params.StopOnError {
-					stop()
-				}
-				continue
-			}
-			if ev.silent {
-				r.cp.commit(ev.seq, ev.batch, ev.cursor, r.spec, true)
-				continue
-			}
-			committed := false
-			commit := func() {
-				if !committed {
-					committed = true
-					r.cp.commit(ev.seq, ev.batch, ev.cursor, r.spec, false)
-				}
-			}
-			ev.batch.commit = commit
-			ok := yield(ev.batch, nil)
-			ev.batch.commit = nil
-			if !ok {
-				stop()
-				continue
-			}
-			commit()
+// syncDelivery is the goroutine that yields: it records the events in the
+// checkpoint and yields the batches and errors to the caller's body.
+type syncDelivery struct {
+	r       *syncRun
+	yield   func(*ConversationSync, error) bool
+	cancel  context.CancelFunc // stops the producers
+	stopped bool               // the body broke or the sync failed for good: the events left are drained
+	failed  bool               // an error was yielded: the checkpoint is not done
+}
+
+// stop ends the sync: the producers stop and their last events are
+// drained unseen.
+func (d *syncDelivery) stop() {
+	d.stopped = true
+	d.cancel()
+}
+
+// handle records one event and yields what it carries.
+func (d *syncDelivery) handle(ev syncEvent) {
+	switch ev.kind {
+	case evStarted:
+		d.r.cp.started(ev.pass, ev.cursor, ev.watermark)
+	case evListed:
+		d.r.cp.listed(ev.watermark)
+	case evListError:
+		d.fail(nil, &syncListError{ev.err})
+	case evBatch:
+		switch {
+		case ev.err != nil:
+			d.fail(ev.batch, &ConversationError{ConversationID: ev.conv.ID, Err: ev.err})
+		case ev.silent:
+			d.r.cp.commit(ev.seq, ev.batch, ev.cursor, d.r.spec, true)
+		default:
+			d.deliver(ev)
 		}
 	}
-	switch {
-	case stopped:
-	case parent.Err() != nil:
-		yield(nil, fmt.Errorf("convo: sync: %w", parent.Err()))
-	case !failed:
-		r.cp.finish()
+}
+
+// fail yields an error, and stops the sync when the body breaks or the
+// sync stops on the first error.
+func (d *syncDelivery) fail(batch *ConversationSync, err error) {
+	d.failed = true
+	if !d.yield(batch, err) || d.r.params.StopOnError {
+		d.stop()
 	}
+}
+
+// deliver yields a batch, which the body may commit itself; the batch is
+// committed when the body returns, unless it breaks.
+func (d *syncDelivery) deliver(ev syncEvent) {
+	committed := false
+	commit := func() {
+		if !committed {
+			committed = true
+			d.r.cp.commit(ev.seq, ev.batch, ev.cursor, d.r.spec, false)
+		}
+	}
+	ev.batch.commit = commit
+	ok := d.yield(ev.batch, nil)
+	ev.batch.commit = nil
+	if !ok {
+		d.stop()
+		return
+	}
+	commit()
 }
 
 // list hands the checkpoint's unfinished conversations to the workers,
@@ -372,113 +404,155 @@ func (r *syncRun) run(parent context.Context, yield func(*ConversationSync, erro
 // worker can report on it. An incremental walk stops at the first
 // conversation whose activity is older than its window.
 func (r *syncRun) list(ctx context.Context, jobs chan<- pendingConversation, send func(syncEvent) bool) {
-	give := func(j pendingConversation) bool {
-		select {
-		case jobs <- j:
-			return true
-		case <-ctx.Done():
-			return false
-		}
+	w := &listWalk{
+		r: r, ctx: ctx, jobs: jobs, send: send,
+		lp:        r.params.Conversations,
+		window:    r.plan.run.window,
+		seq:       r.plan.nextSeq,
+		watermark: r.plan.run.watermark,
+		taken:     make(map[string]bool, len(r.plan.pending)),
+		listed:    map[string]string{},
 	}
-	taken := make(map[string]bool, len(r.plan.pending))
 	for _, p := range r.plan.pending {
-		taken[p.conv.ID] = true
-		if !give(p) {
+		w.taken[p.conv.ID] = true
+		if !w.give(p) {
 			return
 		}
 	}
 	if r.plan.listDone {
 		return
 	}
-	lp := r.params.Conversations
 	if r.plan.run.since {
-		lp.Since = r.plan.run.window
+		w.lp.Since = r.plan.run.window
 	}
-	window := r.plan.run.window
-	seq := r.plan.nextSeq
-	watermark := r.plan.run.watermark
-	listed := map[string]string{} // id -> activity signals as this run listed it
-	signature := func(c *Conversation) string {
-		if r.spec.activity == nil {
-			return ""
-		}
-		at, _ := r.spec.activity(c)
-		return at.UTC().Format(time.RFC3339Nano) + " " + signalsOf(c, r.spec)
-	}
-	// walk reads the list from cursor and hands out the conversations that
-	// need a pass. A recheck walk reads the head of the list again and
-	// stops at the first conversation listed unchanged: what moved to the
-	// front while the list was read (new activity lifts a conversation past
-	// the point already read) is above it.
-	walk := func(cursor string, recheck bool, keep string) (pages int, end string, ok bool) {
-		lp.Cursor = cursor
-		pager := r.c.Conversations.List(ctx, &lp)
-		at := cursor // the list cursor before the page being read
-		for page, err := range pager.Pages() {
-			if err != nil {
-				if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
-					send(syncEvent{kind: evListError, err: err})
-				}
-				return pages, at, false
-			}
-			pages++
-			for i := range page.Items {
-				cv := page.Items[i]
-				if r.spec.activity != nil {
-					act, ordering := r.spec.activity(&cv)
-					if ordering && !window.IsZero() && act.Before(window) {
-						return pages, at, true // everything further is older
-					}
-					if !recheck {
-						watermark = later(watermark, act)
-					}
-				}
-				sig := signature(&cv)
-				if recheck {
-					if was, ok := listed[cv.ID]; ok && was == sig {
-						return pages, at, true
-					}
-				} else {
-					listed[cv.ID] = sig
-				}
-				if taken[cv.ID] {
-					continue
-				}
-				pass := r.cp.next(&cv, r.spec)
-				if pass == nil {
-					if recheck {
-						return pages, at, true
-					}
-					continue // known, and nothing moved
-				}
-				taken[cv.ID] = true
-				pass.seq = seq
-				listCursor := at
-				if recheck {
-					listCursor = keep // the main walk's end stays the list's position
-				}
-				if !send(syncEvent{kind: evStarted, pass: *pass, cursor: listCursor, watermark: watermark}) {
-					return pages, at, false
-				}
-				if !give(*pass) {
-					return pages, at, false
-				}
-				seq++
-			}
-			at = pager.Cursor()
-		}
-		return pages, at, true
-	}
-	pages, end, ok := walk(r.plan.list, false, "")
+	pages, end, ok := w.walk(r.plan.list, false, "")
 	if !ok {
 		return
 	}
 	if pages > 1 && r.spec.byActivity {
-		if _, _, ok := walk(r.params.Conversations.Cursor, true, end); !ok {
+		if _, _, ok := w.walk(r.params.Conversations.Cursor, true, end); !ok {
 			return
 		}
 	}
-	send(syncEvent{kind: evListed, watermark: watermark})
+	send(syncEvent{kind: evListed, watermark: w.watermark})
+}
+
+// listWalk is the state of the list reader.
+type listWalk struct {
+	r         *syncRun
+	ctx       context.Context
+	jobs      chan<- pendingConversation
+	send      func(syncEvent) bool
+	lp        ConversationListParams
+	window    time.Time         // an incremental walk ends at activity older than this
+	seq       int64             // the next pass's number
+	watermark time.Time         // the newest activity listed so far
+	taken     map[string]bool   // ids handed out in this run
+	listed    map[string]string // id -> activity signals as this run listed it
+}
+
+// give hands a pass to the workers; false when the sync is stopping.
+func (w *listWalk) give(j pendingConversation) bool {
+	select {
+	case w.jobs <- j:
+		return true
+	case <-w.ctx.Done():
+		return false
+	}
+}
+
+// walk reads the list from cursor and hands out the conversations that
+// need a pass. A recheck walk reads the head of the list again and stops
+// at the first conversation listed unchanged: what moved to the front
+// while the list was read (new activity lifts a conversation past the
+// point already read) is above it; its passes are announced with keep,
+// the main walk's end, which stays the list's position. walk returns the
+// pages read, the list cursor where it ended, and false when the sync is
+// stopping.
+func (w *listWalk) walk(cursor string, recheck bool, keep string) (pages int, end string, ok bool) {
+	w.lp.Cursor = cursor
+	pager := w.r.c.Conversations.List(w.ctx, &w.lp)
+	at := cursor // the list cursor before the page being read
+	for page, err := range pager.Pages() {
+		if err != nil {
+			if w.ctx.Err() == nil || !errors.Is(err, w.ctx.Err()) {
+				w.send(syncEvent{kind: evListError, err: err})
+			}
+			return pages, at, false
+		}
+		pages++
+		listCursor := at
+		if recheck {
+			listCursor = keep
+		}
+		for i := range page.Items {
+			cv := page.Items[i]
+			if !w.note(&cv, recheck) {
+				return pages, at, true
+			}
+			if more, ok := w.handOut(&cv, recheck, listCursor); !more || !ok {
+				return pages, at, ok
+			}
+		}
+		at = pager.Cursor()
+	}
+	return pages, at, true
+}
+
+// note records a listed conversation's activity, and reports whether the
+// walk goes on past it: not when it is older than the window (everything
+// further is older), nor, on a recheck, when the main walk listed it
+// unchanged.
+func (w *listWalk) note(cv *Conversation, recheck bool) bool {
+	spec := w.r.spec
+	if spec.activity != nil {
+		act, ordering := spec.activity(cv)
+		if ordering && !w.window.IsZero() && act.Before(w.window) {
+			return false
+		}
+		if !recheck {
+			w.watermark = later(w.watermark, act)
+		}
+	}
+	sig := w.signature(cv)
+	if !recheck {
+		w.listed[cv.ID] = sig
+		return true
+	}
+	was, ok := w.listed[cv.ID]
+	return !ok || was != sig
+}
+
+// signature is a conversation's activity and signals, as the list shows
+// them; "" when the provider lists no activity.
+func (w *listWalk) signature(c *Conversation) string {
+	spec := w.r.spec
+	if spec.activity == nil {
+		return ""
+	}
+	at, _ := spec.activity(c)
+	return at.UTC().Format(time.RFC3339Nano) + " " + signalsOf(c, spec)
+}
+
+// handOut announces a conversation's pass, with the list cursor to keep,
+// and gives it to the workers, unless it is already taken or needs no pass
+// (known, and nothing moved: a recheck ends there). It reports whether the
+// walk goes on (more) and false in ok when the sync is stopping.
+func (w *listWalk) handOut(cv *Conversation, recheck bool, listCursor string) (more, ok bool) {
+	if w.taken[cv.ID] {
+		return true, true
+	}
+	pass := w.r.cp.next(cv, w.r.spec)
+	if pass == nil {
+		return !recheck, true
+	}
+	w.taken[cv.ID] = true
+	pass.seq = w.seq
+	if !w.send(syncEvent{kind: evStarted, pass: *pass, cursor: listCursor, watermark: w.watermark}) || !w.give(*pass) {
+		return false, false
+	}
+	w.seq++
+	return true, true
 }
 
 // messages runs one conversation's pass: it reads its messages page by
@@ -487,78 +561,117 @@ func (r *syncRun) list(ctx context.Context, jobs chan<- pendingConversation, sen
 // makes it read the conversation again from its start, skipping through
 // the last message delivered. It returns false when the sync is stopping.
 func (r *syncRun) messages(ctx context.Context, job pendingConversation, send func(syncEvent) bool) bool {
-	conv := job.conv
-	start := !job.delivered
-	cursor, token := job.cursor, job.token
-	var skip msgMark // drop messages through this one (a page read again)
-	onePage := false // skip only within the first page: a page token starts at or just after it
-	found := false   // the pass has found messages to deliver
+	m := &messagePass{r: r, job: job, send: send, start: !job.delivered, cursor: job.cursor, token: job.token}
 	for attempt := 0; ; attempt++ {
-		var pager *Pager[Message]
-		switch {
-		case cursor != "": // a pass resumed where it stopped (with the page size it started with)
-			pager = r.c.Messages.List(ctx, conv.ID, &MessageListParams{Cursor: cursor})
-		default: // from the start, or the page of the newest message delivered: what was delivered comes again
-			skip = job.pos
-			onePage = token != ""
-			pager = newPager(ctx, r.c, pagerParams[Message]{ep: &r.c.provider.d.messages, scope: conv.ID, pageSize: r.params.MessagePageSize, startToken: token})
-		}
-		stored := cursor != "" || token != ""
-		first, refused := true, false
-		for page, err := range pager.Pages() {
-			if err != nil {
-				if ctx.Err() != nil {
-					return false
-				}
-				if first && stored && attempt == 0 && positionRefused(err) {
-					refused = true
-					break
-				}
-				return send(syncEvent{kind: evBatch, seq: job.seq, conv: conv, batch: &ConversationSync{Conversation: conv}, err: err})
-			}
-			first = false
-			items := page.Items
-			if skip.id != "" {
-				rest, still := skipThrough(items, skip, r.spec.newestFirst)
-				if still && onePage {
-					rest, still = items, false // the page starts after it (starting_after)
-				}
-				if items = rest; !still {
-					skip = msgMark{}
-				}
-			}
-			end := !page.HasMore
-			if job.stop.id != "" {
-				var reached bool
-				if items, reached = cutAt(items, job.stop); reached {
-					end = true
-				}
-			}
-			if len(items) == 0 && !end {
-				continue // nothing new on this page yet
-			}
-			found = found || len(items) > 0
-			b := &ConversationSync{Conversation: conv, Start: start, Messages: items, Done: end}
-			keep := ""
-			if len(items) > 0 || attempt > 0 {
-				keep = pager.Cursor()
-			}
-			silent := job.quiet && !found
-			if !send(syncEvent{kind: evBatch, seq: job.seq, conv: conv, batch: b, cursor: keep, silent: silent}) {
-				return false
-			}
-			if !silent {
-				start = false
-			}
-			if end {
-				return true // stops the pager when the pass ends before the list does
-			}
-		}
+		ok, refused := m.read(ctx, attempt)
 		if !refused {
-			return true
+			return ok
 		}
-		cursor, token = "", ""
+		m.cursor, m.token = "", ""
 	}
+}
+
+// messagePass is the state of one conversation's pass.
+type messagePass struct {
+	r       *syncRun
+	job     pendingConversation
+	send    func(syncEvent) bool
+	start   bool    // the next batch delivered is the conversation's first
+	cursor  string  // the message cursor to resume at, or ""
+	token   string  // when cursor is "": the page to start at, or ""
+	skip    msgMark // drop messages through this one (a page read again)
+	onePage bool    // skip only within the first page: a page token starts at or just after it
+	found   bool    // the pass has found messages to deliver
+}
+
+// read makes one attempt at the pass: it reads from the pass's position
+// to the end. It returns false in ok when the sync is stopping, and true
+// in refused when the first attempt's stored position was refused (nothing
+// was sent then).
+func (m *messagePass) read(ctx context.Context, attempt int) (ok, refused bool) {
+	conv := m.job.conv
+	pager := m.pager(ctx)
+	stored := m.cursor != "" || m.token != ""
+	first := true
+	for page, err := range pager.Pages() {
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, false
+			}
+			if first && stored && attempt == 0 && positionRefused(err) {
+				return true, true
+			}
+			return m.send(syncEvent{kind: evBatch, seq: m.job.seq, conv: conv, batch: &ConversationSync{Conversation: conv}, err: err}), false
+		}
+		first = false
+		items, end := m.fresh(page)
+		if len(items) == 0 && !end {
+			continue // nothing new on this page yet
+		}
+		keep := ""
+		if len(items) > 0 || attempt > 0 {
+			keep = pager.Cursor()
+		}
+		if !m.sendBatch(items, end, keep) {
+			return false, false
+		}
+		if end {
+			return true, false // stops the pager when the pass ends before the list does
+		}
+	}
+	return true, false
+}
+
+// sendBatch sends a page's new messages as a batch, with the message
+// cursor to keep ("": unchanged), and reports whether the sync goes on. A
+// quiet pass's batches are silent until it finds a message.
+func (m *messagePass) sendBatch(items []Message, end bool, keep string) bool {
+	m.found = m.found || len(items) > 0
+	b := &ConversationSync{Conversation: m.job.conv, Start: m.start, Messages: items, Done: end}
+	silent := m.job.quiet && !m.found
+	if !m.send(syncEvent{kind: evBatch, seq: m.job.seq, conv: m.job.conv, batch: b, cursor: keep, silent: silent}) {
+		return false
+	}
+	if !silent {
+		m.start = false
+	}
+	return true
+}
+
+// pager returns the pager of the pass's messages from where it stands.
+func (m *messagePass) pager(ctx context.Context) *Pager[Message] {
+	c := m.r.c
+	if m.cursor != "" { // a pass resumed where it stopped (with the page size it started with)
+		return c.Messages.List(ctx, m.job.conv.ID, &MessageListParams{Cursor: m.cursor})
+	}
+	// From the start, or the page of the newest message delivered: what was
+	// delivered comes again.
+	m.skip = m.job.pos
+	m.onePage = m.token != ""
+	return newPager(ctx, c, pagerParams[Message]{ep: &c.provider.d.messages, scope: m.job.conv.ID, pageSize: m.r.params.MessagePageSize, startToken: m.token})
+}
+
+// fresh returns the messages of a page the pass has not delivered, and
+// whether the pass ends with the page.
+func (m *messagePass) fresh(page *Page[Message]) (items []Message, end bool) {
+	items = page.Items
+	if m.skip.id != "" {
+		rest, still := skipThrough(items, m.skip, m.r.spec.newestFirst)
+		if still && m.onePage {
+			rest, still = items, false // the page starts after it (starting_after)
+		}
+		if items = rest; !still {
+			m.skip = msgMark{}
+		}
+	}
+	end = !page.HasMore
+	if m.job.stop.id != "" {
+		var reached bool
+		if items, reached = cutAt(items, m.job.stop); reached {
+			end = true
+		}
+	}
+	return items, end
 }
 
 // positionRefused reports whether err is a server's refusal of a stored

@@ -269,72 +269,112 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.URL.Path, s.basePath) {
 		rel = ""
 	}
-	hdr := r.Header.Clone()
-	for _, h := range credentialHeaders {
-		if len(hdr.Values(h)) > 0 {
-			hdr.Set(h, "REDACTED")
-		}
+	a := s.arrive(r, rel)
+	s.delay(r)
+	switch {
+	case a.faultKind() == FaultDrop:
+		s.record(a.n, a.rec, 0, FaultDrop)
+		dropConnection(w)
+	case a.fault == nil && s.customHandler(rel) != nil:
+		sw := &statusWriter{ResponseWriter: w}
+		s.customHandler(rel).ServeHTTP(sw, r)
+		s.record(a.n, a.rec, sw.statusOr200(), 0)
+	default:
+		s.respond(w, r, rel, a)
 	}
-	authorized := s.api.authorized(r.Header)
+}
+
+// arrival is what the server decided for a request when it arrived.
+type arrival struct {
+	n           int         // arrival number
+	rec         int         // index of its entry in the request log
+	authorized  bool        // it carried valid demo credentials
+	fault       *Fault      // the fault to inject, or nil
+	rateHeaders http.Header // the rate limit headers of the answer
+}
+
+// faultKind returns the kind of the fault to inject, or 0.
+func (a *arrival) faultKind() FaultKind {
+	if a.fault == nil {
+		return 0
+	}
+	return a.fault.Kind
+}
+
+// arrive numbers request r, logs it with its credentials redacted, picks
+// its fault and rate limit headers, and shows the log entry to the hook.
+func (s *Server) arrive(r *http.Request, rel string) arrival {
+	hdr := redactHeader(r.Header)
+	a := arrival{authorized: s.api.authorized(r.Header)}
 
 	s.mu.Lock()
 	s.n++
-	n := s.n
-	fault, hasFault := s.pickFault(n, rel)
-	rec := len(s.requests)
+	a.n = s.n
+	if f, ok := s.pickFault(a.n, rel); ok {
+		a.fault = &f
+	}
+	a.rec = len(s.requests)
 	s.requests = append(s.requests, Request{
-		N: n, Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
-		Header: hdr, Authorized: authorized,
+		N: a.n, Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
+		Header: hdr, Authorized: a.authorized,
 	})
-	rateHeaders := s.rateLimitHeaders()
-	logged := s.requests[rec]
+	a.rateHeaders = s.rateLimitHeaders()
+	logged := s.requests[a.rec]
 	s.mu.Unlock()
+
 	if s.hook != nil {
 		logged.Header = logged.Header.Clone()
 		s.hook(logged)
 	}
+	return a
+}
 
-	if s.latency > 0 {
-		t := time.NewTimer(s.latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
+// redactHeader returns a copy of h with the credentials' values replaced
+// by "REDACTED".
+func redactHeader(h http.Header) http.Header {
+	hdr := h.Clone()
+	for _, k := range credentialHeaders {
+		if len(hdr.Values(k)) > 0 {
+			hdr.Set(k, "REDACTED")
 		}
 	}
+	return hdr
+}
 
-	var rp reply
-	switch {
-	case hasFault && (fault.Kind == FaultRateLimit || fault.Kind == FaultServerError || fault.Kind == FaultStatus):
-		rp = s.faultReply(n, fault)
-	case hasFault && fault.Kind == FaultDrop:
-		s.record(n, rec, 0, fault.Kind)
-		dropConnection(w)
+// delay waits the server's latency, or until the request is canceled.
+func (s *Server) delay(r *http.Request) {
+	if s.latency <= 0 {
 		return
-	case !hasFault && s.customHandler(rel) != nil:
-		sw := &statusWriter{ResponseWriter: w}
-		s.customHandler(rel).ServeHTTP(sw, r)
-		s.record(n, rec, sw.statusOr200(), 0)
-		return
-	default:
-		rp = s.handle(n, r, rel, authorized)
 	}
-	for k, v := range rateHeaders {
+	t := time.NewTimer(s.latency)
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+		t.Stop()
+	}
+}
+
+// respond writes the answer to a request: its fault's or the fake API's,
+// with the rate limit and provider headers, cut off by a FaultTruncate.
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, rel string, a arrival) {
+	var rp reply
+	switch a.faultKind() {
+	case FaultRateLimit, FaultServerError, FaultStatus:
+		rp = s.faultReply(a.n, *a.fault)
+	default:
+		rp = s.handle(a.n, r, rel, a.authorized)
+	}
+	for k, v := range a.rateHeaders {
 		if _, set := rp.header[k]; !set {
 			rp.header[k] = v
 		}
 	}
-	s.api.decorate(n, rp.header)
-	if hasFault && fault.Kind == FaultTruncate {
-		s.record(n, rec, rp.status, fault.Kind)
+	s.api.decorate(a.n, rp.header)
+	s.record(a.n, a.rec, rp.status, a.faultKind())
+	if a.faultKind() == FaultTruncate {
 		truncate(w, rp)
 		return
 	}
-	var kind FaultKind
-	if hasFault {
-		kind = fault.Kind
-	}
-	s.record(n, rec, rp.status, kind)
 	for k, v := range rp.header {
 		w.Header()[k] = v
 	}

@@ -357,19 +357,45 @@ func (x *exporter) save() error {
 	return x.cp.Save(x.cpPath)
 }
 
+// run exports what the sync delivers, saving the checkpoint at least every
+// saveEvery, then says on stderr how the export ended.
 func (x *exporter) run(ctx context.Context, params *convo.SyncParams, saveEvery time.Duration) error {
 	// A finished export's checkpoint makes this run incremental: the sync
 	// delivers only what is new, appended after the lines it covers.
 	incremental := x.cp.Done()
-	var messages atomic.Int64
-	var conversations int64
-	stopProgress := x.progress(ctx, params, &messages)
+	var res exportResult
+	stopProgress := x.progress(ctx, params, &res.messages)
+	x.copy(ctx, params, saveEvery, &res)
+	stopProgress()
 
+	usage := errors.Is(res.fatal, convo.ErrInvalidParams) || errors.Is(res.fatal, convo.ErrUnsupported)
+	if usage && !x.cut { // refused before anything was written
+		return x.abandon(res.fatal)
+	}
+	if !res.writeFailed {
+		if err := x.save(); err != nil {
+			res.fatal = fmt.Errorf("save checkpoint: %w", err)
+		}
+	}
+	return x.report(ctx, &res, incremental)
+}
+
+// exportResult is how the sync of a run went.
+type exportResult struct {
+	failed        []string     // the conversations whose pass failed
+	fatal         error        // the error that ended the sync early, or nil
+	writeFailed   bool         // fatal is the output's or the checkpoint's: the checkpoint is not saved again
+	conversations int64        // conversations completed
+	messages      atomic.Int64 // messages written
+}
+
+// copy writes the batches of the sync to the output, saving the checkpoint
+// before a batch when saveEvery has passed since the last save, and
+// records in res how the sync went. A conversation's error is printed and
+// the sync goes on; any other error ends it.
+func (x *exporter) copy(ctx context.Context, params *convo.SyncParams, saveEvery time.Duration, res *exportResult) {
 	enc := json.NewEncoder(x.cw)
 	enc.SetEscapeHTML(false)
-	var failed []string
-	var fatal error
-	writeFailed := false
 	lastSave := time.Now()
 	for s, err := range x.client.Sync(ctx, params) {
 		if err != nil {
@@ -377,68 +403,69 @@ func (x *exporter) run(ctx context.Context, params *convo.SyncParams, saveEvery 
 			switch {
 			case ctx.Err() != nil:
 			case errors.As(err, &ce):
-				failed = append(failed, ce.ConversationID)
+				res.failed = append(res.failed, ce.ConversationID)
 				x.clearLine()
 				printErr(x.e, err.Error())
 				continue
 			default:
-				fatal = err
+				res.fatal = err
 			}
-			break
+			return
 		}
 		if err := x.cutOutput(); err != nil {
-			fatal, writeFailed = fmt.Errorf("write %s: %w", x.out, err), true
-			break
+			res.fatal, res.writeFailed = fmt.Errorf("write %s: %w", x.out, err), true
+			return
 		}
 		// The checkpoint now covers every batch before this one, and the
 		// file holds exactly their lines.
 		if time.Since(lastSave) >= saveEvery {
 			if err := x.save(); err != nil {
-				fatal, writeFailed = fmt.Errorf("save checkpoint: %w", err), true
-				break
+				res.fatal, res.writeFailed = fmt.Errorf("save checkpoint: %w", err), true
+				return
 			}
 			lastSave = time.Now()
 		}
 		if err := writeBatch(enc, s); err != nil {
-			fatal, writeFailed = fmt.Errorf("write %s: %w", x.out, err), true
-			break
+			res.fatal, res.writeFailed = fmt.Errorf("write %s: %w", x.out, err), true
+			return
 		}
-		messages.Add(int64(len(s.Messages)))
+		res.messages.Add(int64(len(s.Messages)))
 		if s.Done {
-			conversations++
+			res.conversations++
 		}
 	}
-	stopProgress()
+}
 
-	usage := errors.Is(fatal, convo.ErrInvalidParams) || errors.Is(fatal, convo.ErrUnsupported)
-	if usage && !x.cut { // refused before anything was written
-		x.file.Close()
-		if x.created {
-			os.Remove(x.out)
-		}
-		if x.resuming {
-			return usagef("%v; the checkpoint %s does not fit this command: to start the export over, pass --restart", fatal, x.cpPath)
-		}
-		return fatal
+// abandon ends a run the sync refused before anything was written: the
+// output is closed, and removed if this run created it. A resumed run's
+// refusal means the checkpoint does not fit the command.
+func (x *exporter) abandon(refusal error) error {
+	x.file.Close()
+	if x.created {
+		os.Remove(x.out)
 	}
-	if !writeFailed {
-		if err := x.save(); err != nil {
-			fatal = fmt.Errorf("save checkpoint: %w", err)
-		}
+	if x.resuming {
+		return usagef("%v; the checkpoint %s does not fit this command: to start the export over, pass --restart", refusal, x.cpPath)
 	}
+	return refusal
+}
+
+// report says on stderr how the run ended, and how to go on when it did
+// not complete, and returns the command's error.
+func (x *exporter) report(ctx context.Context, res *exportResult, incremental bool) error {
 	switch {
-	case ctx.Err() != nil && fatal == nil:
+	case ctx.Err() != nil && res.fatal == nil:
 		fmt.Fprintf(x.e.stderr, "convo: interrupted after %d conversations and %d messages; checkpoint saved to %s\n", x.cp.Conversations(), x.cp.Messages(), x.cpPath)
 		fmt.Fprintf(x.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(x.e.args))
 		return errInterrupted
-	case fatal != nil:
-		printErr(x.e, fatal.Error())
-		if !writeFailed {
+	case res.fatal != nil:
+		printErr(x.e, res.fatal.Error())
+		if !res.writeFailed {
 			fmt.Fprintf(x.e.stderr, "convo: checkpoint saved to %s; run the same command again to continue\n", x.cpPath)
 		}
 		return errReported
-	case len(failed) > 0:
-		fmt.Fprintf(x.e.stderr, "convo: %d conversations failed (%s); the others are exported; run the same command again to retry them\n", len(failed), strings.Join(failed, ", "))
+	case len(res.failed) > 0:
+		fmt.Fprintf(x.e.stderr, "convo: %d conversations failed (%s); the others are exported; run the same command again to retry them\n", len(res.failed), strings.Join(res.failed, ", "))
 		return errReported
 	}
 	if err := x.file.Close(); err != nil {
@@ -447,7 +474,7 @@ func (x *exporter) run(ctx context.Context, params *convo.SyncParams, saveEvery 
 	// The checkpoint stays, done: the next run appends what is new.
 	if x.e.stderrTTY {
 		if incremental {
-			fmt.Fprintf(x.e.stderr, "convo: appended %d new or changed conversations and %d new messages to %s\n", conversations, messages.Load(), x.out)
+			fmt.Fprintf(x.e.stderr, "convo: appended %d new or changed conversations and %d new messages to %s\n", res.conversations, res.messages.Load(), x.out)
 		} else {
 			fmt.Fprintf(x.e.stderr, "convo: exported %d conversations and %d messages to %s\n", x.cp.Conversations(), x.cp.Messages(), x.out)
 		}

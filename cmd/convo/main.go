@@ -134,9 +134,21 @@ var filterFlags = map[string]string{
 
 var sdkFilterName = regexp.MustCompile(`\b(filter|page size|PageSize|Limit) ([A-Z][A-Za-z]*)\b`)
 
-// flagNames adds to an SDK message that names a filter field the flag that
-// set it ("filter Status" -> "filter Status (--status)").
+// sdkPageSize matches the SDK's message for a page size out of range, after
+// the list it was given for: search takes it as --limit, the other lists
+// as --page-size.
+var sdkPageSize = regexp.MustCompile(`\b(search|conversations|messages): page size -?[0-9]+ is outside [0-9]+\.\.[0-9]+|\b(search|conversations|messages): negative page size -?[0-9]+`)
+
+// flagNames adds to an SDK message that names a filter field or a page size
+// the flag that set it ("filter Status" -> "filter Status (--status)",
+// "messages: page size 500 is outside 1..100" -> "… (--page-size)").
 func flagNames(msg string) string {
+	msg = sdkPageSize.ReplaceAllStringFunc(msg, func(m string) string {
+		if strings.HasPrefix(m, "search") {
+			return m + " (--limit)"
+		}
+		return m + " (--page-size)"
+	})
 	return sdkFilterName.ReplaceAllStringFunc(msg, func(m string) string {
 		sub := sdkFilterName.FindStringSubmatch(m)
 		if f, ok := filterFlags[sub[2]]; ok {

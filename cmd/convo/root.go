@@ -71,7 +71,20 @@ func newRootCmd(e *env) *cobra.Command {
 	// cobra's completion command, made now so that a shell it does not
 	// know is a usage error rather than its help.
 	root.InitDefaultCompletionCmd()
+	// cobra's help command, made now so that a topic it does not know is a
+	// usage error (cobra's own prints a line and exits 0).
+	root.InitDefaultHelpCmd()
 	for _, c := range root.Commands() {
+		if c.Name() == "help" {
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				target, rest, err := root.Find(args)
+				if err != nil || target == nil || len(rest) > 0 || (len(args) > 0 && target == root) {
+					return usagef("unknown help topic %q (see 'convo --help')", strings.Join(args, " "))
+				}
+				target.InitDefaultHelpFlag()
+				return target.Help()
+			}
+		}
 		if c.Name() == "completion" {
 			c.Args = cobra.ArbitraryArgs
 			c.RunE = func(cmd *cobra.Command, args []string) error {

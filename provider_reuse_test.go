@@ -1,0 +1,110 @@
+package convo
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// reuseCase is one page decoder built once, so that it reuses its slices of
+// wire items from one page to the next, as a client's does.
+type reuseCase struct {
+	name  string
+	build func() func(body []byte) (any, error)
+}
+
+func reusePageCase[T any](name string, build func() func([]byte, string) (rawPage[T], error)) reuseCase {
+	return reuseCase{name, func() func([]byte) (any, error) {
+		decode := build()
+		return func(body []byte) (any, error) { return decode(body, "conv_scope") }
+	}}
+}
+
+var reuseCases = []reuseCase{
+	reusePageCase("vobiz conversations", func() func([]byte, string) (rawPage[Conversation], error) {
+		return vobizPage(decodeJSON, vobizConversation)
+	}),
+	reusePageCase("vobiz messages", func() func([]byte, string) (rawPage[Message], error) { return vobizPage(decodeJSON, vobizMessage) }),
+	reusePageCase("vantaxai conversations", func() func([]byte, string) (rawPage[Conversation], error) {
+		return vantaxPage(decodeJSON, vantaxConversation)
+	}),
+	reusePageCase("vantaxai messages", func() func([]byte, string) (rawPage[Message], error) {
+		return vantaxPage(decodeJSON, vantaxMessage)
+	}),
+	reusePageCase("rentalot conversations", func() func([]byte, string) (rawPage[Conversation], error) {
+		return rentalotPage(decodeJSON, rentalotConversation)
+	}),
+	reusePageCase("rentalot messages", func() func([]byte, string) (rawPage[Message], error) {
+		return rentalotPage(decodeJSON, rentalotMessage)
+	}),
+	reusePageCase("agentmessage conversations", func() func([]byte, string) (rawPage[Conversation], error) {
+		return agentMessagePage(decodeJSON, agentMessageConversation)
+	}),
+	reusePageCase("agentmessage messages", func() func([]byte, string) (rawPage[Message], error) {
+		return agentMessagePage(decodeJSON, agentMessageMessage)
+	}),
+}
+
+// TestPageDecodersReuseNothingVisible decodes every pair of bodies, one
+// after the other, with one decoder per list (which reuses the slice the
+// first page's wire items were decoded into for the second), and checks
+// that the second page decodes exactly as it does on a decoder of its own
+// (an item without a field shows no value of the item before it in the
+// slice, an absent or null array is still an error and an empty one is not),
+// and that the first page's models are unchanged by the second's decoding.
+func TestPageDecodersReuseNothingVisible(t *testing.T) {
+	t.Parallel()
+	bodies := diffBodies(t)
+	// Pages of many items, each with every optional field set, before pages
+	// whose items lack them: the reused slice is then full of values.
+	full := map[string]string{
+		"vobiz":        `{"items":[{"id":"a","conversation_id":"c","direction":"inbound","content":"{\"body\":\"x\"}","status":"read","created_at":"2026-01-01T00:00:00Z","phone_number":"+1","contact_name":"n","last_message_at":"2026-01-01T00:00:00Z","unread_count":3}],"has_more":true,"next_cursor":"n"}`,
+		"vantaxai":     `{"success":true,"data":[{"id":"a","sub_account_id":"s","channel":"sms","contact_id":"k","status":"open","tags":["t","u"],"metadata":{"k":"v"},"unread_count":2,"last_message_at":"2026-01-01T00:00:00Z","created_at":"2026-01-01T00:00:00Z","content":"x","subject":"s","media_url":["u"]}],"pagination":{"has_more":true}}`,
+		"rentalot":     `{"data":[{"id":"a","messageId":"m","leadId":"l","content":"x","metadata":{"a":1},"sentAt":"2026-01-01T00:00:00Z","createdAt":"2026-01-01T00:00:00Z","contactName":"n","status":"open"}],"pagination":{"page":1,"limit":20}}`,
+		"agentmessage": `{"success":true,"data":[{"id":"a","phone_number":"+1","contact_number":"+2","last_message_preview":"p","message_count":4,"body":"b","consent":{"opted_in":true,"opted_in_at":"2026-01-01T00:00:00Z"}}],"meta":{"next_cursor":"n"}}`,
+	}
+	for _, f := range full {
+		bodies = append([][]byte{repeatItems(f, 150)}, bodies...)
+	}
+	for _, c := range reuseCases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			shared := c.build()
+			for _, first := range bodies {
+				firstPage, firstErr := shared(bytes.Clone(first))
+				for _, second := range bodies {
+					got, gotErr := shared(bytes.Clone(second))
+					want, wantErr := c.build()(bytes.Clone(second))
+					require.Equal(t, wantErr == nil, gotErr == nil, "%s: %q after %q: error %v, on a decoder of its own %v", c.name, clip(second), clip(first), gotErr, wantErr)
+					if wantErr == nil {
+						require.True(t, reflect.DeepEqual(got, want), "%s: %q after %q decodes differently:\ngot:  %.2000v\nwant: %.2000v", c.name, clip(second), clip(first), got, want)
+					}
+				}
+				if firstErr == nil {
+					kept, err := c.build()(bytes.Clone(first))
+					require.NoError(t, err)
+					assert.True(t, reflect.DeepEqual(firstPage, kept), "%s: the models of %q changed while later pages were decoded", c.name, clip(first))
+				}
+			}
+		})
+	}
+}
+
+// repeatItems returns body with its one item repeated n times.
+func repeatItems(body string, n int) []byte {
+	i, j := strings.IndexByte(body, '['), strings.LastIndexByte(body, ']')
+	items := strings.Repeat(body[i+1:j]+",", n)
+	return []byte(body[:i+1] + items[:len(items)-1] + body[j:])
+}
+
+// clip shortens a body for a failure message.
+func clip(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "…"
+	}
+	return string(b)
+}
