@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -52,12 +53,22 @@ type dialect interface {
 	jsonType() string
 	// timeArg converts a timestamp to a bind argument (nil for zero).
 	timeArg(t time.Time) any
+	// text and jsonText make a string and a record's JSON storable in a
+	// text and a JSON column (see nulEscape).
+	text(s string) string
+	jsonText(b []byte) []byte
 	// begin is the statement that starts a write transaction.
 	begin() string
 	// distinct is the null-safe "differs" operator.
 	distinct() string
-	// maxParams bounds the bind parameters of one statement.
-	maxParams() int
+	// rowsPerStatement is how many rows of cols columns one INSERT binds
+	// (within the bound of bind parameters of one statement: 32766 in
+	// SQLite, 65535 in PostgreSQL).
+	rowsPerStatement(cols int) int
+	// insertFirst reports whether rows are written with a multi-row
+	// INSERT OR IGNORE first and upserted one by one only where that
+	// skipped some (see run.upsert), rather than upserted directly.
+	insertFirst() bool
 	// setup prepares the connection a sync or migration writes through.
 	setup(ctx context.Context, conn *sql.Conn) error
 	// tableExists reports whether a table of that name is visible.
@@ -83,7 +94,17 @@ func (sqliteDialect) timeType() string       { return "TEXT" }
 func (sqliteDialect) jsonType() string       { return "TEXT" }
 func (sqliteDialect) begin() string          { return "BEGIN IMMEDIATE" }
 func (sqliteDialect) distinct() string       { return "IS NOT" }
-func (sqliteDialect) maxParams() int         { return 32766 }
+func (sqliteDialect) insertFirst() bool      { return true }
+
+// rowsPerStatement: the driver (modernc.org/sqlite) matches each bind
+// parameter to its argument by a linear search, so a statement's binding
+// costs the square of its parameters; 100 rows (700-800 parameters) is
+// past the point where fewer statements stop paying.
+func (sqliteDialect) rowsPerStatement(int) int { return 100 }
+
+// SQLite stores every string as it is, U+0000 included.
+func (sqliteDialect) text(s string) string     { return s }
+func (sqliteDialect) jsonText(b []byte) []byte { return b }
 
 func (sqliteDialect) timeArg(t time.Time) any {
 	if t.IsZero() {
@@ -130,7 +151,21 @@ func (postgresDialect) timeType() string         { return "timestamptz" }
 func (postgresDialect) jsonType() string         { return "jsonb" }
 func (postgresDialect) begin() string            { return "BEGIN" }
 func (postgresDialect) distinct() string         { return "IS DISTINCT FROM" }
-func (postgresDialect) maxParams() int           { return 65535 }
+func (postgresDialect) insertFirst() bool        { return false }
+
+// rowsPerStatement: 500 rows of 8 columns is 4000 parameters, well within
+// PostgreSQL's 65535, in one round trip.
+func (postgresDialect) rowsPerStatement(cols int) int { return min(500, 65535/cols) }
+
+// PostgreSQL's text and jsonb cannot hold U+0000: see nulEscape.
+func (postgresDialect) text(s string) string {
+	if strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "\x00", nulEscape)
+}
+
+func (postgresDialect) jsonText(b []byte) []byte { return escapeJSONNul(b) }
 
 func (postgresDialect) timeArg(t time.Time) any {
 	if t.IsZero() {
@@ -192,4 +227,37 @@ func placeholders(d dialect, rows, cols int) string {
 		b.WriteByte(')')
 	}
 	return b.String()
+}
+
+// nulEscape is what a U+0000 (NUL) in a string becomes in PostgreSQL,
+// whose text and jsonb types cannot hold that character: the six
+// characters \u0000, in the typed columns and in the strings of data
+// alike (data->>'body' reads the same as body). SQLite stores NUL as it
+// is.
+const nulEscape = `\u0000`
+
+// escapeJSONNul rewrites each \u0000 escape in the JSON text b (how
+// encoding/json writes a NUL) as the escaped backslash \\u0000, so that
+// the string holds nulEscape instead of the NUL jsonb refuses. It returns
+// b itself when there is none.
+func escapeJSONNul(b []byte) []byte {
+	if !bytes.Contains(b, []byte(nulEscape)) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		// Every backslash in JSON starts an escape of two or more bytes.
+		if bytes.HasPrefix(b[i:], []byte(nulEscape)) {
+			out = append(out, `\\u0000`...)
+			i += len(nulEscape) - 1
+			continue
+		}
+		out = append(out, b[i], b[i+1])
+		i++
+	}
+	return out
 }

@@ -49,6 +49,15 @@
 // sort as text, and date(), strftime() and julianday() read them. data is
 // jsonb in PostgreSQL and text in SQLite.
 //
+// U+0000 (NUL). SQLite stores every text as it is. PostgreSQL's text
+// cannot hold a NUL, nor can jsonb (it refuses the \u0000 escape), so in
+// PostgreSQL each NUL of a text becomes the six characters \u0000, in the
+// typed columns and in the strings of data alike (body and data->>'body'
+// read the same): a server that sends a NUL neither fails the sync nor has
+// its text dropped. data stays jsonb rather than json, which could hold
+// the escape, so that its operators and indexes keep working. A text that
+// holds the characters \u0000 already reads the same in PostgreSQL.
+//
 // Indexes: messages (provider, conversation_id, sent_at) for a
 // conversation's messages in time order, and conversations
 // (last_message_at). Add your own for your queries (CREATE INDEX on a

@@ -252,8 +252,9 @@ type run struct {
 }
 
 type stmtKey struct {
-	table string
-	rows  int
+	table      string
+	rows       int
+	insertOnly bool
 }
 
 // flush is a group of delivered batches and the checkpoint covering them.
@@ -268,6 +269,7 @@ type flush struct {
 type messageRow struct {
 	convID string
 	msg    convo.Message
+	data   string // msg's JSON, made on the gathering goroutine
 }
 
 func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
@@ -287,101 +289,146 @@ func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
 	params := r.opts.Params
 	params.Checkpoint = cp
 
-	// The writer commits one flush while the sync gathers the next.
-	flushes := make(chan *flush, 1)
-	writeErr := make(chan error, 1)
-	go func() {
-		var err error
-		for f := range flushes {
-			if err == nil {
-				err = r.write(context.WithoutCancel(ctx), f)
-			}
-		}
-		writeErr <- err
-	}()
-	var failed bool
-	writerFailed := func() bool {
-		if failed {
-			return true
-		}
-		select {
-		case err := <-writeErr:
-			writeErr <- err
-			failed = err != nil
-		default:
-		}
-		return failed
-	}
-
-	cur := &flush{}
-	rows := 0
-	last := time.Now()
-	hand := func(final bool) error {
-		b, err := json.Marshal(cp)
-		if err != nil {
-			return err
-		}
-		cur.checkpoint, cur.final = b, final
-		flushes <- cur
-		cur, rows, last = &flush{}, 0, time.Now()
-		return nil
-	}
-	var fatal error
-	var convErrs []error
-	var failedIDs []string
-	for s, err := range client.Sync(ctx, &params) {
-		if err != nil {
-			var ce *convo.ConversationError
-			if errors.As(err, &ce) {
-				failedIDs = append(failedIDs, ce.ConversationID)
-				convErrs = append(convErrs, err)
-				continue
-			}
-			fatal = err
-			break
-		}
-		if writerFailed() {
-			break // the batch is not committed: it comes again next run
-		}
-		s.Commit() // the checkpoint now covers s, and cur will hold it
-		if s.Start {
-			cur.convs = append(cur.convs, *s.Conversation)
-			rows++
-		}
-		for _, msg := range s.Messages {
-			cur.msgs = append(cur.msgs, messageRow{convID: s.Conversation.ID, msg: msg})
-		}
-		rows += len(s.Messages)
-		cur.delivered += int64(len(s.Messages))
-		if rows >= r.opts.FlushRows || time.Since(last) >= r.opts.FlushInterval {
-			if err := hand(false); err != nil {
-				fatal = err
-				break
-			}
-		}
-	}
+	w := r.startWriter(ctx)
+	g := &gatherer{r: r, w: w, cp: cp, cur: &flush{}, last: time.Now()}
+	fatal := g.gather(ctx, client, &params)
 	// What was delivered is written, also after an interrupt. A state
 	// change with no rows (the checkpoint marked done, a failed
 	// conversation recorded) is written unless the sync was refused.
 	usage := errors.Is(fatal, convo.ErrInvalidParams) || errors.Is(fatal, convo.ErrUnsupported)
-	if !writerFailed() && (rows > 0 || cur.delivered > 0 || !usage) {
-		if err := hand(true); err != nil && fatal == nil {
+	if !w.failed() && (g.rows > 0 || g.cur.delivered > 0 || !usage) {
+		if err := g.hand(true); err != nil && fatal == nil {
 			fatal = err
 		}
 	}
-	close(flushes)
-	werr := <-writeErr
-	r.stats.Failed = failedIDs
+	werr := w.wait()
+	r.stats.Failed = g.failedIDs
 	r.stats.Done = cp.Done() && werr == nil && fatal == nil
 	switch {
 	case werr != nil:
 		return r.stats, werr
 	case fatal != nil:
 		return r.stats, fatal
-	case len(convErrs) > 0:
-		return r.stats, fmt.Errorf("%d conversations failed: %w", len(convErrs), errors.Join(convErrs...))
+	case len(g.convErrs) > 0:
+		return r.stats, fmt.Errorf("%d conversations failed: %w", len(g.convErrs), errors.Join(g.convErrs...))
 	}
 	return r.stats, nil
+}
+
+// writer commits flushes on a goroutine of its own, one while the sync
+// gathers the next.
+type writer struct {
+	flushes chan *flush
+	done    chan error
+	err     error
+	stopped bool // err is known: the writer has failed (or finished)
+}
+
+func (r *run) startWriter(ctx context.Context) *writer {
+	w := &writer{flushes: make(chan *flush, 1), done: make(chan error, 1)}
+	go func() {
+		var err error
+		for f := range w.flushes {
+			if err == nil {
+				err = r.write(context.WithoutCancel(ctx), f)
+			}
+		}
+		w.done <- err
+	}()
+	return w
+}
+
+// failed reports whether a write has failed; after it has, the remaining
+// flushes are not written.
+func (w *writer) failed() bool {
+	if !w.stopped {
+		select {
+		case w.err = <-w.done:
+			w.stopped = true
+		default:
+		}
+	}
+	return w.stopped && w.err != nil
+}
+
+// wait ends the writer after its last flush and returns its error.
+func (w *writer) wait() error {
+	close(w.flushes)
+	if !w.stopped {
+		w.err, w.stopped = <-w.done, true
+	}
+	return w.err
+}
+
+// gatherer groups the batches of a sync into flushes.
+type gatherer struct {
+	r    *run
+	w    *writer
+	cp   *convo.Checkpoint
+	cur  *flush
+	rows int
+	last time.Time
+
+	convErrs  []error
+	failedIDs []string
+}
+
+// gather ranges over the sync, handing a flush to the writer whenever
+// enough rows or time have gathered. It returns the error that ended the
+// sync early, if any; failed conversations are recorded in g.
+func (g *gatherer) gather(ctx context.Context, client *convo.Client, params *convo.SyncParams) error {
+	for s, err := range client.Sync(ctx, params) {
+		if err != nil {
+			var ce *convo.ConversationError
+			if !errors.As(err, &ce) {
+				return err
+			}
+			g.failedIDs = append(g.failedIDs, ce.ConversationID)
+			g.convErrs = append(g.convErrs, err)
+			continue
+		}
+		if g.w.failed() {
+			return nil // the batch is not committed: it comes again next run
+		}
+		// The rows are made before the batch is committed: a batch that
+		// cannot be stored is not covered by the checkpoint.
+		msgs, err := g.r.messageRows(s)
+		if err != nil {
+			return err
+		}
+		s.Commit() // the checkpoint now covers s, and cur will hold it
+		g.add(s, msgs)
+		if g.rows >= g.r.opts.FlushRows || time.Since(g.last) >= g.r.opts.FlushInterval {
+			if err := g.hand(false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// add puts a committed batch's rows into the current flush.
+func (g *gatherer) add(s *convo.ConversationSync, msgs []messageRow) {
+	if s.Start {
+		g.cur.convs = append(g.cur.convs, *s.Conversation)
+		g.rows++
+	}
+	g.cur.msgs = append(g.cur.msgs, msgs...)
+	g.rows += len(s.Messages)
+	g.cur.delivered += int64(len(s.Messages))
+}
+
+// hand passes the current flush, with the checkpoint as it is now, to the
+// writer and starts the next.
+func (g *gatherer) hand(final bool) error {
+	b, err := json.Marshal(g.cp)
+	if err != nil {
+		return err
+	}
+	g.cur.checkpoint, g.cur.final = b, final
+	g.w.flushes <- g.cur
+	g.cur, g.rows, g.last = &flush{}, 0, time.Now()
+	return nil
 }
 
 // load reads the sync's state, or starts a new one.
@@ -490,78 +537,119 @@ var (
 	messageColumns      = []string{"provider", "id", "conversation_id", "direction", "body", "sent_at", "data"}
 )
 
-// rowsPerStatement is how many rows one INSERT binds.
-const rowsPerStatement = 100
-
 func (r *run) upsertConversations(ctx context.Context, convs []convo.Conversation) (int64, error) {
-	args := make([]any, 0, len(conversationColumns)*min(len(convs), rowsPerStatement))
+	args := make([]any, 0, len(conversationColumns)*min(len(convs), r.d.rowsPerStatement(len(conversationColumns))))
 	return r.upsert(ctx, "conversations", conversationColumns, len(convs), func(i int) error {
 		c := &convs[i]
 		data, err := json.Marshal(c)
 		if err != nil {
 			return fmt.Errorf("conversation %q: %w", c.ID, err)
 		}
-		args = append(args, r.provider, c.ID, null(c.ContactID), null(c.Channel), null(c.Status),
-			r.d.timeArg(c.LastMessageAt), r.d.timeArg(c.CreatedAt), string(data))
+		t := r.d.text
+		args = append(args, r.provider, t(c.ID), null(t(c.ContactID)), null(t(c.Channel)), null(t(c.Status)),
+			r.d.timeArg(c.LastMessageAt), r.d.timeArg(c.CreatedAt), string(r.d.jsonText(data)))
 		return nil
 	}, &args)
 }
 
+// messageRows returns the rows of a batch's messages, their JSON made
+// here, on the goroutine that gathers, so that the writer's goroutine
+// only writes.
+func (r *run) messageRows(s *convo.ConversationSync) ([]messageRow, error) {
+	rows := make([]messageRow, len(s.Messages))
+	for i := range s.Messages {
+		m := &s.Messages[i]
+		data, err := json.Marshal(m)
+		if err != nil {
+			return nil, fmt.Errorf("message %q: %w", m.ID, err)
+		}
+		rows[i] = messageRow{convID: s.Conversation.ID, msg: *m, data: string(r.d.jsonText(data))}
+	}
+	return rows, nil
+}
+
 func (r *run) upsertMessages(ctx context.Context, msgs []messageRow) (int64, error) {
-	args := make([]any, 0, len(messageColumns)*min(len(msgs), rowsPerStatement))
+	args := make([]any, 0, len(messageColumns)*min(len(msgs), r.d.rowsPerStatement(len(messageColumns))))
 	return r.upsert(ctx, "messages", messageColumns, len(msgs), func(i int) error {
 		m := &msgs[i].msg
 		convID := m.ConversationID
 		if convID == "" {
 			convID = msgs[i].convID
 		}
-		data, err := json.Marshal(m)
-		if err != nil {
-			return fmt.Errorf("message %q: %w", m.ID, err)
-		}
-		args = append(args, r.provider, m.ID, convID, null(string(m.Direction)), null(m.Body), r.d.timeArg(m.SentAt), string(data))
+		t := r.d.text
+		args = append(args, r.provider, t(m.ID), t(convID), null(t(string(m.Direction))), null(t(m.Body)), r.d.timeArg(m.SentAt), msgs[i].data)
 		return nil
 	}, &args)
 }
 
-// upsert writes n rows of table, rowsPerStatement at a time through
-// prepared statements; bind appends row i's arguments to *args. A row
-// whose data equals the stored one is left alone. It returns the rows
+// upsert writes n rows of table, d.rowsPerStatement() at a time
+// through prepared statements; bind appends row i's arguments to *args. A
+// row whose data equals the stored one is left alone. It returns the rows
 // inserted or changed.
+//
+// In SQLite a multi-row upsert would need a statement journal (SQLite
+// keeps one for any statement that writes several rows and may abort
+// halfway), written and freed for every statement; a multi-row INSERT OR
+// IGNORE needs none. So SQLite inserts each chunk with INSERT OR IGNORE
+// and, only when some of its rows were already there (an incremental run,
+// a resumed batch), upserts that chunk's rows again one by one: a row the
+// chunk has just inserted is then unchanged and left alone, an existing
+// one is updated if its data changed. PostgreSQL upserts each chunk at
+// once.
 func (r *run) upsert(ctx context.Context, table string, cols []string, n int, bind func(i int) error, args *[]any) (int64, error) {
 	var written int64
-	for start := 0; start < n; start += rowsPerStatement {
-		end := min(start+rowsPerStatement, n)
+	per := r.d.rowsPerStatement(len(cols))
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
 		*args = (*args)[:0]
 		for i := start; i < end; i++ {
 			if err := bind(i); err != nil {
 				return written, err
 			}
 		}
-		stmt, err := r.stmt(ctx, table, cols, end-start)
-		if err != nil {
-			return written, err
-		}
-		res, err := stmt.ExecContext(ctx, *args...)
-		if err != nil {
-			return written, fmt.Errorf("write %s: %w", table, err)
-		}
-		k, err := res.RowsAffected()
+		k, err := r.exec(ctx, table, cols, end-start, r.d.insertFirst(), *args)
 		if err != nil {
 			return written, err
 		}
 		written += k
+		if !r.d.insertFirst() || k == int64(end-start) {
+			continue
+		}
+		for i := 0; i < end-start; i++ {
+			k, err := r.exec(ctx, table, cols, 1, false, (*args)[i*len(cols):(i+1)*len(cols)])
+			if err != nil {
+				return written, err
+			}
+			written += k
+		}
 	}
 	return written, nil
 }
 
-// stmt returns the prepared upsert of rows rows into table.
-func (r *run) stmt(ctx context.Context, table string, cols []string, rows int) (*sql.Stmt, error) {
-	key := stmtKey{table, rows}
+// exec runs the prepared statement that writes rows rows of table (an
+// upsert, or with insertOnly an INSERT OR IGNORE) and returns the rows it
+// inserted or changed.
+func (r *run) exec(ctx context.Context, table string, cols []string, rows int, insertOnly bool, args []any) (int64, error) {
+	stmt, err := r.stmt(ctx, stmtKey{table, rows, insertOnly}, cols)
+	if err != nil {
+		return 0, err
+	}
+	res, err := stmt.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, fmt.Errorf("write %s: %w", table, err)
+	}
+	return res.RowsAffected()
+}
+
+// stmt returns the prepared statement of key.
+func (r *run) stmt(ctx context.Context, key stmtKey, cols []string) (*sql.Stmt, error) {
 	if s, ok := r.stmts[key]; ok {
 		return s, nil
 	}
-	q := upsertSQL(r.d, table, cols, rows)
+	q := upsertSQL(r.d, key.table, cols, key.rows)
+	if key.insertOnly {
+		q = insertOrIgnoreSQL(r.d, key.table, cols, key.rows)
+	}
 	s, err := r.conn.PrepareContext(ctx, q)
 	if err != nil {
 		return nil, err
@@ -577,6 +665,12 @@ func (r *run) closeStmts() {
 	for _, s := range r.stmts {
 		s.Close()
 	}
+}
+
+// insertOrIgnoreSQL is the SQLite statement that inserts rows rows into
+// table and skips those whose key is there already.
+func insertOrIgnoreSQL(d dialect, table string, cols []string, rows int) string {
+	return "INSERT OR IGNORE INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + placeholders(d, rows, len(cols))
 }
 
 // upsertSQL is the statement that inserts rows rows into table, or updates
