@@ -5,13 +5,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -42,6 +45,13 @@ func TestMain(m *testing.M) {
 	if os.Getenv(runAsConvo) == "1" {
 		main()
 		return
+	}
+	// -parallel defaults to four times GOMAXPROCS (a -parallel on the
+	// command line still wins): the tests mostly wait for the command they
+	// started.
+	if err := flag.Set("test.parallel", strconv.Itoa(4*runtime.GOMAXPROCS(0))); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
 	}
 	dir, err := os.MkdirTemp("", "convo-cli-test")
 	if err != nil {
