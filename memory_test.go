@@ -198,11 +198,9 @@ func TestStreamingMemoryBound(t *testing.T) {
 	if testing.Short() {
 		t.Skip("streams 220,000 messages; runs without -short")
 	}
-	// Alone in a process of its own: the heap is the process's, and this
-	// test need not hold up the others.
-	if !convo.InOwnProcess(t) {
-		return
-	}
+	// Each provider alone in a process of its own: the heap is the
+	// process's, and this test need not hold up the others.
+	t.Parallel()
 	const (
 		size     = 100
 		limit    = 16 << 20 // bytes above the heap before the iteration
@@ -215,6 +213,9 @@ func TestStreamingMemoryBound(t *testing.T) {
 
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
+			if !convo.InOwnProcess(t) {
+				return
+			}
 			srv := generatingServer(t, p, size)
 			auth := convo.Bearer("memory-token")
 			if p == convo.Vobiz {

@@ -37,12 +37,13 @@ func raiseParallel() error {
 // the test that process is to run.
 const ownProcessEnv = "CONVO_TEST_OWN_PROCESS"
 
-// InOwnProcess runs the calling top-level test again, alone, in a process
-// of its own (this test binary, -test.run naming only that test), and
+// InOwnProcess runs the calling test again, alone, in a process of its own
+// (this test binary, -test.run naming only that test or subtest), and
 // reports whether the caller is that process and should go on with the
 // test. In the process that called it, it marks the test parallel, waits
 // for the other process and fails the test with its output unless it
-// passed, and returns false.
+// passed, and returns false. A subtest that calls it runs in parallel with
+// its siblings, each in its own process.
 //
 // A test that measures the process's heap or counts its goroutines thus
 // measures only itself, whatever runs beside it, and no longer holds up
@@ -52,11 +53,12 @@ func InOwnProcess(t *testing.T) bool {
 	if os.Getenv(ownProcessEnv) == t.Name() {
 		return true
 	}
-	if strings.Contains(t.Name(), "/") {
-		t.Fatalf("InOwnProcess is for top-level tests, not %s", t.Name())
-	}
 	t.Parallel()
-	args := []string{"-test.run=^" + regexp.QuoteMeta(t.Name()) + "$", "-test.count=1", "-test.v"}
+	var run []string
+	for _, part := range strings.Split(t.Name(), "/") {
+		run = append(run, "^"+regexp.QuoteMeta(part)+"$")
+	}
+	args := []string{"-test.run=" + strings.Join(run, "/"), "-test.count=1", "-test.v"}
 	if testing.Short() {
 		args = append(args, "-test.short")
 	}
