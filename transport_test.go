@@ -83,10 +83,13 @@ func TestSharedClientReusesConnections(t *testing.T) {
 		require.Equal(t, pages*50, counts[w])
 	}
 	t.Logf("%d goroutines, %d requests: %d connections", workers, workers*pages, newConns.Load())
-	// At most one connection per goroutine, with a margin of a quarter:
-	// net/http does not reuse a connection whose request it has not yet
-	// seen written 50 ms after the response (persistConn.wroteRequest),
-	// which a loaded machine can make happen. With http.DefaultTransport's
-	// 2 idle connections per host about half of the 320 requests dial.
-	assert.LessOrEqual(t, newConns.Load(), int64(workers+workers/4), "connections opened by %d goroutines over %d requests", workers, workers*pages)
+	// About one connection per goroutine, each serving about 20 requests;
+	// the bound is twice that, 10 requests per connection: net/http does
+	// not reuse a connection whose request it has not yet seen written
+	// 50 ms after the response (persistConn.wroteRequest), which a loaded
+	// machine makes happen now and then. What the bound is there to catch
+	// is well above it: with http.DefaultTransport's 2 idle connections per
+	// host about half of the 320 requests dial, and a body left unread or
+	// unclosed makes every request dial.
+	assert.LessOrEqual(t, newConns.Load(), int64(2*workers), "connections opened by %d goroutines over %d requests", workers, workers*pages)
 }

@@ -19,6 +19,7 @@ import (
 // conversations' records and their new messages), a run with nothing new
 // appends nothing, and --restart writes the whole export afresh.
 func TestCLIExportIncremental(t *testing.T) {
+	t.Parallel()
 	keys := map[string]string{
 		"vobiz":        "VOBIZ_AUTH_ID=" + convotest.DemoVobizAuthID,
 		"vantaxai":     "VANTAXAI_API_KEY=" + convotest.DemoVantaxAIKey,
@@ -27,6 +28,7 @@ func TestCLIExportIncremental(t *testing.T) {
 	}
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
 			srv := convotest.NewServer(p)
 			defer srv.Close()
 			env := []string{keys[p.Name()]}
@@ -97,6 +99,7 @@ func TestCLIExportIncremental(t *testing.T) {
 }
 
 func TestCLIExportHelpSaysHowToStartAfresh(t *testing.T) {
+	t.Parallel()
 	r := convoRun(t, nil, "export", "--help")
 	require.Equal(t, 0, r.code)
 	assert.Contains(t, r.stdout, "appends only what is new")

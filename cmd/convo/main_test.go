@@ -5,13 +5,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,28 +27,65 @@ import (
 	"github.com/convokit/convo/convotest"
 )
 
-// binary is the convo command built once for the tests.
+// binary is the path the tests run the convo command by. Without the race
+// detector it is a link named convo to this test binary, which runs the
+// command instead of the tests when runAsConvo is set in its environment
+// (cleanEnv sets it): the command's own main, and no build of its own. With
+// the race detector the command is built once, without it: a binary built
+// with -race starts and runs several times slower, and the tests start it
+// hundreds of times; the race detector still covers the code the tests run
+// in process.
 var binary string
 
+// runAsConvo is the environment variable that makes the test binary the
+// convo command.
+const runAsConvo = "GO_TEST_RUN_AS_CONVO"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(runAsConvo) == "1" {
+		main()
+		return
+	}
+	// -parallel defaults to four times GOMAXPROCS (a -parallel on the
+	// command line still wins): the tests mostly wait for the command they
+	// started.
+	if err := flag.Set("test.parallel", strconv.Itoa(4*runtime.GOMAXPROCS(0))); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	dir, err := os.MkdirTemp("", "convo-cli-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "convo")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	build := exec.CommandContext(ctx, "go", "build", "-o", binary, ".")
-	out, err := build.CombinedOutput()
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+	if err := provideBinary(binary); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// provideBinary puts the convo command at path: a link to this test binary,
+// or under the race detector a build without it.
+func provideBinary(path string) error {
+	if !raceEnabled {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		return os.Symlink(exe, path)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "go", "build", "-o", path, ".").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return nil
 }
 
 // cleanEnv is the test process's environment without anything convo reads.
@@ -59,6 +99,7 @@ func cleanEnv(extra ...string) []string {
 		}
 		env = append(env, kv)
 	}
+	env = append(env, runAsConvo+"=1")
 	return append(env, extra...)
 }
 
