@@ -459,7 +459,11 @@ func TestCLIFailures(t *testing.T) {
 func startExport(t *testing.T, args []string, n int) (*exec.Cmd, func() result) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = cleanEnv("CONVO_DEMO_LATENCY=30ms")
+	// 100 ms a request: a signal sent after the n-th leaves the rest of
+	// the run (each test stops it well before the end: 15 or more
+	// requests) a second or more, which even a loaded machine does not
+	// take to deliver it; and the writer has time to catch up.
+	cmd.Env = cleanEnv("CONVO_DEMO_LATENCY=100ms")
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	pipe, err := cmd.StderrPipe()

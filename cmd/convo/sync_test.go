@@ -219,7 +219,7 @@ func TestCLISyncInterruptAndResume(t *testing.T) {
 		for _, p := range []convo.Provider{convo.Vobiz, convo.AgentMessage} {
 			t.Run(mdb.name+"/"+p.Name(), func(t *testing.T) {
 				args := syncArgs(p, mdb.arg)
-				cmd, wait := startExport(t, args, 40)
+				cmd, wait := startExport(t, args, 30) // of 49 or 55
 				require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 				r := wait()
 				require.Equal(t, 130, r.code, r.stderr)
@@ -262,7 +262,7 @@ func TestCLISyncKillAndResume(t *testing.T) {
 		for _, p := range []convo.Provider{convo.Rentalot, convo.VantaxAI} {
 			t.Run(mdb.name+"/"+p.Name(), func(t *testing.T) {
 				args := syncArgs(p, mdb.arg)
-				cmd, wait := startExport(t, args, 45)
+				cmd, wait := startExport(t, args, 35) // of 50 or 51
 				require.NoError(t, cmd.Process.Kill())
 				r := wait()
 				require.NotEqual(t, 0, r.code)
