@@ -266,10 +266,12 @@ type flush struct {
 	final      bool
 }
 
+// messageRow is one message's row, its values ready to bind: made on the
+// goroutine that gathers, so that the writer's goroutine only writes, and
+// small, since rows are gathered, sorted and deduplicated by the thousand.
 type messageRow struct {
-	convID string
-	msg    convo.Message
-	data   string // msg's JSON, made on the gathering goroutine
+	id   string // the message's id, as stored
+	args [6]any // conversation_id, direction, body, sent_at, data, after provider and id
 }
 
 func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
@@ -290,7 +292,8 @@ func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
 	params.Checkpoint = cp
 
 	w := r.startWriter(ctx)
-	g := &gatherer{r: r, w: w, cp: cp, cur: &flush{}, last: time.Now()}
+	g := &gatherer{r: r, w: w, cp: cp, last: time.Now()}
+	g.cur = g.newFlush()
 	fatal := g.gather(ctx, client, &params)
 	// What was delivered is written, also after an interrupt. A state
 	// change with no rows (the checkpoint marked done, a failed
@@ -392,9 +395,9 @@ func (g *gatherer) gather(ctx context.Context, client *convo.Client, params *con
 		}
 		// The rows are made before the batch is committed: a batch that
 		// cannot be stored is not covered by the checkpoint.
-		msgs, err := g.r.messageRows(s)
+		msgs, err := g.r.messageRows(g.cur.msgs, s)
 		if err != nil {
-			return err
+			return err // cur is as it was: its rows do not include the batch's
 		}
 		s.Commit() // the checkpoint now covers s, and cur will hold it
 		g.add(s, msgs)
@@ -407,13 +410,14 @@ func (g *gatherer) gather(ctx context.Context, client *convo.Client, params *con
 	return nil
 }
 
-// add puts a committed batch's rows into the current flush.
+// add puts a committed batch into the current flush: its conversation, and
+// msgs, the flush's rows with the batch's appended by messageRows.
 func (g *gatherer) add(s *convo.ConversationSync, msgs []messageRow) {
 	if s.Start {
 		g.cur.convs = append(g.cur.convs, *s.Conversation)
 		g.rows++
 	}
-	g.cur.msgs = append(g.cur.msgs, msgs...)
+	g.cur.msgs = msgs
 	g.rows += len(s.Messages)
 	g.cur.delivered += int64(len(s.Messages))
 }
@@ -427,9 +431,19 @@ func (g *gatherer) hand(final bool) error {
 	}
 	g.cur.checkpoint, g.cur.final = b, final
 	g.w.flushes <- g.cur
-	g.cur, g.rows, g.last = &flush{}, 0, time.Now()
+	g.cur, g.rows, g.last = g.newFlush(), 0, time.Now()
 	return nil
 }
+
+// newFlush starts a flush with room for the rows it will gather (up to a
+// bound, for a caller's very large FlushRows), so that they are not copied
+// as it grows.
+func (g *gatherer) newFlush() *flush {
+	return &flush{msgs: make([]messageRow, 0, min(g.r.opts.FlushRows, maxPreallocatedRows))}
+}
+
+// maxPreallocatedRows bounds the rows a flush makes room for at its start.
+const maxPreallocatedRows = 10_000
 
 // load reads the sync's state, or starts a new one.
 func (r *run) load(ctx context.Context) (*convo.Checkpoint, error) {
@@ -552,18 +566,23 @@ func (r *run) upsertConversations(ctx context.Context, convs []convo.Conversatio
 	}, &args)
 }
 
-// messageRows returns the rows of a batch's messages, their JSON made
-// here, on the goroutine that gathers, so that the writer's goroutine
-// only writes.
-func (r *run) messageRows(s *convo.ConversationSync) ([]messageRow, error) {
-	rows := make([]messageRow, len(s.Messages))
+// messageRows appends the rows of a batch's messages to rows, their JSON
+// and every value bound made here, on the goroutine that gathers, so that
+// the writer's goroutine only writes.
+func (r *run) messageRows(rows []messageRow, s *convo.ConversationSync) ([]messageRow, error) {
+	t := r.d.text
 	for i := range s.Messages {
 		m := &s.Messages[i]
 		data, err := json.Marshal(m)
 		if err != nil {
-			return nil, fmt.Errorf("message %q: %w", m.ID, err)
+			return rows, fmt.Errorf("message %q: %w", m.ID, err)
 		}
-		rows[i] = messageRow{convID: s.Conversation.ID, msg: *m, data: string(r.d.jsonText(data))}
+		convID := m.ConversationID
+		if convID == "" {
+			convID = s.Conversation.ID
+		}
+		id := t(m.ID)
+		rows = append(rows, messageRow{id: id, args: [6]any{id, t(convID), null(t(string(m.Direction))), null(t(m.Body)), r.d.timeArg(m.SentAt), string(r.d.jsonText(data))}})
 	}
 	return rows, nil
 }
@@ -571,31 +590,12 @@ func (r *run) messageRows(s *convo.ConversationSync) ([]messageRow, error) {
 func (r *run) upsertMessages(ctx context.Context, msgs []messageRow) (int64, error) {
 	args := make([]any, 0, len(messageColumns)*min(len(msgs), r.d.rowsPerStatement(len(messageColumns))))
 	return r.upsert(ctx, "messages", messageColumns, len(msgs), func(i int) error {
-		m := &msgs[i].msg
-		convID := m.ConversationID
-		if convID == "" {
-			convID = msgs[i].convID
-		}
-		t := r.d.text
-		args = append(args, r.provider, t(m.ID), t(convID), null(t(string(m.Direction))), null(t(m.Body)), r.d.timeArg(m.SentAt), msgs[i].data)
+		args = append(args, r.provider)
+		args = append(args, msgs[i].args[:]...)
 		return nil
 	}, &args)
 }
 
-// upsert writes n rows of table, d.rowsPerStatement() at a time
-// through prepared statements; bind appends row i's arguments to *args. A
-// row whose data equals the stored one is left alone. It returns the rows
-// inserted or changed.
-//
-// In SQLite a multi-row upsert would need a statement journal (SQLite
-// keeps one for any statement that writes several rows and may abort
-// halfway), written and freed for every statement; a multi-row INSERT OR
-// IGNORE needs none. So SQLite inserts each chunk with INSERT OR IGNORE
-// and, only when some of its rows were already there (an incremental run,
-// a resumed batch), upserts that chunk's rows again one by one: a row the
-// chunk has just inserted is then unchanged and left alone, an existing
-// one is updated if its data changed. PostgreSQL upserts each chunk at
-// once.
 func (r *run) upsert(ctx context.Context, table string, cols []string, n int, bind func(i int) error, args *[]any) (int64, error) {
 	var written int64
 	per := r.d.rowsPerStatement(len(cols))
@@ -698,8 +698,8 @@ func upsertSQL(d dialect, table string, cols []string, rows int) string {
 // order, and keeps the last of rows with the same id: one statement may
 // not upsert a row twice (PostgreSQL refuses it).
 func dedupMessages(rows []messageRow) []messageRow {
-	slices.SortStableFunc(rows, func(a, b messageRow) int { return strings.Compare(a.msg.ID, b.msg.ID) })
-	return lastOfEach(rows, func(r messageRow) string { return r.msg.ID })
+	slices.SortStableFunc(rows, func(a, b messageRow) int { return strings.Compare(a.id, b.id) })
+	return lastOfEach(rows, func(r messageRow) string { return r.id })
 }
 
 // dedupConversations is dedupMessages for conversations.

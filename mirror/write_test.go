@@ -31,7 +31,7 @@ func TestWriteMixedNewChangedUnchanged(t *testing.T) {
 			msg := func(i int, body string) messageRow {
 				m := convo.Message{ID: fmt.Sprintf("m%03d", i), Direction: convo.Inbound, Body: body, SentAt: at.Add(time.Duration(i) * time.Second)}
 				s := &convo.ConversationSync{Conversation: &convo.Conversation{ID: "c1"}, Messages: []convo.Message{m}}
-				rows, err := r.messageRows(s)
+				rows, err := r.messageRows(nil, s)
 				require.NoError(t, err)
 				return rows[0]
 			}
