@@ -108,9 +108,35 @@ type result struct {
 	stdout, stderr string
 }
 
-// convoRun runs the binary with args and the extra environment, bounded in
-// time, and returns its exit status and output.
-func convoRun(t *testing.T, env []string, args ...string) result {
+// convoRun runs the command with args and the extra environment, bounded
+// in time, and returns its exit status and output. It runs in this
+// process, through run, as main does with the process's own surroundings:
+// the output is not a terminal and the environment is cleanEnv's. The
+// tests of signals and of the process itself run the binary (convoExec).
+func convoRun(t *testing.T, extra []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	vars := map[string]string{}
+	for _, kv := range cleanEnv(extra...) {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	var stdout, stderr bytes.Buffer
+	e := &env{
+		stdout: &stdout,
+		stderr: &stderr,
+		getenv: func(k string) string { return vars[k] },
+		args:   append([]string{binary}, args...),
+	}
+	code := run(ctx, e, args)
+	require.NoError(t, ctx.Err(), "convo %v did not finish in time", args)
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// convoExec runs the binary with args and the extra environment, bounded
+// in time, and returns its exit status and output.
+func convoExec(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -946,4 +972,30 @@ func withOut(t *testing.T, args []string) []string {
 		}
 	}
 	return args
+}
+
+// TestCLIProcess runs the binary itself, as a shell does: main passes the
+// process's environment, output and exit status through.
+func TestCLIProcess(t *testing.T) {
+	t.Parallel()
+	r := convoExec(t, nil, "version")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "convo "+convo.Version+"\n", r.stdout)
+	assert.Empty(t, r.stderr)
+
+	r = convoExec(t, nil, "frobnicate")
+	assert.Equal(t, 2, r.code)
+	assert.Empty(t, r.stdout)
+	assert.Contains(t, r.stderr, `convo: unknown command "frobnicate"`)
+
+	r = convoExec(t, []string{"CONVO_PROVIDER=rentalot"}, "conversations", "--demo", "--json")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Empty(t, r.stderr)
+	convs := jsonLines[convo.Conversation](t, r.stdout)
+	require.NotEmpty(t, convs, "CONVO_PROVIDER from the process's environment")
+	assert.NotEmpty(t, convs[0].PropertyID, "a Rentalot conversation")
+
+	r = convoExec(t, nil, "conversations", "--provider", "vantaxai")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "VANTAXAI_API_KEY")
 }
