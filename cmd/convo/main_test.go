@@ -69,23 +69,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// provideBinary puts the convo command at path: a link to this test binary,
-// or under the race detector a build without it.
+// provideBinary puts the convo command at path: a link to this test
+// binary, which is the command when runAsConvo is set (under the race
+// detector too: only the tests of signals and of the process run it).
 func provideBinary(path string) error {
-	if !raceEnabled {
-		exe, err := os.Executable()
-		if err != nil {
-			return err
-		}
-		return os.Symlink(exe, path)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", path, ".").CombinedOutput()
+	exe, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
+		return err
 	}
-	return nil
+	return os.Symlink(exe, path)
 }
 
 // cleanEnv is the test process's environment without anything convo reads.
