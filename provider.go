@@ -345,10 +345,11 @@ func dataObject[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]b
 
 // wireItems reuses, from one page to the next, the slices a page's items are
 // decoded into, so that decoding a page does not grow a new slice of wire
-// items element by element. A wire item lives only until mapItems has
-// copied what the model keeps (its strings refer to the body, see
-// decodeJSON); a slice is zeroed when it is given back, so nothing of one
-// page is ever seen in the next. It is safe for concurrent use.
+// items element by element: every page decoder decodes through decode and
+// maps through models, which gives the slice back. A wire item lives only
+// until it is mapped (its strings refer to the body, see decodeJSON); a
+// slice is zeroed when it is given back, so nothing of one page is ever seen
+// in the next. It is safe for concurrent use.
 type wireItems[W any] struct{ pool sync.Pool }
 
 // maxPooledItems bounds the slices kept for reuse: a server that sends a
@@ -371,14 +372,16 @@ func (w *wireItems[W]) decode(decode decodeFunc, body []byte, env any, items *[]
 	return err
 }
 
-// release gives a slice back for the next page, zeroed.
-func (w *wireItems[W]) release(items []W) {
-	if cap(items) == 0 || cap(items) > maxPooledItems {
-		return
+// models converts a page's wire items to models (see mapItems) and gives
+// their slice back, zeroed, for the next page.
+func models[W, T any](w *wireItems[W], items []W, scope string, conv func(*W, string, *T)) []T {
+	out := mapItems(items, scope, conv)
+	if c := cap(items); c > 0 && c <= maxPooledItems {
+		items = items[:c]
+		clear(items)
+		w.pool.Put(&items)
 	}
-	items = items[:cap(items)]
-	clear(items)
-	w.pool.Put(&items)
+	return out
 }
 
 // mapItems converts wire items to models.

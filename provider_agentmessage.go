@@ -74,10 +74,8 @@ func agentMessagePage[W, T any](decode decodeFunc, conv func(*W, string, *T)) fu
 		if env.Data == nil {
 			return rawPage[T]{}, errNoItems("data")
 		}
-		items := mapItems(env.Data, scope, conv)
-		wire.release(env.Data)
 		return rawPage[T]{
-			items: items,
+			items: models(wire, env.Data, scope, conv),
 			next:  own(env.Meta.NextCursor),
 			limit: env.Meta.Limit,
 		}, nil

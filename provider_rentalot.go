@@ -93,10 +93,8 @@ func rentalotPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([
 			return rawPage[T]{}, errNoItems("data")
 		}
 		pg := env.Pagination
-		items := mapItems(env.Data, scope, conv)
-		wire.release(env.Data)
 		return rawPage[T]{
-			items:      items,
+			items:      models(wire, env.Data, scope, conv),
 			page:       int(pg.Page),
 			limit:      int(pg.Limit),
 			total:      intPtr(pg.Total),
@@ -115,18 +113,19 @@ func intPtr(f *float64) *int {
 }
 
 func rentalotSearchPage(decode decodeFunc) func([]byte, string) (rawPage[SearchResult], error) {
+	wire := new(wireItems[rentalotWireSearchResult])
 	return func(body []byte, _ string) (rawPage[SearchResult], error) {
 		var env struct {
 			Data  []rentalotWireSearchResult `json:"data"`
 			Total *float64                   `json:"total"`
 		}
-		if err := decode(body, &env); err != nil {
+		if err := wire.decode(decode, body, &env, &env.Data); err != nil {
 			return rawPage[SearchResult]{}, err
 		}
 		if env.Data == nil {
 			return rawPage[SearchResult]{}, errNoItems("data")
 		}
-		return rawPage[SearchResult]{items: mapItems(env.Data, "", rentalotSearchResult), total: intPtr(env.Total)}, nil
+		return rawPage[SearchResult]{items: models(wire, env.Data, "", rentalotSearchResult), total: intPtr(env.Total)}, nil
 	}
 }
 

@@ -41,6 +41,9 @@ var reuseCases = []reuseCase{
 	reusePageCase("rentalot messages", func() func([]byte, string) (rawPage[Message], error) {
 		return rentalotPage(decodeJSON, rentalotMessage)
 	}),
+	reusePageCase("rentalot search", func() func([]byte, string) (rawPage[SearchResult], error) {
+		return rentalotSearchPage(decodeJSON)
+	}),
 	reusePageCase("agentmessage conversations", func() func([]byte, string) (rawPage[Conversation], error) {
 		return agentMessagePage(decodeJSON, agentMessageConversation)
 	}),

@@ -77,10 +77,8 @@ func vantaxPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]b
 		if env.Data == nil {
 			return rawPage[T]{}, errNoItems("data")
 		}
-		items := mapItems(env.Data, scope, conv)
-		wire.release(env.Data)
 		return rawPage[T]{
-			items: items,
+			items: models(wire, env.Data, scope, conv),
 			more:  env.Pagination.HasMore,
 			limit: env.Pagination.Limit,
 			total: env.Pagination.Total,

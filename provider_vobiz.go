@@ -60,10 +60,8 @@ func vobizPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]by
 		if env.Items == nil {
 			return rawPage[T]{}, errNoItems("items")
 		}
-		items := mapItems(env.Items, scope, conv)
-		wire.release(env.Items)
 		return rawPage[T]{
-			items: items,
+			items: models(wire, env.Items, scope, conv),
 			more:  env.HasMore,
 			next:  own(env.NextCursor),
 		}, nil

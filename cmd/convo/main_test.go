@@ -476,57 +476,17 @@ func TestCLIFailures(t *testing.T) {
 // and a function that waits for it to end.
 func startExport(t *testing.T, args []string, n int) (*exec.Cmd, func() result) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
 	// 100 ms a request: a signal sent after the n-th leaves the rest of
 	// the run (each test stops it well before the end: 15 or more
 	// requests) a second or more, which even a loaded machine does not
 	// take to deliver it; and the writer has time to catch up.
-	cmd.Env = cleanEnv("CONVO_DEMO_LATENCY=100ms")
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	pipe, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	var stderr bytes.Buffer
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			lines <- sc.Text()
+	seen := 0
+	return startCmd(t, []string{"CONVO_DEMO_LATENCY=100ms"}, args, func(line string) bool {
+		if strings.Contains(line, "convo: attempt") {
+			seen++
 		}
-	}()
-	timeout := time.After(30 * time.Second)
-	for seen := 0; seen < n; {
-		select {
-		case l, ok := <-lines:
-			require.True(t, ok, "the export ended before %d requests:\n%s", n, stderr.String())
-			stderr.WriteString(l + "\n")
-			if strings.Contains(l, "convo: attempt") {
-				seen++
-			}
-		case <-timeout:
-			cmd.Process.Kill()
-			t.Fatalf("no %d requests within 30s", n)
-		}
-	}
-	wait := func() result {
-		done := make(chan error, 1)
-		go func() {
-			for l := range lines {
-				stderr.WriteString(l + "\n")
-			}
-			done <- cmd.Wait()
-		}()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			t.Fatal("the export did not end within 30s")
-		}
-		return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
-	}
-	return cmd, wait
+		return seen >= n
+	})
 }
 
 func TestCLIExportInterruptAndResume(t *testing.T) {
