@@ -21,7 +21,11 @@ var (
 	// and the model JSON as text. Every write transaction is BEGIN
 	// IMMEDIATE, and the connection the mirror writes through gets a busy
 	// timeout when it has none, so that another writer makes it wait, not
-	// fail.
+	// fail. In WAL mode a sync checkpoints the log from a second
+	// connection of the pool while it writes (when the pool has one to
+	// spare), so that its commits do not wait for checkpoints; the log
+	// then grows to about 32 MiB before it starts over, and is copied
+	// into the database file when the sync ends.
 	SQLite = Dialect{sqliteDialect{}}
 	// PostgreSQL stores timestamps as timestamptz and the model JSON as
 	// jsonb. A sync holds a session advisory lock on its name while it
@@ -69,6 +73,9 @@ type dialect interface {
 	// INSERT OR IGNORE first and upserted one by one only where that
 	// skipped some (see run.upsert), rather than upserted directly.
 	insertFirst() bool
+	// walCheckpoints reports whether a sync checkpoints the database's
+	// write-ahead log from a connection of its own (see walCheckpointer).
+	walCheckpoints() bool
 	// setup prepares the connection a sync or migration writes through.
 	setup(ctx context.Context, conn *sql.Conn) error
 	// tableExists reports whether a table of that name is visible.
@@ -95,6 +102,7 @@ func (sqliteDialect) jsonType() string       { return "TEXT" }
 func (sqliteDialect) begin() string          { return "BEGIN IMMEDIATE" }
 func (sqliteDialect) distinct() string       { return "IS NOT" }
 func (sqliteDialect) insertFirst() bool      { return true }
+func (sqliteDialect) walCheckpoints() bool   { return true }
 
 // rowsPerStatement: the driver (modernc.org/sqlite) matches each bind
 // parameter to its argument by a linear search, so binding a statement
@@ -152,6 +160,7 @@ func (postgresDialect) jsonType() string         { return "jsonb" }
 func (postgresDialect) begin() string            { return "BEGIN" }
 func (postgresDialect) distinct() string         { return "IS DISTINCT FROM" }
 func (postgresDialect) insertFirst() bool        { return false }
+func (postgresDialect) walCheckpoints() bool     { return false }
 
 // rowsPerStatement: 500 rows of 8 columns is 4000 parameters, well within
 // PostgreSQL's 65535, in one round trip.

@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -24,6 +25,7 @@ type Mirror struct {
 	d  dialect
 
 	beforeCommit func(n int) error // tests: fail the nth transaction of a run before its COMMIT
+	walMaxFrames int64             // tests: walMaxFrames instead of the constant
 }
 
 // Open returns the mirror in db, whose SQL is of dialect d. In an empty
@@ -246,6 +248,7 @@ type run struct {
 	generation int64
 	written    []byte // checkpoint JSON last written
 
+	wal      *walCheckpointer // nil: the database checkpoints in the writer's commits
 	stats    Stats
 	attempts int // write transactions begun
 	stmts    map[stmtKey]*sql.Stmt
@@ -288,6 +291,11 @@ func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
 		return r.stats, err
 	}
 	defer r.closeStmts()
+	if r.d.walCheckpoints() {
+		maxFrames := cmp.Or(r.m.walMaxFrames, walMaxFrames)
+		r.wal = startWALCheckpointer(ctx, r.m.db, r.conn, maxFrames)
+		defer r.wal.close(ctx)
+	}
 	params := r.opts.Params
 	params.Checkpoint = cp
 
@@ -476,6 +484,7 @@ func (r *run) write(ctx context.Context, f *flush) error {
 	if len(f.convs) == 0 && len(f.msgs) == 0 && r.exists && bytes.Equal(f.checkpoint, r.written) {
 		return nil // nothing new: nothing written
 	}
+	r.wal.beforeWrite(ctx)
 	r.attempts++
 	if _, err := r.conn.ExecContext(ctx, r.d.begin()); err != nil {
 		return err
@@ -506,6 +515,7 @@ func (r *run) write(ctx context.Context, f *flush) error {
 		return err
 	}
 	committed = true
+	r.wal.committed()
 	r.exists, r.written = true, f.checkpoint
 	r.generation++
 	r.stats.Conversations += nc
