@@ -21,11 +21,7 @@ var (
 	// and the model JSON as text. Every write transaction is BEGIN
 	// IMMEDIATE, and the connection the mirror writes through gets a busy
 	// timeout when it has none, so that another writer makes it wait, not
-	// fail. In WAL mode a sync checkpoints the log from a second
-	// connection of the pool while it writes (when the pool has one to
-	// spare), so that its commits do not wait for checkpoints; the log
-	// then grows to about 32 MiB before it starts over, and is copied
-	// into the database file when the sync ends.
+	// fail.
 	SQLite = Dialect{sqliteDialect{}}
 	// PostgreSQL stores timestamps as timestamptz and the model JSON as
 	// jsonb. A sync holds a session advisory lock on its name while it
@@ -73,9 +69,6 @@ type dialect interface {
 	// INSERT OR IGNORE first and upserted one by one only where that
 	// skipped some (see run.upsert), rather than upserted directly.
 	insertFirst() bool
-	// walCheckpoints reports whether a sync checkpoints the database's
-	// write-ahead log from a connection of its own (see walCheckpointer).
-	walCheckpoints() bool
 	// setup prepares the connection a sync or migration writes through.
 	setup(ctx context.Context, conn *sql.Conn) error
 	// tableExists reports whether a table of that name is visible.
@@ -102,7 +95,6 @@ func (sqliteDialect) jsonType() string       { return "TEXT" }
 func (sqliteDialect) begin() string          { return "BEGIN IMMEDIATE" }
 func (sqliteDialect) distinct() string       { return "IS NOT" }
 func (sqliteDialect) insertFirst() bool      { return true }
-func (sqliteDialect) walCheckpoints() bool   { return true }
 
 // rowsPerStatement: the driver (modernc.org/sqlite) matches each bind
 // parameter to its argument by a linear search, so binding a statement
@@ -160,7 +152,6 @@ func (postgresDialect) jsonType() string         { return "jsonb" }
 func (postgresDialect) begin() string            { return "BEGIN" }
 func (postgresDialect) distinct() string         { return "IS DISTINCT FROM" }
 func (postgresDialect) insertFirst() bool        { return false }
-func (postgresDialect) walCheckpoints() bool     { return false }
 
 // rowsPerStatement: 500 rows of 8 columns is 4000 parameters, well within
 // PostgreSQL's 65535, in one round trip.
@@ -217,8 +208,9 @@ func (postgresDialect) lockSync(ctx context.Context, conn *sql.Conn, name string
 	}, nil
 }
 
-// placeholders returns "(p1, p2, …), (…)" for rows rows of cols columns.
-func placeholders(d dialect, rows, cols int) string {
+// placeholders returns "(lead, p1, p2, …), (lead, …)" for rows rows of
+// lead and cols bound values.
+func placeholders(d dialect, rows, cols int, lead string) string {
 	var b strings.Builder
 	n := 1
 	for r := range rows {
@@ -226,10 +218,9 @@ func placeholders(d dialect, rows, cols int) string {
 			b.WriteString(", ")
 		}
 		b.WriteByte('(')
-		for c := range cols {
-			if c > 0 {
-				b.WriteString(", ")
-			}
+		b.WriteString(lead)
+		for range cols {
+			b.WriteString(", ")
 			b.WriteString(d.placeholder(n))
 			n++
 		}

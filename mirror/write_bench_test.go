@@ -16,8 +16,7 @@ import (
 // conversations (the rows of BenchmarkSyncVsExport in cmd/convo), made
 // ready to bind beforehand, written into a new SQLite file (WAL,
 // synchronous=NORMAL, as the convo command opens it) in transactions of
-// 5,000 rows with the sync state, checkpointed beside, as Sync writes
-// them. It reports the process's CPU time (cpu-ms) beside the wall time.
+// 5,000 rows with the sync state, as Sync writes them. It reports the process's CPU time (cpu-ms) beside the wall time.
 func BenchmarkWrite(b *testing.B) {
 	ctx := context.Background()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -81,13 +80,11 @@ func BenchmarkWrite(b *testing.B) {
 		var r0, r1 syscall.Rusage
 		syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
 		b.StartTimer()
-		r.wal = startWALCheckpointer(ctx, db, conn, walMaxFrames)
 		for _, f := range flushes {
 			if err := r.write(ctx, f); err != nil {
 				b.Fatal(err)
 			}
 		}
-		r.wal.close(ctx)
 		r.closeStmts()
 		conn.Close()
 		db.Close()
