@@ -207,7 +207,7 @@ func TestStreamingMemoryBound(t *testing.T) {
 		slack = 4 << 20  // how much more 200,000 messages may use than 20,000
 	)
 	smallRun, largeRun := 200, 2_000 // pages: 20,000 and 200,000 messages
-	if raceEnabled {
+	if convo.RaceEnabled {
 		// The race detector makes each message ten times as slow: a tenth
 		// of the messages still runs the streaming code under it, and the
 		// full run is CI's step without it (.ci/run).

@@ -77,10 +77,10 @@ func TestPageDecodersReuseNothingVisible(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			shared := c.build()
-			// Every body after every other one; under -short every body after
-			// each full page, whose slice of wire items is the fullest.
+			// Every body after every other one; when not Thorough, every body
+			// after each full page, whose slice of wire items is the fullest.
 			firsts := bodies
-			if testing.Short() {
+			if !Thorough() {
 				firsts = bodies[:len(full)]
 			}
 			for _, first := range firsts {

@@ -1,6 +1,6 @@
 //go:build race
 
-package convo_test
+package convo
 
 // raceEnabled reports whether the tests run with the race detector.
 const raceEnabled = true

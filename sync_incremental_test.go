@@ -468,7 +468,10 @@ func cloneStore(s *incStore) *incStore {
 // deliveries is the data, each message exactly once.
 func TestIncrementalSyncRandomized(t *testing.T) {
 	t.Parallel()
-	const rounds = 12
+	rounds := 12
+	if !convo.Thorough() {
+		rounds = 5
+	}
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			seed := uint64(20260501)

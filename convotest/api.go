@@ -274,15 +274,9 @@ func (s *Server) conversation(id string) (*ConversationData, bool) {
 	return &s.data.Conversations[i], true
 }
 
-// ordered returns messages (kept oldest first) in a provider's order:
-// as they are, or newest first.
-func ordered(msgs []convo.Message, newestFirst bool) []convo.Message {
-	if !newestFirst {
-		return msgs
-	}
-	out := make([]convo.Message, len(msgs))
-	for i, m := range msgs {
-		out[len(msgs)-1-i] = m
-	}
-	return out
+// newestFirst returns the i-th of msgs (kept oldest first) counting from
+// the newest, for the providers that list messages newest first: a page
+// reads its window of the list in place, with no reversed copy of it.
+func newestFirst(msgs []convo.Message, i int) *convo.Message {
+	return &msgs[len(msgs)-1-i]
 }

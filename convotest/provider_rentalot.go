@@ -177,7 +177,7 @@ func (a rentalotAPI) listMessages(id, raw string) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	msgs := ordered(conv.Messages, true)
+	msgs := conv.Messages
 	from, to := window(len(msgs), (page-1)*limit, limit)
 	var out struct {
 		Data       []rentalotMessage `json:"data"`
@@ -188,7 +188,7 @@ func (a rentalotAPI) listMessages(id, raw string) (any, *apiError) {
 	}
 	out.Data = make([]rentalotMessage, 0, to-from)
 	for i := from; i < to; i++ {
-		out.Data = append(out.Data, renderRentalotMessage(conv, &msgs[i]))
+		out.Data = append(out.Data, renderRentalotMessage(conv, newestFirst(msgs, i)))
 	}
 	out.Pagination.Page, out.Pagination.Limit = page, limit
 	return out, nil

@@ -171,14 +171,14 @@ func (a vobizAPI) listMessages(id, raw string) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	msgs := ordered(conv.Messages, true)
-	from, to, next, more, err := a.page(len(msgs), func(i int) string { return msgs[i].ID }, p.str("cursor"), a.s.capLimit(limit))
+	msgs := conv.Messages
+	from, to, next, more, err := a.page(len(msgs), func(i int) string { return newestFirst(msgs, i).ID }, p.str("cursor"), a.s.capLimit(limit))
 	if err != nil {
 		return nil, err
 	}
 	out := vobizList[vobizMessage]{Items: make([]vobizMessage, 0, to-from), HasMore: more, NextCursor: next}
 	for i := from; i < to; i++ {
-		out.Items = append(out.Items, renderVobizMessage(conv, &msgs[i]))
+		out.Items = append(out.Items, renderVobizMessage(conv, newestFirst(msgs, i)))
 	}
 	return out, nil
 }

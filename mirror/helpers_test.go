@@ -64,9 +64,12 @@ func openSQLite(t *testing.T) *sql.DB {
 	return openSQLitePath(t, filepath.Join(t.TempDir(), "mirror.db"))
 }
 
+// openSQLitePath opens the database file at path as the command does: WAL,
+// with synchronous=NORMAL (no fsync at each commit; the tests end runs by
+// failing them, not by crashing the machine).
 func openSQLitePath(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	return db

@@ -1,13 +1,15 @@
 // Command agentmessage lists the SMS conversations of an AgentMessage
-// organisation that have been active in the last week, with their messages;
-// bodies removed by the retention window show as "[redacted]". When none was
-// active that recently, it says so and shows the most recent ones instead.
+// organisation that have been active in the last week (or since -since),
+// with their messages; bodies removed by the retention window show as
+// "[redacted]". When none was active that recently, it says so and shows
+// the most recent ones instead.
 //
 // It reads AGENTMESSAGE_API_KEY, and optionally CONVO_BASE_URL; -demo runs
 // it against the built-in fake server instead:
 //
 //	AGENTMESSAGE_API_KEY=am_live_… go run ./examples/agentmessage
 //	go run ./examples/agentmessage -demo
+//	go run ./examples/agentmessage -demo -since 2026-03-01
 package main
 
 import (
@@ -26,13 +28,19 @@ import (
 
 func main() {
 	demo := flag.Bool("demo", false, "run against the built-in fake server (no credentials needed)")
+	sinceFlag := flag.String("since", "", "show the conversations active since this date (2006-01-02) or time (RFC 3339); default a week ago")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	client, done, err := connect(*demo)
+	since, err := parseSince(*sinceFlag, time.Now())
+	var client *convo.Client
+	var done func()
+	if err == nil {
+		client, done, err = connect(*demo)
+	}
 	if err == nil {
 		defer done()
-		err = run(ctx, os.Stdout, client, time.Now())
+		err = run(ctx, os.Stdout, client, since)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "agentmessage:", err)
@@ -64,10 +72,23 @@ const (
 	recent = 3                  // conversations shown when none is that recent
 )
 
-// run shows the conversations active in the week before now; when there
-// are none, the most recent few.
-func run(ctx context.Context, w io.Writer, client *convo.Client, now time.Time) error {
-	since := now.Add(-window)
+// parseSince reads -since: a date (midnight UTC), a time in RFC 3339, or
+// nothing for a week before now.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return now.Add(-window), nil
+	}
+	for _, layout := range []string{time.DateOnly, time.RFC3339} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("-since %q: want a date (2006-01-02) or a time (2006-01-02T15:04:05Z)", s)
+}
+
+// run shows the conversations active since since; when there are none, the
+// most recent few.
+func run(ctx context.Context, w io.Writer, client *convo.Client, since time.Time) error {
 	n := 0
 	for conv, err := range client.Conversations.List(ctx, &convo.ConversationListParams{Since: since}).All() {
 		if err != nil {
