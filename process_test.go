@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,7 +22,21 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	flag.Parse()
+	collectLessOften()
 	os.Exit(m.Run())
+}
+
+// collectLessOften sets the collector to run a quarter as often as by
+// default (GOGC=400) for the tests, which allocate fast and keep little:
+// it takes about a sixth off the package's CPU time. GOGC in the
+// environment wins, benchmarks keep the default (their figures are the
+// program's), and the tests that measure the heap set their own.
+func collectLessOften() {
+	if _, set := os.LookupEnv("GOGC"); set || flag.Lookup("test.bench").Value.String() != "" {
+		return
+	}
+	debug.SetGCPercent(400)
 }
 
 // raiseParallel makes -parallel default to four times GOMAXPROCS instead
