@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/convokit/convo/internal/testproc"
 )
 
 func TestMain(m *testing.M) {
@@ -88,7 +90,7 @@ func InOwnProcess(t *testing.T) bool {
 		t.Fatal(err)
 	}
 	cmd := exec.CommandContext(ctx, exe, args...)
-	cmd.Env = append(os.Environ(), ownProcessEnv+"="+t.Name(), raceExitNoSleep())
+	cmd.Env = append(os.Environ(), ownProcessEnv+"="+t.Name(), testproc.RaceExitNoSleep())
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s in its own process: %v\n%s", t.Name(), err, out)
@@ -124,16 +126,4 @@ func VerifyNoGoroutineLeft(t testing.TB, opts ...goleak.Option) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// raceExitNoSleep is the GORACE setting for a child process that is this
-// test binary: under the race detector a process sleeps before it exits
-// (GORACE's atexit_sleep_ms, a second by default), which each child would
-// add to the tests' time. A setting of the caller's own is kept.
-func raceExitNoSleep() string {
-	v := os.Getenv("GORACE")
-	if strings.Contains(v, "atexit_sleep_ms") {
-		return "GORACE=" + v
-	}
-	return "GORACE=" + strings.TrimSpace(v+" atexit_sleep_ms=0")
 }
