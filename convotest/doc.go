@@ -20,7 +20,9 @@
 // connection, a body cut off mid-stream), random faults under a seed
 // ([WithFaultRate]), latency ([WithLatency], which ends with the request's
 // context) and a page-size cap ([WithPageSize]). [WithHandler] answers one
-// path with a handler of your own.
+// path with a handler of your own. [WithRateLimit] changes (or turns off)
+// the limit Rentalot's rate-limit headers report, so that a client pacing
+// to them runs many requests at full speed.
 // [Server.Requests] records what the server received, with credentials
 // redacted.
 //

@@ -77,6 +77,7 @@ type Server struct {
 	kinds     []FaultKind
 	window    int // rate-limit window of the last request (Rentalot)
 	inWindow  int // requests counted in that window
+	rateLimit int // WithRateLimit's limit; 0: the provider's own
 }
 
 // Option configures a [Server].
@@ -93,6 +94,7 @@ type config struct {
 	pageSize  int
 	hook      func(Request)
 	handlers  []customHandler
+	rateLimit int
 }
 
 // WithData serves d instead of the demo dataset. The server keeps a copy:
@@ -123,6 +125,19 @@ func WithPageSize(n int) Option {
 	return func(c *config) { c.pageSize = max(n, 0) }
 }
 
+// WithRateLimit reports a limit of perMinute requests a minute in the
+// rate-limit headers of a provider that sends them (Rentalot's
+// X-RateLimit-*: 120 a minute by default), instead of the provider's own,
+// so that a client pacing to the headers can be run through many requests
+// at full speed (a benchmark, a large dataset). perMinute < 0 sends no
+// rate-limit headers at all; 0 keeps the provider's limit. The fake never
+// refuses a request for exceeding the limit (use [WithFaults] for 429s);
+// it only reports what is left of the window. Providers that send no
+// rate-limit headers are not affected.
+func WithRateLimit(perMinute int) Option {
+	return func(c *config) { c.rateLimit = perMinute }
+}
+
 // NewServer starts a fake of provider's API on a loopback address and
 // returns it. It panics if provider is the zero Provider, as it cannot
 // choose a wire format then.
@@ -142,13 +157,14 @@ func NewServer(provider convo.Provider, opts ...Option) *Server {
 		panic("convotest: NewServer: " + err.Error())
 	}
 	s := &Server{
-		provider: provider,
-		basePath: strings.TrimRight(base.Path, "/"),
-		latency:  cfg.latency,
-		pageSize: cfg.pageSize,
-		started:  time.Now(),
-		kinds:    cfg.kinds,
-		hook:     cfg.hook,
+		provider:  provider,
+		basePath:  strings.TrimRight(base.Path, "/"),
+		latency:   cfg.latency,
+		pageSize:  cfg.pageSize,
+		started:   time.Now(),
+		kinds:     cfg.kinds,
+		hook:      cfg.hook,
+		rateLimit: cfg.rateLimit,
 	}
 	if cfg.data != nil {
 		s.data = cfg.data.Clone()
@@ -485,6 +501,9 @@ func jsonReply(status int, contentType string, v any) reply {
 // returns the provider's rate-limit headers, if it sends any. s.mu is held.
 func (s *Server) rateLimitHeaders() http.Header {
 	limit, resource := s.api.rateLimit()
+	if limit > 0 && s.rateLimit != 0 {
+		limit = max(s.rateLimit, 0)
+	}
 	if limit == 0 {
 		return nil
 	}

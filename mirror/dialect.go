@@ -208,8 +208,9 @@ func (postgresDialect) lockSync(ctx context.Context, conn *sql.Conn, name string
 	}, nil
 }
 
-// placeholders returns "(p1, p2, …), (…)" for rows rows of cols columns.
-func placeholders(d dialect, rows, cols int) string {
+// placeholders returns "(lead, p1, p2, …), (lead, …)" for rows rows of
+// lead and cols bound values.
+func placeholders(d dialect, rows, cols int, lead string) string {
 	var b strings.Builder
 	n := 1
 	for r := range rows {
@@ -217,10 +218,9 @@ func placeholders(d dialect, rows, cols int) string {
 			b.WriteString(", ")
 		}
 		b.WriteByte('(')
-		for c := range cols {
-			if c > 0 {
-				b.WriteString(", ")
-			}
+		b.WriteString(lead)
+		for range cols {
+			b.WriteString(", ")
 			b.WriteString(d.placeholder(n))
 			n++
 		}

@@ -271,7 +271,7 @@ type flush struct {
 // small, since rows are gathered, sorted and deduplicated by the thousand.
 type messageRow struct {
 	id   string // the message's id, as stored
-	args [6]any // conversation_id, direction, body, sent_at, data, after provider and id
+	args [6]any // id, conversation_id, direction, body, sent_at, data: every column but provider
 }
 
 func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
@@ -560,7 +560,7 @@ func (r *run) upsertConversations(ctx context.Context, convs []convo.Conversatio
 			return fmt.Errorf("conversation %q: %w", c.ID, err)
 		}
 		t := r.d.text
-		args = append(args, r.provider, t(c.ID), null(t(c.ContactID)), null(t(c.Channel)), null(t(c.Status)),
+		args = append(args, t(c.ID), null(t(c.ContactID)), null(t(c.Channel)), null(t(c.Status)),
 			r.d.timeArg(c.LastMessageAt), r.d.timeArg(c.CreatedAt), string(r.d.jsonText(data)))
 		return nil
 	}, &args)
@@ -590,14 +590,16 @@ func (r *run) messageRows(rows []messageRow, s *convo.ConversationSync) ([]messa
 func (r *run) upsertMessages(ctx context.Context, msgs []messageRow) (int64, error) {
 	args := make([]any, 0, len(messageColumns)*min(len(msgs), r.d.rowsPerStatement(len(messageColumns))))
 	return r.upsert(ctx, "messages", messageColumns, len(msgs), func(i int) error {
-		args = append(args, r.provider)
 		args = append(args, msgs[i].args[:]...)
 		return nil
 	}, &args)
 }
 
+// upsert writes n rows of table, bind appending the values of row i to
+// args: every column's but the first, provider, which the statement holds.
 func (r *run) upsert(ctx context.Context, table string, cols []string, n int, bind func(i int) error, args *[]any) (int64, error) {
 	var written int64
+	width := len(cols) - 1 // values bound per row
 	per := r.d.rowsPerStatement(len(cols))
 	for start := 0; start < n; start += per {
 		end := min(start+per, n)
@@ -616,7 +618,7 @@ func (r *run) upsert(ctx context.Context, table string, cols []string, n int, bi
 			continue
 		}
 		for i := 0; i < end-start; i++ {
-			k, err := r.exec(ctx, table, cols, 1, false, (*args)[i*len(cols):(i+1)*len(cols)])
+			k, err := r.exec(ctx, table, cols, 1, false, (*args)[i*width:(i+1)*width])
 			if err != nil {
 				return written, err
 			}
@@ -646,9 +648,9 @@ func (r *run) stmt(ctx context.Context, key stmtKey, cols []string) (*sql.Stmt, 
 	if s, ok := r.stmts[key]; ok {
 		return s, nil
 	}
-	q := upsertSQL(r.d, key.table, cols, key.rows)
+	q := upsertSQL(r.d, key.table, cols, key.rows, r.provider)
 	if key.insertOnly {
-		q = insertOrIgnoreSQL(r.d, key.table, cols, key.rows)
+		q = insertOrIgnoreSQL(r.d, key.table, cols, key.rows, r.provider)
 	}
 	s, err := r.conn.PrepareContext(ctx, q)
 	if err != nil {
@@ -668,14 +670,16 @@ func (r *run) closeStmts() {
 }
 
 // insertOrIgnoreSQL is the SQLite statement that inserts rows rows into
-// table and skips those whose key is there already.
-func insertOrIgnoreSQL(d dialect, table string, cols []string, rows int) string {
-	return "INSERT OR IGNORE INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + placeholders(d, rows, len(cols))
+// table and skips those whose key is there already. The first column,
+// provider, is the literal provider in every row; the others are bound.
+func insertOrIgnoreSQL(d dialect, table string, cols []string, rows int, provider string) string {
+	return "INSERT OR IGNORE INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + placeholders(d, rows, len(cols)-1, sqlString(provider))
 }
 
 // upsertSQL is the statement that inserts rows rows into table, or updates
-// a row of the same key in place when its data differs.
-func upsertSQL(d dialect, table string, cols []string, rows int) string {
+// a row of the same key in place when its data differs. The first column,
+// provider, is the literal provider in every row; the others are bound.
+func upsertSQL(d dialect, table string, cols []string, rows int, provider string) string {
 	var set, list string
 	for i, c := range cols {
 		if i > 0 {
@@ -689,7 +693,7 @@ func upsertSQL(d dialect, table string, cols []string, rows int) string {
 			set += c + " = excluded." + c
 		}
 	}
-	return "INSERT INTO " + table + " (" + list + ") VALUES " + placeholders(d, rows, len(cols)) +
+	return "INSERT INTO " + table + " (" + list + ") VALUES " + placeholders(d, rows, len(cols)-1, sqlString(provider)) +
 		" ON CONFLICT (provider, id) DO UPDATE SET " + set +
 		" WHERE " + table + ".data " + d.distinct() + " excluded.data"
 }
@@ -720,6 +724,11 @@ func lastOfEach[T any](rows []T, key func(T) string) []T {
 	}
 	return out
 }
+
+// sqlString is s as a SQL string literal. The provider is written so
+// rather than bound: binding costs the driver more per value than the
+// statement's text does once, when it is prepared.
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // null stores an empty string as NULL.
 func null(s string) any {
