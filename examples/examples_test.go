@@ -19,6 +19,7 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/testproc"
 )
 
 // The programs are run as a user runs them: built by the go command, with
@@ -105,7 +106,7 @@ func build(name string) (string, error) {
 	defer cancel()
 	dst := filepath.Join(binDir, name)
 	cmd := exec.CommandContext(ctx, "go", "run", "-buildvcs=false", "-exec", self, "./"+name)
-	cmd.Env = append(os.Environ(), copyToEnv+"="+dst, raceExitNoSleep())
+	cmd.Env = append(os.Environ(), copyToEnv+"="+dst, testproc.RaceExitNoSleep())
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go run ./%s: %v\n%s", name, err, out)
 	}
@@ -520,16 +521,4 @@ func TestQuickstartHelp(t *testing.T) {
 	r := runExample(t, "quickstart", nil, "-h")
 	assert.Equal(t, 0, r.code)
 	assert.Contains(t, r.stderr, "-provider")
-}
-
-// raceExitNoSleep is the GORACE setting for a child process that is this
-// test binary: under the race detector a process sleeps before it exits
-// (GORACE's atexit_sleep_ms, a second by default), which each child would
-// add to the tests' time. A setting of the caller's own is kept.
-func raceExitNoSleep() string {
-	v := os.Getenv("GORACE")
-	if strings.Contains(v, "atexit_sleep_ms") {
-		return "GORACE=" + v
-	}
-	return "GORACE=" + strings.TrimSpace(v+" atexit_sleep_ms=0")
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/testproc"
 )
 
 // binary is the path the tests run the convo command by. Without the race
@@ -91,7 +92,7 @@ func cleanEnv(extra ...string) []string {
 		}
 		env = append(env, kv)
 	}
-	env = append(env, runAsConvo+"=1", raceExitNoSleep())
+	env = append(env, runAsConvo+"=1", testproc.RaceExitNoSleep())
 	return append(env, extra...)
 }
 
@@ -950,16 +951,4 @@ func TestCLIProcess(t *testing.T) {
 	r = convoExec(t, nil, "conversations", "--provider", "vantaxai")
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "VANTAXAI_API_KEY")
-}
-
-// raceExitNoSleep is the GORACE setting for a child process that is this
-// test binary: under the race detector a process sleeps before it exits
-// (GORACE's atexit_sleep_ms, a second by default), which each child would
-// add to the tests' time. A setting of the caller's own is kept.
-func raceExitNoSleep() string {
-	v := os.Getenv("GORACE")
-	if strings.Contains(v, "atexit_sleep_ms") {
-		return "GORACE=" + v
-	}
-	return "GORACE=" + strings.TrimSpace(v+" atexit_sleep_ms=0")
 }
