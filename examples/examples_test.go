@@ -126,11 +126,7 @@ func runExample(t *testing.T, name string, vars map[string]string, args ...strin
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, executable(t, name), args...)
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); !exampleVariable(k) {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
+	cmd.Env = testproc.WithoutConvoVariables(os.Environ())
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -145,16 +141,6 @@ func runExample(t *testing.T, name string, vars map[string]string, args ...strin
 		require.NoError(t, err, "run %s", name)
 	}
 	return r
-}
-
-// exampleVariable reports whether an example reads the variable k.
-func exampleVariable(k string) bool {
-	for _, prefix := range []string{"CONVO_", "VOBIZ_", "VANTAXAI_", "RENTALOT_", "AGENTMESSAGE_"} {
-		if strings.HasPrefix(k, prefix) {
-			return true
-		}
-	}
-	return false
 }
 
 // credentials are each provider's credential variables, with the fake

@@ -83,15 +83,7 @@ func provideBinary(path string) error {
 
 // cleanEnv is the test process's environment without anything convo reads.
 func cleanEnv(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "CONVO_") || strings.HasPrefix(k, "VOBIZ_") || strings.HasPrefix(k, "VANTAXAI_") ||
-			strings.HasPrefix(k, "RENTALOT_") || strings.HasPrefix(k, "AGENTMESSAGE_") {
-			continue
-		}
-		env = append(env, kv)
-	}
+	env := testproc.WithoutConvoVariables(os.Environ())
 	env = append(env, runAsConvo+"=1", testproc.RaceExitNoSleep())
 	return append(env, extra...)
 }

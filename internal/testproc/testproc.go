@@ -4,6 +4,7 @@ package testproc
 
 import (
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -18,4 +19,22 @@ func RaceExitNoSleep() string {
 		return "GORACE=" + v
 	}
 	return "GORACE=" + strings.TrimSpace(v+" atexit_sleep_ms=0")
+}
+
+// convoVariables are the prefixes of the variables convo's command and
+// examples read: their own, and each provider's credentials.
+var convoVariables = []string{"CONVO_", "VOBIZ_", "VANTAXAI_", "RENTALOT_", "AGENTMESSAGE_"}
+
+// WithoutConvoVariables returns env without the variables convo's command
+// and examples read, for a child process that should see only what its
+// test gives it.
+func WithoutConvoVariables(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if !slices.ContainsFunc(convoVariables, func(p string) bool { return strings.HasPrefix(k, p) }) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
