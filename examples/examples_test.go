@@ -3,12 +3,16 @@ package examples_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,90 +31,92 @@ import (
 // so that what they ask the server for is checked too. One test binary
 // runs them all.
 
-// copyToEnv, set, makes this test binary copy the file its first argument
-// names to the path the variable holds, and exit: go run -exec hands it
-// the example's executable, which go run removes or keeps in its cache.
-const copyToEnv = "CONVO_EXAMPLES_COPY_TO"
-
-// binDir holds the examples' executables of this test process.
-var binDir string
-
 func TestMain(m *testing.M) {
-	if dst := os.Getenv(copyToEnv); dst != "" && len(os.Args) > 1 {
-		if err := copyExecutable(os.Args[1], dst); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	dir, err := os.MkdirTemp("", "convo-examples-")
-	if err != nil {
+	// -parallel defaults to four times GOMAXPROCS (a -parallel on the
+	// command line still wins): the tests mostly wait for the programs
+	// they started.
+	if err := flag.Set("test.parallel", strconv.Itoa(4*runtime.GOMAXPROCS(0))); err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		os.Exit(2)
 	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
-func copyExecutable(src, dst string) error {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, b, 0o755)
-}
+// names are the example programs this package runs.
+var names = []string{"agentmessage", "quickstart", "rentalot", "vantaxai", "vobiz"}
 
-// program is an example's executable, built once per test process.
-type program struct {
+// built is the directory of the programs' executables, built once per
+// test process.
+var built struct {
 	once sync.Once
-	path string
+	dir  string
 	err  error
 }
 
-var programs sync.Map // example name -> *program
-
-// executable returns the path of example name's program. go run builds it
-// once for each change of its sources and keeps it in the build cache
-// (Go 1.24 and later), so that a run of these tests with no change to an
-// example links nothing; with -exec it hands the executable to this test
-// binary (see TestMain), which copies it out instead of running it, and
-// every case then runs the copy directly.
+// executable returns the path of example name's program.
 func executable(t *testing.T, name string) string {
 	t.Helper()
-	v, _ := programs.LoadOrStore(name, new(program))
-	p := v.(*program)
-	p.once.Do(func() { p.path, p.err = build(name) })
-	require.NoError(t, p.err)
-	return p.path
+	built.once.Do(func() { built.dir, built.err = buildAll() })
+	require.NoError(t, built.err)
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	return filepath.Join(built.dir, name)
 }
 
-func build(name string) (string, error) {
-	// The example's sources are read here so that the go command's test
-	// cache counts them among the inputs of these tests.
-	files, err := filepath.Glob(filepath.Join(name, "*.go"))
-	if err != nil || len(files) == 0 {
-		return "", fmt.Errorf("example %s: no Go files (%v)", name, err)
-	}
-	for _, f := range files {
-		if _, err := os.ReadFile(f); err != nil {
-			return "", err
+// buildAll builds every example with one go build into a directory that
+// is kept from run to run (in the user's cache directory, one for each
+// checkout, Go release and platform): the go command links a program
+// again only when the executable there is not up to date, so a run of
+// these tests with no change to an example links nothing, and one go
+// command checks all five. Its temporary directory is put beside the
+// executables, so that each is renamed into place, whole, and a test
+// process running the old one at that moment is not disturbed.
+func buildAll() (string, error) {
+	pkgs := make([]string, 0, len(names))
+	for _, name := range names {
+		// The sources are read here so that the go command's test cache
+		// counts them among the inputs of these tests.
+		files, err := filepath.Glob(filepath.Join(name, "*.go"))
+		if err != nil || len(files) == 0 {
+			return "", fmt.Errorf("example %s: no Go files (%v)", name, err)
 		}
+		for _, f := range files {
+			if _, err := os.ReadFile(f); err != nil {
+				return "", err
+			}
+		}
+		pkgs = append(pkgs, "./"+name)
 	}
-	self, err := os.Executable()
+	dir, err := buildDir()
 	if err != nil {
 		return "", err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dst := filepath.Join(binDir, name)
-	cmd := exec.CommandContext(ctx, "go", "run", "-buildvcs=false", "-exec", self, "./"+name)
-	cmd.Env = append(os.Environ(), copyToEnv+"="+dst, testproc.RaceExitNoSleep())
+	args := append([]string{"build", "-buildvcs=false", "-o", dir + string(filepath.Separator)}, pkgs...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Env = append(os.Environ(), "GOTMPDIR="+dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go run ./%s: %v\n%s", name, err, out)
+		return "", fmt.Errorf("go build of the examples: %v\n%s", err, out)
 	}
-	return dst, nil
+	return dir, nil
+}
+
+// buildDir is the directory of this checkout's examples' executables for
+// this Go release and platform, created if missing.
+func buildDir() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	key := sha256.Sum256([]byte(strings.Join([]string{wd, runtime.Version(), runtime.GOOS, runtime.GOARCH}, "\x00")))
+	dir := filepath.Join(base, "convo", fmt.Sprintf("examples-%x", key[:8]))
+	return dir, os.MkdirAll(dir, 0o700)
 }
 
 // result is what a run of an example printed, and its exit status.

@@ -6,10 +6,14 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -103,13 +107,28 @@ func openPostgres(t *testing.T) *sql.DB {
 	return db
 }
 
-// forEach runs f for every backend and provider.
+// forEach runs f for every backend and provider, in parallel: each run
+// has a server and a database of its own.
 func forEach(t *testing.T, f func(t *testing.T, b backend, p convo.Provider)) {
 	for _, b := range backends(t) {
 		for _, p := range providers {
-			t.Run(b.name+"/"+p.Name(), func(t *testing.T) { f(t, b, p) })
+			t.Run(b.name+"/"+p.Name(), func(t *testing.T) {
+				t.Parallel()
+				f(t, b, p)
+			})
 		}
 	}
+}
+
+func TestMain(m *testing.M) {
+	// -parallel defaults to four times GOMAXPROCS (a -parallel on the
+	// command line still wins): the tests spend much of their time in
+	// SQLite's file writes and PostgreSQL's round trips, not computing.
+	if err := flag.Set("test.parallel", strconv.Itoa(4*runtime.GOMAXPROCS(0))); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
 }
 
 func ctxT(t *testing.T) context.Context {

@@ -412,6 +412,7 @@ func TestDefaultName(t *testing.T) {
 // next run writes exactly them (and the conversations whose activity
 // moved), and the mirror equals a full sync of the changed data.
 func TestIncrementalRunWritesOnlyTheChange(t *testing.T) {
+	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
 		srv, client := newServer(t, p)
 		db := b.open(t)
