@@ -2,14 +2,10 @@ package convo
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
-	"runtime"
-	"runtime/debug"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,34 +16,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if err := raiseParallel(); err != nil {
+	if err := testproc.Setup(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	flag.Parse()
-	collectLessOften()
 	os.Exit(m.Run())
-}
-
-// collectLessOften sets the collector to run a quarter as often as by
-// default (GOGC=400) for the tests, which allocate fast and keep little:
-// it takes about a sixth off the package's CPU time. GOGC in the
-// environment wins, benchmarks keep the default (their figures are the
-// program's), and the tests that measure the heap set their own.
-func collectLessOften() {
-	if _, set := os.LookupEnv("GOGC"); set || flag.Lookup("test.bench").Value.String() != "" {
-		return
-	}
-	debug.SetGCPercent(400)
-}
-
-// raiseParallel makes -parallel default to four times GOMAXPROCS instead
-// of GOMAXPROCS; a -parallel on the command line still wins. The parallel
-// tests spend most of their time waiting (on loopback servers, on timers
-// and retry waits, on processes of their own), not computing: with one
-// test per core, the cores sit idle.
-func raiseParallel() error {
-	return flag.Set("test.parallel", strconv.Itoa(4*runtime.GOMAXPROCS(0)))
 }
 
 // ownProcessEnv names, in the environment of a process InOwnProcess starts,

@@ -2,8 +2,10 @@ package convotest_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -11,7 +13,16 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/testproc"
 )
+
+func TestMain(m *testing.M) {
+	if err := testproc.Setup(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
+}
 
 // demoAuth returns the raw headers of the demo credentials of p.
 func demoAuth(p convo.Provider) http.Header {

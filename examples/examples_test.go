@@ -5,14 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -32,10 +30,7 @@ import (
 // runs them all.
 
 func TestMain(m *testing.M) {
-	// -parallel defaults to four times GOMAXPROCS (a -parallel on the
-	// command line still wins): the tests mostly wait for the programs
-	// they started.
-	if err := flag.Set("test.parallel", strconv.Itoa(4*runtime.GOMAXPROCS(0))); err != nil {
+	if err := testproc.Setup(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}

@@ -6,14 +6,11 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
-	"strconv"
 	"testing"
 	"time"
 
@@ -24,6 +21,7 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/testproc"
 )
 
 // postgresEnv names the URL of the PostgreSQL server the tests use. CI
@@ -121,10 +119,7 @@ func forEach(t *testing.T, f func(t *testing.T, b backend, p convo.Provider)) {
 }
 
 func TestMain(m *testing.M) {
-	// -parallel defaults to four times GOMAXPROCS (a -parallel on the
-	// command line still wins): the tests spend much of their time in
-	// SQLite's file writes and PostgreSQL's round trips, not computing.
-	if err := flag.Set("test.parallel", strconv.Itoa(4*runtime.GOMAXPROCS(0))); err != nil {
+	if err := testproc.Setup(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
