@@ -174,6 +174,7 @@ func TestCheckpointSizePerConversation(t *testing.T) {
 		bound int // bytes per conversation, beside its ids
 	}{{convo.Vobiz, 100}, {convo.VantaxAI, 150}, {convo.Rentalot, 150}, {convo.AgentMessage, 200}} {
 		t.Run(tt.p.Name(), func(t *testing.T) {
+			t.Parallel()
 			size := func(perConv int) (perConversation int, ids int) {
 				clock := &incClock{t: incBase}
 				d := incData(tt.p, clock, 20, perConv)

@@ -136,6 +136,7 @@ func TestE2EListMessages(t *testing.T) {
 	t.Parallel()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
 			srv, client := e2eServer(t, p)
 			d := srv.Dataset()
 			ctx := context.Background()
@@ -291,6 +292,7 @@ func TestE2EResumeFromCursor(t *testing.T) {
 	ctx := context.Background()
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
 			// Pages of 5: 7 and 12 stop in the middle of a page, 5 and 10 at its end.
 			var opts []convotest.Option
 			convParams := convo.ConversationListParams{PageSize: 5}
@@ -456,6 +458,7 @@ func TestE2ERetriesThroughFaults(t *testing.T) {
 	for _, p := range convo.Providers() {
 		for _, prefetch := range []int{0, 2} {
 			t.Run(fmt.Sprintf("%s/prefetch=%d", p.Name(), prefetch), func(t *testing.T) {
+				t.Parallel()
 				opts, params := e2eSmallPages(p)
 				srv := convotest.NewServer(p, append(opts, e2eFaults(int64(len(p.Name())+prefetch))...)...)
 				defer srv.Close()

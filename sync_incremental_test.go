@@ -250,6 +250,7 @@ func TestIncrementalSync(t *testing.T) {
 	const convs, perConv, pageSize = 30, 200, 50
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
 			clock := &incClock{t: incBase}
 			hook := &hookSwitch{}
 			srv := convotest.NewServer(p, convotest.WithData(incData(p, clock, convs, perConv)), convotest.WithRequestHook(hook.call))

@@ -414,6 +414,7 @@ func TestSyncResumeExactlyOnce(t *testing.T) {
 	for _, p := range convo.Providers() {
 		for _, mode := range []string{"cancel", "crash"} {
 			t.Run(p.Name()+"/"+mode, func(t *testing.T) {
+				t.Parallel()
 				srv := convotest.NewServer(p, convotest.WithPageSize(7))
 				defer srv.Close()
 				// Small pages and repeated runs take about 100 requests, near
