@@ -2,26 +2,23 @@ package convo
 
 import (
 	"context"
-	"fmt"
+	"flag"
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"go.uber.org/goleak"
 
 	"github.com/convokit/convo/internal/testproc"
 )
 
-func TestMain(m *testing.M) {
-	if err := testproc.Setup(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testproc.Main(m) }
 
 // ownProcessEnv names, in the environment of a process InOwnProcess starts,
 // the test that process is to run.
@@ -99,4 +96,15 @@ func VerifyNoGoroutineLeft(t testing.TB, opts ...goleak.Option) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// The tests' setup (testproc.Setup, from TestMain) makes -parallel four
+// times GOMAXPROCS unless the command line sets it.
+func TestSetupRaisesParallel(t *testing.T) {
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(strings.TrimLeft(a, "-"), "test.parallel") {
+			t.Skipf("-parallel is set on the command line (%s)", a)
+		}
+	}
+	assert.Equal(t, strconv.Itoa(4*runtime.GOMAXPROCS(0)), flag.Lookup("test.parallel").Value.String())
 }

@@ -2,10 +2,8 @@ package convotest_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
@@ -16,13 +14,7 @@ import (
 	"github.com/convokit/convo/internal/testproc"
 )
 
-func TestMain(m *testing.M) {
-	if err := testproc.Setup(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testproc.Main(m) }
 
 // demoAuth returns the raw headers of the demo credentials of p.
 func demoAuth(p convo.Provider) http.Header {

@@ -29,13 +29,7 @@ import (
 // so that what they ask the server for is checked too. One test binary
 // runs them all.
 
-func TestMain(m *testing.M) {
-	if err := testproc.Setup(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testproc.Main(m) }
 
 // names are the example programs this package runs.
 var names = []string{"agentmessage", "quickstart", "rentalot", "vantaxai", "vobiz"}

@@ -4,12 +4,14 @@ package testproc
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // RaceExitNoSleep is the GORACE setting, as an environment entry, for a
@@ -70,4 +72,14 @@ func Setup() error {
 	}
 	debug.SetGCPercent(400)
 	return nil
+}
+
+// Main is a TestMain that does Setup and then runs the tests, for a test
+// package that needs nothing else before them.
+func Main(m *testing.M) {
+	if err := Setup(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
 }
