@@ -72,6 +72,9 @@ func terminalWidth(f *os.File) int {
 // returns the exit status.
 func run(ctx context.Context, e *env, args []string) int {
 	root := newRootCmd(e)
+	if args == nil {
+		args = []string{} // cobra reads os.Args when given nil
+	}
 	root.SetArgs(args)
 	ran := false // whether a command's own code ran (else cobra refused the line)
 	markRun(root, &ran)

@@ -326,6 +326,21 @@ func assertDoneCheckpoint(t *testing.T, path string) {
 	assert.True(t, cp.Done())
 }
 
+// run with no arguments runs no command, whatever the process's own
+// command line holds: cobra, given nil, reads os.Args instead. (Not
+// parallel: it sets os.Args while no other test runs.)
+func TestRunNilArgsIgnoresProcessArgs(t *testing.T) {
+	saved := os.Args
+	t.Cleanup(func() { os.Args = saved })
+	os.Args = []string{"convo", "version"}
+	var stdout, stderr bytes.Buffer
+	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }, args: []string{"convo"}}
+	code := run(context.Background(), e, nil)
+	assert.Equal(t, 2, code, "no command is a usage error")
+	assert.Contains(t, stderr.String(), "Usage:\n  convo [flags]")
+	assert.NotContains(t, stdout.String(), convo.Version, "convo version did not run")
+}
+
 func TestCLIUsageErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
