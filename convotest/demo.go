@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/convokit/convo"
@@ -38,6 +39,20 @@ func DemoDataset(p convo.Provider, seed int64) *Dataset {
 	if !ok {
 		return &Dataset{}
 	}
+	if seed != DefaultSeed {
+		return demoDataset(p, build, seed)
+	}
+	// Every server made without WithData or WithSeed starts from the
+	// default seed's data: it is made once for each provider and copied.
+	d, _ := defaultDemos.LoadOrStore(p.Name(), sync.OnceValue(func() *Dataset { return demoDataset(p, build, DefaultSeed) }))
+	return d.(func() *Dataset)().Clone()
+}
+
+// defaultDemos holds, for each provider's name, the function that makes
+// its DefaultSeed dataset once; what it returns is never changed.
+var defaultDemos sync.Map
+
+func demoDataset(p convo.Provider, build func(*gen) *Dataset, seed int64) *Dataset {
 	salt := uint64(0)
 	for _, c := range p.Name() {
 		salt = salt*131 + uint64(c)

@@ -733,6 +733,23 @@ func TestConvotestCustomDataset(t *testing.T) {
 	assert.Equal(t, `He said "hi" & <left>`, srv.Dataset().Conversations[0].Messages[0].Body)
 }
 
+// The default seed's data is made once and copied: each call returns a
+// dataset of its own, equal to a fresh one, that a test may change.
+func TestConvotestDemoDatasetDefaultSeedIsACopy(t *testing.T) {
+	t.Parallel()
+	for _, p := range convo.Providers() {
+		first := convotest.DemoDataset(p, convotest.DefaultSeed)
+		want := convotest.DemoDataset(p, convotest.DefaultSeed)
+		require.True(t, reflect.DeepEqual(first, want), "%s: deterministic", p.Name())
+		first.Conversations[0].Conversation.ID = "changed"
+		first.Conversations[0].Messages[0].Body = "changed"
+		first.Conversations = first.Conversations[1:]
+		again := convotest.DemoDataset(p, convotest.DefaultSeed)
+		assert.True(t, reflect.DeepEqual(want, again), "%s: a change to one copy is not in the next", p.Name())
+		assert.Equal(t, want.MessageCount(), convotest.New(t, p).Dataset().MessageCount(), "%s: a server's data", p.Name())
+	}
+}
+
 func TestConvotestDemoDataset(t *testing.T) {
 	t.Parallel()
 	for _, p := range convo.Providers() {
