@@ -93,18 +93,23 @@ func buildAll() (string, error) {
 }
 
 // buildDir is the directory of this checkout's examples' executables for
-// this Go release and platform, created if missing.
+// this Go release and platform, created if missing: in the user's cache
+// directory, or the temporary directory where there is none or it cannot
+// be written.
 func buildDir() (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
-	base, err := os.UserCacheDir()
-	if err != nil {
-		base = os.TempDir()
-	}
 	key := sha256.Sum256([]byte(strings.Join([]string{wd, runtime.Version(), runtime.GOOS, runtime.GOARCH}, "\x00")))
-	dir := filepath.Join(base, "convo", fmt.Sprintf("examples-%x", key[:8]))
+	name := filepath.Join("convo", fmt.Sprintf("examples-%x", key[:8]))
+	if base, err := os.UserCacheDir(); err == nil {
+		dir := filepath.Join(base, name)
+		if os.MkdirAll(dir, 0o700) == nil {
+			return dir, nil
+		}
+	}
+	dir := filepath.Join(os.TempDir(), name)
 	return dir, os.MkdirAll(dir, 0o700)
 }
 
