@@ -39,22 +39,17 @@ func DemoDataset(p convo.Provider, seed int64) *Dataset {
 	if !ok {
 		return &Dataset{}
 	}
-	if seed != DefaultSeed {
-		return demoDataset(p, build, seed)
+	if seed == DefaultSeed {
+		// Every server made without WithData or WithSeed starts from the
+		// default seed's data: it is made once for each provider and copied.
+		return defaultDemos[p.Name()]().Clone()
 	}
-	// Every server made without WithData or WithSeed starts from the
-	// default seed's data: it is made once for each provider and copied.
-	d, _ := defaultDemos.LoadOrStore(p.Name(), sync.OnceValue(func() *Dataset { return demoDataset(p, build, DefaultSeed) }))
-	return d.(func() *Dataset)().Clone()
+	return demoDataset(p.Name(), build, seed)
 }
 
-// defaultDemos holds, for each provider's name, the function that makes
-// its DefaultSeed dataset once; what it returns is never changed.
-var defaultDemos sync.Map
-
-func demoDataset(p convo.Provider, build func(*gen) *Dataset, seed int64) *Dataset {
+func demoDataset(name string, build func(*gen) *Dataset, seed int64) *Dataset {
 	salt := uint64(0)
-	for _, c := range p.Name() {
+	for _, c := range name {
 		salt = salt*131 + uint64(c)
 	}
 	g := &gen{r: rand.New(rand.NewPCG(uint64(seed), salt))}
@@ -71,6 +66,16 @@ var demos = map[string]func(*gen) *Dataset{
 	"rentalot":     demoRentalot,
 	"agentmessage": demoAgentMessage,
 }
+
+// defaultDemos makes, for each provider's name, its DefaultSeed dataset
+// once; what it returns is never changed.
+var defaultDemos = func() map[string]func() *Dataset {
+	m := make(map[string]func() *Dataset, len(demos))
+	for name, build := range demos {
+		m[name] = sync.OnceValue(func() *Dataset { return demoDataset(name, build, DefaultSeed) })
+	}
+	return m
+}()
 
 // lastActivity is the time a conversation is listed by: its last message
 // where the provider reports one, else its start (Vobiz).
