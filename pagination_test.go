@@ -793,6 +793,14 @@ func TestPagerBookkeepingBounded(t *testing.T) {
 		return
 	}
 	ft := &fakeTransport{script: func(n int, req *http.Request) (*http.Response, error) {
+		// Each attempt's deadline starts a goroutine in net/http that exits
+		// once the attempt is over. On a loaded machine hundreds of them can
+		// wait to be scheduled, and the runtime keeps every goroutine's
+		// record it ever made (about 400 B each, in the live heap): up to
+		// half a megabyte that is not the pager's. Let them finish first.
+		for i := 0; i < 100 && runtime.NumGoroutine() > 16; i++ {
+			runtime.Gosched()
+		}
 		body := fmt.Sprintf(`{"success":true,"data":[{"id":"m%07d"}],"meta":{"next_cursor":"cursor-%07d-%s"}}`, n, n+1, strings.Repeat("x", 40))
 		return fakeResponse(req, 200, strings.NewReader(body)), nil
 	}}

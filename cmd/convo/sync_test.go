@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -58,6 +59,46 @@ func mirrorDBs(t *testing.T) []mirrorDB {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return append(dbs, mirrorDB{name: "postgres", arg: u.String(), driver: "pgx", dsn: u.String()})
+}
+
+// named returns m with its PostgreSQL connections labelled with a new
+// application name, and the name ("" for SQLite).
+func (m mirrorDB) named(t *testing.T) (mirrorDB, string) {
+	t.Helper()
+	if m.name != "postgres" {
+		return m, ""
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	app := "convo_test_" + hex.EncodeToString(b[:])
+	u, err := url.Parse(m.arg)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	m.arg = u.String() // the command's connections; the test reads through m.dsn
+	return m, app
+}
+
+// awaitSessionsGone waits until the server has ended every session of
+// application app (none for ""). A killed client's session outlives it:
+// a COMMIT it sent before it died still completes, so the mirror read too
+// early can show the rows of one transaction and then the state of the
+// next.
+func awaitSessionsGone(t *testing.T, db *sql.DB, app string) {
+	t.Helper()
+	if app == "" {
+		return
+	}
+	for range 300 { // 30 s at most
+		var n int
+		require.NoError(t, db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", app).Scan(&n))
+		if n == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the killed sync's PostgreSQL session (%s) did not end within 30 s", app)
 }
 
 func (m mirrorDB) open(t *testing.T) *sql.DB {
@@ -261,12 +302,14 @@ func TestCLISyncKillAndResume(t *testing.T) {
 	for _, mdb := range mirrorDBs(t) {
 		for _, p := range []convo.Provider{convo.Rentalot, convo.VantaxAI} {
 			t.Run(mdb.name+"/"+p.Name(), func(t *testing.T) {
+				mdb, app := mdb.named(t)
 				args := syncArgs(p, mdb.arg)
 				cmd, wait := startExport(t, args, 35) // of 50 or 51
 				require.NoError(t, cmd.Process.Kill())
 				r := wait()
 				require.NotEqual(t, 0, r.code)
 				db := mdb.open(t)
+				awaitSessionsGone(t, db, app)
 				partial := readMirror(t, db, p)
 				want := exported(t, p)
 				assert.NotEmpty(t, partial.Messages, "transactions committed before the kill")
