@@ -90,11 +90,10 @@ func (d *Dataset) Clone() *Dataset {
 	out := &Dataset{Conversations: make([]ConversationData, len(d.Conversations))}
 	for i, c := range d.Conversations {
 		c.Conversation = cloneConversation(c.Conversation)
-		msgs := make([]convo.Message, len(c.Messages))
-		for j, m := range c.Messages {
-			msgs[j] = cloneMessage(m)
+		c.Messages = slices.Clone(c.Messages)
+		for j := range c.Messages {
+			cloneMessageRefs(&c.Messages[j])
 		}
-		c.Messages = msgs
 		out.Conversations[i] = c
 	}
 	return out
@@ -102,6 +101,7 @@ func (d *Dataset) Clone() *Dataset {
 
 func cloneConversation(c convo.Conversation) convo.Conversation {
 	c.Tags = slices.Clone(c.Tags)
+	c.Unreadable = slices.Clone(c.Unreadable)
 	c.Metadata = maps.Clone(c.Metadata)
 	if c.Consent != nil {
 		consent := *c.Consent
@@ -111,8 +111,23 @@ func cloneConversation(c convo.Conversation) convo.Conversation {
 }
 
 func cloneMessage(m convo.Message) convo.Message {
-	m.Payload = json.RawMessage(slices.Clone([]byte(m.Payload)))
-	m.Metadata = json.RawMessage(slices.Clone([]byte(m.Metadata)))
-	m.MediaURLs = slices.Clone(m.MediaURLs)
+	cloneMessageRefs(&m)
 	return m
+}
+
+// cloneMessageRefs gives m copies of the slices it shares with another
+// message.
+func cloneMessageRefs(m *convo.Message) {
+	if m.Payload != nil {
+		m.Payload = json.RawMessage(slices.Clone([]byte(m.Payload)))
+	}
+	if m.Metadata != nil {
+		m.Metadata = json.RawMessage(slices.Clone([]byte(m.Metadata)))
+	}
+	if m.MediaURLs != nil {
+		m.MediaURLs = slices.Clone(m.MediaURLs)
+	}
+	if m.Unreadable != nil {
+		m.Unreadable = slices.Clone(m.Unreadable)
+	}
 }

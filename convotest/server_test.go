@@ -924,3 +924,34 @@ func TestConvotestWithRateLimit(t *testing.T) {
 		assert.NoError(t, err)
 	}
 }
+
+// Dataset.Clone copies everything a record refers to: changing any slice,
+// map or pointer of the copy leaves the original as it was.
+func TestConvotestDatasetCloneIsDeep(t *testing.T) {
+	t.Parallel()
+	opted := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	build := func() *convotest.Dataset {
+		return &convotest.Dataset{Conversations: []convotest.ConversationData{{
+			Conversation: convo.Conversation{
+				ID: "c1", Tags: []string{"vip"}, Metadata: map[string]string{"k": "v"},
+				Consent:    &convo.Consent{OptedInAt: opted},
+				Unreadable: []convo.UnreadableField{{Field: "created_at", Value: "x"}},
+			},
+			Messages: []convo.Message{{
+				ID: "m1", Body: "hi", MediaURLs: []string{"https://example.test/a.png"},
+				Payload: json.RawMessage(`{"a":1}`), Metadata: json.RawMessage(`{"b":2}`),
+				Unreadable: []convo.UnreadableField{{Field: "sent_at", Value: "y"}},
+			}, {ID: "m2", Body: "no references"}},
+		}}}
+	}
+	d, want := build(), build()
+	c := d.Clone()
+	require.True(t, reflect.DeepEqual(want, c))
+
+	cv, m := &c.Conversations[0].Conversation, &c.Conversations[0].Messages[0]
+	cv.Tags[0], cv.Metadata["k"], cv.Consent.OptedInAt, cv.Unreadable[0].Value = "changed", "changed", time.Time{}, "changed"
+	m.Body, m.MediaURLs[0], m.Payload[1], m.Metadata[1], m.Unreadable[0].Value = "changed", "changed", 'X', 'X', "changed"
+	assert.True(t, reflect.DeepEqual(want, d), "the original is unchanged")
+	assert.Nil(t, c.Conversations[0].Messages[1].MediaURLs, "nil stays nil")
+	assert.Nil(t, c.Conversations[0].Messages[1].Payload, "nil stays nil")
+}
