@@ -201,11 +201,43 @@ func (postgresDialect) lockSync(ctx context.Context, conn *sql.Conn, name string
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: sync %q is running in another session", ErrBusy, name)
+		return nil, fmt.Errorf("%w: sync %q is running in another session%s", ErrBusy, name, pgLockHolder(ctx, conn, name))
 	}
 	return func() {
 		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(hashtext($1), hashtext(current_schema() || '/' || $2))", pgLockSync, name)
 	}, nil
+}
+
+// pgLockHolder describes the session that holds a sync's advisory lock,
+// for the error that refuses a second run: its backend's process id, and
+// when it connected from where, as far as this role may see. A client
+// that died without closing its connection (a machine lost, a network cut)
+// leaves a session that holds the lock until the server notices, which
+// can take hours; the description says how to end it. It is "" when the
+// holder cannot be read (or has just gone).
+func pgLockHolder(ctx context.Context, conn *sql.Conn, name string) string {
+	var pid int64
+	var from sql.NullString
+	var since sql.NullTime
+	err := conn.QueryRowContext(ctx, `SELECT l.pid, host(a.client_addr), a.backend_start
+FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid = oid(hashtext($1)) AND l.objid = oid(hashtext(current_schema() || '/' || $2))
+LIMIT 1`, pgLockSync, name).Scan(&pid, &from, &since)
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, " (PostgreSQL backend %d", pid)
+	if from.Valid {
+		fmt.Fprintf(&b, " from %s", from.String)
+	}
+	if since.Valid {
+		fmt.Fprintf(&b, ", connected %s", since.Time.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintf(&b, "; if that run is gone, end its session with SELECT pg_terminate_backend(%d))", pid)
+	return b.String()
 }
 
 // placeholders returns "(lead, p1, p2, …), (lead, …)" for rows rows of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -267,6 +268,13 @@ func TestConcurrentRunsOfOneSync(t *testing.T) {
 			if b.name == "postgres" {
 				require.ErrorIs(t, second, ErrBusy, "the advisory lock refuses the second run at once")
 				assert.Contains(t, second.Error(), "running in another session")
+				// It names the session that holds the sync, and how to end it.
+				holder := regexp.MustCompile(`\(PostgreSQL backend (\d+) from 127\.0\.0\.1, connected 20\d\d-\d\d-\d\dT[0-9:]+Z; if that run is gone, end its session with SELECT pg_terminate_backend\((\d+)\)\)`).FindStringSubmatch(second.Error())
+				require.Len(t, holder, 3, "%v", second)
+				assert.Equal(t, holder[1], holder[2])
+				var sessions int
+				require.NoError(t, db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND datname = current_database()", holder[1]).Scan(&sessions))
+				assert.Equal(t, 1, sessions, "a session of this database")
 			}
 			_, err := m.Sync(ctxT(t), client, nil)
 			require.NoError(t, err)
