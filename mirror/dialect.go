@@ -201,7 +201,7 @@ func (postgresDialect) lockSync(ctx context.Context, conn *sql.Conn, name string
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: sync %q is running in another session%s", ErrBusy, name, pgLockHolder(ctx, conn, name))
+		return nil, fmt.Errorf("%w: another session holds it%s", ErrBusy, pgLockHolder(ctx, conn, name))
 	}
 	return func() {
 		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(hashtext($1), hashtext(current_schema() || '/' || $2))", pgLockSync, name)

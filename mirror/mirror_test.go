@@ -267,7 +267,7 @@ func TestConcurrentRunsOfOneSync(t *testing.T) {
 			assert.Equal(t, 1, busy, "first: %v, second: %v", first, second)
 			if b.name == "postgres" {
 				require.ErrorIs(t, second, ErrBusy, "the advisory lock refuses the second run at once")
-				assert.Contains(t, second.Error(), "running in another session")
+				assert.Contains(t, second.Error(), `sync "agentmessage": sync is running elsewhere: another session holds it (PostgreSQL backend `)
 				// It names the session that holds the sync, and how to end it.
 				holder := regexp.MustCompile(`\(PostgreSQL backend (\d+) from 127\.0\.0\.1, connected 20\d\d-\d\d-\d\dT[0-9:]+Z; if that run is gone, end its session with SELECT pg_terminate_backend\((\d+)\)\)`).FindStringSubmatch(second.Error())
 				require.Len(t, holder, 3, "%v", second)
