@@ -44,21 +44,33 @@ func mirrorDBs(t *testing.T) []mirrorDB {
 	}
 	admin, err := sql.Open("pgx", base)
 	require.NoError(t, err)
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "cli_test_" + hex.EncodeToString(b[:])
+	schema := uniqueName("cli_test_")
 	_, err = admin.Exec("CREATE SCHEMA " + schema)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
 		admin.Close()
 	})
-	u, err := url.Parse(base)
+	dsn := withQuery(t, base, "search_path", schema)
+	return append(dbs, mirrorDB{name: "postgres", arg: dsn, driver: "pgx", dsn: dsn})
+}
+
+// uniqueName is prefix and 12 random hex digits.
+func uniqueName(prefix string) string {
+	var b [6]byte
+	rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// withQuery returns the URL raw with the query parameter key set to value.
+func withQuery(t *testing.T, raw, key, value string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
 	require.NoError(t, err)
 	q := u.Query()
-	q.Set("search_path", schema)
+	q.Set(key, value)
 	u.RawQuery = q.Encode()
-	return append(dbs, mirrorDB{name: "postgres", arg: u.String(), driver: "pgx", dsn: u.String()})
+	return u.String()
 }
 
 // named returns m with its PostgreSQL connections labelled with a new
@@ -68,15 +80,8 @@ func (m mirrorDB) named(t *testing.T) (mirrorDB, string) {
 	if m.name != "postgres" {
 		return m, ""
 	}
-	var b [6]byte
-	rand.Read(b[:])
-	app := "convo_test_" + hex.EncodeToString(b[:])
-	u, err := url.Parse(m.arg)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("application_name", app)
-	u.RawQuery = q.Encode()
-	m.arg = u.String() // the command's connections; the test reads through m.dsn
+	app := uniqueName("convo_test_")
+	m.arg = withQuery(t, m.arg, "application_name", app) // the command's connections; the test reads through m.dsn
 	return m, app
 }
 
