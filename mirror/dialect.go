@@ -189,6 +189,14 @@ const (
 	pgLockSync   = "convo.mirror.sync"
 )
 
+// The two keys of a sync's advisory lock, from the parameters $1
+// (pgLockSync) and $2 (the sync's name): the lock, its release and the
+// lookup of its holder all name it so.
+const (
+	pgSyncKey1 = "hashtext($1)"
+	pgSyncKey2 = "hashtext(current_schema() || '/' || $2)"
+)
+
 func (postgresDialect) lockSchema(ctx context.Context, conn *sql.Conn) error {
 	_, err := conn.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1), hashtext(current_schema()))", pgLockSchema)
 	return err
@@ -196,7 +204,7 @@ func (postgresDialect) lockSchema(ctx context.Context, conn *sql.Conn) error {
 
 func (postgresDialect) lockSync(ctx context.Context, conn *sql.Conn, name string) (func(), error) {
 	var ok bool
-	err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(hashtext($1), hashtext(current_schema() || '/' || $2))", pgLockSync, name).Scan(&ok)
+	err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock("+pgSyncKey1+", "+pgSyncKey2+")", pgLockSync, name).Scan(&ok)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +212,7 @@ func (postgresDialect) lockSync(ctx context.Context, conn *sql.Conn, name string
 		return nil, fmt.Errorf("%w: another session holds it%s", ErrBusy, pgLockHolder(ctx, conn, name))
 	}
 	return func() {
-		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(hashtext($1), hashtext(current_schema() || '/' || $2))", pgLockSync, name)
+		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock("+pgSyncKey1+", "+pgSyncKey2+")", pgLockSync, name)
 	}, nil
 }
 
@@ -223,7 +231,7 @@ func pgLockHolder(ctx context.Context, conn *sql.Conn, name string) string {
 FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND l.classid = oid(hashtext($1)) AND l.objid = oid(hashtext(current_schema() || '/' || $2))
+  AND l.classid = oid(`+pgSyncKey1+`) AND l.objid = oid(`+pgSyncKey2+`)
 LIMIT 1`, pgLockSync, name).Scan(&pid, &from, &since)
 	if err != nil {
 		return ""
