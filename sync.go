@@ -43,7 +43,21 @@ type SyncParams struct {
 	// replication lag); what it re-reads and delivered before is dropped by
 	// id. 0 means DefaultLookback (5 minutes); a negative value is refused.
 	Lookback time.Duration
+	// Refresh is how often an incremental sync re-reads the whole
+	// conversation list, to see changes that move no activity field; 0
+	// means DefaultRefresh, a negative value never.
+	Refresh time.Duration
+	// Recheck is how far back, by message time, a refresh re-reads
+	// messages delivered before, to find those whose record changed; 0
+	// means DefaultRecheck, a negative value never.
+	Recheck time.Duration
 }
+
+// DefaultRefresh is the SyncParams.Refresh used when it is zero.
+const DefaultRefresh = time.Hour
+
+// DefaultRecheck is the SyncParams.Recheck used when it is zero.
+const DefaultRecheck = 24 * time.Hour
 
 // ConversationSync is one batch of a sync: a conversation and the next
 // messages of it, at most one page, in the provider's order.
@@ -67,6 +81,10 @@ type ConversationSync struct {
 	// previous batch: messages never delivered before under the sync's
 	// checkpoint; possibly none.
 	Messages []Message
+	// Updated are messages delivered before under the sync's checkpoint
+	// whose record changed since: their current record, each change
+	// delivered once.
+	Updated []Message
 	// Done reports the conversation's last batch: all its messages have
 	// been delivered.
 	Done bool
