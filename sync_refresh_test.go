@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -231,7 +233,7 @@ func TestRefreshDeliversChanges(t *testing.T) {
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			t.Parallel()
-			srv := convotest.New(t, p, convotest.WithData(refreshData(p, 6, 200, 20*24*time.Hour)))
+			srv := convotest.New(t, p, convotest.WithData(refreshData(p, 6, 200, 20*24*time.Hour)), convotest.WithRateLimit(-1))
 			client, err := srv.Client()
 			require.NoError(t, err)
 			cp := new(convo.Checkpoint)
@@ -293,4 +295,194 @@ func mustMessage(t *testing.T, c *convo.Client, conv, id string) convo.Message {
 	}
 	t.Fatalf("no message %s", id)
 	return convo.Message{}
+}
+
+// TestRefreshRandomized changes the fake at random, round after round (new
+// messages and conversations, records changed in place, messages changed
+// inside and before the window), and syncs, as a refresh or not, sometimes
+// interrupted and resumed through JSON. After each refresh the replica
+// equals the fake's truth (every record; every message, and the record of
+// those inside the window); no message comes twice in Messages and no
+// Updated entry comes without a real change (the replica checks each
+// batch).
+func TestRefreshRandomized(t *testing.T) {
+	t.Parallel()
+	rounds := 8
+	if convo.Thorough() {
+		rounds = 40
+	}
+	for i, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
+			rng := rand.New(rand.NewPCG(21, uint64(i)))
+			clock := &refreshClock{}
+			srv := convotest.New(t, p, convotest.WithData(refreshData(p, 5, 120, 5*24*time.Hour)), convotest.WithRateLimit(-1))
+			client, err := srv.Client()
+			require.NoError(t, err)
+			pageSize := []int{0, 7}[rng.IntN(2)] // small pages: windows across pages
+			cp := new(convo.Checkpoint)
+			r := newReplica(t)
+			r.sync(client, &convo.SyncParams{Checkpoint: cp, MessagePageSize: pageSize}, nil)
+			added := 0
+			for round := range rounds {
+				for range 1 + rng.IntN(4) {
+					randomChange(t, rng, srv, clock, &added)
+				}
+				refresh := rng.IntN(2) == 0
+				params := &convo.SyncParams{Checkpoint: cp, MessagePageSize: pageSize, Concurrency: 1 + rng.IntN(3), Refresh: -1}
+				if refresh {
+					params.Refresh = refreshNow
+				}
+				if rng.IntN(3) == 0 {
+					stopAt, keep := 1+rng.IntN(4), rng.IntN(2) == 0
+					r.sync(client, params, func(n int) (bool, bool) { return n == stopAt, keep })
+					b, err := json.Marshal(cp)
+					require.NoError(t, err)
+					cp = new(convo.Checkpoint)
+					require.NoError(t, json.Unmarshal(b, cp))
+					params.Checkpoint = cp
+				}
+				r.sync(client, params, nil)
+				require.True(t, cp.Done(), "round %d", round)
+				what := fmt.Sprintf("round %d (refresh %v, page size %d)", round, refresh, pageSize)
+				if refresh {
+					r.check(client, time.Now().Add(-convo.DefaultRecheck), what)
+					continue
+				}
+				_, msgs := truth(t, client)
+				for id := range msgs {
+					_, ok := r.msgs[id]
+					assert.True(t, ok, "%s: message %s delivered", what, id)
+				}
+			}
+		})
+	}
+}
+
+// randomChange makes one random change to the fake's data.
+func randomChange(t *testing.T, rng *rand.Rand, srv *convotest.Server, clock *refreshClock, added *int) {
+	t.Helper()
+	d := srv.Dataset()
+	c := d.Conversations[rng.IntN(len(d.Conversations))]
+	id := c.Conversation.ID
+	newMessages := func(conv string) []convo.Message {
+		msgs := make([]convo.Message, 1+rng.IntN(3))
+		for i := range msgs {
+			*added++
+			msgs[i] = convo.Message{ID: fmt.Sprintf("%s-n%04d", conv, *added), Direction: convo.Inbound, Body: "new", SentAt: clock.next(), Status: "sent"}
+		}
+		return msgs
+	}
+	switch rng.IntN(5) {
+	case 0:
+		require.NoError(t, srv.AddMessages(id, newMessages(id)...))
+	case 1:
+		n := rng.IntN(100)
+		require.NoError(t, srv.ChangeConversation(id, func(c *convo.Conversation) { changeOf[srv.Provider().Name()](c, n) }))
+	case 2: // a message inside the window
+		var inside []string
+		for _, m := range c.Messages {
+			if time.Since(m.SentAt) < 20*time.Hour {
+				inside = append(inside, m.ID)
+			}
+		}
+		if len(inside) > 0 {
+			changeMessage(t, srv, id, inside[rng.IntN(len(inside))], rng.IntN(100))
+		}
+	case 3: // any message, most before the window
+		changeMessage(t, srv, id, c.Messages[rng.IntN(len(c.Messages))].ID, rng.IntN(100))
+	case 4:
+		*added++
+		conv := fmt.Sprintf("x%03d", *added)
+		cv := incConversation(srv.Provider(), conv, 0)
+		require.NoError(t, srv.AddConversation(cv, newMessages(conv)...))
+	}
+}
+
+// TestRefreshInterrupted interrupts a refresh that has changes to deliver
+// in every way a consumer meets — a break without Commit, a break after
+// Commit, a cancelled context, a crash after saving the checkpoint (the
+// process ends: the next one loads the file) — then resumes it: every
+// change arrives, none twice, nothing is lost, and the run after it
+// delivers nothing.
+func TestRefreshInterrupted(t *testing.T) {
+	t.Parallel()
+	type interrupt func(t *testing.T, client *convo.Client, r *replica, cp *convo.Checkpoint, path string) *convo.Checkpoint
+	smallPages := func(cp *convo.Checkpoint) *convo.SyncParams {
+		return &convo.SyncParams{Checkpoint: cp, Refresh: refreshNow, MessagePageSize: 3, Concurrency: 1}
+	}
+	cases := map[string]interrupt{
+		"break": func(t *testing.T, client *convo.Client, r *replica, cp *convo.Checkpoint, _ string) *convo.Checkpoint {
+			r.sync(client, smallPages(cp), func(n int) (bool, bool) { return n == 2, false })
+			return cp
+		},
+		"break after commit": func(t *testing.T, client *convo.Client, r *replica, cp *convo.Checkpoint, _ string) *convo.Checkpoint {
+			r.sync(client, smallPages(cp), func(n int) (bool, bool) { return n == 2, true })
+			return cp
+		},
+		"cancel": func(t *testing.T, client *convo.Client, r *replica, cp *convo.Checkpoint, _ string) *convo.Checkpoint {
+			ctx, cancel := context.WithCancel(context.Background())
+			n := 0
+			for b, err := range client.Sync(ctx, smallPages(cp)) {
+				if err != nil {
+					assert.ErrorIs(t, err, context.Canceled)
+					break
+				}
+				r.apply(b)
+				if n++; n == 2 {
+					cancel()
+				}
+			}
+			cancel()
+			return cp
+		},
+		"crash after save": func(t *testing.T, client *convo.Client, r *replica, cp *convo.Checkpoint, path string) *convo.Checkpoint {
+			n := 0
+			for b, err := range client.Sync(context.Background(), smallPages(cp)) {
+				require.NoError(t, err)
+				r.apply(b)
+				b.Commit()
+				require.NoError(t, cp.Save(path))
+				if n++; n == 3 {
+					break // the process dies here: what it applied was saved with the checkpoint
+				}
+			}
+			loaded, err := convo.LoadCheckpoint(path)
+			require.NoError(t, err)
+			return loaded
+		},
+	}
+	for _, p := range convo.Providers() {
+		for name, stop := range cases {
+			t.Run(p.Name()+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				srv := convotest.New(t, p, convotest.WithData(refreshData(p, 4, 60, 3*24*time.Hour)), convotest.WithRateLimit(-1))
+				client, err := srv.Client()
+				require.NoError(t, err)
+				cp := new(convo.Checkpoint)
+				r := newReplica(t)
+				r.sync(client, &convo.SyncParams{Checkpoint: cp}, nil)
+				d := srv.Dataset()
+				var want []string
+				for i, c := range d.Conversations {
+					require.NoError(t, srv.ChangeConversation(c.Conversation.ID, func(c *convo.Conversation) { changeOf[p.Name()](c, 1) }))
+					for _, j := range []int{len(c.Messages) - 1, len(c.Messages) - 4} {
+						changeMessage(t, srv, c.Conversation.ID, c.Messages[j].ID, i+1)
+						want = append(want, c.Messages[j].ID)
+					}
+				}
+				cp = stop(t, client, r, cp, filepath.Join(t.TempDir(), "checkpoint.json"))
+				require.False(t, cp.Done(), "interrupted")
+				r.sync(client, smallPages(cp), nil)
+				require.True(t, cp.Done())
+				r.check(client, time.Now().Add(-convo.DefaultRecheck), "after the resumed refresh")
+				for _, id := range want {
+					assert.Contains(t, r.updated, id)
+				}
+				n := len(r.updated)
+				r.sync(client, smallPages(cp), nil)
+				assert.Len(t, r.updated, n, "nothing more")
+			})
+		}
+	}
 }
