@@ -462,3 +462,30 @@ func TestDefaultSyncName(t *testing.T) {
 	assert.NotContains(t, a, "secret")
 	assert.Equal(t, "rentalot@demo", defaultSyncName(&common{demo: true}, env(""), convo.Rentalot, nil))
 }
+
+// Syncs of different providers started together on one new SQLite file
+// all succeed: each connection waits for the others' locks (the schema's
+// creation, the switch to WAL) instead of failing, and none is taken for
+// "not a SQLite database".
+func TestCLISyncRacingFirstRuns(t *testing.T) {
+	t.Parallel()
+	for round := range 3 {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("race%d.db", round))
+		results := make(chan result, len(convo.Providers()))
+		for _, p := range convo.Providers() {
+			go func() {
+				results <- convoRun(t, nil, "sync", "--demo", "--provider", p.Name(), "--db", path, "--batch-rows", "50")
+			}()
+		}
+		for range convo.Providers() {
+			r := <-results
+			assert.Equal(t, 0, r.code, "round %d: %s", round, r.stderr)
+		}
+		db, err := sql.Open("sqlite", "file:"+path)
+		require.NoError(t, err)
+		var n int
+		require.NoError(t, db.QueryRow("SELECT count(DISTINCT provider) FROM conversations").Scan(&n))
+		db.Close()
+		assert.Equal(t, len(convo.Providers()), n, "round %d: every provider mirrored", round)
+	}
+}
