@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/testproc"
 )
 
 // Rows delivered before the network stalls are written within
@@ -105,8 +105,8 @@ func TestSyncReturnsWhenTheDatabaseHangs(t *testing.T) {
 		mustOpen(t, db, PostgreSQL)
 		u, err := url.Parse(base)
 		require.NoError(t, err)
-		p := newStallProxy(t, u.Host)
-		u.Host = p.addr
+		p := testproc.NewStallProxy(t, u.Host)
+		u.Host = p.Addr
 		q := u.Query()
 		q.Set("search_path", schema)
 		u.RawQuery = q.Encode()
@@ -118,10 +118,10 @@ func TestSyncReturnsWhenTheDatabaseHangs(t *testing.T) {
 		_, client := newServer(t, convo.Vobiz, convotest.WithLatency(time.Millisecond))
 		st, elapsed, err := syncUntilCancelled(t, m, client, func(s Stats) {
 			if s.Transactions == 1 {
-				p.stall()
+				p.Stall()
 			}
 		}, 0)
-		p.resume()
+		p.Resume()
 		require.Error(t, err)
 		assert.Less(t, elapsed, StopGrace+2*time.Second, "Sync returned %s after ctx ended", elapsed)
 		assert.ErrorIs(t, err, context.Canceled)
@@ -178,81 +178,4 @@ func syncUntilCancelled(t *testing.T, m *Mirror, client *convo.Client, progress 
 		t.Fatal("Sync had not returned 15 s after it started")
 	}
 	return Stats{}, 0, errors.New("unreachable")
-}
-
-// stallProxy forwards TCP connections to a server until stall is called;
-// then it holds what either side sends until resume.
-type stallProxy struct {
-	addr    string
-	mu      sync.Mutex
-	stalled bool
-	cond    *sync.Cond
-}
-
-func newStallProxy(t *testing.T, target string) *stallProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &stallProxy{addr: ln.Addr().String()}
-	p.cond = sync.NewCond(&p.mu)
-	var conns sync.WaitGroup
-	t.Cleanup(func() {
-		ln.Close()
-		p.resume()
-		conns.Wait()
-	})
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			conns.Add(2)
-			go func() { defer conns.Done(); p.pipe(s, c) }()
-			go func() { defer conns.Done(); p.pipe(c, s) }()
-		}
-	}()
-	return p
-}
-
-// pipe copies from src to dst, waiting while the proxy is stalled, and
-// closes both when either side ends.
-func (p *stallProxy) pipe(dst, src net.Conn) {
-	defer dst.Close()
-	defer src.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		p.mu.Lock()
-		for p.stalled {
-			p.cond.Wait()
-		}
-		p.mu.Unlock()
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (p *stallProxy) stall() {
-	p.mu.Lock()
-	p.stalled = true
-	p.mu.Unlock()
-}
-
-func (p *stallProxy) resume() {
-	p.mu.Lock()
-	p.stalled = false
-	p.cond.Broadcast()
-	p.mu.Unlock()
 }
