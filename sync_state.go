@@ -1,6 +1,7 @@
 package convo
 
 import (
+	"cmp"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -268,11 +269,11 @@ func (l *ledger) settle(p *pendingConversation) {
 		// Where the list continues after newest: this pass's, else the
 		// state's (a pass that delivered no new message), else where the
 		// pass began.
-		st.token = firstNonEmpty(p.page, was.token)
+		st.token = cmp.Or(p.page, was.token)
 		if st.token == "" && !p.recheck {
 			st.token = p.token
 		}
-		st.anchor = firstNonEmpty(p.anchor, was.anchor)
+		st.anchor = cmp.Or(p.anchor, was.anchor)
 	}
 	st.digests = mergeDigests(was.digests, p.digests, cp.run.recheck)
 	if ok {

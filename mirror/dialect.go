@@ -78,7 +78,7 @@ type dialect interface {
 	lockSchema(ctx context.Context, conn *sql.Conn) error
 	// lockSync claims a sync's name for one run, if the database can do so
 	// for the life of the connection; the returned function releases it.
-	lockSync(ctx context.Context, conn *sql.Conn, name string) (func(), error)
+	lockSync(ctx context.Context, conn *sql.Conn, name string) (func(context.Context), error)
 }
 
 // timeFormat is how SQLite stores timestamps: RFC 3339 in UTC, fixed width
@@ -137,10 +137,10 @@ func (sqliteDialect) tableExists(ctx context.Context, conn *sql.Conn, table stri
 
 func (sqliteDialect) lockSchema(context.Context, *sql.Conn) error { return nil } // BEGIN IMMEDIATE did
 
-func (sqliteDialect) lockSync(context.Context, *sql.Conn, string) (func(), error) {
+func (sqliteDialect) lockSync(context.Context, *sql.Conn, string) (func(context.Context), error) {
 	// SQLite has no lock that dies with its holder; the state row's
 	// generation check refuses the second of two concurrent runs.
-	return func() {}, nil
+	return func(context.Context) {}, nil
 }
 
 type postgresDialect struct{}
@@ -202,7 +202,7 @@ func (postgresDialect) lockSchema(ctx context.Context, conn *sql.Conn) error {
 	return err
 }
 
-func (postgresDialect) lockSync(ctx context.Context, conn *sql.Conn, name string) (func(), error) {
+func (postgresDialect) lockSync(ctx context.Context, conn *sql.Conn, name string) (func(context.Context), error) {
 	var ok bool
 	err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock("+pgSyncKey1+", "+pgSyncKey2+")", pgLockSync, name).Scan(&ok)
 	if err != nil {
@@ -211,8 +211,8 @@ func (postgresDialect) lockSync(ctx context.Context, conn *sql.Conn, name string
 	if !ok {
 		return nil, fmt.Errorf("%w: another session holds it%s", ErrBusy, pgLockHolder(ctx, conn, name))
 	}
-	return func() {
-		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock("+pgSyncKey1+", "+pgSyncKey2+")", pgLockSync, name)
+	return func(ctx context.Context) {
+		conn.ExecContext(ctx, "SELECT pg_advisory_unlock("+pgSyncKey1+", "+pgSyncKey2+")", pgLockSync, name)
 	}, nil
 }
 

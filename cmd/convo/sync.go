@@ -12,13 +12,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"github.com/spf13/cobra"
-	_ "modernc.org/sqlite" // database/sql driver "sqlite", pure Go
+	"modernc.org/sqlite" // database/sql driver "sqlite", pure Go
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/mirror"
@@ -233,8 +235,15 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 	case errors.Is(err, mirror.ErrNameInUse):
 		return usagef("--db %s: %s (use --name)", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
 	case ctx.Err() != nil:
-		fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%d conversations and %d messages written by this run)\n",
-			s.target.display, st.Conversations, st.Messages)
+		if st.Unwritten > 0 {
+			// The last write failed or was abandoned: say so, and claim
+			// only what committed transactions hold.
+			fmt.Fprintf(s.e.stderr, "convo: interrupted; the last write to %s did not complete (%s): %d delivered messages were not stored and come again on the next run; %d conversations and %d messages written by this run are stored\n",
+				s.target.display, s.redact(err), st.Unwritten, st.Conversations, st.Messages)
+		} else {
+			fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%d conversations and %d messages written by this run)\n",
+				s.target.display, st.Conversations, st.Messages)
+		}
 		fmt.Fprintf(s.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(redactArgs(s.e.args)))
 		return errInterrupted
 	case errors.As(err, &ce) && len(st.Failed) > 0:
@@ -281,11 +290,16 @@ func (s *syncer) open(ctx context.Context) (*sql.DB, error) {
 			return nil, usagef("--db %s: cannot create the database: directory %s does not exist", path, dir)
 		}
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-		if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrExist):
+			// Another run created it meanwhile: it is that run's to set up,
+			// and SQLite's locks (with the busy timeout) order the two.
+		case err != nil:
 			return nil, usagef("--db %s: cannot create the database: %v", path, errors.Unwrap(err))
+		default:
+			f.Close()
+			s.created = true
 		}
-		f.Close()
-		s.created = true
 	case err != nil:
 		return nil, usagef("--db %s: %v", path, err)
 	case !st.Mode().IsRegular():
@@ -295,26 +309,57 @@ func (s *syncer) open(ctx context.Context) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	// WAL with synchronous=NORMAL: a commit is durable against a crash of
-	// the process; a power cut can lose the last transactions, each with
-	// the checkpoint that covers it, so the next run redoes them (exactly
-	// once either way).
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: abs}).EscapedPath()+"?_pragma=synchronous(NORMAL)")
+	db, err := sql.Open("sqlite", sqliteDSN(abs))
 	if err != nil {
 		return nil, err
 	}
-	if !isSQLite(ctx, db) {
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
 		db.Close()
-		return nil, usagef("--db %s: not a SQLite database", path)
+		if ctx.Err() != nil {
+			return nil, errInterrupted
+		}
+		return nil, sqliteOpenError(path, err)
 	}
 	return db, nil
 }
 
-// isSQLite reports whether the file behind db is a SQLite database (a
-// file that is not one fails its first read of the schema).
-func isSQLite(ctx context.Context, db *sql.DB) bool {
-	var n int
-	return db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n) == nil
+// sqliteBusyTimeout is how long a connection to a SQLite mirror waits for
+// another process's lock (a sync writing, another first run creating the
+// schema) before it fails.
+const sqliteBusyTimeout = 30 * time.Second
+
+// sqliteDSN is the connection string of the SQLite file at the absolute
+// path abs. The busy timeout comes first: the driver runs the pragmas in
+// order as it opens each connection, and any that touches the file while
+// another process holds a lock would fail at once without it. WAL with
+// synchronous=NORMAL: a commit is durable against a crash of the process;
+// a power cut can lose the last transactions, each with the checkpoint
+// that covers it, so the next run redoes them (exactly once either way).
+func sqliteDSN(abs string) string {
+	return "file:" + (&url.URL{Path: abs}).EscapedPath() +
+		"?_pragma=busy_timeout(" + strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10) + ")&_pragma=synchronous(NORMAL)"
+}
+
+// sqliteOpenError names what kept the first read of the SQLite file at
+// path from working: a file that is not a database, or a permission (of
+// the file, or of its directory, where SQLite keeps its journal and WAL
+// files), or whatever else SQLite said.
+func sqliteOpenError(path string, err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return fmt.Errorf("--db %s: %v", path, err)
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_NOTADB:
+		return usagef("--db %s: not a SQLite database", path)
+	case sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_AUTH:
+		return usagef("--db %s: permission denied: cannot open the database for writing (the file and its directory, where SQLite keeps its -wal and -shm files, must be writable): %s",
+			path, sqlite.ErrorCodeString[se.Code()&0xff])
+	case sqlite3.SQLITE_BUSY:
+		return fmt.Errorf("--db %s: the database stayed locked by another process for %s", path, sqliteBusyTimeout)
+	}
+	return fmt.Errorf("--db %s: %v", path, err)
 }
 
 // discard removes a SQLite file this run created when the run ends

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
@@ -18,6 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/convokit/convo"
+	"github.com/convokit/convo/internal/testproc"
+	"github.com/convokit/convo/mirror"
 )
 
 // mirrorDB is a database the sync command writes into, as --db takes it.
@@ -461,4 +465,101 @@ func TestDefaultSyncName(t *testing.T) {
 	assert.NotEqual(t, a, b, "two accounts, two states")
 	assert.NotContains(t, a, "secret")
 	assert.Equal(t, "rentalot@demo", defaultSyncName(&common{demo: true}, env(""), convo.Rentalot, nil))
+}
+
+// Syncs of different providers started together on one new SQLite file
+// all succeed: each connection waits for the others' locks (the schema's
+// creation, the switch to WAL) instead of failing, and none is taken for
+// "not a SQLite database".
+func TestCLISyncRacingFirstRuns(t *testing.T) {
+	t.Parallel()
+	for round := range 3 {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("race%d.db", round))
+		results := make(chan result, len(convo.Providers()))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for _, p := range convo.Providers() {
+			go func() {
+				results <- runWith(ctx, "sync", "--demo", "--provider", p.Name(), "--db", path, "--batch-rows", "50")
+			}()
+		}
+		for range convo.Providers() {
+			r := <-results
+			assert.Equal(t, 0, r.code, "round %d: %s", round, r.stderr)
+		}
+		db, err := sql.Open("sqlite", "file:"+path)
+		require.NoError(t, err)
+		var n int
+		require.NoError(t, db.QueryRow("SELECT count(DISTINCT provider) FROM conversations").Scan(&n))
+		db.Close()
+		assert.Equal(t, len(convo.Providers()), n, "round %d: every provider mirrored", round)
+	}
+}
+
+// runWith runs the command line in this process under ctx, its output not
+// a terminal and its environment empty; unlike convoRun it may be called
+// from any goroutine.
+func runWith(ctx context.Context, args ...string) result {
+	var stdout, stderr bytes.Buffer
+	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }, args: append([]string{"convo"}, args...)}
+	code := run(ctx, e, args)
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// When the database stops answering mid-sync, an interrupt still ends
+// the command within the mirror's bound, with exit 130, and its summary
+// claims only what committed transactions stored.
+func TestCLISyncInterruptWhileTheDatabaseHangs(t *testing.T) {
+	t.Parallel()
+	base := os.Getenv("CONVO_TEST_POSTGRES_URL")
+	if base == "" {
+		mirrorDBs(t) // fails under CI
+		return
+	}
+	var pg mirrorDB
+	for _, m := range mirrorDBs(t) {
+		if m.name == "postgres" {
+			pg = m
+		}
+	}
+	db := pg.open(t)
+	u, err := url.Parse(pg.arg)
+	require.NoError(t, err)
+	proxy := testproc.NewStallProxy(t, u.Host)
+	u.Host = proxy.Addr
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan result, 1)
+	go func() {
+		done <- runWith(ctx, "sync", "--demo", "--demo-latency", "20ms", "--provider", "vantaxai", "--db", u.String(),
+			"--page-size", "5", "--batch-rows", "10", "--concurrency", "1")
+	}()
+	// Stall the network once the first transaction is committed.
+	committed := false
+	for i := 0; i < 1000 && !committed; i++ { // 10 s at most
+		time.Sleep(10 * time.Millisecond)
+		var n int
+		committed = db.QueryRow("SELECT count(*) FROM convo_syncs").Scan(&n) == nil && n > 0
+	}
+	require.True(t, committed, "no transaction committed within 10 s")
+	proxy.Stall()
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	stopped := time.Now()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(15 * time.Second):
+		proxy.Resume()
+		t.Fatal("convo sync had not ended 15 s after the interrupt")
+	}
+	proxy.Resume()
+	assert.Less(t, time.Since(stopped), mirror.StopGrace+2*time.Second)
+	assert.Equal(t, exitInterrupted, r.code, r.stderr)
+	assert.NotContains(t, r.stderr, "holds everything delivered")
+	assert.Contains(t, r.stderr, "did not complete")
+	var stored int
+	require.NoError(t, db.QueryRow("SELECT count(*) FROM messages").Scan(&stored))
+	assert.Contains(t, r.stderr, fmt.Sprintf(" %d messages written by this run are stored", stored))
 }
