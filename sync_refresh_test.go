@@ -210,7 +210,7 @@ func changeMessage(t *testing.T, srv *convotest.Server, conv, id string, n int) 
 	t.Helper()
 	switch srv.Provider() {
 	case convo.AgentMessage:
-		require.NoError(t, srv.RedactMessage(conv, id, time.Now().UTC().Truncate(time.Second)))
+		require.NoError(t, srv.RedactMessage(conv, id, time.Now().UTC().Truncate(time.Second).Add(time.Duration(n)*time.Hour)))
 	case convo.Rentalot:
 		require.NoError(t, srv.ChangeMessage(conv, id, func(m *convo.Message) { m.Metadata = json.RawMessage(fmt.Sprintf(`{"n":%d}`, n)) }))
 	default:
@@ -264,7 +264,11 @@ func TestRefreshDeliversChanges(t *testing.T) {
 			before := cp.Refreshed()
 			r.sync(client, &convo.SyncParams{Checkpoint: cp, Refresh: refreshNow}, nil)
 			require.True(t, cp.Done())
-			assert.True(t, cp.Refreshed().After(before), "the refresh is recorded")
+			if p == convo.Vobiz {
+				assert.Equal(t, before, cp.Refreshed(), "Vobiz refreshes on every run: the full sync's time stays")
+			} else {
+				assert.True(t, cp.Refreshed().After(before), "the refresh is recorded")
+			}
 			if p == convo.Vobiz {
 				assert.Equal(t, []string{"r002"}, r.starts, "the conversation with a changed message")
 			} else {
@@ -492,5 +496,44 @@ func TestRefreshInterrupted(t *testing.T) {
 				assert.Len(t, r.updated, n, "nothing more")
 			})
 		}
+	}
+}
+
+// TestRefreshWiderRecheck raises Recheck after a full sync: the first
+// refresh with the wider window loses no change inside it, though the
+// starting points were kept for the narrower one (those messages of the
+// wider window without a digest may come once more).
+func TestRefreshWiderRecheck(t *testing.T) {
+	t.Parallel()
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
+			d := refreshData(p, 2, 300, 30*24*time.Hour) // a message every 2.4 hours
+			srv := convotest.New(t, p, convotest.WithData(d), convotest.WithRateLimit(-1))
+			client, err := srv.Client()
+			require.NoError(t, err)
+			cp := new(convo.Checkpoint)
+			r := newReplica(t)
+			r.sync(client, &convo.SyncParams{Checkpoint: cp, Recheck: 3 * time.Hour}, nil)
+			c, _ := d.Conversation("r000")
+			var changed string
+			for _, m := range c.Messages {
+				if age := time.Since(m.SentAt); age > 15*time.Hour && age < 20*time.Hour {
+					changed = m.ID
+				}
+			}
+			require.NotEmpty(t, changed)
+			changeMessage(t, srv, "r000", changed, 1)
+			r.lenient = true
+			r.sync(client, &convo.SyncParams{Checkpoint: cp, Recheck: 24 * time.Hour, Refresh: refreshNow}, nil)
+			assert.Contains(t, r.updated, changed)
+			r.check(client, time.Now().Add(-24*time.Hour), "after the wider refresh")
+
+			// From then on, the wider window's changes come exactly.
+			r.lenient, r.updated = false, nil
+			changeMessage(t, srv, "r000", changed, 2)
+			r.sync(client, &convo.SyncParams{Checkpoint: cp, Recheck: 24 * time.Hour, Refresh: refreshNow}, nil)
+			assert.Equal(t, []string{changed}, r.updated)
+		})
 	}
 }
