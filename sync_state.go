@@ -3,6 +3,7 @@ package convo
 import (
 	"cmp"
 	"encoding/json"
+	"hash/fnv"
 	"strconv"
 	"time"
 )
@@ -337,7 +338,9 @@ func recordDigest(v any) uint64 {
 	if err != nil {
 		return 1 // the models always marshal; a record that does not reads as changed
 	}
-	return max(hashID(string(b)), 1)
+	h := fnv.New64a()
+	h.Write(b)
+	return max(h.Sum64(), 1)
 }
 
 // messageDigest is what a checkpoint keeps of a delivered message.
