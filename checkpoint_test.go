@@ -80,7 +80,7 @@ func TestCheckpointJSONRoundTrip(t *testing.T) {
 	assert.Equal(t, msgMark{"a3", time.Date(2026, 1, 2, 3, 7, 5, 0, time.UTC)}, plan.pending[0].newest, "newest first: the first message delivered")
 	assert.Equal(t, "a1", plan.pending[0].pos.id, "the last message delivered")
 	got.mu.Lock()
-	assert.Equal(t, []convState{{id: "c", activity: time.Date(2026, 1, 2, 3, 34, 5, 0, time.UTC), signals: "2,0",
+	assert.Equal(t, []convState{{id: "c", activity: time.Date(2026, 1, 2, 3, 34, 5, 0, time.UTC), signals: "2",
 		record: recordDigest(&Conversation{ID: "c", LastMessageAt: time.Date(2026, 1, 2, 3, 34, 5, 0, time.UTC), MessageCount: 2}),
 		newest: msgMark{"c2", time.Date(2026, 1, 2, 3, 6, 5, 0, time.UTC)}}}, got.states)
 	got.mu.Unlock()

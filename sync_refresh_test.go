@@ -537,3 +537,45 @@ func TestRefreshWiderRecheck(t *testing.T) {
 		})
 	}
 }
+
+// TestRefreshRecordChangeCostsNoMessageRead: a conversation whose record
+// changed and whose messages are all older than the window comes again
+// with no message request (Vobiz reads each conversation's newest page on
+// every run anyway).
+func TestRefreshRecordChangeCostsNoMessageRead(t *testing.T) {
+	t.Parallel()
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
+			d := refreshData(p, 3, 50, 20*24*time.Hour)
+			// Every message older than the window.
+			for i := range d.Conversations {
+				c := &d.Conversations[i]
+				for j := range c.Messages {
+					c.Messages[j].SentAt = c.Messages[j].SentAt.Add(-30 * 24 * time.Hour)
+				}
+				last := c.Messages[len(c.Messages)-1].SentAt
+				c.Conversation.LastMessageAt, c.Conversation.UpdatedAt = last, last
+			}
+			srv := convotest.New(t, p, convotest.WithData(d), convotest.WithRateLimit(-1))
+			client, err := srv.Client()
+			require.NoError(t, err)
+			cp := new(convo.Checkpoint)
+			r := newReplica(t)
+			r.sync(client, &convo.SyncParams{Checkpoint: cp}, nil)
+			require.NoError(t, srv.ChangeConversation("r001", func(c *convo.Conversation) { changeOf[p.Name()](c, 1) }))
+			srv.ResetRequests()
+			r.starts = nil
+			r.sync(client, &convo.SyncParams{Checkpoint: cp, Refresh: refreshNow}, nil)
+			assert.Equal(t, []string{"r001"}, r.starts)
+			cost := costOf(t, srv)
+			assert.Equal(t, 1, cost.list)
+			if p == convo.Vobiz {
+				assert.Equal(t, 3, cost.messages(), "Vobiz: each conversation's newest page")
+			} else {
+				assert.Zero(t, cost.messages(), "no message request")
+			}
+			r.check(client, time.Now().Add(-convo.DefaultRecheck), "after the refresh")
+		})
+	}
+}
