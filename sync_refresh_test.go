@@ -320,7 +320,8 @@ func TestRefreshRandomized(t *testing.T) {
 			t.Parallel()
 			rng := rand.New(rand.NewPCG(21, uint64(i)))
 			clock := &refreshClock{}
-			srv := convotest.New(t, p, convotest.WithData(refreshData(p, 5, 120, 5*24*time.Hour)), convotest.WithRateLimit(-1))
+			hook := &hookSwitch{}
+			srv := convotest.New(t, p, convotest.WithData(refreshData(p, 5, 120, 5*24*time.Hour)), convotest.WithRateLimit(-1), convotest.WithRequestHook(hook.call))
 			client, err := srv.Client()
 			require.NoError(t, err)
 			pageSize := []int{0, 7}[rng.IntN(2)] // small pages: windows across pages
@@ -337,6 +338,21 @@ func TestRefreshRandomized(t *testing.T) {
 				if refresh {
 					params.Refresh = refreshNow
 				}
+				// Sometimes the data changes during the run, at its k-th
+				// request: this run or the next delivers it.
+				during := rng.IntN(3) == 0
+				if during {
+					k, seen, n := 1+rng.IntN(6), 0, round*100+rng.IntN(100)
+					var mu sync.Mutex
+					pick := randomChangeDuring(rng, srv.Dataset())
+					hook.set(func(convotest.Request) {
+						mu.Lock()
+						defer mu.Unlock()
+						if seen++; seen == k {
+							assert.NoError(t, pick(srv, clock, n))
+						}
+					})
+				}
 				if rng.IntN(3) == 0 {
 					stopAt, keep := 1+rng.IntN(4), rng.IntN(2) == 0
 					r.sync(client, params, func(n int) (bool, bool) { return n == stopAt, keep })
@@ -348,7 +364,12 @@ func TestRefreshRandomized(t *testing.T) {
 				}
 				r.sync(client, params, nil)
 				require.True(t, cp.Done(), "round %d", round)
-				what := fmt.Sprintf("round %d (refresh %v, page size %d)", round, refresh, pageSize)
+				hook.set(nil)
+				if during { // what changed during the run comes with the next
+					params := &convo.SyncParams{Checkpoint: cp, MessagePageSize: pageSize, Refresh: params.Refresh}
+					r.sync(client, params, nil)
+				}
+				what := fmt.Sprintf("round %d (refresh %v, page size %d, a change during the run %v)", round, refresh, pageSize, during)
 				if refresh {
 					r.check(client, time.Now().Add(-convo.DefaultRecheck), what)
 					continue
@@ -577,5 +598,35 @@ func TestRefreshRecordChangeCostsNoMessageRead(t *testing.T) {
 			}
 			r.check(client, time.Now().Add(-convo.DefaultRecheck), "after the refresh")
 		})
+	}
+}
+
+// randomChangeDuring picks a change to make while a sync runs (from a
+// request hook: it reports errors instead of failing the test): a new
+// message, a record changed in place, or a message changed inside the
+// window.
+func randomChangeDuring(rng *rand.Rand, d *convotest.Dataset) func(srv *convotest.Server, clock *refreshClock, n int) error {
+	c := d.Conversations[rng.IntN(len(d.Conversations))]
+	id := c.Conversation.ID
+	var inside string
+	for _, m := range c.Messages {
+		if time.Since(m.SentAt) < 20*time.Hour {
+			inside = m.ID
+		}
+	}
+	kind := rng.IntN(3)
+	return func(srv *convotest.Server, clock *refreshClock, n int) error {
+		switch {
+		case kind == 0 || inside == "":
+			return srv.AddMessages(id, convo.Message{ID: fmt.Sprintf("%s-d%04d", id, n), Direction: convo.Inbound, Body: "during", SentAt: clock.next()})
+		case kind == 1:
+			return srv.ChangeConversation(id, func(c *convo.Conversation) { changeOf[srv.Provider().Name()](c, n) })
+		case srv.Provider() == convo.AgentMessage:
+			return srv.RedactMessage(id, inside, time.Now().UTC().Truncate(time.Second).Add(time.Duration(n)*time.Hour))
+		case srv.Provider() == convo.Rentalot:
+			return srv.ChangeMessage(id, inside, func(m *convo.Message) { m.Metadata = json.RawMessage(fmt.Sprintf(`{"d":%d}`, n)) })
+		default:
+			return srv.ChangeMessage(id, inside, func(m *convo.Message) { m.Status = fmt.Sprint("s", n) })
+		}
 	}
 }
