@@ -151,7 +151,8 @@ type pendingConversation struct {
 	recheck   bool              // the pass re-reads the recheck window and compares the messages delivered before
 	noRead    bool              // only the record changed: one batch, no request
 	page      string            // oldest-first lists: the request token the list continues from after newest
-	anchor    string            // oldest-first lists: a new recheck start found by this pass; "": unchanged
+	anchor    string            // oldest-first lists: the recheck start this pass found ("": the list's start), when anchorSet
+	anchorSet bool              // the pass found where a later recheck starts: anchor replaces the state's
 	digests   []msgDigest       // this pass's deliveries inside the recheck window
 	compare   map[uint64]uint64 // a recheck pass's: record digest by id digest of what was delivered inside the window
 }
@@ -204,6 +205,7 @@ type pendingFile struct {
 	NoRead        bool         `json:"no_read,omitempty"`
 	Page          string       `json:"page,omitempty"`
 	Anchor        string       `json:"anchor,omitempty"`
+	AnchorSet     bool         `json:"anchor_set,omitempty"`
 	Digests       string       `json:"digests,omitempty"`
 }
 
@@ -237,7 +239,7 @@ func (cp *Checkpoint) MarshalJSON() ([]byte, error) {
 			Conversation: *p.conv, Delivered: p.delivered, MessageCursor: p.cursor, PageToken: p.token,
 			Newest: p.newest.id, NewestAt: p.newest.at, Pos: p.pos.id, PosAt: p.pos.at,
 			Stop: p.stop.id, StopAt: p.stop.at, Quiet: p.quiet, Recheck: p.recheck, NoRead: p.noRead,
-			Page: p.page, Anchor: p.anchor, Digests: packDigests(p.digests),
+			Page: p.page, Anchor: p.anchor, AnchorSet: p.anchorSet, Digests: packDigests(p.digests),
 		})
 	}
 	f.Known = make([]knownFile, len(cp.states))
@@ -346,7 +348,7 @@ func (f *checkpointFile) pendingConversations() ([]*pendingConversation, error) 
 		pending = append(pending, &pendingConversation{
 			seq: int64(i), conv: &conv, delivered: p.Delivered, cursor: p.MessageCursor, token: p.PageToken,
 			newest: msgMark{p.Newest, p.NewestAt}, pos: msgMark{p.Pos, p.PosAt}, stop: msgMark{p.Stop, p.StopAt}, quiet: p.Quiet,
-			recheck: p.Recheck, noRead: p.NoRead, page: p.Page, anchor: p.Anchor, digests: digests,
+			recheck: p.Recheck, noRead: p.NoRead, page: p.Page, anchor: p.Anchor, anchorSet: p.AnchorSet, digests: digests,
 		})
 	}
 	return pending, nil

@@ -338,7 +338,8 @@ type syncEvent struct {
 	pass      pendingConversation // evStarted: the conversation's pass
 	cursor    string              // evStarted: the list cursor after conv; evBatch: the message cursor to keep ("": unchanged)
 	page      string              // evBatch: the request token the list continues from after the newest message delivered ("": unchanged)
-	anchor    string              // evBatch: where a recheck of the conversation may start, before the window ("": unchanged)
+	anchor    string              // evBatch, with anchorSet: where a recheck of the conversation starts, before the window ("": the list's start)
+	anchorSet bool                // evBatch: the pass has found anchor
 	watermark time.Time           // evStarted, evListed: the newest activity listed so far
 	batch     *ConversationSync
 	silent    bool // evBatch: record it, do not yield it

@@ -38,10 +38,11 @@ type messagePass struct {
 	found   bool    // the pass has found messages to deliver
 
 	// A recheck's progress through the messages delivered before.
-	beyond  bool   // oldest first: past the newest message delivered before (job.pos): what follows is new
-	reached bool   // newest first: at or past the newest message delivered before (job.stop)
-	older   bool   // newest first: a message older than the window was read after reached
-	anchor  string // oldest first: where a later recheck may start, before the window ("": none found)
+	beyond    bool   // oldest first: past the newest message delivered before (job.pos): what follows is new
+	reached   bool   // newest first: at or past the newest message delivered before (job.stop)
+	older     bool   // newest first: a message older than the window was read after reached
+	anchor    string // oldest first: where a later recheck may start, before the window ("": the list's start)
+	anchorSet bool   // anchor holds what this pass found: the last message before the window, or the list's start
 }
 
 // read makes one attempt at the pass: it reads from the pass's position
@@ -101,7 +102,7 @@ func (m *messagePass) sendBatch(items, updated []Message, end bool, keep, after 
 	m.found = m.found || len(items) > 0 || len(updated) > 0
 	b := &ConversationSync{Conversation: m.job.conv, Start: m.start, Messages: items, Updated: updated, Done: end}
 	silent := m.job.quiet && !m.found
-	ev := syncEvent{kind: evBatch, seq: m.job.seq, conv: m.job.conv, batch: b, cursor: keep, page: after, anchor: m.anchor, silent: silent}
+	ev := syncEvent{kind: evBatch, seq: m.job.seq, conv: m.job.conv, batch: b, cursor: keep, page: after, anchor: m.anchor, anchorSet: m.anchorSet, silent: silent}
 	if !m.send(ev) {
 		return false
 	}
@@ -122,6 +123,11 @@ func (m *messagePass) pager(ctx context.Context) *Pager[Message] {
 	// delivered comes again), or a recheck's start before the window.
 	m.skip = m.job.pos
 	m.onePage = m.token != ""
+	if m.token == "" && !m.anchorSet {
+		// Read from the list's start: until a message before the window
+		// shows up, the start is where a later recheck starts.
+		m.anchor, m.anchorSet = "", true
+	}
 	if m.job.recheck && !m.r.spec.newestFirst {
 		m.skip = msgMark{} // compared, not skipped
 	}
@@ -224,6 +230,7 @@ func (m *messagePass) noteAnchor(x *Message, pg pageAt[Message]) {
 	if m.r.spec.newestFirst || from.IsZero() || !x.SentAt.Before(from) {
 		return
 	}
+	m.anchorSet = true
 	if m.r.c.provider.d.messages.style.itemPositions() {
 		m.anchor = x.ID
 	} else {

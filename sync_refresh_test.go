@@ -630,3 +630,38 @@ func randomChangeDuring(rng *rand.Rand, d *convotest.Dataset) func(srv *convotes
 		}
 	}
 }
+
+// TestRefreshWiderRecheckMovesTheStartBack: after a wider window moved
+// the start of an oldest-first list's recheck back (to the first page, or
+// to the list's start when every message is inside the window), the next
+// refresh starts there, not at the place kept for the narrower window,
+// which lies inside the wider one.
+func TestRefreshWiderRecheckMovesTheStartBack(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		p       convo.Provider
+		wide    time.Duration
+		changed string
+	}{
+		{convo.AgentMessage, 11 * 24 * time.Hour, "r000-m0195"}, // messages 190 to 299: the start on the first page
+		{convo.AgentMessage, 40 * 24 * time.Hour, "r000-m0010"}, // every message: the list's start
+		{convo.VantaxAI, 40 * 24 * time.Hour, "r000-m0010"},
+	} {
+		t.Run(fmt.Sprint(tt.p.Name(), "/", tt.wide), func(t *testing.T) {
+			t.Parallel()
+			d := refreshData(tt.p, 1, 300, 30*24*time.Hour) // message j is (299-j)×2.4 hours old
+			srv := convotest.New(t, tt.p, convotest.WithData(d))
+			client, err := srv.Client()
+			require.NoError(t, err)
+			cp := new(convo.Checkpoint)
+			r := newReplica(t)
+			r.sync(client, &convo.SyncParams{Checkpoint: cp, Recheck: 3 * time.Hour}, nil) // starts kept near the end
+			r.lenient = true
+			r.sync(client, &convo.SyncParams{Checkpoint: cp, Recheck: tt.wide, Refresh: refreshNow}, nil)
+			r.lenient, r.updated = false, nil
+			changeMessage(t, srv, "r000", tt.changed, 1)
+			r.sync(client, &convo.SyncParams{Checkpoint: cp, Recheck: tt.wide, Refresh: refreshNow}, nil)
+			assert.Equal(t, []string{tt.changed}, r.updated)
+		})
+	}
+}

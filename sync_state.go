@@ -252,8 +252,8 @@ func (l *ledger) commit(ev *syncEvent, silent bool) {
 		if ev.page != "" {
 			p.page = ev.page
 		}
-		if ev.anchor != "" {
-			p.anchor = ev.anchor
+		if ev.anchorSet {
+			p.anchor, p.anchorSet = ev.anchor, true
 		}
 		p.digests = appendDigests(p.digests, cp.run.recheck, s.Messages, s.Updated)
 		p.delivered = p.delivered || (s.Start && !silent)
@@ -289,7 +289,10 @@ func (l *ledger) settle(p *pendingConversation) {
 		if st.token == "" && !p.recheck {
 			st.token = p.token
 		}
-		st.anchor = cmp.Or(p.anchor, was.anchor)
+		st.anchor = was.anchor
+		if p.anchorSet {
+			st.anchor = p.anchor
+		}
 	}
 	st.digests = mergeDigests(was.digests, p.digests, cp.run.recheck)
 	if ok {
