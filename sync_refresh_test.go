@@ -241,6 +241,9 @@ func TestRefreshDeliversChanges(t *testing.T) {
 			r.sync(client, &convo.SyncParams{Checkpoint: cp}, nil)
 			require.True(t, cp.Done())
 			assert.False(t, cp.Refreshed().IsZero(), "a full sync counts as a refresh")
+			assert.Equal(t, p == convo.Vobiz, cp.RefreshDue(0), "an hour has not passed (Vobiz refreshes on every run)")
+			assert.True(t, cp.RefreshDue(refreshNow))
+			assert.False(t, cp.RefreshDue(-1))
 
 			d := srv.Dataset()
 			c2, _ := d.Conversation("r002")
