@@ -175,9 +175,13 @@ func filterQuery(f *convo.ConversationListParams) string {
 // A run that finds nothing new writes nothing at all.
 //
 // Concurrency. Syncs of different names never touch each other's state.
-// Two runs of the same name at once cannot both write: in PostgreSQL the
-// second fails at once (an advisory lock held for the run); in SQLite the
-// second to commit fails, its batch not written. Both fail with [ErrBusy].
+// Two runs of the same name at once cannot both write: the second fails
+// at once, before any request, with [ErrBusy] naming the holder. The lock
+// is held for the run by its connection (PostgreSQL: a session advisory
+// lock) or its process (SQLite: a lock file beside the database file,
+// FILE-sync-HASH.lock), and ends with it, however it ends. Where there is
+// no such lock (a SQLite database in memory), the second run to commit
+// fails with ErrBusy, its batch not written.
 // A name that holds the state of another provider or other filters is
 // refused with [ErrNameInUse].
 //

@@ -199,6 +199,8 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 			return usagef("--db %s: %v", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
 		case ctx.Err() != nil:
 			return errInterrupted
+		case s.target.dialect == mirror.SQLite && sqlitePermission(s.target.path, err) != nil:
+			return sqlitePermission(s.target.path, err)
 		}
 		return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
 	}
@@ -350,16 +352,33 @@ func sqliteOpenError(path string, err error) error {
 	if !errors.As(err, &se) {
 		return fmt.Errorf("--db %s: %v", path, err)
 	}
+	if perr := sqlitePermission(path, err); perr != nil {
+		return perr
+	}
 	switch se.Code() & 0xff {
 	case sqlite3.SQLITE_NOTADB:
 		return usagef("--db %s: not a SQLite database", path)
-	case sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_AUTH:
-		return usagef("--db %s: permission denied: cannot open the database for writing (the file and its directory, where SQLite keeps its -wal and -shm files, must be writable): %s",
-			path, sqlite.ErrorCodeString[se.Code()&0xff])
 	case sqlite3.SQLITE_BUSY:
 		return fmt.Errorf("--db %s: the database stayed locked by another process for %s", path, sqliteBusyTimeout)
 	}
 	return fmt.Errorf("--db %s: %v", path, err)
+}
+
+// sqlitePermission returns the error that names a permission problem when
+// err is SQLite's refusal to open or write the file at path (SQLite says
+// "unable to open database file" or "attempt to write a readonly
+// database"), and nil for any other error.
+func sqlitePermission(path string, err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return nil
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_AUTH:
+		return usagef("--db %s: permission denied: the database file and its directory (where SQLite keeps its -journal, -wal and -shm files) must be writable (SQLite: %s)",
+			path, sqlite.ErrorCodeString[se.Code()&0xff])
+	}
+	return nil
 }
 
 // discard removes a SQLite file this run created when the run ends
@@ -371,6 +390,14 @@ func (s *syncer) discard(db *sql.DB) {
 	db.Close()
 	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
 		os.Remove(s.target.path + suffix)
+	}
+	// The mirror's sync locks, FILE-sync-HASH.lock.
+	dir, prefix := filepath.Split(s.target.path)
+	entries, _ := os.ReadDir(filepath.Clean(dir))
+	for _, e := range entries {
+		if n := e.Name(); strings.HasPrefix(n, prefix+"-sync-") && strings.HasSuffix(n, ".lock") {
+			os.Remove(filepath.Join(dir, n))
+		}
 	}
 }
 
