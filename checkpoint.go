@@ -89,9 +89,10 @@ type Checkpoint struct {
 	meta          json.RawMessage
 	nextSeq       int64
 
-	legacy    bool      // loaded from format 1 with a sync under way or done
-	watermark time.Time // newest activity the lists of the completed runs showed
-	refreshed time.Time // the client's clock when the last completed refresh (or full sync) began
+	legacy    bool          // loaded from format 1 with a sync under way or done
+	watermark time.Time     // newest activity the lists of the completed runs showed
+	refreshed time.Time     // the client's clock when the last completed refresh (or full sync) began
+	span      time.Duration // the Recheck that refresh kept digests and starting points for; < 0: none
 	run       runState
 	states    []convState    // delivered conversations, in the order first delivered
 	known     map[string]int // id -> index in states
@@ -100,12 +101,14 @@ type Checkpoint struct {
 // runState is what a run fixes when it starts.
 type runState struct {
 	incremental bool
-	window      time.Time // activity older than this is not re-read; zero: no bound
-	since       bool      // the window is sent as ConversationListParams.Since
-	watermark   time.Time // newest activity this run's list showed so far
-	refresh     bool      // the run reads the whole list and rechecks the window
-	started     time.Time // the client's clock when the run began
-	recheck     time.Time // start of the recheck window; zero: none (Recheck < 0)
+	window      time.Time     // activity older than this is not re-read; zero: no bound
+	since       bool          // the window is sent as ConversationListParams.Since
+	watermark   time.Time     // newest activity this run's list showed so far
+	refresh     bool          // the run reads the whole list and rechecks the window
+	started     time.Time     // the client's clock when the run began
+	recheck     time.Time     // start of the recheck window; zero: none (Recheck < 0)
+	span        time.Duration // the Recheck of the run; < 0: none
+	widened     bool          // the window is wider than the one the starting points were kept for
 }
 
 // convState is what a sync keeps of a delivered conversation.
@@ -168,18 +171,21 @@ type checkpointFile struct {
 	Legacy        bool            `json:"legacy,omitempty"`
 	Watermark     time.Time       `json:"watermark,omitzero"`
 	Refreshed     time.Time       `json:"refreshed,omitzero"`
+	Span          time.Duration   `json:"recheck_span,omitempty"`
 	Run           *runFile        `json:"run,omitempty"`
 	Known         []knownFile     `json:"known,omitempty"`
 }
 
 type runFile struct {
-	Incremental bool      `json:"incremental,omitempty"`
-	Window      time.Time `json:"window,omitzero"`
-	Since       bool      `json:"since,omitempty"`
-	Watermark   time.Time `json:"watermark,omitzero"`
-	Refresh     bool      `json:"refresh,omitempty"`
-	Started     time.Time `json:"started,omitzero"`
-	Recheck     time.Time `json:"recheck,omitzero"`
+	Incremental bool          `json:"incremental,omitempty"`
+	Window      time.Time     `json:"window,omitzero"`
+	Since       bool          `json:"since,omitempty"`
+	Watermark   time.Time     `json:"watermark,omitzero"`
+	Refresh     bool          `json:"refresh,omitempty"`
+	Started     time.Time     `json:"started,omitzero"`
+	Recheck     time.Time     `json:"recheck,omitzero"`
+	Span        time.Duration `json:"span,omitempty"`
+	Widened     bool          `json:"widened,omitempty"`
 }
 
 type pendingFile struct {
@@ -220,11 +226,11 @@ func (cp *Checkpoint) MarshalJSON() ([]byte, error) {
 	f := checkpointFile{
 		Version: checkpointVersion, Provider: cp.provider, ListCursor: cp.list, ListDone: cp.listDone, Done: cp.done,
 		Conversations: cp.conversations, Messages: cp.messages, Updated: cp.updated, Meta: cp.meta,
-		Legacy: cp.legacy, Watermark: cp.watermark, Refreshed: cp.refreshed,
+		Legacy: cp.legacy, Watermark: cp.watermark, Refreshed: cp.refreshed, Span: cp.span,
 	}
 	if r := cp.run; r != (runState{}) {
 		f.Run = &runFile{Incremental: r.incremental, Window: r.window, Since: r.since, Watermark: r.watermark,
-			Refresh: r.refresh, Started: r.started, Recheck: r.recheck}
+			Refresh: r.refresh, Started: r.started, Recheck: r.recheck, Span: r.span, Widened: r.widened}
 	}
 	for _, p := range cp.pending {
 		f.Pending = append(f.Pending, pendingFile{
@@ -267,11 +273,11 @@ func (cp *Checkpoint) UnmarshalJSON(b []byte) error {
 	defer cp.mu.Unlock()
 	cp.provider, cp.list, cp.listDone, cp.done = f.Provider, f.ListCursor, f.ListDone, f.Done
 	cp.conversations, cp.messages, cp.updated, cp.meta = f.Conversations, f.Messages, f.Updated, f.Meta
-	cp.legacy, cp.watermark, cp.refreshed = f.Legacy, f.Watermark, f.Refreshed
+	cp.legacy, cp.watermark, cp.refreshed, cp.span = f.Legacy, f.Watermark, f.Refreshed, f.Span
 	cp.run = runState{}
 	if r := f.Run; r != nil {
 		cp.run = runState{incremental: r.Incremental, window: r.Window, since: r.Since, watermark: r.Watermark,
-			refresh: r.Refresh, started: r.Started, recheck: r.Recheck}
+			refresh: r.Refresh, started: r.Started, recheck: r.Recheck, span: r.Span, widened: r.Widened}
 	}
 	cp.states, cp.known = states, known
 	cp.pending, cp.nextSeq = pending, int64(len(pending))
@@ -519,7 +525,9 @@ func (cp *Checkpoint) Updated() int64 {
 // Refreshed returns when (by the client's clock) the last completed
 // refresh began: the full sync, or the last incremental sync that re-read
 // the whole conversation list (see [SyncParams].Refresh); zero when none
-// completed, as for a checkpoint of an earlier release.
+// completed, as for a checkpoint of an earlier release. Vobiz, whose every
+// incremental sync is a refresh, keeps the full sync's time, so that a
+// run that finds nothing new leaves its checkpoint unchanged.
 func (cp *Checkpoint) Refreshed() time.Time {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()

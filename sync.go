@@ -22,7 +22,9 @@ type SyncParams struct {
 	// must be empty when Checkpoint has already been used.
 	Conversations ConversationListParams
 	// MessagePageSize is the page size of each conversation's message list,
-	// and so the largest batch; 0 means the provider's default.
+	// and so the largest batch; 0 means the largest page the provider
+	// documents ([Provider.MaxPageSize]), the fewest requests. (A
+	// conversation list PageSize of 0 likewise asks for its largest page.)
 	MessagePageSize int
 	// Concurrency is how many conversations have their messages fetched at
 	// once; 0 means DefaultSyncConcurrency. The conversation list is read
@@ -44,19 +46,26 @@ type SyncParams struct {
 	// id. 0 means DefaultLookback (5 minutes); a negative value is refused.
 	Lookback time.Duration
 	// Refresh is how often an incremental sync re-reads the whole
-	// conversation list, to see changes that move no activity field; 0
-	// means DefaultRefresh, a negative value never.
+	// conversation list, to see changes that move no activity field: a run
+	// whose checkpoint was last refreshed (see [Checkpoint.Refreshed]) more
+	// than Refresh ago is a refresh. 0 means DefaultRefresh, a negative
+	// value never. Vobiz lists every conversation on every run, so every
+	// Vobiz run is a refresh unless Refresh is negative.
 	Refresh time.Duration
-	// Recheck is how far back, by message time, a refresh re-reads
-	// messages delivered before, to find those whose record changed; 0
-	// means DefaultRecheck, a negative value never.
+	// Recheck is how far back, by message time (the client's clock), a
+	// refresh re-reads messages delivered before, to find those whose
+	// record changed (delivered in [ConversationSync].Updated); the
+	// checkpoint keeps a digest of each delivered message inside this
+	// window. 0 means DefaultRecheck, a negative value never.
 	Recheck time.Duration
 }
 
-// DefaultRefresh is the SyncParams.Refresh used when it is zero.
+// DefaultRefresh is the SyncParams.Refresh used when it is zero: an
+// incremental sync re-reads the whole conversation list once an hour.
 const DefaultRefresh = time.Hour
 
-// DefaultRecheck is the SyncParams.Recheck used when it is zero.
+// DefaultRecheck is the SyncParams.Recheck used when it is zero: a
+// refresh re-reads the messages of the last day.
 const DefaultRecheck = 24 * time.Hour
 
 // ConversationSync is one batch of a sync: a conversation and the next
@@ -73,17 +82,19 @@ type ConversationSync struct {
 	Conversation *Conversation
 	// Start reports the first batch of the conversation in this pass: the
 	// batch carries the conversation's current record, which is new, or
-	// changed since it was last delivered (an incremental sync). Batches of
-	// a resumed conversation whose Start batch was delivered before the
-	// interruption have Start unset.
+	// changed since it was last delivered (an incremental sync), or comes
+	// with new or changed messages. Batches of a resumed conversation whose
+	// Start batch was delivered before the interruption have Start unset.
 	Start bool
 	// Messages are the batch's messages, continuing the conversation's
 	// previous batch: messages never delivered before under the sync's
 	// checkpoint; possibly none.
 	Messages []Message
 	// Updated are messages delivered before under the sync's checkpoint
-	// whose record changed since: their current record, each change
-	// delivered once.
+	// whose record (the Message as JSON) changed since: their current
+	// record, each change delivered once. Only a refresh's recheck fills
+	// it, with messages sent inside SyncParams.Recheck; upsert them by id
+	// like Messages.
 	Updated []Message
 	// Done reports the conversation's last batch: all its messages have
 	// been delivered.
@@ -136,7 +147,8 @@ func (e *syncListError) Unwrap() error { return e.err }
 // # Full, resumed and incremental syncs
 //
 // Without p.Checkpoint, or with a zero one, Sync walks everything: a full
-// sync. With the checkpoint of an interrupted sync it resumes that sync.
+// sync, asking for the largest page each list documents when p sets no
+// page size, the fewest requests those maxima allow. With the checkpoint of an interrupted sync it resumes that sync.
 // With a checkpoint whose sync finished ([Checkpoint.Done]) it runs an
 // incremental sync: it yields every conversation that is new or has new
 // activity since (its first batch with Start set, carrying its current
@@ -166,11 +178,37 @@ func (e *syncListError) Unwrap() error { return e.err }
 // it no longer knows) is not an error: that conversation is read again
 // from its start, dropping what was delivered before.
 //
-// An incremental sync sees what moves a conversation's activity fields
-// (last-message time, message or unread counts). It cannot see a change
-// that moves none (a Vobiz status, a VantaxAI tag), nor a message inserted
-// behind the newest one already delivered: a full sync, with a new
-// Checkpoint, sees those.
+// An incremental sync that is not a refresh sees what moves a
+// conversation's activity fields (last-message time, message or unread
+// counts); a conversation it lists whose record changed in any other way
+// comes again too (Start, its current record), with or without messages.
+//
+// # Refresh and recheck
+//
+// An incremental sync whose checkpoint was last refreshed more than
+// p.Refresh ago (by default an hour) is a refresh: it reads the whole
+// conversation list, not only down to the watermark, and yields every
+// conversation whose record differs from the one last delivered (a status,
+// tags, an unread count, consent, a preview that became "[redacted]"). It
+// also rechecks, in every conversation with messages sent within
+// p.Recheck of now (by default a day), the messages of that window, and
+// yields those whose record changed since it was delivered in Updated (a
+// delivery status that moved, a body removed by a retention window), each
+// change once; an unchanged message is not delivered again. Messages keeps
+// its meaning. A full sync counts as a refresh; Vobiz, whose list is read
+// whole anyway, refreshes on every run unless p.Refresh is negative.
+//
+// A refresh costs the whole list at the largest page, plus, per
+// conversation with messages in the window, the pages that hold them and
+// at most one more: Vobiz and Rentalot read from the newest page until one
+// is older than the window; VantaxAI continues with starting_after a
+// message delivered before the window, AgentMessage from a page cursor
+// handed out before it, both kept per conversation and moved forward at
+// each refresh (so they also read the messages of at most one more
+// Refresh interval). A kept position the server refuses makes that
+// conversation read again from its start, delivering nothing twice. None
+// of the four documents deletions: a refresh reports none; a change to a
+// message older than the window is not seen.
 //
 // # Errors
 //

@@ -178,3 +178,40 @@ func TestProviderMaxPageSize(t *testing.T) {
 	}
 	assert.Zero(t, convo.Provider{}.MaxPageSize(convo.OpListMessages))
 }
+
+// TestSyncRefusesBadListParamsFirst: a conversation list cursor of another
+// provider, or a page size outside the documented range, is refused before
+// any request and before the checkpoint is bound.
+func TestSyncRefusesBadListParamsFirst(t *testing.T) {
+	t.Parallel()
+	rentalot := convotest.New(t, convo.Rentalot, convotest.WithRateLimit(-1))
+	rc, err := rentalot.Client()
+	require.NoError(t, err)
+	pager := rc.Conversations.List(context.Background(), &convo.ConversationListParams{PageSize: 1})
+	for _, err := range pager.All() {
+		require.NoError(t, err)
+		break
+	}
+	foreign := pager.Cursor()
+	require.NotEmpty(t, foreign)
+
+	srv := convotest.New(t, convo.VantaxAI)
+	client, err := srv.Client()
+	require.NoError(t, err)
+	for name, lp := range map[string]convo.ConversationListParams{
+		"a cursor of another provider": {Cursor: foreign},
+		"a malformed cursor":           {Cursor: "not a cursor"},
+		"a page size too large":        {PageSize: 101},
+	} {
+		cp := new(convo.Checkpoint)
+		n := 0
+		for b, err := range client.Sync(context.Background(), &convo.SyncParams{Checkpoint: cp, Conversations: lp}) {
+			n++
+			assert.Nil(t, b, name)
+			assert.ErrorIs(t, err, convo.ErrInvalidParams, name)
+		}
+		assert.Equal(t, 1, n, name)
+		assert.Empty(t, cp.Provider(), "%s: the checkpoint is not bound", name)
+	}
+	assert.Empty(t, srv.Requests(), "nothing was sent")
+}

@@ -86,7 +86,21 @@ func (p Provider) MaxPageSize(op Operation) int {
 }
 
 // checkConversationParams refuses conversation list params that the list
-// would refuse, before any request: the error its first step would yield.
+// would refuse, before any request (the error its first step would
+// yield), without making a pager: the filters, the page size and the
+// cursor.
 func (c *Client) checkConversationParams(p *ConversationListParams) error {
-	return c.Conversations.List(nil, p).err // FIXME: no pager
+	d := c.provider.d
+	q, err := encodeFilters(d.name, d.conversationFilters, p)
+	if err != nil {
+		return err
+	}
+	ep := &d.conversations
+	if err := ep.checkPageSize(d.name, p.PageSize); err != nil {
+		return err
+	}
+	if p.Cursor != "" {
+		_, _, err = resumePosition(d.name, ep, fingerprint("", q.Encode()), p.Cursor, p.PageSize)
+	}
+	return err
 }

@@ -210,7 +210,7 @@ func changeMessage(t *testing.T, srv *convotest.Server, conv, id string, n int) 
 	t.Helper()
 	switch srv.Provider() {
 	case convo.AgentMessage:
-		require.NoError(t, srv.RedactMessage(conv, id, time.Now().UTC().Truncate(time.Second)))
+		require.NoError(t, srv.RedactMessage(conv, id, time.Now().UTC().Truncate(time.Second).Add(time.Duration(n)*time.Hour)))
 	case convo.Rentalot:
 		require.NoError(t, srv.ChangeMessage(conv, id, func(m *convo.Message) { m.Metadata = json.RawMessage(fmt.Sprintf(`{"n":%d}`, n)) }))
 	default:
@@ -264,7 +264,11 @@ func TestRefreshDeliversChanges(t *testing.T) {
 			before := cp.Refreshed()
 			r.sync(client, &convo.SyncParams{Checkpoint: cp, Refresh: refreshNow}, nil)
 			require.True(t, cp.Done())
-			assert.True(t, cp.Refreshed().After(before), "the refresh is recorded")
+			if p == convo.Vobiz {
+				assert.Equal(t, before, cp.Refreshed(), "Vobiz refreshes on every run: the full sync's time stays")
+			} else {
+				assert.True(t, cp.Refreshed().After(before), "the refresh is recorded")
+			}
 			if p == convo.Vobiz {
 				assert.Equal(t, []string{"r002"}, r.starts, "the conversation with a changed message")
 			} else {
@@ -407,20 +411,20 @@ func randomChange(t *testing.T, rng *rand.Rand, srv *convotest.Server, clock *re
 // delivers nothing.
 func TestRefreshInterrupted(t *testing.T) {
 	t.Parallel()
-	type interrupt func(t *testing.T, client *convo.Client, r *replica, cp *convo.Checkpoint, path string) *convo.Checkpoint
+	type interrupt func(t *testing.T, srv *convotest.Server, client *convo.Client, r *replica, cp *convo.Checkpoint, path string) *convo.Checkpoint
 	smallPages := func(cp *convo.Checkpoint) *convo.SyncParams {
 		return &convo.SyncParams{Checkpoint: cp, Refresh: refreshNow, MessagePageSize: 3, Concurrency: 1}
 	}
 	cases := map[string]interrupt{
-		"break": func(t *testing.T, client *convo.Client, r *replica, cp *convo.Checkpoint, _ string) *convo.Checkpoint {
+		"break": func(t *testing.T, _ *convotest.Server, client *convo.Client, r *replica, cp *convo.Checkpoint, _ string) *convo.Checkpoint {
 			r.sync(client, smallPages(cp), func(n int) (bool, bool) { return n == 2, false })
 			return cp
 		},
-		"break after commit": func(t *testing.T, client *convo.Client, r *replica, cp *convo.Checkpoint, _ string) *convo.Checkpoint {
+		"break after commit": func(t *testing.T, _ *convotest.Server, client *convo.Client, r *replica, cp *convo.Checkpoint, _ string) *convo.Checkpoint {
 			r.sync(client, smallPages(cp), func(n int) (bool, bool) { return n == 2, true })
 			return cp
 		},
-		"cancel": func(t *testing.T, client *convo.Client, r *replica, cp *convo.Checkpoint, _ string) *convo.Checkpoint {
+		"cancel": func(t *testing.T, _ *convotest.Server, client *convo.Client, r *replica, cp *convo.Checkpoint, _ string) *convo.Checkpoint {
 			ctx, cancel := context.WithCancel(context.Background())
 			n := 0
 			for b, err := range client.Sync(ctx, smallPages(cp)) {
@@ -436,7 +440,15 @@ func TestRefreshInterrupted(t *testing.T) {
 			cancel()
 			return cp
 		},
-		"crash after save": func(t *testing.T, client *convo.Client, r *replica, cp *convo.Checkpoint, path string) *convo.Checkpoint {
+		"break after commit, cursors expire": func(t *testing.T, srv *convotest.Server, client *convo.Client, r *replica, cp *convo.Checkpoint, _ string) *convo.Checkpoint {
+			// The resumed pass's cursor is refused (Vobiz, AgentMessage): it
+			// reads its conversation again, and what it delivered before
+			// the break does not come again.
+			r.sync(client, smallPages(cp), func(n int) (bool, bool) { return n == 2, true })
+			srv.ExpireCursors()
+			return cp
+		},
+		"crash after save": func(t *testing.T, _ *convotest.Server, client *convo.Client, r *replica, cp *convo.Checkpoint, path string) *convo.Checkpoint {
 			n := 0
 			for b, err := range client.Sync(context.Background(), smallPages(cp)) {
 				require.NoError(t, err)
@@ -471,7 +483,7 @@ func TestRefreshInterrupted(t *testing.T) {
 						want = append(want, c.Messages[j].ID)
 					}
 				}
-				cp = stop(t, client, r, cp, filepath.Join(t.TempDir(), "checkpoint.json"))
+				cp = stop(t, srv, client, r, cp, filepath.Join(t.TempDir(), "checkpoint.json"))
 				require.False(t, cp.Done(), "interrupted")
 				r.sync(client, smallPages(cp), nil)
 				require.True(t, cp.Done())
@@ -484,5 +496,44 @@ func TestRefreshInterrupted(t *testing.T) {
 				assert.Len(t, r.updated, n, "nothing more")
 			})
 		}
+	}
+}
+
+// TestRefreshWiderRecheck raises Recheck after a full sync: the first
+// refresh with the wider window loses no change inside it, though the
+// starting points were kept for the narrower one (those messages of the
+// wider window without a digest may come once more).
+func TestRefreshWiderRecheck(t *testing.T) {
+	t.Parallel()
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
+			d := refreshData(p, 2, 300, 30*24*time.Hour) // a message every 2.4 hours
+			srv := convotest.New(t, p, convotest.WithData(d), convotest.WithRateLimit(-1))
+			client, err := srv.Client()
+			require.NoError(t, err)
+			cp := new(convo.Checkpoint)
+			r := newReplica(t)
+			r.sync(client, &convo.SyncParams{Checkpoint: cp, Recheck: 3 * time.Hour}, nil)
+			c, _ := d.Conversation("r000")
+			var changed string
+			for _, m := range c.Messages {
+				if age := time.Since(m.SentAt); age > 15*time.Hour && age < 20*time.Hour {
+					changed = m.ID
+				}
+			}
+			require.NotEmpty(t, changed)
+			changeMessage(t, srv, "r000", changed, 1)
+			r.lenient = true
+			r.sync(client, &convo.SyncParams{Checkpoint: cp, Recheck: 24 * time.Hour, Refresh: refreshNow}, nil)
+			assert.Contains(t, r.updated, changed)
+			r.check(client, time.Now().Add(-24*time.Hour), "after the wider refresh")
+
+			// From then on, the wider window's changes come exactly.
+			r.lenient, r.updated = false, nil
+			changeMessage(t, srv, "r000", changed, 2)
+			r.sync(client, &convo.SyncParams{Checkpoint: cp, Recheck: 24 * time.Hour, Refresh: refreshNow}, nil)
+			assert.Equal(t, []string{changed}, r.updated)
+		})
 	}
 }

@@ -84,8 +84,12 @@ func (l *ledger) begin(o runOptions) (syncPlan, error) {
 		if cp.legacy {
 			return syncPlan{}, invalidParams("sync: the checkpoint was saved in format version 1, which does not record what an incremental sync needs; start a full sync with a new Checkpoint")
 		}
-		run := runState{incremental: true, started: o.now, recheck: recheckFrom(o.now, o.recheck)}
+		run := runState{incremental: true, started: o.now, recheck: recheckFrom(o.now, o.recheck), span: o.recheck}
 		run.refresh = refreshDue(cp.refreshed, o.refresh, l.spec, o.now)
+		// A window wider than the one the starting points were kept for
+		// (or none was: an earlier format, or Recheck was off) rechecks
+		// from each conversation's start, once.
+		run.widened = run.refresh && o.recheck >= 0 && (cp.span <= 0 || o.recheck > cp.span)
 		if !run.refresh && !cp.watermark.IsZero() && l.spec.byActivity {
 			run.window = cp.watermark.Add(-o.lookback)
 			run.since = l.spec.since && !o.callerSince
@@ -93,7 +97,7 @@ func (l *ledger) begin(o runOptions) (syncPlan, error) {
 		cp.done, cp.list, cp.listDone, cp.nextSeq, cp.run = false, "", false, 0, run
 	case cp.run.started.IsZero():
 		// A new sync, or one an earlier release began: its clock starts now.
-		cp.run.started, cp.run.recheck = o.now, recheckFrom(o.now, o.recheck)
+		cp.run.started, cp.run.recheck, cp.run.span = o.now, recheckFrom(o.now, o.recheck), o.recheck
 	}
 	plan := syncPlan{list: cp.list, listDone: cp.listDone, nextSeq: cp.nextSeq, run: cp.run}
 	for _, p := range cp.pending {
@@ -159,6 +163,9 @@ func (l *ledger) next(conv *Conversation) *pendingConversation {
 		p.stop = s.newest
 	case recheck: // from before the window, comparing through newest
 		p.token, p.pos = s.anchor, s.newest
+		if run.widened {
+			p.token = "" // the kept start may lie inside this wider window
+		}
 	default:
 		p.token, p.pos = s.token, s.newest
 	}
@@ -300,8 +307,14 @@ func (l *ledger) finish() {
 	}
 	cp.done = true
 	cp.watermark = later(cp.watermark, cp.run.watermark)
-	if cp.run.refresh || !cp.run.incremental {
+	if !cp.run.incremental || cp.run.refresh && l.spec.activity != nil {
+		// A provider that refreshes on every run (Vobiz) keeps the full
+		// sync's time: a run that finds nothing leaves the checkpoint as it
+		// was.
 		cp.refreshed = later(cp.refreshed, cp.run.started)
+		cp.span = cp.run.span
+	}
+	if cp.run.refresh || !cp.run.incremental {
 		for i := range cp.states {
 			cp.states[i].digests = mergeDigests(cp.states[i].digests, nil, cp.run.recheck)
 		}
