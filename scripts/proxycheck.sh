@@ -98,7 +98,9 @@ for m in "${MODULES[@]}"; do
 		echo "${m%%=*}: go.mod is not tidy"
 		exit 1
 	fi
-	if diff "$TMP/go.sum.before" "$dir/go.sum" | grep '^[<>]' | grep -v "^> github.com/convokit/convo[/ ]"; then
+	untidy=$(diff "$TMP/go.sum.before" "$dir/go.sum" | grep '^[<>]' | grep -v "^> github.com/convokit/convo[/ ]" || true)
+	if [ -n "$untidy" ]; then
+		printf '%s\n' "$untidy"
 		echo "${m%%=*}: go.sum is not tidy"
 		exit 1
 	fi
