@@ -355,7 +355,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"help topic with extra words", nil, []string{"help", "export", "frob"}, `unknown help topic "export frob"`},
 		{"page size out of range", nil, []string{"conversations", "--demo", "--provider", "rentalot", "--page-size", "1000"}, "page size 1000 is outside 1..100 (--page-size)"},
 		{"negative page size", nil, []string{"messages", "c1", "--demo", "--provider", "vobiz", "--page-size", "-1"}, "(--page-size)"},
-		{"export page size", nil, []string{"export", "--demo", "--provider", "vantaxai", "--out", "-", "--page-size", "500"}, "page size 500 is outside 1..100 (--page-size)"},
+		{"export page size", nil, []string{"export", "--demo", "--provider", "vantaxai", "--out", filepath.Join(t.TempDir(), "export.jsonl"), "--page-size", "500"}, "page size 500 is outside 1..100 (--page-size)"},
 		{"search limit out of range", nil, []string{"search", "--demo", "--provider", "rentalot", "--limit", "500", "tour"}, "page size 500 is outside 1..50 (--limit)"},
 		{"unknown flag", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--colour"}, "unknown flag: --colour (see 'convo conversations --help')"},
 		{"unknown shorthand", nil, []string{"conversations", "--demo", "--provider", "vobiz", "-x"}, "unknown shorthand flag: 'x' in -x"},

@@ -204,7 +204,7 @@ func (c *common) client(e *env) (*convo.Client, func(), error) {
 	}
 	opts := []convo.Option{convo.WithUserAgent("convo-cli"), convo.WithMaxRetries(c.maxRetries)}
 	if c.verbose {
-		h := slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
+		h := slog.NewTextHandler(logPrefix{e.stderr}, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: logAttr})
 		opts = append(opts, convo.WithLogger(slog.New(h)))
 	}
 	if c.demo {

@@ -69,6 +69,11 @@ columns and the whole record as JSON; see the README for the schema.`,
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("name") {
+				if err := checkSyncName(name); err != nil {
+					return err
+				}
+			}
 			params, err := f.params(0)
 			if err != nil {
 				return err
@@ -203,6 +208,9 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 			len(st.Failed), strings.Join(st.Failed, ", "))
 		return errReported
 	default:
+		if apiErr, ok := apiFailure(err); ok {
+			return apiErr // the API's or the network's, not the database's
+		}
 		return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
 	}
 	if s.e.stderrTTY {
