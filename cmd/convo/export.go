@@ -234,6 +234,18 @@ func checkWritable(path string) error {
 	return os.Remove(f.Name())
 }
 
+// checkOutput refuses an --out that is a directory or cannot be
+// written.
+func checkOutput(out string) error {
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return usagef("--out %s is not a regular file; give a file path", out)
+	}
+	if err := checkWritable(out); err != nil {
+		return usagef("--out %s cannot be written: %v", out, err)
+	}
+	return nil
+}
+
 // checkOverwrite refuses to overwrite path unless it is missing, empty or
 // an export (its first line is an export record), so that a mistyped
 // --out never destroys another file.
@@ -276,11 +288,8 @@ func (x *exporter) open() error {
 	}
 	// The output first: with the default --checkpoint beside it, a
 	// directory that refuses both is the output's problem.
-	if st, err := os.Stat(x.out); err == nil && st.IsDir() {
-		return usagef("--out %s is not a regular file; give a file path", x.out)
-	}
-	if err := checkWritable(x.out); err != nil {
-		return usagef("--out %s cannot be written: %v", x.out, err)
+	if err := checkOutput(x.out); err != nil {
+		return err
 	}
 	if err := checkWritable(x.cpPath); err != nil {
 		return usagef("--checkpoint %s cannot be written: %v", x.cpPath, err)
