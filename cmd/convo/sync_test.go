@@ -375,14 +375,15 @@ func TestCLISyncBadDatabase(t *testing.T) {
 	t.Run("neither path nor postgres URL", func(t *testing.T) {
 		r := sync("mysql://app:hunter2@db.example/app")
 		assert.Equal(t, 2, r.code)
-		assert.Contains(t, r.stderr, "is neither a SQLite file path nor a postgres:// URL")
+		assert.Contains(t, r.stderr, "mysql:// is not a database location convo knows")
 		assert.NotContains(t, r.stderr, "hunter2")
 	})
 	t.Run("unreachable PostgreSQL", func(t *testing.T) {
 		r := sync("postgres://app:hunter2@127.0.0.1:1/app?connect_timeout=5")
 		assert.Equal(t, 1, r.code)
-		assert.Contains(t, r.stderr, "cannot connect to PostgreSQL at postgres://app:xxxxx@127.0.0.1:1/app")
+		assert.Contains(t, r.stderr, "cannot connect to PostgreSQL at postgres://127.0.0.1:1/app:")
 		assert.NotContains(t, r.stderr, "hunter2")
+		assert.NotContains(t, r.stderr, "//app")
 	})
 	t.Run("unsupported filter on a new file", func(t *testing.T) {
 		path := filepath.Join(dir, "new.db")
