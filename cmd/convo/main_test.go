@@ -540,9 +540,6 @@ func TestCLIExportInterruptAndResume(t *testing.T) {
 }
 
 func TestCLIExportResumeRefusals(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs many interrupted exports of the built command; runs without -short")
-	}
 	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "export.jsonl")
