@@ -31,29 +31,39 @@ type legacyPosition struct {
 // provider, resource, scope and filters, and a page size given beside it
 // must be the one it was made with (the page boundaries depend on it).
 func (p *Pager[T]) resumeAt(cursor string, pageSize int) (position, error) {
-	name, res := p.c.provider.Name(), p.ep.resource
+	pos, limit, err := resumePosition(p.c.provider.Name(), p.ep, p.fingerprint, cursor, pageSize)
+	if err == nil && p.ep.limitParam != "" {
+		p.limit = limit // the page boundaries of the original iteration
+	}
+	return pos, err
+}
+
+// resumePosition is resumeAt for the list ep of provider with the given
+// fingerprint: the position a cursor resumes at and the page size it was
+// made with, or why the list refuses it.
+func resumePosition[T any](provider string, ep *listEndpoint[T], fingerprint, cursor string, pageSize int) (position, int, error) {
+	name, res := provider, ep.resource
 	tok, err := decodeCursor(cursor)
 	switch {
 	case err != nil:
-		return position{}, invalidParams("%s %s: cursor is not a convo cursor: %v", name, res, err)
+		return position{}, 0, invalidParams("%s %s: cursor is not a convo cursor: %v", name, res, err)
 	case tok.P != name:
-		return position{}, invalidParams("cursor was made by provider %q, not %q", tok.P, name)
+		return position{}, 0, invalidParams("cursor was made by provider %q, not %q", tok.P, name)
 	case tok.R != res:
-		return position{}, invalidParams("%s: cursor was made for %s, not %s", name, tok.R, res)
-	case tok.S != p.fingerprint:
-		return position{}, invalidParams("%s %s: cursor was made for another conversation, query or filters", name, res)
+		return position{}, 0, invalidParams("%s: cursor was made for %s, not %s", name, tok.R, res)
+	case tok.S != fingerprint:
+		return position{}, 0, invalidParams("%s %s: cursor was made for another conversation, query or filters", name, res)
 	}
-	if p.ep.limitParam != "" {
-		if made := firstPositive(tok.L, p.ep.defaultLimit); pageSize != 0 && pageSize != made {
-			return position{}, invalidParams("%s %s: the cursor resumes with page size %d, not PageSize %d (leave PageSize 0 when resuming)", name, res, made, pageSize)
+	if ep.limitParam != "" {
+		if made := firstPositive(tok.L, ep.defaultLimit); pageSize != 0 && pageSize != made {
+			return position{}, 0, invalidParams("%s %s: the cursor resumes with page size %d, not PageSize %d (leave PageSize 0 when resuming)", name, res, made, pageSize)
 		}
-		p.limit = tok.L // the page boundaries of the original iteration
 	}
 	pos := position{token: tok.T, seen: tok.H}
 	if tok.V == 1 && (tok.K > 0 || tok.I != "") {
 		pos.legacy = &legacyPosition{skip: tok.K, last: tok.I}
 	}
-	return pos, nil
+	return pos, tok.L, nil
 }
 
 // legacySkip returns how many items at the start of a page a v1 cursor had

@@ -24,6 +24,10 @@ import (
 // tests of the signals themselves, and of kill -9, run the binary, without
 // -short).
 
+// attemptMark is in each line -v logs for a request attempt
+// ("convo: time=… level=DEBUG msg=attempt provider=…").
+const attemptMark = " msg=attempt "
+
 // interruptingStderr is a command's stderr that ends its context at the
 // nth request attempt logged (-v), or never for n 0.
 type interruptingStderr struct {
@@ -38,7 +42,7 @@ func (w *interruptingStderr) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf.Write(p)
-	w.seen += strings.Count(string(p), `msg="convo: attempt"`)
+	w.seen += strings.Count(string(p), attemptMark)
 	if w.n > 0 && w.seen >= w.n {
 		w.cancel()
 	}

@@ -22,7 +22,7 @@ func TestCLISyncResetOnAnExistingDatabase(t *testing.T) {
 			attempts := func(extra ...string) int {
 				r := convoRun(t, nil, append(args, extra...)...)
 				require.Equal(t, 0, r.code, r.stderr)
-				return strings.Count(r.stderr, `msg="convo: attempt"`)
+				return strings.Count(r.stderr, attemptMark)
 			}
 			full := attempts()
 			incremental := attempts()

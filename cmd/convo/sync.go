@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -71,6 +70,11 @@ columns and the whole record as JSON; see the README for the schema.`,
 			target, err := parseDB(dbArg)
 			if err != nil {
 				return err
+			}
+			if cmd.Flags().Changed("name") {
+				if err := checkSyncName(name); err != nil {
+					return err
+				}
 			}
 			params, err := f.params(0)
 			if err != nil {
@@ -132,47 +136,6 @@ var credentialEnv = map[string][]string{
 	"vantaxai":     {"VANTAXAI_API_KEY"},
 	"rentalot":     {"RENTALOT_API_KEY"},
 	"agentmessage": {"AGENTMESSAGE_API_KEY"},
-}
-
-// dbTarget is a parsed --db.
-type dbTarget struct {
-	dialect mirror.Dialect
-	path    string // SQLite: the file
-	url     string // PostgreSQL: the URL as given
-	display string // for messages: the path, or the URL without its password
-}
-
-var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
-
-// parseDB tells a SQLite path from a PostgreSQL URL, and refuses anything
-// else.
-func parseDB(s string) (dbTarget, error) {
-	if !urlScheme.MatchString(s) {
-		return dbTarget{dialect: mirror.SQLite, path: s, display: s}, nil
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return dbTarget{}, usagef("--db: not a valid URL: %v", redactErr(err, s))
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "postgres", "postgresql":
-		if u.Host == "" && u.Query().Get("host") == "" {
-			return dbTarget{}, usagef("--db: %s names no host", u.Redacted())
-		}
-		return dbTarget{dialect: mirror.PostgreSQL, url: s, display: u.Redacted()}, nil
-	}
-	return dbTarget{}, usagef("--db: %s is neither a SQLite file path nor a postgres:// URL", u.Redacted())
-}
-
-// redactErr renders err with any password of the URL s replaced.
-func redactErr(err error, s string) string {
-	msg := err.Error()
-	if u, perr := url.Parse(s); perr == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok && pw != "" {
-			msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		}
-	}
-	return msg
 }
 
 // syncer is one run of sync.
@@ -246,6 +209,9 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 			len(st.Failed), strings.Join(st.Failed, ", "))
 		return errReported
 	default:
+		if apiErr, ok := apiFailure(err); ok {
+			return apiErr // the API's or the network's, not the database's
+		}
 		return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
 	}
 	if s.e.stderrTTY {
@@ -285,7 +251,7 @@ func (s *syncer) open(ctx context.Context) (*sql.DB, error) {
 			if ctx.Err() != nil {
 				return nil, errInterrupted
 			}
-			return nil, fmt.Errorf("cannot connect to PostgreSQL at %s: %s", s.target.display, s.redact(err))
+			return nil, s.target.connectError(err)
 		}
 		return db, nil
 	}
@@ -407,30 +373,9 @@ func (s *syncer) discard(db *sql.DB) {
 	}
 }
 
-// redact renders err without the password of the --db URL.
-func (s *syncer) redact(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "mirror: ")
-	if s.target.url != "" {
-		return redactErr(errors.New(msg), s.target.url)
-	}
-	return msg
-}
-
-// redactArgs returns args with the password of any URL replaced, for the
-// resume hint (give PostgreSQL's password in PGPASSWORD or ~/.pgpass to
-// keep it off the command line).
-func redactArgs(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		out[i] = a
-		if u, err := url.Parse(a); err == nil && u.User != nil {
-			if _, ok := u.User.Password(); ok {
-				out[i] = u.Redacted()
-			}
-		}
-	}
-	return out
-}
+// redact renders err in one line without the --db location's user,
+// password or other secret parameters.
+func (s *syncer) redact(err error) string { return s.target.pgError(err) }
 
 // joined returns the errors joined (errors.Join) somewhere in err's chain.
 func joined(err error) []error {
