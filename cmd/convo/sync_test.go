@@ -38,7 +38,7 @@ type mirrorDB struct {
 func mirrorDBs(t *testing.T) []mirrorDB {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "inbox.db")
-	dbs := []mirrorDB{{name: "sqlite", arg: path, driver: "sqlite", dsn: "file:" + path}}
+	dbs := []mirrorDB{{name: "sqlite", arg: path, driver: "sqlite", dsn: "file:" + path + "?_pragma=busy_timeout(30000)"}}
 	base := os.Getenv("CONVO_TEST_POSTGRES_URL")
 	if base == "" {
 		if os.Getenv("CI") == "true" {
@@ -493,7 +493,7 @@ func TestCLISyncRacingFirstRuns(t *testing.T) {
 			r := <-results
 			assert.Equal(t, 0, r.code, "round %d: %s", round, r.stderr)
 		}
-		db, err := sql.Open("sqlite", "file:"+path)
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(30000)")
 		require.NoError(t, err)
 		var n int
 		require.NoError(t, db.QueryRow("SELECT count(DISTINCT provider) FROM conversations").Scan(&n))
