@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 )
 
 // The command's interruption checks, in this process: an interrupt is
@@ -203,4 +205,55 @@ func TestCLISyncInterruptAndResumeInProcess(t *testing.T) {
 			})
 		}
 	}
+}
+
+// convo sync writes delivered rows within its second even when the next
+// answer is slow: here the server holds every request after the first
+// page of messages until the test has seen rows in the database (or for
+// 10 s, longer than the test looks).
+func TestCLISyncWritesWithinASecondWhileTheNetworkWaits(t *testing.T) {
+	t.Parallel()
+	gate := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(gate) }) }
+	defer open()
+	srv := convotest.NewServer(convo.VantaxAI, convotest.WithRequestHook(func(r convotest.Request) {
+		if r.N >= 3 { // the conversation list and the first message page pass
+			select {
+			case <-gate:
+			case <-time.After(10 * time.Second):
+			}
+		}
+	}))
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "inbox.db")
+	done := make(chan result, 1)
+	go func() {
+		done <- runWithEnv(context.Background(), []string{"VANTAXAI_API_KEY=" + convotest.DemoVantaxAIKey}, "sync", "--provider", "vantaxai", "--base-url", srv.URL(), "--db", path,
+			"--concurrency", "1", "--page-size", "5")
+	}()
+	var seen bool
+	for i := 0; i < 160 && !seen; i++ { // 8 s at most
+		time.Sleep(50 * time.Millisecond)
+		seen = countRows(path, "messages") > 0
+	}
+	open()
+	r := <-done
+	require.True(t, seen, "no message in the database within 8 s while the network waited")
+	assert.Equal(t, 0, r.code, r.stderr)
+}
+
+// countRows counts the rows of table in the SQLite file at path; 0 when
+// it cannot be read yet.
+func countRows(path, table string) int {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(30000)&mode=ro")
+	if err != nil {
+		return 0
+	}
+	defer db.Close()
+	var n int
+	if db.QueryRow("SELECT count(*) FROM "+table).Scan(&n) != nil {
+		return 0
+	}
+	return n
 }

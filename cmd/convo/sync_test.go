@@ -505,9 +505,17 @@ func TestCLISyncRacingFirstRuns(t *testing.T) {
 // runWith runs the command line in this process under ctx, its output not
 // a terminal and its environment empty; unlike convoRun it may be called
 // from any goroutine.
-func runWith(ctx context.Context, args ...string) result {
+func runWith(ctx context.Context, args ...string) result { return runWithEnv(ctx, nil, args...) }
+
+// runWithEnv is runWith with the environment variables vars ("K=V").
+func runWithEnv(ctx context.Context, vars []string, args ...string) result {
+	m := map[string]string{}
+	for _, kv := range vars {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
 	var stdout, stderr bytes.Buffer
-	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }, args: append([]string{"convo"}, args...)}
+	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return m[k] }, args: append([]string{"convo"}, args...)}
 	code := run(ctx, e, args)
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
