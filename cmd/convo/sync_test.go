@@ -349,10 +349,7 @@ func TestCLISyncBadDatabase(t *testing.T) {
 		assert.NoDirExists(t, filepath.Join(dir, "no"))
 	})
 	t.Run("unwritable directory", func(t *testing.T) {
-		top, err := os.MkdirTemp("", "convo-perm")
-		require.NoError(t, err)
-		defer os.RemoveAll(top)
-		require.NoError(t, os.Chmod(top, 0o755))
+		top := sharedTempDir(t)
 		ro := filepath.Join(top, "ro")
 		require.NoError(t, os.Mkdir(ro, 0o555))
 		r := runAsUnprivileged(t, top, "sync", "--demo", "--provider", "vantaxai", "--db", filepath.Join(ro, "inbox.db"))
@@ -661,13 +658,7 @@ func TestCLISyncSQLitePermissionWords(t *testing.T) {
 	t.Parallel()
 	t.Run("read-only directory", func(t *testing.T) {
 		t.Parallel()
-		dir, err := os.MkdirTemp("", "convo-perm")
-		require.NoError(t, err)
-		t.Cleanup(func() {
-			os.Chmod(filepath.Join(dir, "ro"), 0o755)
-			os.RemoveAll(dir)
-		})
-		require.NoError(t, os.Chmod(dir, 0o755))
+		dir := sharedTempDir(t)
 		ro := filepath.Join(dir, "ro")
 		require.NoError(t, os.Mkdir(ro, 0o755))
 		path := filepath.Join(ro, "inbox.db")
@@ -715,6 +706,31 @@ func TestCLISyncSQLitePermissionWords(t *testing.T) {
 			}
 		}
 	})
+}
+
+// sharedTempDir returns a new directory that every user may enter (as
+// runAsUnprivileged's user must), removed with the test, whatever its
+// subdirectories' permissions: under the temporary directory, or under
+// /tmp when that one is not open to all (a TMPDIR of mode 0700).
+func sharedTempDir(t *testing.T) string {
+	t.Helper()
+	base := os.TempDir()
+	if st, err := os.Stat(base); os.Geteuid() == 0 && (err != nil || st.Mode().Perm()&0o001 == 0) {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "convo-perm")
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(dir, 0o755))
+	t.Cleanup(func() {
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				os.Chmod(p, 0o755)
+			}
+			return nil
+		})
+		os.RemoveAll(dir)
+	})
+	return dir
 }
 
 // runAsUnprivileged runs the command in a process of its own as a user
