@@ -587,7 +587,7 @@ func TestCLISyncSecondRunRefusedAtOnce(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			first := make(chan result, 1)
-			go func() { first <- runWith(ctx, append(args, "--demo-latency", "30ms")...) }()
+			go func() { first <- runWith(ctx, append(args, "--demo-latency", "60ms")...) }()
 			db := mdb.open(t)
 			awaitState(t, db)
 
@@ -635,7 +635,7 @@ func TestCLISyncKillLeavesNoLock(t *testing.T) {
 			t.Parallel()
 			mdb, app := mdb.named(t)
 			args := []string{"sync", "--demo", "--provider", "vantaxai", "--db", mdb.arg, "--page-size", "5", "--concurrency", "1"}
-			cmd, wait := startCmd(t, []string{"CONVO_DEMO_LATENCY=30ms"}, append(args, "-v"), nil)
+			cmd, wait := startCmd(t, []string{"CONVO_DEMO_LATENCY=60ms"}, append(args, "-v"), nil)
 			db := mdb.open(t)
 			awaitState(t, db)
 			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
