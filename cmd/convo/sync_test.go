@@ -635,7 +635,7 @@ func TestCLISyncKillLeavesNoLock(t *testing.T) {
 			t.Parallel()
 			mdb, app := mdb.named(t)
 			args := []string{"sync", "--demo", "--provider", "vantaxai", "--db", mdb.arg, "--page-size", "5", "--concurrency", "1"}
-			cmd, wait := startCmd(t, []string{"CONVO_DEMO_LATENCY=60ms"}, append(args, "-v"), nil)
+			cmd, wait := startCmd(t, []string{"CONVO_DEMO_LATENCY=60ms"}, args, nil)
 			db := mdb.open(t)
 			awaitState(t, db)
 			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
