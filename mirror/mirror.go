@@ -311,7 +311,7 @@ func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
 	defer cancelW()
 	stop, cancelS := afterEnd(ctx, abandonAfter)
 	defer cancelS()
-	if err := r.prepare(ctx, wctx); err != nil {
+	if err := r.prepare(ctx); err != nil {
 		r.release(wctx)
 		return r.stats, err
 	}
@@ -359,7 +359,7 @@ func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
 }
 
 // prepare sets the connection up and claims the sync's name.
-func (r *run) prepare(ctx, wctx context.Context) error {
+func (r *run) prepare(ctx context.Context) error {
 	if err := r.d.setup(ctx, r.conn); err != nil {
 		return err
 	}

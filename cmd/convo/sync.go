@@ -200,17 +200,7 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 	case errors.Is(err, mirror.ErrNameInUse):
 		return usagef("--db %s: %s (use --name)", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
 	case ctx.Err() != nil:
-		if st.Unwritten > 0 {
-			// The last write failed or was abandoned: say so, and claim
-			// only what committed transactions hold.
-			fmt.Fprintf(s.e.stderr, "convo: interrupted; the last write to %s did not complete (%s): %d delivered messages were not stored and come again on the next run; %d conversations and %d messages written by this run are stored\n",
-				s.target.display, s.redact(err), st.Unwritten, st.Conversations, st.Messages)
-		} else {
-			fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%d conversations and %d messages written by this run)\n",
-				s.target.display, st.Conversations, st.Messages)
-		}
-		fmt.Fprintf(s.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(redactArgs(s.e.args)))
-		return errInterrupted
+		return s.interrupted(st, err)
 	case errors.As(err, &ce) && len(st.Failed) > 0:
 		for _, e := range joined(err) {
 			printErr(s.e, e.Error())
@@ -228,6 +218,22 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 		fmt.Fprintf(s.e.stderr, "convo: %s is up to date: %d conversations and %d messages written by this run\n", s.target.display, st.Conversations, st.Messages)
 	}
 	return nil
+}
+
+// interrupted reports an interrupted run: what the database holds, and
+// how to resume.
+func (s *syncer) interrupted(st mirror.Stats, err error) error {
+	if st.Unwritten > 0 {
+		// The last write failed or was abandoned: say so, and claim only
+		// what committed transactions hold.
+		fmt.Fprintf(s.e.stderr, "convo: interrupted; the last write to %s did not complete (%s): %d delivered messages were not stored and come again on the next run; %d conversations and %d messages written by this run are stored\n",
+			s.target.display, s.redact(err), st.Unwritten, st.Conversations, st.Messages)
+	} else {
+		fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%d conversations and %d messages written by this run)\n",
+			s.target.display, st.Conversations, st.Messages)
+	}
+	fmt.Fprintf(s.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(redactArgs(s.e.args)))
+	return errInterrupted
 }
 
 // open opens the database: a SQLite file (creating it, in a directory
