@@ -53,6 +53,10 @@ type dialect interface {
 	jsonType() string
 	// timeArg converts a timestamp to a bind argument (nil for zero).
 	timeArg(t time.Time) any
+	// jsonTime is the expression of the timestamp at key of the JSON
+	// column col (a time as encoding/json writes it), as the dialect
+	// stores times; NULL when the key is missing.
+	jsonTime(col, key string) string
 	// text and jsonText make a string and a record's JSON storable in a
 	// text and a JSON column (see nulEscape).
 	text(s string) string
@@ -105,6 +109,11 @@ func (sqliteDialect) rowsPerStatement(int) int { return 25 }
 // SQLite stores every string as it is, U+0000 included.
 func (sqliteDialect) text(s string) string     { return s }
 func (sqliteDialect) jsonText(b []byte) []byte { return b }
+
+// jsonTime: strftime keeps milliseconds; the microseconds are padded.
+func (sqliteDialect) jsonTime(col, key string) string {
+	return "(strftime('%Y-%m-%dT%H:%M:%f', json_extract(" + col + ", '$." + key + "')) || '000Z')"
+}
 
 func (sqliteDialect) timeArg(t time.Time) any {
 	if t.IsZero() {
@@ -166,6 +175,10 @@ func (postgresDialect) text(s string) string {
 }
 
 func (postgresDialect) jsonText(b []byte) []byte { return escapeJSONNul(b) }
+
+func (postgresDialect) jsonTime(col, key string) string {
+	return "(" + col + "->>'" + key + "')::timestamptz"
+}
 
 func (postgresDialect) timeArg(t time.Time) any {
 	if t.IsZero() {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -389,7 +390,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 			assert.True(t, hasIndex(t, db, b.dialect, "messages_conversation_sent_at"))
 			var v string
 			require.NoError(t, db.QueryRow("SELECT value FROM convo_meta WHERE key = 'schema_version'").Scan(&v))
-			assert.Equal(t, "2", v)
+			assert.Equal(t, strconv.Itoa(SchemaVersion), v)
 			assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
 		})
 	}
