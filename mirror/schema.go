@@ -87,10 +87,10 @@ var migrations = []func(d dialect) []string{
 			`CREATE INDEX messages_unredacted_sent_at ON messages (provider, sent_at) WHERE redacted_at IS NULL`,
 			`CREATE TABLE ` + stateTable + ` (
 	name            TEXT NOT NULL,
-	conversation_id TEXT NOT NULL,
 	position        BIGINT NOT NULL,
+	conversation_id TEXT,
 	state           TEXT NOT NULL,
-	PRIMARY KEY (name, conversation_id)
+	PRIMARY KEY (name, position)
 )`,
 		}
 	},
