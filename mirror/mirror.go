@@ -80,14 +80,34 @@ type Options struct {
 	// Progress, when set, is called after each committed transaction with
 	// the totals so far, on the goroutine that writes.
 	Progress func(Stats)
+	// Retention, when positive, keeps message bodies for that long: each
+	// run removes the body of every message of the client's provider sent
+	// before now minus Retention, in the body column and in data (with
+	// the fields that carry the same text: content, payload, subject), and
+	// marks it redacted (redacted_at, and data's redacted_at, set to the
+	// time the message left the window: sent_at plus Retention), in one
+	// transaction before it syncs; a message older than that is written
+	// so from the start. 0 keeps bodies; a body the provider removed is
+	// removed from the mirror either way, when a sync delivers the change.
+	// The window applies to every message of the provider in the
+	// database, whichever sync wrote it.
+	Retention time.Duration
 }
 
 // Stats counts what one run of [Mirror.Sync] did.
 type Stats struct {
-	// Conversations and Messages are the rows inserted or changed. A
-	// record delivered again unchanged is not counted, and not written.
+	// Conversations and Messages are the rows inserted.
 	Conversations int64
 	Messages      int64
+	// ConversationsChanged and MessagesChanged are the rows that were
+	// there already and changed in place: a record delivered again with
+	// other content (a status, a body the provider removed). A record
+	// delivered again unchanged is not counted, and not written.
+	ConversationsChanged int64
+	MessagesChanged      int64
+	// Redacted is the number of messages whose body this run removed for
+	// Options.Retention.
+	Redacted int64
 	// Delivered is the number of messages the sync delivered and
 	// committed in this run, written or (unchanged) not.
 	Delivered int64
@@ -178,6 +198,9 @@ func (m *Mirror) Sync(ctx context.Context, client *convo.Client, o *Options) (St
 	}
 	if opts.Params.Checkpoint != nil {
 		return Stats{}, fmt.Errorf("mirror: %w: Options.Params.Checkpoint must be nil: the mirror keeps its own", convo.ErrInvalidParams)
+	}
+	if opts.Retention < 0 {
+		return Stats{}, fmt.Errorf("mirror: %w: Options.Retention is negative (%v); 0 keeps message bodies", convo.ErrInvalidParams, opts.Retention)
 	}
 	if opts.Name == "" {
 		opts.Name = DefaultName(client.Provider(), &opts.Params.Conversations)
