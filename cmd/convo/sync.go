@@ -33,6 +33,8 @@ func newSyncCmd(e *env) *cobra.Command {
 	var concurrency, pageSize, batchRows int
 	var reset bool
 	var lookback time.Duration
+	var ch changes
+	retention := span{def: "0"}
 	cmd := &cobra.Command{
 		Use:   "sync --db FILE.db|postgres://…",
 		Short: "Mirror every conversation and message into a SQLite or PostgreSQL database, incrementally",
@@ -49,6 +51,13 @@ Several syncs can share one database: each keeps its state under its name
 (--name; by default the provider, an account fingerprint and the filters).
 --reset forgets a sync's state, so that it starts afresh with a full sync
 (the rows stay, updated in place).
+
+Records change after they are first read (a status, a delivery receipt, a
+body the provider's retention removed): a run refreshes (re-reads the whole
+conversation list, and the messages sent within --recheck) when the last
+refresh is older than --refresh, and updates the changed rows in place.
+Each row's mirrored_at says when it was last written. --retention removes
+the bodies of messages older than it from the mirror, on every run.
 
 Tables: conversations and messages (primary key provider, id), with typed
 columns and the whole record as JSON; see the README for the schema.`,
@@ -82,13 +91,15 @@ columns and the whole record as JSON; see the README for the schema.`,
 			if name == "" {
 				name = defaultSyncName(&c, e, client.Provider(), &params)
 			}
-			s := &syncer{e: e, client: client, target: target, name: name, batchRows: batchRows}
-			return s.run(cmd.Context(), reset, convo.SyncParams{
+			s := &syncer{e: e, client: client, target: target, name: name, batchRows: batchRows, retention: retention.d}
+			sp := convo.SyncParams{
 				Conversations:   params,
 				MessagePageSize: pageSize,
 				Concurrency:     concurrency,
 				Lookback:        lookback,
-			})
+			}
+			ch.apply(&sp)
+			return s.run(cmd.Context(), reset, sp)
 		},
 	}
 	fs := cmd.Flags()
@@ -101,6 +112,8 @@ columns and the whole record as JSON; see the README for the schema.`,
 	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the provider's default)")
 	fs.DurationVar(&lookback, "lookback", 0, "how far behind the last run's newest activity an incremental run re-reads (0: the SDK's default, 5m)")
 	fs.IntVar(&batchRows, "batch-rows", 5000, "rows gathered into one transaction (a transaction is also written at least every second)")
+	ch.register(fs)
+	fs.Var(&retention, "retention", "remove from the mirror the bodies of messages sent longer ago than this `duration` (like 720h or 30d), on every run (0: keep them)")
 	return cmd
 }
 
@@ -180,6 +193,7 @@ type syncer struct {
 	target    dbTarget
 	name      string
 	batchRows int
+	retention time.Duration
 	created   bool // the SQLite file did not exist before this run
 }
 
@@ -215,8 +229,8 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 
 	var written, delivered atomic.Int64
 	stopProgress := s.progress(&written, &delivered)
-	st, err := m.Sync(ctx, s.client, &mirror.Options{Name: s.name, Params: params, FlushRows: s.batchRows, Progress: func(st mirror.Stats) {
-		written.Store(st.Conversations + st.Messages)
+	st, err := m.Sync(ctx, s.client, &mirror.Options{Name: s.name, Params: params, FlushRows: s.batchRows, Retention: s.retention, Progress: func(st mirror.Stats) {
+		written.Store(st.Conversations + st.Messages + st.ConversationsChanged + st.MessagesChanged)
 		delivered.Store(st.Delivered)
 	}})
 	stopProgress()
@@ -233,8 +247,7 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 	case errors.Is(err, mirror.ErrNameInUse):
 		return usagef("--db %s: %s (use --name)", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
 	case ctx.Err() != nil:
-		fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%d conversations and %d messages written by this run)\n",
-			s.target.display, st.Conversations, st.Messages)
+		fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%s by this run)\n", s.target.display, summary(&st))
 		fmt.Fprintf(s.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(redactArgs(s.e.args)))
 		return errInterrupted
 	case errors.As(err, &ce) && len(st.Failed) > 0:
@@ -248,9 +261,20 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 		return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
 	}
 	if s.e.stderrTTY {
-		fmt.Fprintf(s.e.stderr, "convo: %s is up to date: %d conversations and %d messages written by this run\n", s.target.display, st.Conversations, st.Messages)
+		fmt.Fprintf(s.e.stderr, "convo: %s is up to date: %s by this run\n", s.target.display, summary(&st))
 	}
 	return nil
+}
+
+// summary says what a run wrote: rows inserted, rows changed in place,
+// bodies removed for --retention.
+func summary(st *mirror.Stats) string {
+	s := fmt.Sprintf("%d conversations and %d messages inserted, %d conversations and %d messages changed in place",
+		st.Conversations, st.Messages, st.ConversationsChanged, st.MessagesChanged)
+	if st.Redacted > 0 {
+		s += fmt.Sprintf(", %d message bodies removed for --retention", st.Redacted)
+	}
+	return s
 }
 
 // open opens the database: a SQLite file (creating it, in a directory

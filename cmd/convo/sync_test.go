@@ -440,7 +440,7 @@ func TestSyncProgressOnTerminal(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	n := demoData(convo.Rentalot).MessageCount()
 	assert.Regexp(t, fmt.Sprintf(`\r\x1b\[K%d messages delivered, \d+ rows written, \d+ msg/s, \d+s\n`, n), r.stderr)
-	assert.Contains(t, r.stderr, fmt.Sprintf("is up to date: %d conversations and %d messages written", len(demoData(convo.Rentalot).Conversations), n))
+	assert.Contains(t, r.stderr, fmt.Sprintf("is up to date: %d conversations and %d messages inserted, 0 conversations and 0 messages changed in place by this run\n", len(demoData(convo.Rentalot).Conversations), n))
 }
 
 // The default name tells accounts apart without revealing credentials.
