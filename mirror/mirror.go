@@ -227,16 +227,20 @@ func (m *Mirror) Sync(ctx context.Context, client *convo.Client, o *Options) (St
 // State returns the checkpoint stored under a sync's name, and whether
 // there is one.
 func (m *Mirror) State(ctx context.Context, name string) (*convo.Checkpoint, bool, error) {
-	var b string
-	err := m.db.QueryRowContext(ctx, "SELECT checkpoint FROM "+syncTable+" WHERE name = "+m.d.placeholder(1), name).Scan(&b)
+	var head string
+	err := m.db.QueryRowContext(ctx, "SELECT checkpoint FROM "+syncTable+" WHERE name = "+m.d.placeholder(1), name).Scan(&head)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("mirror: %w", err)
 	}
+	entries, err := loadEntries(ctx, m.db, m.d, name)
+	if err != nil {
+		return nil, false, fmt.Errorf("mirror: %w", err)
+	}
 	cp := new(convo.Checkpoint)
-	if err := json.Unmarshal([]byte(b), cp); err != nil {
+	if err := json.Unmarshal(joinCheckpoint([]byte(head), entries), cp); err != nil {
 		return nil, false, fmt.Errorf("mirror: sync %q: %w", name, err)
 	}
 	return cp, true, nil
@@ -246,12 +250,26 @@ func (m *Mirror) State(ctx context.Context, name string) (*convo.Checkpoint, boo
 // full sync again. The mirrored rows stay (the full sync upserts over
 // them). It reports whether there was a state.
 func (m *Mirror) Reset(ctx context.Context, name string) (bool, error) {
-	res, err := m.db.ExecContext(ctx, "DELETE FROM "+syncTable+" WHERE name = "+m.d.placeholder(1), name)
+	tx, err := m.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("mirror: %w", err)
 	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, "DELETE FROM "+syncTable+" WHERE name = "+m.d.placeholder(1), name)
+	if err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM "+stateTable+" WHERE name = "+m.d.placeholder(1), name); err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
 	n, err := res.RowsAffected()
-	return n > 0, err
+	if err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	return n > 0, nil
 }
 
 // run is one run of Mirror.Sync.

@@ -2,6 +2,8 @@ package mirror
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
@@ -172,4 +174,55 @@ func entryID(e json.RawMessage) string {
 		return ""
 	}
 	return v.ID
+}
+
+// loadEntries reads the stored entries of the sync name, in order.
+func loadEntries(ctx context.Context, q queryer, d dialect, name string) ([]json.RawMessage, error) {
+	rows, err := q.QueryContext(ctx, "SELECT state FROM "+stateTable+" WHERE name = "+d.placeholder(1)+" ORDER BY position", name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var entries []json.RawMessage
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		entries = append(entries, json.RawMessage(s))
+	}
+	return entries, rows.Err()
+}
+
+// queryer is a *sql.DB or a *sql.Conn.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// stateRowsPerStatement is how many entries one statement writes.
+const stateRowsPerStatement = 100
+
+// writeEntries writes the entries of d that changed, and deletes those
+// that are no longer there, inside the transaction of conn.
+func writeEntries(ctx context.Context, conn *sql.Conn, dl dialect, name string, d *stateDelta) error {
+	if d.truncAt >= 0 {
+		if _, err := conn.ExecContext(ctx, "DELETE FROM "+stateTable+" WHERE name = "+dl.placeholder(1)+" AND position >= "+dl.placeholder(2), name, d.truncAt); err != nil {
+			return fmt.Errorf("write sync state: %w", err)
+		}
+	}
+	args := make([]any, 0, 3*min(len(d.changed), stateRowsPerStatement))
+	for start := 0; start < len(d.changed); start += stateRowsPerStatement {
+		chunk := d.changed[start:min(start+stateRowsPerStatement, len(d.changed))]
+		args = args[:0]
+		for _, i := range chunk {
+			e := d.entries[i]
+			args = append(args, int64(i), null(dl.text(entryID(e))), string(e))
+		}
+		q := "INSERT INTO " + stateTable + " (name, position, conversation_id, state) VALUES " + placeholders(dl, len(chunk), 3, sqlString(name)) +
+			" ON CONFLICT (name, position) DO UPDATE SET conversation_id = excluded.conversation_id, state = excluded.state"
+		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("write sync state: %w", err)
+		}
+	}
+	return nil
 }
