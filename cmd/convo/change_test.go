@@ -56,3 +56,17 @@ func TestParseSpan(t *testing.T) {
 		assert.Error(t, err, in)
 	}
 }
+
+// The help of export and sync shows the change flags with their defaults.
+func TestCLIHelpShowsChangeFlags(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range []string{"export", "sync"} {
+		r := convoRun(t, nil, cmd, "--help")
+		require.Equal(t, 0, r.code)
+		assert.Regexp(t, `--refresh duration +re-read the whole conversation list.*\(default 1h0m0s\)`, r.stdout, cmd)
+		assert.Regexp(t, `--recheck duration +a refresh also re-reads.*\(default 24h0m0s\)`, r.stdout, cmd)
+	}
+	r := convoRun(t, nil, "sync", "--help")
+	assert.Regexp(t, `--retention duration +remove from the mirror the bodies of messages`, r.stdout)
+	assert.NotContains(t, r.stdout, "(default 0)", "retention is off by default, and says so without a default")
+}
