@@ -32,9 +32,12 @@
 //
 // conversations, messages and search print an aligned table when stdout is
 // a terminal and JSON lines (one object per item) otherwise; --json and
-// --table force one or the other. A table fits the terminal (80 columns
-// when stdout is not one), cutting long cells with an ellipsis; its times
-// are in UTC. conversations takes the list filters
+// --table force one or the other. A table fits COLUMNS, else the
+// terminal, else 80 columns: ids are never cut; a message's body or a
+// search's content takes the width left, cut with an ellipsis; columns of
+// less value (channel, contact, status, then the time) go whole when there
+// is no room; one time is shown, in UTC. --wide prints every column (the
+// creation time too) with nothing cut. conversations takes the list filters
 // --status, --channel, --contact-id, --sub-account-id, --phone-number-id,
 // --contact-number, --since (RFC 3339) and --opted-in (true or false); a
 // filter the provider does not support is a usage error, never ignored.

@@ -112,6 +112,8 @@ filters, another output, unreadable) is refused, saying what differs;
 			switch {
 			case out == "":
 				return usagef("export needs --out FILE (see 'convo export --help')")
+			case out == "-":
+				return usagef("--out -: an export cannot go to standard output: it is resumed, and later brought up to date, in its file; give a file path (and read it with tail -f FILE while it grows)")
 			case concurrency < 1:
 				return usagef("--concurrency must be at least 1")
 			case saveEvery <= 0:
@@ -254,6 +256,18 @@ func checkWritable(path string) error {
 	return os.Remove(f.Name())
 }
 
+// checkOutput refuses an --out that is a directory or cannot be
+// written.
+func checkOutput(out string) error {
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return usagef("--out %s is not a regular file; give a file path", out)
+	}
+	if err := checkWritable(out); err != nil {
+		return usagef("--out %s cannot be written: %v", out, err)
+	}
+	return nil
+}
+
 // checkOverwrite refuses to overwrite path unless it is missing, empty or
 // an export (its first line is an export record), so that a mistyped
 // --out never destroys another file.
@@ -301,6 +315,11 @@ func (x *exporter) open() error {
 	abs, err := filepath.Abs(x.out)
 	if err != nil {
 		return usagef("--out %s: %v", x.out, err)
+	}
+	// The output first: with the default --checkpoint beside it, a
+	// directory that refuses both is the output's problem.
+	if err := checkOutput(x.out); err != nil {
+		return err
 	}
 	if err := checkWritable(x.cpPath); err != nil {
 		return usagef("--checkpoint %s cannot be written: %v", x.cpPath, err)
@@ -490,10 +509,11 @@ func (x *exporter) report(ctx context.Context, res *exportResult, incremental bo
 		fmt.Fprintf(x.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(x.e.args))
 		return errInterrupted
 	case res.fatal != nil:
-		printErr(x.e, res.fatal.Error())
+		msg := failureText(res.fatal)
 		if !res.writeFailed {
-			fmt.Fprintf(x.e.stderr, "convo: checkpoint saved to %s; run the same command again to continue\n", x.cpPath)
+			msg += fmt.Sprintf("; checkpoint saved to %s: run the same command again to continue", x.cpPath)
 		}
+		printErr(x.e, msg)
 		return errReported
 	case len(res.failed) > 0:
 		fmt.Fprintf(x.e.stderr, "convo: %d conversations failed (%s); the others are exported; run the same command again to retry them\n", len(res.failed), strings.Join(res.failed, ", "))
