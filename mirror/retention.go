@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,14 +12,15 @@ import (
 )
 
 // redact removes what a message says, as a retention window does: its
-// body, and the provider fields that carry the same text (content and its
-// decoded payload, an email's subject). A message whose body is removed
+// body, the provider fields that carry the same text (content and its
+// decoded payload, an email's subject) and its media links (as
+// AgentMessage's retention empties media_urls). A message whose body is removed
 // is marked so by RedactedAt: the provider's time when it removed it, or
 // else the time the message left a retention window of retention, its
 // SentAt plus retention, which stays the same each time the message is
 // redacted again (so that a redacted row delivered again is not rewritten).
 func redact(m *convo.Message, retention time.Duration) {
-	m.Body, m.Content, m.Payload, m.Subject = "", "", nil, ""
+	m.Body, m.Content, m.Payload, m.Subject, m.MediaURLs = "", "", nil, "", nil
 	if m.RedactedAt.IsZero() {
 		m.RedactedAt = m.SentAt.Add(retention)
 	}
@@ -28,12 +30,31 @@ func redact(m *convo.Message, retention time.Duration) {
 // a time.
 const retentionBatch = 500
 
+// retentionIndex finds the messages a retention pass may still have to
+// blank. It is made by the first run that applies a retention, not by the
+// schema's migrations, so that a mirror without one does not maintain it
+// at every insert.
+const retentionIndex = "messages_unredacted_sent_at"
+
 // applyRetention redacts, in one transaction, every message of the run's
 // provider sent before cutoff that is not redacted yet: its body becomes
 // NULL, its data loses the text (see redact), and redacted_at and
 // mirrored_at are set. It returns the number of messages redacted; with
 // none to redact it writes nothing.
 func (r *run) applyRetention(ctx context.Context, cutoff time.Time, retention time.Duration) (n int64, err error) {
+	if err := r.retentionIndex(ctx); err != nil {
+		return 0, err
+	}
+	p := r.d.placeholder
+	var one int
+	err = r.conn.QueryRowContext(ctx, "SELECT 1 FROM messages WHERE provider = "+p(1)+" AND redacted_at IS NULL AND sent_at < "+p(2)+" LIMIT 1",
+		r.provider, r.d.timeArg(cutoff)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("retention: %w", err)
+	}
 	if _, err := r.conn.ExecContext(ctx, r.d.begin()); err != nil {
 		return 0, err
 	}
@@ -43,10 +64,11 @@ func (r *run) applyRetention(ctx context.Context, cutoff time.Time, retention ti
 			r.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	p := r.d.placeholder
 	sel := "SELECT id, data FROM messages WHERE provider = " + p(1) + " AND redacted_at IS NULL AND sent_at < " + p(2) + " ORDER BY sent_at LIMIT " + fmt.Sprint(retentionBatch)
-	upd := "UPDATE messages SET body = NULL, data = " + p(1) + ", redacted_at = " + p(2) + ", mirrored_at = " + p(3) + " WHERE provider = " + p(4) + " AND id = " + p(5)
-	now := r.d.timeArg(time.Now())
+	// mirrored_at first: its stamp is the statement's first value (see
+	// dialect.stamp).
+	stamp := r.d.stampArgs(time.Now())
+	upd := "UPDATE messages SET mirrored_at = " + r.d.stamp() + ", body = NULL, data = " + p(1) + ", redacted_at = " + p(2) + " WHERE provider = " + p(3) + " AND id = " + p(4)
 	for {
 		rows, err := r.readRetention(ctx, sel, cutoff)
 		if err != nil {
@@ -62,7 +84,8 @@ func (r *run) applyRetention(ctx context.Context, cutoff time.Time, retention ti
 			if err != nil {
 				return 0, fmt.Errorf("retention: message %q: %w", row.id, err)
 			}
-			if _, err := r.conn.ExecContext(ctx, upd, string(r.d.jsonText(data)), r.d.timeArg(m.RedactedAt), now, r.provider, row.id); err != nil {
+			args := append(stamp[:len(stamp):len(stamp)], string(r.d.jsonText(data)), r.d.timeArg(m.RedactedAt), r.provider, row.id)
+			if _, err := r.conn.ExecContext(ctx, upd, args...); err != nil {
 				return 0, fmt.Errorf("retention: %w", err)
 			}
 			n++
@@ -99,4 +122,18 @@ func (r *run) readRetention(ctx context.Context, q string, cutoff time.Time) ([]
 		out = append(out, row)
 	}
 	return out, rows.Err()
+}
+
+// retentionIndex makes the index of the retention pass when the database
+// has none.
+func (r *run) retentionIndex(ctx context.Context) error {
+	ok, err := r.d.tableExists(ctx, r.conn, retentionIndex) // PostgreSQL: any relation; SQLite: tables only, and IF NOT EXISTS does the rest
+	if err != nil || ok {
+		return err
+	}
+	_, err = r.conn.ExecContext(ctx, "CREATE INDEX IF NOT EXISTS "+retentionIndex+" ON messages (provider, sent_at) WHERE redacted_at IS NULL")
+	if err != nil {
+		return fmt.Errorf("retention: %w", err)
+	}
+	return nil
 }

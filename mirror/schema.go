@@ -83,8 +83,6 @@ var migrations = []func(d dialect) []string{
 			`UPDATE messages SET redacted_at = ` + d.jsonTime("data", "redacted_at") + ` WHERE ` + d.jsonTime("data", "redacted_at") + ` IS NOT NULL`,
 			`CREATE INDEX conversations_mirrored_at ON conversations (mirrored_at)`,
 			`CREATE INDEX messages_mirrored_at ON messages (mirrored_at)`,
-			// The messages that retention may still have to blank.
-			`CREATE INDEX messages_unredacted_sent_at ON messages (provider, sent_at) WHERE redacted_at IS NULL`,
 			`CREATE TABLE ` + stateTable + ` (
 	name            TEXT NOT NULL,
 	position        BIGINT NOT NULL,

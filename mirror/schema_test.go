@@ -94,7 +94,7 @@ func TestMigrateFromVersion2File(t *testing.T) {
 	assert.Equal(t, before, takeSnapshot(t, db, SQLite), "the rows are kept")
 	assert.Equal(t, []string{"provider", "id", "contact_id", "channel", "status", "last_message_at", "created_at", "data", "mirrored_at"}, columns(t, db, SQLite, "conversations"))
 	assert.Equal(t, []string{"provider", "id", "conversation_id", "direction", "body", "sent_at", "data", "mirrored_at", "redacted_at"}, columns(t, db, SQLite, "messages"))
-	for _, ix := range []string{"conversations_mirrored_at", "messages_mirrored_at", "messages_unredacted_sent_at"} {
+	for _, ix := range []string{"conversations_mirrored_at", "messages_mirrored_at"} {
 		assert.True(t, hasIndex(t, db, SQLite, ix), ix)
 	}
 	assert.Contains(t, tables(t, db, SQLite), "convo_sync_conversations")
@@ -112,13 +112,27 @@ func TestMigrateFromVersion2File(t *testing.T) {
 	require.NoError(t, db.QueryRow("SELECT count(*) FROM messages WHERE mirrored_at IS NULL").Scan(&unstamped))
 	assert.Equal(t, len(before.Messages), unstamped, "rows written before version 3 have no mirrored_at")
 
-	// The done sync: nothing new, nothing written.
+	// The done sync: nothing new, no row written; its first run moves its
+	// state into rows, once, and the next writes nothing at all.
 	_, am := newServer(t, convo.AgentMessage, convotest.WithData(v2Dataset()))
 	st, err := m.Sync(ctxT(t), am, &Options{Params: convo.SyncParams{Refresh: -1}})
 	require.NoError(t, err)
+	assert.Equal(t, Stats{Done: true, Transactions: 1}, st)
+	assert.Equal(t, before, takeSnapshot(t, db, SQLite))
+	moved, _ := readState(t, db, SQLite, "agentmessage")
+	assert.NotContains(t, moved.Checkpoint, `"known"`)
+	assert.Contains(t, amState.Checkpoint, `"known"`)
+	var entries int
+	require.NoError(t, db.QueryRow("SELECT count(*) FROM convo_sync_conversations WHERE name = 'agentmessage'").Scan(&entries))
+	assert.Equal(t, 3, entries, "one row per conversation")
+	cp, _, err := m.State(ctxT(t), "agentmessage")
+	require.NoError(t, err)
+	assert.Equal(t, 3, cp.Known())
+	st, err = m.Sync(ctxT(t), am, &Options{Params: convo.SyncParams{Refresh: -1}})
+	require.NoError(t, err)
 	assert.Equal(t, Stats{Done: true}, st)
 	again, _ := readState(t, db, SQLite, "agentmessage")
-	assert.Equal(t, amState, again)
+	assert.Equal(t, moved, again)
 
 	// The interrupted one completes.
 	_, vx := newServer(t, convo.VantaxAI)
@@ -158,7 +172,7 @@ func TestMigrateFromVersion2(t *testing.T) {
 			assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
 			assert.Contains(t, columns(t, db, b.dialect, "conversations"), "mirrored_at")
 			assert.Contains(t, columns(t, db, b.dialect, "messages"), "redacted_at")
-			for _, ix := range []string{"conversations_mirrored_at", "messages_mirrored_at", "messages_unredacted_sent_at"} {
+			for _, ix := range []string{"conversations_mirrored_at", "messages_mirrored_at"} {
 				assert.True(t, hasIndex(t, db, b.dialect, ix), ix)
 			}
 			var kept, gone sql.NullTime

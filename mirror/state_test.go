@@ -1,8 +1,12 @@
 package mirror
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -117,4 +121,49 @@ func BenchmarkCheckpointState(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(p.head)), "head-bytes")
 	})
+}
+
+// The write of a transaction's state at 10,000 conversations, one of them
+// changed: the whole checkpoint in the sync's row (as schema version 2
+// wrote it) against the head and the one changed entry (as now), each in
+// a transaction of its own, on SQLite.
+func BenchmarkStateWrite(b *testing.B) {
+	ctx := context.Background()
+	whole := syntheticCheckpoint(10_000)
+	parts, err := splitCheckpoint(whole)
+	require.NoError(b, err)
+	for _, tc := range []struct {
+		name  string
+		delta func(i int) stateDelta
+	}{
+		{"whole", func(i int) stateDelta {
+			return stateDelta{head: append(whole[:len(whole):len(whole)], ' '), truncAt: -1}
+		}},
+		{"rows", func(i int) stateDelta {
+			p := checkpointParts{head: parts.head, entries: slices.Clone(parts.entries)}
+			p.entries[i%len(p.entries)] = json.RawMessage(fmt.Sprintf(`{"id":"conv_%08d","signals":"%d"}`, i%len(p.entries), i))
+			return stateDelta{head: p.head, entries: p.entries, changed: []int{i % len(p.entries)}, truncAt: -1}
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			db, err := sql.Open("sqlite", "file:"+filepath.Join(b.TempDir(), "m.db")+"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+			require.NoError(b, err)
+			defer db.Close()
+			m, err := Open(ctx, db, SQLite)
+			require.NoError(b, err)
+			conn, err := db.Conn(ctx)
+			require.NoError(b, err)
+			defer conn.Close()
+			r := &run{m: m, d: m.d, conn: conn, opts: Options{Name: "bench"}, provider: "agentmessage"}
+			first := diff(parts, nil)
+			require.NoError(b, r.write(ctx, &flush{state: first}))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				d := tc.delta(i)
+				require.NoError(b, r.write(ctx, &flush{state: d}))
+			}
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"strconv"
 	"strings"
@@ -92,4 +93,23 @@ func (c *changes) apply(p *convo.SyncParams) {
 	default:
 		p.Recheck = c.recheck.d
 	}
+}
+
+// refreshNote says, for -v, that a sync given cp and p refreshes: it
+// reads the whole conversation list again, and the messages of the
+// recheck window; "" when it does not.
+func refreshNote(cp *convo.Checkpoint, p *convo.SyncParams) string {
+	if cp == nil || !cp.RefreshDue(p.Refresh) {
+		return ""
+	}
+	last := "never before"
+	if t := cp.Refreshed(); !t.IsZero() {
+		last = "last at " + t.UTC().Format(time.RFC3339)
+	}
+	recheck := cmp.Or(p.Recheck, convo.DefaultRecheck)
+	window := "and rechecks the messages sent within " + recheck.String()
+	if recheck < 0 {
+		window = "and rechecks no message (--recheck never)"
+	}
+	return "this run refreshes (" + last + "): it reads the whole conversation list again, " + window
 }

@@ -132,7 +132,7 @@ filters, another output, unreadable) is refused, saying what differs;
 			}
 			defer release()
 
-			ex := &exporter{e: e, client: client, out: out, cpPath: cpPath, filters: f.given(), force: force, restart: restart}
+			ex := &exporter{e: e, client: client, out: out, cpPath: cpPath, filters: f.given(), force: force, restart: restart, verbose: c.verbose}
 			if err := ex.open(); err != nil {
 				return err
 			}
@@ -153,7 +153,7 @@ filters, another output, unreadable) is refused, saying what differs;
 	fs.StringVar(&out, "out", "", "the JSON lines `file` to write (required)")
 	fs.StringVar(&cpPath, "checkpoint", "", "checkpoint `file` to resume from and keep up to date (default OUT.checkpoint)")
 	fs.IntVar(&concurrency, "concurrency", convo.DefaultSyncConcurrency, "conversations fetched at once")
-	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the provider's default)")
+	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the largest the provider documents)")
 	fs.DurationVar(&saveEvery, "save-every", time.Second, "how often the checkpoint is saved while exporting")
 	fs.BoolVar(&force, "force", false, "overwrite --out even when it is not a convo export")
 	fs.BoolVar(&restart, "restart", false, "ignore the checkpoint and export from the beginning, rewriting --out")
@@ -170,6 +170,7 @@ type exporter struct {
 	filters   map[string]string // the filter flags given, by name
 	force     bool              // --force: overwrite an --out that is not an export
 	restart   bool              // --restart: ignore the checkpoint
+	verbose   bool              // -v: also say whether the run refreshes
 	cp        *convo.Checkpoint
 	resuming  bool
 	ownOutput bool  // the restarted checkpoint was this output's
@@ -412,6 +413,11 @@ func (x *exporter) run(ctx context.Context, params *convo.SyncParams, saveEvery 
 	// A finished export's checkpoint makes this run incremental: the sync
 	// delivers only what is new, appended after the lines it covers.
 	incremental := x.cp.Done()
+	if x.verbose {
+		if note := refreshNote(x.cp, params); note != "" {
+			fmt.Fprintf(x.e.stderr, "convo: %s\n", note)
+		}
+	}
 	var res exportResult
 	stopProgress := x.progress(ctx, params, &res.messages)
 	x.copy(ctx, params, saveEvery, &res)
@@ -435,6 +441,7 @@ type exportResult struct {
 	fatal         error        // the error that ended the sync early, or nil
 	writeFailed   bool         // fatal is the output's or the checkpoint's: the checkpoint is not saved again
 	conversations int64        // conversations completed
+	updated       int64        // changed messages written again
 	messages      atomic.Int64 // messages written
 }
 
@@ -480,6 +487,7 @@ func (x *exporter) copy(ctx context.Context, params *convo.SyncParams, saveEvery
 			return
 		}
 		res.messages.Add(int64(len(s.Messages)))
+		res.updated += int64(len(s.Updated))
 		if s.Done {
 			res.conversations++
 		}
@@ -525,7 +533,7 @@ func (x *exporter) report(ctx context.Context, res *exportResult, incremental bo
 	// The checkpoint stays, done: the next run appends what is new.
 	if x.e.stderrTTY {
 		if incremental {
-			fmt.Fprintf(x.e.stderr, "convo: appended %d new or changed conversations and %d new messages to %s\n", res.conversations, res.messages.Load(), x.out)
+			fmt.Fprintf(x.e.stderr, "convo: appended %d new or changed conversations, %d new messages and %d changed messages to %s\n", res.conversations, res.messages.Load(), res.updated, x.out)
 		} else {
 			fmt.Fprintf(x.e.stderr, "convo: exported %d conversations and %d messages to %s\n", x.cp.Conversations(), x.cp.Messages(), x.out)
 		}

@@ -97,7 +97,7 @@ columns and the whole record as JSON; see the README for the schema.`,
 			if name == "" {
 				name = defaultSyncName(&c, e, client.Provider(), &params)
 			}
-			s := &syncer{e: e, client: client, target: target, name: name, batchRows: batchRows, retention: retention.d}
+			s := &syncer{e: e, client: client, target: target, name: name, batchRows: batchRows, retention: retention.d, verbose: c.verbose}
 			sp := convo.SyncParams{
 				Conversations:   params,
 				MessagePageSize: pageSize,
@@ -115,7 +115,7 @@ columns and the whole record as JSON; see the README for the schema.`,
 	fs.StringVar(&name, "name", "", "the `name` the sync's state is kept under (default PROVIDER@ACCOUNT?FILTERS)")
 	fs.BoolVar(&reset, "reset", false, "forget the sync's state first: a full sync over the rows already there")
 	fs.IntVar(&concurrency, "concurrency", convo.DefaultSyncConcurrency, "conversations fetched at once")
-	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the provider's default)")
+	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the largest the provider documents)")
 	fs.DurationVar(&lookback, "lookback", 0, "how far behind the last run's newest activity an incremental run re-reads (0: the SDK's default, 5m)")
 	fs.IntVar(&batchRows, "batch-rows", 5000, "rows gathered into one transaction (a transaction is also written at least every second)")
 	ch.register(fs)
@@ -159,6 +159,7 @@ type syncer struct {
 	name      string
 	batchRows int
 	retention time.Duration
+	verbose   bool // -v: also say whether the run refreshes
 	created   bool // the SQLite file did not exist before this run
 }
 
@@ -194,6 +195,8 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 		}
 	}
 
+	s.sayRefresh(ctx, m, &params)
+
 	var written, delivered atomic.Int64
 	stopProgress := s.progress(&written, &delivered)
 	st, err := m.Sync(ctx, s.client, &mirror.Options{Name: s.name, Params: params, FlushRows: s.batchRows, Retention: s.retention, Progress: func(st mirror.Stats) {
@@ -214,16 +217,7 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 	case errors.Is(err, mirror.ErrNameInUse):
 		return usagef("--db %s: %s (use --name)", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
 	case ctx.Err() != nil:
-		if st.Unwritten > 0 {
-			// The last write failed or was abandoned: say so, and claim
-			// only what committed transactions hold.
-			fmt.Fprintf(s.e.stderr, "convo: interrupted; the last write to %s did not complete (%s): %d delivered messages were not stored and come again on the next run; %s by this run are stored\n",
-				s.target.display, s.redact(err), st.Unwritten, summary(&st))
-		} else {
-			fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%s by this run)\n", s.target.display, summary(&st))
-		}
-		fmt.Fprintf(s.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(redactArgs(s.e.args)))
-		return errInterrupted
+		return s.interrupted(&st, err)
 	case errors.As(err, &ce) && len(st.Failed) > 0:
 		for _, e := range joined(err) {
 			printErr(s.e, e.Error())
@@ -241,6 +235,32 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 		fmt.Fprintf(s.e.stderr, "convo: %s is up to date: %s by this run\n", s.target.display, summary(&st))
 	}
 	return nil
+}
+
+// sayRefresh says, with -v, whether the run refreshes.
+func (s *syncer) sayRefresh(ctx context.Context, m *mirror.Mirror, params *convo.SyncParams) {
+	if !s.verbose {
+		return
+	}
+	if cp, ok, err := m.State(ctx, s.name); err == nil && ok {
+		if note := refreshNote(cp, params); note != "" {
+			fmt.Fprintf(s.e.stderr, "convo: %s\n", note)
+		}
+	}
+}
+
+// interrupted says what an interrupted run stored and how to resume it.
+func (s *syncer) interrupted(st *mirror.Stats, err error) error {
+	if st.Unwritten > 0 {
+		// The last write failed or was abandoned: say so, and claim
+		// only what committed transactions hold.
+		fmt.Fprintf(s.e.stderr, "convo: interrupted; the last write to %s did not complete (%s): %d delivered messages were not stored and come again on the next run; %s by this run are stored\n",
+			s.target.display, s.redact(err), st.Unwritten, summary(st))
+	} else {
+		fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%s by this run)\n", s.target.display, summary(st))
+	}
+	fmt.Fprintf(s.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(redactArgs(s.e.args)))
+	return errInterrupted
 }
 
 // summary says what a run wrote: rows inserted, rows changed in place,
