@@ -61,10 +61,11 @@
 //
 // mirrored_at is when the mirror last wrote the row (inserted it, or
 // changed it in place; a record delivered again unchanged keeps it): the
-// time its transaction began, so read "what changed since T" with some
-// overlap (mirrored_at > T minus a few seconds, or the time of the last
-// read minus the longest transaction), since a transaction commits after
-// its rows' mirrored_at. Rows written before schema version 3 have none.
+// time of the statement that wrote it (in PostgreSQL, of its
+// transaction's start, by the server's clock). A transaction commits after
+// its rows' mirrored_at, so read "what changed since T" with some overlap
+// (mirrored_at > T minus a few seconds). Rows written before schema
+// version 3 have none.
 // redacted_at is set when a message's body was removed: by the provider
 // (AgentMessage's redacted_at) or by [Options].Retention; body is then
 // NULL.
@@ -86,7 +87,7 @@
 // Indexes: messages (provider, conversation_id, sent_at) for a
 // conversation's messages in time order, conversations (last_message_at),
 // mirrored_at on both tables, and messages (provider, sent_at) where
-// redacted_at is NULL (for the retention). Add your own for your queries (CREATE INDEX on a
+// redacted_at is NULL, made by the first run with [Options].Retention. Add your own for your queries (CREATE INDEX on a
 // mirror table is yours to make; a mirror never drops what it did not
 // create).
 //
