@@ -81,7 +81,7 @@ func TestCLISyncKillDuringRefresh(t *testing.T) {
 				refresh := append(args, "--refresh", "0", "-v")
 				seen := 0
 				cmd, wait := startCmd(t, env, refresh, func(line string) bool {
-					if strings.Contains(line, "convo: attempt") {
+					if strings.Contains(line, "msg=attempt") {
 						seen++
 					}
 					return seen >= 6
