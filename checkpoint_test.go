@@ -16,21 +16,34 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// testNow is the client's clock of the runs these tests begin.
+var testNow = time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)
+
+// book returns the sync engine's ledger of cp, for a Rentalot sync unless
+// cp is bound to another provider.
+func book(cp *Checkpoint) *ledger {
+	p, ok := ProviderByName(cp.Provider())
+	if !ok {
+		p = Rentalot
+	}
+	return &ledger{cp: cp, spec: &p.d.change}
+}
+
 // checkpointWith returns a checkpoint in the middle of a sync: conversation
 // a delivered up to cursor "ca", b started but not delivered, c finished.
 func checkpointWith(t *testing.T) *Checkpoint {
 	t.Helper()
 	cp := new(Checkpoint)
 	spec := &rentalotDesc.change
-	_, err := cp.begin("rentalot", "", DefaultLookback, spec, false)
+	_, err := (&ledger{cp: cp, spec: spec}).begin(runOptions{provider: "rentalot", startCursor: "", lookback: DefaultLookback, now: testNow})
 	require.NoError(t, err)
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	a := &Conversation{ID: "a", Status: "active", Tags: []string{"x"}, CreatedAt: t0, LastMessageAt: t0.Add(time.Hour), MessageCount: 3}
 	b := &Conversation{ID: "b", Consent: &Consent{OptedIn: true}, LastMessageAt: t0.Add(2 * time.Hour)}
 	c := &Conversation{ID: "c", LastMessageAt: t0.Add(30 * time.Minute), MessageCount: 2}
-	cp.started(pendingConversation{seq: 0, conv: a}, "list-after-a", a.LastMessageAt)
-	cp.started(pendingConversation{seq: 1, conv: b}, "list-after-b", b.LastMessageAt)
-	cp.started(pendingConversation{seq: 2, conv: c}, "list-after-c", b.LastMessageAt)
+	book(cp).started(pendingConversation{seq: 0, conv: a}, "list-after-a", a.LastMessageAt)
+	book(cp).started(pendingConversation{seq: 1, conv: b}, "list-after-b", b.LastMessageAt)
+	book(cp).started(pendingConversation{seq: 2, conv: c}, "list-after-c", b.LastMessageAt)
 	msgs := func(ids ...string) []Message {
 		var out []Message
 		for i, id := range ids {
@@ -38,8 +51,8 @@ func checkpointWith(t *testing.T) *Checkpoint {
 		}
 		return out
 	}
-	cp.commit(0, &ConversationSync{Conversation: a, Start: true, Messages: msgs("a3", "a2", "a1")}, "ca", spec, false)
-	cp.commit(2, &ConversationSync{Conversation: c, Start: true, Messages: msgs("c2", "c1"), Done: true}, "cc", spec, false)
+	book(cp).commit(&syncEvent{seq: 0, batch: &ConversationSync{Conversation: a, Start: true, Messages: msgs("a3", "a2", "a1")}, cursor: "ca"}, false)
+	book(cp).commit(&syncEvent{seq: 2, batch: &ConversationSync{Conversation: c, Start: true, Messages: msgs("c2", "c1"), Done: true}, cursor: "cc"}, false)
 	require.NoError(t, cp.SetMeta(json.RawMessage(`{"offset":42}`)))
 	return cp
 }
@@ -60,7 +73,7 @@ func TestCheckpointJSONRoundTrip(t *testing.T) {
 	assert.JSONEq(t, `{"offset":42}`, string(got.Meta()))
 
 	assert.Equal(t, 1, got.Known())
-	plan, err := got.begin("rentalot", "", DefaultLookback, &rentalotDesc.change, false)
+	plan, err := (&ledger{cp: &got, spec: &rentalotDesc.change}).begin(runOptions{provider: "rentalot", startCursor: "", lookback: DefaultLookback, now: testNow})
 	require.NoError(t, err)
 	assert.Equal(t, "list-after-c", plan.list)
 	assert.True(t, plan.run.watermark.Equal(time.Date(2026, 1, 2, 5, 4, 5, 0, time.UTC)), "the run's watermark so far")
@@ -68,6 +81,7 @@ func TestCheckpointJSONRoundTrip(t *testing.T) {
 	assert.Equal(t, "a1", plan.pending[0].pos.id, "the last message delivered")
 	got.mu.Lock()
 	assert.Equal(t, []convState{{id: "c", activity: time.Date(2026, 1, 2, 3, 34, 5, 0, time.UTC), signals: "2,0",
+		record: recordDigest(&Conversation{ID: "c", LastMessageAt: time.Date(2026, 1, 2, 3, 34, 5, 0, time.UTC), MessageCount: 2}),
 		newest: msgMark{"c2", time.Date(2026, 1, 2, 3, 6, 5, 0, time.UTC)}}}, got.states)
 	got.mu.Unlock()
 	assert.EqualValues(t, 2, plan.nextSeq)
@@ -110,13 +124,13 @@ func TestCheckpointUnmarshalRejects(t *testing.T) {
 func TestCheckpointBegin(t *testing.T) {
 	t.Parallel()
 	cp := checkpointWith(t)
-	_, err := cp.begin("vobiz", "", DefaultLookback, &vobizDesc.change, false)
+	_, err := (&ledger{cp: cp, spec: &vobizDesc.change}).begin(runOptions{provider: "vobiz", startCursor: "", lookback: DefaultLookback, now: testNow})
 	assert.ErrorIs(t, err, ErrInvalidParams, "another provider")
-	_, err = cp.begin("rentalot", "some-cursor", DefaultLookback, &rentalotDesc.change, false)
+	_, err = (&ledger{cp: cp, spec: &rentalotDesc.change}).begin(runOptions{provider: "rentalot", startCursor: "some-cursor", lookback: DefaultLookback, now: testNow})
 	assert.ErrorIs(t, err, ErrInvalidParams, "a start cursor with a used checkpoint")
 
 	fresh := new(Checkpoint)
-	plan, err := fresh.begin("vobiz", "start-here", DefaultLookback, &vobizDesc.change, false)
+	plan, err := (&ledger{cp: fresh, spec: &vobizDesc.change}).begin(runOptions{provider: "vobiz", startCursor: "start-here", lookback: DefaultLookback, now: testNow})
 	require.NoError(t, err)
 	assert.Equal(t, "start-here", plan.list)
 	assert.Equal(t, "vobiz", fresh.Provider())
@@ -126,16 +140,16 @@ func TestCheckpointFinish(t *testing.T) {
 	t.Parallel()
 	cp := checkpointWith(t)
 	spec := &rentalotDesc.change
-	cp.finish()
+	book(cp).finish()
 	assert.False(t, cp.Done(), "conversations are pending")
 
 	a := &Conversation{ID: "a"}
-	cp.commit(0, &ConversationSync{Conversation: a, Messages: make([]Message, 1), Done: true}, "", spec, false)
-	cp.commit(1, &ConversationSync{Conversation: &Conversation{ID: "b"}, Start: true, Done: true}, "", spec, false)
-	cp.finish()
+	book(cp).commit(&syncEvent{seq: 0, batch: &ConversationSync{Conversation: a, Messages: make([]Message, 1), Done: true}, cursor: ""}, false)
+	book(cp).commit(&syncEvent{seq: 1, batch: &ConversationSync{Conversation: &Conversation{ID: "b"}, Start: true, Done: true}, cursor: ""}, false)
+	book(cp).finish()
 	assert.False(t, cp.Done(), "the list has not been walked to its end")
-	cp.listed(time.Time{})
-	cp.finish()
+	book(cp).listed(time.Time{})
+	book(cp).finish()
 	assert.True(t, cp.Done())
 	assert.Empty(t, cp.Pending())
 	assert.EqualValues(t, 3, cp.Conversations())
@@ -144,7 +158,7 @@ func TestCheckpointFinish(t *testing.T) {
 	assert.True(t, cp.Watermark().Equal(time.Date(2026, 1, 2, 5, 4, 5, 0, time.UTC)), "the newest activity listed")
 
 	// The next run is incremental, its window Lookback behind the watermark.
-	plan, err := cp.begin("rentalot", "", time.Minute, spec, false)
+	plan, err := (&ledger{cp: cp, spec: spec}).begin(runOptions{provider: "rentalot", startCursor: "", lookback: time.Minute, now: testNow})
 	require.NoError(t, err)
 	assert.False(t, cp.Done())
 	assert.True(t, plan.run.incremental)
@@ -220,7 +234,7 @@ func TestCheckpointSaveConcurrentReaders(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sync.checkpoint")
 	cp := new(Checkpoint)
-	_, err := cp.begin("vobiz", "", DefaultLookback, &vobizDesc.change, false)
+	_, err := (&ledger{cp: cp, spec: &vobizDesc.change}).begin(runOptions{provider: "vobiz", startCursor: "", lookback: DefaultLookback, now: testNow})
 	require.NoError(t, err)
 	require.NoError(t, cp.Save(path))
 
@@ -250,7 +264,7 @@ func TestCheckpointSaveConcurrentReaders(t *testing.T) {
 	}()
 	for i := range saves {
 		conv := &Conversation{ID: fmt.Sprintf("c%d", i), Status: strings.Repeat("x", (i%7)*500)}
-		cp.started(pendingConversation{seq: int64(i), conv: conv}, fmt.Sprintf("list-%d", i), time.Time{})
+		book(cp).started(pendingConversation{seq: int64(i), conv: conv}, fmt.Sprintf("list-%d", i), time.Time{})
 		require.NoError(t, cp.Save(path))
 	}
 	close(stop)
@@ -280,18 +294,18 @@ func dirNames(t *testing.T, dir string) []string {
 func BenchmarkCheckpointMarshal(b *testing.B) {
 	cp := new(Checkpoint)
 	spec := &agentMessageDesc.change
-	if _, err := cp.begin("agentmessage", "", DefaultLookback, spec, false); err != nil {
+	if _, err := (&ledger{cp: cp, spec: spec}).begin(runOptions{provider: "agentmessage", startCursor: "", lookback: DefaultLookback, now: testNow}); err != nil {
 		b.Fatal(err)
 	}
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i := range 10000 {
 		conv := &Conversation{ID: fmt.Sprintf("conv_%06d", i), LastMessageAt: t0.Add(time.Duration(i) * time.Second), MessageCount: 100}
-		cp.started(pendingConversation{seq: int64(i), conv: conv}, "", conv.LastMessageAt)
-		cp.commit(int64(i), &ConversationSync{Conversation: conv, Start: true, Done: true,
-			Messages: []Message{{ID: fmt.Sprintf("msg_%06d_99", i), SentAt: conv.LastMessageAt}}}, "", spec, false)
+		book(cp).started(pendingConversation{seq: int64(i), conv: conv}, "", conv.LastMessageAt)
+		book(cp).commit(&syncEvent{seq: int64(i), batch: &ConversationSync{Conversation: conv, Start: true, Done: true,
+			Messages: []Message{{ID: fmt.Sprintf("msg_%06d_99", i), SentAt: conv.LastMessageAt}}}, cursor: ""}, false)
 	}
-	cp.listed(time.Time{})
-	cp.finish()
+	book(cp).listed(time.Time{})
+	book(cp).finish()
 	first, err := json.Marshal(cp)
 	if err != nil {
 		b.Fatal(err)

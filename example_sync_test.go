@@ -173,3 +173,59 @@ func ExampleClient_Sync_incremental() {
 	// nothing new done: true
 	// requests: 1
 }
+
+// A copy kept true: after a full sync, a conversation is tagged and a
+// message is read without any new message. An incremental sync that
+// refreshes (Refresh: here at once; by default hourly) delivers the
+// conversation's current record with Start and the message's current
+// record in Updated; the next one delivers nothing.
+func ExampleClient_Sync_refresh() {
+	recent := time.Now().UTC().Add(-time.Hour).Truncate(time.Second) // inside the recheck window
+	d := convotest.NewDataset().
+		AddConversation(convo.Conversation{ID: "conv_a", Channel: "sms", Status: "open", CreatedAt: recent},
+			convo.Message{ID: "msg_1", Direction: convo.Outbound, Body: "Your technician is on the way", Status: "delivered", SentAt: recent}).
+		AddConversation(convo.Conversation{ID: "conv_b", Channel: "email", Status: "open", CreatedAt: recent},
+			convo.Message{ID: "msg_2", Direction: convo.Inbound, Body: "Thanks", Status: "received", SentAt: recent.Add(-time.Minute)})
+	srv := convotest.NewServer(convo.VantaxAI, convotest.WithData(d))
+	defer srv.Close()
+	client, err := srv.Client()
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	cp := new(convo.Checkpoint)
+	sync := func(refresh time.Duration) {
+		// Concurrency 1: the output in list order.
+		for batch, err := range client.Sync(ctx, &convo.SyncParams{Checkpoint: cp, Refresh: refresh, Concurrency: 1}) {
+			if err != nil {
+				log.Fatal(err)
+			}
+			if batch.Start {
+				fmt.Println("conversation", batch.Conversation.ID, batch.Conversation.Tags)
+			}
+			for _, m := range batch.Messages {
+				fmt.Println("  new", m.ID, m.Status)
+			}
+			for _, m := range batch.Updated {
+				fmt.Println("  changed", m.ID, m.Status)
+			}
+		}
+	}
+	sync(0) // the full sync
+	srv.ChangeConversation("conv_b", func(c *convo.Conversation) { c.Tags = []string{"vip"} })
+	srv.ChangeMessage("conv_a", "msg_1", func(m *convo.Message) { m.Status = "read" })
+	fmt.Println("-- refresh")
+	sync(time.Nanosecond) // the last refresh is older than that: this one refreshes
+	fmt.Println("-- refresh, nothing changed")
+	sync(time.Nanosecond)
+	// Output:
+	// conversation conv_a []
+	//   new msg_1 delivered
+	// conversation conv_b []
+	//   new msg_2 received
+	// -- refresh
+	// conversation conv_a []
+	//   changed msg_1 read
+	// conversation conv_b [vip]
+	// -- refresh, nothing changed
+}

@@ -180,7 +180,7 @@ type objectEndpoint[T any] struct {
 type listEndpoint[T any] struct {
 	resource     string              // names the resource in cursors and errors
 	path         func(string) string // escaped path; the argument is the escaped scope id
-	style        pagingStyle         // how it moves from page to page (pagination.go)
+	style        pagingStyle         // how it moves from page to page (paging.go)
 	limitParam   string              // query name of the page size; "" when the endpoint has none
 	minLimit     int
 	maxLimit     int

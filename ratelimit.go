@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -123,7 +124,7 @@ type window struct {
 func newPacer(cfg pacingConfig) *pacer {
 	p := &pacer{
 		now:     time.Now,
-		sleep:   sleepContext,
+		sleep:   sleep,
 		maxWait: DefaultMaxPacingWait,
 		windows: map[string]*window{},
 		routes:  map[string]string{},
@@ -251,17 +252,34 @@ func routeKey(escapedPath string) string {
 	return strings.Join(segs, "/")
 }
 
-// sleepContext waits for d or until ctx is done, whichever comes first.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
+// RateLimit is a provider's rate-limit state as reported by its response
+// headers.
+type RateLimit struct {
+	Limit     int       // requests allowed per window
+	Remaining int       // requests left in the current window
+	Reset     time.Time // when the window resets; zero when not sent
+	Resource  string    // what the request counted against
+}
+
+func parseRateLimit(h http.Header) *RateLimit {
+	rl, _ := readRateLimit(h)
+	return rl
+}
+
+// readRateLimit reads the X-RateLimit-* headers; remainingOK reports whether
+// X-RateLimit-Remaining was a number (a missing one reads as 0, which must
+// not be taken for a used-up window).
+func readRateLimit(h http.Header) (rl *RateLimit, remainingOK bool) {
+	lim, rem, reset := h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Remaining"), h.Get("X-RateLimit-Reset")
+	if lim == "" && rem == "" && reset == "" {
+		return nil, false
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	rl = &RateLimit{Resource: h.Get("X-RateLimit-Resource")}
+	rl.Limit, _ = strconv.Atoi(strings.TrimSpace(lim))
+	var err error
+	rl.Remaining, err = strconv.Atoi(strings.TrimSpace(rem))
+	if secs, err := strconv.ParseInt(strings.TrimSpace(reset), 10, 64); err == nil && secs > 0 {
+		rl.Reset = time.Unix(secs, 0)
 	}
+	return rl, err == nil
 }

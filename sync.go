@@ -22,7 +22,9 @@ type SyncParams struct {
 	// must be empty when Checkpoint has already been used.
 	Conversations ConversationListParams
 	// MessagePageSize is the page size of each conversation's message list,
-	// and so the largest batch; 0 means the provider's default.
+	// and so the largest batch; 0 means the largest page the provider
+	// documents ([Provider.MaxPageSize]), the fewest requests. (A
+	// conversation list PageSize of 0 likewise asks for its largest page.)
 	MessagePageSize int
 	// Concurrency is how many conversations have their messages fetched at
 	// once; 0 means DefaultSyncConcurrency. The conversation list is read
@@ -44,19 +46,26 @@ type SyncParams struct {
 	// id. 0 means DefaultLookback (5 minutes); a negative value is refused.
 	Lookback time.Duration
 	// Refresh is how often an incremental sync re-reads the whole
-	// conversation list, to see changes that move no activity field; 0
-	// means DefaultRefresh, a negative value never.
+	// conversation list, to see changes that move no activity field: a run
+	// whose checkpoint was last refreshed (see [Checkpoint.Refreshed]) more
+	// than Refresh ago is a refresh. 0 means DefaultRefresh, a negative
+	// value never. Vobiz lists every conversation on every run, so every
+	// Vobiz run is a refresh unless Refresh is negative.
 	Refresh time.Duration
-	// Recheck is how far back, by message time, a refresh re-reads
-	// messages delivered before, to find those whose record changed; 0
-	// means DefaultRecheck, a negative value never.
+	// Recheck is how far back, by message time (the client's clock), a
+	// refresh re-reads messages delivered before, to find those whose
+	// record changed (delivered in [ConversationSync].Updated); the
+	// checkpoint keeps a digest of each delivered message inside this
+	// window. 0 means DefaultRecheck, a negative value never.
 	Recheck time.Duration
 }
 
-// DefaultRefresh is the SyncParams.Refresh used when it is zero.
+// DefaultRefresh is the SyncParams.Refresh used when it is zero: an
+// incremental sync re-reads the whole conversation list once an hour.
 const DefaultRefresh = time.Hour
 
-// DefaultRecheck is the SyncParams.Recheck used when it is zero.
+// DefaultRecheck is the SyncParams.Recheck used when it is zero: a
+// refresh re-reads the messages of the last day.
 const DefaultRecheck = 24 * time.Hour
 
 // ConversationSync is one batch of a sync: a conversation and the next
@@ -73,17 +82,19 @@ type ConversationSync struct {
 	Conversation *Conversation
 	// Start reports the first batch of the conversation in this pass: the
 	// batch carries the conversation's current record, which is new, or
-	// changed since it was last delivered (an incremental sync). Batches of
-	// a resumed conversation whose Start batch was delivered before the
-	// interruption have Start unset.
+	// changed since it was last delivered (an incremental sync), or comes
+	// with new or changed messages. Batches of a resumed conversation whose
+	// Start batch was delivered before the interruption have Start unset.
 	Start bool
 	// Messages are the batch's messages, continuing the conversation's
 	// previous batch: messages never delivered before under the sync's
 	// checkpoint; possibly none.
 	Messages []Message
 	// Updated are messages delivered before under the sync's checkpoint
-	// whose record changed since: their current record, each change
-	// delivered once.
+	// whose record (the Message as JSON) changed since: their current
+	// record, each change delivered once. Only a refresh's recheck fills
+	// it, with messages sent inside SyncParams.Recheck; upsert them by id
+	// like Messages.
 	Updated []Message
 	// Done reports the conversation's last batch: all its messages have
 	// been delivered.
@@ -136,7 +147,8 @@ func (e *syncListError) Unwrap() error { return e.err }
 // # Full, resumed and incremental syncs
 //
 // Without p.Checkpoint, or with a zero one, Sync walks everything: a full
-// sync. With the checkpoint of an interrupted sync it resumes that sync.
+// sync, asking for the largest page each list documents when p sets no
+// page size, the fewest requests those maxima allow. With the checkpoint of an interrupted sync it resumes that sync.
 // With a checkpoint whose sync finished ([Checkpoint.Done]) it runs an
 // incremental sync: it yields every conversation that is new or has new
 // activity since (its first batch with Start set, carrying its current
@@ -166,11 +178,37 @@ func (e *syncListError) Unwrap() error { return e.err }
 // it no longer knows) is not an error: that conversation is read again
 // from its start, dropping what was delivered before.
 //
-// An incremental sync sees what moves a conversation's activity fields
-// (last-message time, message or unread counts). It cannot see a change
-// that moves none (a Vobiz status, a VantaxAI tag), nor a message inserted
-// behind the newest one already delivered: a full sync, with a new
-// Checkpoint, sees those.
+// An incremental sync that is not a refresh sees what moves a
+// conversation's activity fields (last-message time, message or unread
+// counts); a conversation it lists whose record changed in any other way
+// comes again too (Start, its current record), with or without messages.
+//
+// # Refresh and recheck
+//
+// An incremental sync whose checkpoint was last refreshed more than
+// p.Refresh ago (by default an hour) is a refresh: it reads the whole
+// conversation list, not only down to the watermark, and yields every
+// conversation whose record differs from the one last delivered (a status,
+// tags, an unread count, consent, a preview that became "[redacted]"). It
+// also rechecks, in every conversation with messages sent within
+// p.Recheck of now (by default a day), the messages of that window, and
+// yields those whose record changed since it was delivered in Updated (a
+// delivery status that moved, a body removed by a retention window), each
+// change once; an unchanged message is not delivered again. Messages keeps
+// its meaning. A full sync counts as a refresh; Vobiz, whose list is read
+// whole anyway, refreshes on every run unless p.Refresh is negative.
+//
+// A refresh costs the whole list at the largest page, plus, per
+// conversation with messages in the window, the pages that hold them and
+// at most one more: Vobiz and Rentalot read from the newest page until one
+// is older than the window; VantaxAI continues with starting_after a
+// message delivered before the window, AgentMessage from a page cursor
+// handed out before it, both kept per conversation and moved forward at
+// each refresh (so they also read the messages of at most one more
+// Refresh interval). A kept position the server refuses makes that
+// conversation read again from its start, delivering nothing twice. None
+// of the four documents deletions: a refresh reports none; a change to a
+// message older than the window is not seen.
 //
 // # Errors
 //
@@ -211,19 +249,9 @@ func (c *Client) Sync(ctx context.Context, p *SyncParams) iter.Seq2[*Conversatio
 		if p != nil {
 			params = *p
 		}
-		switch {
-		case params.Concurrency < 0:
-			yield(nil, invalidParams("sync: negative concurrency %d", params.Concurrency))
+		if err := params.normalize(); err != nil {
+			yield(nil, err)
 			return
-		case params.Lookback < 0:
-			yield(nil, invalidParams("sync: negative lookback %v", params.Lookback))
-			return
-		}
-		if params.Concurrency == 0 {
-			params.Concurrency = DefaultSyncConcurrency
-		}
-		if params.Lookback == 0 {
-			params.Lookback = DefaultLookback
 		}
 		// Refuse a bad message page size and bad filters once, before any
 		// request, rather than once per conversation or after a checkpoint
@@ -232,30 +260,61 @@ func (c *Client) Sync(ctx context.Context, p *SyncParams) iter.Seq2[*Conversatio
 			yield(nil, err)
 			return
 		}
-		if probe := c.Conversations.List(ctx, &params.Conversations); probe.err != nil {
-			yield(nil, probe.err)
+		if err := c.checkConversationParams(&params.Conversations); err != nil {
+			yield(nil, err)
 			return
+		}
+		if params.MessagePageSize == 0 {
+			params.MessagePageSize = c.provider.d.messages.largestPage()
 		}
 		cp := params.Checkpoint
 		if cp == nil {
 			cp = new(Checkpoint)
 		}
 		spec := &c.provider.d.change
-		plan, err := cp.begin(c.provider.Name(), params.Conversations.Cursor, params.Lookback, spec, !params.Conversations.Since.IsZero())
+		book := &ledger{cp: cp, spec: spec}
+		plan, err := book.begin(runOptions{
+			provider: c.provider.Name(), startCursor: params.Conversations.Cursor, lookback: params.Lookback,
+			refresh: params.Refresh, recheck: params.Recheck, callerSince: !params.Conversations.Since.IsZero(), now: time.Now(),
+		})
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		r := &syncRun{c: c, params: params, cp: cp, plan: plan, spec: spec}
+		r := &syncRun{c: c, params: params, book: book, plan: plan, spec: spec}
 		r.run(ctx, yield)
 	}
+}
+
+// normalize refuses negative counts and durations that have no meaning
+// and puts the defaults in place of zeros.
+func (p *SyncParams) normalize() error {
+	switch {
+	case p.Concurrency < 0:
+		return invalidParams("sync: negative concurrency %d", p.Concurrency)
+	case p.Lookback < 0:
+		return invalidParams("sync: negative lookback %v", p.Lookback)
+	}
+	if p.Concurrency == 0 {
+		p.Concurrency = DefaultSyncConcurrency
+	}
+	if p.Lookback == 0 {
+		p.Lookback = DefaultLookback
+	}
+	if p.Refresh == 0 {
+		p.Refresh = DefaultRefresh
+	}
+	if p.Recheck == 0 {
+		p.Recheck = DefaultRecheck
+	}
+	return nil
 }
 
 // syncRun is one run of a sync.
 type syncRun struct {
 	c      *Client
 	params SyncParams
-	cp     *Checkpoint
+	book   *ledger
 	plan   syncPlan
 	spec   *changeSpec
 }
@@ -278,6 +337,8 @@ type syncEvent struct {
 	conv      *Conversation
 	pass      pendingConversation // evStarted: the conversation's pass
 	cursor    string              // evStarted: the list cursor after conv; evBatch: the message cursor to keep ("": unchanged)
+	page      string              // evBatch: the request token the list continues from after the newest message delivered ("": unchanged)
+	anchor    string              // evBatch: where a recheck of the conversation may start, before the window ("": unchanged)
 	watermark time.Time           // evStarted, evListed: the newest activity listed so far
 	batch     *ConversationSync
 	silent    bool // evBatch: record it, do not yield it
@@ -304,7 +365,7 @@ func (r *syncRun) run(parent context.Context, yield func(*ConversationSync, erro
 	case parent.Err() != nil:
 		yield(nil, fmt.Errorf("convo: sync: %w", parent.Err()))
 	case !d.failed:
-		r.cp.finish()
+		r.book.finish()
 	}
 }
 
@@ -369,9 +430,9 @@ func (d *syncDelivery) stop() {
 func (d *syncDelivery) handle(ev syncEvent) {
 	switch ev.kind {
 	case evStarted:
-		d.r.cp.started(ev.pass, ev.cursor, ev.watermark)
+		d.r.book.started(ev.pass, ev.cursor, ev.watermark)
 	case evListed:
-		d.r.cp.listed(ev.watermark)
+		d.r.book.listed(ev.watermark)
 	case evListError:
 		d.fail(nil, &syncListError{ev.err})
 	case evBatch:
@@ -379,7 +440,7 @@ func (d *syncDelivery) handle(ev syncEvent) {
 		case ev.err != nil:
 			d.fail(ev.batch, &ConversationError{ConversationID: ev.conv.ID, Err: ev.err})
 		case ev.silent:
-			d.r.cp.commit(ev.seq, ev.batch, ev.cursor, d.r.spec, true)
+			d.r.book.commit(&ev, true)
 		default:
 			d.deliver(ev)
 		}
@@ -402,7 +463,7 @@ func (d *syncDelivery) deliver(ev syncEvent) {
 	commit := func() {
 		if !committed {
 			committed = true
-			d.r.cp.commit(ev.seq, ev.batch, ev.cursor, d.r.spec, false)
+			d.r.book.commit(&ev, false)
 		}
 	}
 	ev.batch.commit = commit
@@ -488,8 +549,12 @@ func (w *listWalk) give(j pendingConversation) bool {
 // pages read, the list cursor where it ended, and false when the sync is
 // stopping.
 func (w *listWalk) walk(cursor string, recheck bool, keep string) (pages int, end string, ok bool) {
-	w.lp.Cursor = cursor
-	pager := w.r.c.Conversations.List(w.ctx, &w.lp)
+	lp := w.lp
+	lp.Cursor = cursor
+	if cursor == "" && lp.PageSize == 0 { // a new walk: the fewest requests (a cursor keeps its own size)
+		lp.PageSize = w.r.c.provider.d.conversations.largestPage()
+	}
+	pager := w.r.c.Conversations.List(w.ctx, &lp)
 	at := cursor // the list cursor before the page being read
 	for page, err := range pager.Pages() {
 		if err != nil {
@@ -560,7 +625,7 @@ func (w *listWalk) handOut(cv *Conversation, recheck bool, listCursor string) (m
 	if w.taken[cv.ID] {
 		return true, true
 	}
-	pass := w.r.cp.next(cv, w.r.spec)
+	pass := w.r.book.next(cv)
 	if pass == nil {
 		return !recheck, true
 	}
@@ -571,159 +636,4 @@ func (w *listWalk) handOut(cv *Conversation, recheck bool, listCursor string) (m
 	}
 	w.seq++
 	return true, true
-}
-
-// messages runs one conversation's pass: it reads its messages page by
-// page from where the pass stands and sends each page's new messages as a
-// batch, or the error that ends it. A stored position the server refuses
-// makes it read the conversation again from its start, skipping through
-// the last message delivered. It returns false when the sync is stopping.
-func (r *syncRun) messages(ctx context.Context, job pendingConversation, send func(syncEvent) bool) bool {
-	m := &messagePass{r: r, job: job, send: send, start: !job.delivered, cursor: job.cursor, token: job.token}
-	for attempt := 0; ; attempt++ {
-		ok, refused := m.read(ctx, attempt)
-		if !refused {
-			return ok
-		}
-		m.cursor, m.token = "", ""
-	}
-}
-
-// messagePass is the state of one conversation's pass.
-type messagePass struct {
-	r       *syncRun
-	job     pendingConversation
-	send    func(syncEvent) bool
-	start   bool    // the next batch delivered is the conversation's first
-	cursor  string  // the message cursor to resume at, or ""
-	token   string  // when cursor is "": the page to start at, or ""
-	skip    msgMark // drop messages through this one (a page read again)
-	onePage bool    // skip only within the first page: a page token starts at or just after it
-	found   bool    // the pass has found messages to deliver
-}
-
-// read makes one attempt at the pass: it reads from the pass's position
-// to the end. It returns false in ok when the sync is stopping, and true
-// in refused when the first attempt's stored position was refused (nothing
-// was sent then).
-func (m *messagePass) read(ctx context.Context, attempt int) (ok, refused bool) {
-	conv := m.job.conv
-	pager := m.pager(ctx)
-	stored := m.cursor != "" || m.token != ""
-	first := true
-	for page, err := range pager.Pages() {
-		if err != nil {
-			if ctx.Err() != nil {
-				return false, false
-			}
-			if first && stored && attempt == 0 && positionRefused(err) {
-				return true, true
-			}
-			return m.send(syncEvent{kind: evBatch, seq: m.job.seq, conv: conv, batch: &ConversationSync{Conversation: conv}, err: err}), false
-		}
-		first = false
-		items, end := m.fresh(page)
-		if len(items) == 0 && !end {
-			continue // nothing new on this page yet
-		}
-		keep := ""
-		if len(items) > 0 || attempt > 0 {
-			keep = pager.Cursor()
-		}
-		if !m.sendBatch(items, end, keep) {
-			return false, false
-		}
-		if end {
-			return true, false // stops the pager when the pass ends before the list does
-		}
-	}
-	return true, false
-}
-
-// sendBatch sends a page's new messages as a batch, with the message
-// cursor to keep ("": unchanged), and reports whether the sync goes on. A
-// quiet pass's batches are silent until it finds a message.
-func (m *messagePass) sendBatch(items []Message, end bool, keep string) bool {
-	m.found = m.found || len(items) > 0
-	b := &ConversationSync{Conversation: m.job.conv, Start: m.start, Messages: items, Done: end}
-	silent := m.job.quiet && !m.found
-	if !m.send(syncEvent{kind: evBatch, seq: m.job.seq, conv: m.job.conv, batch: b, cursor: keep, silent: silent}) {
-		return false
-	}
-	if !silent {
-		m.start = false
-	}
-	return true
-}
-
-// pager returns the pager of the pass's messages from where it stands.
-func (m *messagePass) pager(ctx context.Context) *Pager[Message] {
-	c := m.r.c
-	if m.cursor != "" { // a pass resumed where it stopped (with the page size it started with)
-		return c.Messages.List(ctx, m.job.conv.ID, &MessageListParams{Cursor: m.cursor})
-	}
-	// From the start, or the page of the newest message delivered: what was
-	// delivered comes again.
-	m.skip = m.job.pos
-	m.onePage = m.token != ""
-	return newPager(ctx, c, pagerParams[Message]{ep: &c.provider.d.messages, scope: m.job.conv.ID, pageSize: m.r.params.MessagePageSize, startToken: m.token})
-}
-
-// fresh returns the messages of a page the pass has not delivered, and
-// whether the pass ends with the page.
-func (m *messagePass) fresh(page *Page[Message]) (items []Message, end bool) {
-	items = page.Items
-	if m.skip.id != "" {
-		rest, still := skipThrough(items, m.skip, m.r.spec.newestFirst)
-		if still && m.onePage {
-			rest, still = items, false // the page starts after it (starting_after)
-		}
-		if items = rest; !still {
-			m.skip = msgMark{}
-		}
-	}
-	end = !page.HasMore
-	if m.job.stop.id != "" {
-		var reached bool
-		if items, reached = cutAt(items, m.job.stop); reached {
-			end = true
-		}
-	}
-	return items, end
-}
-
-// positionRefused reports whether err is a server's refusal of a stored
-// position: a validation error (expired cursor, unknown starting_after) or
-// a cursor the pager itself cannot use.
-func positionRefused(err error) bool {
-	return errors.Is(err, ErrValidation) || errors.Is(err, ErrInvalidParams)
-}
-
-// skipThrough drops the messages of a page, in list order, through the
-// one marked m, and reports whether m is still ahead. A message past m in
-// time (newer in an oldest-first list, older in a newest-first one) shows
-// that m is gone: nothing more is dropped from there.
-func skipThrough(items []Message, m msgMark, newestFirst bool) (rest []Message, still bool) {
-	for i := range items {
-		if items[i].ID == m.id {
-			return items[i+1:], false
-		}
-		at := items[i].SentAt
-		if !m.at.IsZero() && !at.IsZero() && (newestFirst && at.Before(m.at) || !newestFirst && at.After(m.at)) {
-			return items[i:], false
-		}
-	}
-	return nil, true
-}
-
-// cutAt keeps the messages of a newest-first page before the one marked
-// stop (delivered before) and reports whether it was reached: the message
-// itself, or one older than it (stop is gone).
-func cutAt(items []Message, stop msgMark) (rest []Message, reached bool) {
-	for i := range items {
-		if items[i].ID == stop.id || !stop.at.IsZero() && !items[i].SentAt.IsZero() && items[i].SentAt.Before(stop.at) {
-			return items[:i], true
-		}
-	}
-	return items, false
 }

@@ -569,7 +569,9 @@ func TestIncrementalSyncConversationMovingDuringTheWalk(t *testing.T) {
 	require.NoError(t, err)
 	cp := new(convo.Checkpoint)
 	st := newIncStore()
-	incSync(t, client, st, &convo.SyncParams{Checkpoint: cp}, nil)
+	// VantaxAI's default list page (20), so that 21 conversations take two.
+	params := &convo.SyncParams{Checkpoint: cp, Conversations: convo.ConversationListParams{PageSize: 20}}
+	incSync(t, client, st, params, nil)
 	st.check(t, srv.Dataset())
 
 	for i := range 21 {
@@ -584,7 +586,7 @@ func TestIncrementalSyncConversationMovingDuringTheWalk(t *testing.T) {
 		}
 	})
 	srv.ResetRequests()
-	incSync(t, client, st, &convo.SyncParams{Checkpoint: cp}, nil)
+	incSync(t, client, st, params, nil)
 	hook.set(nil)
 	require.True(t, fired.Load())
 	for _, c := range atStart.Conversations {

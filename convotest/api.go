@@ -34,6 +34,15 @@ type api interface {
 	// listsByActivity reports whether the provider lists conversations
 	// newest activity first, so that new activity moves a conversation.
 	listsByActivity() bool
+	// conversationChanged applies the provider's documented effects of an
+	// in-place change of a conversation's record from was to c (change.go)
+	// at the server's clock now.
+	conversationChanged(c, was *convo.Conversation, now time.Time)
+	// messageChanged applies the provider's documented effects of an
+	// in-place change of message m of c (newest: it is c's newest
+	// message); false when the provider documents no such change (a
+	// redaction where there is no retention window).
+	messageChanged(c *ConversationData, m *convo.Message, newest bool) bool
 
 	listConversations(rawQuery string) (any, *apiError)
 	// getConversation and search report ok=false when the provider does

@@ -33,6 +33,13 @@
 // adds one, [Server.UpdateConversation] changes a record in place,
 // [Server.RemoveMessages] deletes messages as a retention window would, and
 // [Server.ExpireCursors] makes the page cursors handed out so far invalid.
+// Records also change in place, with exactly the wire effects the provider
+// documents: [Server.ChangeConversation] (a status, tags, an unread count,
+// consent; Rentalot moves updatedAt, no other provider an activity field),
+// [Server.ChangeMessage] (a delivery status) and [Server.RedactMessage]
+// (AgentMessage's retention window: body null, redacted_at set, media
+// removed, and the conversation's preview "[redacted]" when it was the
+// newest message).
 // [WithRequestHook] runs a function as each request arrives, to change the
 // data in the middle of a client's walk. This is how to test code that keeps
 // a copy up to date (see [convo.Client.Sync]).

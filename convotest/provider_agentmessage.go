@@ -283,3 +283,24 @@ func renderAgentMessageMessage(conv *ConversationData, m *convo.Message) agentMe
 	}
 	return w
 }
+
+// An AgentMessage conversation's consent changes in place; last_message_at
+// and message_count do not move.
+func (agentMessageAPI) conversationChanged(*convo.Conversation, *convo.Conversation, time.Time) {}
+
+// A message redacted by the retention window (RedactedAt set) loses its
+// body (null on the wire) and its media; when it is the conversation's
+// newest message, the conversation's preview becomes "[redacted]" and
+// last_message_body_redacted_at is set. last_message_at, the direction
+// and message_count stay.
+func (agentMessageAPI) messageChanged(c *ConversationData, m *convo.Message, newest bool) bool {
+	if m.RedactedAt.IsZero() {
+		return true
+	}
+	m.Body, m.MediaURLs = "", nil
+	if newest {
+		c.Conversation.LastMessagePreview = "[redacted]"
+		c.Conversation.LastMessageBodyRedactedAt = m.RedactedAt
+	}
+	return true
+}

@@ -317,3 +317,16 @@ type rentalotSearchResult struct {
 	ConversationID string  `json:"conversationId"`
 	ContactName    *string `json:"contactName"`
 }
+
+// A Rentalot conversation's change in place (a status archived) moves its
+// updatedAt to the server's clock; lastMessageAt, and so the list order,
+// stay.
+func (rentalotAPI) conversationChanged(c, was *convo.Conversation, now time.Time) {
+	c.UpdatedAt = laterThan(now.UTC(), firstTime(was.UpdatedAt, was.LastMessageAt, was.CreatedAt))
+}
+
+// Rentalot documents no change of a message (metadata is free-form: a
+// change of it has no other effect) and no redaction.
+func (rentalotAPI) messageChanged(_ *ConversationData, m *convo.Message, _ bool) bool {
+	return m.RedactedAt.IsZero()
+}

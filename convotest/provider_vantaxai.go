@@ -3,6 +3,7 @@ package convotest
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/convokit/convo"
 )
@@ -258,4 +259,14 @@ func renderVantaxMessage(conv *ConversationData, m *convo.Message) vantaxMessage
 		w.MediaURL = []string{}
 	}
 	return w
+}
+
+// A VantaxAI conversation's status, tags, metadata or unread count change
+// in place; last_message_at does not move, nor the list order.
+func (vantaxAPI) conversationChanged(*convo.Conversation, *convo.Conversation, time.Time) {}
+
+// A VantaxAI message's status changes with no other effect; VantaxAI
+// documents no redaction.
+func (vantaxAPI) messageChanged(_ *ConversationData, m *convo.Message, _ bool) bool {
+	return m.RedactedAt.IsZero()
 }

@@ -259,3 +259,13 @@ func vobizContent(m *convo.Message) string {
 }
 
 func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// A Vobiz conversation's status, expiry, category or billing changes in
+// place and moves nothing else: Vobiz shows no activity field.
+func (vobizAPI) conversationChanged(*convo.Conversation, *convo.Conversation, time.Time) {}
+
+// A Vobiz message's status moves (pending, sent, delivered, read, failed)
+// with no other effect; Vobiz documents no redaction.
+func (vobizAPI) messageChanged(_ *ConversationData, m *convo.Message, _ bool) bool {
+	return m.RedactedAt.IsZero()
+}

@@ -7,11 +7,17 @@
 // command uses modernc.org/sqlite, which needs no cgo, and
 // github.com/jackc/pgx/v5/stdlib) and pass it to [Open]:
 //
-//	db, err := sql.Open("sqlite", "file:inbox.db?_pragma=journal_mode(WAL)")
+//	db, err := sql.Open("sqlite", "file:inbox.db?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)")
 //	…
 //	m, err := mirror.Open(ctx, db, mirror.SQLite) // creates or migrates the schema
 //	…
 //	stats, err := m.Sync(ctx, client, &mirror.Options{Name: "support"})
+//
+// With SQLite, put the busy timeout first in the connection string, as
+// above: the driver runs the pragmas in order as it opens each connection,
+// and journal_mode(WAL) without a timeout fails at once (SQLITE_BUSY)
+// while another process holds the file, as when two first runs create one
+// mirror at the same moment.
 //
 // Run Sync again (from cron, a loop, a service) to bring the mirror up to
 // date: a run after a completed one is an incremental [convo.Client.Sync]

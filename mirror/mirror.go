@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/convokit/convo"
@@ -75,7 +77,9 @@ type Options struct {
 	// gathered before they are written in one transaction; 0 means 5000.
 	FlushRows int
 	// FlushInterval is the longest time delivered rows wait before they
-	// are written; 0 means one second.
+	// are handed to the writer, however slowly the next ones arrive (a slow
+	// page, a rate-limit wait); 0 means one second. A write still in
+	// progress delays the next one.
 	FlushInterval time.Duration
 	// Progress, when set, is called after each committed transaction with
 	// the totals so far, on the goroutine that writes.
@@ -99,7 +103,23 @@ type Stats struct {
 	// Done reports that the sync completed: every conversation is in the
 	// mirror, and the next run is incremental.
 	Done bool
+	// Unwritten is the number of messages delivered in this run that no
+	// committed transaction holds, because a write failed or was abandoned
+	// when ctx ended (see [Mirror.Sync]); the next run delivers them again.
+	Unwritten int64
 }
+
+// StopGrace bounds how long [Mirror.Sync] goes on writing once its ctx has
+// ended: the write in progress and the write of what was delivered before
+// the end get StopGrace together; then their context is cancelled (the
+// database rolls the transaction back) and, if the driver does not return
+// within another second (a database that does not answer at all), Sync
+// stops waiting for it and returns.
+const StopGrace = 3 * time.Second
+
+// abandonAfter is how long after ctx ends Sync stops waiting for a write
+// that its cancelled context did not stop.
+const abandonAfter = StopGrace + time.Second
 
 // DefaultName is the name of a sync of provider p with filters f: the
 // provider's name, followed by the filters set as a query string, such as
@@ -155,9 +175,13 @@ func filterQuery(f *convo.ConversationListParams) string {
 // A run that finds nothing new writes nothing at all.
 //
 // Concurrency. Syncs of different names never touch each other's state.
-// Two runs of the same name at once cannot both write: in PostgreSQL the
-// second fails at once (an advisory lock held for the run); in SQLite the
-// second to commit fails, its batch not written. Both fail with [ErrBusy].
+// Two runs of the same name at once cannot both write: the second fails
+// at once, before any request, with [ErrBusy] naming the holder. The lock
+// is held for the run by its connection (PostgreSQL: a session advisory
+// lock) or its process (SQLite: a lock file beside the database file,
+// FILE-sync-HASH.lock), and ends with it, however it ends. Where there is
+// no such lock (a SQLite database in memory), the second run to commit
+// fails with ErrBusy, its batch not written.
 // A name that holds the state of another provider or other filters is
 // refused with [ErrNameInUse].
 //
@@ -165,7 +189,10 @@ func filterQuery(f *convo.ConversationListParams) string {
 // Stats.Failed and joined into the returned error (each a
 // [*convo.ConversationError]); the others go on unless
 // o.Params.StopOnError is set. When ctx ends, what was delivered so far is
-// written and the error wraps ctx.Err(). Invalid params (errors.Is
+// written, within [StopGrace], and the error wraps ctx.Err(); Sync returns
+// at most StopGrace plus one second after ctx ends, even when the database
+// stops answering: the write in flight is then abandoned, its rows are
+// counted in Stats.Unwritten, not in Stats.Messages. Invalid params (errors.Is
 // [convo.ErrInvalidParams] or [convo.ErrUnsupported]) are refused before
 // any request, with nothing written.
 func (m *Mirror) Sync(ctx context.Context, client *convo.Client, o *Options) (Stats, error) {
@@ -192,7 +219,6 @@ func (m *Mirror) Sync(ctx context.Context, client *convo.Client, o *Options) (St
 	if err != nil {
 		return Stats{}, fmt.Errorf("mirror: %w", err)
 	}
-	defer conn.Close()
 	r := &run{m: m, d: m.d, conn: conn, opts: opts, provider: client.Provider().Name(), filters: filterQuery(&opts.Params.Conversations)}
 	stats, err := r.sync(ctx, client)
 	if err != nil {
@@ -246,9 +272,13 @@ type run struct {
 	generation int64
 	written    []byte // checkpoint JSON last written
 
-	stats    Stats
-	attempts int // write transactions begun
-	stmts    map[stmtKey]*sql.Stmt
+	mu        sync.Mutex // guards stats and abandoned, shared with the writer
+	stats     Stats
+	abandoned bool // Sync stopped waiting for the writer: it no longer reports
+	dirty     bool // a write did not end cleanly: the connection is discarded
+	attempts  int  // write transactions begun
+	stmts     map[stmtKey]*sql.Stmt
+	unlock    func(context.Context)
 }
 
 type stmtKey struct {
@@ -275,26 +305,28 @@ type messageRow struct {
 }
 
 func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
-	if err := r.d.setup(ctx, r.conn); err != nil {
+	// Writes, and the release of the connection, go on after ctx ends for
+	// StopGrace (wctx); Sync waits for them until abandonAfter (stop).
+	wctx, cancelW := afterEnd(ctx, StopGrace)
+	defer cancelW()
+	stop, cancelS := afterEnd(ctx, abandonAfter)
+	defer cancelS()
+	if err := r.prepare(ctx, wctx); err != nil {
+		r.release(wctx)
 		return r.stats, err
 	}
-	unlock, err := r.d.lockSync(ctx, r.conn, r.opts.Name)
-	if err != nil {
-		return r.stats, err
-	}
-	defer unlock()
 	cp, err := r.load(ctx)
 	if err != nil {
+		r.release(wctx)
 		return r.stats, err
 	}
-	defer r.closeStmts()
 	params := r.opts.Params
 	params.Checkpoint = cp
 
-	w := r.startWriter(ctx)
-	g := &gatherer{r: r, w: w, cp: cp, last: time.Now()}
+	w := r.startWriter(wctx, stop)
+	g := &gatherer{r: r, w: w, cp: cp}
 	g.cur = g.newFlush()
-	fatal := g.gather(ctx, client, &params)
+	fatal := g.gatherOnTime(ctx, client, &params)
 	// What was delivered is written, also after an interrupt. A state
 	// change with no rows (the checkpoint marked done, a failed
 	// conversation recorded) is written unless the sync was refused.
@@ -305,17 +337,73 @@ func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
 		}
 	}
 	werr := w.wait()
-	r.stats.Failed = g.failedIDs
-	r.stats.Done = cp.Done() && werr == nil && fatal == nil
+	r.mu.Lock()
+	stats := r.stats
+	r.abandoned = true // from here on the writer (if still running) reports nothing
+	r.mu.Unlock()
+	stats.Failed = g.failedIDs
+	stats.Unwritten = g.delivered + g.cur.delivered - stats.Delivered
+	stats.Done = cp.Done() && werr == nil && fatal == nil
+	if errors.Is(werr, errAbandoned) || errors.Is(fatal, errAbandoned) {
+		return stats, fmt.Errorf("%w: %w", errAbandoned, ctx.Err())
+	}
 	switch {
 	case werr != nil:
-		return r.stats, werr
+		return stats, werr
 	case fatal != nil:
-		return r.stats, fatal
+		return stats, fatal
 	case len(g.convErrs) > 0:
-		return r.stats, fmt.Errorf("%d conversations failed: %w", len(g.convErrs), errors.Join(g.convErrs...))
+		return stats, fmt.Errorf("%d conversations failed: %w", len(g.convErrs), errors.Join(g.convErrs...))
 	}
-	return r.stats, nil
+	return stats, nil
+}
+
+// prepare sets the connection up and claims the sync's name.
+func (r *run) prepare(ctx, wctx context.Context) error {
+	if err := r.d.setup(ctx, r.conn); err != nil {
+		return err
+	}
+	unlock, err := r.d.lockSync(ctx, r.conn, r.opts.Name)
+	if err != nil {
+		return err
+	}
+	r.unlock = unlock
+	return nil
+}
+
+// release frees what the run holds: its statements, the sync's lock and
+// the connection. After a write that did not end cleanly the connection
+// is discarded, not returned to the pool (its session, and any lock or
+// transaction it holds, ends with it).
+func (r *run) release(ctx context.Context) {
+	r.closeStmts()
+	if r.unlock != nil && ctx.Err() == nil {
+		r.unlock(ctx)
+	}
+	if ctx.Err() != nil || r.dirty {
+		r.conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	r.conn.Close()
+}
+
+func (r *run) closeStmts() {
+	for _, s := range r.stmts {
+		s.Close()
+	}
+}
+
+// afterEnd returns a context that is not cancelled with ctx, but d after
+// ctx ends.
+func afterEnd(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(d, cancel)
+		context.AfterFunc(c, func() { t.Stop() })
+	})
+	return c, func() {
+		stop()
+		cancel()
+	}
 }
 
 // writer commits flushes on a goroutine of its own, one while the sync
@@ -323,23 +411,30 @@ func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
 type writer struct {
 	flushes chan *flush
 	done    chan error
+	stop    context.Context // done: stop waiting for the writer
 	err     error
 	stopped bool // err is known: the writer has failed (or finished)
 }
 
-func (r *run) startWriter(ctx context.Context) *writer {
-	w := &writer{flushes: make(chan *flush, 1), done: make(chan error, 1)}
+// startWriter starts the writer, which writes under ctx and releases the
+// run's connection when it ends; stop ends the wait for it (see wait).
+func (r *run) startWriter(ctx, stop context.Context) *writer {
+	w := &writer{flushes: make(chan *flush, 1), done: make(chan error, 1), stop: stop}
 	go func() {
 		var err error
 		for f := range w.flushes {
 			if err == nil {
-				err = r.write(context.WithoutCancel(ctx), f)
+				err = r.write(ctx, f)
 			}
 		}
+		r.release(ctx)
 		w.done <- err
 	}()
 	return w
 }
+
+// errAbandoned is the error of a sync that stopped waiting for a write.
+var errAbandoned = errors.New("the database did not answer: the write in progress was abandoned (the database rolls it back)")
 
 // failed reports whether a write has failed; after it has, the remaining
 // flushes are not written.
@@ -354,26 +449,93 @@ func (w *writer) failed() bool {
 	return w.stopped && w.err != nil
 }
 
-// wait ends the writer after its last flush and returns its error.
+// wait ends the writer after its last flush and returns its error. It
+// stops waiting, with errAbandoned, when w.stop is done.
 func (w *writer) wait() error {
 	close(w.flushes)
 	if !w.stopped {
-		w.err, w.stopped = <-w.done, true
+		select {
+		case w.err = <-w.done:
+		case <-w.stop.Done():
+			w.err = errAbandoned
+		}
+		w.stopped = true
 	}
 	return w.err
 }
 
-// gatherer groups the batches of a sync into flushes.
+// send hands f to the writer, unless the wait for it has been given up.
+func (w *writer) send(f *flush) error {
+	select {
+	case w.flushes <- f:
+		return nil
+	case <-w.stop.Done():
+		return errAbandoned
+	}
+}
+
+// gatherer groups the batches of a sync into flushes. Its flush is handed
+// to the writer when it holds enough rows (by the goroutine that ranges
+// over the sync) or when its first rows have waited FlushInterval (by the
+// timer's goroutine, while the sync waits for the network): mu orders the
+// two. The checkpoint is marshalled under mu too, after the rows it covers
+// have been added: the sync updates it only on the ranging goroutine,
+// after the loop body, and nothing it records there claims a batch the
+// body has not added.
 type gatherer struct {
-	r    *run
-	w    *writer
-	cp   *convo.Checkpoint
-	cur  *flush
-	rows int
-	last time.Time
+	r         *run
+	w         *writer
+	cp        *convo.Checkpoint
+	mu        sync.Mutex
+	cur       *flush
+	rows      int
+	delivered int64 // messages of the flushes handed to the writer
+	kick      chan struct{}
+	timerErr  error // a hand by the timer that failed
 
 	convErrs  []error
 	failedIDs []string
+}
+
+// gatherOnTime is gather with a timer that hands the flush to the writer
+// once its first rows have waited FlushInterval.
+func (g *gatherer) gatherOnTime(ctx context.Context, client *convo.Client, params *convo.SyncParams) error {
+	g.kick = make(chan struct{}, 1)
+	stop := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		g.timer(stop)
+	}()
+	err := g.gather(ctx, client, params)
+	close(stop)
+	<-stopped
+	if err == nil {
+		err = g.timerErr
+	}
+	return err
+}
+
+// timer hands the flush to the writer FlushInterval after its first rows
+// were added (g.kick), until stop is closed.
+func (g *gatherer) timer(stop <-chan struct{}) {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-g.kick:
+			t.Reset(g.r.opts.FlushInterval)
+		case <-t.C:
+			g.mu.Lock()
+			if g.rows > 0 && g.timerErr == nil && !g.w.failed() {
+				g.timerErr = g.hand(false)
+			}
+			g.mu.Unlock()
+		}
+	}
 }
 
 // gather ranges over the sync, handing a flush to the writer whenever
@@ -390,24 +552,44 @@ func (g *gatherer) gather(ctx context.Context, client *convo.Client, params *con
 			g.convErrs = append(g.convErrs, err)
 			continue
 		}
-		if g.w.failed() {
-			return nil // the batch is not committed: it comes again next run
-		}
-		// The rows are made before the batch is committed: a batch that
-		// cannot be stored is not covered by the checkpoint.
-		msgs, err := g.r.messageRows(g.cur.msgs, s)
-		if err != nil {
-			return err // cur is as it was: its rows do not include the batch's
-		}
-		s.Commit() // the checkpoint now covers s, and cur will hold it
-		g.add(s, msgs)
-		if g.rows >= g.r.opts.FlushRows || time.Since(g.last) >= g.r.opts.FlushInterval {
-			if err := g.hand(false); err != nil {
-				return err
-			}
+		if ok, err := g.take(s); !ok {
+			return err // after a failed write: the batch is not committed, it comes again next run
 		}
 	}
 	return nil
+}
+
+// take commits a batch into the current flush, and hands the flush to
+// the writer when it is full. It reports false when the sync must stop:
+// a write has failed (the batch is then not committed), or err.
+func (g *gatherer) take(s *convo.ConversationSync) (bool, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.w.failed() || g.timerErr != nil {
+		return false, g.timerErr
+	}
+	// The rows are made before the batch is committed: a batch that
+	// cannot be stored is not covered by the checkpoint.
+	msgs, err := g.r.messageRows(g.cur.msgs, s)
+	if err != nil {
+		return false, err // cur is as it was: its rows do not include the batch's
+	}
+	s.Commit() // the checkpoint now covers s, and cur will hold it
+	empty := g.rows == 0
+	g.add(s, msgs)
+	if g.rows >= g.r.opts.FlushRows {
+		if err := g.hand(false); err != nil {
+			return false, err
+		}
+		return !g.w.failed(), nil
+	}
+	if empty && g.rows > 0 {
+		select {
+		case g.kick <- struct{}{}: // the timer starts at the flush's first rows
+		default:
+		}
+	}
+	return true, nil
 }
 
 // add puts a committed batch into the current flush: its conversation, and
@@ -430,8 +612,11 @@ func (g *gatherer) hand(final bool) error {
 		return err
 	}
 	g.cur.checkpoint, g.cur.final = b, final
-	g.w.flushes <- g.cur
-	g.cur, g.rows, g.last = g.newFlush(), 0, time.Now()
+	if err := g.w.send(g.cur); err != nil {
+		return err
+	}
+	g.delivered += g.cur.delivered
+	g.cur, g.rows = g.newFlush(), 0
 	return nil
 }
 
@@ -478,12 +663,13 @@ func (r *run) write(ctx context.Context, f *flush) error {
 	}
 	r.attempts++
 	if _, err := r.conn.ExecContext(ctx, r.d.begin()); err != nil {
+		r.dirty = true
 		return err
 	}
 	committed := false
 	defer func() {
 		if !committed {
-			r.conn.ExecContext(ctx, "ROLLBACK")
+			r.rollback(ctx)
 		}
 	}()
 	if err := r.writeState(ctx, f.checkpoint); err != nil {
@@ -508,6 +694,11 @@ func (r *run) write(ctx context.Context, f *flush) error {
 	committed = true
 	r.exists, r.written = true, f.checkpoint
 	r.generation++
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.abandoned {
+		return nil // Sync has returned: it reports nothing more
+	}
 	r.stats.Conversations += nc
 	r.stats.Messages += nm
 	r.stats.Delivered += f.delivered
@@ -517,6 +708,23 @@ func (r *run) write(ctx context.Context, f *flush) error {
 	}
 	return nil
 }
+
+// rollback ends a failed write transaction. When the write's context has
+// ended (the write was cancelled) it still tries, for a moment; a
+// connection that could not roll back is discarded when the run ends.
+func (r *run) rollback(ctx context.Context) {
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		defer cancel()
+	}
+	if _, err := r.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		r.dirty = true
+	}
+}
+
+// rollbackTimeout bounds the ROLLBACK of a cancelled write.
+const rollbackTimeout = 500 * time.Millisecond
 
 func (r *run) writeState(ctx context.Context, checkpoint []byte) error {
 	p := r.d.placeholder
@@ -661,12 +869,6 @@ func (r *run) stmt(ctx context.Context, key stmtKey, cols []string) (*sql.Stmt, 
 	}
 	r.stmts[key] = s
 	return s, nil
-}
-
-func (r *run) closeStmts() {
-	for _, s := range r.stmts {
-		s.Close()
-	}
 }
 
 // insertOrIgnoreSQL is the SQLite statement that inserts rows rows into

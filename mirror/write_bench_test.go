@@ -49,7 +49,7 @@ func BenchmarkWrite(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		dbPath := filepath.Join(b.TempDir(), "w.db")
-		db, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+		db, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
 		if err != nil {
 			b.Fatal(err)
 		}

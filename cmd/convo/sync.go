@@ -11,13 +11,15 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"github.com/spf13/cobra"
-	_ "modernc.org/sqlite" // database/sql driver "sqlite", pure Go
+	"modernc.org/sqlite" // database/sql driver "sqlite", pure Go
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/mirror"
@@ -160,6 +162,8 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 			return usagef("--db %s: %v", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
 		case ctx.Err() != nil:
 			return errInterrupted
+		case s.target.dialect == mirror.SQLite && sqlitePermission(s.target.path, err) != nil:
+			return sqlitePermission(s.target.path, err)
 		}
 		return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
 	}
@@ -196,8 +200,15 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 	case errors.Is(err, mirror.ErrNameInUse):
 		return usagef("--db %s: %s (use --name)", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
 	case ctx.Err() != nil:
-		fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%d conversations and %d messages written by this run)\n",
-			s.target.display, st.Conversations, st.Messages)
+		if st.Unwritten > 0 {
+			// The last write failed or was abandoned: say so, and claim
+			// only what committed transactions hold.
+			fmt.Fprintf(s.e.stderr, "convo: interrupted; the last write to %s did not complete (%s): %d delivered messages were not stored and come again on the next run; %d conversations and %d messages written by this run are stored\n",
+				s.target.display, s.redact(err), st.Unwritten, st.Conversations, st.Messages)
+		} else {
+			fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%d conversations and %d messages written by this run)\n",
+				s.target.display, st.Conversations, st.Messages)
+		}
 		fmt.Fprintf(s.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(redactArgs(s.e.args)))
 		return errInterrupted
 	case errors.As(err, &ce) && len(st.Failed) > 0:
@@ -247,11 +258,16 @@ func (s *syncer) open(ctx context.Context) (*sql.DB, error) {
 			return nil, usagef("--db %s: cannot create the database: directory %s does not exist", path, dir)
 		}
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-		if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrExist):
+			// Another run created it meanwhile: it is that run's to set up,
+			// and SQLite's locks (with the busy timeout) order the two.
+		case err != nil:
 			return nil, usagef("--db %s: cannot create the database: %v", path, errors.Unwrap(err))
+		default:
+			f.Close()
+			s.created = true
 		}
-		f.Close()
-		s.created = true
 	case err != nil:
 		return nil, usagef("--db %s: %v", path, err)
 	case !st.Mode().IsRegular():
@@ -261,26 +277,74 @@ func (s *syncer) open(ctx context.Context) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	// WAL with synchronous=NORMAL: a commit is durable against a crash of
-	// the process; a power cut can lose the last transactions, each with
-	// the checkpoint that covers it, so the next run redoes them (exactly
-	// once either way).
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: abs}).EscapedPath()+"?_pragma=synchronous(NORMAL)")
+	db, err := sql.Open("sqlite", sqliteDSN(abs))
 	if err != nil {
 		return nil, err
 	}
-	if !isSQLite(ctx, db) {
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
 		db.Close()
-		return nil, usagef("--db %s: not a SQLite database", path)
+		if ctx.Err() != nil {
+			return nil, errInterrupted
+		}
+		return nil, sqliteOpenError(path, err)
 	}
 	return db, nil
 }
 
-// isSQLite reports whether the file behind db is a SQLite database (a
-// file that is not one fails its first read of the schema).
-func isSQLite(ctx context.Context, db *sql.DB) bool {
-	var n int
-	return db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n) == nil
+// sqliteBusyTimeout is how long a connection to a SQLite mirror waits for
+// another process's lock (a sync writing, another first run creating the
+// schema) before it fails.
+const sqliteBusyTimeout = 30 * time.Second
+
+// sqliteDSN is the connection string of the SQLite file at the absolute
+// path abs. The busy timeout comes first: the driver runs the pragmas in
+// order as it opens each connection, and any that touches the file while
+// another process holds a lock would fail at once without it. WAL with
+// synchronous=NORMAL: a commit is durable against a crash of the process;
+// a power cut can lose the last transactions, each with the checkpoint
+// that covers it, so the next run redoes them (exactly once either way).
+func sqliteDSN(abs string) string {
+	return "file:" + (&url.URL{Path: abs}).EscapedPath() +
+		"?_pragma=busy_timeout(" + strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10) + ")&_pragma=synchronous(NORMAL)"
+}
+
+// sqliteOpenError names what kept the first read of the SQLite file at
+// path from working: a file that is not a database, or a permission (of
+// the file, or of its directory, where SQLite keeps its journal and WAL
+// files), or whatever else SQLite said.
+func sqliteOpenError(path string, err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return fmt.Errorf("--db %s: %v", path, err)
+	}
+	if perr := sqlitePermission(path, err); perr != nil {
+		return perr
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_NOTADB:
+		return usagef("--db %s: not a SQLite database", path)
+	case sqlite3.SQLITE_BUSY:
+		return fmt.Errorf("--db %s: the database stayed locked by another process for %s", path, sqliteBusyTimeout)
+	}
+	return fmt.Errorf("--db %s: %v", path, err)
+}
+
+// sqlitePermission returns the error that names a permission problem when
+// err is SQLite's refusal to open or write the file at path (SQLite says
+// "unable to open database file" or "attempt to write a readonly
+// database"), and nil for any other error.
+func sqlitePermission(path string, err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return nil
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_AUTH:
+		return usagef("--db %s: permission denied: the database file and its directory (where SQLite keeps its -journal, -wal and -shm files) must be writable (SQLite: %s)",
+			path, sqlite.ErrorCodeString[se.Code()&0xff])
+	}
+	return nil
 }
 
 // discard removes a SQLite file this run created when the run ends
@@ -292,6 +356,14 @@ func (s *syncer) discard(db *sql.DB) {
 	db.Close()
 	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
 		os.Remove(s.target.path + suffix)
+	}
+	// The mirror's sync locks, FILE-sync-HASH.lock.
+	dir, prefix := filepath.Split(s.target.path)
+	entries, _ := os.ReadDir(filepath.Clean(dir))
+	for _, e := range entries {
+		if n := e.Name(); strings.HasPrefix(n, prefix+"-sync-") && strings.HasSuffix(n, ".lock") {
+			os.Remove(filepath.Join(dir, n))
+		}
 	}
 }
 

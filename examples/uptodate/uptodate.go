@@ -1,6 +1,7 @@
 // Package uptodate keeps a copy of every conversation and message in a
 // store of your own (a CRM, an inbox view, an audit log) up to date: the
-// first run copies everything, every later run only what is new.
+// first run copies everything, every later run only what is new or
+// changed.
 package uptodate
 
 import (
@@ -45,6 +46,11 @@ func Update(ctx context.Context, client *convo.Client, store Store, path string)
 			}
 		}
 		if err := store.UpsertMessages(batch.Conversation.ID, batch.Messages); err != nil {
+			return errors.Join(err, cp.Save(path))
+		}
+		// Messages delivered before whose record changed since (a delivery
+		// status, a body the retention window removed): their current one.
+		if err := store.UpsertMessages(batch.Conversation.ID, batch.Updated); err != nil {
 			return errors.Join(err, cp.Save(path))
 		}
 	}

@@ -1,0 +1,181 @@
+package mirror
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/testproc"
+)
+
+// Rows delivered before the network stalls are written within
+// FlushInterval, not when the next batch arrives: here the next answer
+// is held until the test has seen the rows in the database (or for 5 s).
+func TestFlushIntervalWhileTheNetworkWaits(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			gate := make(chan struct{})
+			var once sync.Once
+			open := func() { once.Do(func() { close(gate) }) }
+			defer open()
+			_, client := newServer(t, convo.VantaxAI, convotest.WithRequestHook(func(r convotest.Request) {
+				if r.N >= 3 { // the conversation list and the first message page pass
+					select {
+					case <-gate:
+					case <-time.After(5 * time.Second):
+					}
+				}
+			}))
+			db := b.open(t)
+			m := mustOpen(t, db, b.dialect)
+			done := make(chan error, 1)
+			start := time.Now()
+			go func() {
+				_, err := m.Sync(ctxT(t), client, &Options{FlushInterval: 200 * time.Millisecond,
+					Params: convo.SyncParams{Concurrency: 1, MessagePageSize: 5}})
+				done <- err
+			}()
+			var seen time.Duration
+			for i := 0; i < 60 && seen == 0; i++ { // 3 s at most
+				time.Sleep(50 * time.Millisecond)
+				if count(t, db, "messages") > 0 {
+					seen = time.Since(start)
+				}
+			}
+			open()
+			require.NoError(t, <-done)
+			require.NotZero(t, seen, "no row written within 3 s while the network waited")
+			assert.Less(t, seen, 2*time.Second)
+		})
+	}
+}
+
+// When ctx ends while the database does not answer (SQLite: another
+// connection holds the write lock; PostgreSQL: the network to the server
+// stops forwarding), Sync returns within StopGrace and a second, having
+// abandoned the write, and its Stats claim no row the database does not
+// hold.
+func TestSyncReturnsWhenTheDatabaseHangs(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		path := t.TempDir() + "/mirror.db"
+		db := openSQLitePath(t, path)
+		m := mustOpen(t, db, SQLite)
+		holder := openSQLitePath(t, path)
+		hc, err := holder.Conn(ctxT(t))
+		require.NoError(t, err)
+		defer hc.Close()
+		_, err = hc.ExecContext(ctxT(t), "BEGIN IMMEDIATE")
+		require.NoError(t, err)
+		defer hc.ExecContext(context.Background(), "ROLLBACK")
+
+		delivered := make(chan struct{})
+		var once sync.Once
+		_, client := newServer(t, convo.Vobiz, convotest.WithRequestHook(func(r convotest.Request) {
+			if r.N == 4 { // three answers delivered
+				once.Do(func() { close(delivered) })
+			}
+		}))
+		st, elapsed, err := syncUntilCancelled(t, m, client, func(Stats) {}, delivered)
+		hc.ExecContext(context.Background(), "ROLLBACK")
+		require.Error(t, err)
+		assert.Less(t, elapsed, StopGrace+2*time.Second, "Sync returned %s after ctx ended", elapsed)
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Zero(t, st.Transactions)
+		assert.Zero(t, st.Messages)
+		assert.Positive(t, st.Unwritten, "the delivered messages are reported unwritten")
+		assert.Equal(t, 0, count(t, db, "messages"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		base := postgresURL(t)
+		if base == "" {
+			return
+		}
+		db := openPostgres(t) // a schema of its own
+		var schema string
+		require.NoError(t, db.QueryRow("SELECT current_schema()").Scan(&schema))
+		mustOpen(t, db, PostgreSQL)
+		u, err := url.Parse(base)
+		require.NoError(t, err)
+		p := testproc.NewStallProxy(t, u.Host)
+		u.Host = p.Addr
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		viaProxy, err := sql.Open("pgx", u.String())
+		require.NoError(t, err)
+		defer viaProxy.Close()
+		m := mustOpen(t, viaProxy, PostgreSQL)
+
+		_, client := newServer(t, convo.Vobiz, convotest.WithLatency(time.Millisecond))
+		stalled := make(chan struct{})
+		st, elapsed, err := syncUntilCancelled(t, m, client, func(s Stats) {
+			if s.Transactions == 1 {
+				p.Stall()
+				close(stalled)
+			}
+		}, stalled)
+		p.Resume()
+		require.Error(t, err)
+		assert.Less(t, elapsed, StopGrace+2*time.Second, "Sync returned %s after ctx ended", elapsed)
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, 1, st.Transactions)
+		assert.Positive(t, st.Unwritten)
+		// The abandoned transaction never committed: another session sees
+		// exactly the rows of the committed one.
+		var n int64
+		require.NoError(t, db.QueryRow("SELECT count(*) FROM messages").Scan(&n))
+		assert.Equal(t, st.Messages, n, "Stats.Messages is what the database holds")
+	})
+}
+
+// syncUntilCancelled runs a sync (FlushRows 20) whose ctx is cancelled
+// 300 ms after trigger is closed, and returns its result and how long
+// after the cancellation it returned (failing the test if Sync has not
+// returned 15 s after it started).
+func syncUntilCancelled(t *testing.T, m *Mirror, client *convo.Client, progress func(Stats), trigger <-chan struct{}) (Stats, time.Duration, error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctxT(t))
+	defer cancel()
+	var cancelled atomic.Int64 // unix nanoseconds
+	go func() {
+		select {
+		case <-trigger:
+		case <-ctx.Done():
+			return
+		}
+		time.Sleep(300 * time.Millisecond)
+		cancelled.Store(time.Now().UnixNano())
+		cancel()
+	}()
+	type result struct {
+		st  Stats
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		st, err := m.Sync(ctx, client, &Options{FlushRows: 20, Params: convo.SyncParams{MessagePageSize: 10, Concurrency: 1}, Progress: progress})
+		done <- result{st, err}
+	}()
+	select {
+	case r := <-done:
+		return r.st, time.Since(time.Unix(0, cancelled.Load())), r.err
+	case <-time.After(15 * time.Second):
+		t.Fatal("Sync had not returned 15 s after it started")
+	}
+	return Stats{}, 0, errors.New("unreachable")
+}
