@@ -109,9 +109,10 @@ type result struct {
 // without any variable an example reads, plus vars.
 func runExample(t *testing.T, name string, vars map[string]string, args ...string) result {
 	t.Helper()
+	exe := executable(t, name) // built first: the minute is the run's alone
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, executable(t, name), args...)
+	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = testproc.WithoutConvoVariables(os.Environ())
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
