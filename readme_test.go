@@ -1,6 +1,8 @@
 package convo_test
 
 import (
+	"go/parser"
+	"go/token"
 	"os"
 	"strings"
 	"testing"
@@ -96,4 +98,16 @@ func TestReleaseFiles(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(changelog), "\n## ["+convo.Version+"]\n", "the CHANGELOG has the current version")
 	assert.Contains(t, string(changelog), "\n## [Unreleased]\n")
+}
+
+// The package documentation points to the fake (convotest) and to the
+// database copy (mirror), which users would not find from the SDK alone.
+func TestPackageDocPointsToMirrorAndConvotest(t *testing.T) {
+	t.Parallel()
+	f, err := parser.ParseFile(token.NewFileSet(), "doc.go", nil, parser.ParseComments|parser.PackageClauseOnly)
+	require.NoError(t, err)
+	require.NotNil(t, f.Doc)
+	doc := f.Doc.Text()
+	assert.Contains(t, doc, "[github.com/convokit/convo/convotest]")
+	assert.Contains(t, doc, "[github.com/convokit/convo/mirror]")
 }
