@@ -30,7 +30,7 @@ MODULES=(
 	"github.com/convokit/convo/cmd/convo=cmd/convo"
 )
 # What a program importing only the SDK must not have in its module graph.
-NOT_FOR_SDK='^(github\.com/convokit/convo/(mirror|cmd/convo)|github\.com/spf13/(cobra|pflag)|golang\.org/x/term|github\.com/mattn/go-runewidth|github\.com/jackc/|modernc\.org/|github\.com/inconshreveable/mousetrap) '
+NOT_FOR_SDK='^(github\.com/convokit/convo/(mirror|cmd/convo)|github\.com/spf13/(cobra|pflag)|golang\.org/x/term|github\.com/mattn/go-runewidth|github\.com/jackc/[^ ]*|modernc\.org/[^ ]*|github\.com/inconshreveable/mousetrap) '
 # What a program importing the mirror must not have.
 NOT_FOR_MIRROR='^(github\.com/convokit/convo/cmd/convo|github\.com/spf13/(cobra|pflag)|golang\.org/x/term|github\.com/mattn/go-runewidth|github\.com/inconshreveable/mousetrap) '
 
