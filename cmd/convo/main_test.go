@@ -487,7 +487,7 @@ func startExport(t *testing.T, args []string, n int) (*exec.Cmd, func() result) 
 	// take to deliver it; and the writer has time to catch up.
 	seen := 0
 	return startCmd(t, []string{"CONVO_DEMO_LATENCY=100ms"}, args, func(line string) bool {
-		if strings.Contains(line, "convo: attempt") {
+		if strings.Contains(line, "msg=attempt") {
 			seen++
 		}
 		return seen >= n
