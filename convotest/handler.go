@@ -3,17 +3,25 @@ package convotest
 import (
 	"net/http"
 	"path"
-	"testing"
 
 	"github.com/convokit/convo"
 )
+
+// TB is what [New] needs of a test: *testing.T, *testing.B, *testing.F
+// and any testing.TB have it. It is not testing.TB itself so that this
+// package does not import package testing, and a program that imports it
+// for [NewServer] (a demo mode) does not link it.
+type TB interface {
+	Helper()
+	Cleanup(func())
+}
 
 // New starts a [Server] like [NewServer] and closes it when the test (or
 // benchmark) and its subtests end, through tb.Cleanup.
 //
 //	srv := convotest.New(t, convo.Rentalot, convotest.WithFaults(
 //		convotest.Fault{Kind: convotest.FaultStatus, Status: 403}))
-func New(tb testing.TB, provider convo.Provider, opts ...Option) *Server {
+func New(tb TB, provider convo.Provider, opts ...Option) *Server {
 	tb.Helper()
 	s := NewServer(provider, opts...)
 	tb.Cleanup(s.Close)

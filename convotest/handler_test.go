@@ -132,6 +132,24 @@ func TestConvotestNewCleanup(t *testing.T) {
 	assert.Error(t, err, "closed when the subtest ended")
 }
 
+// New takes what users pass it: a *testing.T, a *testing.B, a *testing.F
+// or a testing.TB, and the server of one given as a testing.TB is closed
+// when that test ends too.
+func TestConvotestNewTakesTestingTB(t *testing.T) {
+	t.Parallel()
+	_ = func(b *testing.B, f *testing.F) {
+		convotest.New(b, convo.Vobiz)
+		convotest.New(f, convo.Vobiz)
+	}
+	var url string
+	t.Run("inner", func(t *testing.T) {
+		var tb testing.TB = t
+		url = convotest.New(tb, convo.Rentalot).URL()
+	})
+	_, err := rawClient.Get(url + "/conversations")
+	assert.Error(t, err, "closed when the subtest ended")
+}
+
 func TestConvotestWithHandler(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32

@@ -3,7 +3,6 @@ package examples_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -29,13 +28,24 @@ import (
 // so that what they ask the server for is checked too. One test binary
 // runs them all.
 
-func TestMain(m *testing.M) { testproc.Main(m) }
+func TestMain(m *testing.M) {
+	if err := testproc.Setup(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
 
 // names are the example programs this package runs.
 var names = []string{"agentmessage", "quickstart", "rentalot", "vantaxai", "vobiz"}
 
 // built is the directory of the programs' executables, built once per
-// test process.
+// test process into a temporary directory that TestMain removes: nothing
+// is left behind, in the user's cache directory or elsewhere.
 var built struct {
 	once sync.Once
 	dir  string
@@ -53,14 +63,8 @@ func executable(t *testing.T, name string) string {
 	return filepath.Join(built.dir, name)
 }
 
-// buildAll builds every example with one go build into a directory that
-// is kept from run to run (in the user's cache directory, one for each
-// checkout, Go release and platform): the go command links a program
-// again only when the executable there is not up to date, so a run of
-// these tests with no change to an example links nothing, and one go
-// command checks all five. Its temporary directory is put beside the
-// executables, so that each is renamed into place, whole, and a test
-// process running the old one at that moment is not disturbed.
+// buildAll builds every example with one go build into a new temporary
+// directory, which is also the go command's GOTMPDIR.
 func buildAll() (string, error) {
 	pkgs := make([]string, 0, len(names))
 	for _, name := range names {
@@ -92,26 +96,8 @@ func buildAll() (string, error) {
 	return dir, nil
 }
 
-// buildDir is the directory of this checkout's examples' executables for
-// this Go release and platform, created if missing: in the user's cache
-// directory, or the temporary directory where there is none or it cannot
-// be written.
-func buildDir() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	key := sha256.Sum256([]byte(strings.Join([]string{wd, runtime.Version(), runtime.GOOS, runtime.GOARCH}, "\x00")))
-	name := filepath.Join("convo", fmt.Sprintf("examples-%x", key[:8]))
-	if base, err := os.UserCacheDir(); err == nil {
-		dir := filepath.Join(base, name)
-		if os.MkdirAll(dir, 0o700) == nil {
-			return dir, nil
-		}
-	}
-	dir := filepath.Join(os.TempDir(), name)
-	return dir, os.MkdirAll(dir, 0o700)
-}
+// buildDir makes the directory of this test process's executables.
+func buildDir() (string, error) { return os.MkdirTemp("", "convo-examples-") }
 
 // result is what a run of an example printed, and its exit status.
 type result struct {
@@ -123,9 +109,10 @@ type result struct {
 // without any variable an example reads, plus vars.
 func runExample(t *testing.T, name string, vars map[string]string, args ...string) result {
 	t.Helper()
+	exe := executable(t, name) // built first: the minute is the run's alone
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, executable(t, name), args...)
+	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = testproc.WithoutConvoVariables(os.Environ())
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)

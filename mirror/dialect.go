@@ -3,8 +3,11 @@ package mirror
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +24,9 @@ var (
 	// and the model JSON as text. Every write transaction is BEGIN
 	// IMMEDIATE, and the connection the mirror writes through gets a busy
 	// timeout when it has none, so that another writer makes it wait, not
-	// fail.
+	// fail. A sync holds a lock file beside the database while it runs
+	// (FILE-sync-HASH.lock, kept afterwards), so that a second run of the
+	// same sync fails at once; the lock ends with its process.
 	SQLite = Dialect{sqliteDialect{}}
 	// PostgreSQL stores timestamps as timestamptz and the model JSON as
 	// jsonb. A sync holds a session advisory lock on its name while it
@@ -53,6 +58,15 @@ type dialect interface {
 	jsonType() string
 	// timeArg converts a timestamp to a bind argument (nil for zero).
 	timeArg(t time.Time) any
+	// stamp is the expression of the time of a write in a statement that
+	// writes rows, the same for all its rows, and stampArgs the values it
+	// binds, first of the statement's, for a write at t.
+	stamp() string
+	stampArgs(t time.Time) []any
+	// jsonTime is the expression of the timestamp at key of the JSON
+	// column col (a time as encoding/json writes it), as the dialect
+	// stores times; NULL when the key is missing.
+	jsonTime(col, key string) string
 	// text and jsonText make a string and a record's JSON storable in a
 	// text and a JSON column (see nulEscape).
 	text(s string) string
@@ -106,6 +120,16 @@ func (sqliteDialect) rowsPerStatement(int) int { return 25 }
 func (sqliteDialect) text(s string) string     { return s }
 func (sqliteDialect) jsonText(b []byte) []byte { return b }
 
+// stamp: the first parameter, which every row names (?1); the rows' own
+// parameters (?) number on from it.
+func (sqliteDialect) stamp() string                 { return "?1" }
+func (d sqliteDialect) stampArgs(t time.Time) []any { return []any{d.timeArg(t)} }
+
+// jsonTime: strftime keeps milliseconds; the microseconds are padded.
+func (sqliteDialect) jsonTime(col, key string) string {
+	return "(strftime('%Y-%m-%dT%H:%M:%f', json_extract(" + col + ", '$." + key + "')) || '000Z')"
+}
+
 func (sqliteDialect) timeArg(t time.Time) any {
 	if t.IsZero() {
 		return nil
@@ -137,10 +161,78 @@ func (sqliteDialect) tableExists(ctx context.Context, conn *sql.Conn, table stri
 
 func (sqliteDialect) lockSchema(context.Context, *sql.Conn) error { return nil } // BEGIN IMMEDIATE did
 
-func (sqliteDialect) lockSync(context.Context, *sql.Conn, string) (func(context.Context), error) {
-	// SQLite has no lock that dies with its holder; the state row's
-	// generation check refuses the second of two concurrent runs.
-	return func(context.Context) {}, nil
+// lockSync claims a sync's name with a lock file beside the database
+// (see syncLockPath), held by this process for the run: a second run of
+// the sync, in this process or another, fails at once; a run that dies,
+// even by kill -9, leaves no stale lock, as the system releases the lock
+// with its process. A database with no file (in memory, temporary) and a
+// system without file locks have no lock: there, the state row's
+// generation check refuses the second of two concurrent runs when it
+// commits.
+func (sqliteDialect) lockSync(ctx context.Context, conn *sql.Conn, name string) (func(context.Context), error) {
+	none := func(context.Context) {}
+	if !fileLocking {
+		return none, nil
+	}
+	file, err := sqliteFile(ctx, conn)
+	if err != nil || file == "" {
+		return none, err
+	}
+	path := syncLockPath(file, name)
+	f, busy, err := lockFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("the sync's lock file: %w", err)
+	}
+	if busy {
+		return nil, fmt.Errorf("%w: another session holds it%s", ErrBusy, sqliteLockHolder(path))
+	}
+	// Whoever finds the lock taken reads who holds it.
+	host, _ := os.Hostname()
+	if f.Truncate(0) == nil {
+		fmt.Fprintf(f, "process %d on %s, since %s\n", os.Getpid(), host, time.Now().UTC().Format(time.RFC3339))
+	}
+	return func(context.Context) { f.Close() }, nil
+}
+
+// sqliteFile returns the file of the connection's main database, "" for
+// one in memory or temporary.
+func sqliteFile(ctx context.Context, conn *sql.Conn) (string, error) {
+	rows, err := conn.QueryContext(ctx, "PRAGMA database_list")
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int
+		var name, file string
+		if err := rows.Scan(&seq, &name, &file); err != nil {
+			return "", err
+		}
+		if name == "main" {
+			return file, rows.Err()
+		}
+	}
+	return "", rows.Err()
+}
+
+// syncLockPath is the lock file of the sync name in the SQLite database
+// file: beside it, like SQLite's own -wal and -shm files, named by a hash
+// of the sync's name.
+func syncLockPath(file, name string) string {
+	h := sha256.Sum256([]byte(name))
+	return file + "-sync-" + hex.EncodeToString(h[:8]) + ".lock"
+}
+
+// sqliteLockHolder describes the process that holds a sync's lock file,
+// as it wrote itself there, for the error that refuses a second run; ""
+// when it cannot be read.
+func sqliteLockHolder(path string) string {
+	b, err := os.ReadFile(path)
+	d := strings.TrimSpace(string(b))
+	if err != nil || d == "" || len(d) > 300 || strings.ContainsFunc(d, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return ""
+	}
+	return " (" + d + ")"
 }
 
 type postgresDialect struct{}
@@ -166,6 +258,14 @@ func (postgresDialect) text(s string) string {
 }
 
 func (postgresDialect) jsonText(b []byte) []byte { return escapeJSONNul(b) }
+
+// stamp: the start of the transaction, so that its rows share one time.
+func (postgresDialect) stamp() string             { return "now()" }
+func (postgresDialect) stampArgs(time.Time) []any { return nil }
+
+func (postgresDialect) jsonTime(col, key string) string {
+	return "(" + col + "->>'" + key + "')::timestamptz"
+}
 
 func (postgresDialect) timeArg(t time.Time) any {
 	if t.IsZero() {

@@ -4,9 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,9 +49,10 @@ func TestSyncMirrorsEverything(t *testing.T) {
 	})
 }
 
-// A rerun after a complete sync is incremental: with nothing new it makes
-// at most the requests API.md allows and writes nothing — no row, and not
-// the state either.
+// A rerun after a complete sync is incremental: with nothing new and no
+// refresh due it makes at most the requests API.md allows and writes
+// nothing — no row, and not the state either; nor does a Vobiz run, which
+// refreshes every time, when it finds nothing changed.
 func TestRerunWritesNothing(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
@@ -57,16 +62,19 @@ func TestRerunWritesNothing(t *testing.T) {
 		_, err := m.Sync(ctxT(t), client, nil)
 		require.NoError(t, err)
 		before := takeSnapshot(t, db, b.dialect)
+		convAt, msgAt := mirroredAt(t, db, b.dialect, "conversations"), mirroredAt(t, db, b.dialect, "messages")
 		state, ok := readState(t, db, b.dialect, p.Name())
 		require.True(t, ok)
+		entries := stateEntries(t, db, p.Name())
 
 		srv.ResetRequests()
 		time.Sleep(2 * time.Millisecond) // a rewritten state would carry a later updated_at
-		st, err := m.Sync(ctxT(t), client, nil)
+		noRefresh := &Options{Params: convo.SyncParams{Refresh: -1}}
+		st, err := m.Sync(ctxT(t), client, noRefresh)
 		require.NoError(t, err)
-		assert.Equal(t, Stats{Done: true}, st)
 		again, _ := readState(t, db, b.dialect, p.Name())
-		assert.Equal(t, state, again, "the state row is not rewritten")
+		assertNothingWritten(t, st, state, again)
+		assert.Equal(t, entries, stateEntries(t, db, p.Name()))
 		assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
 		bound := 1 // one conversation-list request
 		if p == convo.Vobiz {
@@ -76,7 +84,19 @@ func TestRerunWritesNothing(t *testing.T) {
 
 		// Open on a current schema writes nothing either.
 		mustOpen(t, db, b.dialect)
-		assert.Equal(t, state, again)
+		reopened, _ := readState(t, db, b.dialect, p.Name())
+		assert.Equal(t, again, reopened)
+
+		// The default refresh: not due yet (the full sync was one), but
+		// at every Vobiz run, which finds nothing changed.
+		st, err = m.Sync(ctxT(t), client, nil)
+		require.NoError(t, err)
+		again, _ = readState(t, db, b.dialect, p.Name())
+		assertNothingWritten(t, st, state, again)
+		assert.Equal(t, entries, stateEntries(t, db, p.Name()), "no conversation's state changed")
+		assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
+		assert.Equal(t, convAt, mirroredAt(t, db, b.dialect, "conversations"), "no row written")
+		assert.Equal(t, msgAt, mirroredAt(t, db, b.dialect, "messages"), "no row written")
 	})
 }
 
@@ -106,8 +126,9 @@ func TestChangedConversationUpdatedInPlace(t *testing.T) {
 			require.True(t, ok)
 			st, err := m.Sync(ctxT(t), client2, nil) // a full sync again over the same rows
 			require.NoError(t, err)
-			assert.Equal(t, int64(1), st.Conversations, "only the changed conversation is written")
-			assert.Equal(t, int64(0), st.Messages, "no message changed")
+			assert.Equal(t, int64(1), st.ConversationsChanged, "only the changed conversation is written")
+			assert.Zero(t, st.Conversations, "no conversation inserted")
+			assert.Zero(t, st.Messages+st.MessagesChanged, "no message changed")
 			assert.Equal(t, int64(data.MessageCount()), st.Delivered)
 
 			got := takeSnapshot(t, db, b.dialect)
@@ -248,25 +269,22 @@ func TestConcurrentRunsOfOneSync(t *testing.T) {
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			_, client := newServer(t, convo.AgentMessage)
+			var requests atomic.Int64
+			_, other := newServer(t, convo.AgentMessage, convotest.WithRequestHook(func(convotest.Request) { requests.Add(1) }))
 			db := b.open(t)
 			m := mustOpen(t, db, b.dialect)
 			var once sync.Once
 			var second error
 			_, first := m.Sync(ctxT(t), client, &Options{FlushRows: 40, Progress: func(Stats) {
 				// While the first run is between transactions, a second run
-				// of the same sync runs to its end.
-				once.Do(func() { _, second = m.Sync(ctxT(t), client, nil) })
+				// of the same sync (through a client of its own) is refused.
+				once.Do(func() { _, second = m.Sync(ctxT(t), other, nil) })
 			}})
-			busy := 0
-			for _, err := range []error{first, second} {
-				if err != nil {
-					require.ErrorIs(t, err, ErrBusy)
-					busy++
-				}
-			}
-			assert.Equal(t, 1, busy, "first: %v, second: %v", first, second)
-			if b.name == "postgres" {
-				require.ErrorIs(t, second, ErrBusy, "the advisory lock refuses the second run at once")
+			require.NoError(t, first)
+			require.ErrorIs(t, second, ErrBusy, "the second run is refused at once")
+			assert.Zero(t, requests.Load(), "the second run made no request")
+			switch b.name {
+			case "postgres":
 				assert.Contains(t, second.Error(), `sync "agentmessage": sync is running elsewhere: another session holds it (PostgreSQL backend `)
 				// It names the session that holds the sync, and how to end it.
 				holder := regexp.MustCompile(`\(PostgreSQL backend (\d+) from 127\.0\.0\.1, connected 20\d\d-\d\d-\d\dT[0-9:]+Z; if that run is gone, end its session with SELECT pg_terminate_backend\((\d+)\)\)`).FindStringSubmatch(second.Error())
@@ -275,12 +293,44 @@ func TestConcurrentRunsOfOneSync(t *testing.T) {
 				var sessions int
 				require.NoError(t, db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND datname = current_database()", holder[1]).Scan(&sessions))
 				assert.Equal(t, 1, sessions, "a session of this database")
+			case "sqlite":
+				// The same words, naming the process that holds the lock.
+				assert.Regexp(t, fmt.Sprintf(`sync "agentmessage": sync is running elsewhere: another session holds it \(process %d on [^ ]+, since 20\d\d-\d\d-\d\dT[0-9:]+Z\)$`, os.Getpid()), second.Error())
 			}
-			_, err := m.Sync(ctxT(t), client, nil)
+			// The lock ended with the first run: the next one runs.
+			_, err := m.Sync(ctxT(t), other, nil)
 			require.NoError(t, err)
 			assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
 		})
 	}
+}
+
+// Where no lock holds a sync's name (a SQLite database in memory), the
+// second of two concurrent runs fails when it commits, its batch not
+// written: the state's generation check.
+func TestConcurrentRunsWithoutLock(t *testing.T) {
+	t.Parallel()
+	_, client := newServer(t, convo.AgentMessage)
+	db, err := sql.Open("sqlite", "file:concurrent?mode=memory&cache=shared&_pragma=busy_timeout(30000)")
+	require.NoError(t, err)
+	defer db.Close()
+	m := mustOpen(t, db, SQLite)
+	var once sync.Once
+	var second error
+	_, first := m.Sync(ctxT(t), client, &Options{FlushRows: 40, Progress: func(Stats) {
+		once.Do(func() { _, second = m.Sync(ctxT(t), client, nil) })
+	}})
+	busy := 0
+	for _, err := range []error{first, second} {
+		if err != nil {
+			require.ErrorIs(t, err, ErrBusy)
+			busy++
+		}
+	}
+	assert.Equal(t, 1, busy, "first: %v, second: %v", first, second)
+	_, err = m.Sync(ctxT(t), client, nil)
+	require.NoError(t, err)
+	assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, SQLite))
 }
 
 // Bad params are refused before any request, with nothing written.
@@ -378,18 +428,20 @@ func TestMigrateFromVersion1(t *testing.T) {
 			db := b.open(t)
 			_, err := open(ctxT(t), db, b.dialect, 1)
 			require.NoError(t, err)
-			_, client := newServer(t, convo.VantaxAI)
-			m1 := &Mirror{db: db, d: b.dialect.d}
-			_, err = m1.Sync(ctxT(t), client, nil)
+			p := b.dialect.d.placeholder
+			_, err = db.Exec("INSERT INTO conversations (provider, id, status, data) VALUES ('vantaxai', 'c1', 'open', "+p(1)+")", `{"id":"c1","status":"open"}`)
+			require.NoError(t, err)
+			_, err = db.Exec("INSERT INTO messages (provider, id, conversation_id, body, data) VALUES ('vantaxai', 'm1', 'c1', 'hi', "+p(1)+")", `{"id":"m1","body":"hi"}`)
 			require.NoError(t, err)
 			before := takeSnapshot(t, db, b.dialect)
 			assert.False(t, hasIndex(t, db, b.dialect, "messages_conversation_sent_at"))
 
 			mustOpen(t, db, b.dialect)
 			assert.True(t, hasIndex(t, db, b.dialect, "messages_conversation_sent_at"))
+			assert.True(t, hasIndex(t, db, b.dialect, "messages_mirrored_at"))
 			var v string
 			require.NoError(t, db.QueryRow("SELECT value FROM convo_meta WHERE key = 'schema_version'").Scan(&v))
-			assert.Equal(t, "2", v)
+			assert.Equal(t, strconv.Itoa(SchemaVersion), v)
 			assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
 		})
 	}
@@ -445,18 +497,25 @@ func TestIncrementalRunWritesOnlyTheChange(t *testing.T) {
 		assert.True(t, st.Done)
 		assert.Equal(t, int64(3), st.Messages, "exactly the new messages are written")
 		assert.Equal(t, int64(3), st.Delivered)
-		assert.GreaterOrEqual(t, st.Conversations, int64(1), "the new conversation at least")
-		assert.LessOrEqual(t, st.Conversations, int64(2), "and the one whose activity moved")
+		assert.Equal(t, int64(1), st.Conversations, "the new conversation inserted")
+		assert.LessOrEqual(t, st.ConversationsChanged, int64(1), "the one whose activity moved changed in place")
 
 		_, fullClient := newServer(t, p, convotest.WithData(srv.Dataset()))
 		assert.Equal(t, expected(t, fullClient, nil), takeSnapshot(t, db, b.dialect))
 
 		// And then nothing new: nothing written.
 		state, _ := readState(t, db, b.dialect, p.Name())
-		st, err = m.Sync(ctxT(t), client, nil)
+		st, err = m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Refresh: -1}})
 		require.NoError(t, err)
-		assert.Equal(t, Stats{Done: true}, st)
 		again, _ := readState(t, db, b.dialect, p.Name())
-		assert.Equal(t, state, again)
+		assertNothingWritten(t, st, state, again)
 	})
+}
+
+// assertNothingWritten checks a run that found nothing new: no row and no
+// state written.
+func assertNothingWritten(t *testing.T, st Stats, before, after syncState) {
+	t.Helper()
+	assert.Equal(t, Stats{Done: true}, st)
+	assert.Equal(t, before, after, "the state row is not rewritten")
 }

@@ -20,7 +20,9 @@ import (
 
 // Rows delivered before the network stalls are written within
 // FlushInterval, not when the next batch arrives: here the next answer
-// is held until the test has seen the rows in the database (or for 5 s).
+// is held until the test has seen the rows in the database (or for 10 s,
+// longer than the test looks: rows that wait for the next batch are never
+// seen).
 func TestFlushIntervalWhileTheNetworkWaits(t *testing.T) {
 	t.Parallel()
 	for _, b := range backends(t) {
@@ -34,7 +36,7 @@ func TestFlushIntervalWhileTheNetworkWaits(t *testing.T) {
 				if r.N >= 3 { // the conversation list and the first message page pass
 					select {
 					case <-gate:
-					case <-time.After(5 * time.Second):
+					case <-time.After(10 * time.Second):
 					}
 				}
 			}))
@@ -48,7 +50,7 @@ func TestFlushIntervalWhileTheNetworkWaits(t *testing.T) {
 				done <- err
 			}()
 			var seen time.Duration
-			for i := 0; i < 60 && seen == 0; i++ { // 3 s at most
+			for i := 0; i < 160 && seen == 0; i++ { // 8 s at most
 				time.Sleep(50 * time.Millisecond)
 				if count(t, db, "messages") > 0 {
 					seen = time.Since(start)
@@ -56,8 +58,8 @@ func TestFlushIntervalWhileTheNetworkWaits(t *testing.T) {
 			}
 			open()
 			require.NoError(t, <-done)
-			require.NotZero(t, seen, "no row written within 3 s while the network waited")
-			assert.Less(t, seen, 2*time.Second)
+			require.NotZero(t, seen, "no row written within 8 s while the network waited")
+			t.Logf("first rows in the database %s after the sync started", seen)
 		})
 	}
 }
@@ -82,8 +84,14 @@ func TestSyncReturnsWhenTheDatabaseHangs(t *testing.T) {
 		require.NoError(t, err)
 		defer hc.ExecContext(context.Background(), "ROLLBACK")
 
-		_, client := newServer(t, convo.Vobiz)
-		st, elapsed, err := syncUntilCancelled(t, m, client, func(Stats) {}, 300*time.Millisecond)
+		delivered := make(chan struct{})
+		var once sync.Once
+		_, client := newServer(t, convo.Vobiz, convotest.WithRequestHook(func(r convotest.Request) {
+			if r.N == 4 { // three answers delivered
+				once.Do(func() { close(delivered) })
+			}
+		}))
+		st, elapsed, err := syncUntilCancelled(t, m, client, func(Stats) {}, delivered)
 		hc.ExecContext(context.Background(), "ROLLBACK")
 		require.Error(t, err)
 		assert.Less(t, elapsed, StopGrace+2*time.Second, "Sync returned %s after ctx ended", elapsed)
@@ -116,11 +124,13 @@ func TestSyncReturnsWhenTheDatabaseHangs(t *testing.T) {
 		m := mustOpen(t, viaProxy, PostgreSQL)
 
 		_, client := newServer(t, convo.Vobiz, convotest.WithLatency(time.Millisecond))
+		stalled := make(chan struct{})
 		st, elapsed, err := syncUntilCancelled(t, m, client, func(s Stats) {
 			if s.Transactions == 1 {
 				p.Stall()
+				close(stalled)
 			}
-		}, 0)
+		}, stalled)
 		p.Resume()
 		require.Error(t, err)
 		assert.Less(t, elapsed, StopGrace+2*time.Second, "Sync returned %s after ctx ended", elapsed)
@@ -136,39 +146,31 @@ func TestSyncReturnsWhenTheDatabaseHangs(t *testing.T) {
 }
 
 // syncUntilCancelled runs a sync (FlushRows 20) whose ctx is cancelled
-// after delay, or, with delay 0, 300 ms after the first transaction,
-// and returns its result and how long after the cancellation it returned
-// (failing the test if that is more than 15 s).
-func syncUntilCancelled(t *testing.T, m *Mirror, client *convo.Client, progress func(Stats), delay time.Duration) (Stats, time.Duration, error) {
+// 300 ms after trigger is closed, and returns its result and how long
+// after the cancellation it returned (failing the test if Sync has not
+// returned 15 s after it started).
+func syncUntilCancelled(t *testing.T, m *Mirror, client *convo.Client, progress func(Stats), trigger <-chan struct{}) (Stats, time.Duration, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(ctxT(t))
 	defer cancel()
 	var cancelled atomic.Int64 // unix nanoseconds
-	cancelAt := func() {
-		time.AfterFunc(300*time.Millisecond, func() {
-			cancelled.Store(time.Now().UnixNano())
-			cancel()
-		})
-	}
-	if delay > 0 {
-		time.AfterFunc(delay, func() {
-			cancelled.Store(time.Now().UnixNano())
-			cancel()
-		})
-	}
+	go func() {
+		select {
+		case <-trigger:
+		case <-ctx.Done():
+			return
+		}
+		time.Sleep(300 * time.Millisecond)
+		cancelled.Store(time.Now().UnixNano())
+		cancel()
+	}()
 	type result struct {
 		st  Stats
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		st, err := m.Sync(ctx, client, &Options{FlushRows: 20, Params: convo.SyncParams{MessagePageSize: 10, Concurrency: 1},
-			Progress: func(s Stats) {
-				progress(s)
-				if delay == 0 && s.Transactions == 1 {
-					cancelAt()
-				}
-			}})
+		st, err := m.Sync(ctx, client, &Options{FlushRows: 20, Params: convo.SyncParams{MessagePageSize: 10, Concurrency: 1}, Progress: progress})
 		done <- result{st, err}
 	}()
 	select {

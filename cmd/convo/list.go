@@ -6,6 +6,7 @@ import (
 	"io"
 	"iter"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -88,7 +89,7 @@ A filter the provider does not support is a usage error, never ignored.`,
 				return err
 			}
 			out, client, release, err := c.listing(e,
-				keyCol("ID"), labelCol("CONTACT"), labelCol("CHANNEL"), labelCol("STATUS"), keyCol("LAST MESSAGE (UTC)"), keyCol("CREATED (UTC)"))
+				idCol("ID"), keepCol("CONTACT", 2), keepCol("CHANNEL", 1), keepCol("STATUS", 3), keepCol("LAST MESSAGE (UTC)", 4), standIn(keepCol("CREATED (UTC)", 4)))
 			if err != nil {
 				return err
 			}
@@ -113,7 +114,7 @@ func newMessagesCmd(e *env) *cobra.Command {
 		Short: "List the messages of a conversation",
 		Args:  positional(1, 1, "CONVERSATION_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			out, client, release, err := c.listing(e, keyCol("ID"), keyCol("SENT (UTC)"), labelCol("DIRECTION"), textCol("BODY"))
+			out, client, release, err := c.listing(e, idCol("ID"), keepCol("SENT (UTC)", 2), keepCol("DIRECTION", 1), textCol("BODY"))
 			if err != nil {
 				return err
 			}
@@ -138,7 +139,7 @@ func newSearchCmd(e *env) *cobra.Command {
 		Args:  positional(1, 1, "QUERY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out, client, release, err := c.listing(e,
-				keyCol("CONVERSATION"), keyCol("SENT (UTC)"), labelCol("DIRECTION"), textCol("CONTACT"), textCol("CONTENT"))
+				idCol("CONVERSATION"), keepCol("SENT (UTC)", 3), keepCol("DIRECTION", 1), minorTextCol("CONTACT", 2), textCol("CONTENT"))
 			if err != nil {
 				return err
 			}
@@ -165,7 +166,7 @@ func (c *common) listing(e *env, cols ...column) (*output, *convo.Client, func()
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return newOutput(e.stdout, asJSON, e.width, cols...), client, release, nil
+	return newOutput(e.stdout, asJSON, c.wide, tableWidth(e), cols...), client, release, nil
 }
 
 // printAll prints every item of a list, one row (or JSON line) each, and
@@ -192,14 +193,14 @@ type output struct {
 	table *table
 }
 
-func newOutput(w io.Writer, asJSON bool, width int, cols ...column) *output {
+func newOutput(w io.Writer, asJSON, wide bool, width int, cols ...column) *output {
 	o := &output{json: asJSON, buf: bufio.NewWriter(w)}
 	if asJSON {
 		o.enc = json.NewEncoder(o.buf)
 		o.enc.SetEscapeHTML(false)
 		return o
 	}
-	o.table = newTable(width, cols...)
+	o.table = newTable(width, wide, cols...)
 	return o
 }
 
@@ -224,6 +225,18 @@ func (o *output) run(list func() error) error {
 		err = ferr
 	}
 	return err
+}
+
+// tableWidth is the width of a table: COLUMNS when it is set to a positive
+// number, else the terminal's width, else defaultWidth.
+func tableWidth(e *env) int {
+	if n, err := strconv.Atoi(strings.TrimSpace(e.getenv("COLUMNS"))); err == nil && n > 0 {
+		return n
+	}
+	if e.width > 0 {
+		return e.width
+	}
+	return defaultWidth
 }
 
 // when formats a timestamp for a table, in UTC (which the column's header

@@ -82,7 +82,7 @@ func run(ctx context.Context, e *env, args []string) int {
 	if err != nil && !ran {
 		var ue *usageError
 		if !errors.As(err, &ue) && !errors.Is(err, errReported) {
-			err = &usageError{msg: err.Error() + "\nRun 'convo --help' for usage."}
+			err = &usageError{msg: err.Error() + " (see 'convo --help')"}
 		}
 	}
 	return finish(e, err)
@@ -123,7 +123,7 @@ func finish(e *env, err error) int {
 		printErr(e, "interrupted")
 		return exitInterrupted
 	}
-	printErr(e, err.Error())
+	printErr(e, failureText(err))
 	return exitFailure
 }
 
@@ -161,9 +161,11 @@ func flagNames(msg string) string {
 	})
 }
 
-// printErr prints one message on stderr. The SDK's errors say "convo: "
-// once, at their start; the command's own messages get it here.
+// printErr prints one message on stderr, on one line. The SDK's errors
+// say "convo: " once, at their start; the command's own messages get it
+// here.
 func printErr(e *env, msg string) {
+	msg = oneLine(msg)
 	if !strings.HasPrefix(msg, "convo: ") {
 		msg = "convo: " + msg
 	}

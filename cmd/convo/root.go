@@ -148,6 +148,7 @@ type common struct {
 	demoLatency       string
 	json              bool
 	table             bool
+	wide              bool
 	verbose           bool
 	maxRetries        int
 	insecureCleartext bool
@@ -171,14 +172,18 @@ func (c *common) register(fs *pflag.FlagSet, e *env) {
 func (c *common) registerOutput(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.json, "json", false, "print JSON lines (the default when stdout is not a terminal)")
 	fs.BoolVar(&c.table, "table", false, "print an aligned table (the default on a terminal)")
+	fs.BoolVar(&c.wide, "wide", false, "print a table of every column with nothing cut, however wide")
 }
 
 // asJSON decides the output format.
 func (c *common) asJSON(e *env) (bool, error) {
-	if c.json && c.table {
+	switch {
+	case c.json && c.table:
 		return false, usagef("--json and --table exclude each other")
+	case c.json && c.wide:
+		return false, usagef("--json and --wide exclude each other")
 	}
-	return c.json || (!c.table && !e.stdoutTTY), nil
+	return c.json || (!c.table && !c.wide && !e.stdoutTTY), nil
 }
 
 // client returns a client configured by the flags and the environment, and
@@ -204,7 +209,7 @@ func (c *common) client(e *env) (*convo.Client, func(), error) {
 	}
 	opts := []convo.Option{convo.WithUserAgent("convo-cli"), convo.WithMaxRetries(c.maxRetries)}
 	if c.verbose {
-		h := slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
+		h := slog.NewTextHandler(logPrefix{e.stderr}, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: logAttr})
 		opts = append(opts, convo.WithLogger(slog.New(h)))
 	}
 	if c.demo {

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -35,6 +34,8 @@ func newSyncCmd(e *env) *cobra.Command {
 	var concurrency, pageSize, batchRows int
 	var reset bool
 	var lookback time.Duration
+	var ch changes
+	retention := span{def: "0"}
 	cmd := &cobra.Command{
 		Use:   "sync --db FILE.db|postgres://…",
 		Short: "Mirror every conversation and message into a SQLite or PostgreSQL database, incrementally",
@@ -51,6 +52,13 @@ Several syncs can share one database: each keeps its state under its name
 (--name; by default the provider, an account fingerprint and the filters).
 --reset forgets a sync's state, so that it starts afresh with a full sync
 (the rows stay, updated in place).
+
+Records change after they are first read (a status, a delivery receipt, a
+body the provider's retention removed): a run refreshes (re-reads the whole
+conversation list, and the messages sent within --recheck) when the last
+refresh is older than --refresh, and updates the changed rows in place.
+Each row's mirrored_at says when it was last written. --retention removes
+the bodies of messages older than it from the mirror, on every run.
 
 Tables: conversations and messages (primary key provider, id), with typed
 columns and the whole record as JSON; see the README for the schema.`,
@@ -72,6 +80,11 @@ columns and the whole record as JSON; see the README for the schema.`,
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("name") {
+				if err := checkSyncName(name); err != nil {
+					return err
+				}
+			}
 			params, err := f.params(0)
 			if err != nil {
 				return err
@@ -84,13 +97,15 @@ columns and the whole record as JSON; see the README for the schema.`,
 			if name == "" {
 				name = defaultSyncName(&c, e, client.Provider(), &params)
 			}
-			s := &syncer{e: e, client: client, target: target, name: name, batchRows: batchRows}
-			return s.run(cmd.Context(), reset, convo.SyncParams{
+			s := &syncer{e: e, client: client, target: target, name: name, batchRows: batchRows, retention: retention.d, verbose: c.verbose}
+			sp := convo.SyncParams{
 				Conversations:   params,
 				MessagePageSize: pageSize,
 				Concurrency:     concurrency,
 				Lookback:        lookback,
-			})
+			}
+			ch.apply(&sp)
+			return s.run(cmd.Context(), reset, sp)
 		},
 	}
 	fs := cmd.Flags()
@@ -100,9 +115,11 @@ columns and the whole record as JSON; see the README for the schema.`,
 	fs.StringVar(&name, "name", "", "the `name` the sync's state is kept under (default PROVIDER@ACCOUNT?FILTERS)")
 	fs.BoolVar(&reset, "reset", false, "forget the sync's state first: a full sync over the rows already there")
 	fs.IntVar(&concurrency, "concurrency", convo.DefaultSyncConcurrency, "conversations fetched at once")
-	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the provider's default)")
+	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the largest the provider documents)")
 	fs.DurationVar(&lookback, "lookback", 0, "how far behind the last run's newest activity an incremental run re-reads (0: the SDK's default, 5m)")
 	fs.IntVar(&batchRows, "batch-rows", 5000, "rows gathered into one transaction (a transaction is also written at least every second)")
+	ch.register(fs)
+	fs.Var(&retention, "retention", "remove from the mirror the bodies of messages sent longer ago than this `duration` (like 720h or 30d), on every run (0: keep them)")
 	return cmd
 }
 
@@ -134,47 +151,6 @@ var credentialEnv = map[string][]string{
 	"agentmessage": {"AGENTMESSAGE_API_KEY"},
 }
 
-// dbTarget is a parsed --db.
-type dbTarget struct {
-	dialect mirror.Dialect
-	path    string // SQLite: the file
-	url     string // PostgreSQL: the URL as given
-	display string // for messages: the path, or the URL without its password
-}
-
-var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
-
-// parseDB tells a SQLite path from a PostgreSQL URL, and refuses anything
-// else.
-func parseDB(s string) (dbTarget, error) {
-	if !urlScheme.MatchString(s) {
-		return dbTarget{dialect: mirror.SQLite, path: s, display: s}, nil
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return dbTarget{}, usagef("--db: not a valid URL: %v", redactErr(err, s))
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "postgres", "postgresql":
-		if u.Host == "" && u.Query().Get("host") == "" {
-			return dbTarget{}, usagef("--db: %s names no host", u.Redacted())
-		}
-		return dbTarget{dialect: mirror.PostgreSQL, url: s, display: u.Redacted()}, nil
-	}
-	return dbTarget{}, usagef("--db: %s is neither a SQLite file path nor a postgres:// URL", u.Redacted())
-}
-
-// redactErr renders err with any password of the URL s replaced.
-func redactErr(err error, s string) string {
-	msg := err.Error()
-	if u, perr := url.Parse(s); perr == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok && pw != "" {
-			msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		}
-	}
-	return msg
-}
-
 // syncer is one run of sync.
 type syncer struct {
 	e         *env
@@ -182,6 +158,8 @@ type syncer struct {
 	target    dbTarget
 	name      string
 	batchRows int
+	retention time.Duration
+	verbose   bool // -v: also say whether the run refreshes
 	created   bool // the SQLite file did not exist before this run
 }
 
@@ -199,6 +177,8 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 			return usagef("--db %s: %v", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
 		case ctx.Err() != nil:
 			return errInterrupted
+		case s.target.dialect == mirror.SQLite && sqlitePermission(s.target.path, err) != nil:
+			return sqlitePermission(s.target.path, err)
 		}
 		return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
 	}
@@ -215,10 +195,12 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 		}
 	}
 
+	s.sayRefresh(ctx, m, &params)
+
 	var written, delivered atomic.Int64
 	stopProgress := s.progress(&written, &delivered)
-	st, err := m.Sync(ctx, s.client, &mirror.Options{Name: s.name, Params: params, FlushRows: s.batchRows, Progress: func(st mirror.Stats) {
-		written.Store(st.Conversations + st.Messages)
+	st, err := m.Sync(ctx, s.client, &mirror.Options{Name: s.name, Params: params, FlushRows: s.batchRows, Retention: s.retention, Progress: func(st mirror.Stats) {
+		written.Store(st.Conversations + st.Messages + st.ConversationsChanged + st.MessagesChanged)
 		delivered.Store(st.Delivered)
 	}})
 	stopProgress()
@@ -235,17 +217,7 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 	case errors.Is(err, mirror.ErrNameInUse):
 		return usagef("--db %s: %s (use --name)", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
 	case ctx.Err() != nil:
-		if st.Unwritten > 0 {
-			// The last write failed or was abandoned: say so, and claim
-			// only what committed transactions hold.
-			fmt.Fprintf(s.e.stderr, "convo: interrupted; the last write to %s did not complete (%s): %d delivered messages were not stored and come again on the next run; %d conversations and %d messages written by this run are stored\n",
-				s.target.display, s.redact(err), st.Unwritten, st.Conversations, st.Messages)
-		} else {
-			fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%d conversations and %d messages written by this run)\n",
-				s.target.display, st.Conversations, st.Messages)
-		}
-		fmt.Fprintf(s.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(redactArgs(s.e.args)))
-		return errInterrupted
+		return s.interrupted(&st, err)
 	case errors.As(err, &ce) && len(st.Failed) > 0:
 		for _, e := range joined(err) {
 			printErr(s.e, e.Error())
@@ -254,12 +226,52 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 			len(st.Failed), strings.Join(st.Failed, ", "))
 		return errReported
 	default:
+		if apiErr, ok := apiFailure(err); ok {
+			return apiErr // the API's or the network's, not the database's
+		}
 		return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
 	}
 	if s.e.stderrTTY {
-		fmt.Fprintf(s.e.stderr, "convo: %s is up to date: %d conversations and %d messages written by this run\n", s.target.display, st.Conversations, st.Messages)
+		fmt.Fprintf(s.e.stderr, "convo: %s is up to date: %s by this run\n", s.target.display, summary(&st))
 	}
 	return nil
+}
+
+// sayRefresh says, with -v, whether the run refreshes.
+func (s *syncer) sayRefresh(ctx context.Context, m *mirror.Mirror, params *convo.SyncParams) {
+	if !s.verbose {
+		return
+	}
+	if cp, ok, err := m.State(ctx, s.name); err == nil && ok {
+		if note := refreshNote(cp, params); note != "" {
+			fmt.Fprintf(s.e.stderr, "convo: %s\n", note)
+		}
+	}
+}
+
+// interrupted says what an interrupted run stored and how to resume it.
+func (s *syncer) interrupted(st *mirror.Stats, err error) error {
+	if st.Unwritten > 0 {
+		// The last write failed or was abandoned: say so, and claim
+		// only what committed transactions hold.
+		fmt.Fprintf(s.e.stderr, "convo: interrupted; the last write to %s did not complete (%s): %d delivered messages were not stored and come again on the next run; %s by this run are stored\n",
+			s.target.display, s.redact(err), st.Unwritten, summary(st))
+	} else {
+		fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%s by this run)\n", s.target.display, summary(st))
+	}
+	fmt.Fprintf(s.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(redactArgs(s.e.args)))
+	return errInterrupted
+}
+
+// summary says what a run wrote: rows inserted, rows changed in place,
+// bodies removed for --retention.
+func summary(st *mirror.Stats) string {
+	s := fmt.Sprintf("%d conversations and %d messages inserted, %d conversations and %d messages changed in place",
+		st.Conversations, st.Messages, st.ConversationsChanged, st.MessagesChanged)
+	if st.Redacted > 0 {
+		s += fmt.Sprintf(", %d message bodies removed for --retention", st.Redacted)
+	}
+	return s
 }
 
 // open opens the database: a SQLite file (creating it, in a directory
@@ -277,7 +289,7 @@ func (s *syncer) open(ctx context.Context) (*sql.DB, error) {
 			if ctx.Err() != nil {
 				return nil, errInterrupted
 			}
-			return nil, fmt.Errorf("cannot connect to PostgreSQL at %s: %s", s.target.display, s.redact(err))
+			return nil, s.target.connectError(err)
 		}
 		return db, nil
 	}
@@ -350,16 +362,33 @@ func sqliteOpenError(path string, err error) error {
 	if !errors.As(err, &se) {
 		return fmt.Errorf("--db %s: %v", path, err)
 	}
+	if perr := sqlitePermission(path, err); perr != nil {
+		return perr
+	}
 	switch se.Code() & 0xff {
 	case sqlite3.SQLITE_NOTADB:
 		return usagef("--db %s: not a SQLite database", path)
-	case sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_AUTH:
-		return usagef("--db %s: permission denied: cannot open the database for writing (the file and its directory, where SQLite keeps its -wal and -shm files, must be writable): %s",
-			path, sqlite.ErrorCodeString[se.Code()&0xff])
 	case sqlite3.SQLITE_BUSY:
 		return fmt.Errorf("--db %s: the database stayed locked by another process for %s", path, sqliteBusyTimeout)
 	}
 	return fmt.Errorf("--db %s: %v", path, err)
+}
+
+// sqlitePermission returns the error that names a permission problem when
+// err is SQLite's refusal to open or write the file at path (SQLite says
+// "unable to open database file" or "attempt to write a readonly
+// database"), and nil for any other error.
+func sqlitePermission(path string, err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return nil
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_AUTH:
+		return usagef("--db %s: permission denied: the database file and its directory (where SQLite keeps its -journal, -wal and -shm files) must be writable (SQLite: %s)",
+			path, sqlite.ErrorCodeString[se.Code()&0xff])
+	}
+	return nil
 }
 
 // discard removes a SQLite file this run created when the run ends
@@ -372,32 +401,19 @@ func (s *syncer) discard(db *sql.DB) {
 	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
 		os.Remove(s.target.path + suffix)
 	}
-}
-
-// redact renders err without the password of the --db URL.
-func (s *syncer) redact(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "mirror: ")
-	if s.target.url != "" {
-		return redactErr(errors.New(msg), s.target.url)
-	}
-	return msg
-}
-
-// redactArgs returns args with the password of any URL replaced, for the
-// resume hint (give PostgreSQL's password in PGPASSWORD or ~/.pgpass to
-// keep it off the command line).
-func redactArgs(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		out[i] = a
-		if u, err := url.Parse(a); err == nil && u.User != nil {
-			if _, ok := u.User.Password(); ok {
-				out[i] = u.Redacted()
-			}
+	// The mirror's sync locks, FILE-sync-HASH.lock.
+	dir, prefix := filepath.Split(s.target.path)
+	entries, _ := os.ReadDir(filepath.Clean(dir))
+	for _, e := range entries {
+		if n := e.Name(); strings.HasPrefix(n, prefix+"-sync-") && strings.HasSuffix(n, ".lock") {
+			os.Remove(filepath.Join(dir, n))
 		}
 	}
-	return out
 }
+
+// redact renders err in one line without the --db location's user,
+// password or other secret parameters.
+func (s *syncer) redact(err error) string { return s.target.pgError(err) }
 
 // joined returns the errors joined (errors.Join) somewhere in err's chain.
 func joined(err error) []error {

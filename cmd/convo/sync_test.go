@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -37,7 +38,7 @@ type mirrorDB struct {
 func mirrorDBs(t *testing.T) []mirrorDB {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "inbox.db")
-	dbs := []mirrorDB{{name: "sqlite", arg: path, driver: "sqlite", dsn: "file:" + path}}
+	dbs := []mirrorDB{{name: "sqlite", arg: path, driver: "sqlite", dsn: "file:" + path + "?_pragma=busy_timeout(30000)"}}
 	base := os.Getenv("CONVO_TEST_POSTGRES_URL")
 	if base == "" {
 		if os.Getenv("CI") == "true" {
@@ -348,14 +349,12 @@ func TestCLISyncBadDatabase(t *testing.T) {
 		assert.NoDirExists(t, filepath.Join(dir, "no"))
 	})
 	t.Run("unwritable directory", func(t *testing.T) {
-		if os.Geteuid() == 0 {
-			t.Skip("root writes anywhere")
-		}
-		ro := filepath.Join(dir, "ro")
-		require.NoError(t, os.Mkdir(ro, 0o500))
-		r := sync(filepath.Join(ro, "inbox.db"))
+		top := sharedTempDir(t)
+		ro := filepath.Join(top, "ro")
+		require.NoError(t, os.Mkdir(ro, 0o555))
+		r := runAsUnprivileged(t, top, "sync", "--demo", "--provider", "vantaxai", "--db", filepath.Join(ro, "inbox.db"))
 		assert.Equal(t, 2, r.code)
-		assert.Contains(t, r.stderr, "cannot create the database")
+		assert.Contains(t, r.stderr, "cannot create the database: permission denied")
 	})
 	t.Run("a directory", func(t *testing.T) {
 		r := sync(dir)
@@ -373,14 +372,15 @@ func TestCLISyncBadDatabase(t *testing.T) {
 	t.Run("neither path nor postgres URL", func(t *testing.T) {
 		r := sync("mysql://app:hunter2@db.example/app")
 		assert.Equal(t, 2, r.code)
-		assert.Contains(t, r.stderr, "is neither a SQLite file path nor a postgres:// URL")
+		assert.Contains(t, r.stderr, "mysql:// is not a database location convo knows")
 		assert.NotContains(t, r.stderr, "hunter2")
 	})
 	t.Run("unreachable PostgreSQL", func(t *testing.T) {
 		r := sync("postgres://app:hunter2@127.0.0.1:1/app?connect_timeout=5")
 		assert.Equal(t, 1, r.code)
-		assert.Contains(t, r.stderr, "cannot connect to PostgreSQL at postgres://app:xxxxx@127.0.0.1:1/app")
+		assert.Contains(t, r.stderr, "cannot connect to PostgreSQL at postgres://127.0.0.1:1/app:")
 		assert.NotContains(t, r.stderr, "hunter2")
+		assert.NotContains(t, r.stderr, "//app")
 	})
 	t.Run("unsupported filter on a new file", func(t *testing.T) {
 		path := filepath.Join(dir, "new.db")
@@ -389,6 +389,9 @@ func TestCLISyncBadDatabase(t *testing.T) {
 		assert.Contains(t, r.stderr, "vobiz does not document the conversation filter Channel")
 		assert.NotContains(t, r.stderr, "mirror:")
 		assert.NoFileExists(t, path, "nothing written, not even the file")
+		left, err := filepath.Glob(path + "*")
+		require.NoError(t, err)
+		assert.Empty(t, left, "nor its lock")
 	})
 
 	for _, mdb := range mirrorDBs(t) {
@@ -444,7 +447,7 @@ func TestSyncProgressOnTerminal(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	n := demoData(convo.Rentalot).MessageCount()
 	assert.Regexp(t, fmt.Sprintf(`\r\x1b\[K%d messages delivered, \d+ rows written, \d+ msg/s, \d+s\n`, n), r.stderr)
-	assert.Contains(t, r.stderr, fmt.Sprintf("is up to date: %d conversations and %d messages written", len(demoData(convo.Rentalot).Conversations), n))
+	assert.Contains(t, r.stderr, fmt.Sprintf("is up to date: %d conversations and %d messages inserted, 0 conversations and 0 messages changed in place by this run\n", len(demoData(convo.Rentalot).Conversations), n))
 }
 
 // The default name tells accounts apart without revealing credentials.
@@ -487,7 +490,7 @@ func TestCLISyncRacingFirstRuns(t *testing.T) {
 			r := <-results
 			assert.Equal(t, 0, r.code, "round %d: %s", round, r.stderr)
 		}
-		db, err := sql.Open("sqlite", "file:"+path)
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(30000)")
 		require.NoError(t, err)
 		var n int
 		require.NoError(t, db.QueryRow("SELECT count(DISTINCT provider) FROM conversations").Scan(&n))
@@ -499,9 +502,17 @@ func TestCLISyncRacingFirstRuns(t *testing.T) {
 // runWith runs the command line in this process under ctx, its output not
 // a terminal and its environment empty; unlike convoRun it may be called
 // from any goroutine.
-func runWith(ctx context.Context, args ...string) result {
+func runWith(ctx context.Context, args ...string) result { return runWithEnv(ctx, nil, args...) }
+
+// runWithEnv is runWith with the environment variables vars ("K=V").
+func runWithEnv(ctx context.Context, vars []string, args ...string) result {
+	m := map[string]string{}
+	for _, kv := range vars {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
 	var stdout, stderr bytes.Buffer
-	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }, args: append([]string{"convo"}, args...)}
+	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return m[k] }, args: append([]string{"convo"}, args...)}
 	code := run(ctx, e, args)
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
@@ -561,5 +572,195 @@ func TestCLISyncInterruptWhileTheDatabaseHangs(t *testing.T) {
 	assert.Contains(t, r.stderr, "did not complete")
 	var stored int
 	require.NoError(t, db.QueryRow("SELECT count(*) FROM messages").Scan(&stored))
-	assert.Contains(t, r.stderr, fmt.Sprintf(" %d messages written by this run are stored", stored))
+	assert.Contains(t, r.stderr, fmt.Sprintf(" and %d messages inserted, 0 conversations and 0 messages changed in place by this run are stored", stored))
+}
+
+// A second run of a sync that is running fails at once, before any
+// request, with the same words for SQLite and PostgreSQL; the first goes
+// on undisturbed.
+func TestCLISyncSecondRunRefusedAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, mdb := range mirrorDBs(t) {
+		t.Run(mdb.name, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"sync", "--demo", "--provider", "rentalot", "--db", mdb.arg, "-v", "--page-size", "5", "--concurrency", "1"}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			first := make(chan result, 1)
+			go func() { first <- runWith(ctx, append(args, "--demo-latency", "60ms")...) }()
+			db := mdb.open(t)
+			awaitState(t, db)
+
+			start := time.Now()
+			r := runWith(context.Background(), args...)
+			took := time.Since(start)
+			assert.Equal(t, exitFailure, r.code, r.stderr)
+			assert.Contains(t, r.stderr, "sync is running elsewhere: another session holds it (")
+			if mdb.name == "sqlite" {
+				assert.Regexp(t, fmt.Sprintf(`holds it \(process %d on [^ ]+, since [0-9T:-]+Z\)`, os.Getpid()), r.stderr)
+			}
+			assert.NotContains(t, r.stderr, attemptMark, "no request made")
+			assert.Less(t, took, 5*time.Second)
+			assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "one line: %s", r.stderr)
+
+			cancel()
+			assert.Equal(t, exitInterrupted, (<-first).code)
+		})
+	}
+}
+
+// awaitState waits until a sync has committed its first transaction into
+// db (its state row is there).
+func awaitState(t *testing.T, db *sql.DB) {
+	t.Helper()
+	for range 1000 { // 10 s at most
+		var n int
+		if db.QueryRow("SELECT count(*) FROM convo_syncs").Scan(&n) == nil && n > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no sync state written within 10 s")
+}
+
+// kill -9 of a sync leaves no lock behind: the next run of the same sync
+// runs (and completes the mirror).
+func TestCLISyncKillLeavesNoLock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a sync of the built command; runs without -short")
+	}
+	t.Parallel()
+	for _, mdb := range mirrorDBs(t) {
+		t.Run(mdb.name, func(t *testing.T) {
+			t.Parallel()
+			mdb, app := mdb.named(t)
+			args := []string{"sync", "--demo", "--provider", "vantaxai", "--db", mdb.arg, "--page-size", "5", "--concurrency", "1"}
+			cmd, wait := startCmd(t, []string{"CONVO_DEMO_LATENCY=60ms"}, args, nil)
+			db := mdb.open(t)
+			awaitState(t, db)
+			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+			r := wait()
+			require.Equal(t, -1, r.code, "killed")
+			awaitSessionsGone(t, db, app)
+
+			r = convoRun(t, nil, args...)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Equal(t, exported(t, convo.VantaxAI), readMirror(t, db, convo.VantaxAI))
+		})
+	}
+}
+
+// A permission problem is named as one, never as "not a SQLite
+// database", which is said only of a file that is not one: a mirror in a
+// directory the user cannot write (SQLite cannot make its -wal and -shm
+// files there), and the errors SQLite gives for each.
+func TestCLISyncSQLitePermissionWords(t *testing.T) {
+	t.Parallel()
+	t.Run("read-only directory", func(t *testing.T) {
+		t.Parallel()
+		dir := sharedTempDir(t)
+		ro := filepath.Join(dir, "ro")
+		require.NoError(t, os.Mkdir(ro, 0o755))
+		path := filepath.Join(ro, "inbox.db")
+		r := convoRun(t, nil, "sync", "--demo", "--provider", "vobiz", "--db", path)
+		require.Equal(t, 0, r.code, r.stderr)
+		entries, err := os.ReadDir(ro)
+		require.NoError(t, err)
+		for _, e := range entries {
+			require.NoError(t, os.Chmod(filepath.Join(ro, e.Name()), 0o666))
+		}
+		require.NoError(t, os.Chmod(ro, 0o555))
+		r = runAsUnprivileged(t, dir, "sync", "--demo", "--provider", "vobiz", "--db", path)
+		assert.Equal(t, exitUsage, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "permission denied")
+		assert.NotContains(t, r.stderr, "not a SQLite database")
+	})
+	t.Run("errors of SQLite", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		notes := filepath.Join(dir, "notes.txt")
+		require.NoError(t, os.WriteFile(notes, []byte("dear diary, this is not a database at all\n"), 0o644))
+		mirrorPath := filepath.Join(dir, "inbox.db")
+		require.Equal(t, 0, convoRun(t, nil, "sync", "--demo", "--provider", "vobiz", "--db", mirrorPath).code)
+		sqliteErr := func(dsn, query string) error {
+			db, err := sql.Open("sqlite", dsn)
+			require.NoError(t, err)
+			defer db.Close()
+			_, err = db.Exec(query)
+			require.Error(t, err)
+			return err
+		}
+		for _, c := range []struct {
+			name string
+			err  error
+			want string
+		}{
+			{"not a database", sqliteErr("file:"+notes, "SELECT count(*) FROM sqlite_master"), "not a SQLite database"},
+			{"read-only", sqliteErr("file:"+mirrorPath+"?mode=ro", "CREATE TABLE t (x)"), "permission denied"},
+			{"cannot open", sqliteErr("file:"+filepath.Join(dir, "missing", "x.db")+"?mode=ro", "SELECT 1 FROM sqlite_master"), "permission denied"},
+		} {
+			msg := sqliteOpenError("x.db", c.err).Error()
+			assert.Contains(t, msg, c.want, c.name)
+			if c.want != "not a SQLite database" {
+				assert.NotContains(t, msg, "not a SQLite database", c.name)
+			}
+		}
+	})
+}
+
+// sharedTempDir returns a new directory that every user may enter (as
+// runAsUnprivileged's user must), removed with the test, whatever its
+// subdirectories' permissions: under the temporary directory, or under
+// /tmp when that one is not open to all (a TMPDIR of mode 0700).
+func sharedTempDir(t *testing.T) string {
+	t.Helper()
+	base := os.TempDir()
+	if st, err := os.Stat(base); os.Geteuid() == 0 && (err != nil || st.Mode().Perm()&0o001 == 0) {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "convo-perm")
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(dir, 0o755))
+	t.Cleanup(func() {
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				os.Chmod(p, 0o755)
+			}
+			return nil
+		})
+		os.RemoveAll(dir)
+	})
+	return dir
+}
+
+// runAsUnprivileged runs the command in a process of its own as a user
+// whom file permissions bind: this one, or, for root (whom they do not),
+// nobody, from a copy of the test binary in dir (which must be readable
+// by all).
+func runAsUnprivileged(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return convoExec(t, nil, args...)
+	}
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	b, err := os.ReadFile(exe)
+	require.NoError(t, err)
+	copyPath := filepath.Join(dir, "convo")
+	require.NoError(t, os.WriteFile(copyPath, b, 0o755))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, copyPath, args...)
+	cmd.Env = cleanEnv("HOME=" + dir)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	require.NoError(t, ctx.Err())
+	var ee *exec.ExitError
+	if err != nil {
+		require.ErrorAs(t, err, &ee, "as nobody: %v", err)
+	}
+	return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
 }

@@ -14,47 +14,66 @@ const defaultWidth = 80
 // columnGap is the space between two columns.
 const columnGap = 2
 
-// column is a table column. When the table is too wide, free text gives
-// up its width first, then short labels (contact, channel, status), and ids
-// and times last: what a user copies into the next command stays whole as
-// long as it can.
+// column is a table column. A table that does not fit its width gives
+// way in this order: free text is cut (a lower-value text, like a
+// contact's name, before the body), then whole columns go, lowest value
+// first (drop 1 before drop 2 …), until the text columns have at least
+// their minimum. Ids are never cut nor dropped (they are what a user copies
+// into the next command), nor are times and labels cut (a cut time or
+// "outbo…" says nothing): they go whole. Wide-only columns appear only in
+// the wide output, where nothing is cut.
 type column struct {
-	name string
-	tier int // the order in which columns are cut: tierText first
+	name     string
+	min      int  // text: the narrowest it is cut to; 0: never cut
+	flex     bool // the main text: it gets the width left over first
+	drop     int  // the order in which columns go (1 first); 0: never
+	wideOnly bool // shown only in the wide output…
+	standIn  bool // …or when the column before it is empty in every row
 }
 
-const (
-	tierText = iota
-	tierLabel
-	tierKey
-)
+// idCol is an id: never cut, never dropped.
+func idCol(name string) column { return column{name: name} }
 
-func textCol(name string) column  { return column{name: name, tier: tierText} }
-func labelCol(name string) column { return column{name: name, tier: tierLabel} }
-func keyCol(name string) column   { return column{name: name, tier: tierKey} }
+// keepCol is a time or a label: never cut; dropped at rank drop.
+func keepCol(name string, drop int) column { return column{name: name, drop: drop} }
 
-// minText is the narrowest free text is cut to before the other columns
-// are cut.
-const minText = 12
+// textCol is the main free text (a body, a content): it takes the width
+// the other columns leave, cut down to minText before any column goes.
+func textCol(name string) column { return column{name: name, min: minText, flex: true} }
 
-// minLabel is the narrowest a label is cut to before ids and times are
-// ("outbound", "whatsapp").
+// minorTextCol is free text of less value: cut first, to minLabel, and
+// dropped at rank drop.
+func minorTextCol(name string, drop int) column { return column{name: name, min: minLabel, drop: drop} }
+
+// standIn marks c as shown only in the wide output or in place of the
+// column before it when that one is empty in every row (a provider
+// without that field).
+func standIn(c column) column { c.wideOnly, c.standIn = true, true; return c }
+
+// minText is the narrowest the main text is cut to before a column goes.
+const minText = 20
+
+// minLabel is the narrowest a minor text is cut to before it goes.
 const minLabel = 8
 
 // table collects rows and prints them aligned within a width, measured in
-// terminal cells (a wide character counts two). A cell too long for its
-// column ends with an ellipsis; an empty cell prints as "-".
+// terminal cells (a wide character counts two). A cell cut to its column
+// ends with an ellipsis; an empty cell prints as "-". A wide table prints
+// every column and cuts nothing.
 type table struct {
 	width int
+	wide  bool
 	cols  []column
 	rows  [][]string
 }
 
-func newTable(width int, cols ...column) *table {
+// newTable makes a table of the columns cols that fits width cells
+// (defaultWidth when width is 0 or less), or, when wide, a wide table.
+func newTable(width int, wide bool, cols ...column) *table {
 	if width <= 0 {
 		width = defaultWidth
 	}
-	return &table{width: width, cols: cols}
+	return &table{width: width, wide: wide, cols: cols}
 }
 
 // add adds a row; control characters (line breaks) become spaces.
@@ -84,18 +103,9 @@ func printable(s string) string {
 	}, s)
 }
 
-// dropEmpty removes the columns that are empty in every row (a field the
-// provider does not have), when there are rows.
-func (t *table) dropEmpty() {
-	if len(t.rows) == 0 {
-		return
-	}
-	keep := make([]bool, len(t.cols))
-	for _, row := range t.rows {
-		for i, cell := range row {
-			keep[i] = keep[i] || cell != "-"
-		}
-	}
+// keepColumns keeps the columns for which keep[i] is true, in the
+// header and in every row.
+func (t *table) keepColumns(keep []bool) {
 	var cols []column
 	for i, c := range t.cols {
 		if keep[i] {
@@ -114,11 +124,31 @@ func (t *table) dropEmpty() {
 	t.cols = cols
 }
 
-// widths returns each column's width: its widest cell, cut so that the
-// whole table fits t.width.
-func (t *table) widths() []int {
-	n := len(t.cols)
-	w := make([]int, n)
+// dropEmpty removes the columns that are empty in every row (a field the
+// provider does not have), when there are rows, and the wide-only columns
+// of a table that is not wide, unless one stands in for the column before
+// it, empty in every row.
+func (t *table) dropEmpty() {
+	filled := make([]bool, len(t.cols))
+	for i := range filled {
+		filled[i] = len(t.rows) == 0
+	}
+	for _, row := range t.rows {
+		for i, cell := range row {
+			filled[i] = filled[i] || cell != "-"
+		}
+	}
+	keep := make([]bool, len(t.cols))
+	for i, c := range t.cols {
+		shown := t.wide || !c.wideOnly || (c.standIn && i > 0 && !filled[i-1])
+		keep[i] = filled[i] && shown
+	}
+	t.keepColumns(keep)
+}
+
+// natural returns each column's width uncut: its widest cell or header.
+func (t *table) natural() []int {
+	w := make([]int, len(t.cols))
 	for i, c := range t.cols {
 		w[i] = runewidth.StringWidth(c.name)
 	}
@@ -127,72 +157,92 @@ func (t *table) widths() []int {
 			w[i] = max(w[i], runewidth.StringWidth(cell))
 		}
 	}
-	budget := t.width - columnGap*(n-1)
-	// Free text first, down to minText; then labels, then every column,
-	// down to one character and the ellipsis.
-	var text, labels, all []int
-	for i, c := range t.cols {
-		switch c.tier {
-		case tierText:
-			text = append(text, i)
-		case tierLabel:
-			labels = append(labels, i)
-		}
-		all = append(all, i)
-	}
-	shrink(w, text, budget, minText)
-	shrink(w, labels, budget, minLabel)
-	shrink(w, text, budget, minLabel-2)
-	shrink(w, labels, budget, minLabel/2)
-	shrink(w, all, budget, 2)
 	return w
 }
 
-// shrink lowers the widths of the columns idx, widest first, until the sum
-// of all widths is at most budget or each is down to floor. It sets the
-// highest cap that fits: every column of idx wider than the cap is cut to
-// it.
-func shrink(w, idx []int, budget, floor int) {
-	total := 0
-	for _, x := range w {
-		total += x
+// fit drops the columns that must go for the table to fit t.width and
+// returns the widths of those that stay. Columns go lowest value first;
+// then each that went, highest value first, comes back if it fits after
+// all. Only ids (and text at its minimum) can make a table wider than
+// t.width: ids are never cut.
+func (t *table) fit() []int {
+	nat := t.natural()
+	if t.wide {
+		return nat
 	}
-	if total <= budget || len(idx) == 0 {
-		return
+	keep := make([]bool, len(t.cols))
+	for i := range keep {
+		keep[i] = true
 	}
-	fixed := total // the width of the columns not in idx
-	hi := 0
-	for _, i := range idx {
-		fixed -= w[i]
-		hi = max(hi, w[i])
-	}
-	fits := func(limit int) bool {
-		sum := fixed
-		for _, i := range idx {
-			sum += max(min(w[i], limit), min(w[i], floor))
+	fits := func() bool { _, ok := allot(t.cols, nat, keep, t.width); return ok }
+	var gone []int // in the order they went
+	for !fits() {
+		victim := -1
+		for i, c := range t.cols {
+			if keep[i] && c.drop > 0 && (victim < 0 || c.drop < t.cols[victim].drop) {
+				victim = i
+			}
 		}
-		return sum <= budget
+		if victim < 0 {
+			break
+		}
+		keep[victim] = false
+		gone = append(gone, victim)
 	}
-	// The highest cap in [floor, hi] that fits, or floor.
-	lo := floor
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if fits(mid) {
-			lo = mid
-		} else {
-			hi = mid - 1
+	for j := len(gone) - 1; j >= 0; j-- {
+		keep[gone[j]] = true
+		if !fits() {
+			keep[gone[j]] = false
 		}
 	}
-	for _, i := range idx {
-		w[i] = min(w[i], lo)
+	w, _ := allot(t.cols, nat, keep, t.width)
+	var widths []int
+	for i := range keep {
+		if keep[i] {
+			widths = append(widths, w[i])
+		}
 	}
+	t.keepColumns(keep)
+	return widths
+}
+
+// allot gives the columns of natural widths nat their widths within width:
+// the columns that are never cut their natural width, each text column at
+// least its minimum (or its natural width if less), then what is left to
+// the main text first, the minor texts after, up to their natural widths.
+// Only the columns keep[i] count. It reports whether the result fits.
+func allot(cols []column, nat []int, keep []bool, width int) ([]int, bool) {
+	w := make([]int, len(cols))
+	used := -columnGap
+	for i, c := range cols {
+		if !keep[i] {
+			continue
+		}
+		used += columnGap
+		w[i] = nat[i]
+		if c.min > 0 {
+			w[i] = min(nat[i], c.min)
+		}
+		used += w[i]
+	}
+	left := width - used
+	for _, flex := range []bool{true, false} {
+		for i, c := range cols {
+			if keep[i] && c.min > 0 && c.flex == flex && left > 0 {
+				more := min(nat[i]-w[i], left)
+				w[i] += more
+				left -= more
+			}
+		}
+	}
+	return w, left >= 0
 }
 
 // render prints the header and the rows, without the columns that no row
 // fills.
 func (t *table) render(out io.Writer) error {
 	t.dropEmpty()
-	w := t.widths()
+	w := t.fit()
 	var b strings.Builder
 	line := func(cells []string) {
 		for i, cell := range cells {

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
+)
+
+// demoEnv is the environment that gives provider p's demo credentials.
+var demoEnv = map[string][]string{
+	"vobiz":        {"VOBIZ_AUTH_ID=" + convotest.DemoVobizAuthID, "VOBIZ_AUTH_TOKEN=" + convotest.DemoVobizAuthToken},
+	"vantaxai":     {"VANTAXAI_API_KEY=" + convotest.DemoVantaxAIKey},
+	"rentalot":     {"RENTALOT_API_KEY=" + convotest.DemoRentalotKey},
+	"agentmessage": {"AGENTMESSAGE_API_KEY=" + convotest.DemoAgentMessageKey},
+}
+
+// A 401 or a 403 from the API, in every command that calls it, is one
+// line that names the environment variables holding the credentials.
+func TestCLICredentialRefusedNamesVariables(t *testing.T) {
+	t.Parallel()
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
+			refused := convotest.NewServer(p)
+			defer refused.Close()
+			forbidden := convotest.NewServer(p, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultStatus, Status: 403, Times: -1}))
+			defer forbidden.Close()
+			var wrong []string
+			for _, kv := range demoEnv[p.Name()] {
+				k, _, _ := strings.Cut(kv, "=")
+				wrong = append(wrong, k+"=wrong-credential")
+			}
+			dir := t.TempDir()
+			for _, c := range []struct {
+				srv  *convotest.Server
+				env  []string
+				want string
+			}{
+				{refused, wrong, "the credentials were refused"},
+				{forbidden, demoEnv[p.Name()], "the credentials lack access"},
+			} {
+				base := []string{"--provider", p.Name(), "--base-url", c.srv.URL(), "--max-retries", "0"}
+				for i, args := range [][]string{
+					{"conversations"},
+					{"messages", "some-id"},
+					{"export", "--out", filepath.Join(dir, "export.jsonl"), "--restart", "--force"},
+					{"sync", "--db", filepath.Join(dir, "inbox.db")},
+				} {
+					if i == 1 && p == convo.Vobiz {
+						continue // Vobiz lists messages of a conversation it looks up first: same request kind
+					}
+					r := convoRun(t, c.env, append(args, base...)...)
+					assert.Equal(t, 1, r.code, "%v: %s", args, r.stderr)
+					assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+					assert.True(t, strings.HasPrefix(r.stderr, "convo: "), r.stderr)
+					assert.Contains(t, r.stderr, c.want+": check "+credentialHint(p.Name()), "%v", args)
+					for _, v := range credentialEnv[p.Name()] {
+						assert.Contains(t, r.stderr, v)
+					}
+					assert.NotContains(t, r.stderr, "wrong-credential")
+				}
+			}
+		})
+	}
+	assert.Equal(t, "VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN, or VOBIZ_TOKEN", credentialHint("vobiz"))
+	assert.Equal(t, "RENTALOT_API_KEY", credentialHint("rentalot"))
+}
+
+// Each failure is one line that starts with "convo: ".
+func TestCLIFailuresAreOneLine(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"nosuchcommand"},
+		{"conversations", "--nosuchflag"},
+		{"conversations", "--provider", "nosuch"},
+		{"conversations", "--provider", "rentalot", "--base-url", "http://127.0.0.1:1", "--max-retries", "0"},
+		{"sync", "--demo", "--provider", "rentalot", "--db", "postgres://u:pw@127.0.0.1:1/db"},
+		{"sync", "--demo", "--provider", "rentalot", "--db", "host=127.0.0.1 port=1 dbname=db"},
+		{"sync", "--demo", "--provider", "rentalot", "--db", "postgres://127.0.0.1:1,127.0.0.1:2/db"},
+		{"sync", "--demo", "--provider", "rentalot", "--db", filepath.Join(dir, "inbox.db"), "--name", "a\nb"},
+		{"export", "--demo", "--provider", "rentalot", "--out", "-"},
+	} {
+		r := convoRun(t, []string{"RENTALOT_API_KEY=x"}, args...)
+		assert.NotEqual(t, 0, r.code, "%q", args)
+		assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "%q: one line: %q", args, r.stderr)
+		assert.True(t, strings.HasPrefix(r.stderr, "convo: "), "%q: %q", args, r.stderr)
+		assert.False(t, strings.HasPrefix(r.stderr, "convo: convo: "), "%q: %q", args, r.stderr)
+	}
+	assert.Equal(t, "a; b; c", oneLine("a\n  b\r\n\nc\n"))
+	var buf strings.Builder
+	printErr(&env{stderr: &buf}, "cannot connect:\n\tdial error\n")
+	assert.Equal(t, "convo: cannot connect:; dial error\n", buf.String())
+}
+
+// logfmtLine is a -v line: "convo: " and then logfmt pairs, starting
+// with the time, the level and the message.
+var logfmtLine = regexp.MustCompile(`^convo: time=\S+ level=DEBUG msg=[a-z][a-z ]*( [a-z_]+=("([^"\\]|\\.)*"|[^ "=]+))*$`)
+
+// -v lines start as every other message does and are logfmt after it.
+func TestCLIVerboseLogfmt(t *testing.T) {
+	t.Parallel()
+	r := convoRun(t, nil, "conversations", "--demo", "--provider", "vantaxai", "--json", "-v")
+	require.Equal(t, 0, r.code, r.stderr)
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	require.NotEmpty(t, lines)
+	for _, line := range lines {
+		assert.Regexp(t, logfmtLine, line)
+		assert.Contains(t, line, " provider=vantaxai ")
+		assert.NotContains(t, line, "msg=\"convo: ", "the prefix once")
+	}
+}
+
+// --name refuses an empty value and control characters, before anything
+// is created or sent.
+func TestCLISyncNameRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, name := range []string{"", "  ", "a\nb", "tab\there", "\x1b[31mred", "bad\xffutf8", "nul\x00"} {
+		path := filepath.Join(dir, "inbox.db")
+		r := convoRun(t, nil, "sync", "--demo", "--provider", "rentalot", "--db", path, "--name", name, "-v")
+		assert.Equal(t, 2, r.code, "%q: %s", name, r.stderr)
+		assert.Contains(t, r.stderr, "--name")
+		assert.NotContains(t, r.stderr, "attempt", "nothing sent")
+		assert.NoFileExists(t, path)
+	}
+	r := convoRun(t, nil, "sync", "--demo", "--provider", "rentalot", "--db", filepath.Join(dir, "ok.db"), "--name", "inbox ☂")
+	assert.Equal(t, 0, r.code, r.stderr)
+}
+
+// An --out that cannot be written is blamed on --out, also when the
+// checkpoint would go beside it; --out - is refused without a file "-".
+func TestCLIExportOutNotWritable(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(blocker, []byte("x"), 0o600))
+	for _, out := range []string{filepath.Join(blocker, "export.jsonl"), filepath.Join(dir, "no", "such", "export.jsonl")} {
+		r := convoRun(t, nil, "export", "--demo", "--provider", "rentalot", "--out", out, "-v")
+		assert.Equal(t, 2, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "--out "+out+" cannot be written")
+		assert.NotContains(t, r.stderr, "--checkpoint")
+		assert.NotContains(t, r.stderr, "attempt", "found before any request")
+	}
+	r := convoRun(t, nil, "export", "--demo", "--provider", "rentalot", "--out", "-")
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "--out -: an export cannot go to standard output")
+	assert.Empty(t, r.stdout)
+	assert.NoFileExists(t, "-")
+	assert.NoFileExists(t, "-.checkpoint")
+}
