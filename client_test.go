@@ -32,31 +32,34 @@ func TestOptionsInvalid(t *testing.T) {
 		provider Provider
 		opts     []Option
 		naming   string // the option the error names
+		option   string // OptionError.Option
 	}{
-		{"unparsable base URL", Vobiz, []Option{WithBaseURL("://no-scheme")}, "WithBaseURL"},
-		{"relative base URL", Vobiz, []Option{WithBaseURL("/api/v1")}, "WithBaseURL"},
-		{"base URL without scheme", Vobiz, []Option{WithBaseURL("api.vobiz.ai/api/v1")}, "WithBaseURL"},
-		{"empty base URL", Vobiz, []Option{WithBaseURL("")}, "WithBaseURL"},
-		{"ftp base URL", Vobiz, []Option{WithBaseURL("ftp://api.vobiz.ai/")}, "WithBaseURL"},
-		{"base URL without host", Vobiz, []Option{WithBaseURL("https:///v1")}, "WithBaseURL"},
-		{"base URL with userinfo", VantaxAI, []Option{WithBaseURL("https://user:hunter2@api.vantaxai.com/v1")}, "WithBaseURL"},
-		{"base URL with query", VantaxAI, []Option{WithBaseURL("https://api.vantaxai.com/v1?key=1")}, "WithBaseURL"},
-		{"base URL with fragment", VantaxAI, []Option{WithBaseURL("https://api.vantaxai.com/v1#top")}, "WithBaseURL"},
-		{"negative retries", Rentalot, []Option{WithMaxRetries(-1)}, "WithMaxRetries"},
-		{"min wait above max", Rentalot, []Option{WithRetryWait(2*time.Second, time.Second)}, "WithRetryWait"},
-		{"negative wait", Rentalot, []Option{WithRetryWait(-time.Second, time.Second)}, "WithRetryWait"},
-		{"negative prefetch", AgentMessage, []Option{WithPrefetch(-1)}, "WithPrefetch"},
-		{"zero max bytes", AgentMessage, []Option{WithMaxResponseBytes(0)}, "WithMaxResponseBytes"},
-		{"negative max bytes", AgentMessage, []Option{WithMaxResponseBytes(-1)}, "WithMaxResponseBytes"},
-		{"nil auth", AgentMessage, []Option{WithAuth(nil)}, "WithAuth"},
-		{"nil http client", AgentMessage, []Option{WithHTTPClient(nil)}, "WithHTTPClient"},
-		{"user agent with a line break", Vobiz, []Option{WithUserAgent("app/1\r\nX-Evil: 1")}, "WithUserAgent"},
-		{"zero timeout", Vobiz, []Option{WithTimeout(0)}, "WithTimeout"},
-		{"zero Provider", Provider{}, nil, "Provider"},
-		{"zero Provider with options", Provider{}, []Option{WithBaseURL("https://example.com")}, "Provider"},
-		{"clear text credentials", VantaxAI, []Option{WithBaseURL("http://api.vantaxai.com/v1"), WithAuth(Bearer(testBearer))}, "WithInsecureCleartextCredentials"},
-		{"clear text credentials, auth first", Vobiz, []Option{WithAuth(XAuth(testAuthID, testAuthToken)), WithBaseURL("http://10.0.0.8/api")}, "WithInsecureCleartextCredentials"},
-		{"clear text token function", Vobiz, []Option{WithAuth(BearerFunc(nil)), WithBaseURL("http://gateway.internal")}, "WithInsecureCleartextCredentials"},
+		{"unparsable base URL", Vobiz, []Option{WithBaseURL("://no-scheme")}, "WithBaseURL", "WithBaseURL"},
+		{"relative base URL", Vobiz, []Option{WithBaseURL("/api/v1")}, "WithBaseURL", "WithBaseURL"},
+		{"base URL without scheme", Vobiz, []Option{WithBaseURL("api.vobiz.ai/api/v1")}, "WithBaseURL", "WithBaseURL"},
+		{"empty base URL", Vobiz, []Option{WithBaseURL("")}, "WithBaseURL", "WithBaseURL"},
+		{"ftp base URL", Vobiz, []Option{WithBaseURL("ftp://api.vobiz.ai/")}, "WithBaseURL", "WithBaseURL"},
+		{"base URL without host", Vobiz, []Option{WithBaseURL("https:///v1")}, "WithBaseURL", "WithBaseURL"},
+		{"base URL with userinfo", VantaxAI, []Option{WithBaseURL("https://user:hunter2@api.vantaxai.com/v1")}, "WithBaseURL", "WithBaseURL"},
+		{"base URL with query", VantaxAI, []Option{WithBaseURL("https://api.vantaxai.com/v1?key=1")}, "WithBaseURL", "WithBaseURL"},
+		{"base URL with fragment", VantaxAI, []Option{WithBaseURL("https://api.vantaxai.com/v1#top")}, "WithBaseURL", "WithBaseURL"},
+		{"negative retries", Rentalot, []Option{WithMaxRetries(-1)}, "WithMaxRetries", "WithMaxRetries"},
+		{"min wait above max", Rentalot, []Option{WithRetryWait(2*time.Second, time.Second)}, "WithRetryWait", "WithRetryWait"},
+		{"negative wait", Rentalot, []Option{WithRetryWait(-time.Second, time.Second)}, "WithRetryWait", "WithRetryWait"},
+		{"negative prefetch", AgentMessage, []Option{WithPrefetch(-1)}, "WithPrefetch", "WithPrefetch"},
+		{"zero max bytes", AgentMessage, []Option{WithMaxResponseBytes(0)}, "WithMaxResponseBytes", "WithMaxResponseBytes"},
+		{"negative max bytes", AgentMessage, []Option{WithMaxResponseBytes(-1)}, "WithMaxResponseBytes", "WithMaxResponseBytes"},
+		{"nil auth", AgentMessage, []Option{WithAuth(nil)}, "WithAuth", "WithAuth"},
+		{"nil http client", AgentMessage, []Option{WithHTTPClient(nil)}, "WithHTTPClient", "WithHTTPClient"},
+		{"user agent with a line break", Vobiz, []Option{WithUserAgent("app/1\r\nX-Evil: 1")}, "WithUserAgent", "WithUserAgent"},
+		{"zero timeout", Vobiz, []Option{WithTimeout(0)}, "WithTimeout", "WithTimeout"},
+		{"zero Provider", Provider{}, nil, "Provider", ""},
+		{"zero Provider with options", Provider{}, []Option{WithBaseURL("https://example.com")}, "Provider", ""},
+		{"clear text credentials", VantaxAI, []Option{WithBaseURL("http://api.vantaxai.com/v1"), WithAuth(Bearer(testBearer))}, "WithInsecureCleartextCredentials", "WithBaseURL"},
+		{"clear text credentials, auth first", Vobiz, []Option{WithAuth(XAuth(testAuthID, testAuthToken)), WithBaseURL("http://10.0.0.8/api")}, "WithInsecureCleartextCredentials", "WithBaseURL"},
+		{"rate limit", Vobiz, []Option{WithRateLimit(0, 1)}, "WithRateLimit", "WithRateLimit"},
+		{"negative pacing wait", Vobiz, []Option{WithMaxPacingWait(-time.Second)}, "WithMaxPacingWait", "WithMaxPacingWait"},
+		{"clear text token function", Vobiz, []Option{WithAuth(BearerFunc(nil)), WithBaseURL("http://gateway.internal")}, "WithInsecureCleartextCredentials", "WithBaseURL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,10 +68,26 @@ func TestOptionsInvalid(t *testing.T) {
 			assert.Nil(t, c)
 			assert.ErrorIs(t, err, ErrInvalidOption)
 			assert.Contains(t, err.Error(), tt.naming, "the error names the option")
+			var oe *OptionError
+			require.ErrorAs(t, err, &oe, "the option is named for errors.As too")
+			assert.Equal(t, tt.option, oe.Option)
+			assert.True(t, strings.HasPrefix(err.Error(), "convo: invalid option: "), err.Error())
 			assert.NotContains(t, err.Error(), "hunter2", "no credential in the error")
 			assertNoCredential(t, err.Error())
 		})
 	}
+}
+
+// TestOptionsNoCredentials: a client without WithAuth or WithoutAuth is
+// refused, the error naming WithAuth for errors.As.
+func TestOptionsNoCredentials(t *testing.T) {
+	t.Parallel()
+	_, err := NewClient(Vobiz)
+	require.ErrorIs(t, err, ErrInvalidOption)
+	var oe *OptionError
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, "WithAuth", oe.Option)
+	assert.Contains(t, err.Error(), "NewClient: no credentials")
 }
 
 func TestOptionsCleartextAllowed(t *testing.T) {
@@ -94,6 +113,38 @@ func TestOptionsCleartextAllowed(t *testing.T) {
 			c, err := NewClient(VantaxAI, tt.opts...)
 			require.NoError(t, err)
 			assert.NotNil(t, c)
+		})
+	}
+}
+
+// TestCleartextCredentials: the exported check is NewClient's own rule,
+// URL by URL.
+func TestCleartextCredentials(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		url       string
+		cleartext bool
+		host      string
+	}{
+		{"http://api.vantaxai.com/v1", true, "api.vantaxai.com"},
+		{"HTTP://API.example.com:8080/v1", true, "API.example.com:8080"},
+		{"http://10.0.0.8/api", true, "10.0.0.8"},
+		{"http://localhost.example.com/", true, "localhost.example.com"},
+		{"https://api.vantaxai.com/v1", false, "api.vantaxai.com"},
+		{"http://127.0.0.1:8080/v1", false, "127.0.0.1:8080"},
+		{"http://localhost:9999/v1", false, "localhost:9999"},
+		{"http://api.localhost/v1", false, "api.localhost"},
+		{"http://[::1]:8080/v1", false, "[::1]:8080"},
+		{"://no-scheme", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			host, cleartext := CleartextCredentials(tt.url)
+			assert.Equal(t, tt.cleartext, cleartext)
+			assert.Equal(t, tt.host, host)
+			_, err := NewClient(VantaxAI, WithAuth(Bearer(testBearer)), WithBaseURL(tt.url))
+			refused := err != nil && strings.Contains(err.Error(), "clear text")
+			assert.Equal(t, cleartext, refused, "NewClient follows the same rule: %v", err)
 		})
 	}
 }

@@ -35,17 +35,17 @@ func (p *Pager[T]) resumeAt(cursor string, pageSize int) (position, error) {
 	tok, err := decodeCursor(cursor)
 	switch {
 	case err != nil:
-		return position{}, invalidParams("%s %s: cursor is not a convo cursor: %v", name, res, err)
+		return position{}, invalidField("Cursor", "%s %s: cursor is not a convo cursor: %v", name, res, err)
 	case tok.P != name:
-		return position{}, invalidParams("cursor was made by provider %q, not %q", tok.P, name)
+		return position{}, invalidField("Cursor", "cursor was made by provider %q, not %q", tok.P, name)
 	case tok.R != res:
-		return position{}, invalidParams("%s: cursor was made for %s, not %s", name, tok.R, res)
+		return position{}, invalidField("Cursor", "%s: cursor was made for %s, not %s", name, tok.R, res)
 	case tok.S != p.fingerprint:
-		return position{}, invalidParams("%s %s: cursor was made for another conversation, query or filters", name, res)
+		return position{}, invalidField("Cursor", "%s %s: cursor was made for another conversation, query or filters", name, res)
 	}
 	if p.ep.limitParam != "" {
 		if made := firstPositive(tok.L, p.ep.defaultLimit); pageSize != 0 && pageSize != made {
-			return position{}, invalidParams("%s %s: the cursor resumes with page size %d, not PageSize %d (leave PageSize 0 when resuming)", name, res, made, pageSize)
+			return position{}, invalidField("PageSize", "%s %s: the cursor resumes with page size %d, not PageSize %d (leave PageSize 0 when resuming)", name, res, made, pageSize)
 		}
 		p.limit = tok.L // the page boundaries of the original iteration
 	}

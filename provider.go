@@ -194,11 +194,20 @@ type listEndpoint[T any] struct {
 func (ep *listEndpoint[T]) checkPageSize(provider string, n int) error {
 	switch {
 	case ep.limitParam != "" && n != 0 && (n < ep.minLimit || n > ep.maxLimit):
-		return invalidParams("%s %s: page size %d is outside %d..%d", provider, ep.resource, n, ep.minLimit, ep.maxLimit)
+		return invalidField(ep.pageSizeField(), "%s %s: page size %d is outside %d..%d", provider, ep.resource, n, ep.minLimit, ep.maxLimit)
 	case n < 0:
-		return invalidParams("%s %s: negative page size %d", provider, ep.resource, n)
+		return invalidField(ep.pageSizeField(), "%s %s: negative page size %d", provider, ep.resource, n)
 	}
 	return nil
+}
+
+// pageSizeField is the params field that sets the endpoint's page size:
+// SearchParams.Limit for a search, PageSize for the other lists.
+func (ep *listEndpoint[T]) pageSizeField() string {
+	if ep.resource == "search" {
+		return "Limit"
+	}
+	return "PageSize"
 }
 
 // rawPage is one decoded page before the pager applies the paging rules.
@@ -422,7 +431,7 @@ func encodeFilters(provider string, specs []filterSpec, p *ConversationListParam
 		}
 		spec := lookupFilter(specs, name)
 		if spec == nil {
-			return nil, unsupported(provider, "the conversation filter "+name)
+			return nil, unsupportedField(provider, name, "the conversation filter "+name)
 		}
 		set = append(set, spec)
 	}
@@ -437,7 +446,7 @@ func encodeFilters(provider string, specs []filterSpec, p *ConversationListParam
 	for _, spec := range set {
 		v := encoded.Get(spec.field)
 		if spec.values != nil && !slices.Contains(spec.values, v) {
-			return nil, invalidParams("%s: %s %q is not one of %s", provider, spec.field, v, strings.Join(spec.values, ", "))
+			return nil, invalidField(spec.field, "%s: %s %q is not one of %s", provider, spec.field, v, strings.Join(spec.values, ", "))
 		}
 		out.Set(spec.param, v)
 	}
