@@ -3,16 +3,12 @@ package convo
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 	"unsafe"
 
 	"github.com/goccy/go-json"
-	"github.com/google/go-querystring/query"
 )
 
 // Provider identifies one of the supported conversation APIs and carries
@@ -130,7 +126,7 @@ type providerDesc struct {
 	// conversationFilters are the conversation list filters the provider
 	// documents: an allow-list. Every other ConversationListParams field
 	// that is set is refused with ErrUnsupported (encodeFilters).
-	conversationFilters []filterSpec
+	conversationFilters []Filter
 	// getConversation is GET /conversations/{id}; nil when undocumented.
 	getConversation *objectEndpoint[Conversation]
 
@@ -400,64 +396,4 @@ func mapItems[W, T any](wire []W, scope string, conv func(*W, string, *T)) []T {
 		conv(&wire[i], scope, &out[i])
 	}
 	return out
-}
-
-// filterSpec declares one [ConversationListParams] field that a provider
-// documents as a conversation list filter.
-type filterSpec struct {
-	field  string   // the ConversationListParams field
-	param  string   // the query parameter it is sent as
-	values []string // the documented values of an enumerated filter; nil: any
-}
-
-// pagingFields are the ConversationListParams fields that page the list
-// instead of filtering it; the pager sends them.
-var pagingFields = map[string]bool{"PageSize": true, "Cursor": true}
-
-// encodeFilters is the one encoder of conversation list filters. Every set
-// field of p (found by reflection, so a field added later is covered) must
-// be declared in specs: it is then sent under its declared name, in
-// go-querystring's form (RFC 3339 for times, true/false for booleans);
-// otherwise the list is refused with ErrUnsupported before any request. A
-// filter is never silently dropped.
-func encodeFilters(provider string, specs []filterSpec, p *ConversationListParams) (url.Values, error) {
-	rv := reflect.ValueOf(p).Elem()
-	rt := rv.Type()
-	var set []*filterSpec
-	for i := range rt.NumField() {
-		name := rt.Field(i).Name
-		if pagingFields[name] || rv.Field(i).IsZero() {
-			continue
-		}
-		spec := lookupFilter(specs, name)
-		if spec == nil {
-			return nil, unsupportedField(provider, name, "the conversation filter "+name)
-		}
-		set = append(set, spec)
-	}
-	if len(set) == 0 {
-		return nil, nil
-	}
-	encoded, err := query.Values(p) // keyed by field name
-	if err != nil {
-		return nil, invalidParams("%s: conversation filters: %v", provider, err)
-	}
-	out := make(url.Values, len(set))
-	for _, spec := range set {
-		v := encoded.Get(spec.field)
-		if spec.values != nil && !slices.Contains(spec.values, v) {
-			return nil, invalidField(spec.field, "%s: %s %q is not one of %s", provider, spec.field, v, strings.Join(spec.values, ", "))
-		}
-		out.Set(spec.param, v)
-	}
-	return out, nil
-}
-
-func lookupFilter(specs []filterSpec, field string) *filterSpec {
-	for i := range specs {
-		if specs[i].field == field {
-			return &specs[i]
-		}
-	}
-	return nil
 }

@@ -27,11 +27,15 @@ var agentMessageDesc = providerDesc{
 		id:           conversationID,
 	},
 	// since is sent in RFC 3339, opted_in as true or false.
-	conversationFilters: []filterSpec{
-		{field: "PhoneNumberID", param: "phone_number_id"},
-		{field: "ContactNumber", param: "contact_number"},
-		{field: "Since", param: "since"},
-		{field: "OptedIn", param: "opted_in"},
+	conversationFilters: []Filter{
+		{Field: "PhoneNumberID", Param: "phone_number_id", Flag: "phone-number-id", NameKey: "phone_number_id",
+			Help: "only conversations of this number"},
+		{Field: "ContactNumber", Param: "contact_number", Flag: "contact-number", NameKey: "contact_number",
+			Help: "only conversations with this contact number"},
+		{Field: "Since", Param: "since", Flag: "since", NameKey: "since",
+			Help: "only conversations active since this RFC 3339 `time`"},
+		{Field: "OptedIn", Param: "opted_in", Flag: "opted-in", NameKey: "opted_in",
+			Help: "only conversations whose contact opted in (true) or not (false)"},
 	},
 	messages: listEndpoint[Message]{
 		resource:     "messages",

@@ -28,9 +28,11 @@ var rentalotDesc = providerDesc{
 		decode:       rentalotPage(decodeJSON, rentalotConversation),
 		id:           conversationID,
 	},
-	conversationFilters: []filterSpec{
-		{field: "ContactID", param: "contactId"},
-		{field: "Status", param: "status", values: []string{"active", "archived"}},
+	conversationFilters: []Filter{
+		{Field: "ContactID", Param: "contactId", Flag: "contact-id", NameKey: "contact_id",
+			Help: "only this contact's conversations"},
+		{Field: "Status", Param: "status", Values: []string{"active", "archived"}, Flag: "status", NameKey: "status",
+			Help: "only conversations with this `status`"},
 	},
 	getConversation: &objectEndpoint[Conversation]{path: conversationPath, decode: dataObject(decodeJSON, rentalotConversation)},
 	messages: listEndpoint[Message]{

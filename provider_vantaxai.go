@@ -31,10 +31,13 @@ var vantaxDesc = providerDesc{
 	// sub_account_id is marked required on the list page while the
 	// authentication pages take the tenant from the key: it is optional
 	// here and sent when set.
-	conversationFilters: []filterSpec{
-		{field: "SubAccountID", param: "sub_account_id"},
-		{field: "Channel", param: "channel", values: []string{"sms", "whatsapp", "facebook", "instagram", "email"}},
-		{field: "Status", param: "status", values: []string{"open", "pending", "closed"}},
+	conversationFilters: []Filter{
+		{Field: "SubAccountID", Param: "sub_account_id", Flag: "sub-account-id", NameKey: "sub_account_id",
+			Help: "only this sub-account's conversations"},
+		{Field: "Channel", Param: "channel", Values: []string{"sms", "whatsapp", "facebook", "instagram", "email"}, Flag: "channel", NameKey: "channel",
+			Help: "only this `channel`"},
+		{Field: "Status", Param: "status", Values: []string{"open", "pending", "closed"}, Flag: "status", NameKey: "status",
+			Help: "only conversations with this `status`"},
 	},
 	getConversation: &objectEndpoint[Conversation]{path: conversationPath, decode: dataObject(decodeJSON, vantaxConversation)},
 	messages: listEndpoint[Message]{
