@@ -62,7 +62,7 @@ type Client struct {
 // that would travel in clear text.
 func NewClient(p Provider, opts ...Option) (*Client, error) {
 	if p.d == nil {
-		return nil, &OptionError{msg: "NewClient: zero Provider (use convo.Vobiz, convo.VantaxAI, convo.Rentalot or convo.AgentMessage)"}
+		return nil, &OptionError{msg: "NewClient: zero Provider (use " + providerList(func(p Provider) string { return "convo." + p.Title() }) + ")"}
 	}
 	cfg := config{
 		baseURL:    p.d.baseURL,

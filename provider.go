@@ -18,26 +18,29 @@ import (
 // rejected by [NewClient].
 type Provider struct{ d *providerDesc }
 
-// The supported providers.
-var (
-	// Vobiz is the Vobiz WhatsApp Conversations API at
-	// https://api.vobiz.ai/api/v1/messaging: X-Auth-ID/X-Auth-Token or a
-	// bearer JWT; opaque cursor pagination.
-	Vobiz = Provider{&vobizDesc}
-	// VantaxAI is the VantaxAI Conversations API at
-	// https://api.vantaxai.com/v1: bearer API key; starting_after pagination.
-	VantaxAI = Provider{&vantaxDesc}
-	// Rentalot is the Rentalot (AI leasing agent) API at
-	// https://rentalot.ai/api/v1: bearer API key; page number pagination;
-	// message search.
-	Rentalot = Provider{&rentalotDesc}
-	// AgentMessage is the AgentMessage SMS API at https://api.agentmsg.io/v1:
-	// bearer API key; opaque cursor pagination.
-	AgentMessage = Provider{&agentMessageDesc}
-)
-
-// Providers returns the supported providers, in a fixed order.
+// Providers returns the supported providers, in a fixed order. This list is
+// the registry: each provider is declared in its own file
+// (provider_<name>.go) and listed here once; help texts, documentation
+// tables and tests read it.
 func Providers() []Provider { return []Provider{Vobiz, VantaxAI, Rentalot, AgentMessage} }
+
+// providerList names every provider, as name gives it, in a sentence: "a,
+// b, c or d".
+func providerList(name func(Provider) string) string {
+	var b strings.Builder
+	all := Providers()
+	for i, p := range all {
+		switch {
+		case i == 0:
+		case i == len(all)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(name(p))
+	}
+	return b.String()
+}
 
 // ProviderByName returns the provider whose [Provider.Name] is name
 // (case-insensitive).
@@ -57,6 +60,25 @@ func (p Provider) Name() string {
 		return ""
 	}
 	return p.d.name
+}
+
+// Title returns the provider's name as the provider spells it, which is
+// also the name of its variable in this package: "Vobiz", "VantaxAI",
+// "Rentalot" or "AgentMessage"; "" for the zero Provider.
+func (p Provider) Title() string {
+	if p.d == nil {
+		return ""
+	}
+	return p.d.title
+}
+
+// Docs returns where the provider documents its API: the address of its
+// reference, or its title where the reference has no public address.
+func (p Provider) Docs() string {
+	if p.d == nil {
+		return ""
+	}
+	return p.d.docs
 }
 
 // String returns [Provider.Name].
@@ -119,8 +141,12 @@ func (p Provider) Supports(op Operation) bool {
 // providerDesc is the data that describes one provider. The client, the
 // pager and the error decoder read it; nothing else knows a provider.
 type providerDesc struct {
-	name    string
+	name    string // Provider.Name
+	title   string // Provider.Title
+	docs    string // Provider.Docs
 	baseURL string
+
+	credentials credentialSpec // how a program reads them from the environment
 
 	conversations listEndpoint[Conversation]
 	// conversationFilters are the conversation list filters the provider

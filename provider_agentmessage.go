@@ -6,6 +6,10 @@ import (
 	"errors"
 )
 
+// AgentMessage is the AgentMessage SMS API at https://api.agentmsg.io/v1:
+// bearer API key; opaque cursor pagination.
+var AgentMessage = Provider{&agentMessageDesc}
+
 // AgentMessage (SMS numbers for agents). Seed: testdata/agentmessage_*.json.
 //
 // Lists answer {"success":true,"data":[…],"meta":{"total","limit","offset","next_cursor"}};
@@ -13,8 +17,11 @@ import (
 // unreliable and is not reported. Conversation ids are opaque base64url
 // strings, passed back unmodified.
 var agentMessageDesc = providerDesc{
-	name:    "agentmessage",
-	baseURL: "https://api.agentmsg.io/v1",
+	name:        "agentmessage",
+	title:       "AgentMessage",
+	docs:        "AgentMessage API reference",
+	baseURL:     "https://api.agentmsg.io/v1",
+	credentials: bearerEnv("AGENTMESSAGE_API_KEY"),
 	conversations: listEndpoint[Conversation]{
 		resource:     "conversations",
 		path:         conversationsPath,

@@ -6,6 +6,11 @@ import (
 	"github.com/goccy/go-json"
 )
 
+// Rentalot is the Rentalot (AI leasing agent) API at
+// https://rentalot.ai/api/v1: bearer API key; page number pagination;
+// message search.
+var Rentalot = Provider{&rentalotDesc}
+
 // Rentalot (AI leasing agent). Seed: testdata/rentalot_*.json; the OpenAPI
 // spec is the most precise source. Where the docs page and the spec differ,
 // both are decoded and every field is optional.
@@ -15,8 +20,11 @@ import (
 // is the one with fewer items than the limit the server reports, which may
 // be below the one requested (plans cap the page size).
 var rentalotDesc = providerDesc{
-	name:    "rentalot",
-	baseURL: "https://rentalot.ai/api/v1",
+	name:        "rentalot",
+	title:       "Rentalot",
+	docs:        "https://rentalot.ai (Rentalot API, OpenAPI 3.0.3)",
+	baseURL:     "https://rentalot.ai/api/v1",
+	credentials: bearerEnv("RENTALOT_API_KEY"),
 	conversations: listEndpoint[Conversation]{
 		resource:     "conversations",
 		path:         conversationsPath,

@@ -9,14 +9,21 @@ import (
 	"github.com/goccy/go-json"
 )
 
+// VantaxAI is the VantaxAI Conversations API at https://api.vantaxai.com/v1:
+// bearer API key; starting_after pagination.
+var VantaxAI = Provider{&vantaxDesc}
+
 // VantaxAI. Seed: testdata/vantaxai_*.json.
 //
 // Lists answer {"success":true,"data":[…],"pagination":{"total","limit","has_more"}};
 // the next page is starting_after=<id of the last item> while has_more.
 // GET /conversations/{id} answers {"success":true,"data":{…}}.
 var vantaxDesc = providerDesc{
-	name:    "vantaxai",
-	baseURL: "https://api.vantaxai.com/v1",
+	name:        "vantaxai",
+	title:       "VantaxAI",
+	docs:        "VantaxAI API reference",
+	baseURL:     "https://api.vantaxai.com/v1",
+	credentials: bearerEnv("VANTAXAI_API_KEY"),
 	conversations: listEndpoint[Conversation]{
 		resource:     "conversations",
 		path:         conversationsPath,
