@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/goccy/go-json"
 )
@@ -272,34 +270,6 @@ type decodeFunc func(body []byte, v any) error
 // keep after the body's buffer is reused.
 func own(s string) string { return strings.Clone(s) }
 
-// stringArena copies the strings one model keeps out of the body into a
-// single allocation instead of one each: add sizes it, own copies. A string
-// it returns shares that allocation with the model's other strings, so a
-// caller who keeps only one of them keeps the few bytes of all of them.
-// Bytes once returned are never written again (append only writes past
-// them), so an arena sized too small is still correct: it grows into a new
-// allocation and the strings already returned stay where they are.
-type stringArena struct {
-	size int
-	buf  []byte
-}
-
-// add counts s in the size of the one allocation.
-func (a *stringArena) add(s string) { a.size += len(s) }
-
-// own returns a copy of s in the arena.
-func (a *stringArena) own(s string) string {
-	if s == "" {
-		return ""
-	}
-	if a.buf == nil {
-		a.buf = make([]byte, 0, max(a.size, len(s)))
-	}
-	start := len(a.buf)
-	a.buf = append(a.buf, s...)
-	return unsafe.String(unsafe.SliceData(a.buf[start:]), len(s))
-}
-
 // ownDirection returns the direction without an allocation for the two
 // documented values.
 func ownDirection(s string) Direction {
@@ -372,47 +342,6 @@ func dataObject[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]b
 		conv(env.Data, "", &out)
 		return out, nil
 	}
-}
-
-// wireItems reuses, from one page to the next, the slices a page's items are
-// decoded into, so that decoding a page does not grow a new slice of wire
-// items element by element: every page decoder decodes through decode and
-// maps through models, which gives the slice back. A wire item lives only
-// until it is mapped (its strings refer to the body, see decodeJSON); a
-// slice is zeroed when it is given back, so nothing of one page is ever seen
-// in the next. It is safe for concurrent use.
-type wireItems[W any] struct{ pool sync.Pool }
-
-// maxPooledItems bounds the slices kept for reuse: a server that sends a
-// page far larger than any documented limit does not pin its memory.
-const maxPooledItems = 1000
-
-// decode decodes body into env, whose item array is the field items points
-// to, into a reused slice. An array that decodes to no item is decoded again
-// into a nil slice: only then does an absent or null array (nil) differ from
-// an empty one.
-func (w *wireItems[W]) decode(decode decodeFunc, body []byte, env any, items *[]W) error {
-	if p, ok := w.pool.Get().(*[]W); ok {
-		*items = (*p)[:0]
-	}
-	err := decode(body, env)
-	if err == nil && len(*items) == 0 {
-		*items = nil
-		err = decode(body, env)
-	}
-	return err
-}
-
-// models converts a page's wire items to models (see mapItems) and gives
-// their slice back, zeroed, for the next page.
-func models[W, T any](w *wireItems[W], items []W, scope string, conv func(*W, string, *T)) []T {
-	out := mapItems(items, scope, conv)
-	if c := cap(items); c > 0 && c <= maxPooledItems {
-		items = items[:c]
-		clear(items)
-		w.pool.Put(&items)
-	}
-	return out
 }
 
 // mapItems converts wire items to models.

@@ -66,7 +66,6 @@ var agentMessageDesc = providerDesc{
 }
 
 func agentMessagePage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
-	wire := new(wireItems[W])
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
 			Success *bool `json:"success"`
@@ -76,7 +75,7 @@ func agentMessagePage[W, T any](decode decodeFunc, conv func(*W, string, *T)) fu
 				NextCursor string `json:"next_cursor"` // null on the last page
 			} `json:"meta"`
 		}
-		if err := wire.decode(decode, body, &env, &env.Data); err != nil {
+		if err := decode(body, &env); err != nil {
 			return rawPage[T]{}, err
 		}
 		if env.Success != nil && !*env.Success {
@@ -86,7 +85,7 @@ func agentMessagePage[W, T any](decode decodeFunc, conv func(*W, string, *T)) fu
 			return rawPage[T]{}, errNoItems("data")
 		}
 		return rawPage[T]{
-			items: models(wire, env.Data, scope, conv),
+			items: mapItems(env.Data, scope, conv),
 			next:  own(env.Meta.NextCursor),
 			limit: env.Meta.Limit,
 		}, nil

@@ -85,7 +85,6 @@ var rentalotDesc = providerDesc{
 }
 
 func rentalotPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
-	wire := new(wireItems[W])
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
 			Data       []W `json:"data"`
@@ -96,7 +95,7 @@ func rentalotPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([
 				TotalPages *float64 `json:"totalPages"`
 			} `json:"pagination"`
 		}
-		if err := wire.decode(decode, body, &env, &env.Data); err != nil {
+		if err := decode(body, &env); err != nil {
 			return rawPage[T]{}, err
 		}
 		if env.Data == nil {
@@ -104,7 +103,7 @@ func rentalotPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([
 		}
 		pg := env.Pagination
 		return rawPage[T]{
-			items:      models(wire, env.Data, scope, conv),
+			items:      mapItems(env.Data, scope, conv),
 			page:       int(pg.Page),
 			limit:      int(pg.Limit),
 			total:      intPtr(pg.Total),
@@ -123,19 +122,18 @@ func intPtr(f *float64) *int {
 }
 
 func rentalotSearchPage(decode decodeFunc) func([]byte, string) (rawPage[SearchResult], error) {
-	wire := new(wireItems[rentalotWireSearchResult])
 	return func(body []byte, _ string) (rawPage[SearchResult], error) {
 		var env struct {
 			Data  []rentalotWireSearchResult `json:"data"`
 			Total *float64                   `json:"total"`
 		}
-		if err := wire.decode(decode, body, &env, &env.Data); err != nil {
+		if err := decode(body, &env); err != nil {
 			return rawPage[SearchResult]{}, err
 		}
 		if env.Data == nil {
 			return rawPage[SearchResult]{}, errNoItems("data")
 		}
-		return rawPage[SearchResult]{items: models(wire, env.Data, "", rentalotSearchResult), total: intPtr(env.Total)}, nil
+		return rawPage[SearchResult]{items: mapItems(env.Data, "", rentalotSearchResult), total: intPtr(env.Total)}, nil
 	}
 }
 

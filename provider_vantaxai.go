@@ -67,7 +67,6 @@ var vantaxDesc = providerDesc{
 }
 
 func vantaxPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
-	wire := new(wireItems[W])
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
 			Success    *bool `json:"success"`
@@ -78,7 +77,7 @@ func vantaxPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]b
 				HasMore *bool `json:"has_more"`
 			} `json:"pagination"`
 		}
-		if err := wire.decode(decode, body, &env, &env.Data); err != nil {
+		if err := decode(body, &env); err != nil {
 			return rawPage[T]{}, err
 		}
 		if env.Success != nil && !*env.Success {
@@ -88,7 +87,7 @@ func vantaxPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]b
 			return rawPage[T]{}, errNoItems("data")
 		}
 		return rawPage[T]{
-			items: models(wire, env.Data, scope, conv),
+			items: mapItems(env.Data, scope, conv),
 			more:  env.Pagination.HasMore,
 			limit: env.Pagination.Limit,
 			total: env.Pagination.Total,
@@ -113,28 +112,16 @@ var vantaxChannels = []string{"sms", "whatsapp", "facebook", "instagram", "email
 
 func vantaxConversation(w *vantaxWireConversation, _ string, c *Conversation) {
 	var bad []UnreadableField
-	var a stringArena
-	a.add(w.ID)
-	a.add(w.ContactID)
-	a.add(w.SubAccountID)
-	for _, t := range w.Tags {
-		a.add(t)
-	}
 	*c = Conversation{
-		ID:            a.own(w.ID),
-		ContactID:     a.own(w.ContactID),
+		ID:            own(w.ID),
+		ContactID:     own(w.ContactID),
 		Channel:       ownOf(w.Channel, vantaxChannels...),
 		Status:        ownOf(w.Status, "open", "pending", "closed"),
 		LastMessageAt: readTime(&bad, "last_message_at", w.LastMessageAt),
 		CreatedAt:     readTime(&bad, "created_at", w.CreatedAt),
-		SubAccountID:  a.own(w.SubAccountID),
+		SubAccountID:  own(w.SubAccountID),
+		Tags:          ownAll(w.Tags),
 		UnreadCount:   w.UnreadCount,
-	}
-	if w.Tags != nil {
-		c.Tags = make([]string, len(w.Tags))
-		for i, t := range w.Tags {
-			c.Tags[i] = a.own(t)
-		}
 	}
 	c.Metadata = vantaxMetadata(&bad, w.Metadata)
 	c.Unreadable = bad

@@ -68,21 +68,20 @@ func conversationPath(escapedID string) string { return "/conversations/" + esca
 func messagesPath(escapedID string) string { return "/conversations/" + escapedID + "/messages" }
 
 func vobizPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
-	wire := new(wireItems[W])
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
 			Items      []W    `json:"items"`
 			HasMore    *bool  `json:"has_more"`
 			NextCursor string `json:"next_cursor"`
 		}
-		if err := wire.decode(decode, body, &env, &env.Items); err != nil {
+		if err := decode(body, &env); err != nil {
 			return rawPage[T]{}, err
 		}
 		if env.Items == nil {
 			return rawPage[T]{}, errNoItems("items")
 		}
 		return rawPage[T]{
-			items: models(wire, env.Items, scope, conv),
+			items: mapItems(env.Items, scope, conv),
 			more:  env.HasMore,
 			next:  own(env.NextCursor),
 		}, nil
