@@ -426,30 +426,6 @@ func TestRequestsSinceIsRFC3339(t *testing.T) {
 	assert.NotContains(t, sent[0].URL.RawQuery, "+", "a raw '+' would be read as a space")
 }
 
-// TestRequestsRetryBelowGock checks the retry layer sits above the
-// transport gock replaced: a 503 is retried and the second answer used.
-func TestRequestsRetryBelowGock(t *testing.T) {
-	rec := startGock(t)
-	expectGET(VantaxAI, "/conversations/conv_7b2e9a", nil).Status(http.StatusServiceUnavailable).
-		BodyString(`{"success":false,"message":"try again"}`)
-	expectGET(VantaxAI, "/conversations/conv_7b2e9a", nil).
-		BodyString(`{"success":true,"data":{"id":"conv_7b2e9a","status":"open"}}`)
-
-	c, err := NewClient(VantaxAI, WithAuth(Bearer(testBearer)), WithUserAgent(testUserAgentSuffix),
-		WithRetryWait(time.Millisecond, 10*time.Millisecond))
-	require.NoError(t, err)
-	conv, err := c.Conversations.Get(testContext(t), "conv_7b2e9a")
-	require.NoError(t, err)
-	assert.Equal(t, "conv_7b2e9a", conv.ID)
-	assert.Equal(t, "open", conv.Status)
-	assert.True(t, gock.IsDone())
-	sent := rec.requests()
-	require.Len(t, sent, 2, "one retry")
-	for _, r := range sent {
-		testSentRequest(t, r, VantaxAI, "bearer", "/conversations/conv_7b2e9a", nil)
-	}
-}
-
 func listConversations(p *ConversationListParams) func(context.Context, *Client) (int, error) {
 	return func(ctx context.Context, c *Client) (int, error) {
 		items, err := drain(c.Conversations.List(ctx, p), 100)
