@@ -1,6 +1,9 @@
 package convo
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"reflect"
 	"regexp"
 	"testing"
@@ -112,4 +115,48 @@ func TestProviderFiltersIsACopy(t *testing.T) {
 		}
 	}
 	assert.Nil(t, Vobiz.Filters(), "Vobiz documents no filter")
+}
+
+// TestFilterDocsFollowDeclarations: the comment of each filter field of
+// ConversationListParams names every provider that declares the filter and
+// every value it documents, and no provider that does not declare it, so
+// that the documentation cannot drift from the declarations.
+func TestFilterDocsFollowDeclarations(t *testing.T) {
+	t.Parallel()
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "conversations.go", nil, parser.ParseComments)
+	require.NoError(t, err)
+	comments := map[string]string{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		ts, ok := n.(*ast.TypeSpec)
+		if !ok || ts.Name.Name != "ConversationListParams" {
+			return true
+		}
+		for _, field := range ts.Type.(*ast.StructType).Fields.List {
+			for _, name := range field.Names {
+				comments[name.Name] = field.Comment.Text() + field.Doc.Text()
+			}
+		}
+		return false
+	})
+	rt := reflect.TypeOf(ConversationListParams{})
+	for i := range rt.NumField() {
+		name := rt.Field(i).Name
+		if pagingFields[name] {
+			continue
+		}
+		doc, ok := comments[name]
+		require.True(t, ok, "ConversationListParams.%s has a comment", name)
+		for _, p := range Providers() {
+			decl := lookupFilter(p.Filters(), name)
+			if decl == nil {
+				assert.NotContains(t, doc, p.Title(), "%s's comment names %s, which does not declare it", name, p.Title())
+				continue
+			}
+			assert.Contains(t, doc, p.Title(), "%s's comment names %s, which declares it", name, p.Title())
+			for _, v := range decl.Values {
+				assert.Contains(t, doc, v, "%s's comment names the value %q %s documents", name, v, p.Title())
+			}
+		}
+	}
 }
