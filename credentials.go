@@ -47,8 +47,8 @@ func (p Provider) CredentialEnv() []string {
 }
 
 // CredentialHelp says which environment variables to set, for a help text
-// or a message: "VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN, or VOBIZ_TOKEN (a
-// bearer JWT)".
+// or a message: "RENTALOT_API_KEY", "VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN, or
+// VOBIZ_TOKEN".
 func (p Provider) CredentialHelp() string {
 	if p.d == nil {
 		return ""

@@ -24,7 +24,7 @@ var vobizDesc = providerDesc{
 	baseURL: "https://api.vobiz.ai/api/v1/messaging",
 	credentials: credentialSpec{
 		env:  []string{"VOBIZ_AUTH_ID", "VOBIZ_AUTH_TOKEN", "VOBIZ_TOKEN"},
-		help: "VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN, or VOBIZ_TOKEN (a bearer JWT)",
+		help: "VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN, or VOBIZ_TOKEN", // the token: a bearer JWT
 		auth: func(getenv func(string) string) Authenticator {
 			id, token, jwt := getenv("VOBIZ_AUTH_ID"), getenv("VOBIZ_AUTH_TOKEN"), getenv("VOBIZ_TOKEN")
 			switch {
