@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -153,28 +152,17 @@ func DefaultName(p convo.Provider, f *convo.ConversationListParams) string {
 }
 
 // filterQuery encodes the filters of f (not its page size or cursor),
-// sorted, so that the same filters always give the same string.
+// sorted, so that the same filters always give the same string: each set
+// filter under its declared NameKey, whichever provider declares it (a
+// field has one key), with its value as [convo.Filter.Value] gives it.
 func filterQuery(f *convo.ConversationListParams) string {
-	if f == nil {
-		return ""
-	}
 	v := url.Values{}
-	set := func(k, s string) {
-		if s != "" {
-			v.Set(k, s)
+	for _, p := range convo.Providers() {
+		for _, flt := range p.Filters() {
+			if s, ok := flt.Value(f); ok {
+				v.Set(flt.NameKey, s)
+			}
 		}
-	}
-	set("status", f.Status)
-	set("channel", f.Channel)
-	set("contact_id", f.ContactID)
-	set("sub_account_id", f.SubAccountID)
-	set("phone_number_id", f.PhoneNumberID)
-	set("contact_number", f.ContactNumber)
-	if !f.Since.IsZero() {
-		v.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
-	}
-	if f.OptedIn != nil {
-		v.Set("opted_in", strconv.FormatBool(*f.OptedIn))
 	}
 	return v.Encode()
 }
