@@ -21,7 +21,7 @@ import (
 // providers' declarations of the same field. That each declared filter is
 // sent and each undeclared one refused is TestFiltersSentOrRefused; that
 // each enters a sync's default name is the mirror's
-// TestDefaultNameHoldsEveryFilter.
+// TestDefaultNameHoldsEveryDeclaredFilter.
 func TestFiltersDeclared(t *testing.T) {
 	t.Parallel()
 	flagName := regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)

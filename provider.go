@@ -136,6 +136,31 @@ func (p Provider) Supports(op Operation) bool {
 	panic(fmt.Sprintf("convo: Provider.Supports: unknown operation %q (want one of %v)", string(op), Operations()))
 }
 
+// PageSizeRange returns the page sizes the provider documents for the list
+// of operation op ([OpListConversations], [OpListMessages] or
+// [OpSearchMessages], whose page size is SearchParams.Limit): the smallest,
+// the largest and the one it uses when none is given. All three are 0 for
+// a list that takes no page size (Vobiz's conversation list), for an
+// operation the provider does not document, and for one that is not a
+// list.
+func (p Provider) PageSizeRange(op Operation) (min, max, def int) {
+	if p.d == nil {
+		return 0, 0, 0
+	}
+	var lo, hi, d int
+	switch op {
+	case OpListConversations:
+		lo, hi, d = p.d.conversations.minLimit, p.d.conversations.maxLimit, p.d.conversations.defaultLimit
+	case OpListMessages:
+		lo, hi, d = p.d.messages.minLimit, p.d.messages.maxLimit, p.d.messages.defaultLimit
+	case OpSearchMessages:
+		if s := p.d.search; s != nil {
+			lo, hi, d = s.endpoint.minLimit, s.endpoint.maxLimit, s.endpoint.defaultLimit
+		}
+	}
+	return lo, hi, d
+}
+
 // providerDesc is the data that describes one provider. The client, the
 // pager and the error decoder read it; nothing else knows a provider.
 type providerDesc struct {

@@ -193,3 +193,29 @@ func TestDecodeMinimalItems(t *testing.T) {
 		})
 	}
 }
+
+// TestPageSizeRange: the documented ranges, as PROVIDERS.md lists them,
+// and zero for what takes no page size.
+func TestPageSizeRange(t *testing.T) {
+	t.Parallel()
+	type r struct{ min, max, def int }
+	get := func(p Provider, op Operation) r {
+		lo, hi, d := p.PageSizeRange(op)
+		return r{lo, hi, d}
+	}
+	assert.Equal(t, r{}, get(Vobiz, OpListConversations), "Vobiz's conversation list takes no page size")
+	assert.Equal(t, r{1, 100, 50}, get(Vobiz, OpListMessages))
+	assert.Equal(t, r{1, 100, 20}, get(VantaxAI, OpListConversations))
+	assert.Equal(t, r{1, 100, 20}, get(Rentalot, OpListMessages))
+	assert.Equal(t, r{1, 50, 10}, get(Rentalot, OpSearchMessages))
+	assert.Equal(t, r{}, get(VantaxAI, OpSearchMessages), "no search")
+	assert.Equal(t, r{}, get(Rentalot, OpGetConversation), "not a list")
+	assert.Equal(t, r{}, get(Provider{}, OpListMessages))
+	for _, p := range Providers() {
+		for _, op := range []Operation{OpListConversations, OpListMessages, OpSearchMessages} {
+			if lo, hi, d := p.PageSizeRange(op); hi > 0 {
+				assert.True(t, lo >= 1 && lo <= d && d <= hi, "%s %s: %d <= %d <= %d", p, op, lo, d, hi)
+			}
+		}
+	}
+}

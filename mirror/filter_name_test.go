@@ -42,12 +42,12 @@ func twoValues(t *testing.T, f convo.Filter) (a, b convo.ConversationListParams)
 	return a, b
 }
 
-// TestDefaultNameHoldsEveryFilter: every filter a provider declares enters
+// TestDefaultNameHoldsEveryDeclaredFilter: every filter a provider declares enters
 // a sync's default name under its key, so that two syncs that differ in
 // that filter alone keep two states (one state for both would lose the
 // data of one of them). The filters come from the declarations, so a
 // filter declared later is covered.
-func TestDefaultNameHoldsEveryFilter(t *testing.T) {
+func TestDefaultNameHoldsEveryDeclaredFilter(t *testing.T) {
 	t.Parallel()
 	for _, p := range convo.Providers() {
 		for _, f := range p.Filters() {
