@@ -517,6 +517,50 @@ func runWithEnv(ctx context.Context, vars []string, args ...string) result {
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 
+// The same in SQLite: another connection takes the write lock after the
+// first transaction, and SQLite's busy wait does not end with the
+// context.
+func TestCLISyncInterruptWhileSQLiteIsLocked(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "inbox.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan result, 1)
+	go func() {
+		done <- runWith(ctx, "sync", "--demo", "--demo-latency", "20ms", "--provider", "vantaxai", "--db", path,
+			"--page-size", "5", "--batch-rows", "10", "--concurrency", "1")
+	}()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(30000)")
+	require.NoError(t, err)
+	defer db.Close()
+	awaitState(t, db)
+	holder, err := db.Conn(context.Background())
+	require.NoError(t, err)
+	defer holder.Close()
+	_, err = holder.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	stopped := time.Now()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(15 * time.Second):
+		holder.ExecContext(context.Background(), "ROLLBACK")
+		t.Fatal("convo sync had not ended 15 s after the interrupt")
+	}
+	took := time.Since(stopped)
+	_, err = holder.ExecContext(context.Background(), "ROLLBACK")
+	require.NoError(t, err)
+	assert.Less(t, took, mirror.StopGrace+2*time.Second)
+	assert.Equal(t, exitInterrupted, r.code, r.stderr)
+	assert.NotContains(t, r.stderr, "holds everything delivered")
+	assert.Contains(t, r.stderr, "did not complete")
+	var stored int
+	require.NoError(t, db.QueryRow("SELECT count(*) FROM messages").Scan(&stored))
+	assert.Contains(t, r.stderr, fmt.Sprintf(" %d messages written by this run are stored", stored))
+}
+
 // When the database stops answering mid-sync, an interrupt still ends
 // the command within the mirror's bound, with exit 130, and its summary
 // claims only what committed transactions stored.
