@@ -212,14 +212,6 @@ type rawPage[T any] struct {
 	total      *int   // number of items, when reported and reliable
 }
 
-// unixNano is t in nanoseconds since 1970; 0 for the zero time.
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
 // decodeJSON is the one place bodies are decoded, by github.com/goccy/go-json
 // (BENCHMARKS.md says why): the values, the errors and the strictness of
 // encoding/json, about four times faster.

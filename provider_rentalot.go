@@ -60,7 +60,9 @@ var rentalotDesc = providerDesc{
 		},
 	},
 	// Most recent message first by lastMessageAt (null: updatedAt tells the
-	// activity but not the place); messageCount and updatedAt move with it.
+	// activity but not the place); messageCount moves with it. updatedAt
+	// also moves with a change of the record alone (a status archived):
+	// that is the record's digest's to see, and needs no message read.
 	change: changeSpec{
 		byActivity: true,
 		activity: func(c *Conversation) (time.Time, bool) {
@@ -69,7 +71,7 @@ var rentalotDesc = providerDesc{
 			}
 			return c.LastMessageAt, true
 		},
-		signals:     func(c *Conversation) []int64 { return []int64{int64(c.MessageCount), unixNano(c.UpdatedAt)} },
+		signals:     func(c *Conversation) []int64 { return []int64{int64(c.MessageCount)} },
 		newestFirst: true,
 	},
 }
