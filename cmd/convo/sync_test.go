@@ -647,6 +647,12 @@ func TestCLISyncSecondRunRefusedAtOnce(t *testing.T) {
 			assert.Less(t, took, 5*time.Second)
 			assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "one line: %s", r.stderr)
 
+			// --reset is refused too, the running sync's state kept.
+			r = runWith(context.Background(), append(args, "--reset")...)
+			assert.Equal(t, exitFailure, r.code, r.stderr)
+			assert.Contains(t, r.stderr, "sync is running elsewhere")
+			assert.NotEmpty(t, syncStateOf(t, db), "the state is not reset")
+
 			cancel()
 			assert.Equal(t, exitInterrupted, (<-first).code)
 		})
