@@ -91,8 +91,9 @@ type dialect interface {
 	// transaction begun with begin.
 	lockSchema(ctx context.Context, conn *sql.Conn) error
 	// lockSync claims a sync's name for one run, if the database can do so
-	// for the life of the connection; the returned function releases it.
-	lockSync(ctx context.Context, conn *sql.Conn, name string) (func(context.Context), error)
+	// for the life of the connection; the returned function releases it
+	// (an error: the connection may still hold it and must be discarded).
+	lockSync(ctx context.Context, conn *sql.Conn, name string) (func(context.Context) error, error)
 }
 
 // timeFormat is how SQLite stores timestamps: RFC 3339 in UTC, fixed width
@@ -169,8 +170,8 @@ func (sqliteDialect) lockSchema(context.Context, *sql.Conn) error { return nil }
 // system without file locks have no lock: there, the state row's
 // generation check refuses the second of two concurrent runs when it
 // commits.
-func (sqliteDialect) lockSync(ctx context.Context, conn *sql.Conn, name string) (func(context.Context), error) {
-	none := func(context.Context) {}
+func (sqliteDialect) lockSync(ctx context.Context, conn *sql.Conn, name string) (func(context.Context) error, error) {
+	none := func(context.Context) error { return nil }
 	if !fileLocking {
 		return none, nil
 	}
@@ -191,7 +192,7 @@ func (sqliteDialect) lockSync(ctx context.Context, conn *sql.Conn, name string) 
 	if f.Truncate(0) == nil {
 		fmt.Fprintf(f, "process %d on %s, since %s\n", os.Getpid(), host, time.Now().UTC().Format(time.RFC3339))
 	}
-	return func(context.Context) { f.Close() }, nil
+	return func(context.Context) error { return f.Close() }, nil
 }
 
 // sqliteFile returns the file of the connection's main database, "" for
@@ -302,7 +303,7 @@ func (postgresDialect) lockSchema(ctx context.Context, conn *sql.Conn) error {
 	return err
 }
 
-func (postgresDialect) lockSync(ctx context.Context, conn *sql.Conn, name string) (func(context.Context), error) {
+func (postgresDialect) lockSync(ctx context.Context, conn *sql.Conn, name string) (func(context.Context) error, error) {
 	var ok bool
 	err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock("+pgSyncKey1+", "+pgSyncKey2+")", pgLockSync, name).Scan(&ok)
 	if err != nil {
@@ -311,8 +312,9 @@ func (postgresDialect) lockSync(ctx context.Context, conn *sql.Conn, name string
 	if !ok {
 		return nil, fmt.Errorf("%w: another session holds it%s", ErrBusy, pgLockHolder(ctx, conn, name))
 	}
-	return func(ctx context.Context) {
-		conn.ExecContext(ctx, "SELECT pg_advisory_unlock("+pgSyncKey1+", "+pgSyncKey2+")", pgLockSync, name)
+	return func(ctx context.Context) error {
+		_, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock("+pgSyncKey1+", "+pgSyncKey2+")", pgLockSync, name)
+		return err
 	}, nil
 }
 

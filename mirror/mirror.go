@@ -265,9 +265,30 @@ func (m *Mirror) State(ctx context.Context, name string) (*convo.Checkpoint, boo
 
 // Reset deletes the state of the named sync, so that its next run is a
 // full sync again. The mirrored rows stay (the full sync upserts over
-// them). It reports whether there was a state.
+// them). It reports whether there was a state. A sync of that name that
+// is running makes it fail with [ErrBusy], deleting nothing: it takes the
+// sync's lock as [Mirror.Sync] does.
 func (m *Mirror) Reset(ctx context.Context, name string) (bool, error) {
-	tx, err := m.db.BeginTx(ctx, nil)
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	defer conn.Close()
+	if err := m.d.setup(ctx, conn); err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	unlock, err := m.d.lockSync(ctx, conn, name)
+	if err != nil {
+		return false, fmt.Errorf("mirror: sync %q: %w", name, err)
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockTimeout)
+		defer cancel()
+		if unlock(uctx) != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn }) // its session, and the lock, end
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("mirror: %w", err)
 	}
@@ -311,7 +332,7 @@ type run struct {
 	dirty     bool // a write did not end cleanly: the connection is discarded
 	attempts  int  // write transactions begun
 	stmts     map[stmtKey]*sql.Stmt
-	unlock    func(context.Context)
+	unlock    func(context.Context) error
 }
 
 type stmtKey struct {
@@ -415,8 +436,10 @@ func (r *run) prepare(ctx context.Context) error {
 // transaction it holds, ends with it).
 func (r *run) release(ctx context.Context) {
 	r.closeStmts()
-	if r.unlock != nil && ctx.Err() == nil {
-		r.unlock(ctx)
+	// A lock file is released whatever ctx says; an advisory lock that
+	// could not be released ends with the discarded connection's session.
+	if r.unlock != nil && r.unlock(ctx) != nil {
+		r.dirty = true
 	}
 	if ctx.Err() != nil || r.dirty {
 		r.conn.Raw(func(any) error { return driver.ErrBadConn })
@@ -429,6 +452,9 @@ func (r *run) closeStmts() {
 		s.Close()
 	}
 }
+
+// unlockTimeout bounds the release of a sync's lock by Reset.
+const unlockTimeout = 5 * time.Second
 
 // afterEnd returns a context that is not cancelled with ctx, but d after
 // ctx ends.

@@ -61,7 +61,7 @@ func (r *run) applyRetention(ctx context.Context, cutoff time.Time, retention ti
 	committed := false
 	defer func() {
 		if !committed {
-			r.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+			r.rollback(ctx) // bounded, as a write's
 		}
 	}()
 	sel := "SELECT id, data FROM messages WHERE provider = " + p(1) + " AND redacted_at IS NULL AND sent_at < " + p(2) + " ORDER BY sent_at LIMIT " + fmt.Sprint(retentionBatch)

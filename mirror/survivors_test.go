@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"net/url"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -136,4 +137,40 @@ func TestPostgresLockReleasedIntoALongLivedPool(t *testing.T) {
 	assert.Zero(t, held, "no session holds the sync's lock after the runs")
 	_, err = mustOpen(t, other, PostgreSQL).Sync(ctxT(t), client, nil)
 	assert.NoError(t, err, "another pool runs the same sync")
+}
+
+// Reset refuses, deleting nothing, while a run of the same sync holds it:
+// it takes the sync's lock as Sync does. Once the run is over it resets.
+func TestResetRefusedWhileTheSyncRuns(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			_, client := newServer(t, convo.VantaxAI)
+			db := b.open(t)
+			m := mustOpen(t, db, b.dialect)
+			var once sync.Once
+			var resetErr error
+			var reset bool
+			var before, during syncState
+			_, err := m.Sync(ctxT(t), client, &Options{FlushRows: 40, Progress: func(Stats) {
+				once.Do(func() {
+					before, _ = readState(t, db, b.dialect, "vantaxai")
+					reset, resetErr = m.Reset(ctxT(t), "vantaxai")
+					during, _ = readState(t, db, b.dialect, "vantaxai")
+				})
+			}})
+			require.NoError(t, err, "the running sync is undisturbed")
+			require.ErrorIs(t, resetErr, ErrBusy)
+			assert.False(t, reset)
+			assert.Contains(t, resetErr.Error(), "another session holds it")
+			assert.Equal(t, before, during, "nothing deleted")
+
+			reset, err = m.Reset(ctxT(t), "vantaxai")
+			require.NoError(t, err)
+			assert.True(t, reset)
+			_, ok := readState(t, db, b.dialect, "vantaxai")
+			assert.False(t, ok)
+		})
+	}
 }

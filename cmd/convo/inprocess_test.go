@@ -30,6 +30,26 @@ import (
 // ("convo: time=… level=DEBUG msg=attempt provider=…").
 const attemptMark = " msg=attempt "
 
+// lockedBuffer is a bytes.Buffer for a command's stderr, which the
+// progress redraw and the request log (-v) write from goroutines of their
+// own, as they may write to a file.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // interruptingStderr is a command's stderr that ends its context at the
 // nth request attempt logged (-v), or never for n 0.
 type interruptingStderr struct {

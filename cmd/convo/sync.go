@@ -172,15 +172,7 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 	m, err := mirror.Open(ctx, db, s.target.dialect)
 	if err != nil {
 		s.discard(db)
-		switch {
-		case errors.Is(err, mirror.ErrNotMirror):
-			return usagef("--db %s: %v", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
-		case ctx.Err() != nil:
-			return errInterrupted
-		case s.target.dialect == mirror.SQLite && sqlitePermission(s.target.path, err) != nil:
-			return sqlitePermission(s.target.path, err)
-		}
-		return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
+		return s.openError(ctx, err)
 	}
 	if s.created {
 		// Readers (queries) and the writer (the next sync) do not block
@@ -247,6 +239,19 @@ func (s *syncer) sayRefresh(ctx context.Context, m *mirror.Mirror, params *convo
 			fmt.Fprintf(s.e.stderr, "convo: %s\n", note)
 		}
 	}
+}
+
+// openError is the command's error for a mirror.Open that failed.
+func (s *syncer) openError(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(err, mirror.ErrNotMirror):
+		return usagef("--db %s: %v", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
+	case ctx.Err() != nil:
+		return errInterrupted
+	case s.target.dialect == mirror.SQLite && sqlitePermission(s.target.path, err) != nil:
+		return sqlitePermission(s.target.path, err)
+	}
+	return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
 }
 
 // interrupted says what an interrupted run stored and how to resume it.

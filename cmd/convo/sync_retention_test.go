@@ -39,7 +39,8 @@ func runTTY(t *testing.T, extra []string, args ...string) result {
 		k, v, _ := strings.Cut(kv, "=")
 		vars[k] = v
 	}
-	var stdout, stderr bytes.Buffer
+	var stdout bytes.Buffer
+	var stderr lockedBuffer // the progress redraw and -v write from goroutines of their own
 	e := &env{stdout: &stdout, stderr: &stderr, stderrTTY: true, getenv: func(k string) string { return vars[k] }, args: append([]string{"convo"}, args...)}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -14,7 +14,8 @@ import (
 
 // An attempt cut by the per-attempt timeout (WithTimeout) is retried with
 // a fresh timeout: the server holds the first attempt past it and answers
-// the second at once.
+// the second at once. (Here, not in retry_test.go: it runs against
+// convotest, which a test inside the package cannot import.)
 func TestPerAttemptTimeoutRetried(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
