@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,7 +40,8 @@ func runTTY(t *testing.T, extra []string, args ...string) result {
 		k, v, _ := strings.Cut(kv, "=")
 		vars[k] = v
 	}
-	var stdout, stderr bytes.Buffer
+	var stdout bytes.Buffer
+	var stderr lockedBuffer // the progress line and -v's log lines are written from different goroutines, as to a terminal
 	e := &env{stdout: &stdout, stderr: &stderr, stderrTTY: true, getenv: func(k string) string { return vars[k] }, args: append([]string{"convo"}, args...)}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -99,4 +101,23 @@ func TestCLISyncRetention(t *testing.T) {
 	r = runTTY(t, env, args...)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Equal(t, want(3), bodies(), "without --retention, removed bodies stay removed")
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writes, as a
+// terminal's stderr is.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
