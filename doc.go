@@ -31,11 +31,22 @@
 // [Client.Sync] walks every conversation and the messages of each with
 // bounded concurrency, for syncing history into another store; a
 // [Checkpoint] lets a sync that died continue without losing or repeating a
-// message. The client paces itself on the rate-limit headers a provider
+// message, and a finished one run again incrementally: new conversations
+// and messages, conversations whose record changed, and (a refresh's
+// recheck) messages whose record changed, each delivered once. The client
+// paces itself on the rate-limit headers a provider
 // sends, and [WithRateLimit] adds a client-side limit.
 //
-// Package [github.com/convokit/convo/convotest] is an in-process fake of the
-// four APIs, with fault injection, for testing code built on convo.
+// Two packages go with this one:
+//
+//   - [github.com/convokit/convo/convotest] (in this module) is an
+//     in-process fake of the four APIs, with demo data, data of your own
+//     that can change while it serves, and fault injection, for testing
+//     code built on convo: convotest.New(t, convo.Rentalot).
+//   - [github.com/convokit/convo/mirror] (a module of its own, so that the
+//     SDK brings no database driver) keeps a SQLite or PostgreSQL copy of
+//     every conversation and message up to date through database/sql,
+//     exactly once; the convo command's "convo sync" runs it.
 //
 // A Client is safe for concurrent use by multiple goroutines. It never
 // writes to stderr and logs only through the [slog.Logger] given to

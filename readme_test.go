@@ -1,6 +1,8 @@
 package convo_test
 
 import (
+	"go/parser"
+	"go/token"
 	"os"
 	"strings"
 	"testing"
@@ -96,4 +98,96 @@ func TestReleaseFiles(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(changelog), "\n## ["+convo.Version+"]\n", "the CHANGELOG has the current version")
 	assert.Contains(t, string(changelog), "\n## [Unreleased]\n")
+}
+
+// The package documentation points to the fake (convotest) and to the
+// database copy (mirror), which users would not find from the SDK alone.
+func TestPackageDocPointsToMirrorAndConvotest(t *testing.T) {
+	t.Parallel()
+	f, err := parser.ParseFile(token.NewFileSet(), "doc.go", nil, parser.ParseComments|parser.PackageClauseOnly)
+	require.NoError(t, err)
+	require.NotNil(t, f.Doc)
+	doc := f.Doc.Text()
+	assert.Contains(t, doc, "[github.com/convokit/convo/convotest]")
+	assert.Contains(t, doc, "[github.com/convokit/convo/mirror]")
+}
+
+// readmeSources are the files whose code the README shows: regions of the
+// snippet files (compiled by their packages' tests) and whole example
+// files.
+var readmeSources = struct{ regions, whole []string }{
+	regions: []string{"readme_snippets_test.go", "mirror/readme_snippets_test.go"},
+	whole:   []string{"examples/testing/inbox_test.go", "examples/uptodate/uptodate.go"},
+}
+
+// readmeRegions returns the regions of a snippet file, by name: the lines
+// between "// readme:NAME" and "// readme:end", less one tab of indent.
+func readmeRegions(t *testing.T, file string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	regions := map[string]string{}
+	name := ""
+	var b strings.Builder
+	for _, line := range strings.Split(string(data), "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case trimmed == "// readme:end":
+			require.NotEmpty(t, name, "%s: an end without a start", file)
+			regions[name] = b.String()
+			name = ""
+			b.Reset()
+		case strings.HasPrefix(trimmed, "// readme:"):
+			require.Empty(t, name, "%s: region %s not ended", file, name)
+			name = strings.TrimPrefix(trimmed, "// readme:")
+		case name != "":
+			b.WriteString(strings.TrimPrefix(line, "\t") + "\n")
+		}
+	}
+	require.Empty(t, name, "%s: region %s not ended", file, name)
+	return regions
+}
+
+// goBlocks returns the ```go blocks of markdown, without their fences.
+func goBlocks(markdown string) []string {
+	var blocks []string
+	for rest := markdown; ; {
+		_, after, ok := strings.Cut(rest, "\n```go\n")
+		if !ok {
+			return blocks
+		}
+		block, next, ok := strings.Cut(after, "\n```\n")
+		if !ok {
+			return append(blocks, after)
+		}
+		blocks = append(blocks, block+"\n")
+		rest = "\n" + next
+	}
+}
+
+// Every Go block of the README is code that compiles: a region of a
+// snippet file or a whole example file, each of which the tests compile
+// (the examples' tests run them too); and every region is shown.
+func TestReadmeGoBlocks(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	known := map[string]string{} // code -> where it comes from
+	for _, file := range readmeSources.regions {
+		for name, code := range readmeRegions(t, file) {
+			known[code] = file + ":" + name
+			assert.Contains(t, string(readme), "```go\n"+code+"```", "the README shows %s's region %s", file, name)
+		}
+	}
+	for _, file := range readmeSources.whole {
+		data, err := os.ReadFile(file)
+		require.NoError(t, err)
+		known[string(data)] = file
+	}
+	blocks := goBlocks(string(readme))
+	require.NotEmpty(t, blocks)
+	for _, block := range blocks {
+		_, ok := known[block]
+		assert.True(t, ok, "a Go block of the README that no test compiles:\n%s", block)
+	}
 }

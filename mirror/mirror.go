@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -153,28 +152,17 @@ func DefaultName(p convo.Provider, f *convo.ConversationListParams) string {
 }
 
 // filterQuery encodes the filters of f (not its page size or cursor),
-// sorted, so that the same filters always give the same string.
+// sorted, so that the same filters always give the same string: each set
+// filter under its declared NameKey, whichever provider declares it (a
+// field has one key), with its value as [convo.Filter.Value] gives it.
 func filterQuery(f *convo.ConversationListParams) string {
-	if f == nil {
-		return ""
-	}
 	v := url.Values{}
-	set := func(k, s string) {
-		if s != "" {
-			v.Set(k, s)
+	for _, p := range convo.Providers() {
+		for _, flt := range p.Filters() {
+			if s, ok := flt.Value(f); ok {
+				v.Set(flt.NameKey, s)
+			}
 		}
-	}
-	set("status", f.Status)
-	set("channel", f.Channel)
-	set("contact_id", f.ContactID)
-	set("sub_account_id", f.SubAccountID)
-	set("phone_number_id", f.PhoneNumberID)
-	set("contact_number", f.ContactNumber)
-	if !f.Since.IsZero() {
-		v.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
-	}
-	if f.OptedIn != nil {
-		v.Set("opted_in", strconv.FormatBool(*f.OptedIn))
 	}
 	return v.Encode()
 }
@@ -357,7 +345,7 @@ func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
 	defer cancelW()
 	stop, cancelS := afterEnd(ctx, abandonAfter)
 	defer cancelS()
-	if err := r.prepare(ctx, wctx); err != nil {
+	if err := r.prepare(ctx); err != nil {
 		r.release(wctx)
 		return r.stats, err
 	}
@@ -409,7 +397,7 @@ func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
 }
 
 // prepare sets the connection up and claims the sync's name.
-func (r *run) prepare(ctx, wctx context.Context) error {
+func (r *run) prepare(ctx context.Context) error {
 	if err := r.d.setup(ctx, r.conn); err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 // two syncs that differ in one filter only never share a state (one would
 // lose the other's data): each filter field of ConversationListParams,
 // set alone, gives a name of its own, also a field added later.
-func TestDefaultNameHoldsEveryFilter(t *testing.T) {
+func TestDefaultNameHoldsEveryParamsField(t *testing.T) {
 	t.Parallel()
 	notFilters := map[string]bool{"PageSize": true, "Cursor": true}
 	yes := true

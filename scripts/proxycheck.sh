@@ -30,9 +30,18 @@ MODULES=(
 	"github.com/convokit/convo/cmd/convo=cmd/convo"
 )
 # What a program importing only the SDK must not have in its module graph.
-NOT_FOR_SDK='^(github\.com/convokit/convo/(mirror|cmd/convo)|github\.com/spf13/(cobra|pflag)|golang\.org/x/term|github\.com/mattn/go-runewidth|github\.com/jackc/|modernc\.org/|github\.com/inconshreveable/mousetrap) '
+NOT_FOR_SDK='^(github\.com/convokit/convo/(mirror|cmd/convo)|github\.com/spf13/(cobra|pflag)|golang\.org/x/term|github\.com/mattn/go-runewidth|github\.com/jackc/[^ ]*|modernc\.org/[^ ]*|github\.com/inconshreveable/mousetrap) '
 # What a program importing the mirror must not have.
 NOT_FOR_MIRROR='^(github\.com/convokit/convo/cmd/convo|github\.com/spf13/(cobra|pflag)|golang\.org/x/term|github\.com/mattn/go-runewidth|github\.com/inconshreveable/mousetrap) '
+
+# The patterns themselves: each module below must be caught.
+for m in github.com/jackc/pgx/v5 modernc.org/sqlite modernc.org/libc github.com/spf13/cobra \
+	github.com/spf13/pflag golang.org/x/term github.com/mattn/go-runewidth github.com/convokit/convo/cmd/convo; do
+	echo "$m v1.0.0" | grep -qE "$NOT_FOR_SDK" || { echo "NOT_FOR_SDK misses $m"; exit 1; }
+	case $m in github.com/jackc/* | modernc.org/*) continue ;; esac
+	echo "$m v1.0.0" | grep -qE "$NOT_FOR_MIRROR" || { echo "NOT_FOR_MIRROR misses $m"; exit 1; }
+done
+echo "github.com/convokit/convo/mirror v1.0.0" | grep -qE "$NOT_FOR_SDK" || { echo "NOT_FOR_SDK misses the mirror"; exit 1; }
 
 CACHE=$(go env GOMODCACHE)
 UPSTREAM=$(go env GOPROXY)

@@ -150,17 +150,20 @@
 // share one database, each under its own name; the default name holds a
 // fingerprint of the base URL and the credentials (never the
 // credentials), so two accounts never share state.
-// Two runs of one sync at once: the second fails with status 1 (PostgreSQL
-// refuses it at once; SQLite at its first write), nothing corrupted.
+// Two runs of one sync at once: the second fails at once, before any
+// request, with status 1, naming the process or PostgreSQL session that
+// holds the sync; the lock ends with its holder, even a killed one.
 //
 // Refused with nothing written: a --db that is neither a path nor a
 // postgres:// URL, a path whose directory does not exist or where no file
-// can be created, a file that is not a SQLite database, a database whose
+// can be created, a file that is not a SQLite database, a file or
+// directory without write permission (named as such), a database whose
 // tables of these names are not a mirror, a --name that holds another
 // sync's state (status 2); a mirror of a newer schema version and an
 // unreachable PostgreSQL (status 1). Ctrl-C or SIGTERM writes what was
-// delivered, prints how to resume and exits 130; on a terminal, progress
-// goes to stderr.
+// delivered (a database that does not take it within 3 seconds has that
+// write abandoned, and the message says so), prints how to resume and
+// exits 130 within 4 seconds; on a terminal, progress goes to stderr.
 //
 // # Exit status
 //

@@ -491,7 +491,7 @@ func startExport(t *testing.T, args []string, n int) (*exec.Cmd, func() result) 
 	// take to deliver it; and the writer has time to catch up.
 	seen := 0
 	return startCmd(t, []string{"CONVO_DEMO_LATENCY=100ms"}, args, func(line string) bool {
-		if strings.Contains(line, "msg=attempt") {
+		if strings.Contains(line, attemptMark) {
 			seen++
 		}
 		return seen >= n
@@ -547,9 +547,6 @@ func TestCLIExportInterruptAndResume(t *testing.T) {
 }
 
 func TestCLIExportResumeRefusals(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs many interrupted exports of the built command; runs without -short")
-	}
 	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "export.jsonl")

@@ -45,9 +45,6 @@ func textCol(name string) column { return column{name: name, min: minText, flex:
 // dropped at rank drop.
 func minorTextCol(name string, drop int) column { return column{name: name, min: minLabel, drop: drop} }
 
-// wide marks c as shown only in the wide output.
-func wide(c column) column { c.wideOnly = true; return c }
-
 // standIn marks c as shown only in the wide output or in place of the
 // column before it when that one is empty in every row (a provider
 // without that field).
