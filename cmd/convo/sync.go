@@ -187,10 +187,20 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 		delivered.Store(st.Delivered)
 	}})
 	stopProgress()
+	if err != nil {
+		return s.failure(ctx, db, st, err)
+	}
+	if s.e.stderrTTY {
+		fmt.Fprintf(s.e.stderr, "convo: %s is up to date: %d conversations and %d messages written by this run\n", s.target.display, st.Conversations, st.Messages)
+	}
+	return nil
+}
 
+// failure says how a sync that ended with err went, and returns the
+// command's error.
+func (s *syncer) failure(ctx context.Context, db *sql.DB, st mirror.Stats, err error) error {
 	var ce *convo.ConversationError
 	switch {
-	case err == nil:
 	case errors.Is(err, convo.ErrInvalidParams), errors.Is(err, convo.ErrUnsupported):
 		s.discard(db)
 		if inner := errors.Unwrap(err); inner != nil {
@@ -218,16 +228,11 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 		fmt.Fprintf(s.e.stderr, "convo: %d conversations failed (%s); the others are mirrored; run the same command again to retry them\n",
 			len(st.Failed), strings.Join(st.Failed, ", "))
 		return errReported
-	default:
-		if apiErr, ok := apiFailure(err); ok {
-			return apiErr // the API's or the network's, not the database's
-		}
-		return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
 	}
-	if s.e.stderrTTY {
-		fmt.Fprintf(s.e.stderr, "convo: %s is up to date: %d conversations and %d messages written by this run\n", s.target.display, st.Conversations, st.Messages)
+	if apiErr, ok := apiFailure(err); ok {
+		return apiErr // the API's or the network's, not the database's
 	}
-	return nil
+	return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
 }
 
 // open opens the database: a SQLite file (creating it, in a directory
