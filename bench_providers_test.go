@@ -221,6 +221,22 @@ type handAgentConversation struct {
 	} `json:"consent"`
 }
 
+// handMessage is what a careful hand-written client would decode a message
+// into: typed, with time.Time timestamps and a nullable body.
+type handMessage struct {
+	ID            string     `json:"id"`
+	Direction     string     `json:"direction"`
+	PhoneNumberID string     `json:"phone_number_id"`
+	FromNumber    string     `json:"from_number"`
+	ToNumber      string     `json:"to_number"`
+	Body          *string    `json:"body"`
+	MediaURLs     []string   `json:"media_urls"`
+	Channel       string     `json:"channel"`
+	SegmentCount  int        `json:"segment_count"`
+	CreatedAt     time.Time  `json:"created_at"`
+	RedactedAt    *time.Time `json:"redacted_at"`
+}
+
 type handAgentPage[T any] struct {
 	Success bool `json:"success"`
 	Data    []T  `json:"data"`
@@ -318,7 +334,9 @@ func handRentalot[T any](resource string) func(context.Context, *http.Client, st
 	}
 }
 
-func handAgent[T any](resource string) func(context.Context, *http.Client, string) (int, error) {
+// handAgent is the loop for AgentMessage; visit, when not nil, sees every
+// item (TestSDKMatchesHandWrittenLoop compares them with the SDK's).
+func handAgent[T any](resource string, visit func(*T)) func(context.Context, *http.Client, string) (int, error) {
 	return func(ctx context.Context, hc *http.Client, base string) (int, error) {
 		_, auth := caseAuth(convo.AgentMessage)
 		first := base + listPath(resource) + "?limit=" + strconv.Itoa(casePageSize)
@@ -329,6 +347,11 @@ func handAgent[T any](resource string) func(context.Context, *http.Client, strin
 				return n, err
 			}
 			n += len(p.Data)
+			for i := range p.Data {
+				if visit != nil {
+					visit(&p.Data[i])
+				}
+			}
 			if p.Meta.NextCursor == nil || *p.Meta.NextCursor == "" {
 				return n, nil
 			}
@@ -410,6 +433,9 @@ func renderItem(p convo.Provider, resource string, n int) map[string]any {
 		m := map[string]any{"id": id, "direction": dir, "phone_number_id": "pn_7Hq2KxVbN3", "from_number": "+14155550199",
 			"to_number": "+14155550100", "body": text, "media_urls": []string{}, "channel": "sms", "segment_count": 1 + n%3,
 			"created_at": caseTime(n), "redacted_at": nil}
+		if n%10 == 3 {
+			m["media_urls"] = []string{"https://media.agentmsg.io/m/" + strconv.Itoa(n) + ".jpg"}
+		}
 		if n%20 == 7 {
 			m["body"], m["redacted_at"] = nil, caseTime(n+90000)
 		}
@@ -418,15 +444,16 @@ func renderItem(p convo.Provider, resource string, n int) map[string]any {
 	panic("no such case")
 }
 
-// renderPage renders page i (0-based) of a case in its provider's envelope.
-func renderPage(p convo.Provider, resource string, i int) []byte {
+// renderPage renders page i (0-based) of a case of pages pages in its
+// provider's envelope.
+func renderPage(p convo.Provider, resource string, i, pages int) []byte {
 	items := make([]map[string]any, 0, casePageSize)
-	if i < casePages {
+	if i < pages {
 		for k := range casePageSize {
 			items = append(items, renderItem(p, resource, i*casePageSize+k))
 		}
 	}
-	more := i+1 < casePages
+	more := i+1 < pages
 	var env any
 	switch p {
 	case convo.Vobiz:
@@ -456,7 +483,7 @@ func renderPage(p convo.Provider, resource string, i int) []byte {
 func newListCase(p convo.Provider, resource string) *listCase {
 	lc := &listCase{name: p.Name() + "/" + resource, provider: p, resource: resource}
 	for i := range casePages + 1 { // the page past the end: Rentalot's empty last page
-		lc.pages = append(lc.pages, renderPage(p, resource, i))
+		lc.pages = append(lc.pages, renderPage(p, resource, i, casePages))
 	}
 	if p == convo.VantaxAI {
 		lc.ids = map[string]int{}
@@ -486,9 +513,9 @@ func newListCase(p convo.Provider, resource string) *listCase {
 	case "rentalot/messages":
 		lc.hand = handRentalot[handRentalotMessage](resource)
 	case "agentmessage/conversations":
-		lc.hand = handAgent[handAgentConversation](resource)
+		lc.hand = handAgent[handAgentConversation](resource, nil)
 	case "agentmessage/messages":
-		lc.hand = handAgent[handMessage](resource)
+		lc.hand = handAgent[handMessage](resource, nil)
 	}
 	return lc
 }
@@ -511,6 +538,19 @@ func (lc *listCase) pageOf(rawQuery string) (int, bool) {
 		}
 	}
 	return 0, true
+}
+
+// serve answers the page r asks for.
+func (lc *listCase) serve(w http.ResponseWriter, r *http.Request) {
+	i, ok := lc.pageOf(r.URL.RawQuery)
+	if !ok || i < 0 || i >= len(lc.pages) {
+		http.Error(w, `{"error":"no such page"}`, http.StatusNotFound)
+		return
+	}
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{strconv.Itoa(len(lc.pages[i]))}
+	w.Write(lc.pages[i])
 }
 
 // caseEnv is the loopback server of every case and the transport both
@@ -544,15 +584,7 @@ func caseFixture() *caseEnv {
 				http.Error(w, `{"error":"no such list"}`, http.StatusNotFound)
 				return
 			}
-			i, ok := lc.pageOf(r.URL.RawQuery)
-			if !ok || i < 0 || i >= len(lc.pages) {
-				http.Error(w, `{"error":"no such page"}`, http.StatusNotFound)
-				return
-			}
-			h := w.Header()
-			h["Content-Type"] = []string{"application/json"}
-			h["Content-Length"] = []string{strconv.Itoa(len(lc.pages[i]))}
-			w.Write(lc.pages[i])
+			lc.serve(w, r)
 		}))
 		env.srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 			if s == http.StateNew {

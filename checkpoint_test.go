@@ -80,7 +80,7 @@ func TestCheckpointJSONRoundTrip(t *testing.T) {
 	assert.Equal(t, msgMark{"a3", time.Date(2026, 1, 2, 3, 7, 5, 0, time.UTC)}, plan.pending[0].newest, "newest first: the first message delivered")
 	assert.Equal(t, "a1", plan.pending[0].pos.id, "the last message delivered")
 	got.mu.Lock()
-	assert.Equal(t, []convState{{id: "c", activity: time.Date(2026, 1, 2, 3, 34, 5, 0, time.UTC), signals: "2,0",
+	assert.Equal(t, []convState{{id: "c", activity: time.Date(2026, 1, 2, 3, 34, 5, 0, time.UTC), signals: "2",
 		record: recordDigest(&Conversation{ID: "c", LastMessageAt: time.Date(2026, 1, 2, 3, 34, 5, 0, time.UTC), MessageCount: 2}),
 		newest: msgMark{"c2", time.Date(2026, 1, 2, 3, 6, 5, 0, time.UTC)}}}, got.states)
 	got.mu.Unlock()
@@ -113,6 +113,12 @@ func TestCheckpointUnmarshalRejects(t *testing.T) {
 		"v1 with v2 data": `{"version":1,"provider":"rentalot","known":[{"id":"a"}]}`,
 		"known twice":     `{"version":2,"provider":"rentalot","known":[{"id":"a"},{"id":"a"}]}`,
 		"known no id":     `{"version":2,"provider":"rentalot","known":[{"newest":"m"}]}`,
+		"bad record":      `{"version":3,"provider":"rentalot","known":[{"id":"a","record":"xyz"}]}`,
+		"short record":    `{"version":3,"provider":"rentalot","known":[{"id":"a","record":"12ab"}]}`,
+		"bad digests":     `{"version":3,"provider":"rentalot","known":[{"id":"a","digests":"!!"}]}`,
+		"digests cut off": `{"version":3,"provider":"rentalot","known":[{"id":"a","digests":"AAAA"}]}`,
+		"pending digests": `{"version":3,"provider":"rentalot","pending":[{"conversation":{"id":"a"},"digests":"AAAA"}]}`,
+		"v1 refreshed":    `{"version":1,"provider":"rentalot","refreshed":"2026-01-01T00:00:00Z"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			var cp Checkpoint
@@ -323,4 +329,26 @@ func BenchmarkCheckpointMarshal(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzCheckpointUnmarshal: whatever a checkpoint file holds, loading it
+// never panics, and what loads marshals to a document that loads to the
+// same document again.
+func FuzzCheckpointUnmarshal(f *testing.F) {
+	f.Add([]byte(`{"version":3,"provider":"vantaxai","done":true,"refreshed":"2026-01-01T00:00:00Z","recheck_span":86400000000000,"known":[{"id":"a","record":"00000000000000ff","anchor":"m1","digests":"AAAAAAAAAAEAAAAAAAAAAgAAAAM"}]}`))
+	f.Add([]byte(`{"version":2,"provider":"agentmessage","done":true,"known":[{"id":"a","newest":"m","page":"p"}]}`))
+	f.Add([]byte(`{"version":3,"provider":"rentalot","run":{"refresh":true,"recheck":"2026-01-01T00:00:00Z"},"pending":[{"conversation":{"id":"a"},"recheck":true,"digests":""}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var cp Checkpoint
+		if json.Unmarshal(b, &cp) != nil {
+			return
+		}
+		once, err := json.Marshal(&cp)
+		require.NoError(t, err)
+		var again Checkpoint
+		require.NoError(t, json.Unmarshal(once, &again))
+		twice, err := json.Marshal(&again)
+		require.NoError(t, err)
+		assert.JSONEq(t, string(once), string(twice))
+	})
 }

@@ -62,7 +62,7 @@ type Client struct {
 // that would travel in clear text.
 func NewClient(p Provider, opts ...Option) (*Client, error) {
 	if p.d == nil {
-		return nil, fmt.Errorf("%w: NewClient: zero Provider (use convo.Vobiz, convo.VantaxAI, convo.Rentalot or convo.AgentMessage)", ErrInvalidOption)
+		return nil, &OptionError{msg: "NewClient: zero Provider (use " + providerList(func(p Provider) string { return "convo." + p.Title() }) + ")"}
 	}
 	cfg := config{
 		baseURL:    p.d.baseURL,
@@ -84,10 +84,10 @@ func NewClient(p Provider, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	if cfg.auth == nil && !cfg.noAuth {
-		return nil, fmt.Errorf("%w: NewClient: no credentials: pass WithAuth (XAuth, Bearer or BearerFunc), or WithoutAuth for a server that needs none", ErrInvalidOption)
+		return nil, &OptionError{Option: "WithAuth", msg: "NewClient: no credentials: pass WithAuth (XAuth, Bearer or BearerFunc), or WithoutAuth for a server that needs none"}
 	}
-	if cfg.auth != nil && base.Scheme == "http" && !isLoopback(base.Hostname()) && !cfg.insecureCleartext {
-		return nil, fmt.Errorf("%w: WithBaseURL: refusing to send credentials in clear text to %s (use https, or WithInsecureCleartextCredentials)", ErrInvalidOption, base.Host)
+	if cfg.auth != nil && cleartext(base) && !cfg.insecureCleartext {
+		return nil, invalidOption("WithBaseURL", "refusing to send credentials in clear text to %s (use https, or WithInsecureCleartextCredentials)", base.Host)
 	}
 
 	c := &Client{provider: p, cfg: cfg, base: base}
@@ -128,17 +128,17 @@ func (c Client) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
 func parseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: WithBaseURL: unparsable base URL: %v", ErrInvalidOption, withoutURL(err))
+		return nil, invalidOption("WithBaseURL", "unparsable base URL: %v", withoutURL(err))
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("%w: WithBaseURL: base URL must be absolute with scheme http or https, got %q", ErrInvalidOption, displayURL(u))
+		return nil, invalidOption("WithBaseURL", "base URL must be absolute with scheme http or https, got %q", displayURL(u))
 	case u.Host == "":
-		return nil, fmt.Errorf("%w: WithBaseURL: base URL has no host: %q", ErrInvalidOption, displayURL(u))
+		return nil, invalidOption("WithBaseURL", "base URL has no host: %q", displayURL(u))
 	case u.User != nil:
-		return nil, fmt.Errorf("%w: WithBaseURL: base URL must not carry user information; use WithAuth", ErrInvalidOption)
+		return nil, invalidOption("WithBaseURL", "base URL must not carry user information; use WithAuth")
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return nil, fmt.Errorf("%w: WithBaseURL: base URL %q must not have a query or fragment", ErrInvalidOption, displayURL(u))
+		return nil, invalidOption("WithBaseURL", "base URL %q must not have a query or fragment", displayURL(u))
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = strings.TrimRight(u.RawPath, "/")
@@ -151,6 +151,25 @@ func displayURL(u *url.URL) string {
 	v := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
 	return v.String()
 }
+
+// CleartextCredentials reports whether credentials sent to baseURL would
+// travel in clear text (http://) to a host that is not loopback, which
+// [NewClient] refuses unless [WithInsecureCleartextCredentials] is given, and
+// returns the URL's host (with its port) to name in a message. A URL that
+// does not parse reports false: NewClient says what is wrong with it.
+//
+// It lets a caller that sets the base URL from its own input refuse it
+// early, in its own terms (a command names its flag), by the same rule.
+func CleartextCredentials(baseURL string) (host string, ok bool) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return "", false
+	}
+	return u.Host, cleartext(u)
+}
+
+// cleartext is the one rule: an http:// URL of a host that is not loopback.
+func cleartext(u *url.URL) bool { return u.Scheme == "http" && !isLoopback(u.Hostname()) }
 
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {

@@ -46,17 +46,17 @@ func resumePosition[T any](provider string, ep *listEndpoint[T], fingerprint, cu
 	tok, err := decodeCursor(cursor)
 	switch {
 	case err != nil:
-		return position{}, 0, invalidParams("%s %s: cursor is not a convo cursor: %v", name, res, err)
+		return position{}, 0, invalidField("Cursor", "%s %s: cursor is not a convo cursor: %v", name, res, err)
 	case tok.P != name:
-		return position{}, 0, invalidParams("cursor was made by provider %q, not %q", tok.P, name)
+		return position{}, 0, invalidField("Cursor", "cursor was made by provider %q, not %q", tok.P, name)
 	case tok.R != res:
-		return position{}, 0, invalidParams("%s: cursor was made for %s, not %s", name, tok.R, res)
+		return position{}, 0, invalidField("Cursor", "%s: cursor was made for %s, not %s", name, tok.R, res)
 	case tok.S != fingerprint:
-		return position{}, 0, invalidParams("%s %s: cursor was made for another conversation, query or filters", name, res)
+		return position{}, 0, invalidField("Cursor", "%s %s: cursor was made for another conversation, query or filters", name, res)
 	}
 	if ep.limitParam != "" {
 		if made := firstPositive(tok.L, ep.defaultLimit); pageSize != 0 && pageSize != made {
-			return position{}, 0, invalidParams("%s %s: the cursor resumes with page size %d, not PageSize %d (leave PageSize 0 when resuming)", name, res, made, pageSize)
+			return position{}, 0, invalidField("PageSize", "%s %s: the cursor resumes with page size %d, not PageSize %d (leave PageSize 0 when resuming)", name, res, made, pageSize)
 		}
 	}
 	pos := position{token: tok.T, seen: tok.H}

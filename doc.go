@@ -31,7 +31,10 @@
 // [Client.Sync] walks every conversation and the messages of each with
 // bounded concurrency, for syncing history into another store; a
 // [Checkpoint] lets a sync that died continue without losing or repeating a
-// message. The client paces itself on the rate-limit headers a provider
+// message, and a finished one run again incrementally: new conversations
+// and messages, conversations whose record changed, and (a refresh's
+// recheck) messages whose record changed, each delivered once. The client
+// paces itself on the rate-limit headers a provider
 // sends, and [WithRateLimit] adds a client-side limit.
 //
 // Two packages go with this one:

@@ -227,12 +227,72 @@ func newDecodeError(provider, path string, status int, body []byte, err error) *
 	return &DecodeError{Provider: provider, Method: http.MethodGet, Path: path, StatusCode: status, Snippet: snippet(body, 200), Err: err}
 }
 
-func invalidParams(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidParams}, args...)...)
+// ParamError is a parameter refused before any request was sent. Field
+// names what it is about, so that a caller can point at whatever set it (a
+// command-line flag, a form field) without reading the message. It matches
+// [ErrInvalidParams] (a value out of range or not documented, a malformed
+// id, cursor or query) or [ErrUnsupported] (a filter the provider does not
+// document) with [errors.Is].
+type ParamError struct {
+	// Field is the Go name of the params field the error is about
+	// ("PageSize", "Cursor", "Status", "Limit", "Query"; for a sync,
+	// "PageSize" is the page size of the message lists), or "" when it is
+	// about an argument that is no field (a conversation id) or the params
+	// as a whole.
+	Field string
+	// Err is ErrInvalidParams or ErrUnsupported.
+	Err error
+	msg string // what is wrong, after Err's text
 }
 
+// Error returns Err's text and what is wrong: "convo: invalid parameters:
+// rentalot conversations: page size 500 is outside 1..100".
+func (e *ParamError) Error() string { return e.Err.Error() + ": " + e.msg }
+
+// Unwrap returns Err.
+func (e *ParamError) Unwrap() error { return e.Err }
+
+// OptionError is an option of [NewClient] that was refused: Option names
+// it, so that a caller can point at whatever set it. It matches
+// [ErrInvalidOption] with [errors.Is].
+type OptionError struct {
+	// Option is the name of the option's function ("WithBaseURL",
+	// "WithRetryWait"; "WithAuth" for missing credentials), or "" when the
+	// error is about NewClient's provider argument.
+	Option string
+	msg    string // what is wrong, after ErrInvalidOption's text
+}
+
+// Error returns "convo: invalid option: <option>: <what is wrong>".
+func (e *OptionError) Error() string { return ErrInvalidOption.Error() + ": " + e.msg }
+
+// Unwrap returns ErrInvalidOption.
+func (e *OptionError) Unwrap() error { return ErrInvalidOption }
+
+// invalidParams is a ParamError about no field in particular.
+func invalidParams(format string, args ...any) error {
+	return invalidField("", format, args...)
+}
+
+// invalidField is a ParamError, wrapping ErrInvalidParams, about field.
+func invalidField(field, format string, args ...any) error {
+	return &ParamError{Field: field, Err: ErrInvalidParams, msg: fmt.Sprintf(format, args...)}
+}
+
+// unsupported is an operation the provider does not document.
 func unsupported(provider, what string) error {
 	return fmt.Errorf("%w: %s does not document %s", ErrUnsupported, provider, what)
+}
+
+// unsupportedField is a field (a filter) the provider does not document.
+func unsupportedField(provider, field, what string) error {
+	return &ParamError{Field: field, Err: ErrUnsupported, msg: provider + " does not document " + what}
+}
+
+// invalidOption is an OptionError about option; its message starts with
+// the option's name.
+func invalidOption(option, format string, args ...any) error {
+	return &OptionError{Option: option, msg: option + ": " + fmt.Sprintf(format, args...)}
 }
 
 // RequestError is a request that got no usable response: the connection

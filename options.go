@@ -1,7 +1,6 @@
 package convo
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -50,11 +49,11 @@ func WithBaseURL(rawURL string) Option {
 func WithAuth(a Authenticator) Option {
 	return func(c *config) error {
 		if a == nil {
-			return fmt.Errorf("%w: WithAuth: nil Authenticator", ErrInvalidOption)
+			return invalidOption("WithAuth", "nil Authenticator")
 		}
 		if sc, ok := a.(staticCredentials); ok {
 			if err := sc.check(); err != nil {
-				return fmt.Errorf("%w: WithAuth: %v", ErrInvalidOption, err)
+				return invalidOption("WithAuth", "%v", err)
 			}
 		}
 		c.auth, c.noAuth = a, false
@@ -89,7 +88,7 @@ func WithoutAuth() Option {
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
-			return fmt.Errorf("%w: WithHTTPClient: nil *http.Client", ErrInvalidOption)
+			return invalidOption("WithHTTPClient", "nil *http.Client")
 		}
 		c.httpClient = hc
 		return nil
@@ -103,7 +102,7 @@ func WithHTTPClient(hc *http.Client) Option {
 func WithMaxRetries(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
-			return fmt.Errorf("%w: WithMaxRetries: negative retry count %d", ErrInvalidOption, n)
+			return invalidOption("WithMaxRetries", "negative retry count %d", n)
 		}
 		c.maxRetries = n
 		return nil
@@ -120,10 +119,10 @@ func WithMaxRetries(n int) Option {
 func WithRetryWait(min, max time.Duration) Option {
 	return func(c *config) error {
 		if min < 0 || max < 0 {
-			return fmt.Errorf("%w: WithRetryWait: negative wait (min %v, max %v)", ErrInvalidOption, min, max)
+			return invalidOption("WithRetryWait", "negative wait (min %v, max %v)", min, max)
 		}
 		if min > max {
-			return fmt.Errorf("%w: WithRetryWait: min %v is greater than max %v", ErrInvalidOption, min, max)
+			return invalidOption("WithRetryWait", "min %v is greater than max %v", min, max)
 		}
 		c.waitMin, c.waitMax = min, max
 		return nil
@@ -138,7 +137,7 @@ func WithUserAgent(ua string) Option {
 	return func(c *config) error {
 		ua = strings.Trim(ua, " \t")
 		if err := checkFieldValue(ua); err != nil {
-			return fmt.Errorf("%w: WithUserAgent: user agent %v", ErrInvalidOption, err)
+			return invalidOption("WithUserAgent", "user agent %v", err)
 		}
 		c.userAgent = ua
 		return nil
@@ -168,7 +167,7 @@ func WithLogger(l *slog.Logger) Option {
 func WithPrefetch(pages int) Option {
 	return func(c *config) error {
 		if pages < 0 {
-			return fmt.Errorf("%w: WithPrefetch: negative page count %d", ErrInvalidOption, pages)
+			return invalidOption("WithPrefetch", "negative page count %d", pages)
 		}
 		c.prefetch = pages
 		return nil
@@ -181,7 +180,7 @@ func WithPrefetch(pages int) Option {
 func WithMaxResponseBytes(n int64) Option {
 	return func(c *config) error {
 		if n <= 0 {
-			return fmt.Errorf("%w: WithMaxResponseBytes: non-positive limit %d", ErrInvalidOption, n)
+			return invalidOption("WithMaxResponseBytes", "non-positive limit %d", n)
 		}
 		c.maxBytes = n
 		return nil
@@ -195,7 +194,7 @@ func WithMaxResponseBytes(n int64) Option {
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
-			return fmt.Errorf("%w: WithTimeout: non-positive timeout %v", ErrInvalidOption, d)
+			return invalidOption("WithTimeout", "non-positive timeout %v", d)
 		}
 		c.timeout = d
 		return nil

@@ -420,7 +420,7 @@ func (p *Pager[T]) fetch(ctx context.Context, token string) (*fetched[T], error)
 func (p *Pager[T]) pageQuery(token string) (string, error) {
 	name, value, err := p.ep.style.param(token)
 	if err != nil {
-		return "", invalidParams("%s: cursor holds %v", p.listName(), err)
+		return "", invalidField("Cursor", "%s: cursor holds %v", p.listName(), err)
 	}
 	var q strings.Builder
 	q.WriteString(p.query)

@@ -719,6 +719,10 @@ func TestPagerCursorWithOtherPageSize(t *testing.T) {
 			_, err := firstPage(c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: 4, Cursor: cursor}))
 			assert.ErrorIs(t, err, ErrInvalidParams)
 			assert.Contains(t, err.Error(), "page size 3")
+			var pe *ParamError
+			if assert.ErrorAs(t, err, &pe) {
+				assert.Equal(t, "PageSize", pe.Field, "the explicit page size is what to change")
+			}
 			assert.Equal(t, before, l.requests.Load(), "nothing sent")
 			for _, size := range []int{0, 3} {
 				got := collect(t, c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: size, Cursor: cursor}), 0, messageID)

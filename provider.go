@@ -3,16 +3,10 @@ package convo
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"reflect"
-	"slices"
 	"strings"
-	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/goccy/go-json"
-	"github.com/google/go-querystring/query"
 )
 
 // Provider identifies one of the supported conversation APIs and carries
@@ -22,26 +16,29 @@ import (
 // rejected by [NewClient].
 type Provider struct{ d *providerDesc }
 
-// The supported providers.
-var (
-	// Vobiz is the Vobiz WhatsApp Conversations API at
-	// https://api.vobiz.ai/api/v1/messaging: X-Auth-ID/X-Auth-Token or a
-	// bearer JWT; opaque cursor pagination.
-	Vobiz = Provider{&vobizDesc}
-	// VantaxAI is the VantaxAI Conversations API at
-	// https://api.vantaxai.com/v1: bearer API key; starting_after pagination.
-	VantaxAI = Provider{&vantaxDesc}
-	// Rentalot is the Rentalot (AI leasing agent) API at
-	// https://rentalot.ai/api/v1: bearer API key; page number pagination;
-	// message search.
-	Rentalot = Provider{&rentalotDesc}
-	// AgentMessage is the AgentMessage SMS API at https://api.agentmsg.io/v1:
-	// bearer API key; opaque cursor pagination.
-	AgentMessage = Provider{&agentMessageDesc}
-)
-
-// Providers returns the supported providers, in a fixed order.
+// Providers returns the supported providers, in a fixed order. This list is
+// the registry: each provider is declared in its own file
+// (provider_<name>.go) and listed here once; help texts, documentation
+// tables and tests read it.
 func Providers() []Provider { return []Provider{Vobiz, VantaxAI, Rentalot, AgentMessage} }
+
+// providerList names every provider, as name gives it, in a sentence: "a,
+// b, c or d".
+func providerList(name func(Provider) string) string {
+	var b strings.Builder
+	all := Providers()
+	for i, p := range all {
+		switch {
+		case i == 0:
+		case i == len(all)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(name(p))
+	}
+	return b.String()
+}
 
 // ProviderByName returns the provider whose [Provider.Name] is name
 // (case-insensitive).
@@ -61,6 +58,25 @@ func (p Provider) Name() string {
 		return ""
 	}
 	return p.d.name
+}
+
+// Title returns the provider's name as the provider spells it, which is
+// also the name of its variable in this package: "Vobiz", "VantaxAI",
+// "Rentalot" or "AgentMessage"; "" for the zero Provider.
+func (p Provider) Title() string {
+	if p.d == nil {
+		return ""
+	}
+	return p.d.title
+}
+
+// Docs returns where the provider documents its API: the address of its
+// reference, or its title where the reference has no public address.
+func (p Provider) Docs() string {
+	if p.d == nil {
+		return ""
+	}
+	return p.d.docs
 }
 
 // String returns [Provider.Name].
@@ -123,14 +139,18 @@ func (p Provider) Supports(op Operation) bool {
 // providerDesc is the data that describes one provider. The client, the
 // pager and the error decoder read it; nothing else knows a provider.
 type providerDesc struct {
-	name    string
+	name    string // Provider.Name
+	title   string // Provider.Title
+	docs    string // Provider.Docs
 	baseURL string
+
+	credentials credentialSpec // how a program reads them from the environment
 
 	conversations listEndpoint[Conversation]
 	// conversationFilters are the conversation list filters the provider
 	// documents: an allow-list. Every other ConversationListParams field
 	// that is set is refused with ErrUnsupported (encodeFilters).
-	conversationFilters []filterSpec
+	conversationFilters []Filter
 	// getConversation is GET /conversations/{id}; nil when undocumented.
 	getConversation *objectEndpoint[Conversation]
 
@@ -194,11 +214,20 @@ type listEndpoint[T any] struct {
 func (ep *listEndpoint[T]) checkPageSize(provider string, n int) error {
 	switch {
 	case ep.limitParam != "" && n != 0 && (n < ep.minLimit || n > ep.maxLimit):
-		return invalidParams("%s %s: page size %d is outside %d..%d", provider, ep.resource, n, ep.minLimit, ep.maxLimit)
+		return invalidField(ep.pageSizeField(), "%s %s: page size %d is outside %d..%d", provider, ep.resource, n, ep.minLimit, ep.maxLimit)
 	case n < 0:
-		return invalidParams("%s %s: negative page size %d", provider, ep.resource, n)
+		return invalidField(ep.pageSizeField(), "%s %s: negative page size %d", provider, ep.resource, n)
 	}
 	return nil
+}
+
+// pageSizeField is the params field that sets the endpoint's page size:
+// SearchParams.Limit for a search, PageSize for the other lists.
+func (ep *listEndpoint[T]) pageSizeField() string {
+	if ep.resource == "search" {
+		return "Limit"
+	}
+	return "PageSize"
 }
 
 // rawPage is one decoded page before the pager applies the paging rules.
@@ -210,14 +239,6 @@ type rawPage[T any] struct {
 	limit      int    // page size the server reports
 	totalPages *int   // number of pages, when reported
 	total      *int   // number of items, when reported and reliable
-}
-
-// unixNano is t in nanoseconds since 1970; 0 for the zero time.
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
 }
 
 // decodeJSON is the one place bodies are decoded, by github.com/goccy/go-json
@@ -240,34 +261,6 @@ type decodeFunc func(body []byte, v any) error
 // own returns a copy of a string decoded from a body, which the model may
 // keep after the body's buffer is reused.
 func own(s string) string { return strings.Clone(s) }
-
-// stringArena copies the strings one model keeps out of the body into a
-// single allocation instead of one each: add sizes it, own copies. A string
-// it returns shares that allocation with the model's other strings, so a
-// caller who keeps only one of them keeps the few bytes of all of them.
-// Bytes once returned are never written again (append only writes past
-// them), so an arena sized too small is still correct: it grows into a new
-// allocation and the strings already returned stay where they are.
-type stringArena struct {
-	size int
-	buf  []byte
-}
-
-// add counts s in the size of the one allocation.
-func (a *stringArena) add(s string) { a.size += len(s) }
-
-// own returns a copy of s in the arena.
-func (a *stringArena) own(s string) string {
-	if s == "" {
-		return ""
-	}
-	if a.buf == nil {
-		a.buf = make([]byte, 0, max(a.size, len(s)))
-	}
-	start := len(a.buf)
-	a.buf = append(a.buf, s...)
-	return unsafe.String(unsafe.SliceData(a.buf[start:]), len(s))
-}
 
 // ownDirection returns the direction without an allocation for the two
 // documented values.
@@ -343,47 +336,6 @@ func dataObject[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]b
 	}
 }
 
-// wireItems reuses, from one page to the next, the slices a page's items are
-// decoded into, so that decoding a page does not grow a new slice of wire
-// items element by element: every page decoder decodes through decode and
-// maps through models, which gives the slice back. A wire item lives only
-// until it is mapped (its strings refer to the body, see decodeJSON); a
-// slice is zeroed when it is given back, so nothing of one page is ever seen
-// in the next. It is safe for concurrent use.
-type wireItems[W any] struct{ pool sync.Pool }
-
-// maxPooledItems bounds the slices kept for reuse: a server that sends a
-// page far larger than any documented limit does not pin its memory.
-const maxPooledItems = 1000
-
-// decode decodes body into env, whose item array is the field items points
-// to, into a reused slice. An array that decodes to no item is decoded again
-// into a nil slice: only then does an absent or null array (nil) differ from
-// an empty one.
-func (w *wireItems[W]) decode(decode decodeFunc, body []byte, env any, items *[]W) error {
-	if p, ok := w.pool.Get().(*[]W); ok {
-		*items = (*p)[:0]
-	}
-	err := decode(body, env)
-	if err == nil && len(*items) == 0 {
-		*items = nil
-		err = decode(body, env)
-	}
-	return err
-}
-
-// models converts a page's wire items to models (see mapItems) and gives
-// their slice back, zeroed, for the next page.
-func models[W, T any](w *wireItems[W], items []W, scope string, conv func(*W, string, *T)) []T {
-	out := mapItems(items, scope, conv)
-	if c := cap(items); c > 0 && c <= maxPooledItems {
-		items = items[:c]
-		clear(items)
-		w.pool.Put(&items)
-	}
-	return out
-}
-
 // mapItems converts wire items to models.
 func mapItems[W, T any](wire []W, scope string, conv func(*W, string, *T)) []T {
 	out := make([]T, len(wire))
@@ -391,64 +343,4 @@ func mapItems[W, T any](wire []W, scope string, conv func(*W, string, *T)) []T {
 		conv(&wire[i], scope, &out[i])
 	}
 	return out
-}
-
-// filterSpec declares one [ConversationListParams] field that a provider
-// documents as a conversation list filter.
-type filterSpec struct {
-	field  string   // the ConversationListParams field
-	param  string   // the query parameter it is sent as
-	values []string // the documented values of an enumerated filter; nil: any
-}
-
-// pagingFields are the ConversationListParams fields that page the list
-// instead of filtering it; the pager sends them.
-var pagingFields = map[string]bool{"PageSize": true, "Cursor": true}
-
-// encodeFilters is the one encoder of conversation list filters. Every set
-// field of p (found by reflection, so a field added later is covered) must
-// be declared in specs: it is then sent under its declared name, in
-// go-querystring's form (RFC 3339 for times, true/false for booleans);
-// otherwise the list is refused with ErrUnsupported before any request. A
-// filter is never silently dropped.
-func encodeFilters(provider string, specs []filterSpec, p *ConversationListParams) (url.Values, error) {
-	rv := reflect.ValueOf(p).Elem()
-	rt := rv.Type()
-	var set []*filterSpec
-	for i := range rt.NumField() {
-		name := rt.Field(i).Name
-		if pagingFields[name] || rv.Field(i).IsZero() {
-			continue
-		}
-		spec := lookupFilter(specs, name)
-		if spec == nil {
-			return nil, unsupported(provider, "the conversation filter "+name)
-		}
-		set = append(set, spec)
-	}
-	if len(set) == 0 {
-		return nil, nil
-	}
-	encoded, err := query.Values(p) // keyed by field name
-	if err != nil {
-		return nil, invalidParams("%s: conversation filters: %v", provider, err)
-	}
-	out := make(url.Values, len(set))
-	for _, spec := range set {
-		v := encoded.Get(spec.field)
-		if spec.values != nil && !slices.Contains(spec.values, v) {
-			return nil, invalidParams("%s: %s %q is not one of %s", provider, spec.field, v, strings.Join(spec.values, ", "))
-		}
-		out.Set(spec.param, v)
-	}
-	return out, nil
-}
-
-func lookupFilter(specs []filterSpec, field string) *filterSpec {
-	for i := range specs {
-		if specs[i].field == field {
-			return &specs[i]
-		}
-	}
-	return nil
 }

@@ -6,6 +6,10 @@ import (
 	"errors"
 )
 
+// AgentMessage is the AgentMessage SMS API at https://api.agentmsg.io/v1:
+// bearer API key; opaque cursor pagination.
+var AgentMessage = Provider{&agentMessageDesc}
+
 // AgentMessage (SMS numbers for agents). Seed: testdata/agentmessage_*.json.
 //
 // Lists answer {"success":true,"data":[…],"meta":{"total","limit","offset","next_cursor"}};
@@ -13,8 +17,11 @@ import (
 // unreliable and is not reported. Conversation ids are opaque base64url
 // strings, passed back unmodified.
 var agentMessageDesc = providerDesc{
-	name:    "agentmessage",
-	baseURL: "https://api.agentmsg.io/v1",
+	name:        "agentmessage",
+	title:       "AgentMessage",
+	docs:        "AgentMessage API reference",
+	baseURL:     "https://api.agentmsg.io/v1",
+	credentials: bearerEnv("AGENTMESSAGE_API_KEY"),
 	conversations: listEndpoint[Conversation]{
 		resource:     "conversations",
 		path:         conversationsPath,
@@ -27,11 +34,15 @@ var agentMessageDesc = providerDesc{
 		id:           conversationID,
 	},
 	// since is sent in RFC 3339, opted_in as true or false.
-	conversationFilters: []filterSpec{
-		{field: "PhoneNumberID", param: "phone_number_id"},
-		{field: "ContactNumber", param: "contact_number"},
-		{field: "Since", param: "since"},
-		{field: "OptedIn", param: "opted_in"},
+	conversationFilters: []Filter{
+		{Field: "PhoneNumberID", Param: "phone_number_id", Flag: "phone-number-id", NameKey: "phone_number_id",
+			Help: "only conversations of this number"},
+		{Field: "ContactNumber", Param: "contact_number", Flag: "contact-number", NameKey: "contact_number",
+			Help: "only conversations with this contact number"},
+		{Field: "Since", Param: "since", Flag: "since", NameKey: "since",
+			Help: "only conversations active since this RFC 3339 `time`"},
+		{Field: "OptedIn", Param: "opted_in", Flag: "opted-in", NameKey: "opted_in",
+			Help: "only conversations whose contact opted in (true) or not (false)"},
 	},
 	messages: listEndpoint[Message]{
 		resource:     "messages",
@@ -55,7 +66,6 @@ var agentMessageDesc = providerDesc{
 }
 
 func agentMessagePage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
-	wire := new(wireItems[W])
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
 			Success *bool `json:"success"`
@@ -65,7 +75,7 @@ func agentMessagePage[W, T any](decode decodeFunc, conv func(*W, string, *T)) fu
 				NextCursor string `json:"next_cursor"` // null on the last page
 			} `json:"meta"`
 		}
-		if err := wire.decode(decode, body, &env, &env.Data); err != nil {
+		if err := decode(body, &env); err != nil {
 			return rawPage[T]{}, err
 		}
 		if env.Success != nil && !*env.Success {
@@ -75,7 +85,7 @@ func agentMessagePage[W, T any](decode decodeFunc, conv func(*W, string, *T)) fu
 			return rawPage[T]{}, errNoItems("data")
 		}
 		return rawPage[T]{
-			items: models(wire, env.Data, scope, conv),
+			items: mapItems(env.Data, scope, conv),
 			next:  own(env.Meta.NextCursor),
 			limit: env.Meta.Limit,
 		}, nil

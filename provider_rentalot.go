@@ -6,6 +6,11 @@ import (
 	"github.com/goccy/go-json"
 )
 
+// Rentalot is the Rentalot (AI leasing agent) API at
+// https://rentalot.ai/api/v1: bearer API key; page number pagination;
+// message search.
+var Rentalot = Provider{&rentalotDesc}
+
 // Rentalot (AI leasing agent). Seed: testdata/rentalot_*.json; the OpenAPI
 // spec is the most precise source. Where the docs page and the spec differ,
 // both are decoded and every field is optional.
@@ -15,8 +20,11 @@ import (
 // is the one with fewer items than the limit the server reports, which may
 // be below the one requested (plans cap the page size).
 var rentalotDesc = providerDesc{
-	name:    "rentalot",
-	baseURL: "https://rentalot.ai/api/v1",
+	name:        "rentalot",
+	title:       "Rentalot",
+	docs:        "https://rentalot.ai (Rentalot API, OpenAPI 3.0.3)",
+	baseURL:     "https://rentalot.ai/api/v1",
+	credentials: bearerEnv("RENTALOT_API_KEY"),
 	conversations: listEndpoint[Conversation]{
 		resource:     "conversations",
 		path:         conversationsPath,
@@ -28,9 +36,11 @@ var rentalotDesc = providerDesc{
 		decode:       rentalotPage(decodeJSON, rentalotConversation),
 		id:           conversationID,
 	},
-	conversationFilters: []filterSpec{
-		{field: "ContactID", param: "contactId"},
-		{field: "Status", param: "status", values: []string{"active", "archived"}},
+	conversationFilters: []Filter{
+		{Field: "ContactID", Param: "contactId", Flag: "contact-id", NameKey: "contact_id",
+			Help: "only this contact's conversations"},
+		{Field: "Status", Param: "status", Values: []string{"active", "archived"}, Flag: "status", NameKey: "status",
+			Help: "only conversations with this `status`"},
 	},
 	getConversation: &objectEndpoint[Conversation]{path: conversationPath, decode: dataObject(decodeJSON, rentalotConversation)},
 	messages: listEndpoint[Message]{
@@ -60,7 +70,9 @@ var rentalotDesc = providerDesc{
 		},
 	},
 	// Most recent message first by lastMessageAt (null: updatedAt tells the
-	// activity but not the place); messageCount and updatedAt move with it.
+	// activity but not the place); messageCount moves with it. updatedAt
+	// also moves with a change of the record alone (a status archived):
+	// that is the record's digest's to see, and needs no message read.
 	change: changeSpec{
 		byActivity: true,
 		activity: func(c *Conversation) (time.Time, bool) {
@@ -69,13 +81,12 @@ var rentalotDesc = providerDesc{
 			}
 			return c.LastMessageAt, true
 		},
-		signals:     func(c *Conversation) []int64 { return []int64{int64(c.MessageCount), unixNano(c.UpdatedAt)} },
+		signals:     func(c *Conversation) []int64 { return []int64{int64(c.MessageCount)} },
 		newestFirst: true,
 	},
 }
 
 func rentalotPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
-	wire := new(wireItems[W])
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
 			Data       []W `json:"data"`
@@ -86,7 +97,7 @@ func rentalotPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([
 				TotalPages *float64 `json:"totalPages"`
 			} `json:"pagination"`
 		}
-		if err := wire.decode(decode, body, &env, &env.Data); err != nil {
+		if err := decode(body, &env); err != nil {
 			return rawPage[T]{}, err
 		}
 		if env.Data == nil {
@@ -94,7 +105,7 @@ func rentalotPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([
 		}
 		pg := env.Pagination
 		return rawPage[T]{
-			items:      models(wire, env.Data, scope, conv),
+			items:      mapItems(env.Data, scope, conv),
 			page:       int(pg.Page),
 			limit:      int(pg.Limit),
 			total:      intPtr(pg.Total),
@@ -113,19 +124,18 @@ func intPtr(f *float64) *int {
 }
 
 func rentalotSearchPage(decode decodeFunc) func([]byte, string) (rawPage[SearchResult], error) {
-	wire := new(wireItems[rentalotWireSearchResult])
 	return func(body []byte, _ string) (rawPage[SearchResult], error) {
 		var env struct {
 			Data  []rentalotWireSearchResult `json:"data"`
 			Total *float64                   `json:"total"`
 		}
-		if err := wire.decode(decode, body, &env, &env.Data); err != nil {
+		if err := decode(body, &env); err != nil {
 			return rawPage[SearchResult]{}, err
 		}
 		if env.Data == nil {
 			return rawPage[SearchResult]{}, errNoItems("data")
 		}
-		return rawPage[SearchResult]{items: models(wire, env.Data, "", rentalotSearchResult), total: intPtr(env.Total)}, nil
+		return rawPage[SearchResult]{items: mapItems(env.Data, "", rentalotSearchResult), total: intPtr(env.Total)}, nil
 	}
 }
 

@@ -26,13 +26,13 @@ var emptyConversationList = map[string]string{
 // filterValue sets v, a field of ConversationListParams, to a value the
 // provider accepts when it declares the filter (its first documented
 // value for an enumerated one).
-func filterValue(t *testing.T, v reflect.Value, spec *filterSpec) {
+func filterValue(t *testing.T, v reflect.Value, spec *Filter) {
 	t.Helper()
 	switch v.Interface().(type) {
 	case string:
 		s := "value-" + strings.ToLower(v.Type().Name())
-		if spec != nil && spec.values != nil {
-			s = spec.values[0]
+		if spec != nil && spec.Values != nil {
+			s = spec.Values[0]
 		}
 		v.SetString(s)
 	case time.Time:
@@ -93,7 +93,7 @@ func TestFiltersSentOrRefused(t *testing.T) {
 				}
 				assert.Equal(t, 1, added, "the filter is sent as exactly one parameter, not dropped: %v", sent)
 				require.NotNil(t, spec)
-				assert.NotEmpty(t, sent.Get(spec.param), "sent under its declared name %q", spec.param)
+				assert.NotEmpty(t, sent.Get(spec.Param), "sent under its declared name %q", spec.Param)
 			})
 		}
 	}

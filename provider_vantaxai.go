@@ -9,14 +9,21 @@ import (
 	"github.com/goccy/go-json"
 )
 
+// VantaxAI is the VantaxAI Conversations API at https://api.vantaxai.com/v1:
+// bearer API key; starting_after pagination.
+var VantaxAI = Provider{&vantaxDesc}
+
 // VantaxAI. Seed: testdata/vantaxai_*.json.
 //
 // Lists answer {"success":true,"data":[…],"pagination":{"total","limit","has_more"}};
 // the next page is starting_after=<id of the last item> while has_more.
 // GET /conversations/{id} answers {"success":true,"data":{…}}.
 var vantaxDesc = providerDesc{
-	name:    "vantaxai",
-	baseURL: "https://api.vantaxai.com/v1",
+	name:        "vantaxai",
+	title:       "VantaxAI",
+	docs:        "VantaxAI API reference",
+	baseURL:     "https://api.vantaxai.com/v1",
+	credentials: bearerEnv("VANTAXAI_API_KEY"),
 	conversations: listEndpoint[Conversation]{
 		resource:     "conversations",
 		path:         conversationsPath,
@@ -31,10 +38,13 @@ var vantaxDesc = providerDesc{
 	// sub_account_id is marked required on the list page while the
 	// authentication pages take the tenant from the key: it is optional
 	// here and sent when set.
-	conversationFilters: []filterSpec{
-		{field: "SubAccountID", param: "sub_account_id"},
-		{field: "Channel", param: "channel", values: []string{"sms", "whatsapp", "facebook", "instagram", "email"}},
-		{field: "Status", param: "status", values: []string{"open", "pending", "closed"}},
+	conversationFilters: []Filter{
+		{Field: "SubAccountID", Param: "sub_account_id", Flag: "sub-account-id", NameKey: "sub_account_id",
+			Help: "only this sub-account's conversations"},
+		{Field: "Channel", Param: "channel", Values: []string{"sms", "whatsapp", "facebook", "instagram", "email"}, Flag: "channel", NameKey: "channel",
+			Help: "only this `channel`"},
+		{Field: "Status", Param: "status", Values: []string{"open", "pending", "closed"}, Flag: "status", NameKey: "status",
+			Help: "only conversations with this `status`"},
 	},
 	getConversation: &objectEndpoint[Conversation]{path: conversationPath, decode: dataObject(decodeJSON, vantaxConversation)},
 	messages: listEndpoint[Message]{
@@ -57,7 +67,6 @@ var vantaxDesc = providerDesc{
 }
 
 func vantaxPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
-	wire := new(wireItems[W])
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
 			Success    *bool `json:"success"`
@@ -68,7 +77,7 @@ func vantaxPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]b
 				HasMore *bool `json:"has_more"`
 			} `json:"pagination"`
 		}
-		if err := wire.decode(decode, body, &env, &env.Data); err != nil {
+		if err := decode(body, &env); err != nil {
 			return rawPage[T]{}, err
 		}
 		if env.Success != nil && !*env.Success {
@@ -78,7 +87,7 @@ func vantaxPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]b
 			return rawPage[T]{}, errNoItems("data")
 		}
 		return rawPage[T]{
-			items: models(wire, env.Data, scope, conv),
+			items: mapItems(env.Data, scope, conv),
 			more:  env.Pagination.HasMore,
 			limit: env.Pagination.Limit,
 			total: env.Pagination.Total,
@@ -103,28 +112,16 @@ var vantaxChannels = []string{"sms", "whatsapp", "facebook", "instagram", "email
 
 func vantaxConversation(w *vantaxWireConversation, _ string, c *Conversation) {
 	var bad []UnreadableField
-	var a stringArena
-	a.add(w.ID)
-	a.add(w.ContactID)
-	a.add(w.SubAccountID)
-	for _, t := range w.Tags {
-		a.add(t)
-	}
 	*c = Conversation{
-		ID:            a.own(w.ID),
-		ContactID:     a.own(w.ContactID),
+		ID:            own(w.ID),
+		ContactID:     own(w.ContactID),
 		Channel:       ownOf(w.Channel, vantaxChannels...),
 		Status:        ownOf(w.Status, "open", "pending", "closed"),
 		LastMessageAt: readTime(&bad, "last_message_at", w.LastMessageAt),
 		CreatedAt:     readTime(&bad, "created_at", w.CreatedAt),
-		SubAccountID:  a.own(w.SubAccountID),
+		SubAccountID:  own(w.SubAccountID),
+		Tags:          ownAll(w.Tags),
 		UnreadCount:   w.UnreadCount,
-	}
-	if w.Tags != nil {
-		c.Tags = make([]string, len(w.Tags))
-		for i, t := range w.Tags {
-			c.Tags[i] = a.own(t)
-		}
 	}
 	c.Metadata = vantaxMetadata(&bad, w.Metadata)
 	c.Unreadable = bad

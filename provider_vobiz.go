@@ -6,6 +6,11 @@ import (
 	"github.com/goccy/go-json"
 )
 
+// Vobiz is the Vobiz WhatsApp Conversations API at
+// https://api.vobiz.ai/api/v1/messaging: X-Auth-ID/X-Auth-Token or a bearer
+// JWT; opaque cursor pagination.
+var Vobiz = Provider{&vobizDesc}
+
 // Vobiz (WhatsApp). Seed: testdata/vobiz_*.json.
 //
 // Conversations: GET /conversations answers {"items":[…]} with no documented
@@ -14,7 +19,23 @@ import (
 // {"items":[…],"has_more":bool,"next_cursor":"…"}, newest first.
 var vobizDesc = providerDesc{
 	name:    "vobiz",
+	title:   "Vobiz",
+	docs:    "https://docs.vobiz.ai",
 	baseURL: "https://api.vobiz.ai/api/v1/messaging",
+	credentials: credentialSpec{
+		env:  []string{"VOBIZ_AUTH_ID", "VOBIZ_AUTH_TOKEN", "VOBIZ_TOKEN"},
+		help: "VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN, or VOBIZ_TOKEN", // the token: a bearer JWT
+		auth: func(getenv func(string) string) Authenticator {
+			id, token, jwt := getenv("VOBIZ_AUTH_ID"), getenv("VOBIZ_AUTH_TOKEN"), getenv("VOBIZ_TOKEN")
+			switch {
+			case id != "" && token != "":
+				return XAuth(id, token)
+			case jwt != "":
+				return Bearer(jwt)
+			}
+			return nil
+		},
+	},
 	conversations: listEndpoint[Conversation]{
 		resource: "conversations",
 		path:     conversationsPath,
@@ -47,21 +68,20 @@ func conversationPath(escapedID string) string { return "/conversations/" + esca
 func messagesPath(escapedID string) string { return "/conversations/" + escapedID + "/messages" }
 
 func vobizPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
-	wire := new(wireItems[W])
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
 			Items      []W    `json:"items"`
 			HasMore    *bool  `json:"has_more"`
 			NextCursor string `json:"next_cursor"`
 		}
-		if err := wire.decode(decode, body, &env, &env.Items); err != nil {
+		if err := decode(body, &env); err != nil {
 			return rawPage[T]{}, err
 		}
 		if env.Items == nil {
 			return rawPage[T]{}, errNoItems("items")
 		}
 		return rawPage[T]{
-			items: models(wire, env.Items, scope, conv),
+			items: mapItems(env.Items, scope, conv),
 			more:  env.HasMore,
 			next:  own(env.NextCursor),
 		}, nil

@@ -42,10 +42,10 @@ type pacingConfig struct {
 func WithRateLimit(perSecond float64, burst int) Option {
 	return func(c *config) error {
 		if math.IsNaN(perSecond) || math.IsInf(perSecond, 0) || perSecond <= 0 {
-			return fmt.Errorf("%w: WithRateLimit: requests per second must be positive and finite, got %v", ErrInvalidOption, perSecond)
+			return invalidOption("WithRateLimit", "requests per second must be positive and finite, got %v", perSecond)
 		}
 		if burst < 1 {
-			return fmt.Errorf("%w: WithRateLimit: burst must be at least 1, got %d", ErrInvalidOption, burst)
+			return invalidOption("WithRateLimit", "burst must be at least 1, got %d", burst)
 		}
 		c.pacing.perSecond, c.pacing.burst = perSecond, burst
 		return nil
@@ -61,7 +61,7 @@ func WithRateLimit(perSecond float64, burst int) Option {
 func WithMaxPacingWait(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
-			return fmt.Errorf("%w: WithMaxPacingWait: negative wait %v", ErrInvalidOption, d)
+			return invalidOption("WithMaxPacingWait", "negative wait %v", d)
 		}
 		c.pacing.maxWait, c.pacing.maxWaitSet = d, true
 		return nil

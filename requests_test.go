@@ -426,30 +426,6 @@ func TestRequestsSinceIsRFC3339(t *testing.T) {
 	assert.NotContains(t, sent[0].URL.RawQuery, "+", "a raw '+' would be read as a space")
 }
 
-// TestRequestsRetryBelowGock checks the retry layer sits above the
-// transport gock replaced: a 503 is retried and the second answer used.
-func TestRequestsRetryBelowGock(t *testing.T) {
-	rec := startGock(t)
-	expectGET(VantaxAI, "/conversations/conv_7b2e9a", nil).Status(http.StatusServiceUnavailable).
-		BodyString(`{"success":false,"message":"try again"}`)
-	expectGET(VantaxAI, "/conversations/conv_7b2e9a", nil).
-		BodyString(`{"success":true,"data":{"id":"conv_7b2e9a","status":"open"}}`)
-
-	c, err := NewClient(VantaxAI, WithAuth(Bearer(testBearer)), WithUserAgent(testUserAgentSuffix),
-		WithRetryWait(time.Millisecond, 10*time.Millisecond))
-	require.NoError(t, err)
-	conv, err := c.Conversations.Get(testContext(t), "conv_7b2e9a")
-	require.NoError(t, err)
-	assert.Equal(t, "conv_7b2e9a", conv.ID)
-	assert.Equal(t, "open", conv.Status)
-	assert.True(t, gock.IsDone())
-	sent := rec.requests()
-	require.Len(t, sent, 2, "one retry")
-	for _, r := range sent {
-		testSentRequest(t, r, VantaxAI, "bearer", "/conversations/conv_7b2e9a", nil)
-	}
-}
-
 func listConversations(p *ConversationListParams) func(context.Context, *Client) (int, error) {
 	return func(ctx context.Context, c *Client) (int, error) {
 		items, err := drain(c.Conversations.List(ctx, p), 100)
@@ -577,6 +553,9 @@ func TestIDsRejected(t *testing.T) {
 
 // TestValidationBeforeSending checks every parameter check that fails
 // before a request is sent.
+// noParamError marks a refusal that is about an operation, not a field.
+const noParamError = "(not a ParamError)"
+
 func TestValidationBeforeSending(t *testing.T) {
 	long := strings.Repeat("a", 501)
 	tests := []struct {
@@ -584,43 +563,50 @@ func TestValidationBeforeSending(t *testing.T) {
 		provider Provider
 		run      func(context.Context, *Client) error
 		want     error
+		field    string // ParamError.Field, or noParamError
 	}{
 		// Page sizes outside each provider's documented range.
-		{"vobiz messages 101", Vobiz, runMsgs(&MessageListParams{PageSize: 101}), ErrInvalidParams},
-		{"vobiz messages negative", Vobiz, runMsgs(&MessageListParams{PageSize: -1}), ErrInvalidParams},
-		{"vobiz conversations negative", Vobiz, runConvs(&ConversationListParams{PageSize: -5}), ErrInvalidParams},
-		{"vantaxai conversations 101", VantaxAI, runConvs(&ConversationListParams{PageSize: 101}), ErrInvalidParams},
-		{"vantaxai conversations negative", VantaxAI, runConvs(&ConversationListParams{PageSize: -1}), ErrInvalidParams},
-		{"vantaxai messages 101", VantaxAI, runMsgs(&MessageListParams{PageSize: 101}), ErrInvalidParams},
-		{"rentalot conversations 101", Rentalot, runConvs(&ConversationListParams{PageSize: 101}), ErrInvalidParams},
-		{"rentalot messages 101", Rentalot, runMsgs(&MessageListParams{PageSize: 101}), ErrInvalidParams},
-		{"rentalot messages negative", Rentalot, runMsgs(&MessageListParams{PageSize: -100}), ErrInvalidParams},
-		{"agentmessage conversations 201", AgentMessage, runConvs(&ConversationListParams{PageSize: 201}), ErrInvalidParams},
-		{"agentmessage messages 201", AgentMessage, runMsgs(&MessageListParams{PageSize: 201}), ErrInvalidParams},
-		{"agentmessage messages negative", AgentMessage, runMsgs(&MessageListParams{PageSize: -1}), ErrInvalidParams},
+		{"vobiz messages 101", Vobiz, runMsgs(&MessageListParams{PageSize: 101}), ErrInvalidParams, "PageSize"},
+		{"vobiz messages negative", Vobiz, runMsgs(&MessageListParams{PageSize: -1}), ErrInvalidParams, "PageSize"},
+		{"vobiz conversations negative", Vobiz, runConvs(&ConversationListParams{PageSize: -5}), ErrInvalidParams, "PageSize"},
+		{"vantaxai conversations 101", VantaxAI, runConvs(&ConversationListParams{PageSize: 101}), ErrInvalidParams, "PageSize"},
+		{"vantaxai conversations negative", VantaxAI, runConvs(&ConversationListParams{PageSize: -1}), ErrInvalidParams, "PageSize"},
+		{"vantaxai messages 101", VantaxAI, runMsgs(&MessageListParams{PageSize: 101}), ErrInvalidParams, "PageSize"},
+		{"rentalot conversations 101", Rentalot, runConvs(&ConversationListParams{PageSize: 101}), ErrInvalidParams, "PageSize"},
+		{"rentalot messages 101", Rentalot, runMsgs(&MessageListParams{PageSize: 101}), ErrInvalidParams, "PageSize"},
+		{"rentalot messages negative", Rentalot, runMsgs(&MessageListParams{PageSize: -100}), ErrInvalidParams, "PageSize"},
+		{"agentmessage conversations 201", AgentMessage, runConvs(&ConversationListParams{PageSize: 201}), ErrInvalidParams, "PageSize"},
+		{"agentmessage messages 201", AgentMessage, runMsgs(&MessageListParams{PageSize: 201}), ErrInvalidParams, "PageSize"},
+		{"agentmessage messages negative", AgentMessage, runMsgs(&MessageListParams{PageSize: -1}), ErrInvalidParams, "PageSize"},
 
 		// Search.
-		{"search limit 51", Rentalot, runSearch(&SearchParams{Query: "x", Limit: 51}), ErrInvalidParams},
-		{"search limit negative", Rentalot, runSearch(&SearchParams{Query: "x", Limit: -1}), ErrInvalidParams},
-		{"search empty query", Rentalot, runSearch(&SearchParams{}), ErrInvalidParams},
-		{"search nil params", Rentalot, runSearch(nil), ErrInvalidParams},
-		{"search whitespace query", Rentalot, runSearch(&SearchParams{Query: " \t\n "}), ErrInvalidParams},
-		{"search query of 501 characters", Rentalot, runSearch(&SearchParams{Query: long}), ErrInvalidParams},
-		{"search query of 501 multibyte characters", Rentalot, runSearch(&SearchParams{Query: strings.Repeat("é", 501)}), ErrInvalidParams},
+		{"search limit 51", Rentalot, runSearch(&SearchParams{Query: "x", Limit: 51}), ErrInvalidParams, "Limit"},
+		{"search limit negative", Rentalot, runSearch(&SearchParams{Query: "x", Limit: -1}), ErrInvalidParams, "Limit"},
+		{"search empty query", Rentalot, runSearch(&SearchParams{}), ErrInvalidParams, "Query"},
+		{"search nil params", Rentalot, runSearch(nil), ErrInvalidParams, "Query"},
+		{"search whitespace query", Rentalot, runSearch(&SearchParams{Query: " \t\n "}), ErrInvalidParams, "Query"},
+		{"search query of 501 characters", Rentalot, runSearch(&SearchParams{Query: long}), ErrInvalidParams, "Query"},
+		{"search query of 501 multibyte characters", Rentalot, runSearch(&SearchParams{Query: strings.Repeat("é", 501)}), ErrInvalidParams, "Query"},
 
 		// Operations a provider does not document.
-		{"vobiz get", Vobiz, runGet("c1"), ErrUnsupported},
-		{"agentmessage get", AgentMessage, runGet("AQID"), ErrUnsupported},
-		{"vobiz search", Vobiz, runSearch(&SearchParams{Query: "x"}), ErrUnsupported},
-		{"vantaxai search", VantaxAI, runSearch(&SearchParams{Query: "x"}), ErrUnsupported},
-		{"agentmessage search", AgentMessage, runSearch(&SearchParams{Query: "x"}), ErrUnsupported},
-		{"vobiz get with an invalid id", Vobiz, runGet(""), ErrUnsupported},
+		{"vobiz get", Vobiz, runGet("c1"), ErrUnsupported, noParamError},
+		{"agentmessage get", AgentMessage, runGet("AQID"), ErrUnsupported, noParamError},
+		{"vobiz search", Vobiz, runSearch(&SearchParams{Query: "x"}), ErrUnsupported, noParamError},
+		{"vantaxai search", VantaxAI, runSearch(&SearchParams{Query: "x"}), ErrUnsupported, noParamError},
+		{"agentmessage search", AgentMessage, runSearch(&SearchParams{Query: "x"}), ErrUnsupported, noParamError},
+		{"vobiz get with an invalid id", Vobiz, runGet(""), ErrUnsupported, noParamError},
+
+		// Cursors and ids.
+		{"not a convo cursor", Vobiz, runMsgs(&MessageListParams{Cursor: "garbage"}), ErrInvalidParams, "Cursor"},
+		{"conversation cursor", AgentMessage, runConvs(&ConversationListParams{Cursor: "%%%"}), ErrInvalidParams, "Cursor"},
+		{"rentalot get empty id", Rentalot, runGet(""), ErrInvalidParams, ""},
+		{"vantaxai get traversal", VantaxAI, runGet(".."), ErrInvalidParams, ""},
 
 		// Enumerated filters.
-		{"vantaxai channel", VantaxAI, runConvs(&ConversationListParams{Channel: "telegram"}), ErrInvalidParams},
-		{"vantaxai channel case", VantaxAI, runConvs(&ConversationListParams{Channel: "SMS"}), ErrInvalidParams},
-		{"vantaxai status", VantaxAI, runConvs(&ConversationListParams{Status: "active"}), ErrInvalidParams},
-		{"rentalot status", Rentalot, runConvs(&ConversationListParams{Status: "open"}), ErrInvalidParams},
+		{"vantaxai channel", VantaxAI, runConvs(&ConversationListParams{Channel: "telegram"}), ErrInvalidParams, "Channel"},
+		{"vantaxai channel case", VantaxAI, runConvs(&ConversationListParams{Channel: "SMS"}), ErrInvalidParams, "Channel"},
+		{"vantaxai status", VantaxAI, runConvs(&ConversationListParams{Status: "active"}), ErrInvalidParams, "Status"},
+		{"rentalot status", Rentalot, runConvs(&ConversationListParams{Status: "open"}), ErrInvalidParams, "Status"},
 	}
 
 	// Every filter a provider does not document.
@@ -648,7 +634,8 @@ func TestValidationBeforeSending(t *testing.T) {
 				provider Provider
 				run      func(context.Context, *Client) error
 				want     error
-			}{p.Name() + " filter " + name, p, runConvs(&params), ErrUnsupported})
+				field    string
+			}{p.Name() + " filter " + name, p, runConvs(&params), ErrUnsupported, name})
 		}
 	}
 
@@ -665,6 +652,13 @@ func TestValidationBeforeSending(t *testing.T) {
 			}
 			var apiErr *APIError
 			assert.False(t, errors.As(err, &apiErr), "not an API error")
+			var pe *ParamError
+			if tt.field == noParamError {
+				assert.False(t, errors.As(err, &pe), "an operation is no parameter")
+			} else if assert.ErrorAs(t, err, &pe, "the field is named for errors.As") {
+				assert.Equal(t, tt.field, pe.Field)
+				assert.ErrorIs(t, pe.Err, tt.want)
+			}
 			assert.Zero(t, srv.Requests(), "no request sent")
 		})
 	}

@@ -57,9 +57,9 @@ func (s *SearchService) Messages(ctx context.Context, p *SearchParams) *Pager[Se
 	var err error
 	switch n := utf8.RuneCountInString(p.Query); {
 	case strings.TrimSpace(p.Query) == "":
-		err = invalidParams("%s search: empty query", d.name)
+		err = invalidField("Query", "%s search: empty query", d.name)
 	case n > spec.maxQueryLength:
-		err = invalidParams("%s search: query of %d characters is longer than %d", d.name, n, spec.maxQueryLength)
+		err = invalidField("Query", "%s search: query of %d characters is longer than %d", d.name, n, spec.maxQueryLength)
 	}
 	q := url.Values{spec.queryParam: {p.Query}}
 	return newPager(ctx, s.c, pagerParams[SearchResult]{ep: &spec.endpoint, filters: q, pageSize: p.Limit, err: err})

@@ -49,19 +49,12 @@ type messagePass struct {
 // in refused when the first attempt's stored position was refused (nothing
 // was sent then).
 func (m *messagePass) read(ctx context.Context, attempt int) (ok, refused bool) {
-	conv := m.job.conv
 	pager := m.pager(ctx)
 	stored := m.cursor != "" || m.token != ""
 	first := true
 	for page, err := range pager.pagesAt() {
 		if err != nil {
-			if ctx.Err() != nil {
-				return false, false
-			}
-			if first && stored && attempt == 0 && positionRefused(err) {
-				return true, true
-			}
-			return m.send(syncEvent{kind: evBatch, seq: m.job.seq, conv: conv, batch: &ConversationSync{Conversation: conv}, err: err}), false
+			return m.failed(ctx, err, first && stored && attempt == 0)
 		}
 		first = false
 		items, updated, end := m.classify(page)
@@ -83,6 +76,21 @@ func (m *messagePass) read(ctx context.Context, attempt int) (ok, refused bool) 
 		}
 	}
 	return true, false
+}
+
+// failed ends an attempt on an error of its pager: the sync is stopping
+// (ok false), the stored position was refused and may be (refusable: the
+// first page of the first attempt from a stored position) read again from
+// the start (refused), or the conversation fails.
+func (m *messagePass) failed(ctx context.Context, err error, refusable bool) (ok, refused bool) {
+	switch {
+	case ctx.Err() != nil:
+		return false, false
+	case refusable && positionRefused(err):
+		return true, true
+	}
+	conv := m.job.conv
+	return m.send(syncEvent{kind: evBatch, seq: m.job.seq, conv: conv, batch: &ConversationSync{Conversation: conv}, err: err}), false
 }
 
 // sendBatch sends a page's new and changed messages as a batch, with the

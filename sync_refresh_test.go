@@ -320,7 +320,8 @@ func TestRefreshRandomized(t *testing.T) {
 			t.Parallel()
 			rng := rand.New(rand.NewPCG(21, uint64(i)))
 			clock := &refreshClock{}
-			srv := convotest.New(t, p, convotest.WithData(refreshData(p, 5, 120, 5*24*time.Hour)), convotest.WithRateLimit(-1))
+			hook := &hookSwitch{}
+			srv := convotest.New(t, p, convotest.WithData(refreshData(p, 5, 120, 5*24*time.Hour)), convotest.WithRateLimit(-1), convotest.WithRequestHook(hook.call))
 			client, err := srv.Client()
 			require.NoError(t, err)
 			pageSize := []int{0, 7}[rng.IntN(2)] // small pages: windows across pages
@@ -337,6 +338,21 @@ func TestRefreshRandomized(t *testing.T) {
 				if refresh {
 					params.Refresh = refreshNow
 				}
+				// Sometimes the data changes during the run, at its k-th
+				// request: this run or the next delivers it.
+				during := rng.IntN(3) == 0
+				if during {
+					k, seen, n := 1+rng.IntN(6), 0, round*100+rng.IntN(100)
+					var mu sync.Mutex
+					pick := randomChangeDuring(rng, srv.Dataset())
+					hook.set(func(convotest.Request) {
+						mu.Lock()
+						defer mu.Unlock()
+						if seen++; seen == k {
+							assert.NoError(t, pick(srv, clock, n))
+						}
+					})
+				}
 				if rng.IntN(3) == 0 {
 					stopAt, keep := 1+rng.IntN(4), rng.IntN(2) == 0
 					r.sync(client, params, func(n int) (bool, bool) { return n == stopAt, keep })
@@ -348,7 +364,12 @@ func TestRefreshRandomized(t *testing.T) {
 				}
 				r.sync(client, params, nil)
 				require.True(t, cp.Done(), "round %d", round)
-				what := fmt.Sprintf("round %d (refresh %v, page size %d)", round, refresh, pageSize)
+				hook.set(nil)
+				if during { // what changed during the run comes with the next
+					params := &convo.SyncParams{Checkpoint: cp, MessagePageSize: pageSize, Refresh: params.Refresh}
+					r.sync(client, params, nil)
+				}
+				what := fmt.Sprintf("round %d (refresh %v, page size %d, a change during the run %v)", round, refresh, pageSize, during)
 				if refresh {
 					r.check(client, time.Now().Add(-convo.DefaultRecheck), what)
 					continue
@@ -535,5 +556,77 @@ func TestRefreshWiderRecheck(t *testing.T) {
 			r.sync(client, &convo.SyncParams{Checkpoint: cp, Recheck: 24 * time.Hour, Refresh: refreshNow}, nil)
 			assert.Equal(t, []string{changed}, r.updated)
 		})
+	}
+}
+
+// TestRefreshRecordChangeCostsNoMessageRead: a conversation whose record
+// changed and whose messages are all older than the window comes again
+// with no message request (Vobiz reads each conversation's newest page on
+// every run anyway).
+func TestRefreshRecordChangeCostsNoMessageRead(t *testing.T) {
+	t.Parallel()
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
+			d := refreshData(p, 3, 50, 20*24*time.Hour)
+			// Every message older than the window.
+			for i := range d.Conversations {
+				c := &d.Conversations[i]
+				for j := range c.Messages {
+					c.Messages[j].SentAt = c.Messages[j].SentAt.Add(-30 * 24 * time.Hour)
+				}
+				last := c.Messages[len(c.Messages)-1].SentAt
+				c.Conversation.LastMessageAt, c.Conversation.UpdatedAt = last, last
+			}
+			srv := convotest.New(t, p, convotest.WithData(d), convotest.WithRateLimit(-1))
+			client, err := srv.Client()
+			require.NoError(t, err)
+			cp := new(convo.Checkpoint)
+			r := newReplica(t)
+			r.sync(client, &convo.SyncParams{Checkpoint: cp}, nil)
+			require.NoError(t, srv.ChangeConversation("r001", func(c *convo.Conversation) { changeOf[p.Name()](c, 1) }))
+			srv.ResetRequests()
+			r.starts = nil
+			r.sync(client, &convo.SyncParams{Checkpoint: cp, Refresh: refreshNow}, nil)
+			assert.Equal(t, []string{"r001"}, r.starts)
+			cost := costOf(t, srv)
+			assert.Equal(t, 1, cost.list)
+			if p == convo.Vobiz {
+				assert.Equal(t, 3, cost.messages(), "Vobiz: each conversation's newest page")
+			} else {
+				assert.Zero(t, cost.messages(), "no message request")
+			}
+			r.check(client, time.Now().Add(-convo.DefaultRecheck), "after the refresh")
+		})
+	}
+}
+
+// randomChangeDuring picks a change to make while a sync runs (from a
+// request hook: it reports errors instead of failing the test): a new
+// message, a record changed in place, or a message changed inside the
+// window.
+func randomChangeDuring(rng *rand.Rand, d *convotest.Dataset) func(srv *convotest.Server, clock *refreshClock, n int) error {
+	c := d.Conversations[rng.IntN(len(d.Conversations))]
+	id := c.Conversation.ID
+	var inside string
+	for _, m := range c.Messages {
+		if time.Since(m.SentAt) < 20*time.Hour {
+			inside = m.ID
+		}
+	}
+	kind := rng.IntN(3)
+	return func(srv *convotest.Server, clock *refreshClock, n int) error {
+		switch {
+		case kind == 0 || inside == "":
+			return srv.AddMessages(id, convo.Message{ID: fmt.Sprintf("%s-d%04d", id, n), Direction: convo.Inbound, Body: "during", SentAt: clock.next()})
+		case kind == 1:
+			return srv.ChangeConversation(id, func(c *convo.Conversation) { changeOf[srv.Provider().Name()](c, n) })
+		case srv.Provider() == convo.AgentMessage:
+			return srv.RedactMessage(id, inside, time.Now().UTC().Truncate(time.Second).Add(time.Duration(n)*time.Hour))
+		case srv.Provider() == convo.Rentalot:
+			return srv.ChangeMessage(id, inside, func(m *convo.Message) { m.Metadata = json.RawMessage(fmt.Sprintf(`{"d":%d}`, n)) })
+		default:
+			return srv.ChangeMessage(id, inside, func(m *convo.Message) { m.Status = fmt.Sprint("s", n) })
+		}
 	}
 }

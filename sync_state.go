@@ -3,6 +3,7 @@ package convo
 import (
 	"cmp"
 	"encoding/json"
+	"hash/fnv"
 	"strconv"
 	"time"
 )
@@ -84,17 +85,7 @@ func (l *ledger) begin(o runOptions) (syncPlan, error) {
 		if cp.legacy {
 			return syncPlan{}, invalidParams("sync: the checkpoint was saved in format version 1, which does not record what an incremental sync needs; start a full sync with a new Checkpoint")
 		}
-		run := runState{incremental: true, started: o.now, recheck: recheckFrom(o.now, o.recheck), span: o.recheck}
-		run.refresh = refreshDue(cp.refreshed, o.refresh, l.spec, o.now)
-		// A window wider than the one the starting points were kept for
-		// (or none was: an earlier format, or Recheck was off) rechecks
-		// from each conversation's start, once.
-		run.widened = run.refresh && o.recheck >= 0 && (cp.span <= 0 || o.recheck > cp.span)
-		if !run.refresh && !cp.watermark.IsZero() && l.spec.byActivity {
-			run.window = cp.watermark.Add(-o.lookback)
-			run.since = l.spec.since && !o.callerSince
-		}
-		cp.done, cp.list, cp.listDone, cp.nextSeq, cp.run = false, "", false, 0, run
+		cp.done, cp.list, cp.listDone, cp.nextSeq, cp.run = false, "", false, 0, l.incrementalRun(o)
 	case cp.run.started.IsZero():
 		// A new sync, or one an earlier release began: its clock starts now.
 		cp.run.started, cp.run.recheck, cp.run.span = o.now, recheckFrom(o.now, o.recheck), o.recheck
@@ -106,6 +97,24 @@ func (l *ledger) begin(o runOptions) (syncPlan, error) {
 		plan.pending = append(plan.pending, q)
 	}
 	return plan, nil
+}
+
+// incrementalRun is the run a done checkpoint begins: a refresh when one
+// is due, else a walk down to lookback behind the watermark. cp.mu is
+// held.
+func (l *ledger) incrementalRun(o runOptions) runState {
+	cp := l.cp
+	run := runState{incremental: true, started: o.now, recheck: recheckFrom(o.now, o.recheck), span: o.recheck}
+	run.refresh = refreshDue(cp.refreshed, o.refresh, l.spec, o.now)
+	// A window wider than the one the starting points were kept for (or
+	// none was: an earlier format, or Recheck was off) rechecks from each
+	// conversation's start, once.
+	run.widened = run.refresh && o.recheck >= 0 && (cp.span <= 0 || o.recheck > cp.span)
+	if !run.refresh && !cp.watermark.IsZero() && l.spec.byActivity {
+		run.window = cp.watermark.Add(-o.lookback)
+		run.since = l.spec.since && !o.callerSince
+	}
+	return run
 }
 
 // compareSet is what a pass compares the messages it re-reads with: the
@@ -337,7 +346,9 @@ func recordDigest(v any) uint64 {
 	if err != nil {
 		return 1 // the models always marshal; a record that does not reads as changed
 	}
-	return max(hashID(string(b)), 1)
+	h := fnv.New64a()
+	h.Write(b)
+	return max(h.Sum64(), 1)
 }
 
 // messageDigest is what a checkpoint keeps of a delivered message.

@@ -30,7 +30,8 @@ var ErrUnknownMessage = errors.New("convotest: no such message")
 // given id in place while the server runs: fn edits a copy of the record
 // (a status, tags, metadata, an unread count, consent, a category…), which
 // then replaces it atomically. The provider's documented effects follow:
-// Rentalot moves updatedAt to the server's clock (later than before);
+// Rentalot moves updatedAt to the server's clock (later than before),
+// unless fn sets it;
 // no other provider moves an activity field (last-message time, counts)
 // on its own, and the conversation keeps its place in the list. fn must
 // not change the id; an error (wrapping [ErrUnknownConversation] for an

@@ -231,3 +231,32 @@ func TestChangeWhileServing(t *testing.T) {
 	assert.False(t, got.Conversation.Consent.OptedIn, "the last change holds")
 	assert.Equal(t, 50, got.Messages[0].SegmentCount)
 }
+
+// UpdateConversation and UpdateMessage replace a record with the same
+// effects as the Change functions; a Rentalot updatedAt set by the change
+// is kept.
+func TestUpdateRecords(t *testing.T) {
+	t.Parallel()
+	srv, c := changeServer(t, convo.Rentalot)
+	_, before := listIDs(t, c)
+	rec := before["conv_a"]
+	rec.Status = "archived"
+	require.NoError(t, srv.UpdateConversation(rec))
+	_, after := listIDs(t, c)
+	assert.Equal(t, "archived", after["conv_a"].Status)
+	assert.True(t, after["conv_a"].UpdatedAt.After(rec.UpdatedAt), "updatedAt moves")
+
+	set := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	rec = after["conv_a"]
+	rec.UpdatedAt = set
+	require.NoError(t, srv.UpdateConversation(rec))
+	_, after = listIDs(t, c)
+	assert.True(t, after["conv_a"].UpdatedAt.Equal(set), "an updatedAt the change sets is kept")
+
+	vobiz, vc := changeServer(t, convo.Vobiz)
+	m := listMessages(t, vc, "conv_b")["conv_b_m2"]
+	m.Status = "failed"
+	require.NoError(t, vobiz.UpdateMessage("conv_b", m))
+	assert.Equal(t, "failed", listMessages(t, vc, "conv_b")["conv_b_m2"].Status)
+	assert.ErrorIs(t, vobiz.UpdateMessage("conv_b", convo.Message{ID: "nope"}), convotest.ErrUnknownMessage)
+}

@@ -36,7 +36,9 @@
 // Records also change in place, with exactly the wire effects the provider
 // documents: [Server.ChangeConversation] (a status, tags, an unread count,
 // consent; Rentalot moves updatedAt, no other provider an activity field),
-// [Server.ChangeMessage] (a delivery status) and [Server.RedactMessage]
+// [Server.ChangeMessage] (a delivery status; [Server.UpdateConversation]
+// and [Server.UpdateMessage] replace a whole record, with the same
+// effects) and [Server.RedactMessage]
 // (AgentMessage's retention window: body null, redacted_at set, media
 // removed, and the conversation's preview "[redacted]" when it was the
 // newest message).

@@ -93,16 +93,19 @@ func (s *Server) AddConversation(c convo.Conversation, msgs ...convo.Message) er
 
 // UpdateConversation replaces the record of the conversation with c.ID,
 // keeping its messages and its place in the list: a change that moves no
-// activity field, such as a Vobiz status or a VantaxAI tag.
+// activity field, such as a Vobiz status or a VantaxAI tag. The provider's
+// documented effects follow as for [Server.ChangeConversation] (Rentalot
+// moves updatedAt, unless c changes it).
 func (s *Server) UpdateConversation(c convo.Conversation) error {
-	s.dataMu.Lock()
-	defer s.dataMu.Unlock()
-	i, ok := s.index[c.ID]
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrUnknownConversation, c.ID)
-	}
-	s.data.Conversations[i].Conversation = cloneConversation(c)
-	return nil
+	return s.ChangeConversation(c.ID, func(rec *convo.Conversation) { *rec = cloneConversation(c) })
+}
+
+// UpdateMessage replaces the record of the message with m.ID in the
+// conversation with the given id, keeping its place: a change such as a
+// delivery status, with the provider's documented effects as for
+// [Server.ChangeMessage].
+func (s *Server) UpdateMessage(conversationID string, m convo.Message) error {
+	return s.ChangeMessage(conversationID, m.ID, func(rec *convo.Message) { *rec = cloneMessage(m) })
 }
 
 // RemoveMessages deletes the messages with the given ids from a

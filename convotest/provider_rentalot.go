@@ -319,10 +319,13 @@ type rentalotSearchResult struct {
 }
 
 // A Rentalot conversation's change in place (a status archived) moves its
-// updatedAt to the server's clock; lastMessageAt, and so the list order,
-// stay.
+// updatedAt to the server's clock, unless the change sets updatedAt
+// itself; lastMessageAt, and so the list order, stay.
 func (rentalotAPI) conversationChanged(c, was *convo.Conversation, now time.Time) {
-	c.UpdatedAt = laterThan(now.UTC(), firstTime(was.UpdatedAt, was.LastMessageAt, was.CreatedAt))
+	served := firstTime(was.UpdatedAt, was.LastMessageAt, was.CreatedAt)
+	if c.UpdatedAt.IsZero() || c.UpdatedAt.Equal(served) || c.UpdatedAt.Equal(was.UpdatedAt) {
+		c.UpdatedAt = laterThan(now.UTC(), served)
+	}
 }
 
 // Rentalot documents no change of a message (metadata is free-form: a

@@ -58,6 +58,15 @@ type dialect interface {
 	jsonType() string
 	// timeArg converts a timestamp to a bind argument (nil for zero).
 	timeArg(t time.Time) any
+	// stamp is the expression of the time of a write in a statement that
+	// writes rows, the same for all its rows, and stampArgs the values it
+	// binds, first of the statement's, for a write at t.
+	stamp() string
+	stampArgs(t time.Time) []any
+	// jsonTime is the expression of the timestamp at key of the JSON
+	// column col (a time as encoding/json writes it), as the dialect
+	// stores times; NULL when the key is missing.
+	jsonTime(col, key string) string
 	// text and jsonText make a string and a record's JSON storable in a
 	// text and a JSON column (see nulEscape).
 	text(s string) string
@@ -110,6 +119,16 @@ func (sqliteDialect) rowsPerStatement(int) int { return 25 }
 // SQLite stores every string as it is, U+0000 included.
 func (sqliteDialect) text(s string) string     { return s }
 func (sqliteDialect) jsonText(b []byte) []byte { return b }
+
+// stamp: the first parameter, which every row names (?1); the rows' own
+// parameters (?) number on from it.
+func (sqliteDialect) stamp() string                 { return "?1" }
+func (d sqliteDialect) stampArgs(t time.Time) []any { return []any{d.timeArg(t)} }
+
+// jsonTime: strftime keeps milliseconds; the microseconds are padded.
+func (sqliteDialect) jsonTime(col, key string) string {
+	return "(strftime('%Y-%m-%dT%H:%M:%f', json_extract(" + col + ", '$." + key + "')) || '000Z')"
+}
 
 func (sqliteDialect) timeArg(t time.Time) any {
 	if t.IsZero() {
@@ -239,6 +258,14 @@ func (postgresDialect) text(s string) string {
 }
 
 func (postgresDialect) jsonText(b []byte) []byte { return escapeJSONNul(b) }
+
+// stamp: the start of the transaction, so that its rows share one time.
+func (postgresDialect) stamp() string             { return "now()" }
+func (postgresDialect) stampArgs(time.Time) []any { return nil }
+
+func (postgresDialect) jsonTime(col, key string) string {
+	return "(" + col + "->>'" + key + "')::timestamptz"
+}
 
 func (postgresDialect) timeArg(t time.Time) any {
 	if t.IsZero() {

@@ -25,6 +25,14 @@
 // new writes nothing. A run after an interrupted or crashed one continues
 // it. See [Mirror.Sync] for the guarantees.
 //
+// Records change after they were first read: a status, a delivery
+// receipt, a body the provider's retention removed. A run that refreshes
+// ([convo.SyncParams] Refresh and Recheck) is delivered the conversations
+// and messages whose record changed, and updates their rows in place, in
+// the transaction that writes the sync's state covering them.
+// [Options].Retention removes message bodies older than a window from the
+// mirror itself.
+//
 // # Schema
 //
 // The schema is stable: write SQL against it. Its version is in the
@@ -39,7 +47,8 @@
 //	  status           text                 body             text
 //	  last_message_at  time                 sent_at          time
 //	  created_at       time                 data             json
-//	  data             json
+//	  data             json                 redacted_at      time
+//	  mirrored_at      time                 mirrored_at      time
 //
 // provider is the provider's name ("vobiz", "vantaxai", "rentalot",
 // "agentmessage") and id the provider's id of the record. The typed columns
@@ -49,6 +58,17 @@
 // data is convo's whole model of the record in its snake_case JSON form,
 // every provider-specific field included (json_extract(data, '$.tags') in
 // SQLite, data->'tags' in PostgreSQL).
+//
+// mirrored_at is when the mirror last wrote the row (inserted it, or
+// changed it in place; a record delivered again unchanged keeps it): the
+// time of the statement that wrote it (in PostgreSQL, of its
+// transaction's start, by the server's clock). A transaction commits after
+// its rows' mirrored_at, so read "what changed since T" with some overlap
+// (mirrored_at > T minus a few seconds). Rows written before schema
+// version 3 have none.
+// redacted_at is set when a message's body was removed: by the provider
+// (AgentMessage's redacted_at) or by [Options].Retention; body is then
+// NULL.
 //
 // Time columns are timestamptz in PostgreSQL and RFC 3339 text in UTC,
 // fixed to microseconds ("2026-01-31T09:15:00.000000Z"), in SQLite: they
@@ -65,21 +85,29 @@
 // holds the characters \u0000 already reads the same in PostgreSQL.
 //
 // Indexes: messages (provider, conversation_id, sent_at) for a
-// conversation's messages in time order, and conversations
-// (last_message_at). Add your own for your queries (CREATE INDEX on a
+// conversation's messages in time order, conversations (last_message_at),
+// mirrored_at on both tables, and messages (provider, sent_at) where
+// redacted_at is NULL, made by the first run with [Options].Retention. Add your own for your queries (CREATE INDEX on a
 // mirror table is yours to make; a mirror never drops what it did not
 // create).
 //
 // convo_syncs holds one row per sync name: its provider, its filters (as a
-// query string), its checkpoint (the JSON of a [convo.Checkpoint]), a
-// generation counter and when it was created and last written.
+// query string), its checkpoint (the JSON of a [convo.Checkpoint]) but for
+// its per-conversation entries, a generation counter and when it was
+// created and last written. convo_sync_conversations holds those entries,
+// one row per sync name and conversation (name, position, conversation_id,
+// state), so that a transaction writes the state of the conversations its
+// batches changed, not the whole checkpoint. [Mirror.State] joins them.
+// A state written by schema version 2 (the whole checkpoint in
+// convo_syncs) is moved into rows by its first run after the migration.
 //
 // # Exactly once
 //
 // Rows and the checkpoint that covers them are written in the same
 // transaction, so the database is always at the end of some transaction
 // and the next run starts from exactly the rows it holds. Rows are
-// upserted by (provider, id) and rewritten only when their data changed.
+// upserted by (provider, id) and rewritten only when their data changed;
+// [Stats] counts rows inserted apart from rows changed in place.
 //
 // # Scaling out
 //

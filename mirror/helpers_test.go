@@ -280,3 +280,22 @@ func mustOpen(t *testing.T, db *sql.DB, d Dialect) *Mirror {
 }
 
 var _ = assert.Equal
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// stateEntries reads the rows of a sync's state per conversation, in
+// order.
+func stateEntries(t *testing.T, db *sql.DB, name string) []string {
+	t.Helper()
+	rows, err := db.Query("SELECT position || ' ' || coalesce(conversation_id, '') || ' ' || state FROM convo_sync_conversations WHERE name = '" + name + "' ORDER BY position")
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		out = append(out, s)
+	}
+	require.NoError(t, rows.Err())
+	return out
+}

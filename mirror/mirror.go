@@ -1,7 +1,6 @@
 package mirror
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -10,7 +9,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -69,8 +67,8 @@ type Options struct {
 	// provider and Params.Conversations. Give syncs of different accounts
 	// of one provider different names.
 	Name string
-	// Params are the sync's filters, page size, concurrency and lookback,
-	// as for [convo.Client.Sync]. Params.Checkpoint must be nil: the
+	// Params are the sync's filters, page sizes, concurrency, lookback,
+	// refresh and recheck, as for [convo.Client.Sync]. Params.Checkpoint must be nil: the
 	// mirror keeps the checkpoint in the database.
 	Params convo.SyncParams
 	// FlushRows is how many rows (conversations and messages) are
@@ -84,14 +82,35 @@ type Options struct {
 	// Progress, when set, is called after each committed transaction with
 	// the totals so far, on the goroutine that writes.
 	Progress func(Stats)
+	// Retention, when positive, keeps message bodies for that long: each
+	// run removes the body of every message of the client's provider sent
+	// before now minus Retention — the body column, and in data the body
+	// with the fields that carry the same text (content, payload,
+	// subject) and media_urls — and marks it redacted: redacted_at, and
+	// data's redacted_at, are set to the time the message left the window
+	// (sent_at plus Retention). It does so in one transaction after the
+	// run's last write, and writes a message older than that so from the
+	// start. The window applies to every message of the provider in the
+	// database, whichever sync wrote it. 0 keeps bodies. A body the
+	// provider removed is removed from the mirror either way, when a sync
+	// delivers the change (a refresh's recheck).
+	Retention time.Duration
 }
 
 // Stats counts what one run of [Mirror.Sync] did.
 type Stats struct {
-	// Conversations and Messages are the rows inserted or changed. A
-	// record delivered again unchanged is not counted, and not written.
+	// Conversations and Messages are the rows inserted.
 	Conversations int64
 	Messages      int64
+	// ConversationsChanged and MessagesChanged are the rows that were
+	// there already and changed in place: a record delivered again with
+	// other content (a status, a body the provider removed). A record
+	// delivered again unchanged is not counted, and not written.
+	ConversationsChanged int64
+	MessagesChanged      int64
+	// Redacted is the number of messages whose body this run removed for
+	// Options.Retention.
+	Redacted int64
 	// Delivered is the number of messages the sync delivered and
 	// committed in this run, written or (unchanged) not.
 	Delivered int64
@@ -133,28 +152,17 @@ func DefaultName(p convo.Provider, f *convo.ConversationListParams) string {
 }
 
 // filterQuery encodes the filters of f (not its page size or cursor),
-// sorted, so that the same filters always give the same string.
+// sorted, so that the same filters always give the same string: each set
+// filter under its declared NameKey, whichever provider declares it (a
+// field has one key), with its value as [convo.Filter.Value] gives it.
 func filterQuery(f *convo.ConversationListParams) string {
-	if f == nil {
-		return ""
-	}
 	v := url.Values{}
-	set := func(k, s string) {
-		if s != "" {
-			v.Set(k, s)
+	for _, p := range convo.Providers() {
+		for _, flt := range p.Filters() {
+			if s, ok := flt.Value(f); ok {
+				v.Set(flt.NameKey, s)
+			}
 		}
-	}
-	set("status", f.Status)
-	set("channel", f.Channel)
-	set("contact_id", f.ContactID)
-	set("sub_account_id", f.SubAccountID)
-	set("phone_number_id", f.PhoneNumberID)
-	set("contact_number", f.ContactNumber)
-	if !f.Since.IsZero() {
-		v.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
-	}
-	if f.OptedIn != nil {
-		v.Set("opted_in", strconv.FormatBool(*f.OptedIn))
 	}
 	return v.Encode()
 }
@@ -170,9 +178,12 @@ func filterQuery(f *convo.ConversationListParams) string {
 // a crash, a kill or an error at any moment leaves the database at the end
 // of some transaction, and the next run resumes from the checkpoint that
 // transaction wrote: no row is missing or written twice. Conversations and
-// messages are upserted by (provider, id): a changed conversation is
-// updated in place, and a row delivered again unchanged is not rewritten.
-// A run that finds nothing new writes nothing at all.
+// messages are upserted by (provider, id): a changed conversation (a
+// batch with Start) and a changed message ([convo.ConversationSync].Updated)
+// are updated in place, and a row delivered again unchanged is not
+// rewritten. A run that finds nothing new (and whose sync does not
+// refresh, or refreshes and finds nothing changed but the time of its
+// refresh) writes no row, and its state only when that moved.
 //
 // Concurrency. Syncs of different names never touch each other's state.
 // Two runs of the same name at once cannot both write: the second fails
@@ -206,6 +217,9 @@ func (m *Mirror) Sync(ctx context.Context, client *convo.Client, o *Options) (St
 	if opts.Params.Checkpoint != nil {
 		return Stats{}, fmt.Errorf("mirror: %w: Options.Params.Checkpoint must be nil: the mirror keeps its own", convo.ErrInvalidParams)
 	}
+	if opts.Retention < 0 {
+		return Stats{}, fmt.Errorf("mirror: %w: Options.Retention is negative (%v); 0 keeps message bodies", convo.ErrInvalidParams, opts.Retention)
+	}
 	if opts.Name == "" {
 		opts.Name = DefaultName(client.Provider(), &opts.Params.Conversations)
 	}
@@ -230,16 +244,20 @@ func (m *Mirror) Sync(ctx context.Context, client *convo.Client, o *Options) (St
 // State returns the checkpoint stored under a sync's name, and whether
 // there is one.
 func (m *Mirror) State(ctx context.Context, name string) (*convo.Checkpoint, bool, error) {
-	var b string
-	err := m.db.QueryRowContext(ctx, "SELECT checkpoint FROM "+syncTable+" WHERE name = "+m.d.placeholder(1), name).Scan(&b)
+	var head string
+	err := m.db.QueryRowContext(ctx, "SELECT checkpoint FROM "+syncTable+" WHERE name = "+m.d.placeholder(1), name).Scan(&head)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("mirror: %w", err)
 	}
+	entries, err := loadEntries(ctx, m.db, m.d, name)
+	if err != nil {
+		return nil, false, fmt.Errorf("mirror: %w", err)
+	}
 	cp := new(convo.Checkpoint)
-	if err := json.Unmarshal([]byte(b), cp); err != nil {
+	if err := json.Unmarshal(joinCheckpoint([]byte(head), entries), cp); err != nil {
 		return nil, false, fmt.Errorf("mirror: sync %q: %w", name, err)
 	}
 	return cp, true, nil
@@ -249,12 +267,26 @@ func (m *Mirror) State(ctx context.Context, name string) (*convo.Checkpoint, boo
 // full sync again. The mirrored rows stay (the full sync upserts over
 // them). It reports whether there was a state.
 func (m *Mirror) Reset(ctx context.Context, name string) (bool, error) {
-	res, err := m.db.ExecContext(ctx, "DELETE FROM "+syncTable+" WHERE name = "+m.d.placeholder(1), name)
+	tx, err := m.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("mirror: %w", err)
 	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, "DELETE FROM "+syncTable+" WHERE name = "+m.d.placeholder(1), name)
+	if err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM "+stateTable+" WHERE name = "+m.d.placeholder(1), name); err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
 	n, err := res.RowsAffected()
-	return n > 0, err
+	if err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	return n > 0, nil
 }
 
 // run is one run of Mirror.Sync.
@@ -268,9 +300,10 @@ type run struct {
 
 	// The stored state, as of the last transaction (writer goroutine once
 	// the sync runs).
-	exists     bool
-	generation int64
-	written    []byte // checkpoint JSON last written
+	exists      bool
+	generation  int64
+	writtenHead []byte    // the checkpoint's head last written (see state.go)
+	cutoff      time.Time // Options.Retention: messages sent before are stored without their body
 
 	mu        sync.Mutex // guards stats and abandoned, shared with the writer
 	stats     Stats
@@ -287,13 +320,14 @@ type stmtKey struct {
 	insertOnly bool
 }
 
-// flush is a group of delivered batches and the checkpoint covering them.
+// flush is a group of delivered batches and the state covering them.
 type flush struct {
-	convs      []convo.Conversation
-	msgs       []messageRow
-	checkpoint []byte
-	delivered  int64
-	final      bool
+	convs     []convo.Conversation
+	msgs      []messageRow
+	state     stateDelta // what changed in the checkpoint since the flush before
+	delivered int64
+	final     bool
+	retain    bool // the run's last flush, with Options.Retention to apply after it
 }
 
 // messageRow is one message's row, its values ready to bind: made on the
@@ -301,7 +335,7 @@ type flush struct {
 // small, since rows are gathered, sorted and deduplicated by the thousand.
 type messageRow struct {
 	id   string // the message's id, as stored
-	args [6]any // id, conversation_id, direction, body, sent_at, data: every column but provider
+	args [7]any // id, conversation_id, direction, body, sent_at, data, redacted_at: every column but provider and mirrored_at
 }
 
 func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
@@ -311,20 +345,23 @@ func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
 	defer cancelW()
 	stop, cancelS := afterEnd(ctx, abandonAfter)
 	defer cancelS()
-	if err := r.prepare(ctx, wctx); err != nil {
+	if err := r.prepare(ctx); err != nil {
 		r.release(wctx)
 		return r.stats, err
 	}
-	cp, err := r.load(ctx)
+	cp, entries, err := r.load(ctx)
 	if err != nil {
 		r.release(wctx)
 		return r.stats, err
 	}
 	params := r.opts.Params
 	params.Checkpoint = cp
+	if r.opts.Retention > 0 {
+		r.cutoff = time.Now().Add(-r.opts.Retention)
+	}
 
 	w := r.startWriter(wctx, stop)
-	g := &gatherer{r: r, w: w, cp: cp}
+	g := &gatherer{r: r, w: w, cp: cp, handed: entries}
 	g.cur = g.newFlush()
 	fatal := g.gatherOnTime(ctx, client, &params)
 	// What was delivered is written, also after an interrupt. A state
@@ -332,6 +369,7 @@ func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
 	// conversation recorded) is written unless the sync was refused.
 	usage := errors.Is(fatal, convo.ErrInvalidParams) || errors.Is(fatal, convo.ErrUnsupported)
 	if !w.failed() && (g.rows > 0 || g.cur.delivered > 0 || !usage) {
+		g.cur.retain = r.opts.Retention > 0 && !usage && ctx.Err() == nil
 		if err := g.hand(true); err != nil && fatal == nil {
 			fatal = err
 		}
@@ -359,7 +397,7 @@ func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
 }
 
 // prepare sets the connection up and claims the sync's name.
-func (r *run) prepare(ctx, wctx context.Context) error {
+func (r *run) prepare(ctx context.Context) error {
 	if err := r.d.setup(ctx, r.conn); err != nil {
 		return err
 	}
@@ -491,7 +529,8 @@ type gatherer struct {
 	rows      int
 	delivered int64 // messages of the flushes handed to the writer
 	kick      chan struct{}
-	timerErr  error // a hand by the timer that failed
+	timerErr  error    // a hand by the timer that failed
+	handed    []uint64 // digests of the checkpoint's entries as last handed to the writer
 
 	convErrs  []error
 	failedIDs []string
@@ -600,7 +639,7 @@ func (g *gatherer) add(s *convo.ConversationSync, msgs []messageRow) {
 		g.rows++
 	}
 	g.cur.msgs = msgs
-	g.rows += len(s.Messages)
+	g.rows += len(s.Messages) + len(s.Updated)
 	g.cur.delivered += int64(len(s.Messages))
 }
 
@@ -611,10 +650,15 @@ func (g *gatherer) hand(final bool) error {
 	if err != nil {
 		return err
 	}
-	g.cur.checkpoint, g.cur.final = b, final
+	parts, err := splitCheckpoint(b)
+	if err != nil {
+		return err
+	}
+	g.cur.state, g.cur.final = diff(parts, g.handed), final
 	if err := g.w.send(g.cur); err != nil {
 		return err
 	}
+	g.handed = g.cur.state.hashes
 	g.delivered += g.cur.delivered
 	g.cur, g.rows = g.newFlush(), 0
 	return nil
@@ -630,35 +674,62 @@ func (g *gatherer) newFlush() *flush {
 // maxPreallocatedRows bounds the rows a flush makes room for at its start.
 const maxPreallocatedRows = 10_000
 
-// load reads the sync's state, or starts a new one.
-func (r *run) load(ctx context.Context) (*convo.Checkpoint, error) {
+// load reads the sync's state, or starts a new one. It returns the
+// digests of the stored entries of the checkpoint (see state.go).
+func (r *run) load(ctx context.Context) (*convo.Checkpoint, []uint64, error) {
 	p := r.d.placeholder
-	var provider, filters, checkpoint string
+	var provider, filters, head string
 	var generation int64
 	err := r.conn.QueryRowContext(ctx, "SELECT provider, filters, checkpoint, generation FROM "+syncTable+" WHERE name = "+p(1), r.opts.Name).
-		Scan(&provider, &filters, &checkpoint, &generation)
+		Scan(&provider, &filters, &head, &generation)
 	if errors.Is(err, sql.ErrNoRows) {
-		return new(convo.Checkpoint), nil
+		return new(convo.Checkpoint), nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if provider != r.provider || filters != r.filters {
-		return nil, fmt.Errorf("%w: it holds the state of a sync of %s with filters %q, not of %s with %q; choose another name",
+		return nil, nil, fmt.Errorf("%w: it holds the state of a sync of %s with filters %q, not of %s with %q; choose another name",
 			ErrNameInUse, provider, filters, r.provider, r.filters)
 	}
-	cp := new(convo.Checkpoint)
-	if err := json.Unmarshal([]byte(checkpoint), cp); err != nil {
-		return nil, fmt.Errorf("stored checkpoint: %w", err)
+	entries, err := loadEntries(ctx, r.conn, r.d, r.opts.Name)
+	if err != nil {
+		return nil, nil, err
 	}
-	r.exists, r.generation, r.written = true, generation, []byte(checkpoint)
-	return cp, nil
+	cp := new(convo.Checkpoint)
+	if err := json.Unmarshal(joinCheckpoint([]byte(head), entries), cp); err != nil {
+		return nil, nil, fmt.Errorf("stored checkpoint: %w", err)
+	}
+	r.exists, r.generation, r.writtenHead = true, generation, []byte(head)
+	return cp, diff(checkpointParts{entries: entries}, nil).hashes, nil
 }
 
-// write commits one flush: the sync's state first (which claims the
-// write lock and checks that no other run moved it), then the rows.
+// write commits one flush and, after the run's last, removes the bodies
+// that Options.Retention no longer keeps, in a transaction of its own.
 func (r *run) write(ctx context.Context, f *flush) error {
-	if len(f.convs) == 0 && len(f.msgs) == 0 && r.exists && bytes.Equal(f.checkpoint, r.written) {
+	if err := r.writeFlush(ctx, f); err != nil || !f.retain {
+		return err
+	}
+	n, err := r.applyRetention(ctx, r.cutoff, r.opts.Retention)
+	if err != nil || n == 0 {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.abandoned {
+		r.stats.Redacted += n
+		r.stats.Transactions++
+		if r.opts.Progress != nil {
+			r.opts.Progress(r.stats)
+		}
+	}
+	return nil
+}
+
+// writeFlush commits one flush: the sync's state first (which claims the
+// write lock and checks that no other run moved it), then the rows.
+func (r *run) writeFlush(ctx context.Context, f *flush) error {
+	if len(f.convs) == 0 && len(f.msgs) == 0 && r.exists && f.state.empty(r.writtenHead) {
 		return nil // nothing new: nothing written
 	}
 	r.attempts++
@@ -672,14 +743,17 @@ func (r *run) write(ctx context.Context, f *flush) error {
 			r.rollback(ctx)
 		}
 	}()
-	if err := r.writeState(ctx, f.checkpoint); err != nil {
+	if err := r.writeState(ctx, f.state.head); err != nil {
 		return err
 	}
-	nc, err := r.upsertConversations(ctx, dedupConversations(f.convs))
+	if err := writeEntries(ctx, r.conn, r.d, r.opts.Name, &f.state); err != nil {
+		return err
+	}
+	convs, err := r.upsertConversations(ctx, dedupConversations(f.convs))
 	if err != nil {
 		return err
 	}
-	nm, err := r.upsertMessages(ctx, dedupMessages(f.msgs))
+	msgs, err := r.upsertMessages(ctx, dedupMessages(f.msgs))
 	if err != nil {
 		return err
 	}
@@ -692,15 +766,17 @@ func (r *run) write(ctx context.Context, f *flush) error {
 		return err
 	}
 	committed = true
-	r.exists, r.written = true, f.checkpoint
+	r.exists, r.writtenHead = true, f.state.head
 	r.generation++
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.abandoned {
 		return nil // Sync has returned: it reports nothing more
 	}
-	r.stats.Conversations += nc
-	r.stats.Messages += nm
+	r.stats.Conversations += convs.inserted
+	r.stats.ConversationsChanged += convs.changed
+	r.stats.Messages += msgs.inserted
+	r.stats.MessagesChanged += msgs.changed
 	r.stats.Delivered += f.delivered
 	r.stats.Transactions++
 	if r.opts.Progress != nil {
@@ -753,13 +829,28 @@ func (r *run) writeState(ctx context.Context, checkpoint []byte) error {
 	return nil
 }
 
-// Columns of the two tables, in the order rows are bound.
+// Columns of the two tables, in the order rows are bound. The first two,
+// provider and mirrored_at, are not bound: each statement holds them (see
+// rowLead).
 var (
-	conversationColumns = []string{"provider", "id", "contact_id", "channel", "status", "last_message_at", "created_at", "data"}
-	messageColumns      = []string{"provider", "id", "conversation_id", "direction", "body", "sent_at", "data"}
+	conversationColumns = []string{"provider", "mirrored_at", "id", "contact_id", "channel", "status", "last_message_at", "created_at", "data"}
+	messageColumns      = []string{"provider", "mirrored_at", "id", "conversation_id", "direction", "body", "sent_at", "data", "redacted_at"}
 )
 
-func (r *run) upsertConversations(ctx context.Context, convs []convo.Conversation) (int64, error) {
+// unbound is the number of leading columns a statement holds rather than
+// binds.
+const unbound = 2
+
+// rowLead is the start of every row a statement writes: the provider, as a
+// literal, and the time of the write, one value for all the rows of the
+// statement (see dialect.stamp). Binding neither per row saves the driver
+// two values a row.
+func rowLead(d dialect, provider string) string { return sqlString(provider) + ", " + d.stamp() }
+
+// written counts the rows a write inserted and those it changed in place.
+type written struct{ inserted, changed int64 }
+
+func (r *run) upsertConversations(ctx context.Context, convs []convo.Conversation) (written, error) {
 	args := make([]any, 0, len(conversationColumns)*min(len(convs), r.d.rowsPerStatement(len(conversationColumns))))
 	return r.upsert(ctx, "conversations", conversationColumns, len(convs), func(i int) error {
 		c := &convs[i]
@@ -774,28 +865,38 @@ func (r *run) upsertConversations(ctx context.Context, convs []convo.Conversatio
 	}, &args)
 }
 
-// messageRows appends the rows of a batch's messages to rows, their JSON
-// and every value bound made here, on the goroutine that gathers, so that
-// the writer's goroutine only writes.
+// messageRows appends the rows of a batch's messages, new (Messages) and
+// changed (Updated), to rows, their JSON and every value bound made here,
+// on the goroutine that gathers, so that the writer's goroutine only
+// writes. A message sent before the run's retention cutoff is stored
+// without its body (see redact).
 func (r *run) messageRows(rows []messageRow, s *convo.ConversationSync) ([]messageRow, error) {
 	t := r.d.text
-	for i := range s.Messages {
-		m := &s.Messages[i]
-		data, err := json.Marshal(m)
-		if err != nil {
-			return rows, fmt.Errorf("message %q: %w", m.ID, err)
+	for _, list := range [2][]convo.Message{s.Messages, s.Updated} {
+		for i := range list {
+			m := &list[i]
+			if !r.cutoff.IsZero() && !m.SentAt.IsZero() && m.SentAt.Before(r.cutoff) {
+				c := *m
+				redact(&c, r.opts.Retention)
+				m = &c
+			}
+			data, err := json.Marshal(m)
+			if err != nil {
+				return rows, fmt.Errorf("message %q: %w", m.ID, err)
+			}
+			convID := m.ConversationID
+			if convID == "" {
+				convID = s.Conversation.ID
+			}
+			id := t(m.ID)
+			rows = append(rows, messageRow{id: id, args: [7]any{id, t(convID), null(t(string(m.Direction))), null(t(m.Body)),
+				r.d.timeArg(m.SentAt), string(r.d.jsonText(data)), r.d.timeArg(m.RedactedAt)}})
 		}
-		convID := m.ConversationID
-		if convID == "" {
-			convID = s.Conversation.ID
-		}
-		id := t(m.ID)
-		rows = append(rows, messageRow{id: id, args: [6]any{id, t(convID), null(t(string(m.Direction))), null(t(m.Body)), r.d.timeArg(m.SentAt), string(r.d.jsonText(data))}})
 	}
 	return rows, nil
 }
 
-func (r *run) upsertMessages(ctx context.Context, msgs []messageRow) (int64, error) {
+func (r *run) upsertMessages(ctx context.Context, msgs []messageRow) (written, error) {
 	args := make([]any, 0, len(messageColumns)*min(len(msgs), r.d.rowsPerStatement(len(messageColumns))))
 	return r.upsert(ctx, "messages", messageColumns, len(msgs), func(i int) error {
 		args = append(args, msgs[i].args[:]...)
@@ -804,51 +905,88 @@ func (r *run) upsertMessages(ctx context.Context, msgs []messageRow) (int64, err
 }
 
 // upsert writes n rows of table, bind appending the values of row i to
-// args: every column's but the first, provider, which the statement holds.
-func (r *run) upsert(ctx context.Context, table string, cols []string, n int, bind func(i int) error, args *[]any) (int64, error) {
-	var written int64
-	width := len(cols) - 1 // values bound per row
+// args: every column's but the unbound ones, which the statement holds.
+func (r *run) upsert(ctx context.Context, table string, cols []string, n int, bind func(i int) error, args *[]any) (written, error) {
+	var w written
+	width := len(cols) - unbound // values bound per row
 	per := r.d.rowsPerStatement(len(cols))
+	stamp := r.d.stampArgs(time.Now())
+	var one []any
 	for start := 0; start < n; start += per {
 		end := min(start+per, n)
-		*args = (*args)[:0]
+		*args = append((*args)[:0], stamp...)
 		for i := start; i < end; i++ {
 			if err := bind(i); err != nil {
-				return written, err
+				return w, err
 			}
 		}
 		k, err := r.exec(ctx, table, cols, end-start, r.d.insertFirst(), *args)
 		if err != nil {
-			return written, err
+			return w, err
 		}
-		written += k
-		if !r.d.insertFirst() || k == int64(end-start) {
+		w.inserted += k.inserted
+		w.changed += k.changed
+		if !r.d.insertFirst() || k.inserted == int64(end-start) {
 			continue
 		}
+		// The rows the INSERT skipped were there: each is updated when
+		// its data differs (a row inserted just now does not).
+		rows := (*args)[len(stamp):]
 		for i := 0; i < end-start; i++ {
-			k, err := r.exec(ctx, table, cols, 1, false, (*args)[i*width:(i+1)*width])
+			one = append(append(one[:0], stamp...), rows[i*width:(i+1)*width]...)
+			k, err := r.exec(ctx, table, cols, 1, false, one)
 			if err != nil {
-				return written, err
+				return w, err
 			}
-			written += k
+			w.changed += k.inserted + k.changed
 		}
 	}
-	return written, nil
+	return w, nil
 }
 
 // exec runs the prepared statement that writes rows rows of table (an
 // upsert, or with insertOnly an INSERT OR IGNORE) and returns the rows it
-// inserted or changed.
-func (r *run) exec(ctx context.Context, table string, cols []string, rows int, insertOnly bool, args []any) (int64, error) {
+// inserted and those it changed. Where rows are inserted first (SQLite)
+// the database tells only how many rows a statement wrote: an INSERT's are
+// inserted, an upsert's (of rows that are there) changed; PostgreSQL's
+// upsert returns, for each row written, whether it was inserted.
+func (r *run) exec(ctx context.Context, table string, cols []string, rows int, insertOnly bool, args []any) (written, error) {
 	stmt, err := r.stmt(ctx, stmtKey{table, rows, insertOnly}, cols)
 	if err != nil {
-		return 0, err
+		return written{}, err
 	}
-	res, err := stmt.ExecContext(ctx, args...)
+	if r.d.insertFirst() {
+		res, err := stmt.ExecContext(ctx, args...)
+		if err != nil {
+			return written{}, fmt.Errorf("write %s: %w", table, err)
+		}
+		n, err := res.RowsAffected()
+		if insertOnly {
+			return written{inserted: n}, err
+		}
+		return written{changed: n}, err
+	}
+	res, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
-		return 0, fmt.Errorf("write %s: %w", table, err)
+		return written{}, fmt.Errorf("write %s: %w", table, err)
 	}
-	return res.RowsAffected()
+	defer res.Close()
+	var w written
+	for res.Next() {
+		var inserted bool
+		if err := res.Scan(&inserted); err != nil {
+			return w, fmt.Errorf("write %s: %w", table, err)
+		}
+		if inserted {
+			w.inserted++
+		} else {
+			w.changed++
+		}
+	}
+	if err := res.Err(); err != nil {
+		return w, fmt.Errorf("write %s: %w", table, err)
+	}
+	return w, nil
 }
 
 // stmt returns the prepared statement of key.
@@ -875,11 +1013,12 @@ func (r *run) stmt(ctx context.Context, key stmtKey, cols []string) (*sql.Stmt, 
 // table and skips those whose key is there already. The first column,
 // provider, is the literal provider in every row; the others are bound.
 func insertOrIgnoreSQL(d dialect, table string, cols []string, rows int, provider string) string {
-	return "INSERT OR IGNORE INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + placeholders(d, rows, len(cols)-1, sqlString(provider))
+	return "INSERT OR IGNORE INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + placeholders(d, rows, len(cols)-unbound, rowLead(d, provider))
 }
 
 // upsertSQL is the statement that inserts rows rows into table, or updates
-// a row of the same key in place when its data differs. The first column,
+// a row of the same key in place when its data differs (and with it
+// mirrored_at). The first column,
 // provider, is the literal provider in every row; the others are bound.
 func upsertSQL(d dialect, table string, cols []string, rows int, provider string) string {
 	var set, list string
@@ -888,16 +1027,22 @@ func upsertSQL(d dialect, table string, cols []string, rows int, provider string
 			list += ", "
 		}
 		list += c
-		if i >= 2 {
+		if c != "provider" && c != "id" {
 			if set != "" {
 				set += ", "
 			}
 			set += c + " = excluded." + c
 		}
 	}
-	return "INSERT INTO " + table + " (" + list + ") VALUES " + placeholders(d, rows, len(cols)-1, sqlString(provider)) +
+	q := "INSERT INTO " + table + " (" + list + ") VALUES " + placeholders(d, rows, len(cols)-unbound, rowLead(d, provider)) +
 		" ON CONFLICT (provider, id) DO UPDATE SET " + set +
 		" WHERE " + table + ".data " + d.distinct() + " excluded.data"
+	if !d.insertFirst() {
+		// PostgreSQL: each row written, and whether it was inserted (a
+		// row version made by an INSERT has no xmax).
+		q += " RETURNING (xmax = 0)"
+	}
+	return q
 }
 
 // dedupMessages sorts rows by id, so that inserts walk each index in key

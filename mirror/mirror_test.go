@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,9 +49,10 @@ func TestSyncMirrorsEverything(t *testing.T) {
 	})
 }
 
-// A rerun after a complete sync is incremental: with nothing new it makes
-// at most the requests API.md allows and writes nothing — no row, and not
-// the state either.
+// A rerun after a complete sync is incremental: with nothing new and no
+// refresh due it makes at most the requests API.md allows and writes
+// nothing — no row, and not the state either; nor does a Vobiz run, which
+// refreshes every time, when it finds nothing changed.
 func TestRerunWritesNothing(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
@@ -60,15 +62,19 @@ func TestRerunWritesNothing(t *testing.T) {
 		_, err := m.Sync(ctxT(t), client, nil)
 		require.NoError(t, err)
 		before := takeSnapshot(t, db, b.dialect)
+		convAt, msgAt := mirroredAt(t, db, b.dialect, "conversations"), mirroredAt(t, db, b.dialect, "messages")
 		state, ok := readState(t, db, b.dialect, p.Name())
 		require.True(t, ok)
+		entries := stateEntries(t, db, p.Name())
 
 		srv.ResetRequests()
 		time.Sleep(2 * time.Millisecond) // a rewritten state would carry a later updated_at
-		st, err := m.Sync(ctxT(t), client, nil)
+		noRefresh := &Options{Params: convo.SyncParams{Refresh: -1}}
+		st, err := m.Sync(ctxT(t), client, noRefresh)
 		require.NoError(t, err)
 		again, _ := readState(t, db, b.dialect, p.Name())
 		assertNothingWritten(t, st, state, again)
+		assert.Equal(t, entries, stateEntries(t, db, p.Name()))
 		assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
 		bound := 1 // one conversation-list request
 		if p == convo.Vobiz {
@@ -80,6 +86,17 @@ func TestRerunWritesNothing(t *testing.T) {
 		mustOpen(t, db, b.dialect)
 		reopened, _ := readState(t, db, b.dialect, p.Name())
 		assert.Equal(t, again, reopened)
+
+		// The default refresh: not due yet (the full sync was one), but
+		// at every Vobiz run, which finds nothing changed.
+		st, err = m.Sync(ctxT(t), client, nil)
+		require.NoError(t, err)
+		again, _ = readState(t, db, b.dialect, p.Name())
+		assertNothingWritten(t, st, state, again)
+		assert.Equal(t, entries, stateEntries(t, db, p.Name()), "no conversation's state changed")
+		assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
+		assert.Equal(t, convAt, mirroredAt(t, db, b.dialect, "conversations"), "no row written")
+		assert.Equal(t, msgAt, mirroredAt(t, db, b.dialect, "messages"), "no row written")
 	})
 }
 
@@ -109,8 +126,9 @@ func TestChangedConversationUpdatedInPlace(t *testing.T) {
 			require.True(t, ok)
 			st, err := m.Sync(ctxT(t), client2, nil) // a full sync again over the same rows
 			require.NoError(t, err)
-			assert.Equal(t, int64(1), st.Conversations, "only the changed conversation is written")
-			assert.Equal(t, int64(0), st.Messages, "no message changed")
+			assert.Equal(t, int64(1), st.ConversationsChanged, "only the changed conversation is written")
+			assert.Zero(t, st.Conversations, "no conversation inserted")
+			assert.Zero(t, st.Messages+st.MessagesChanged, "no message changed")
 			assert.Equal(t, int64(data.MessageCount()), st.Delivered)
 
 			got := takeSnapshot(t, db, b.dialect)
@@ -410,18 +428,20 @@ func TestMigrateFromVersion1(t *testing.T) {
 			db := b.open(t)
 			_, err := open(ctxT(t), db, b.dialect, 1)
 			require.NoError(t, err)
-			_, client := newServer(t, convo.VantaxAI)
-			m1 := &Mirror{db: db, d: b.dialect.d}
-			_, err = m1.Sync(ctxT(t), client, nil)
+			p := b.dialect.d.placeholder
+			_, err = db.Exec("INSERT INTO conversations (provider, id, status, data) VALUES ('vantaxai', 'c1', 'open', "+p(1)+")", `{"id":"c1","status":"open"}`)
+			require.NoError(t, err)
+			_, err = db.Exec("INSERT INTO messages (provider, id, conversation_id, body, data) VALUES ('vantaxai', 'm1', 'c1', 'hi', "+p(1)+")", `{"id":"m1","body":"hi"}`)
 			require.NoError(t, err)
 			before := takeSnapshot(t, db, b.dialect)
 			assert.False(t, hasIndex(t, db, b.dialect, "messages_conversation_sent_at"))
 
 			mustOpen(t, db, b.dialect)
 			assert.True(t, hasIndex(t, db, b.dialect, "messages_conversation_sent_at"))
+			assert.True(t, hasIndex(t, db, b.dialect, "messages_mirrored_at"))
 			var v string
 			require.NoError(t, db.QueryRow("SELECT value FROM convo_meta WHERE key = 'schema_version'").Scan(&v))
-			assert.Equal(t, "2", v)
+			assert.Equal(t, strconv.Itoa(SchemaVersion), v)
 			assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
 		})
 	}
@@ -477,15 +497,15 @@ func TestIncrementalRunWritesOnlyTheChange(t *testing.T) {
 		assert.True(t, st.Done)
 		assert.Equal(t, int64(3), st.Messages, "exactly the new messages are written")
 		assert.Equal(t, int64(3), st.Delivered)
-		assert.GreaterOrEqual(t, st.Conversations, int64(1), "the new conversation at least")
-		assert.LessOrEqual(t, st.Conversations, int64(2), "and the one whose activity moved")
+		assert.Equal(t, int64(1), st.Conversations, "the new conversation inserted")
+		assert.LessOrEqual(t, st.ConversationsChanged, int64(1), "the one whose activity moved changed in place")
 
 		_, fullClient := newServer(t, p, convotest.WithData(srv.Dataset()))
 		assert.Equal(t, expected(t, fullClient, nil), takeSnapshot(t, db, b.dialect))
 
 		// And then nothing new: nothing written.
 		state, _ := readState(t, db, b.dialect, p.Name())
-		st, err = m.Sync(ctxT(t), client, nil)
+		st, err = m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Refresh: -1}})
 		require.NoError(t, err)
 		again, _ := readState(t, db, b.dialect, p.Name())
 		assertNothingWritten(t, st, state, again)

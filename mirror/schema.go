@@ -12,16 +12,17 @@ import (
 // SchemaVersion is the version of the schema this package writes. A
 // database at an older version is migrated on [Open]; one at a newer
 // version is refused with [ErrNewerSchema].
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // Tables of a mirror. metaTable marks a database as a mirror and holds its
 // schema version; the others are refused when found without it.
 const (
-	metaTable = "convo_meta"
-	syncTable = "convo_syncs"
+	metaTable  = "convo_meta"
+	syncTable  = "convo_syncs"
+	stateTable = "convo_sync_conversations"
 )
 
-var mirrorTables = []string{"conversations", "messages", syncTable}
+var mirrorTables = []string{"conversations", "messages", syncTable, stateTable}
 
 // migrations[i] takes a database from version i to i+1. A new database
 // runs them all, so the path of a fresh mirror and of an upgraded one is
@@ -68,6 +69,27 @@ var migrations = []func(d dialect) []string{
 		return []string{
 			`CREATE INDEX messages_conversation_sent_at ON messages (provider, conversation_id, sent_at)`,
 			`CREATE INDEX conversations_last_message_at ON conversations (last_message_at)`,
+		}
+	},
+	// 3: when the mirror last wrote each row, when a message's body was
+	// removed, and a sync's state per conversation in rows of its own.
+	func(d dialect) []string {
+		ts := d.timeType()
+		return []string{
+			`ALTER TABLE conversations ADD COLUMN mirrored_at ` + ts,
+			`ALTER TABLE messages ADD COLUMN mirrored_at ` + ts,
+			`ALTER TABLE messages ADD COLUMN redacted_at ` + ts,
+			// A body the provider removed before this version is marked so.
+			`UPDATE messages SET redacted_at = ` + d.jsonTime("data", "redacted_at") + ` WHERE ` + d.jsonTime("data", "redacted_at") + ` IS NOT NULL`,
+			`CREATE INDEX conversations_mirrored_at ON conversations (mirrored_at)`,
+			`CREATE INDEX messages_mirrored_at ON messages (mirrored_at)`,
+			`CREATE TABLE ` + stateTable + ` (
+	name            TEXT NOT NULL,
+	position        BIGINT NOT NULL,
+	conversation_id TEXT,
+	state           TEXT NOT NULL,
+	PRIMARY KEY (name, position)
+)`,
 		}
 	},
 }

@@ -17,7 +17,7 @@ import (
 // two syncs that differ in one filter only never share a state (one would
 // lose the other's data): each filter field of ConversationListParams,
 // set alone, gives a name of its own, also a field added later.
-func TestDefaultNameHoldsEveryFilter(t *testing.T) {
+func TestDefaultNameHoldsEveryParamsField(t *testing.T) {
 	t.Parallel()
 	notFilters := map[string]bool{"PageSize": true, "Cursor": true}
 	yes := true
@@ -58,10 +58,10 @@ func TestDefaultNameHoldsEveryFilter(t *testing.T) {
 func TestFlushKeepsTheLastCopyOfARow(t *testing.T) {
 	t.Parallel()
 	msgs := []messageRow{
-		{id: "m2", args: [6]any{"m2", "c1", nil, "first of m2", nil, "{}"}},
-		{id: "m1", args: [6]any{"m1", "c1", nil, "only m1", nil, "{}"}},
-		{id: "m2", args: [6]any{"m2", "c1", nil, "second of m2", nil, "{}"}},
-		{id: "m2", args: [6]any{"m2", "c1", nil, "last of m2", nil, "{}"}},
+		{id: "m2", args: [7]any{"m2", "c1", nil, "first of m2", nil, "{}", nil}},
+		{id: "m1", args: [7]any{"m1", "c1", nil, "only m1", nil, "{}", nil}},
+		{id: "m2", args: [7]any{"m2", "c1", nil, "second of m2", nil, "{}", nil}},
+		{id: "m2", args: [7]any{"m2", "c1", nil, "last of m2", nil, "{}", nil}},
 	}
 	got := dedupMessages(msgs)
 	require.Len(t, got, 2)

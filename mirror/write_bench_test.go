@@ -73,7 +73,7 @@ func BenchmarkWrite(b *testing.B) {
 				b.Fatal(err)
 			}
 			if len(f.msgs) >= flushRows {
-				f.checkpoint = []byte(fmt.Sprintf(`{"flush":%d}`, len(flushes)))
+				f.state = stateDelta{head: []byte(fmt.Sprintf(`{"flush":%d}`, len(flushes))), truncAt: -1}
 				flushes, f = append(flushes, f), &flush{}
 			}
 		}

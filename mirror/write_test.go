@@ -13,7 +13,7 @@ import (
 
 // A transaction whose rows are partly new, partly stored unchanged and
 // partly stored with other data inserts the new, updates the changed,
-// leaves the unchanged alone, and counts the first two: whether a chunk of
+// leaves the unchanged alone, and counts the first two apart: whether a chunk of
 // rows is all new (one INSERT) or not (rows upserted one by one).
 func TestWriteMixedNewChangedUnchanged(t *testing.T) {
 	t.Parallel()
@@ -39,8 +39,9 @@ func TestWriteMixedNewChangedUnchanged(t *testing.T) {
 			for i := range 30 {
 				first = append(first, msg(i, "v1"))
 			}
-			require.NoError(t, r.write(ctx, &flush{msgs: first, checkpoint: []byte(`{"n":1}`)}))
+			require.NoError(t, r.write(ctx, &flush{msgs: first, state: stateDelta{head: []byte(`{"n":1}`), truncAt: -1}}))
 			assert.Equal(t, int64(30), r.stats.Messages)
+			assert.Zero(t, r.stats.MessagesChanged)
 			for i := range 50 {
 				switch {
 				case i < 10:
@@ -51,8 +52,9 @@ func TestWriteMixedNewChangedUnchanged(t *testing.T) {
 					second = append(second, msg(i, "v2")) // new
 				}
 			}
-			require.NoError(t, r.write(ctx, &flush{msgs: second, checkpoint: []byte(`{"n":2}`)}))
-			assert.Equal(t, int64(30+30), r.stats.Messages, "10 changed and 20 new rows counted, 10 unchanged not")
+			require.NoError(t, r.write(ctx, &flush{msgs: second, state: stateDelta{head: []byte(`{"n":2}`), truncAt: -1}}))
+			assert.Equal(t, int64(30+20), r.stats.Messages, "20 new rows counted as inserted")
+			assert.Equal(t, int64(10), r.stats.MessagesChanged, "10 changed rows counted as changed, 10 unchanged not")
 
 			got := map[string]string{}
 			rows, err := db.QueryContext(ctx, "SELECT id, body FROM messages")

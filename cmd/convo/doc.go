@@ -58,16 +58,27 @@
 //
 //	{"kind":"conversation","conversation_id":"…","conversation":{…}}
 //	{"kind":"message","conversation_id":"…","message":{…}}
+//	{"kind":"conversation_update","conversation_id":"…","conversation":{…}}
+//	{"kind":"message_update","conversation_id":"…","message":{…}}
+//
+// A line of an update kind carries the current record of a conversation
+// or message exported before whose record changed since (see --refresh):
+// it replaces the earlier line's record.
 //
 // Lines of different conversations interleave: --concurrency (default 4)
 // conversations are fetched at once. It takes the conversation filters,
-// --page-size (messages per request) and:
+// --page-size (messages per request; by default the largest the provider
+// documents, and the conversation list's too) and:
 //
 //	--out FILE          the file to write (required)
 //	--checkpoint FILE   where the position is kept (default FILE.checkpoint)
 //	--save-every D      how often the checkpoint is saved (default 1s)
 //	--force             overwrite --out even when it is not a convo export
 //	--restart           ignore the checkpoint and start over
+//	--refresh D         refresh when the last refresh is older (default 1h; 0: every run; never)
+//	--recheck D         a refresh re-reads the messages sent within D (default 24h; 0 or never: none)
+//
+// Durations are Go durations (90m, 36h) or whole days (30d).
 //
 // export never destroys another file: an --out that exists, is not empty
 // and is not a convo export (its first line an export record) is refused
@@ -100,6 +111,12 @@
 // nothing when nothing is new). To start afresh, pass --restart, or delete
 // the file and its checkpoint.
 //
+// Records change without new activity (a status, a delivery receipt, a
+// body the provider's retention removed). A run refreshes when the last
+// refresh is older than --refresh: it reads the whole conversation list
+// again, and the messages sent within --recheck, and appends each changed
+// record as a line of an update kind. -v says when a run refreshes.
+//
 // # Sync
 //
 // sync keeps a database mirror of every conversation and message: --db is
@@ -115,26 +132,38 @@
 //	--reset             forget that state: a full sync, updating the rows in place
 //	--batch-rows N      rows per transaction (default 5000; also one at least every second)
 //	--lookback D        how far an incremental run re-reads behind the last one (default 5m)
+//	--refresh D         refresh when the last refresh is older (default 1h; 0: every run; never)
+//	--recheck D         a refresh re-reads the messages sent within D (default 24h; 0 or never: none)
+//	--retention D       remove the bodies of messages older than D from the mirror (default: keep)
 //
 // Each transaction holds a batch of rows and the sync's checkpoint covering
 // exactly them, so an interruption, a crash or a kill -9 at any moment
 // leaves a database the next run completes with no row missing or twice.
 // A run after a completed one is incremental: it fetches and writes only
-// what is new or changed, and writes nothing when nothing is. Several syncs
-// (providers, accounts, filters) share one database, each under its own
-// name; the default name holds a fingerprint of the base URL and the
-// credentials (never the credentials), so two accounts never share state.
-// Two runs of one sync at once: the second fails with status 1 (PostgreSQL
-// refuses it at once; SQLite at its first write), nothing corrupted.
+// what is new or changed, and writes nothing when nothing is. A run that
+// refreshes updates the rows of the conversations and messages whose
+// record changed in place, and sets their mirrored_at; on a terminal the
+// summary counts the rows inserted and those changed in place. --retention
+// removes, at the end of every run, the body of each message of the
+// provider sent longer ago than it (body column and data), and marks it
+// redacted (redacted_at). Several syncs (providers, accounts, filters)
+// share one database, each under its own name; the default name holds a
+// fingerprint of the base URL and the credentials (never the
+// credentials), so two accounts never share state.
+// Two runs of one sync at once: the second fails at once, before any
+// request, with status 1, naming the process or PostgreSQL session that
+// holds the sync; the lock ends with its holder, even a killed one.
 //
 // Refused with nothing written: a --db that is neither a path nor a
 // postgres:// URL, a path whose directory does not exist or where no file
-// can be created, a file that is not a SQLite database, a database whose
+// can be created, a file that is not a SQLite database, a file or
+// directory without write permission (named as such), a database whose
 // tables of these names are not a mirror, a --name that holds another
 // sync's state (status 2); a mirror of a newer schema version and an
 // unreachable PostgreSQL (status 1). Ctrl-C or SIGTERM writes what was
-// delivered, prints how to resume and exits 130; on a terminal, progress
-// goes to stderr.
+// delivered (a database that does not take it within 3 seconds has that
+// write abandoned, and the message says so), prints how to resume and
+// exits 130 within 4 seconds; on a terminal, progress goes to stderr.
 //
 // # Exit status
 //

@@ -22,9 +22,19 @@ import (
 	"github.com/convokit/convo"
 )
 
+// The kinds of export lines. A conversation or message exported before,
+// whose record changed since, comes again as a line of an update kind,
+// carrying its current record: it replaces the earlier line's record.
+const (
+	kindConversation       = "conversation"
+	kindMessage            = "message"
+	kindConversationUpdate = "conversation_update"
+	kindMessageUpdate      = "message_update"
+)
+
 // record is one line of an export.
 type record struct {
-	Kind           string              `json:"kind"` // "conversation" or "message"
+	Kind           string              `json:"kind"` // one of the kinds above
 	ConversationID string              `json:"conversation_id"`
 	Conversation   *convo.Conversation `json:"conversation,omitempty"`
 	Message        *convo.Message      `json:"message,omitempty"`
@@ -67,6 +77,7 @@ func newExportCmd(e *env) *cobra.Command {
 	var concurrency, pageSize int
 	var saveEvery time.Duration
 	var force, restart bool
+	var ch changes
 	cmd := &cobra.Command{
 		Use:   "export --out FILE.jsonl",
 		Short: "Export every conversation and its messages as JSON lines, resumably",
@@ -83,6 +94,14 @@ conversation's line with its current record, then its new messages. With
 nothing new it adds nothing, at the cost of one list request (Vobiz: plus
 one per conversation). To start afresh instead, pass --restart (or delete
 the output and its checkpoint).
+
+Records also change without new activity (a status, a delivery receipt, a
+body the provider's retention removed): a run refreshes when the last
+refresh is older than --refresh, re-reading the conversation list and the
+messages sent within --recheck. A conversation or message exported before
+whose record changed is appended again as a line of kind
+"conversation_update" or "message_update", which replaces the earlier
+line's record.
 
 export never overwrites a file that is not a convo export unless --force is
 given. A checkpoint that does not fit the command (another provider, other
@@ -113,17 +132,19 @@ filters, another output, unreadable) is refused, saying what differs;
 			}
 			defer release()
 
-			ex := &exporter{e: e, client: client, out: out, cpPath: cpPath, filters: f.given(), force: force, restart: restart}
+			ex := &exporter{e: e, client: client, out: out, cpPath: cpPath, filters: f.given(), force: force, restart: restart, verbose: c.verbose}
 			if err := ex.open(); err != nil {
 				return err
 			}
 			defer ex.file.Close()
-			return ex.run(cmd.Context(), &convo.SyncParams{
+			sp := &convo.SyncParams{
 				Conversations:   params,
 				MessagePageSize: pageSize,
 				Concurrency:     concurrency,
 				Checkpoint:      ex.cp,
-			}, saveEvery)
+			}
+			ch.apply(sp)
+			return ex.run(cmd.Context(), sp, saveEvery)
 		},
 	}
 	fs := cmd.Flags()
@@ -132,10 +153,11 @@ filters, another output, unreadable) is refused, saying what differs;
 	fs.StringVar(&out, "out", "", "the JSON lines `file` to write (required)")
 	fs.StringVar(&cpPath, "checkpoint", "", "checkpoint `file` to resume from and keep up to date (default OUT.checkpoint)")
 	fs.IntVar(&concurrency, "concurrency", convo.DefaultSyncConcurrency, "conversations fetched at once")
-	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the provider's default)")
+	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the largest the provider documents)")
 	fs.DurationVar(&saveEvery, "save-every", time.Second, "how often the checkpoint is saved while exporting")
 	fs.BoolVar(&force, "force", false, "overwrite --out even when it is not a convo export")
 	fs.BoolVar(&restart, "restart", false, "ignore the checkpoint and export from the beginning, rewriting --out")
+	ch.register(fs)
 	return cmd
 }
 
@@ -148,6 +170,7 @@ type exporter struct {
 	filters   map[string]string // the filter flags given, by name
 	force     bool              // --force: overwrite an --out that is not an export
 	restart   bool              // --restart: ignore the checkpoint
+	verbose   bool              // -v: also say whether the run refreshes
 	cp        *convo.Checkpoint
 	resuming  bool
 	ownOutput bool  // the restarted checkpoint was this output's
@@ -270,10 +293,18 @@ func checkOverwrite(path string) error {
 	}
 	line, _ := bufio.NewReaderSize(io.LimitReader(f, 1<<20), 64<<10).ReadSlice('\n')
 	var r record
-	if json.Unmarshal(line, &r) == nil && (r.Kind == "conversation" || r.Kind == "message") && r.ConversationID != "" {
+	if json.Unmarshal(line, &r) == nil && isKind(r.Kind) && r.ConversationID != "" {
 		return nil
 	}
 	return usagef("--out %s exists and is not a convo export; refusing to overwrite it (pass --force to overwrite it, or choose another --out)", path)
+}
+
+func isKind(k string) bool {
+	switch k {
+	case kindConversation, kindMessage, kindConversationUpdate, kindMessageUpdate:
+		return true
+	}
+	return false
 }
 
 // open checks that the checkpoint can be written, loads it if there is
@@ -382,6 +413,11 @@ func (x *exporter) run(ctx context.Context, params *convo.SyncParams, saveEvery 
 	// A finished export's checkpoint makes this run incremental: the sync
 	// delivers only what is new, appended after the lines it covers.
 	incremental := x.cp.Done()
+	if x.verbose {
+		if note := refreshNote(x.cp, params); note != "" {
+			fmt.Fprintf(x.e.stderr, "convo: %s\n", note)
+		}
+	}
 	var res exportResult
 	stopProgress := x.progress(ctx, params, &res.messages)
 	x.copy(ctx, params, saveEvery, &res)
@@ -405,6 +441,7 @@ type exportResult struct {
 	fatal         error        // the error that ended the sync early, or nil
 	writeFailed   bool         // fatal is the output's or the checkpoint's: the checkpoint is not saved again
 	conversations int64        // conversations completed
+	updated       int64        // changed messages written again
 	messages      atomic.Int64 // messages written
 }
 
@@ -415,6 +452,7 @@ type exportResult struct {
 func (x *exporter) copy(ctx context.Context, params *convo.SyncParams, saveEvery time.Duration, res *exportResult) {
 	enc := json.NewEncoder(x.cw)
 	enc.SetEscapeHTML(false)
+	exported := deliveredConversations(x.cp)
 	lastSave := time.Now()
 	for s, err := range x.client.Sync(ctx, params) {
 		if err != nil {
@@ -444,11 +482,12 @@ func (x *exporter) copy(ctx context.Context, params *convo.SyncParams, saveEvery
 			}
 			lastSave = time.Now()
 		}
-		if err := writeBatch(enc, s); err != nil {
+		if err := writeBatch(enc, s, exported); err != nil {
 			res.fatal, res.writeFailed = fmt.Errorf("write %s: %w", x.out, err), true
 			return
 		}
 		res.messages.Add(int64(len(s.Messages)))
+		res.updated += int64(len(s.Updated))
 		if s.Done {
 			res.conversations++
 		}
@@ -494,7 +533,7 @@ func (x *exporter) report(ctx context.Context, res *exportResult, incremental bo
 	// The checkpoint stays, done: the next run appends what is new.
 	if x.e.stderrTTY {
 		if incremental {
-			fmt.Fprintf(x.e.stderr, "convo: appended %d new or changed conversations and %d new messages to %s\n", res.conversations, res.messages.Load(), x.out)
+			fmt.Fprintf(x.e.stderr, "convo: appended %d new or changed conversations, %d new messages and %d changed messages to %s\n", res.conversations, res.messages.Load(), res.updated, x.out)
 		} else {
 			fmt.Fprintf(x.e.stderr, "convo: exported %d conversations and %d messages to %s\n", x.cp.Conversations(), x.cp.Messages(), x.out)
 		}
@@ -503,20 +542,67 @@ func (x *exporter) report(ctx context.Context, res *exportResult, incremental bo
 }
 
 // writeBatch writes a batch: its conversation first when the batch starts
-// it, then its messages.
-func writeBatch(enc *json.Encoder, s *convo.ConversationSync) error {
+// it (an update when exported holds its id: a conversation the output has
+// a line of), then its new messages, then its changed ones.
+func writeBatch(enc *json.Encoder, s *convo.ConversationSync, exported map[string]bool) error {
 	id := s.Conversation.ID
 	if s.Start {
-		if err := enc.Encode(record{Kind: "conversation", ConversationID: id, Conversation: s.Conversation}); err != nil {
+		kind := kindConversation
+		if exported[id] {
+			kind = kindConversationUpdate
+		}
+		if err := enc.Encode(record{Kind: kind, ConversationID: id, Conversation: s.Conversation}); err != nil {
+			return err
+		}
+		exported[id] = true
+	}
+	for i := range s.Messages {
+		if err := enc.Encode(record{Kind: kindMessage, ConversationID: id, Message: &s.Messages[i]}); err != nil {
 			return err
 		}
 	}
-	for i := range s.Messages {
-		if err := enc.Encode(record{Kind: "message", ConversationID: id, Message: &s.Messages[i]}); err != nil {
+	for i := range s.Updated {
+		if err := enc.Encode(record{Kind: kindMessageUpdate, ConversationID: id, Message: &s.Updated[i]}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// deliveredConversations returns the ids of the conversations a
+// checkpoint has delivered completely: those whose lines an export that
+// resumes from it holds. They are the entries of its JSON form's "known"
+// list (a conversation under way is delivered again by a run that resumes
+// it only if its line was not written).
+func deliveredConversations(cp *convo.Checkpoint) map[string]bool {
+	ids := map[string]bool{}
+	b, err := json.Marshal(cp)
+	if err != nil {
+		return ids
+	}
+	var f struct {
+		Known []struct {
+			ID string `json:"id"`
+		} `json:"known"`
+		Pending []struct {
+			Conversation struct {
+				ID string `json:"id"`
+			} `json:"conversation"`
+			Delivered bool `json:"delivered"`
+		} `json:"pending"`
+	}
+	if json.Unmarshal(b, &f) != nil {
+		return ids
+	}
+	for _, k := range f.Known {
+		ids[k.ID] = true
+	}
+	for _, p := range f.Pending {
+		if p.Delivered {
+			ids[p.Conversation.ID] = true
+		}
+	}
+	return ids
 }
 
 // progress shows, on a terminal stderr only, the conversations done (of

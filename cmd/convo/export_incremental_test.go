@@ -72,16 +72,21 @@ func TestCLIExportIncremental(t *testing.T) {
 			second := export()
 			require.True(t, strings.HasPrefix(second, first), "the earlier lines are kept as they were")
 			tail := jsonLines[exportLine](t, second[len(first):])
-			var convs, msgs []string
+			var convs, updates, msgs []string
 			for _, l := range tail {
 				switch l.Kind {
 				case "conversation":
 					convs = append(convs, l.ConversationID)
+				case "conversation_update":
+					updates = append(updates, l.ConversationID)
 				case "message":
 					msgs = append(msgs, l.Message.ID)
+				default:
+					t.Errorf("a line of kind %q", l.Kind)
 				}
 			}
-			assert.ElementsMatch(t, append(changed, "conv-new"), convs, "the changed and new conversations' records, once each")
+			assert.Equal(t, []string{"conv-new"}, convs, "the new conversation's record")
+			assert.ElementsMatch(t, changed, updates, "the changed conversations' records, once each, as updates of their earlier lines")
 			assert.ElementsMatch(t, added, msgs, "exactly the new messages")
 
 			assert.Equal(t, second, export(), "nothing new again: nothing appended")

@@ -379,6 +379,10 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"json and table", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--json", "--table"}, "--json"},
 		{"bad base URL", []string{"RENTALOT_API_KEY=ra_x"}, []string{"conversations", "--provider", "rentalot", "--base-url", "ftp://x"}, `--base-url: not an absolute http:// or https:// URL: "ftp://x"`},
 		{"cleartext", []string{"RENTALOT_API_KEY=ra_x"}, []string{"conversations", "--provider", "rentalot", "--base-url", "http://api.example.com/v1"}, "pass --insecure-cleartext"},
+		{"bad refresh", nil, []string{"export", "--demo", "--provider", "vobiz", "--out", "OUT", "--refresh", "hourly"}, `invalid argument "hourly" for "--refresh" flag: not a duration like 90m, 36h or 30d`},
+		{"negative recheck", nil, []string{"export", "--demo", "--provider", "vobiz", "--out", "OUT", "--recheck", "-1h"}, `"--recheck" flag: must not be negative ("never" turns it off)`},
+		{"negative retention", nil, []string{"sync", "--demo", "--provider", "vobiz", "--db", "OUT", "--retention", "-30d"}, `"--retention" flag: must not be negative`},
+		{"retention never", nil, []string{"sync", "--demo", "--provider", "vobiz", "--db", "OUT", "--retention", "never"}, `invalid argument "never" for "--retention"`},
 		{"bad demo latency", nil, []string{"conversations", "--demo", "--provider", "vobiz", "--demo-latency", "soon"}, "--demo-latency"},
 	}
 	for _, tt := range tests {
@@ -487,7 +491,7 @@ func startExport(t *testing.T, args []string, n int) (*exec.Cmd, func() result) 
 	// take to deliver it; and the writer has time to catch up.
 	seen := 0
 	return startCmd(t, []string{"CONVO_DEMO_LATENCY=100ms"}, args, func(line string) bool {
-		if strings.Contains(line, "msg=attempt") {
+		if strings.Contains(line, attemptMark) {
 			seen++
 		}
 		return seen >= n
@@ -543,9 +547,6 @@ func TestCLIExportInterruptAndResume(t *testing.T) {
 }
 
 func TestCLIExportResumeRefusals(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs many interrupted exports of the built command; runs without -short")
-	}
 	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "export.jsonl")

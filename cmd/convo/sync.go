@@ -34,6 +34,8 @@ func newSyncCmd(e *env) *cobra.Command {
 	var concurrency, pageSize, batchRows int
 	var reset bool
 	var lookback time.Duration
+	var ch changes
+	retention := span{def: "0"}
 	cmd := &cobra.Command{
 		Use:   "sync --db FILE.db|postgres://…",
 		Short: "Mirror every conversation and message into a SQLite or PostgreSQL database, incrementally",
@@ -50,6 +52,13 @@ Several syncs can share one database: each keeps its state under its name
 (--name; by default the provider, an account fingerprint and the filters).
 --reset forgets a sync's state, so that it starts afresh with a full sync
 (the rows stay, updated in place).
+
+Records change after they are first read (a status, a delivery receipt, a
+body the provider's retention removed): a run refreshes (re-reads the whole
+conversation list, and the messages sent within --recheck) when the last
+refresh is older than --refresh, and updates the changed rows in place.
+Each row's mirrored_at says when it was last written. --retention removes
+the bodies of messages older than it from the mirror, on every run.
 
 Tables: conversations and messages (primary key provider, id), with typed
 columns and the whole record as JSON; see the README for the schema.`,
@@ -88,13 +97,15 @@ columns and the whole record as JSON; see the README for the schema.`,
 			if name == "" {
 				name = defaultSyncName(&c, e, client.Provider(), &params)
 			}
-			s := &syncer{e: e, client: client, target: target, name: name, batchRows: batchRows}
-			return s.run(cmd.Context(), reset, convo.SyncParams{
+			s := &syncer{e: e, client: client, target: target, name: name, batchRows: batchRows, retention: retention.d, verbose: c.verbose}
+			sp := convo.SyncParams{
 				Conversations:   params,
 				MessagePageSize: pageSize,
 				Concurrency:     concurrency,
 				Lookback:        lookback,
-			})
+			}
+			ch.apply(&sp)
+			return s.run(cmd.Context(), reset, sp)
 		},
 	}
 	fs := cmd.Flags()
@@ -104,9 +115,11 @@ columns and the whole record as JSON; see the README for the schema.`,
 	fs.StringVar(&name, "name", "", "the `name` the sync's state is kept under (default PROVIDER@ACCOUNT?FILTERS)")
 	fs.BoolVar(&reset, "reset", false, "forget the sync's state first: a full sync over the rows already there")
 	fs.IntVar(&concurrency, "concurrency", convo.DefaultSyncConcurrency, "conversations fetched at once")
-	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the provider's default)")
+	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the largest the provider documents)")
 	fs.DurationVar(&lookback, "lookback", 0, "how far behind the last run's newest activity an incremental run re-reads (0: the SDK's default, 5m)")
 	fs.IntVar(&batchRows, "batch-rows", 5000, "rows gathered into one transaction (a transaction is also written at least every second)")
+	ch.register(fs)
+	fs.Var(&retention, "retention", "remove from the mirror the bodies of messages sent longer ago than this `duration` (like 720h or 30d), on every run (0: keep them)")
 	return cmd
 }
 
@@ -145,6 +158,8 @@ type syncer struct {
 	target    dbTarget
 	name      string
 	batchRows int
+	retention time.Duration
+	verbose   bool // -v: also say whether the run refreshes
 	created   bool // the SQLite file did not exist before this run
 }
 
@@ -180,27 +195,19 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 		}
 	}
 
+	s.sayRefresh(ctx, m, &params)
+
 	var written, delivered atomic.Int64
 	stopProgress := s.progress(&written, &delivered)
-	st, err := m.Sync(ctx, s.client, &mirror.Options{Name: s.name, Params: params, FlushRows: s.batchRows, Progress: func(st mirror.Stats) {
-		written.Store(st.Conversations + st.Messages)
+	st, err := m.Sync(ctx, s.client, &mirror.Options{Name: s.name, Params: params, FlushRows: s.batchRows, Retention: s.retention, Progress: func(st mirror.Stats) {
+		written.Store(st.Conversations + st.Messages + st.ConversationsChanged + st.MessagesChanged)
 		delivered.Store(st.Delivered)
 	}})
 	stopProgress()
-	if err != nil {
-		return s.failure(ctx, db, st, err)
-	}
-	if s.e.stderrTTY {
-		fmt.Fprintf(s.e.stderr, "convo: %s is up to date: %d conversations and %d messages written by this run\n", s.target.display, st.Conversations, st.Messages)
-	}
-	return nil
-}
 
-// failure says how a sync that ended with err went, and returns the
-// command's error.
-func (s *syncer) failure(ctx context.Context, db *sql.DB, st mirror.Stats, err error) error {
 	var ce *convo.ConversationError
 	switch {
+	case err == nil:
 	case errors.Is(err, convo.ErrInvalidParams), errors.Is(err, convo.ErrUnsupported):
 		s.discard(db)
 		if inner := errors.Unwrap(err); inner != nil {
@@ -210,17 +217,7 @@ func (s *syncer) failure(ctx context.Context, db *sql.DB, st mirror.Stats, err e
 	case errors.Is(err, mirror.ErrNameInUse):
 		return usagef("--db %s: %s (use --name)", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
 	case ctx.Err() != nil:
-		if st.Unwritten > 0 {
-			// The last write failed or was abandoned: say so, and claim
-			// only what committed transactions hold.
-			fmt.Fprintf(s.e.stderr, "convo: interrupted; the last write to %s did not complete (%s): %d delivered messages were not stored and come again on the next run; %d conversations and %d messages written by this run are stored\n",
-				s.target.display, s.redact(err), st.Unwritten, st.Conversations, st.Messages)
-		} else {
-			fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%d conversations and %d messages written by this run)\n",
-				s.target.display, st.Conversations, st.Messages)
-		}
-		fmt.Fprintf(s.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(redactArgs(s.e.args)))
-		return errInterrupted
+		return s.interrupted(&st, err)
 	case errors.As(err, &ce) && len(st.Failed) > 0:
 		for _, e := range joined(err) {
 			printErr(s.e, e.Error())
@@ -228,11 +225,53 @@ func (s *syncer) failure(ctx context.Context, db *sql.DB, st mirror.Stats, err e
 		fmt.Fprintf(s.e.stderr, "convo: %d conversations failed (%s); the others are mirrored; run the same command again to retry them\n",
 			len(st.Failed), strings.Join(st.Failed, ", "))
 		return errReported
+	default:
+		if apiErr, ok := apiFailure(err); ok {
+			return apiErr // the API's or the network's, not the database's
+		}
+		return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
 	}
-	if apiErr, ok := apiFailure(err); ok {
-		return apiErr // the API's or the network's, not the database's
+	if s.e.stderrTTY {
+		fmt.Fprintf(s.e.stderr, "convo: %s is up to date: %s by this run\n", s.target.display, summary(&st))
 	}
-	return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
+	return nil
+}
+
+// sayRefresh says, with -v, whether the run refreshes.
+func (s *syncer) sayRefresh(ctx context.Context, m *mirror.Mirror, params *convo.SyncParams) {
+	if !s.verbose {
+		return
+	}
+	if cp, ok, err := m.State(ctx, s.name); err == nil && ok {
+		if note := refreshNote(cp, params); note != "" {
+			fmt.Fprintf(s.e.stderr, "convo: %s\n", note)
+		}
+	}
+}
+
+// interrupted says what an interrupted run stored and how to resume it.
+func (s *syncer) interrupted(st *mirror.Stats, err error) error {
+	if st.Unwritten > 0 {
+		// The last write failed or was abandoned: say so, and claim
+		// only what committed transactions hold.
+		fmt.Fprintf(s.e.stderr, "convo: interrupted; the last write to %s did not complete (%s): %d delivered messages were not stored and come again on the next run; %s by this run are stored\n",
+			s.target.display, s.redact(err), st.Unwritten, summary(st))
+	} else {
+		fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%s by this run)\n", s.target.display, summary(st))
+	}
+	fmt.Fprintf(s.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(redactArgs(s.e.args)))
+	return errInterrupted
+}
+
+// summary says what a run wrote: rows inserted, rows changed in place,
+// bodies removed for --retention.
+func summary(st *mirror.Stats) string {
+	s := fmt.Sprintf("%d conversations and %d messages inserted, %d conversations and %d messages changed in place",
+		st.Conversations, st.Messages, st.ConversationsChanged, st.MessagesChanged)
+	if st.Redacted > 0 {
+		s += fmt.Sprintf(", %d message bodies removed for --retention", st.Redacted)
+	}
+	return s
 }
 
 // open opens the database: a SQLite file (creating it, in a directory

@@ -1,0 +1,81 @@
+package mirror
+
+import (
+	"net/url"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/convokit/convo"
+)
+
+// twoValues sets field (a filter) of two params to two different values the
+// provider accepts: the two ends of a sync whose names must differ.
+func twoValues(t *testing.T, f convo.Filter) (a, b convo.ConversationListParams) {
+	t.Helper()
+	va := reflect.ValueOf(&a).Elem().FieldByName(f.Field)
+	vb := reflect.ValueOf(&b).Elem().FieldByName(f.Field)
+	require.True(t, va.IsValid(), "declared filter %s is a field of ConversationListParams", f.Field)
+	switch va.Interface().(type) {
+	case string:
+		x, y := "value-a", "value-b"
+		if len(f.Values) >= 2 {
+			x, y = f.Values[0], f.Values[1]
+		} else if len(f.Values) == 1 {
+			t.Fatalf("%s: an enumerated filter with one value cannot tell two syncs apart", f.Field)
+		}
+		va.SetString(x)
+		vb.SetString(y)
+	case time.Time:
+		va.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
+		vb.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, 5, 500, time.UTC)))
+	case *bool:
+		yes, no := true, false
+		va.Set(reflect.ValueOf(&yes))
+		vb.Set(reflect.ValueOf(&no))
+	default:
+		t.Fatalf("ConversationListParams.%s is of a new type %s: teach this test two values of it", f.Field, va.Type())
+	}
+	return a, b
+}
+
+// TestDefaultNameHoldsEveryFilter: every filter a provider declares enters
+// a sync's default name under its key, so that two syncs that differ in
+// that filter alone keep two states (one state for both would lose the
+// data of one of them). The filters come from the declarations, so a
+// filter declared later is covered.
+func TestDefaultNameHoldsEveryFilter(t *testing.T) {
+	t.Parallel()
+	for _, p := range convo.Providers() {
+		for _, f := range p.Filters() {
+			t.Run(p.Name()+"/"+f.Field, func(t *testing.T) {
+				require.NotEmpty(t, f.NameKey, "the filter declares its key in the default name")
+				a, b := twoValues(t, f)
+				na, nb := DefaultName(p, &a), DefaultName(p, &b)
+				assert.NotEqual(t, na, nb, "syncs with other %s values share no state", f.Field)
+				value, ok := f.Value(&a)
+				require.True(t, ok)
+				assert.Equal(t, p.Name()+"?"+url.Values{f.NameKey: {value}}.Encode(), na)
+			})
+		}
+	}
+}
+
+// TestDefaultNameFormat pins the names of syncs made by earlier versions:
+// a state is found again by its name, so the form of every filter in it
+// must not change.
+func TestDefaultNameFormat(t *testing.T) {
+	t.Parallel()
+	no := false
+	all := &convo.ConversationListParams{
+		PageSize: 50, Cursor: "ignored",
+		Status: "open", Channel: "sms", ContactID: "ct 1", SubAccountID: "sub_1",
+		PhoneNumberID: "pn_1", ContactNumber: "+15550001111",
+		Since: time.Date(2026, 1, 2, 3, 4, 5, 500_000_000, time.FixedZone("", 3600)), OptedIn: &no,
+	}
+	assert.Equal(t, "rentalot?channel=sms&contact_id=ct+1&contact_number=%2B15550001111&opted_in=false&phone_number_id=pn_1"+
+		"&since=2026-01-02T02%3A04%3A05.5Z&status=open&sub_account_id=sub_1", DefaultName(convo.Rentalot, all))
+}

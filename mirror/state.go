@@ -1,0 +1,228 @@
+package mirror
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"hash/maphash"
+)
+
+// A sync's checkpoint is stored in two parts: its head, every field but
+// the per-conversation entries, in the sync's row of convo_syncs; and
+// those entries, one row each in convo_sync_conversations, keyed by their
+// position in the checkpoint's list. A transaction rewrites the head
+// (small: the position of the run and the conversations under way) and
+// only the entries its batches changed, not the whole checkpoint, whose
+// entries grow with the conversations delivered.
+//
+// The split reads the checkpoint's JSON form, so it needs no more of
+// [convo.Checkpoint] than json.Marshal and json.Unmarshal: the entries are
+// the elements of its top-level "known" list. A checkpoint without one is
+// stored whole in its head.
+
+// knownKey is the checkpoint's top-level key of its per-conversation
+// entries.
+const knownKey = "known"
+
+// checkpointParts is a checkpoint's JSON split for storage.
+type checkpointParts struct {
+	head    []byte            // the JSON object without knownKey
+	entries []json.RawMessage // the elements of knownKey, in order
+}
+
+// splitCheckpoint splits the JSON of a checkpoint. It reads it in one
+// pass with a json.Decoder, each top-level value and each entry kept as it
+// is written.
+func splitCheckpoint(b []byte) (checkpointParts, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	bad := func(err error) (checkpointParts, error) { return checkpointParts{}, fmt.Errorf("checkpoint: %w", err) }
+	if tok, err := dec.Token(); err != nil {
+		return bad(err)
+	} else if tok != json.Delim('{') {
+		return bad(fmt.Errorf("not a JSON object"))
+	}
+	var p checkpointParts
+	head := make([]byte, 0, 512)
+	head = append(head, '{')
+	found := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return bad(err)
+		}
+		key, _ := tok.(string)
+		if key == knownKey && !found {
+			if p.entries, err = decodeEntries(dec); err != nil {
+				return bad(err)
+			}
+			found = true
+			continue
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return bad(err)
+		}
+		if len(head) > 1 {
+			head = append(head, ',')
+		}
+		k, _ := json.Marshal(key)
+		head = append(append(append(head, k...), ':'), v...)
+	}
+	if !found {
+		return checkpointParts{head: b}, nil
+	}
+	p.head = append(head, '}')
+	return p, nil
+}
+
+// decodeEntries reads the value of knownKey: a list of entries.
+func decodeEntries(dec *json.Decoder) ([]json.RawMessage, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if tok != json.Delim('[') {
+		return nil, fmt.Errorf("%q is not a list", knownKey)
+	}
+	var entries []json.RawMessage
+	for dec.More() {
+		var e json.RawMessage
+		if err := dec.Decode(&e); err != nil {
+			return nil, err
+		}
+		entries = append(entries, e)
+	}
+	if _, err := dec.Token(); err != nil { // ']'
+		return nil, err
+	}
+	return entries, nil
+}
+
+// joinCheckpoint is the inverse of splitCheckpoint: the head with entries
+// as its knownKey list. A head that holds the list itself (stored whole,
+// as schema version 2 did) comes back as it is when there are no entries.
+func joinCheckpoint(head []byte, entries []json.RawMessage) []byte {
+	head = bytes.TrimSpace(head)
+	if len(entries) == 0 || len(head) < 2 || head[len(head)-1] != '}' {
+		return head
+	}
+	n := len(head) + len(knownKey) + 8
+	for _, e := range entries {
+		n += len(e) + 1
+	}
+	out := make([]byte, 0, n)
+	out = append(out, head[:len(head)-1]...)
+	if len(bytes.TrimSpace(head[1:len(head)-1])) > 0 {
+		out = append(out, ',')
+	}
+	out = append(out, `"`+knownKey+`":[`...)
+	for i, e := range entries {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, e...)
+	}
+	return append(out, "]}"...)
+}
+
+// entryHash is a digest of an entry, to tell the entries a transaction
+// changed from those it did not.
+var entrySeed = maphash.MakeSeed()
+
+func entryHash(e []byte) uint64 { return maphash.Bytes(entrySeed, e) }
+
+// stateDelta is what a transaction writes of a sync's state: the head, the
+// entries that changed (by position) and the positions from which entries
+// no longer exist.
+type stateDelta struct {
+	head    []byte
+	changed []int
+	entries []json.RawMessage
+	hashes  []uint64 // of every entry, once written
+	truncAt int      // entries at this position and after are deleted; -1: none
+}
+
+// diff compares parts with the digests of the entries last written.
+func diff(p checkpointParts, written []uint64) stateDelta {
+	d := stateDelta{head: p.head, entries: p.entries, hashes: make([]uint64, len(p.entries)), truncAt: -1}
+	for i, e := range p.entries {
+		d.hashes[i] = entryHash(e)
+		if i >= len(written) || written[i] != d.hashes[i] {
+			d.changed = append(d.changed, i)
+		}
+	}
+	if len(written) > len(p.entries) {
+		d.truncAt = len(p.entries)
+	}
+	return d
+}
+
+// empty reports whether the delta writes nothing, given the head last
+// written.
+func (d *stateDelta) empty(written []byte) bool {
+	return len(d.changed) == 0 && d.truncAt < 0 && bytes.Equal(d.head, written)
+}
+
+// entryID is the conversation id of an entry, or "" when it has none.
+func entryID(e json.RawMessage) string {
+	var v struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(e, &v) != nil {
+		return ""
+	}
+	return v.ID
+}
+
+// loadEntries reads the stored entries of the sync name, in order.
+func loadEntries(ctx context.Context, q queryer, d dialect, name string) ([]json.RawMessage, error) {
+	rows, err := q.QueryContext(ctx, "SELECT state FROM "+stateTable+" WHERE name = "+d.placeholder(1)+" ORDER BY position", name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var entries []json.RawMessage
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		entries = append(entries, json.RawMessage(s))
+	}
+	return entries, rows.Err()
+}
+
+// queryer is a *sql.DB or a *sql.Conn.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// stateRowsPerStatement is how many entries one statement writes.
+const stateRowsPerStatement = 100
+
+// writeEntries writes the entries of d that changed, and deletes those
+// that are no longer there, inside the transaction of conn.
+func writeEntries(ctx context.Context, conn *sql.Conn, dl dialect, name string, d *stateDelta) error {
+	if d.truncAt >= 0 {
+		if _, err := conn.ExecContext(ctx, "DELETE FROM "+stateTable+" WHERE name = "+dl.placeholder(1)+" AND position >= "+dl.placeholder(2), name, d.truncAt); err != nil {
+			return fmt.Errorf("write sync state: %w", err)
+		}
+	}
+	args := make([]any, 0, 3*min(len(d.changed), stateRowsPerStatement))
+	for start := 0; start < len(d.changed); start += stateRowsPerStatement {
+		chunk := d.changed[start:min(start+stateRowsPerStatement, len(d.changed))]
+		args = args[:0]
+		for _, i := range chunk {
+			e := d.entries[i]
+			args = append(args, int64(i), null(dl.text(entryID(e))), string(e))
+		}
+		q := "INSERT INTO " + stateTable + " (name, position, conversation_id, state) VALUES " + placeholders(dl, len(chunk), 3, sqlString(name)) +
+			" ON CONFLICT (name, position) DO UPDATE SET conversation_id = excluded.conversation_id, state = excluded.state"
+		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("write sync state: %w", err)
+		}
+	}
+	return nil
+}
