@@ -169,32 +169,10 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 		return err
 	}
 	defer db.Close()
-	m, err := mirror.Open(ctx, db, s.target.dialect)
+	m, err := s.openMirror(ctx, db, reset)
 	if err != nil {
-		s.discard(db)
-		switch {
-		case errors.Is(err, mirror.ErrNotMirror):
-			return usagef("--db %s: %v", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
-		case ctx.Err() != nil:
-			return errInterrupted
-		case s.target.dialect == mirror.SQLite && sqlitePermission(s.target.path, err) != nil:
-			return sqlitePermission(s.target.path, err)
-		}
-		return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
+		return err
 	}
-	if s.created {
-		// Readers (queries) and the writer (the next sync) do not block
-		// each other in WAL mode.
-		if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
-			return fmt.Errorf("--db %s: %v", s.target.display, err)
-		}
-	}
-	if reset {
-		if _, err := m.Reset(ctx, s.name); err != nil {
-			return fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
-		}
-	}
-
 	s.sayRefresh(ctx, m, &params)
 
 	var written, delivered atomic.Int64
@@ -235,6 +213,37 @@ func (s *syncer) run(ctx context.Context, reset bool, params convo.SyncParams) e
 		fmt.Fprintf(s.e.stderr, "convo: %s is up to date: %s by this run\n", s.target.display, summary(&st))
 	}
 	return nil
+}
+
+// openMirror opens the mirror in db (creating or migrating its schema)
+// and, with reset, forgets the sync's state.
+func (s *syncer) openMirror(ctx context.Context, db *sql.DB, reset bool) (*mirror.Mirror, error) {
+	m, err := mirror.Open(ctx, db, s.target.dialect)
+	if err != nil {
+		s.discard(db)
+		switch {
+		case errors.Is(err, mirror.ErrNotMirror):
+			return nil, usagef("--db %s: %v", s.target.display, strings.TrimPrefix(err.Error(), "mirror: "))
+		case ctx.Err() != nil:
+			return nil, errInterrupted
+		case s.target.dialect == mirror.SQLite && sqlitePermission(s.target.path, err) != nil:
+			return nil, sqlitePermission(s.target.path, err)
+		}
+		return nil, fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
+	}
+	if s.created {
+		// Readers (queries) and the writer (the next sync) do not block
+		// each other in WAL mode.
+		if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+			return nil, fmt.Errorf("--db %s: %v", s.target.display, err)
+		}
+	}
+	if reset {
+		if _, err := m.Reset(ctx, s.name); err != nil {
+			return nil, fmt.Errorf("--db %s: %s", s.target.display, s.redact(err))
+		}
+	}
+	return m, nil
 }
 
 // sayRefresh says, with -v, whether the run refreshes.
