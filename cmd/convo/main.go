@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"regexp"
 	"strings"
 	"syscall"
 
@@ -117,7 +116,7 @@ func finish(e *env, err error) int {
 		printErr(e, ue.msg)
 		return exitUsage
 	case errors.Is(err, convo.ErrInvalidParams), errors.Is(err, convo.ErrUnsupported), errors.Is(err, convo.ErrInvalidOption):
-		printErr(e, flagNames(err.Error()))
+		printErr(e, flagNames(err))
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		printErr(e, "interrupted")
@@ -127,38 +126,35 @@ func finish(e *env, err error) int {
 	return exitFailure
 }
 
-// filterFlags maps the SDK's names of the conversation filters to the
-// flags that set them.
-var filterFlags = map[string]string{
+// fieldFlags maps the SDK's params fields to the flags that set them.
+var fieldFlags = map[string]string{
 	"Status": "--status", "Channel": "--channel", "ContactID": "--contact-id", "SubAccountID": "--sub-account-id",
 	"PhoneNumberID": "--phone-number-id", "ContactNumber": "--contact-number", "Since": "--since", "OptedIn": "--opted-in",
 	"PageSize": "--page-size", "Limit": "--limit",
 }
 
-var sdkFilterName = regexp.MustCompile(`\b(filter|page size|PageSize|Limit) ([A-Z][A-Za-z]*)\b`)
+// optionFlags maps the SDK's client options to the flags that set them.
+var optionFlags = map[string]string{"WithBaseURL": "--base-url", "WithMaxRetries": "--max-retries"}
 
-// sdkPageSize matches the SDK's message for a page size out of range, after
-// the list it was given for: search takes it as --limit, the other lists
-// as --page-size.
-var sdkPageSize = regexp.MustCompile(`\b(search|conversations|messages): page size -?[0-9]+ is outside [0-9]+\.\.[0-9]+|\b(search|conversations|messages): negative page size -?[0-9]+`)
-
-// flagNames adds to an SDK message that names a filter field or a page size
-// the flag that set it ("filter Status" -> "filter Status (--status)",
-// "messages: page size 500 is outside 1..100" -> "… (--page-size)").
-func flagNames(msg string) string {
-	msg = sdkPageSize.ReplaceAllStringFunc(msg, func(m string) string {
-		if strings.HasPrefix(m, "search") {
-			return m + " (--limit)"
-		}
-		return m + " (--page-size)"
-	})
-	return sdkFilterName.ReplaceAllStringFunc(msg, func(m string) string {
-		sub := sdkFilterName.FindStringSubmatch(m)
-		if f, ok := filterFlags[sub[2]]; ok {
-			return m + " (" + f + ")"
-		}
-		return m
-	})
+// flagNames adds to an SDK error about a params field or a client option
+// the flag that set it, as --help spells it: "… Status "active" is not one
+// of open, pending, closed (--status)". It reads the error's type
+// (ParamError.Field, OptionError.Option), never its text.
+func flagNames(err error) string {
+	msg := err.Error()
+	var pe *convo.ParamError
+	var oe *convo.OptionError
+	flag := ""
+	switch {
+	case errors.As(err, &pe):
+		flag = fieldFlags[pe.Field]
+	case errors.As(err, &oe):
+		flag = optionFlags[oe.Option]
+	}
+	if flag != "" && !strings.Contains(msg, "("+flag+")") {
+		msg += " (" + flag + ")"
+	}
+	return msg
 }
 
 // printErr prints one message on stderr, on one line. The SDK's errors

@@ -37,7 +37,7 @@ func main() {
 
 func run(dir, version string, mods []string) error {
 	if dir == "" || len(mods) == 0 {
-		return errors.New("usage: modproxy -dir DIR -version VERSION PATH=MODULEDIR...")
+		return errors.New("usage: modproxy -dir DIR -version VERSION PATH=MODULEDIR [PATH=MODULEDIR ...] (a module path and its directory each)")
 	}
 	if !semver.IsValid(version) || semver.Canonical(version) != version {
 		return fmt.Errorf("version %q is not a canonical semantic version", version)
