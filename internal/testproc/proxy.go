@@ -33,10 +33,12 @@ func NewStallProxy(t testing.TB, target string) *StallProxy {
 	var conns sync.WaitGroup
 	var mu sync.Mutex
 	var open []net.Conn
+	closed := false // set by the cleanup; no connection is added after
 	t.Cleanup(func() {
 		ln.Close()
 		p.Resume()
 		mu.Lock()
+		closed = true
 		for _, c := range open {
 			c.Close()
 		}
@@ -55,9 +57,17 @@ func NewStallProxy(t testing.TB, target string) *StallProxy {
 				continue
 			}
 			mu.Lock()
+			if closed {
+				// Accepted as the test ended: the cleanup may be waiting
+				// already, so this one is not added to what it waits for.
+				mu.Unlock()
+				c.Close()
+				s.Close()
+				return
+			}
 			open = append(open, c, s)
-			mu.Unlock()
 			conns.Add(2)
+			mu.Unlock()
 			go func() { defer conns.Done(); p.pipe(s, c) }()
 			go func() { defer conns.Done(); p.pipe(c, s) }()
 		}
