@@ -15,7 +15,7 @@ import (
 // the regions below (between "// readme:NAME" and "// readme:end", less
 // one tab), or a whole file of the examples (TestReadmeGoBlocks).
 
-var _ = []any{readmeUse, readmeProviders, readmeErrors, readmeResume}
+var _ = []any{readmeUse, readmeProviders, readmeErrors}
 
 func readmeUse(ctx context.Context, token, conversationID string) error {
 	// readme:use
@@ -65,11 +65,9 @@ func readmeProviders(ctx context.Context, authID, authToken string, tokens inter
 
 func readmeErrors(ctx context.Context, client *convo.Client, id string) {
 	// readme:errors
-	conv, err := client.Conversations.Get(ctx, id)
+	_, err := client.Conversations.Get(ctx, id)
 	var apiErr *convo.APIError
 	switch {
-	case err == nil:
-		fmt.Println(conv.Status)
 	case errors.Is(err, convo.ErrNotFound):
 		// 404: no such conversation (or another tenant's)
 	case errors.Is(err, convo.ErrRateLimited) && errors.As(err, &apiErr):
@@ -78,18 +76,4 @@ func readmeErrors(ctx context.Context, client *convo.Client, id string) {
 		log.Printf("%s (code %s, request %s)", apiErr.Message, apiErr.Code, apiErr.RequestID)
 	}
 	// readme:end
-}
-
-func readmeResume(ctx context.Context, client *convo.Client, id string, checkpoint string, save func(string), process func(convo.Message)) error {
-	// readme:resume
-	pager := client.Messages.List(ctx, id, &convo.MessageListParams{Cursor: checkpoint})
-	for msg, err := range pager.All() {
-		if err != nil {
-			save(pager.Cursor()) // resume exactly here, in this process or another
-			return err
-		}
-		process(msg)
-	}
-	// readme:end
-	return nil
 }

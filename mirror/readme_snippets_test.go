@@ -14,13 +14,9 @@ import (
 
 var _ = readmeMirror
 
-func readmeMirror(ctx context.Context, client *convo.Client) error {
+func readmeMirror(ctx context.Context, db *sql.DB, client *convo.Client) error {
 	// readme:mirror
-	db, err := sql.Open("sqlite", "file:inbox.db?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
-	if err != nil {
-		return err
-	}
-	m, err := mirror.Open(ctx, db, mirror.SQLite) // or mirror.PostgreSQL: creates or migrates the schema
+	m, err := mirror.Open(ctx, db, mirror.SQLite) // or mirror.PostgreSQL; creates or migrates the schema
 	if err != nil {
 		return err
 	}
