@@ -54,7 +54,7 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	provider := fs.String("provider", "vobiz", "provider: vobiz, vantaxai, rentalot or agentmessage (default $CONVO_PROVIDER, else vobiz)")
+	provider := fs.String("provider", "vobiz", "provider: "+providerNames()+" (default $CONVO_PROVIDER, else vobiz)")
 	demo := fs.Bool("demo", false, "use the built-in fake server even when CONVO_PROVIDER is set")
 	query := fs.String("query", "bedroom", "search query, for providers with a message search")
 	if err := fs.Parse(args); err != nil {
@@ -98,7 +98,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func connect(name, from string, real bool, getenv func(string) string) (client *convo.Client, banner string, closeFn func(), err error) {
 	p, ok := convo.ProviderByName(name)
 	if !ok {
-		return nil, "", nil, fmt.Errorf("unknown %s %q (want vobiz, vantaxai, rentalot or agentmessage)", from, name)
+		return nil, "", nil, fmt.Errorf("unknown %s %q (want one of %s)", from, name, providerNames())
 	}
 	if real {
 		auth, err := p.AuthFromEnv(getenv) // the provider's own variables (convo.Provider.CredentialEnv)
@@ -274,4 +274,13 @@ func firstNonZero(ts ...time.Time) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// providerNames lists the providers convo speaks: "vobiz, vantaxai, …".
+func providerNames() string {
+	var names []string
+	for _, p := range convo.Providers() {
+		names = append(names, p.Name())
+	}
+	return strings.Join(names, ", ")
 }
