@@ -33,16 +33,14 @@ func failureText(err error) string {
 
 // credentialHint names the environment variables that hold provider's
 // credentials, as the help says them: "RENTALOT_API_KEY", "VOBIZ_AUTH_ID
-// and VOBIZ_AUTH_TOKEN, or VOBIZ_TOKEN".
+// and VOBIZ_AUTH_TOKEN, or VOBIZ_TOKEN"; "" for a name that is no
+// provider's.
 func credentialHint(provider string) string {
-	vars := credentialEnv[provider]
-	switch len(vars) {
-	case 0:
+	p, ok := convo.ProviderByName(provider)
+	if !ok {
 		return ""
-	case 3: // a pair, or a token
-		return vars[0] + " and " + vars[1] + ", or " + vars[2]
 	}
-	return strings.Join(vars, ", ")
+	return p.CredentialHelp()
 }
 
 // apiFailure returns the SDK's own error within err when err is the API's

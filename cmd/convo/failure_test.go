@@ -63,7 +63,7 @@ func TestCLICredentialRefusedNamesVariables(t *testing.T) {
 					assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
 					assert.True(t, strings.HasPrefix(r.stderr, "convo: "), r.stderr)
 					assert.Contains(t, r.stderr, c.want+": check "+credentialHint(p.Name()), "%v", args)
-					for _, v := range credentialEnv[p.Name()] {
+					for _, v := range p.CredentialEnv() {
 						assert.Contains(t, r.stderr, v)
 					}
 					assert.NotContains(t, r.stderr, "wrong-credential")

@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"iter"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -15,61 +17,123 @@ import (
 	"github.com/convokit/convo"
 )
 
-// filters are the conversation-list flags, shared by conversations and
-// export.
-type filters struct {
-	status, channel, contactID, subAccountID string
-	phoneNumberID, contactNumber             string
-	since, optedIn                           string
+// filterFlag is one conversation-list flag: the filter as the providers
+// declare it (convo.Provider.Filters) and the value given.
+type filterFlag struct {
+	decl  convo.Filter
+	value string
+}
+
+// filters are the conversation-list flags, shared by conversations, export
+// and sync: one for each filter a provider declares, in the order of
+// ConversationListParams' fields. A filter the provider does not support
+// is refused by the SDK, before any request.
+type filters struct{ flags []*filterFlag }
+
+// filterDecls returns the declaration of every filter field some provider
+// declares, in the order of ConversationListParams' fields, with the help
+// of its flag: the declaration's, and which providers support it with which
+// values ("(VantaxAI: open, pending, closed; Rentalot: active, archived)").
+// The providers that declare one field agree on its flag and help (the
+// SDK's tests check it).
+func filterDecls() (decls []convo.Filter, help []string) {
+	rt := reflect.TypeOf(convo.ConversationListParams{})
+	for i := range rt.NumField() {
+		var decl *convo.Filter
+		var where []string
+		for _, p := range convo.Providers() {
+			for _, d := range p.Filters() {
+				if d.Field != rt.Field(i).Name {
+					continue
+				}
+				if decl == nil {
+					decl = &d
+				}
+				w := p.Title()
+				if len(d.Values) > 0 {
+					w += ": " + strings.Join(d.Values, ", ")
+				}
+				where = append(where, w)
+			}
+		}
+		if decl != nil {
+			decls = append(decls, *decl)
+			help = append(help, decl.Help+" ("+strings.Join(where, "; ")+")")
+		}
+	}
+	return decls, help
+}
+
+// filterDecl returns the declaration of the filter field, if any provider
+// declares it.
+func filterDecl(field string) (convo.Filter, bool) {
+	decls, _ := filterDecls()
+	for _, d := range decls {
+		if d.Field == field {
+			return d, true
+		}
+	}
+	return convo.Filter{}, false
 }
 
 func (f *filters) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.status, "status", "", "only conversations with this `status` (VantaxAI: open, pending, closed; Rentalot: active, archived)")
-	fs.StringVar(&f.channel, "channel", "", "only this `channel` (VantaxAI: sms, whatsapp, facebook, instagram, email)")
-	fs.StringVar(&f.contactID, "contact-id", "", "only this contact's conversations (Rentalot)")
-	fs.StringVar(&f.subAccountID, "sub-account-id", "", "only this sub-account's conversations (VantaxAI)")
-	fs.StringVar(&f.phoneNumberID, "phone-number-id", "", "only conversations of this number (AgentMessage)")
-	fs.StringVar(&f.contactNumber, "contact-number", "", "only conversations with this contact number (AgentMessage)")
-	fs.StringVar(&f.since, "since", "", "only conversations active since this RFC 3339 `time` (AgentMessage)")
-	fs.StringVar(&f.optedIn, "opted-in", "", "only conversations whose contact opted in (true) or not (false) (AgentMessage)")
+	decls, help := filterDecls()
+	f.flags = nil
+	for i, d := range decls {
+		ff := &filterFlag{decl: d}
+		f.flags = append(f.flags, ff)
+		fs.StringVar(&ff.value, d.Flag, "", help[i])
+	}
 }
 
 // given returns the filter flags that were given, by flag name.
 func (f *filters) given() map[string]string {
 	m := map[string]string{}
-	for name, v := range map[string]string{
-		"status": f.status, "channel": f.channel, "contact-id": f.contactID, "sub-account-id": f.subAccountID,
-		"phone-number-id": f.phoneNumberID, "contact-number": f.contactNumber, "since": f.since, "opted-in": f.optedIn,
-	} {
-		if v != "" {
-			m[name] = v
+	for _, ff := range f.flags {
+		if ff.value != "" {
+			m[ff.decl.Flag] = ff.value
 		}
 	}
 	return m
 }
 
-// params converts the flags to list params. Filters the provider does not
-// support are refused by the SDK, before any request.
+// params converts the flags to list params.
 func (f *filters) params(pageSize int) (convo.ConversationListParams, error) {
-	p := convo.ConversationListParams{
-		PageSize: pageSize, Status: f.status, Channel: f.channel, ContactID: f.contactID,
-		SubAccountID: f.subAccountID, PhoneNumberID: f.phoneNumberID, ContactNumber: f.contactNumber,
-	}
-	if f.since != "" {
-		t, err := time.Parse(time.RFC3339, f.since)
-		if err != nil {
-			return p, usagef("--since: not an RFC 3339 time (like 2026-01-31T00:00:00Z): %q", f.since)
+	p := convo.ConversationListParams{PageSize: pageSize}
+	rv := reflect.ValueOf(&p).Elem()
+	for _, ff := range f.flags {
+		if ff.value == "" {
+			continue
 		}
-		p.Since = t
-	}
-	if f.optedIn != "" {
-		b, err := strconv.ParseBool(f.optedIn)
-		if err != nil {
-			return p, usagef("--opted-in: want true or false, got %q", f.optedIn)
+		if err := setFilter(rv.FieldByName(ff.decl.Field), ff.decl.Flag, ff.value); err != nil {
+			return p, err
 		}
-		p.OptedIn = &b
 	}
 	return p, nil
+}
+
+// setFilter sets a filter field from the text of its flag: a string as
+// given, a time in RFC 3339, a boolean as true or false.
+func setFilter(v reflect.Value, flag, s string) error {
+	switch v.Interface().(type) {
+	case string:
+		v.SetString(s)
+	case time.Time:
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return usagef("--%s: not an RFC 3339 time (like 2026-01-31T00:00:00Z): %q", flag, s)
+		}
+		v.Set(reflect.ValueOf(t))
+	case *bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return usagef("--%s: want true or false, got %q", flag, s)
+		}
+		v.Set(reflect.ValueOf(&b))
+	default:
+		return fmt.Errorf("--%s: the command cannot read a filter of type %s", flag, v.Type())
+	}
+	return nil
 }
 
 func newConversationsCmd(e *env) *cobra.Command {
@@ -135,7 +199,7 @@ func newSearchCmd(e *env) *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "search QUERY",
-		Short: "Search message content (Rentalot)",
+		Short: "Search message content (" + searchProviders() + ")",
 		Args:  positional(1, 1, "QUERY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out, client, release, err := c.listing(e,
@@ -151,8 +215,32 @@ func newSearchCmd(e *env) *cobra.Command {
 	}
 	c.register(cmd.Flags(), e)
 	c.registerOutput(cmd.Flags())
-	cmd.Flags().IntVar(&limit, "limit", 0, "maximum number of results (0: the provider's default; Rentalot: 1-50, default 10)")
+	cmd.Flags().IntVar(&limit, "limit", 0, "maximum number of results (0: the provider's default; "+searchLimits()+")")
 	return cmd
+}
+
+// searchProviders names the providers that document a message search:
+// "Rentalot".
+func searchProviders() string {
+	var names []string
+	for _, p := range convo.Providers() {
+		if p.Supports(convo.OpSearchMessages) {
+			names = append(names, p.Title())
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// searchLimits says the search limits each provider documents: "Rentalot:
+// 1-50, default 10".
+func searchLimits() string {
+	var parts []string
+	for _, p := range convo.Providers() {
+		if lo, hi, def := p.PageSizeRange(convo.OpSearchMessages); hi > 0 {
+			parts = append(parts, fmt.Sprintf("%s: %d-%d, default %d", p.Title(), lo, hi, def))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // listing resolves the output format and the client of a listing command

@@ -126,13 +126,6 @@ func finish(e *env, err error) int {
 	return exitFailure
 }
 
-// fieldFlags maps the SDK's params fields to the flags that set them.
-var fieldFlags = map[string]string{
-	"Status": "--status", "Channel": "--channel", "ContactID": "--contact-id", "SubAccountID": "--sub-account-id",
-	"PhoneNumberID": "--phone-number-id", "ContactNumber": "--contact-number", "Since": "--since", "OptedIn": "--opted-in",
-	"PageSize": "--page-size", "Limit": "--limit",
-}
-
 // optionFlags maps the SDK's client options to the flags that set them.
 var optionFlags = map[string]string{"WithBaseURL": "--base-url", "WithMaxRetries": "--max-retries"}
 
@@ -142,19 +135,34 @@ var optionFlags = map[string]string{"WithBaseURL": "--base-url", "WithMaxRetries
 // (ParamError.Field, OptionError.Option), never its text.
 func flagNames(err error) string {
 	msg := err.Error()
-	var pe *convo.ParamError
-	var oe *convo.OptionError
-	flag := ""
-	switch {
-	case errors.As(err, &pe):
-		flag = fieldFlags[pe.Field]
-	case errors.As(err, &oe):
-		flag = optionFlags[oe.Option]
-	}
+	flag := flagOf(err)
 	if flag != "" && !strings.Contains(msg, "("+flag+")") {
 		msg += " (" + flag + ")"
 	}
 	return msg
+}
+
+// flagOf names the flag that sets what err is about: a filter's flag as
+// the SDK's providers declare it (convo.Provider.Filters), --page-size,
+// --limit, or an option's flag; "" when no flag sets it.
+func flagOf(err error) string {
+	var pe *convo.ParamError
+	var oe *convo.OptionError
+	switch {
+	case errors.As(err, &pe):
+		switch pe.Field {
+		case "PageSize":
+			return "--page-size"
+		case "Limit":
+			return "--limit"
+		}
+		if d, ok := filterDecl(pe.Field); ok {
+			return "--" + d.Flag
+		}
+	case errors.As(err, &oe):
+		return optionFlags[oe.Option]
+	}
+	return ""
 }
 
 // printErr prints one message on stderr, on one line. The SDK's errors

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -26,28 +25,46 @@ var subcommands = []func(e *env) *cobra.Command{
 	newVersionCmd,
 }
 
-const rootLong = `convo lists the conversations, messages and search results of a Vobiz,
-VantaxAI, Rentalot or AgentMessage account, exports them as JSON lines, and
-mirrors them into a SQLite or PostgreSQL database.
+// rootLong is the root command's help. The providers, their credential
+// variables and the words that list them come from the SDK's registry.
+func rootLong() string {
+	var creds strings.Builder
+	for _, p := range convo.Providers() {
+		fmt.Fprintf(&creds, "  %-14s %s\n", p.Name(), p.CredentialHelp())
+	}
+	return `convo lists the conversations, messages and search results of a
+` + providerList(convo.Provider.Title, "or") + ` account, exports them as JSON
+lines, and mirrors them into a SQLite or PostgreSQL database.
 
 Credentials come from the environment only, never from flags:
-  vobiz          VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN, or VOBIZ_TOKEN (a JWT)
-  vantaxai       VANTAXAI_API_KEY
-  rentalot       RENTALOT_API_KEY
-  agentmessage   AGENTMESSAGE_API_KEY
-CONVO_PROVIDER is the default of --provider, CONVO_BASE_URL of --base-url,
+` + creds.String() + `CONVO_PROVIDER is the default of --provider, CONVO_BASE_URL of --base-url,
 CONVO_DEMO_LATENCY of --demo-latency.
 --demo runs against a built-in fake server with demo data, no credentials.
 
 Exit status: 0 success, 1 API or network failure, 2 usage error,
 130 interrupted (SIGINT or SIGTERM).`
+}
+
+// providerList names every provider, as name gives it, in a sentence:
+// "a, b, c or d" (conj "or").
+func providerList(name func(convo.Provider) string, conj string) string {
+	all := convo.Providers()
+	names := make([]string, len(all))
+	for i, p := range all {
+		names[i] = name(p)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " " + conj + " " + names[len(names)-1]
+}
 
 // newRootCmd builds the command tree. Its commands print to e's writers.
 func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:     "convo",
-		Short:   "Read and export Vobiz, VantaxAI, Rentalot and AgentMessage conversations",
-		Long:    rootLong,
+		Short:   "Read and export " + providerList(convo.Provider.Title, "and") + " conversations",
+		Long:    rootLong(),
 		Version: convo.Version,
 		// Bare "convo": the help on stderr, a usage error.
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -155,7 +172,7 @@ type common struct {
 }
 
 func (c *common) register(fs *pflag.FlagSet, e *env) {
-	fs.StringVar(&c.provider, "provider", e.getenv("CONVO_PROVIDER"), "`name` of the provider: vobiz, vantaxai, rentalot or agentmessage (default $CONVO_PROVIDER)")
+	fs.StringVar(&c.provider, "provider", e.getenv("CONVO_PROVIDER"), "`name` of the provider: "+providerList(convo.Provider.Name, "or")+" (default $CONVO_PROVIDER)")
 	fs.StringVar(&c.baseURL, "base-url", e.getenv("CONVO_BASE_URL"), "base `URL` of the API instead of the provider's (default $CONVO_BASE_URL)")
 	fs.BoolVar(&c.insecureCleartext, "insecure-cleartext", false, "allow sending credentials over plain http:// to a host that is not loopback")
 	fs.BoolVar(&c.demo, "demo", false, "run against a built-in fake server with demo data; no credentials needed")
@@ -190,11 +207,11 @@ func (c *common) asJSON(e *env) (bool, error) {
 // a function that releases it (the demo server).
 func (c *common) client(e *env) (*convo.Client, func(), error) {
 	if c.provider == "" {
-		return nil, nil, usagef("no provider: use --provider NAME or set CONVO_PROVIDER (vobiz, vantaxai, rentalot, agentmessage)")
+		return nil, nil, usagef("no provider: use --provider NAME or set CONVO_PROVIDER (%s)", providerNames())
 	}
 	p, ok := convo.ProviderByName(c.provider)
 	if !ok {
-		return nil, nil, usagef("unknown provider %q for --provider (vobiz, vantaxai, rentalot, agentmessage)", c.provider)
+		return nil, nil, usagef("unknown provider %q for --provider (%s)", c.provider, providerNames())
 	}
 	if c.maxRetries < 0 {
 		return nil, nil, usagef("--max-retries must not be negative")
@@ -225,9 +242,9 @@ func (c *common) client(e *env) (*convo.Client, func(), error) {
 		}
 		return client, srv.Close, nil
 	}
-	auth, err := authFromEnv(p, e.getenv)
+	auth, err := p.AuthFromEnv(e.getenv)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, usagef("%s: set %s (or use --demo)", p.Name(), p.CredentialHelp())
 	}
 	opts = append(opts, convo.WithAuth(auth))
 	if c.baseURL != "" {
@@ -251,44 +268,22 @@ func (c *common) client(e *env) (*convo.Client, func(), error) {
 
 // checkCleartext refuses an http:// base URL of a host that is not
 // loopback unless --insecure-cleartext is given, naming the flag (the
-// SDK's own refusal names its option, which a CLI user cannot pass).
+// SDK's own refusal names its option, which a CLI user cannot pass). The
+// rule is the SDK's (convo.CleartextCredentials).
 func (c *common) checkCleartext() error {
-	u, err := url.Parse(c.baseURL)
-	if err != nil || !strings.EqualFold(u.Scheme, "http") || c.insecureCleartext {
-		return nil // the SDK reports a bad URL
-	}
-	host := u.Hostname()
-	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || strings.EqualFold(host, "localhost") {
+	host, cleartext := convo.CleartextCredentials(c.baseURL)
+	if !cleartext || c.insecureCleartext {
 		return nil
 	}
-	return usagef("--base-url: refusing to send credentials in clear text to %s; use https, or pass --insecure-cleartext to allow it", u.Host)
+	return usagef("--base-url: refusing to send credentials in clear text to %s; use https, or pass --insecure-cleartext to allow it", host)
 }
 
-// authFromEnv reads the provider's credentials from the environment.
-func authFromEnv(p convo.Provider, getenv func(string) string) (convo.Authenticator, error) {
-	key := func(name string) (convo.Authenticator, error) {
-		v := getenv(name)
-		if v == "" {
-			return nil, usagef("%s: set %s (or use --demo)", p.Name(), name)
-		}
-		return convo.Bearer(v), nil
+// providerNames lists the providers' names for a message: "vobiz,
+// vantaxai, rentalot, agentmessage".
+func providerNames() string {
+	var names []string
+	for _, p := range convo.Providers() {
+		names = append(names, p.Name())
 	}
-	switch p {
-	case convo.Vobiz:
-		id, token, jwt := getenv("VOBIZ_AUTH_ID"), getenv("VOBIZ_AUTH_TOKEN"), getenv("VOBIZ_TOKEN")
-		switch {
-		case id != "" && token != "":
-			return convo.XAuth(id, token), nil
-		case jwt != "":
-			return convo.Bearer(jwt), nil
-		}
-		return nil, usagef("vobiz: set VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN, or VOBIZ_TOKEN (or use --demo)")
-	case convo.VantaxAI:
-		return key("VANTAXAI_API_KEY")
-	case convo.Rentalot:
-		return key("RENTALOT_API_KEY")
-	case convo.AgentMessage:
-		return key("AGENTMESSAGE_API_KEY")
-	}
-	return nil, usagef("unknown provider %q", p.Name())
+	return strings.Join(names, ", ")
 }

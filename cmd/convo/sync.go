@@ -133,22 +133,13 @@ func defaultSyncName(c *common, e *env, p convo.Provider, params *convo.Conversa
 	if !c.demo {
 		h := sha256.New()
 		h.Write([]byte(c.baseURL))
-		for _, k := range credentialEnv[p.Name()] {
+		for _, k := range p.CredentialEnv() {
 			h.Write([]byte{0})
 			h.Write([]byte(e.getenv(k)))
 		}
 		account = hex.EncodeToString(h.Sum(nil))[:12]
 	}
 	return p.Name() + "@" + account + strings.TrimPrefix(mirror.DefaultName(p, params), p.Name())
-}
-
-// credentialEnv lists the environment variables that hold each provider's
-// credentials (see authFromEnv).
-var credentialEnv = map[string][]string{
-	"vobiz":        {"VOBIZ_AUTH_ID", "VOBIZ_AUTH_TOKEN", "VOBIZ_TOKEN"},
-	"vantaxai":     {"VANTAXAI_API_KEY"},
-	"rentalot":     {"RENTALOT_API_KEY"},
-	"agentmessage": {"AGENTMESSAGE_API_KEY"},
 }
 
 // syncer is one run of sync.

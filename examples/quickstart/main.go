@@ -54,7 +54,7 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	provider := fs.String("provider", "vobiz", "provider: vobiz, vantaxai, rentalot or agentmessage (default $CONVO_PROVIDER, else vobiz)")
+	provider := fs.String("provider", "vobiz", "provider: "+providerNames()+" (default $CONVO_PROVIDER, else vobiz)")
 	demo := fs.Bool("demo", false, "use the built-in fake server even when CONVO_PROVIDER is set")
 	query := fs.String("query", "bedroom", "search query, for providers with a message search")
 	if err := fs.Parse(args); err != nil {
@@ -92,44 +92,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 0
 }
 
-// credentials reads each provider's credential variables.
-var credentials = map[string]func(getenv func(string) string) (convo.Authenticator, error){
-	"vobiz": func(getenv func(string) string) (convo.Authenticator, error) {
-		id, token, jwt := getenv("VOBIZ_AUTH_ID"), getenv("VOBIZ_AUTH_TOKEN"), getenv("VOBIZ_TOKEN")
-		switch {
-		case id != "" && token != "":
-			return convo.XAuth(id, token), nil
-		case jwt != "":
-			return convo.Bearer(jwt), nil
-		}
-		return nil, errors.New("set VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN, or VOBIZ_TOKEN (a bearer JWT)")
-	},
-	"vantaxai":     bearerFrom("VANTAXAI_API_KEY"),
-	"rentalot":     bearerFrom("RENTALOT_API_KEY"),
-	"agentmessage": bearerFrom("AGENTMESSAGE_API_KEY"),
-}
-
-func bearerFrom(name string) func(func(string) string) (convo.Authenticator, error) {
-	return func(getenv func(string) string) (convo.Authenticator, error) {
-		if key := getenv(name); key != "" {
-			return convo.Bearer(key), nil
-		}
-		return nil, fmt.Errorf("set %s", name)
-	}
-}
-
 // connect returns a client of the named provider's real API when real is
 // set, and of its fake server otherwise. from says where the name came
 // from, for the error messages.
 func connect(name, from string, real bool, getenv func(string) string) (client *convo.Client, banner string, closeFn func(), err error) {
 	p, ok := convo.ProviderByName(name)
 	if !ok {
-		return nil, "", nil, fmt.Errorf("unknown %s %q (want vobiz, vantaxai, rentalot or agentmessage)", from, name)
+		return nil, "", nil, fmt.Errorf("unknown %s %q (want one of %s)", from, name, providerNames())
 	}
 	if real {
-		auth, err := credentials[p.Name()](getenv)
+		auth, err := p.AuthFromEnv(getenv) // the provider's own variables (convo.Provider.CredentialEnv)
 		if err != nil {
-			return nil, "", nil, fmt.Errorf("%s: %w", p.Name(), err)
+			return nil, "", nil, fmt.Errorf("%s: set %s", p.Name(), p.CredentialHelp())
 		}
 		opts := []convo.Option{convo.WithAuth(auth), convo.WithUserAgent("convo-quickstart")}
 		if u := getenv("CONVO_BASE_URL"); u != "" {
@@ -300,4 +274,13 @@ func firstNonZero(ts ...time.Time) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// providerNames lists the providers convo speaks: "vobiz, vantaxai, …".
+func providerNames() string {
+	var names []string
+	for _, p := range convo.Providers() {
+		names = append(names, p.Name())
+	}
+	return strings.Join(names, ", ")
 }
