@@ -217,7 +217,7 @@ func (s *syncer) openMirror(ctx context.Context, db *sql.DB, reset bool) (*mirro
 	if s.created {
 		// Readers (queries) and the writer (the next sync) do not block
 		// each other in WAL mode.
-		if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+		if err := setWAL(ctx, db); err != nil {
 			return nil, fmt.Errorf("--db %s: %v", s.target.display, err)
 		}
 	}
@@ -356,6 +356,31 @@ const sqliteBusyTimeout = 30 * time.Second
 func sqliteDSN(abs string) string {
 	return "file:" + (&url.URL{Path: abs}).EscapedPath() +
 		"?_pragma=busy_timeout(" + strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10) + ")&_pragma=synchronous(NORMAL)"
+}
+
+// setWAL puts a SQLite database into WAL mode. Entering WAL takes an
+// exclusive lock that SQLite does not wait for while another connection
+// holds the write lock (a deadlock, to SQLite): another run on the same
+// new file, writing its schema at that moment, makes it fail at once with
+// SQLITE_BUSY, whatever the busy timeout. So the switch is
+// tried again, every 20 ms, for as long as the busy timeout, or until ctx
+// ends.
+func setWAL(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	for {
+		_, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL")
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(20 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // sqliteOpenError names what kept the first read of the SQLite file at
