@@ -234,15 +234,6 @@ func nullable(s string) *string {
 	return &s
 }
 
-func firstNonEmpty(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
 func firstTime(v ...time.Time) time.Time {
 	for _, t := range v {
 		if !t.IsZero() {
@@ -281,6 +272,17 @@ func (s *Server) conversation(id string) (*ConversationData, bool) {
 		return nil, false
 	}
 	return &s.data.Conversations[i], true
+}
+
+// knownConversation is conversation, with an error wrapping
+// [ErrUnknownConversation] for an id the server does not hold. s.dataMu is
+// held.
+func (s *Server) knownConversation(id string) (*ConversationData, error) {
+	c, ok := s.conversation(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownConversation, id)
+	}
+	return c, nil
 }
 
 // newestFirst returns the i-th of msgs (kept oldest first) counting from

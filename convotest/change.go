@@ -39,11 +39,10 @@ var ErrUnknownMessage = errors.New("convotest: no such message")
 func (s *Server) ChangeConversation(id string, fn func(*convo.Conversation)) error {
 	s.dataMu.Lock()
 	defer s.dataMu.Unlock()
-	i, ok := s.index[id]
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrUnknownConversation, id)
+	c, err := s.knownConversation(id)
+	if err != nil {
+		return err
 	}
-	c := &s.data.Conversations[i]
 	rec := cloneConversation(c.Conversation)
 	fn(&rec)
 	if rec.ID != id {
@@ -98,9 +97,9 @@ func (s *Server) RedactMessage(conversationID, messageID string, at time.Time) e
 // message returns the conversation and the index of its message with the
 // given id. s.dataMu is held.
 func (s *Server) message(conversationID, messageID string) (*ConversationData, int, error) {
-	c, ok := s.conversation(conversationID)
-	if !ok {
-		return nil, 0, fmt.Errorf("%w: %q", ErrUnknownConversation, conversationID)
+	c, err := s.knownConversation(conversationID)
+	if err != nil {
+		return nil, 0, err
 	}
 	for j := range c.Messages {
 		if c.Messages[j].ID == messageID {

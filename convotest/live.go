@@ -115,11 +115,10 @@ func (s *Server) UpdateMessage(conversationID string, m convo.Message) error {
 func (s *Server) RemoveMessages(conversationID string, ids ...string) error {
 	s.dataMu.Lock()
 	defer s.dataMu.Unlock()
-	i, ok := s.index[conversationID]
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrUnknownConversation, conversationID)
+	c, err := s.knownConversation(conversationID)
+	if err != nil {
+		return err
 	}
-	c := &s.data.Conversations[i]
 	c.Messages = slices.DeleteFunc(c.Messages, func(m convo.Message) bool { return slices.Contains(ids, m.ID) })
 	return nil
 }

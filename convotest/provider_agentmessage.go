@@ -1,6 +1,7 @@
 package convotest
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 	"time"
@@ -153,7 +154,7 @@ func (a agentMessageAPI) listConversations(raw string) (any, *apiError) {
 		c := &a.s.data.Conversations[i].Conversation
 		switch {
 		case phoneID != "" && c.PhoneNumberID != phoneID,
-			contact != "" && firstNonEmpty(c.ContactNumber, c.ContactID) != contact,
+			contact != "" && cmp.Or(c.ContactNumber, c.ContactID) != contact,
 			!since.IsZero() && c.LastMessageAt.Before(since),
 			optedIn != nil && (c.Consent != nil && c.Consent.OptedIn) != *optedIn:
 			continue
@@ -223,7 +224,7 @@ func renderAgentMessageConversation(c *convo.Conversation) agentMessageConversat
 		ID:                        c.ID,
 		PhoneNumberID:             c.PhoneNumberID,
 		PhoneNumber:               c.PhoneNumber,
-		ContactNumber:             firstNonEmpty(c.ContactNumber, c.ContactID),
+		ContactNumber:             cmp.Or(c.ContactNumber, c.ContactID),
 		LastMessageAt:             timestamp(c.LastMessageAt),
 		LastMessageDirection:      nullable(string(c.LastMessageDirection)),
 		LastMessagePreview:        nullable(c.LastMessagePreview),
@@ -252,7 +253,7 @@ type agentMessageMessage struct {
 
 func renderAgentMessageMessage(conv *ConversationData, m *convo.Message) agentMessageMessage {
 	c := &conv.Conversation
-	ours, theirs := c.PhoneNumber, firstNonEmpty(c.ContactNumber, c.ContactID)
+	ours, theirs := c.PhoneNumber, cmp.Or(c.ContactNumber, c.ContactID)
 	from, to := ours, theirs
 	if m.Direction == convo.Inbound {
 		from, to = theirs, ours
@@ -260,11 +261,11 @@ func renderAgentMessageMessage(conv *ConversationData, m *convo.Message) agentMe
 	w := agentMessageMessage{
 		ID:            m.ID,
 		Direction:     string(m.Direction),
-		PhoneNumberID: firstNonEmpty(m.PhoneNumberID, c.PhoneNumberID),
-		FromNumber:    firstNonEmpty(m.FromNumber, from),
-		ToNumber:      firstNonEmpty(m.ToNumber, to),
+		PhoneNumberID: cmp.Or(m.PhoneNumberID, c.PhoneNumberID),
+		FromNumber:    cmp.Or(m.FromNumber, from),
+		ToNumber:      cmp.Or(m.ToNumber, to),
 		MediaURLs:     m.MediaURLs,
-		Channel:       firstNonEmpty(m.Channel, "sms"),
+		Channel:       cmp.Or(m.Channel, "sms"),
 		SegmentCount:  m.SegmentCount,
 		CreatedAt:     timestamp(firstTime(m.SentAt, m.CreatedAt)),
 		RedactedAt:    timestamp(m.RedactedAt),

@@ -1,6 +1,7 @@
 package convotest
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
 	"net/http"
@@ -225,7 +226,7 @@ func (a rentalotAPI) search(raw string) (any, *apiError, bool) {
 		c := &a.s.data.Conversations[i]
 		for j := range c.Messages {
 			m := &c.Messages[j]
-			if strings.Contains(strings.ToLower(firstNonEmpty(m.Body, m.Content)), needle) {
+			if strings.Contains(strings.ToLower(cmp.Or(m.Body, m.Content)), needle) {
 				hits = append(hits, hit{c, m, firstTime(m.SentAt, m.CreatedAt)})
 			}
 		}
@@ -239,9 +240,9 @@ func (a rentalotAPI) search(raw string) (any, *apiError, bool) {
 	for i, h := range hits {
 		out.Data[i] = rentalotSearchResult{
 			MessageID:      h.msg.ID,
-			Content:        firstNonEmpty(h.msg.Body, h.msg.Content),
+			Content:        cmp.Or(h.msg.Body, h.msg.Content),
 			Direction:      string(h.msg.Direction),
-			Channel:        firstNonEmpty(h.msg.Channel, h.conv.Conversation.Channel),
+			Channel:        cmp.Or(h.msg.Channel, h.conv.Conversation.Channel),
 			SentAt:         timestamp(h.at),
 			ConversationID: h.conv.Conversation.ID,
 			ContactName:    nullable(h.conv.ContactName),
@@ -294,10 +295,10 @@ type rentalotMessage struct {
 func renderRentalotMessage(conv *ConversationData, m *convo.Message) rentalotMessage {
 	w := rentalotMessage{
 		ID:             m.ID,
-		ConversationID: firstNonEmpty(m.ConversationID, conv.Conversation.ID),
+		ConversationID: cmp.Or(m.ConversationID, conv.Conversation.ID),
 		Direction:      string(m.Direction),
-		Content:        firstNonEmpty(m.Body, m.Content),
-		Channel:        firstNonEmpty(m.Channel, conv.Conversation.Channel),
+		Content:        cmp.Or(m.Body, m.Content),
+		Channel:        cmp.Or(m.Channel, conv.Conversation.Channel),
 		Metadata:       m.Metadata,
 		SentAt:         timestamp(firstTime(m.SentAt, m.CreatedAt)),
 		CreatedAt:      timestamp(firstTime(m.CreatedAt, m.SentAt)),

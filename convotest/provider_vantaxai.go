@@ -1,6 +1,7 @@
 package convotest
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 	"time"
@@ -245,10 +246,10 @@ func renderVantaxMessage(conv *ConversationData, m *convo.Message) vantaxMessage
 	}
 	w := vantaxMessage{
 		ID:             m.ID,
-		ConversationID: firstNonEmpty(m.ConversationID, conv.Conversation.ID),
-		Channel:        firstNonEmpty(m.Channel, conv.Conversation.Channel),
+		ConversationID: cmp.Or(m.ConversationID, conv.Conversation.ID),
+		Channel:        cmp.Or(m.Channel, conv.Conversation.Channel),
 		Direction:      string(m.Direction),
-		Content:        firstNonEmpty(m.Body, m.Content),
+		Content:        cmp.Or(m.Body, m.Content),
 		Subject:        nullable(m.Subject),
 		SenderType:     sender,
 		MediaURL:       m.MediaURLs,

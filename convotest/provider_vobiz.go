@@ -1,6 +1,7 @@
 package convotest
 
 import (
+	"cmp"
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
@@ -198,7 +199,7 @@ type vobizConversation struct {
 func renderVobizConversation(c *convo.Conversation) vobizConversation {
 	return vobizConversation{
 		ID:         c.ID,
-		AccountID:  firstNonEmpty(c.AccountID, DemoVobizAuthID),
+		AccountID:  cmp.Or(c.AccountID, DemoVobizAuthID),
 		ChannelID:  c.ChannelID,
 		ContactID:  c.ContactID,
 		Category:   c.Category,
@@ -227,12 +228,12 @@ func renderVobizMessage(conv *ConversationData, m *convo.Message) vobizMessage {
 	c := &conv.Conversation
 	return vobizMessage{
 		ID:             m.ID,
-		AccountID:      firstNonEmpty(m.AccountID, c.AccountID, DemoVobizAuthID),
-		ChannelID:      firstNonEmpty(m.ChannelID, c.ChannelID),
-		ContactID:      firstNonEmpty(m.ContactID, c.ContactID),
+		AccountID:      cmp.Or(m.AccountID, c.AccountID, DemoVobizAuthID),
+		ChannelID:      cmp.Or(m.ChannelID, c.ChannelID),
+		ContactID:      cmp.Or(m.ContactID, c.ContactID),
 		ConversationID: m.ConversationID,
 		Direction:      string(m.Direction),
-		Type:           firstNonEmpty(m.Type, "text"),
+		Type:           cmp.Or(m.Type, "text"),
 		Status:         m.Status,
 		Content:        vobizContent(m),
 		MetaMessageID:  m.MetaMessageID,

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -173,29 +171,7 @@ func TestCLIExportInterruptAndResumeInProcess(t *testing.T) {
 			require.Equal(t, exitInterrupted, r.code, r.stderr)
 			assert.Contains(t, r.stderr, "interrupted after")
 			assert.Contains(t, r.stderr, "to resume, run the same command again")
-			cp, err := convo.LoadCheckpoint(cpPath)
-			require.NoError(t, err)
-			assert.False(t, cp.Done())
-			var meta exportMeta
-			require.NoError(t, json.Unmarshal(cp.Meta(), &meta))
-			st, err := os.Stat(out)
-			require.NoError(t, err)
-			assert.Equal(t, meta.Offset, st.Size(), "the checkpoint covers exactly the file")
-			partial := strings.Count(readFile(t, out), "\n")
-			d := demoData(p)
-			assert.Positive(t, partial, "some lines were written before the interruption")
-			assert.Less(t, partial, len(d.Conversations)+d.MessageCount(), "the interruption came midway")
-
-			f, err := os.OpenFile(out, os.O_WRONLY|os.O_APPEND, 0)
-			require.NoError(t, err)
-			_, err = f.WriteString(`{"kind":"message","conversation_id":"x","message":{"ID":"dup"}}` + "\n" + `{"kind":"mess`)
-			require.NoError(t, err)
-			require.NoError(t, f.Close())
-
-			r = convoRun(t, nil, args...)
-			require.Equal(t, 0, r.code, r.stderr)
-			checkExport(t, p, out)
-			assertDoneCheckpoint(t, cpPath)
+			resumeInterruptedExport(t, p, out, cpPath, args)
 		})
 	}
 }
@@ -212,16 +188,7 @@ func TestCLISyncInterruptAndResumeInProcess(t *testing.T) {
 				require.Equal(t, exitInterrupted, r.code, r.stderr)
 				assert.Contains(t, r.stderr, "interrupted;")
 				assert.Contains(t, r.stderr, "to resume, run the same command again")
-				db := mdb.open(t)
-				partial := readMirror(t, db, p)
-				want := exported(t, p)
-				assert.NotEmpty(t, partial.Messages, "written before the interruption")
-				assert.Less(t, len(partial.Messages), len(want.Messages), "the interruption came midway")
-				assertConsistent(t, db, p, partial)
-
-				r = convoRun(t, nil, args...)
-				require.Equal(t, 0, r.code, r.stderr)
-				assert.Equal(t, want, readMirror(t, db, p))
+				resumeStoppedSync(t, mdb.open(t), p, args)
 			})
 		}
 	}

@@ -517,33 +517,40 @@ func TestCLIExportInterruptAndResume(t *testing.T) {
 			assert.Contains(t, r.stderr, "interrupted after")
 			assert.Contains(t, r.stderr, "to resume, run the same command again")
 			require.FileExists(t, cpPath)
-			cp, err := convo.LoadCheckpoint(cpPath)
-			require.NoError(t, err)
-			assert.False(t, cp.Done())
-			var meta exportMeta
-			require.NoError(t, json.Unmarshal(cp.Meta(), &meta))
-			st, err := os.Stat(out)
-			require.NoError(t, err)
-			assert.Equal(t, meta.Offset, st.Size(), "the checkpoint covers exactly the file")
-			partial := strings.Count(readFile(t, out), "\n")
-			d := demoData(p)
-			assert.Positive(t, partial, "some lines were written before the interruption")
-			assert.Less(t, partial, len(d.Conversations)+d.MessageCount(), "the interruption came midway")
-
-			// What a crash could leave after the checkpoint: lines the
-			// checkpoint does not cover, the last one cut off.
-			f, err := os.OpenFile(out, os.O_WRONLY|os.O_APPEND, 0)
-			require.NoError(t, err)
-			_, err = f.WriteString(`{"kind":"message","conversation_id":"x","message":{"ID":"dup"}}` + "\n" + `{"kind":"mess`)
-			require.NoError(t, err)
-			require.NoError(t, f.Close())
-
-			r = convoRun(t, nil, args...)
-			require.Equal(t, 0, r.code, r.stderr)
-			checkExport(t, p, out)
-			assertDoneCheckpoint(t, cpPath)
+			resumeInterruptedExport(t, p, out, cpPath, args)
 		})
 	}
+}
+
+// resumeInterruptedExport checks an export interrupted midway (its
+// checkpoint covers exactly the file written so far), appends what a crash
+// could leave after the checkpoint (lines it does not cover, the last one
+// cut off), and runs args again: the export completes with every line once.
+func resumeInterruptedExport(t *testing.T, p convo.Provider, out, cpPath string, args []string) {
+	t.Helper()
+	cp, err := convo.LoadCheckpoint(cpPath)
+	require.NoError(t, err)
+	assert.False(t, cp.Done())
+	var meta exportMeta
+	require.NoError(t, json.Unmarshal(cp.Meta(), &meta))
+	st, err := os.Stat(out)
+	require.NoError(t, err)
+	assert.Equal(t, meta.Offset, st.Size(), "the checkpoint covers exactly the file")
+	partial := strings.Count(readFile(t, out), "\n")
+	d := demoData(p)
+	assert.Positive(t, partial, "some lines were written before the interruption")
+	assert.Less(t, partial, len(d.Conversations)+d.MessageCount(), "the interruption came midway")
+
+	f, err := os.OpenFile(out, os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(`{"kind":"message","conversation_id":"x","message":{"ID":"dup"}}` + "\n" + `{"kind":"mess`)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	r := convoRun(t, nil, args...)
+	require.Equal(t, 0, r.code, r.stderr)
+	checkExport(t, p, out)
+	assertDoneCheckpoint(t, cpPath)
 }
 
 func TestCLIExportResumeRefusals(t *testing.T) {

@@ -322,18 +322,27 @@ func TestCLISyncKillAndResume(t *testing.T) {
 				require.NotEqual(t, 0, r.code)
 				db := mdb.open(t)
 				awaitSessionsGone(t, db, app)
-				partial := readMirror(t, db, p)
-				want := exported(t, p)
-				assert.NotEmpty(t, partial.Messages, "transactions committed before the kill")
-				assert.Less(t, len(partial.Messages), len(want.Messages), "the kill came midway")
-				assertConsistent(t, db, p, partial)
-
-				r = convoRun(t, nil, args...)
-				require.Equal(t, 0, r.code, r.stderr)
-				assert.Equal(t, want, readMirror(t, db, p))
+				resumeStoppedSync(t, db, p, args)
 			})
 		}
 	}
+}
+
+// resumeStoppedSync checks a mirror whose sync was stopped midway (by an
+// interruption or a kill): some transactions committed, each consistent
+// with the state that covers it; then it runs args again, which completes
+// the mirror to exactly the export.
+func resumeStoppedSync(t *testing.T, db *sql.DB, p convo.Provider, args []string) {
+	t.Helper()
+	partial := readMirror(t, db, p)
+	want := exported(t, p)
+	assert.NotEmpty(t, partial.Messages, "transactions committed before the stop")
+	assert.Less(t, len(partial.Messages), len(want.Messages), "the stop came midway")
+	assertConsistent(t, db, p, partial)
+
+	r := convoRun(t, nil, args...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, want, readMirror(t, db, p))
 }
 
 // Bad --db values and databases: a clear message, exit 2 or 1, nothing
