@@ -265,19 +265,6 @@ func checkHeaders(h http.Header) error {
 // request.
 type staticCredentials interface{ check() error }
 
-// AuthError is returned when the [Authenticator] fails; nothing was sent.
-type AuthError struct{ Err error }
-
-// Error describes the failure without any credential.
-// It is the cause inside the request's error, which says "convo:" and names
-// the request.
-func (e *AuthError) Error() string {
-	return errorLine("authenticate request: " + fmt.Sprint(e.Err))
-}
-
-// Unwrap returns the Authenticator's error.
-func (e *AuthError) Unwrap() error { return e.Err }
-
 // authTransport applies the per-request headers below the retry layer and
 // above the caller's transport, so that every attempt and every redirect hop
 // is seen. Credentials are set only on requests to the client's own origin.

@@ -335,3 +335,63 @@ type sizeError struct{ msg string }
 func (e *sizeError) Error() string { return "response too large: " + e.msg }
 
 func (e *sizeError) Is(target error) bool { return target == ErrResponseTooLarge }
+
+// ConversationError is the error of one conversation in a sync: listing
+// its messages failed. It wraps the cause.
+type ConversationError struct {
+	ConversationID string
+	Err            error
+}
+
+// Error names the conversation and the cause.
+func (e *ConversationError) Error() string {
+	return errorLine(fmt.Sprintf("convo: sync: conversation %q: %s", snippet([]byte(e.ConversationID), 200), causeText(e.Err)))
+}
+
+// Unwrap returns the cause.
+func (e *ConversationError) Unwrap() error { return e.Err }
+
+// syncListError is a failure of a sync's conversation list.
+type syncListError struct{ err error }
+
+func (e *syncListError) Error() string {
+	return errorLine("convo: sync: list conversations: " + causeText(e.err))
+}
+func (e *syncListError) Unwrap() error { return e.err }
+
+// AuthError is returned when the [Authenticator] fails; nothing was sent.
+type AuthError struct{ Err error }
+
+// Error describes the failure without any credential.
+// It is the cause inside the request's error, which says "convo:" and names
+// the request.
+func (e *AuthError) Error() string {
+	return errorLine("authenticate request: " + fmt.Sprint(e.Err))
+}
+
+// Unwrap returns the Authenticator's error.
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// PacingError is returned, before any request is sent, when the provider
+// reported its rate-limit window used up and the window resets further away
+// than the client's maximum pacing wait ([WithMaxPacingWait]). It matches
+// [ErrRateLimited] with [errors.Is]. Retry after Reset.
+type PacingError struct {
+	Resource string        // the window's X-RateLimit-Resource; "" when not sent
+	Reset    time.Time     // when the window resets (X-RateLimit-Reset)
+	Wait     time.Duration // how long the request would have had to wait
+	MaxWait  time.Duration // the client's maximum pacing wait
+}
+
+// Error describes the exhausted window.
+func (e *PacingError) Error() string {
+	res := ""
+	if e.Resource != "" {
+		res = " for " + strconv.Quote(snippet([]byte(e.Resource), 100))
+	}
+	return errorLine(fmt.Sprintf("convo: rate limit used up%s until %s (%v away, more than the maximum pacing wait %v)",
+		res, e.Reset.UTC().Format(time.RFC3339), e.Wait.Round(time.Second), e.MaxWait))
+}
+
+// Is reports whether target is [ErrRateLimited].
+func (e *PacingError) Is(target error) bool { return target == ErrRateLimited }

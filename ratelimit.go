@@ -68,30 +68,6 @@ func WithMaxPacingWait(d time.Duration) Option {
 	}
 }
 
-// PacingError is returned, before any request is sent, when the provider
-// reported its rate-limit window used up and the window resets further away
-// than the client's maximum pacing wait ([WithMaxPacingWait]). It matches
-// [ErrRateLimited] with [errors.Is]. Retry after Reset.
-type PacingError struct {
-	Resource string        // the window's X-RateLimit-Resource; "" when not sent
-	Reset    time.Time     // when the window resets (X-RateLimit-Reset)
-	Wait     time.Duration // how long the request would have had to wait
-	MaxWait  time.Duration // the client's maximum pacing wait
-}
-
-// Error describes the exhausted window.
-func (e *PacingError) Error() string {
-	res := ""
-	if e.Resource != "" {
-		res = " for " + strconv.Quote(snippet([]byte(e.Resource), 100))
-	}
-	return errorLine(fmt.Sprintf("convo: rate limit used up%s until %s (%v away, more than the maximum pacing wait %v)",
-		res, e.Reset.UTC().Format(time.RFC3339), e.Wait.Round(time.Second), e.MaxWait))
-}
-
-// Is reports whether target is [ErrRateLimited].
-func (e *PacingError) Is(target error) bool { return target == ErrRateLimited }
-
 // pacer keeps a client within its rate limits: the windows the provider
 // reports in X-RateLimit-* headers, and the optional client-side limit of
 // WithRateLimit. It is safe for concurrent use.
