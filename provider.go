@@ -223,15 +223,52 @@ type objectEndpoint[T any] struct {
 
 // listEndpoint describes one list operation of one provider.
 type listEndpoint[T any] struct {
-	resource     string              // names the resource in cursors and errors
-	path         func(string) string // escaped path; the argument is the escaped scope id
-	style        pagingStyle         // how it moves from page to page (paging.go)
-	limitParam   string              // query name of the page size; "" when the endpoint has none
-	minLimit     int
-	maxLimit     int
-	defaultLimit int
-	decode       func(body []byte, scope string) (rawPage[T], error)
-	id           func(*T) string
+	resource string              // names the resource in cursors and errors
+	path     func(string) string // escaped path; the argument is the escaped scope id
+	style    pagingStyle         // how it moves from page to page (paging.go)
+	pageLimits
+	decode func(body []byte, scope string) (rawPage[T], error)
+	id     func(*T) string
+}
+
+// pageLimits are the page size a list documents: its query parameter and
+// range, and the size the provider uses when none is sent.
+type pageLimits struct {
+	limitParam                       string // query name of the page size; "" when the endpoint has none
+	minLimit, maxLimit, defaultLimit int
+}
+
+// limit is the page size every provider documents for its lists: the
+// parameter "limit", from 1 to max, def when it is not sent.
+func limit(max, def int) pageLimits {
+	return pageLimits{limitParam: "limit", minLimit: 1, maxLimit: max, defaultLimit: def}
+}
+
+// conversationList is a provider's conversation list: GET /conversations,
+// in the provider's paging style, page size and envelope.
+func conversationList(style pagingStyle, limits pageLimits, decode func([]byte, string) (rawPage[Conversation], error)) listEndpoint[Conversation] {
+	return listEndpoint[Conversation]{resource: "conversations", path: conversationsPath, style: style, pageLimits: limits, decode: decode, id: conversationID}
+}
+
+// messageList is a provider's message list: GET
+// /conversations/{id}/messages, in the provider's paging style, page size
+// and envelope.
+func messageList(style pagingStyle, limits pageLimits, decode func([]byte, string) (rawPage[Message], error)) listEndpoint[Message] {
+	return listEndpoint[Message]{resource: "messages", path: messagesPath, style: style, pageLimits: limits, decode: decode, id: messageID}
+}
+
+// The paths every provider documents, relative to its base URL.
+
+func conversationsPath(string) string { return "/conversations" }
+
+func conversationPath(escapedID string) string { return "/conversations/" + escapedID }
+
+func messagesPath(escapedID string) string { return "/conversations/" + escapedID + "/messages" }
+
+// lastMessageActivity is the activity of a list ordered by the time of the
+// last message: that time, which orders the list when it is known.
+func lastMessageActivity(c *Conversation) (time.Time, bool) {
+	return c.LastMessageAt, !c.LastMessageAt.IsZero()
 }
 
 // checkPageSize refuses a page size the endpoint does not document; 0 means

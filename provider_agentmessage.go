@@ -1,8 +1,6 @@
 package convo
 
 import (
-	"time"
-
 	"errors"
 )
 
@@ -17,22 +15,12 @@ var AgentMessage = Provider{&agentMessageDesc}
 // unreliable and is not reported. Conversation ids are opaque base64url
 // strings, passed back unmodified.
 var agentMessageDesc = providerDesc{
-	name:        "agentmessage",
-	title:       "AgentMessage",
-	docs:        "AgentMessage API reference",
-	baseURL:     "https://api.agentmsg.io/v1",
-	credentials: bearerEnv("AGENTMESSAGE_API_KEY"),
-	conversations: listEndpoint[Conversation]{
-		resource:     "conversations",
-		path:         conversationsPath,
-		style:        cursorPaging{key: "cursor"},
-		limitParam:   "limit",
-		minLimit:     1,
-		maxLimit:     200,
-		defaultLimit: 50,
-		decode:       agentMessagePage(decodeJSON, agentMessageConversation),
-		id:           conversationID,
-	},
+	name:          "agentmessage",
+	title:         "AgentMessage",
+	docs:          "AgentMessage API reference",
+	baseURL:       "https://api.agentmsg.io/v1",
+	credentials:   bearerEnv("AGENTMESSAGE_API_KEY"),
+	conversations: conversationList(cursorPaging{key: "cursor"}, limit(200, 50), agentMessagePage(decodeJSON, agentMessageConversation)),
 	// since is sent in RFC 3339, opted_in as true or false.
 	conversationFilters: []Filter{
 		{Field: "PhoneNumberID", Param: "phone_number_id", Flag: "phone-number-id", NameKey: "phone_number_id",
@@ -44,22 +32,12 @@ var agentMessageDesc = providerDesc{
 		{Field: "OptedIn", Param: "opted_in", Flag: "opted-in", NameKey: "opted_in",
 			Help: "only conversations whose contact opted in (true) or not (false)"},
 	},
-	messages: listEndpoint[Message]{
-		resource:     "messages",
-		path:         messagesPath,
-		style:        cursorPaging{key: "cursor"},
-		limitParam:   "limit",
-		minLimit:     1,
-		maxLimit:     200,
-		defaultLimit: 50,
-		decode:       agentMessagePage(decodeJSON, agentMessageMessage),
-		id:           messageID,
-	},
+	messages: messageList(cursorPaging{key: "cursor"}, limit(200, 50), agentMessagePage(decodeJSON, agentMessageMessage)),
 	// Newest first by last_message_at, filtered with since; message_count
 	// moves with it.
 	change: changeSpec{
 		byActivity: true,
-		activity:   func(c *Conversation) (time.Time, bool) { return c.LastMessageAt, !c.LastMessageAt.IsZero() },
+		activity:   lastMessageActivity,
 		signals:    func(c *Conversation) []int64 { return []int64{int64(c.MessageCount)} },
 		since:      true,
 	},

@@ -3,7 +3,6 @@ package convo
 import (
 	"bytes"
 	"errors"
-	"time"
 	"unicode/utf8"
 
 	"github.com/goccy/go-json"
@@ -19,22 +18,12 @@ var VantaxAI = Provider{&vantaxDesc}
 // the next page is starting_after=<id of the last item> while has_more.
 // GET /conversations/{id} answers {"success":true,"data":{…}}.
 var vantaxDesc = providerDesc{
-	name:        "vantaxai",
-	title:       "VantaxAI",
-	docs:        "VantaxAI API reference",
-	baseURL:     "https://api.vantaxai.com/v1",
-	credentials: bearerEnv("VANTAXAI_API_KEY"),
-	conversations: listEndpoint[Conversation]{
-		resource:     "conversations",
-		path:         conversationsPath,
-		style:        startingAfterPaging{key: "starting_after"},
-		limitParam:   "limit",
-		minLimit:     1,
-		maxLimit:     100,
-		defaultLimit: 20,
-		decode:       vantaxPage(decodeJSON, vantaxConversation),
-		id:           conversationID,
-	},
+	name:          "vantaxai",
+	title:         "VantaxAI",
+	docs:          "VantaxAI API reference",
+	baseURL:       "https://api.vantaxai.com/v1",
+	credentials:   bearerEnv("VANTAXAI_API_KEY"),
+	conversations: conversationList(startingAfterPaging{key: "starting_after"}, limit(100, 20), vantaxPage(decodeJSON, vantaxConversation)),
 	// sub_account_id is marked required on the list page while the
 	// authentication pages take the tenant from the key: it is optional
 	// here and sent when set.
@@ -47,21 +36,11 @@ var vantaxDesc = providerDesc{
 			Help: "only conversations with this `status`"},
 	},
 	getConversation: &objectEndpoint[Conversation]{path: conversationPath, decode: dataObject(decodeJSON, vantaxConversation)},
-	messages: listEndpoint[Message]{
-		resource:     "messages",
-		path:         messagesPath,
-		style:        startingAfterPaging{key: "starting_after"},
-		limitParam:   "limit",
-		minLimit:     1,
-		maxLimit:     100,
-		defaultLimit: 50,
-		decode:       vantaxPage(decodeJSON, vantaxMessage),
-		id:           messageID,
-	},
+	messages:        messageList(startingAfterPaging{key: "starting_after"}, limit(100, 50), vantaxPage(decodeJSON, vantaxMessage)),
 	// Newest activity first by last_message_at; unread_count moves with it.
 	change: changeSpec{
 		byActivity: true,
-		activity:   func(c *Conversation) (time.Time, bool) { return c.LastMessageAt, !c.LastMessageAt.IsZero() },
+		activity:   lastMessageActivity,
 		signals:    func(c *Conversation) []int64 { return []int64{int64(c.UnreadCount)} },
 	},
 }

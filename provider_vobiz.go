@@ -36,36 +36,15 @@ var vobizDesc = providerDesc{
 			return nil
 		},
 	},
-	conversations: listEndpoint[Conversation]{
-		resource: "conversations",
-		path:     conversationsPath,
-		style:    cursorPaging{key: "cursor"},
-		decode:   vobizPage(decodeJSON, vobizConversation),
-		id:       conversationID,
-	},
-	conversationFilters: nil, // none documented
-	messages: listEndpoint[Message]{
-		resource:     "messages",
-		path:         messagesPath,
-		style:        cursorPaging{key: "cursor"},
-		limitParam:   "limit",
-		minLimit:     1,
-		maxLimit:     100,
-		defaultLimit: 50,
-		decode:       vobizPage(decodeJSON, vobizMessage),
-		id:           messageID,
-	},
+	// The conversation list documents no page size and no filter.
+	conversations:       conversationList(cursorPaging{key: "cursor"}, pageLimits{}, vobizPage(decodeJSON, vobizConversation)),
+	conversationFilters: nil,
+	messages:            messageList(cursorPaging{key: "cursor"}, limit(100, 50), vobizPage(decodeJSON, vobizMessage)),
 	// No order and no activity field: every conversation is listed, and a
 	// known one is read from its newest messages down to the newest one
 	// delivered before.
 	change: changeSpec{newestFirst: true},
 }
-
-func conversationsPath(string) string { return "/conversations" }
-
-func conversationPath(escapedID string) string { return "/conversations/" + escapedID }
-
-func messagesPath(escapedID string) string { return "/conversations/" + escapedID + "/messages" }
 
 func vobizPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
 	return func(body []byte, scope string) (rawPage[T], error) {
