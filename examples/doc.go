@@ -8,7 +8,10 @@
 //
 // With -demo (the quickstart needs none) each runs against the built-in
 // fake server of package convotest; without it, against the real API with
-// the credentials it names in its documentation. examples/uptodate is a
+// the credentials it names in its documentation (the variables its
+// provider declares: [convo.Provider.CredentialHelp]). What the programs
+// share, the client of the real API or of the fake and the provider
+// programs' main, is in examples/internal/example. examples/uptodate is a
 // complete updater and examples/testing the pattern for testing code of
 // yours with convotest.
 //

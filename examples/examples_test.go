@@ -211,13 +211,23 @@ func TestVobizExample(t *testing.T) {
 	assert.Equal(t, len(data.Conversations), messageRequests, "one message page per conversation")
 }
 
-// TestVobizExampleNeedsCredentials: without credentials or -demo it says
-// what to set, and exits 1.
-func TestVobizExampleNeedsCredentials(t *testing.T) {
+// TestProviderExamplesNeedCredentials: a provider's program, without
+// credentials or -demo, says which of its provider's variables to set, and
+// exits 1 having printed nothing else.
+func TestProviderExamplesNeedCredentials(t *testing.T) {
 	t.Parallel()
-	r := runExample(t, "vobiz", nil)
-	assert.Equal(t, 1, r.code)
-	assert.Contains(t, r.stderr, "set VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN (or VOBIZ_TOKEN), or pass -demo")
+	for _, p := range convo.Providers() {
+		if !slices.Contains(names, p.Name()) {
+			continue // a provider without a program of its own
+		}
+		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
+			r := runExample(t, p.Name(), nil)
+			assert.Equal(t, 1, r.code)
+			assert.Equal(t, p.Name()+": set "+p.CredentialHelp()+" (or pass -demo)\n", r.stderr)
+			assert.Empty(t, r.stdout)
+		})
+	}
 }
 
 // TestVantaxAIExample: the open conversations only, each with all its
@@ -494,4 +504,8 @@ func TestQuickstartHelp(t *testing.T) {
 	r := runExample(t, "quickstart", nil, "-h")
 	assert.Equal(t, 0, r.code)
 	assert.Contains(t, r.stderr, "-provider")
+	for _, p := range convo.Providers() {
+		assert.Contains(t, r.stderr, p.Name()+" ", "the credentials of each provider")
+		assert.Contains(t, r.stderr, " "+p.CredentialHelp()+"\n")
+	}
 }

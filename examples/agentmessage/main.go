@@ -14,57 +14,25 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"time"
 
 	"github.com/convokit/convo"
-	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/examples/internal/example"
 )
 
-func main() {
-	demo := flag.Bool("demo", false, "run against the built-in fake server (no credentials needed)")
-	sinceFlag := flag.String("since", "", "show the conversations active since this date (2006-01-02) or time (RFC 3339); default a week ago")
-	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	since, err := parseSince(*sinceFlag, time.Now())
-	var client *convo.Client
-	var done func()
-	if err == nil {
-		client, done, err = connect(*demo)
-	}
-	if err == nil {
-		defer done()
-		err = run(ctx, os.Stdout, client, since)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "agentmessage:", err)
-		os.Exit(1)
-	}
-}
+var sinceFlag = flag.String("since", "", "show the conversations active since this date (2006-01-02) or time (RFC 3339); default a week ago")
 
-// connect returns a client of the real API, or of the fake with -demo.
-func connect(demo bool) (*convo.Client, func(), error) {
-	if demo {
-		srv := convotest.NewServer(convo.AgentMessage)
-		client, err := srv.Client()
-		return client, srv.Close, err
-	}
-	key := os.Getenv("AGENTMESSAGE_API_KEY")
-	if key == "" {
-		return nil, nil, errors.New("set AGENTMESSAGE_API_KEY (or pass -demo)")
-	}
-	opts := []convo.Option{convo.WithAuth(convo.Bearer(key))}
-	if u := os.Getenv("CONVO_BASE_URL"); u != "" {
-		opts = append(opts, convo.WithBaseURL(u))
-	}
-	client, err := convo.NewClient(convo.AgentMessage, opts...)
-	return client, func() {}, err
+func main() {
+	example.Main(convo.AgentMessage, func(ctx context.Context, w io.Writer, client *convo.Client) error {
+		since, err := parseSince(*sinceFlag, time.Now())
+		if err != nil {
+			return err
+		}
+		return run(ctx, w, client, since)
+	})
 }
 
 const (

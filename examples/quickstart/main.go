@@ -5,17 +5,15 @@
 // package convotest, so it works offline and without credentials:
 //
 //	go run ./examples/quickstart                    # Vobiz
-//	go run ./examples/quickstart -provider rentalot # vantaxai, rentalot, agentmessage
+//	go run ./examples/quickstart -provider rentalot # any provider -h lists
 //
 // To run it against a real API, set CONVO_PROVIDER, the provider's
 // credentials and optionally CONVO_BASE_URL. The provider is then
 // CONVO_PROVIDER's unless -provider names another (the flag wins), and
-// -demo uses the fake all the same:
+// -demo uses the fake all the same. -h lists each provider's credential
+// variables, as the provider declares them ([convo.Provider.CredentialHelp]):
 //
-//	CONVO_PROVIDER=vobiz        VOBIZ_AUTH_ID=MA_… VOBIZ_AUTH_TOKEN=…  (or VOBIZ_TOKEN=<JWT>)
-//	CONVO_PROVIDER=vantaxai     VANTAXAI_API_KEY=vx_live_…
-//	CONVO_PROVIDER=rentalot     RENTALOT_API_KEY=ra_…
-//	CONVO_PROVIDER=agentmessage AGENTMESSAGE_API_KEY=am_live_…
+//	CONVO_PROVIDER=rentalot RENTALOT_API_KEY=ra_… go run ./examples/quickstart
 package main
 
 import (
@@ -32,7 +30,7 @@ import (
 	"time"
 
 	"github.com/convokit/convo"
-	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/examples/internal/example"
 )
 
 const (
@@ -57,6 +55,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	provider := fs.String("provider", "vobiz", "provider: "+providerNames()+" (default $CONVO_PROVIDER, else vobiz)")
 	demo := fs.Bool("demo", false, "use the built-in fake server even when CONVO_PROVIDER is set")
 	query := fs.String("query", "bedroom", "search query, for providers with a message search")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage of quickstart:")
+		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\nCredentials, for CONVO_PROVIDER:")
+		for _, p := range convo.Providers() {
+			fmt.Fprintf(stderr, "  %-14s %s\n", p.Name(), p.CredentialHelp())
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -100,28 +106,14 @@ func connect(name, from string, real bool, getenv func(string) string) (client *
 	if !ok {
 		return nil, "", nil, fmt.Errorf("unknown %s %q (want one of %s)", from, name, providerNames())
 	}
-	if real {
-		auth, err := p.AuthFromEnv(getenv) // the provider's own variables (convo.Provider.CredentialEnv)
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("%s: set %s", p.Name(), p.CredentialHelp())
-		}
-		opts := []convo.Option{convo.WithAuth(auth), convo.WithUserAgent("convo-quickstart")}
-		if u := getenv("CONVO_BASE_URL"); u != "" {
-			opts = append(opts, convo.WithBaseURL(u))
-		}
-		client, err := convo.NewClient(p, opts...)
-		if err != nil {
-			return nil, "", nil, err
-		}
-		return client, fmt.Sprintf("Using the real %s API at %s", p.Name(), client.BaseURL()), func() {}, nil
-	}
-	srv := convotest.NewServer(p)
-	client, err = srv.Client()
+	client, closeFn, err = example.Client(p, !real, getenv, convo.WithUserAgent("convo-quickstart"))
 	if err != nil {
-		srv.Close()
-		return nil, "", nil, err
+		return nil, "", nil, fmt.Errorf("%s: %w", p.Name(), err)
 	}
-	return client, fmt.Sprintf("Using the built-in fake %s server (no credentials needed)", p.Name()), srv.Close, nil
+	if real {
+		return client, fmt.Sprintf("Using the real %s API at %s", p.Name(), client.BaseURL()), closeFn, nil
+	}
+	return client, fmt.Sprintf("Using the built-in fake %s server (no credentials needed)", p.Name()), closeFn, nil
 }
 
 // show prints the conversations, the latest messages of the first few and

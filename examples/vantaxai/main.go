@@ -10,50 +10,18 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 
 	"github.com/convokit/convo"
-	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/examples/internal/example"
 )
 
 func main() {
-	demo := flag.Bool("demo", false, "run against the built-in fake server (no credentials needed)")
-	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	client, done, err := connect(*demo)
-	if err == nil {
-		defer done()
-		err = run(ctx, os.Stdout, client, os.Getenv("VANTAXAI_SUB_ACCOUNT_ID"))
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "vantaxai:", err)
-		os.Exit(1)
-	}
-}
-
-// connect returns a client of the real API, or of the fake with -demo.
-func connect(demo bool) (*convo.Client, func(), error) {
-	if demo {
-		srv := convotest.NewServer(convo.VantaxAI)
-		client, err := srv.Client()
-		return client, srv.Close, err
-	}
-	key := os.Getenv("VANTAXAI_API_KEY")
-	if key == "" {
-		return nil, nil, errors.New("set VANTAXAI_API_KEY (or pass -demo)")
-	}
-	opts := []convo.Option{convo.WithAuth(convo.Bearer(key))}
-	if u := os.Getenv("CONVO_BASE_URL"); u != "" {
-		opts = append(opts, convo.WithBaseURL(u))
-	}
-	client, err := convo.NewClient(convo.VantaxAI, opts...)
-	return client, func() {}, err
+	example.Main(convo.VantaxAI, func(ctx context.Context, w io.Writer, client *convo.Client) error {
+		return run(ctx, w, client, os.Getenv("VANTAXAI_SUB_ACCOUNT_ID"))
+	})
 }
 
 func run(ctx context.Context, w io.Writer, client *convo.Client, subAccountID string) error {

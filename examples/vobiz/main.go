@@ -11,56 +11,14 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 
 	"github.com/convokit/convo"
-	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/examples/internal/example"
 )
 
-func main() {
-	demo := flag.Bool("demo", false, "run against the built-in fake server (no credentials needed)")
-	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	client, done, err := connect(*demo)
-	if err == nil {
-		defer done()
-		err = run(ctx, os.Stdout, client)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "vobiz:", err)
-		os.Exit(1)
-	}
-}
-
-// connect returns a client of the real API, or of the fake with -demo.
-func connect(demo bool) (*convo.Client, func(), error) {
-	if demo {
-		srv := convotest.NewServer(convo.Vobiz)
-		client, err := srv.Client()
-		return client, srv.Close, err
-	}
-	var auth convo.Authenticator
-	switch id, token, jwt := os.Getenv("VOBIZ_AUTH_ID"), os.Getenv("VOBIZ_AUTH_TOKEN"), os.Getenv("VOBIZ_TOKEN"); {
-	case id != "" && token != "":
-		auth = convo.XAuth(id, token)
-	case jwt != "":
-		auth = convo.Bearer(jwt)
-	default:
-		return nil, nil, errors.New("set VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN (or VOBIZ_TOKEN), or pass -demo")
-	}
-	opts := []convo.Option{convo.WithAuth(auth)}
-	if u := os.Getenv("CONVO_BASE_URL"); u != "" {
-		opts = append(opts, convo.WithBaseURL(u))
-	}
-	client, err := convo.NewClient(convo.Vobiz, opts...)
-	return client, func() {}, err
-}
+func main() { example.Main(convo.Vobiz, run) }
 
 // latest is how many messages are shown per conversation.
 const latest = 5
