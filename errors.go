@@ -89,14 +89,8 @@ func (e *APIError) Error() string {
 		b.WriteString(": ")
 	}
 	b.WriteString(strconv.Itoa(e.StatusCode))
-	if e.Code != "" {
-		b.WriteByte(' ')
-		b.WriteString(oneLine(e.Code, 100))
-	}
-	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(oneLine(e.Message, 500))
-	}
+	writePart(&b, " ", e.Code, 100, "")
+	writePart(&b, ": ", e.Message, 500, "")
 	if len(e.Details) > 0 {
 		keys := make([]string, 0, len(e.Details))
 		for k := range e.Details {
@@ -121,11 +115,7 @@ func (e *APIError) Error() string {
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, " [retry after %v]", e.RetryAfter)
 	}
-	if e.RequestID != "" {
-		b.WriteString(" [request id ")
-		b.WriteString(oneLine(e.RequestID, 100))
-		b.WriteByte(']')
-	}
+	writePart(&b, " [request id ", e.RequestID, 100, "]")
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " [after %d attempts]", e.Attempts)
 	}
@@ -188,26 +178,28 @@ func (e *DecodeError) Error() string {
 	if errors.Is(e.Err, ErrErrorEnvelope) {
 		var b strings.Builder
 		fmt.Fprintf(&b, "convo: %s: %s%d response holds an error envelope", e.Provider, req, e.StatusCode)
-		if e.Code != "" {
-			b.WriteString(": ")
-			b.WriteString(oneLine(e.Code, 100))
-		}
-		if e.Message != "" {
-			b.WriteString(": ")
-			b.WriteString(oneLine(e.Message, 500))
-		}
+		writePart(&b, ": ", e.Code, 100, "")
+		writePart(&b, ": ", e.Message, 500, "")
 		if len(e.Details) > 0 {
 			fmt.Fprintf(&b, " (%d details)", len(e.Details))
 		}
-		if e.RequestID != "" {
-			b.WriteString(" [request id ")
-			b.WriteString(oneLine(e.RequestID, 100))
-			b.WriteByte(']')
-		}
+		writePart(&b, " [request id ", e.RequestID, 100, "]")
 		return errorLine(b.String())
 	}
 	return errorLine(fmt.Sprintf("convo: %s: %s%d response is not the documented JSON: %s (body starts %q)",
 		e.Provider, req, e.StatusCode, oneLine(fmt.Sprint(e.Err), 500), e.Snippet))
+}
+
+// writePart writes s, made one line of at most max bytes, between before
+// and after; nothing when s is empty. It writes the parts of an error's
+// text that the server may leave out.
+func writePart(b *strings.Builder, before, s string, max int, after string) {
+	if s == "" {
+		return
+	}
+	b.WriteString(before)
+	b.WriteString(oneLine(s, max))
+	b.WriteString(after)
 }
 
 // causeText is the text of err as the cause inside another convo error:
