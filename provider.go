@@ -375,6 +375,29 @@ func errNoItems(key string) error {
 	return fmt.Errorf("response has no %q array", key)
 }
 
+// errSuccessFalse refuses an envelope whose "success" is false: the body
+// says the request failed, whatever its status.
+var errSuccessFalse = errors.New(`"success" is false`)
+
+// successList is the part of a list envelope that says "success" and holds
+// the items under "data"; the provider's envelope embeds it beside its
+// paging member.
+type successList[W any] struct {
+	Success *bool `json:"success"`
+	Data    []W   `json:"data"`
+}
+
+// check refuses an envelope that says it failed or holds no item array.
+func (e *successList[W]) check() error {
+	if e.Success != nil && !*e.Success {
+		return errSuccessFalse
+	}
+	if e.Data == nil {
+		return errNoItems("data")
+	}
+	return nil
+}
+
 // dataObject decodes the {"data":{…}} envelope of one object (VantaxAI adds
 // "success") and maps it.
 func dataObject[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte) (T, error) {
@@ -388,7 +411,7 @@ func dataObject[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]b
 			return out, err
 		}
 		if env.Success != nil && !*env.Success {
-			return out, errors.New(`"success" is false`)
+			return out, errSuccessFalse
 		}
 		if env.Data == nil {
 			return out, errors.New(`response has no "data" object`)

@@ -1,9 +1,5 @@
 package convo
 
-import (
-	"errors"
-)
-
 // AgentMessage is the AgentMessage SMS API at https://api.agentmsg.io/v1:
 // bearer API key; opaque cursor pagination.
 var AgentMessage = Provider{&agentMessageDesc}
@@ -46,9 +42,8 @@ var agentMessageDesc = providerDesc{
 func agentMessagePage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
-			Success *bool `json:"success"`
-			Data    []W   `json:"data"`
-			Meta    struct {
+			successList[W]
+			Meta struct {
 				Limit      int    `json:"limit"`
 				NextCursor string `json:"next_cursor"` // null on the last page
 			} `json:"meta"`
@@ -56,11 +51,8 @@ func agentMessagePage[W, T any](decode decodeFunc, conv func(*W, string, *T)) fu
 		if err := decode(body, &env); err != nil {
 			return rawPage[T]{}, err
 		}
-		if env.Success != nil && !*env.Success {
-			return rawPage[T]{}, errors.New(`"success" is false`)
-		}
-		if env.Data == nil {
-			return rawPage[T]{}, errNoItems("data")
+		if err := env.check(); err != nil {
+			return rawPage[T]{}, err
 		}
 		return rawPage[T]{
 			items: mapItems(env.Data, scope, conv),

@@ -2,7 +2,6 @@ package convo
 
 import (
 	"bytes"
-	"errors"
 	"unicode/utf8"
 
 	"github.com/goccy/go-json"
@@ -48,8 +47,7 @@ var vantaxDesc = providerDesc{
 func vantaxPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte, string) (rawPage[T], error) {
 	return func(body []byte, scope string) (rawPage[T], error) {
 		var env struct {
-			Success    *bool `json:"success"`
-			Data       []W   `json:"data"`
+			successList[W]
 			Pagination struct {
 				Total   *int  `json:"total"`
 				Limit   int   `json:"limit"`
@@ -59,11 +57,8 @@ func vantaxPage[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]b
 		if err := decode(body, &env); err != nil {
 			return rawPage[T]{}, err
 		}
-		if env.Success != nil && !*env.Success {
-			return rawPage[T]{}, errors.New(`"success" is false`)
-		}
-		if env.Data == nil {
-			return rawPage[T]{}, errNoItems("data")
+		if err := env.check(); err != nil {
+			return rawPage[T]{}, err
 		}
 		return rawPage[T]{
 			items: mapItems(env.Data, scope, conv),
