@@ -20,20 +20,19 @@ type Authenticator interface {
 	Authenticate(req *http.Request) error
 }
 
-// XAuth authenticates with the X-Auth-ID and X-Auth-Token headers (Vobiz).
+// XAuth authenticates with the X-Auth-ID and X-Auth-Token headers.
 func XAuth(authID, authToken string) Authenticator {
 	return xAuth{id: &authID, token: &authToken}
 }
 
 // Bearer authenticates with an "Authorization: Bearer <token>" header, the
-// scheme of VantaxAI (vx_live_…), Rentalot (ra_…), AgentMessage (am_live_…)
-// and Vobiz JWTs.
+// scheme of API keys and JWTs.
 func Bearer(token string) Authenticator {
 	return bearer{token: &token}
 }
 
 // BearerFunc authenticates with a bearer token asked of fn for every attempt,
-// for tokens that rotate (Vobiz JWTs live 30 minutes). fn receives the
+// for tokens that rotate (JWTs that live minutes). fn receives the
 // request's context; its error fails the call, wrapped, before anything is
 // sent. fn must be safe for concurrent use.
 func BearerFunc(fn func(ctx context.Context) (string, error)) Authenticator {

@@ -35,9 +35,10 @@ const DefaultLookback = 5 * time.Minute
 //     its record: 20 bytes (27 in the JSON).
 //
 // Beside the conversation's and the message's ids and the messages of the
-// window, a conversation's entry is under 130 bytes of JSON for Vobiz,
-// 190 for VantaxAI and Rentalot, and 280 for AgentMessage (whose entries
-// keep the server's page cursors), whatever the length of its history.
+// window, a conversation's entry is 130 to 280 bytes of JSON, depending on
+// the provider (the most where it keeps the server's page cursors;
+// BENCHMARKS.md has the figure of each), whatever the length of its
+// history.
 //
 // Cursors are [Pager.Cursor] tokens, so a checkpoint only serves the
 // provider and the filters it was made with.
@@ -183,9 +184,10 @@ func (cp *Checkpoint) Updated() int64 { return locked(cp, func() int64 { return 
 // Refreshed returns when (by the client's clock) the last completed
 // refresh began: the full sync, or the last incremental sync that re-read
 // the whole conversation list (see [SyncParams].Refresh); zero when none
-// completed, as for a checkpoint of an earlier release. Vobiz, whose every
-// incremental sync is a refresh, keeps the full sync's time, so that a
-// run that finds nothing new leaves its checkpoint unchanged.
+// completed, as for a checkpoint of an earlier release. A provider whose
+// conversation list shows no activity, so that its every incremental sync
+// is a refresh, keeps the full sync's time, so that a run that finds
+// nothing new leaves its checkpoint unchanged.
 func (cp *Checkpoint) Refreshed() time.Time {
 	return locked(cp, func() time.Time { return cp.refreshed })
 }
@@ -194,7 +196,7 @@ func (cp *Checkpoint) Refreshed() time.Time {
 // [SyncParams].Refresh = refresh would now run a refresh: it is done (or
 // interrupted in a refresh) and its last refresh is older than refresh (0
 // meaning [DefaultRefresh]; a negative refresh never is), or its provider
-// lists no activity (Vobiz: every incremental sync is a refresh). A new or
+// lists no activity (every incremental sync is then a refresh). A new or
 // interrupted full sync reports false: it reads everything anyway.
 func (cp *Checkpoint) RefreshDue(refresh time.Duration) bool {
 	cp.mu.Lock()
@@ -208,8 +210,8 @@ func (cp *Checkpoint) RefreshDue(refresh time.Duration) bool {
 
 // Watermark returns the newest activity timestamp the conversation list
 // showed in the completed runs, as the server wrote it; zero before the
-// first run completes and for providers whose list shows no activity
-// (Vobiz). The next incremental sync re-reads from Watermark minus
+// first run completes and for providers whose list shows no activity. The
+// next incremental sync re-reads from Watermark minus
 // [SyncParams].Lookback.
 func (cp *Checkpoint) Watermark() time.Time {
 	return locked(cp, func() time.Time { return cp.watermark })

@@ -87,16 +87,9 @@ type Consent struct {
 func conversationID(c *Conversation) string { return c.ID }
 
 // List returns a pager over the conversations matching p, in the provider's
-// order (newest activity first for all four).
-//
-//   - Vobiz: GET /conversations (no filters or page size documented; PageSize is ignored).
-//     Docs: Conversations API, https://docs.vobiz.ai (index: https://docs.vobiz.ai/llms.txt)
-//   - VantaxAI: GET /conversations?sub_account_id=&channel=&status=&limit=&starting_after=.
-//     Docs: VantaxAI API reference, "List Conversations"
-//   - Rentalot: GET /conversations?page=&limit=&contactId=&status=.
-//     Docs: Rentalot API (OpenAPI 3.0.3, https://rentalot.ai), "List conversations"
-//   - AgentMessage: GET /conversations?cursor=&limit=&phone_number_id=&contact_number=&since=&opted_in=.
-//     Docs: AgentMessage API reference, "List conversations"
+// order: GET /conversations, with the filters the provider declares
+// ([Provider.Filters]). The doc of each provider's variable names its
+// parameters, its order and its documentation.
 //
 // Invalid or unsupported parameters are reported by the first step of the
 // iteration, before any request: a filter the provider does not document
@@ -110,13 +103,9 @@ func (s *ConversationService) List(ctx context.Context, p *ConversationListParam
 	return newPager(ctx, s.c, pagerParams[Conversation]{ep: &d.conversations, filters: q, pageSize: p.PageSize, cursor: p.Cursor, err: err})
 }
 
-// Get returns one conversation.
-//
-//   - VantaxAI: GET /conversations/{id}. Docs: VantaxAI API reference, "Conversations"
-//   - Rentalot: GET /conversations/{id}. Docs: Rentalot API (OpenAPI 3.0.3, https://rentalot.ai), "Get a conversation"
-//
-// Vobiz and AgentMessage do not document it: the error wraps
-// [ErrUnsupported]. A conversation that does not exist (or belongs to another
+// Get returns one conversation: GET /conversations/{id}. A provider that
+// does not document it ([Provider.Supports] with [OpGetConversation])
+// answers an error wrapping [ErrUnsupported]. A conversation that does not exist (or belongs to another
 // tenant) is an [*APIError] matching [ErrNotFound].
 func (s *ConversationService) Get(ctx context.Context, id string) (*Conversation, error) {
 	d := s.c.provider.d

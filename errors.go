@@ -21,8 +21,8 @@ var (
 	ErrRateLimited  = errors.New("convo: rate limited")      // 429
 	ErrServer       = errors.New("convo: server error")      // 5xx
 	// ErrPaymentRequired matches a 402: a subscription that is missing or
-	// lapsed, a plan limit reached, a balance too low (VantaxAI
-	// subscription_required / limit_reached, Vobiz INSUFFICIENT_BALANCE).
+	// lapsed, a plan limit reached, a balance too low (codes such as
+	// subscription_required, limit_reached, INSUFFICIENT_BALANCE).
 	// Retrying does not help; the account needs attention.
 	ErrPaymentRequired = errors.New("convo: payment required") // 402
 	ErrUnsupported     = errors.New("convo: not supported by this provider")

@@ -13,13 +13,14 @@ import (
 	"unicode/utf8"
 )
 
-// wireError is the union of every documented error envelope:
+// wireError is the union of every documented error envelope (the doc of
+// each provider's variable names its own) and of RFC 9457's:
 //
-//	Vobiz:        {"status":"error","error":{"code","message","details"},"requestId"}
-//	VantaxAI:     {"success":false,"message":"…","errors":[…]}
-//	Rentalot:     {"error":{"code","message","details":[{"field","message"}]}}
-//	AgentMessage: {"success":false,"error":{"code","message","request_id","details":{…}}}
-//	RFC 9457:     {"type","title","status","detail"}
+//	{"status":"error","error":{"code","message","details"},"requestId"}
+//	{"success":false,"message":"…","errors":[…]}
+//	{"error":{"code","message","details":[{"field","message"}]}}
+//	{"success":false,"error":{"code","message","request_id","details":{…}}}
+//	{"type","title","status","detail"}
 type wireError struct {
 	Error     json.RawMessage `json:"error"`
 	Message   string          `json:"message"`
@@ -94,10 +95,9 @@ func emptyResponseError(provider, path string, resp *response, decodeErr error) 
 }
 
 // isErrorEnvelope reports whether body is one of the documented error
-// envelopes, recognised by its top-level members: "success": false
-// (VantaxAI, AgentMessage), "status": "error" (Vobiz), an "error" member
-// that is not null, false or empty (Rentalot, and the others' inner
-// object), or RFC 9457 problem details (an application/problem+json body,
+// envelopes, recognised by its top-level members: "success": false,
+// "status": "error", an "error" member that is not null, false or empty
+// (alone, or the inner object of the others), or RFC 9457 problem details (an application/problem+json body,
 // or a numeric "status" with a "title" or "detail").
 func isErrorEnvelope(contentType string, body []byte) bool {
 	body = bytes.TrimSpace(body)

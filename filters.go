@@ -42,7 +42,7 @@ type Filter struct {
 }
 
 // Filters returns the conversation list filters the provider documents, in
-// a fixed order; nil for a provider that documents none (Vobiz). Setting
+// a fixed order; nil for a provider that documents none. Setting
 // any other field of [ConversationListParams] but PageSize and Cursor makes
 // the list fail with [ErrUnsupported]. The slice is the caller's.
 func (p Provider) Filters() []Filter {

@@ -73,20 +73,13 @@ type Message struct {
 func messageID(m *Message) string { return m.ID }
 
 // List returns a pager over the messages of a conversation, in the
-// provider's order: newest first for Vobiz and Rentalot, oldest first for
-// VantaxAI and AgentMessage.
+// provider's order (newest or oldest first): GET
+// /conversations/{id}/messages. The doc of each provider's variable names
+// its parameters, its page sizes ([Provider.PageSizeRange]), its order and
+// its documentation.
 //
-//   - Vobiz: GET /conversations/{id}/messages?limit=&cursor= (limit 1–100).
-//     Docs: Conversations API, https://docs.vobiz.ai (index: https://docs.vobiz.ai/llms.txt)
-//   - VantaxAI: GET /conversations/{id}/messages?limit=&starting_after= (limit 1–100).
-//     Docs: VantaxAI API reference, "Conversations"
-//   - Rentalot: GET /conversations/{id}/messages?page=&limit= (limit 1–100).
-//     Docs: Rentalot API (OpenAPI 3.0.3, https://rentalot.ai), "List conversation messages"
-//   - AgentMessage: GET /conversations/{id}/messages?cursor=&limit= (limit 1–200).
-//     Docs: AgentMessage API reference, "List conversations" (which names this endpoint)
-//
-// The id is sent unmodified as one escaped path segment (AgentMessage's
-// opaque base64url ids included). An invalid id or page size is reported by
+// The id is sent unmodified as one escaped path segment (opaque ids
+// included). An invalid id or page size is reported by
 // the first step of the iteration, before any request.
 func (s *MessageService) List(ctx context.Context, conversationID string, p *MessageListParams) *Pager[Message] {
 	d := s.c.provider.d

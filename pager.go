@@ -18,15 +18,14 @@ type Page[T any] struct {
 	// HasMore reports whether another page follows.
 	HasMore bool
 	// Total is the number of items the provider reports for the whole list,
-	// valid when TotalKnown is set (VantaxAI and Rentalot conversations,
-	// Rentalot search). AgentMessage's meta.total is documented as
-	// unreliable and is not reported.
+	// valid when TotalKnown is set: when the list reports a total its
+	// provider documents as reliable.
 	Total      int
 	TotalKnown bool
 	// RequestID is the response's X-Request-Id header, when sent.
 	RequestID string
-	// RateLimit is the rate-limit state the response reported (Rentalot's
-	// X-RateLimit-* headers), or nil.
+	// RateLimit is the rate-limit state the response reported in
+	// X-RateLimit-* headers, or nil.
 	RateLimit *RateLimit
 }
 

@@ -11,9 +11,9 @@ import (
 
 // Provider identifies one of the supported conversation APIs and carries
 // everything that differs between them: base URL, paths, query parameter
-// names, pagination style, envelope, field mapping. Use the package variables
-// [Vobiz], [VantaxAI], [Rentalot] and [AgentMessage]; the zero Provider is
-// rejected by [NewClient].
+// names, pagination style, envelope, field mapping. Use the package
+// variables that [Providers] lists, each documented with its API; the zero
+// Provider is rejected by [NewClient].
 type Provider struct{ d *providerDesc }
 
 // Providers returns the supported providers, in a fixed order. This list is
@@ -51,8 +51,8 @@ func ProviderByName(name string) (Provider, bool) {
 	return Provider{}, false
 }
 
-// Name returns the provider's short name: "vobiz", "vantaxai", "rentalot" or
-// "agentmessage"; "" for the zero Provider.
+// Name returns the provider's short name, in lower case ("vantaxai"), as
+// a command line or a configuration names it; "" for the zero Provider.
 func (p Provider) Name() string {
 	if p.d == nil {
 		return ""
@@ -61,8 +61,8 @@ func (p Provider) Name() string {
 }
 
 // Title returns the provider's name as the provider spells it, which is
-// also the name of its variable in this package: "Vobiz", "VantaxAI",
-// "Rentalot" or "AgentMessage"; "" for the zero Provider.
+// also the name of its variable in this package ("VantaxAI"); "" for the
+// zero Provider.
 func (p Provider) Title() string {
 	if p.d == nil {
 		return ""
@@ -140,7 +140,7 @@ func (p Provider) Supports(op Operation) bool {
 // of operation op ([OpListConversations], [OpListMessages] or
 // [OpSearchMessages], whose page size is SearchParams.Limit): the smallest,
 // the largest and the one it uses when none is given. All three are 0 for
-// a list that takes no page size (Vobiz's conversation list), for an
+// a list that takes no page size, for an
 // operation the provider does not document, and for one that is not a
 // list.
 func (p Provider) PageSizeRange(op Operation) (min, max, def int) {
@@ -398,8 +398,8 @@ func (e *successList[W]) check() error {
 	return nil
 }
 
-// dataObject decodes the {"data":{…}} envelope of one object (VantaxAI adds
-// "success") and maps it.
+// dataObject decodes the {"data":{…}} envelope of one object (with or
+// without "success") and maps it.
 func dataObject[W, T any](decode decodeFunc, conv func(*W, string, *T)) func([]byte) (T, error) {
 	return func(body []byte) (T, error) {
 		var out T

@@ -1,7 +1,21 @@
 package convo
 
 // AgentMessage is the AgentMessage SMS API at https://api.agentmsg.io/v1:
-// bearer API key; opaque cursor pagination.
+// bearer API key (am_live_…, from AGENTMESSAGE_API_KEY); opaque cursor
+// pagination. Docs: AgentMessage API reference.
+//
+//   - [ConversationService.List]: GET
+//     /conversations?cursor=&limit=&phone_number_id=&contact_number=&since=&opted_in=
+//     ("List conversations"), newest activity first. Its meta.total is
+//     documented as unreliable: [Page].TotalKnown stays unset.
+//   - [MessageService.List]: GET /conversations/{id}/messages?cursor=&limit=
+//     (limit 1–200; "List conversations" names this endpoint), oldest
+//     first. Conversation ids are opaque base64url strings, sent
+//     unmodified.
+//   - [ConversationService.Get] and [SearchService.Messages] are not
+//     documented.
+//
+// Errors answer {"success":false,"error":{"code","message","request_id","details":{…}}}.
 var AgentMessage = Provider{&agentMessageDesc}
 
 // AgentMessage (SMS numbers for agents). Seed: testdata/agentmessage_*.json.

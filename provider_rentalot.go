@@ -7,8 +7,22 @@ import (
 )
 
 // Rentalot is the Rentalot (AI leasing agent) API at
-// https://rentalot.ai/api/v1: bearer API key; page number pagination;
-// message search.
+// https://rentalot.ai/api/v1: bearer API key (ra_…, from
+// RENTALOT_API_KEY); page number pagination; message search. Docs:
+// Rentalot API (OpenAPI 3.0.3, https://rentalot.ai).
+//
+//   - [ConversationService.List]: GET /conversations?page=&limit=&contactId=&status=
+//     ("List conversations"), newest activity first.
+//   - [ConversationService.Get]: GET /conversations/{id} ("Get a conversation").
+//   - [MessageService.List]: GET /conversations/{id}/messages?page=&limit=
+//     (limit 1–100, "List conversation messages"), newest first.
+//   - [SearchService.Messages]: GET /conversations/search?query=&limit=
+//     ("Search conversations"): a case-insensitive substring of 1–500
+//     characters; one page of at most Limit results (1–50, default 10).
+//
+// Errors answer {"error":{"code","message","details":[{"field","message"}]}}.
+// Responses report the rate limit in X-RateLimit-* headers
+// ([Page].RateLimit), in windows of 60 seconds.
 var Rentalot = Provider{&rentalotDesc}
 
 // Rentalot (AI leasing agent). Seed: testdata/rentalot_*.json; the OpenAPI

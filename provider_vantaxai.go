@@ -8,7 +8,20 @@ import (
 )
 
 // VantaxAI is the VantaxAI Conversations API at https://api.vantaxai.com/v1:
-// bearer API key; starting_after pagination.
+// bearer API key (vx_live_…, from VANTAXAI_API_KEY); starting_after
+// pagination. Docs: VantaxAI API reference.
+//
+//   - [ConversationService.List]: GET
+//     /conversations?sub_account_id=&channel=&status=&limit=&starting_after=
+//     ("List Conversations"), newest activity first.
+//   - [ConversationService.Get]: GET /conversations/{id} ("Conversations").
+//   - [MessageService.List]: GET
+//     /conversations/{id}/messages?limit=&starting_after= (limit 1–100,
+//     "Conversations"), oldest first.
+//   - [SearchService.Messages] is not documented.
+//
+// Errors answer {"success":false,"message":"…","errors":[…]}; a 402 says
+// subscription_required or limit_reached.
 var VantaxAI = Provider{&vantaxDesc}
 
 // VantaxAI. Seed: testdata/vantaxai_*.json.

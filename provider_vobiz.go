@@ -7,8 +7,27 @@ import (
 )
 
 // Vobiz is the Vobiz WhatsApp Conversations API at
-// https://api.vobiz.ai/api/v1/messaging: X-Auth-ID/X-Auth-Token or a bearer
-// JWT; opaque cursor pagination.
+// https://api.vobiz.ai/api/v1/messaging: X-Auth-ID/X-Auth-Token ([XAuth],
+// from VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN) or a bearer JWT (VOBIZ_TOKEN;
+// the JWTs live 30 minutes, see [BearerFunc]); opaque cursor pagination.
+// Docs: Conversations API, https://docs.vobiz.ai (index:
+// https://docs.vobiz.ai/llms.txt).
+//
+//   - [ConversationService.List]: GET /conversations. No filters or page
+//     size documented (PageSize is ignored); the list shows no order and
+//     no activity.
+//   - [MessageService.List]: GET /conversations/{id}/messages?limit=&cursor=
+//     (limit 1–100), newest first.
+//   - [ConversationService.Get] and [SearchService.Messages] are not
+//     documented.
+//
+// Errors answer {"status":"error","error":{"code","message","details"},"requestId"}.
+//
+// As its list shows no activity, an incremental [Client.Sync] reads the
+// whole list and the newest messages of each conversation: every
+// incremental sync is a refresh (unless [SyncParams].Refresh is negative),
+// and [Checkpoint.Refreshed] keeps the full sync's time, so that a run that
+// finds nothing new leaves its checkpoint unchanged.
 var Vobiz = Provider{&vobizDesc}
 
 // Vobiz (WhatsApp). Seed: testdata/vobiz_*.json.

@@ -15,7 +15,7 @@ import (
 
 // DefaultMaxPacingWait is the longest a request waits for a rate-limit
 // window reported used up by the provider (see [WithMaxPacingWait]).
-// Rentalot's windows last 60 seconds, so a wait up to a whole window plus
+// Windows of 60 seconds are usual, so a wait up to a whole window plus
 // clock skew is normal; a reset further away (a daily quota, a clock far
 // off) fails fast instead of hanging.
 const DefaultMaxPacingWait = 2 * time.Minute

@@ -13,8 +13,8 @@ type SearchService struct{ c *Client }
 
 // SearchParams is a message search.
 type SearchParams struct {
-	Query string // required; Rentalot: 1–500 characters, case-insensitive substring
-	Limit int    // maximum results; 0 = provider default (Rentalot: 10, at most 50)
+	Query string // required; at most the length the provider documents
+	Limit int    // maximum results; 0 = provider default ([Provider.PageSizeRange] with OpSearchMessages)
 }
 
 // SearchResult is one message matching a search.
@@ -36,13 +36,11 @@ type SearchResult struct {
 func searchResultID(r *SearchResult) string { return r.MessageID }
 
 // Messages returns a pager over the messages whose content matches
-// p.Query. Rentalot answers one page of at most Limit results.
+// p.Query, as the provider's search documents it (the doc of its variable
+// says how).
 //
-//   - Rentalot: GET /conversations/search?query=&limit=.
-//     Docs: Rentalot API (OpenAPI 3.0.3, https://rentalot.ai), "Search conversations"
-//
-// Vobiz, VantaxAI and AgentMessage do not document a search: the first
-// step of the iteration yields an error wrapping [ErrUnsupported]. An empty
+// A provider that documents no search ([Provider.Supports] with
+// [OpSearchMessages]) makes the first step of the iteration yields an error wrapping [ErrUnsupported]. An empty
 // or overlong query, or a Limit out of range, wraps [ErrInvalidParams].
 func (s *SearchService) Messages(ctx context.Context, p *SearchParams) *Pager[SearchResult] {
 	d := s.c.provider.d

@@ -47,8 +47,9 @@ type SyncParams struct {
 	// conversation list, to see changes that move no activity field: a run
 	// whose checkpoint was last refreshed (see [Checkpoint.Refreshed]) more
 	// than Refresh ago is a refresh. 0 means DefaultRefresh, a negative
-	// value never. Vobiz lists every conversation on every run, so every
-	// Vobiz run is a refresh unless Refresh is negative.
+	// value never. A provider whose list shows no activity has every
+	// conversation listed on every run, so its every run is a refresh
+	// unless Refresh is negative (its variable's doc says so).
 	Refresh time.Duration
 	// Recheck is how far back, by message time (the client's clock), a
 	// refresh re-reads messages delivered before, to find those whose
@@ -138,15 +139,16 @@ func (s *ConversationSync) Commit() {
 //
 // Its cost follows the change, not the history. The conversation list is
 // read newest activity first down to the watermark (the newest activity the
-// list showed last time) minus p.Lookback, with AgentMessage's since
-// filter when the caller sets none; a conversation whose activity fields
-// did not move is skipped; a changed one is read from where its messages
-// stopped: VantaxAI with starting_after its last delivered message,
-// AgentMessage from the cursor after it, Rentalot and Vobiz (newest first)
-// from the newest page down to it. Vobiz shows no order or activity, so
-// its whole list is read and each conversation's newest page. With nothing
-// new that is one list request (Vobiz: plus one message page per
-// conversation); with k changed conversations, the list pages down to the
+// list showed last time) minus p.Lookback, with the list's since filter,
+// where the provider has one, when the caller sets none; a conversation
+// whose activity fields did not move is skipped; a changed one is read from
+// where its messages stopped: a message list run oldest first continues
+// after its last delivered message (starting_after it, or the cursor after
+// it), one run newest first is read from the newest page down to it. A
+// provider whose list shows no order or activity has its whole list read
+// and each conversation's newest page. With nothing new that is one list
+// request (for such a provider, plus one message page per conversation);
+// with k changed conversations, the list pages down to the
 // watermark (and the first once more when they are several) plus, for
 // each, its new-message pages and at most one more. A
 // stored position the server refuses (an expired cursor, a starting_after
@@ -170,19 +172,20 @@ func (s *ConversationSync) Commit() {
 // yields those whose record changed since it was delivered in Updated (a
 // delivery status that moved, a body removed by a retention window), each
 // change once; an unchanged message is not delivered again. Messages keeps
-// its meaning. A full sync counts as a refresh; Vobiz, whose list is read
-// whole anyway, refreshes on every run unless p.Refresh is negative.
+// its meaning. A full sync counts as a refresh; a provider whose list shows
+// no activity, read whole anyway, refreshes on every run unless p.Refresh
+// is negative.
 //
 // A refresh costs the whole list at the largest page, plus, per
 // conversation with messages in the window, the pages that hold them and
-// at most one more: Vobiz and Rentalot read from the newest page until one
-// is older than the window; VantaxAI continues with starting_after a
-// message delivered before the window, AgentMessage from a page cursor
-// handed out before it, both kept per conversation and moved forward at
-// each refresh (so they also read the messages of at most one more
-// Refresh interval). A kept position the server refuses makes that
-// conversation read again from its start, delivering nothing twice. None
-// of the four documents deletions: a refresh reports none; a change to a
+// at most one more: a message list run newest first is read from the
+// newest page until one is older than the window; one run oldest first
+// continues from a position before the window (starting_after a message
+// delivered before it, or a page cursor handed out before it), kept per
+// conversation and moved forward at each refresh (so it also reads the
+// messages of at most one more Refresh interval). A kept position the
+// server refuses makes that conversation read again from its start,
+// delivering nothing twice. None of the providers documents deletions: a refresh reports none; a change to a
 // message older than the window is not seen.
 //
 // # Errors

@@ -60,14 +60,9 @@ func (ep *listEndpoint[T]) largestPage() int {
 // the list of operation op ([OpListConversations], [OpListMessages] or
 // [OpSearchMessages]): the value to set as a PageSize (or a search Limit)
 // to read a list in the fewest requests. It returns 0 for a list that
-// takes no page size (Vobiz's conversation list, one page), for an
-// operation the provider does not document, and for an operation that is
-// not a list. [Client.Sync] asks for these sizes when its params set none.
-//
-//	Vobiz         conversations: 0 (no limit)  messages: 100
-//	VantaxAI      conversations: 100           messages: 100
-//	Rentalot      conversations: 100           messages: 100  search: 50
-//	AgentMessage  conversations: 200           messages: 200
+// takes no page size (one page), for an operation the provider does not
+// document, and for an operation that is not a list. [Client.Sync] asks
+// for these sizes when its params set none.
 func (p Provider) MaxPageSize(op Operation) int {
 	if p.d == nil {
 		return 0

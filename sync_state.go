@@ -320,7 +320,7 @@ func (l *ledger) finish() {
 	cp.done = true
 	cp.watermark = later(cp.watermark, cp.run.watermark)
 	if !cp.run.incremental || cp.run.refresh && l.spec.activity != nil {
-		// A provider that refreshes on every run (Vobiz) keeps the full
+		// A provider that refreshes on every run (no activity) keeps the full
 		// sync's time: a run that finds nothing leaves the checkpoint as it
 		// was.
 		cp.refreshed = later(cp.refreshed, cp.run.started)

@@ -11,8 +11,8 @@ import (
 // its Unreadable slice, so that a caller can tell "not sent" (zero, not
 // listed) from "sent but unreadable" (zero, listed).
 //
-// Read this leniently are timestamps (a form no parser knows) and VantaxAI's
-// conversation metadata (a value that is not an object); any other field of
+// Read this leniently are timestamps (a form no parser knows) and a
+// conversation's Metadata (a value that is not an object); any other field of
 // the wrong JSON type (a number where a string belongs) is still a
 // [*DecodeError] for its page.
 type UnreadableField struct {
