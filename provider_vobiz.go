@@ -14,8 +14,8 @@ import (
 // https://docs.vobiz.ai/llms.txt).
 //
 //   - [ConversationService.List]: GET /conversations. No filters or page
-//     size documented (PageSize is ignored); the list shows no order and
-//     no activity.
+//     size documented (PageSize is ignored); no order documented, and no
+//     activity shown.
 //   - [MessageService.List]: GET /conversations/{id}/messages?limit=&cursor=
 //     (limit 1–100), newest first.
 //   - [ConversationService.Get] and [SearchService.Messages] are not
