@@ -14,7 +14,7 @@ type SearchService struct{ c *Client }
 // SearchParams is a message search.
 type SearchParams struct {
 	Query string // required; at most the length the provider documents
-	Limit int    // maximum results; 0 = provider default ([Provider.PageSizeRange] with OpSearchMessages)
+	Limit int    // maximum results; 0 = provider default (Provider.PageSizeRange with OpSearchMessages)
 }
 
 // SearchResult is one message matching a search.
@@ -40,8 +40,9 @@ func searchResultID(r *SearchResult) string { return r.MessageID }
 // says how).
 //
 // A provider that documents no search ([Provider.Supports] with
-// [OpSearchMessages]) makes the first step of the iteration yields an error wrapping [ErrUnsupported]. An empty
-// or overlong query, or a Limit out of range, wraps [ErrInvalidParams].
+// [OpSearchMessages]) makes the first step of the iteration yield an error
+// wrapping [ErrUnsupported]. An empty or overlong query, or a Limit out of
+// range, wraps [ErrInvalidParams].
 func (s *SearchService) Messages(ctx context.Context, p *SearchParams) *Pager[SearchResult] {
 	d := s.c.provider.d
 	if p == nil {
