@@ -6,7 +6,7 @@ package convo
 //
 //   - [ConversationService.List]: GET
 //     /conversations?cursor=&limit=&phone_number_id=&contact_number=&since=&opted_in=
-//     ("List conversations"), newest activity first. Its meta.total is
+//     (limit 1–200, "List conversations"), newest activity first. Its meta.total is
 //     documented as unreliable: [Page].TotalKnown stays unset.
 //   - [MessageService.List]: GET /conversations/{id}/messages?cursor=&limit=
 //     (limit 1–200; "List conversations" names this endpoint), oldest

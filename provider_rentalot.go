@@ -12,7 +12,7 @@ import (
 // Rentalot API (OpenAPI 3.0.3, https://rentalot.ai).
 //
 //   - [ConversationService.List]: GET /conversations?page=&limit=&contactId=&status=
-//     ("List conversations"), newest activity first.
+//     (limit 1–100, "List conversations"), newest activity first.
 //   - [ConversationService.Get]: GET /conversations/{id} ("Get a conversation").
 //   - [MessageService.List]: GET /conversations/{id}/messages?page=&limit=
 //     (limit 1–100, "List conversation messages"), newest first.

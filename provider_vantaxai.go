@@ -13,7 +13,7 @@ import (
 //
 //   - [ConversationService.List]: GET
 //     /conversations?sub_account_id=&channel=&status=&limit=&starting_after=
-//     ("List Conversations"), newest activity first.
+//     (limit 1–100, "List Conversations"), newest activity first.
 //   - [ConversationService.Get]: GET /conversations/{id} ("Conversations").
 //   - [MessageService.List]: GET
 //     /conversations/{id}/messages?limit=&starting_after= (limit 1–100,
