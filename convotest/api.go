@@ -52,12 +52,30 @@ type api interface {
 	search(rawQuery string) (body any, err *apiError, ok bool)
 }
 
-// apis is the registry of dialects by provider name.
-var apis = map[string]func(*Server) api{
-	"vobiz":        newVobiz,
-	"vantaxai":     newVantax,
-	"rentalot":     newRentalot,
-	"agentmessage": newAgentMessage,
+// fake is one provider's part of the fake, declared in its
+// provider_<name>.go file next to the dialect and the demo data it names.
+type fake struct {
+	provider convo.Provider
+	// api returns the provider's dialect for server s.
+	api func(s *Server) api
+	// demo draws the provider's demo data from g (see DemoDataset).
+	demo func(g *gen) *Dataset
+	// credentialHeaders are the headers, besides Authorization, that
+	// carry the provider's credentials: the request log redacts them.
+	credentialHeaders []string
+}
+
+// fakes is the registry: one fake for each of convo.Providers().
+var fakes = []fake{vobizFake, vantaxFake, rentalotFake, agentMessageFake}
+
+// fakeOf returns the fake of provider p; false for the zero Provider.
+func fakeOf(p convo.Provider) (fake, bool) {
+	for _, f := range fakes {
+		if f.provider == p {
+			return f, true
+		}
+	}
+	return fake{}, false
 }
 
 // errKind classifies an error; each dialect maps it to its own status and

@@ -16,27 +16,6 @@ import (
 	"github.com/convokit/convo"
 )
 
-// Demo credentials. A [Server] accepts exactly these and answers any other
-// credential (or none) with the provider's 401 error envelope.
-const (
-	// DemoVobizAuthID is the X-Auth-ID a Vobiz server accepts; it is also
-	// the account_id of its demo data.
-	DemoVobizAuthID = "MA_DEMO0001"
-	// DemoVobizAuthToken is the X-Auth-Token that goes with DemoVobizAuthID.
-	DemoVobizAuthToken = "vobiz-demo-auth-token"
-	// DemoVobizJWT is the bearer JWT a Vobiz server accepts instead of the
-	// X-Auth headers.
-	DemoVobizJWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJNQV9ERU1PMDAwMSIsImRlbW8iOnRydWV9.ZGVtby1zaWduYXR1cmU"
-	// DemoVantaxAIKey is the API key a VantaxAI server accepts, as a bearer
-	// token or in the x-api-key header.
-	DemoVantaxAIKey = "vx_live_demo_3fa9c2e1b7d04a6f"
-	// DemoRentalotKey is the bearer API key a Rentalot server accepts.
-	DemoRentalotKey = "ra_demo_7c41e09b2d5f4a38"
-	// DemoAgentMessageKey is the bearer API key an AgentMessage server
-	// accepts.
-	DemoAgentMessageKey = "am_live_demo_52b8f1c07e3a49d6"
-)
-
 // DefaultSeed is the seed of the demo dataset a [Server] serves when neither
 // [WithData] nor [WithSeed] is given.
 const DefaultSeed int64 = 1
@@ -148,7 +127,7 @@ func NewServer(provider convo.Provider, opts ...Option) *Server {
 			o(&cfg)
 		}
 	}
-	newAPI, ok := apis[provider.Name()]
+	f, ok := fakeOf(provider)
 	if !ok {
 		panic("convotest: NewServer: unknown provider " + strconv.Quote(provider.Name()))
 	}
@@ -191,7 +170,7 @@ func NewServer(provider convo.Provider, opts ...Option) *Server {
 			s.kinds = []FaultKind{FaultRateLimit, FaultServerError, FaultDrop, FaultTruncate}
 		}
 	}
-	s.api = newAPI(s)
+	s.api = f.api(s)
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -269,8 +248,16 @@ func (s *Server) ResetRequests() {
 	s.requests = nil
 }
 
-// credentialHeaders are redacted in the request log.
-var credentialHeaders = []string{"Authorization", "X-Auth-Id", "X-Auth-Token", "X-Api-Key", "Cookie"}
+// credentialHeaders are redacted in the request log: those of every
+// provider, whichever the server fakes, so that a client sending another
+// provider's credentials does not see them logged either.
+var credentialHeaders = func() []string {
+	h := []string{"Authorization", "Cookie"}
+	for _, f := range fakes {
+		h = append(h, f.credentialHeaders...)
+	}
+	return h
+}()
 
 // reply is a complete answer, built before anything is written so that a
 // fault can cut it off.
