@@ -115,6 +115,19 @@ func (g *gen) ulid() string {
 	return string(b[:])
 }
 
+// dataset draws how many conversations the demo data has (lo to hi) and
+// which of them is longer than a default page, then collects what conv
+// draws for each, in order.
+func (g *gen) dataset(lo, hi int, conv func(i, long int) ConversationData) *Dataset {
+	n := g.between(lo, hi)
+	long := g.intn(n)
+	d := &Dataset{Conversations: make([]ConversationData, 0, n)}
+	for i := range n {
+		d.Conversations = append(d.Conversations, conv(i, long))
+	}
+	return d
+}
+
 // weighted picks a value with the given weights.
 func (g *gen) weighted(values []string, weights []int) string {
 	total := 0

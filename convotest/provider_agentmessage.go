@@ -352,10 +352,7 @@ func demoAgentMessage(g *gen) *Dataset {
 		{"7c1f0a2d-9e8b-4c3a-9d2e-1f0a2b3c4d5e", "+15551112222"},
 		{"3b9e2c71-4d5a-4f1e-8b6c-9a0d1e2f3a4b", "+15553334444"},
 	}
-	n := g.between(32, 40)
-	long := g.intn(n)
-	d := &Dataset{}
-	for i := range n {
+	return g.dataset(32, 40, func(i, long int) ConversationData {
 		num := numbers[min(g.intn(10)/6, 1)]
 		ti := g.intn(len(agentMessageTopics))
 		topic := agentMessageTopics[ti]
@@ -423,9 +420,8 @@ func demoAgentMessage(g *gen) *Dataset {
 			}
 			cd.Messages = append(cd.Messages, m)
 		}
-		d.Conversations = append(d.Conversations, cd)
-	}
-	return d
+		return cd
+	})
 }
 
 func minTime(a, b time.Time) time.Time {

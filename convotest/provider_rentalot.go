@@ -392,10 +392,7 @@ func demoRentalot(g *gen) *Dataset {
 	for i := range contacts {
 		contacts[i] = g.uuid()
 	}
-	n := g.between(34, 40)
-	long := g.intn(n)
-	d := &Dataset{}
-	for i := range n {
+	return g.dataset(34, 40, func(i, long int) ConversationData {
 		prop := props[g.intn(len(props))]
 		channel := g.weighted([]string{"whatsapp", "telegram", "sms", "gmail"}, []int{45, 10, 30, 15})
 		topic := rentalotTopics[g.intn(len(rentalotTopics))]
@@ -444,7 +441,6 @@ func demoRentalot(g *gen) *Dataset {
 			}
 			cd.Messages = append(cd.Messages, m)
 		}
-		d.Conversations = append(d.Conversations, cd)
-	}
-	return d
+		return cd
+	})
 }

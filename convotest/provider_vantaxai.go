@@ -317,10 +317,7 @@ var vantaxFollowUps = []turn{
 func demoVantax(g *gen) *Dataset {
 	now := time.Date(2026, 6, 12, 9, 0, 0, 0, time.UTC)
 	subs := []string{"sub_8a1f4c2e", "sub_5d03b7a9"}
-	n := g.between(32, 40)
-	long := g.intn(n)
-	d := &Dataset{}
-	for i := range n {
+	return g.dataset(32, 40, func(i, long int) ConversationData {
 		channel := g.weighted([]string{"sms", "whatsapp", "facebook", "instagram", "email"}, []int{30, 25, 15, 12, 18})
 		topic := vantaxTopics[g.intn(len(vantaxTopics))]
 		name := g.pick(firstNames)
@@ -388,7 +385,6 @@ func demoVantax(g *gen) *Dataset {
 				cd.Conversation.UnreadCount++
 			}
 		}
-		d.Conversations = append(d.Conversations, cd)
-	}
-	return d
+		return cd
+	})
 }

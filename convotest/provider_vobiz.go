@@ -330,10 +330,7 @@ var vobizFollowUps = []turn{
 func demoVobiz(g *gen) *Dataset {
 	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
 	channels := []string{g.uuid(), g.uuid()}
-	n := g.between(30, 40)
-	long := g.intn(n)
-	d := &Dataset{}
-	for i := range n {
+	return g.dataset(30, 40, func(i, long int) ConversationData {
 		topic := vobizTopics[g.intn(len(vobizTopics))]
 		category := g.weighted([]string{"service", "marketing", "utility", "authentication"}, []int{60, 15, 17, 8})
 		if topic[0].kind == "template" && strings.Contains(topic[0].text, "verification") {
@@ -410,7 +407,6 @@ func demoVobiz(g *gen) *Dataset {
 			}
 			cd.Messages = append(cd.Messages, m)
 		}
-		d.Conversations = append(d.Conversations, cd)
-	}
-	return d
+		return cd
+	})
 }
