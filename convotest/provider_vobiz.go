@@ -2,7 +2,6 @@ package convotest
 
 import (
 	"cmp"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -278,8 +277,6 @@ func vobizContent(m *convo.Message) string {
 	}{m.Body}) // a string field: cannot fail
 	return strings.TrimSuffix(b.String(), "\n")
 }
-
-func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
 // A Vobiz conversation's status, expiry, category or billing changes in
 // place and moves nothing else: Vobiz shows no activity field.
