@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,4 +51,111 @@ func TestDemoDatasetPinned(t *testing.T) {
 			assert.Equal(t, want[p.Name()][seed], got, "%s seed %d", p.Name(), seed)
 		}
 	}
+}
+
+// The default seed's data is made once and copied: each call returns a
+// dataset of its own, equal to a fresh one, that a test may change.
+func TestConvotestDemoDatasetDefaultSeedIsACopy(t *testing.T) {
+	t.Parallel()
+	for _, p := range convo.Providers() {
+		first := convotest.DemoDataset(p, convotest.DefaultSeed)
+		want := convotest.DemoDataset(p, convotest.DefaultSeed)
+		require.True(t, reflect.DeepEqual(first, want), "%s: deterministic", p.Name())
+		first.Conversations[0].Conversation.ID = "changed"
+		first.Conversations[0].Messages[0].Body = "changed"
+		first.Conversations = first.Conversations[1:]
+		again := convotest.DemoDataset(p, convotest.DefaultSeed)
+		assert.True(t, reflect.DeepEqual(want, again), "%s: a change to one copy is not in the next", p.Name())
+		assert.Equal(t, want.MessageCount(), convotest.New(t, p).Dataset().MessageCount(), "%s: a server's data", p.Name())
+	}
+}
+
+func TestConvotestDemoDataset(t *testing.T) {
+	t.Parallel()
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			d := convotest.DemoDataset(p, 1)
+			assert.True(t, reflect.DeepEqual(d, convotest.DemoDataset(p, 1)), "deterministic")
+			assert.False(t, reflect.DeepEqual(d, convotest.DemoDataset(p, 2)), "seeded")
+			assert.GreaterOrEqual(t, len(d.Conversations), 30)
+			assert.GreaterOrEqual(t, d.MessageCount(), 250)
+
+			dirs := map[convo.Direction]int{}
+			channels, statuses, seen := map[string]bool{}, map[string]bool{}, map[string]bool{}
+			longest := 0
+			for i, cd := range d.Conversations {
+				cv := cd.Conversation
+				assert.False(t, seen[cv.ID], "unique id %s", cv.ID)
+				seen[cv.ID] = true
+				channels[cv.Channel] = true
+				statuses[cv.Status] = true
+				longest = max(longest, len(cd.Messages))
+				require.NotEmpty(t, cd.Messages)
+				for j, m := range cd.Messages {
+					dirs[m.Direction]++
+					assert.False(t, seen[m.ID], "unique id %s", m.ID)
+					seen[m.ID] = true
+					if j > 0 {
+						assert.False(t, m.SentAt.Before(cd.Messages[j-1].SentAt), "chronological")
+					}
+				}
+				if i > 0 && p != convo.Vobiz {
+					assert.False(t, cv.LastMessageAt.After(d.Conversations[i-1].Conversation.LastMessageAt), "newest activity first")
+				}
+			}
+			assert.Greater(t, dirs[convo.Inbound], 50)
+			assert.Greater(t, dirs[convo.Outbound], 50)
+			assert.Greater(t, longest, 50, "one conversation needs several default pages")
+			switch p {
+			case convo.Vobiz:
+				assert.Len(t, statuses, 2)
+				types := map[string]bool{}
+				noConv := 0
+				for _, cd := range d.Conversations {
+					for _, m := range cd.Messages {
+						types[m.Type] = true
+						var content map[string]any
+						require.NoError(t, json.Unmarshal([]byte(m.Content), &content), m.Content)
+						assert.Equal(t, m.Body, content["body"])
+						if m.ConversationID == "" {
+							noConv++
+						}
+					}
+				}
+				assert.Subset(t, keys(types), []string{"text", "image", "document", "template"})
+				assert.Greater(t, noConv, 0, "some messages lack conversation_id")
+			case convo.VantaxAI:
+				assert.Len(t, channels, 5)
+				assert.Len(t, statuses, 3)
+			case convo.Rentalot:
+				assert.Len(t, statuses, 2)
+				assert.Len(t, channels, 4)
+			case convo.AgentMessage:
+				redacted, nullConsent, optedOut := 0, 0, 0
+				for _, cd := range d.Conversations {
+					cv := cd.Conversation
+					assert.Regexp(t, `^[A-Za-z0-9_-]{16}$`, cv.ID, "base64url")
+					if cv.LastMessagePreview == "[redacted]" {
+						redacted++
+						assert.False(t, cv.LastMessageBodyRedactedAt.IsZero())
+						for _, m := range cd.Messages {
+							assert.Empty(t, m.Body)
+							assert.False(t, m.RedactedAt.IsZero())
+						}
+					}
+					switch {
+					case cv.Consent == nil:
+						nullConsent++
+					case !cv.Consent.OptedIn:
+						optedOut++
+					}
+				}
+				assert.Greater(t, redacted, 3)
+				assert.Less(t, redacted, len(d.Conversations)/2)
+				assert.Greater(t, nullConsent, 0)
+				assert.Greater(t, optedOut, 0)
+			}
+		})
+	}
+	assert.Empty(t, convotest.DemoDataset(convo.Provider{}, 1).Conversations)
 }

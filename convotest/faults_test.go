@@ -3,6 +3,7 @@ package convotest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -198,28 +199,6 @@ func TestConvotestRandomFaultsAnswerAsDocumented(t *testing.T) {
 	}
 }
 
-func TestConvotestLatency(t *testing.T) {
-	t.Parallel()
-	const d = 30 * time.Millisecond
-	srv := convotest.NewServer(convo.Vobiz, convotest.WithLatency(d))
-	defer srv.Close()
-	start := time.Now()
-	resp, _ := rawGet(t, srv, "/conversations", demoAuth(convo.Vobiz))
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.GreaterOrEqual(t, time.Since(start), d, "answered no earlier than the latency")
-
-	slow := convotest.NewServer(convo.Vobiz, convotest.WithLatency(time.Minute))
-	defer slow.Close()
-	c := mustClient(t, slow, convo.WithMaxRetries(0))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	var err error
-	for _, e := range c.Conversations.List(ctx, nil).All() {
-		err = e
-	}
-	assert.ErrorIs(t, err, context.DeadlineExceeded, "a caller's deadline ends the wait")
-}
-
 func TestConvotestFaultKindString(t *testing.T) {
 	t.Parallel()
 	for k, want := range map[convotest.FaultKind]string{
@@ -246,14 +225,6 @@ func TestConvotestSDKRetriesThroughFaults(t *testing.T) {
 	}
 }
 
-func convs(d *convotest.Dataset) []convo.Conversation {
-	out := make([]convo.Conversation, len(d.Conversations))
-	for i, c := range d.Conversations {
-		out[i] = c.Conversation
-	}
-	return out
-}
-
 func countFaults(reqs []convotest.Request, kind convotest.FaultKind) int {
 	n := 0
 	for _, r := range reqs {
@@ -262,4 +233,135 @@ func countFaults(reqs []convotest.Request, kind convotest.FaultKind) int {
 		}
 	}
 	return n
+}
+
+// TestConvotestFaultStatus checks that a scripted status is sent as that
+// status, in the provider's documented error envelope with its code, and
+// reaches the SDK as an *APIError of the right class.
+func TestConvotestFaultStatus(t *testing.T) {
+	t.Parallel()
+	sentinel := map[int]error{
+		400: convo.ErrValidation, 401: convo.ErrUnauthorized, 402: convo.ErrPaymentRequired, 403: convo.ErrForbidden,
+		404: convo.ErrNotFound, 422: convo.ErrValidation, 429: convo.ErrRateLimited, 503: convo.ErrServer,
+	}
+	// The code each provider documents (VantaxAI has no code field: its
+	// message is the code).
+	code := map[string]map[int]string{
+		"vobiz":        {402: "INSUFFICIENT_BALANCE", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT", 422: "VALIDATION_ERROR", 503: "INTERNAL_ERROR"},
+		"vantaxai":     {402: "subscription_required", 403: "forbidden_scope", 404: "not_found", 409: "conflict", 422: "validation_failed", 503: "internal_error"},
+		"rentalot":     {402: "payment_required", 403: "forbidden", 409: "conflict", 422: "validation_error", 503: "internal_error"},
+		"agentmessage": {402: "PAYMENT_REQUIRED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT", 422: "VALIDATION_FAILED", 503: "INTERNAL_ERROR"},
+	}
+	for _, p := range convo.Providers() {
+		for _, status := range []int{400, 401, 402, 403, 404, 409, 418, 422, 429, 503} {
+			t.Run(fmt.Sprint(p.Name(), "/", status), func(t *testing.T) {
+				srv := convotest.New(t, p, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultStatus, Status: status, Path: "/conversations"}))
+				c, err := srv.Client(convo.WithMaxRetries(0))
+				require.NoError(t, err)
+				var got error
+				for _, err := range c.Conversations.List(context.Background(), nil).All() {
+					got = err
+					break
+				}
+				var apiErr *convo.APIError
+				require.True(t, errors.As(got, &apiErr), "an *APIError: %v", got)
+				assert.Equal(t, status, apiErr.StatusCode)
+				if s, ok := sentinel[status]; ok {
+					assert.ErrorIs(t, got, s)
+				}
+				want, ok := code[p.Name()][status]
+				switch {
+				case p == convo.VantaxAI && ok:
+					assert.Equal(t, want, apiErr.Message)
+				case p == convo.Rentalot && status == 404:
+					assert.Equal(t, "application/problem+json", contentType(t, srv, status))
+					assert.Contains(t, apiErr.Type, "not-found")
+				case ok:
+					assert.Equal(t, want, apiErr.Code)
+				default:
+					assert.NotEmpty(t, apiErr.Code+apiErr.Message, "some code or message")
+				}
+				reqs := srv.Requests()
+				require.Len(t, reqs, 1)
+				assert.Equal(t, status, reqs[0].Status)
+				assert.Equal(t, convotest.FaultStatus, reqs[0].Fault)
+
+				// The next request gets the real answer.
+				n := 0
+				for _, err := range c.Conversations.List(context.Background(), nil).All() {
+					require.NoError(t, err)
+					n++
+				}
+				assert.Positive(t, n)
+			})
+		}
+	}
+}
+
+// contentType is the Content-Type of a fresh server's scripted status.
+func contentType(t *testing.T, srv *convotest.Server, status int) string {
+	t.Helper()
+	s := convotest.New(t, srv.Provider(), convotest.WithFaults(convotest.Fault{Kind: convotest.FaultStatus, Status: status}))
+	resp, _ := rawGet(t, s, "/conversations", demoAuth(srv.Provider()))
+	require.Equal(t, status, resp.StatusCode)
+	return resp.Header.Get("Content-Type")
+}
+
+func TestConvotestFaultStatusRetryAfter(t *testing.T) {
+	t.Parallel()
+	srv := convotest.New(t, convo.AgentMessage, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultStatus, Status: 503, RetryAfter: 2 * time.Second}))
+	resp, body := rawGet(t, srv, "/conversations", demoAuth(convo.AgentMessage))
+	assert.Equal(t, 503, resp.StatusCode)
+	assert.Equal(t, "2", resp.Header.Get("Retry-After"))
+	assert.Equal(t, false, at(t, object(t, body), "success"))
+}
+
+func TestConvotestFaultServerErrorAnyStatus(t *testing.T) {
+	t.Parallel()
+	srv := convotest.New(t, convo.AgentMessage, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultServerError, Status: 403}))
+	resp, body := rawGet(t, srv, "/conversations", demoAuth(convo.AgentMessage))
+	assert.Equal(t, 403, resp.StatusCode, "the status asked for, not a 500")
+	assert.Equal(t, "FORBIDDEN", at(t, object(t, body), "error", "code"))
+}
+
+func TestConvotestFaultMisuse(t *testing.T) {
+	t.Parallel()
+	for name, f := range map[string]convotest.Fault{
+		"server error with a 302": {Kind: convotest.FaultServerError, Status: 302},
+		"status without one":      {Kind: convotest.FaultStatus},
+		"status 200":              {Kind: convotest.FaultStatus, Status: 200},
+		"unknown kind":            {Kind: 42},
+	} {
+		assert.Panics(t, func() { convotest.NewServer(convo.Vobiz, convotest.WithFaults(f)).Close() }, name)
+	}
+}
+
+// A scripted 500, as FaultServerError or as FaultStatus, is answered with
+// the provider's own code for a server error, as the SDK reads it.
+func TestConvotestScripted500Code(t *testing.T) {
+	t.Parallel()
+	want := map[convo.Provider]string{
+		convo.Vobiz:        "INTERNAL_ERROR",
+		convo.VantaxAI:     "", // VantaxAI documents no code field
+		convo.Rentalot:     "internal_error",
+		convo.AgentMessage: "INTERNAL_ERROR",
+	}
+	for _, p := range convo.Providers() {
+		for _, kind := range []convotest.FaultKind{convotest.FaultServerError, convotest.FaultStatus} {
+			t.Run(p.Name()+"/"+kind.String(), func(t *testing.T) {
+				t.Parallel()
+				srv := convotest.NewServer(p, convotest.WithFaults(convotest.Fault{Kind: kind, Status: 500, Times: 1}))
+				defer srv.Close()
+				c, err := srv.Client(convo.WithMaxRetries(0))
+				require.NoError(t, err)
+				for _, err = range c.Conversations.List(context.Background(), nil).Pages() {
+					break
+				}
+				var ae *convo.APIError
+				require.True(t, errors.As(err, &ae), "%v", err)
+				assert.Equal(t, 500, ae.StatusCode)
+				assert.Equal(t, want[p], ae.Code)
+			})
+		}
+	}
 }

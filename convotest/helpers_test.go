@@ -102,3 +102,71 @@ func firstConversation(t *testing.T, srv *convotest.Server) string {
 	require.NotEmpty(t, d.Conversations)
 	return d.Conversations[0].Conversation.ID
 }
+
+// errorCase is a request the fake must refuse, and how.
+type errorCase struct {
+	name   string
+	path   string      // may hold {id}: the first conversation's escaped id
+	header http.Header // nil: demo credentials
+	status int
+	check  func(t *testing.T, body map[string]any)
+}
+
+func longest(d *convotest.Dataset) convotest.ConversationData {
+	best := d.Conversations[0]
+	for _, c := range d.Conversations {
+		if len(c.Messages) > len(best.Messages) {
+			best = c
+		}
+	}
+	return best
+}
+
+func reversedIDs(msgs []convo.Message) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[len(msgs)-1-i] = m.ID
+	}
+	return out
+}
+
+func mustClient(t *testing.T, srv *convotest.Server, opts ...convo.Option) *convo.Client {
+	t.Helper()
+	c, err := srv.Client(opts...)
+	require.NoError(t, err)
+	return c
+}
+
+func collect[T any](t *testing.T, seq func(yield func(T, error) bool)) []T {
+	t.Helper()
+	var out []T
+	for v, err := range seq {
+		require.NoError(t, err)
+		out = append(out, v)
+	}
+	return out
+}
+
+func ids(convs []convo.Conversation) []string {
+	out := make([]string, len(convs))
+	for i, c := range convs {
+		out[i] = c.ID
+	}
+	return out
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func convs(d *convotest.Dataset) []convo.Conversation {
+	out := make([]convo.Conversation, len(d.Conversations))
+	for i, c := range d.Conversations {
+		out[i] = c.Conversation
+	}
+	return out
+}
