@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/convokit/convo"
-	"github.com/convokit/convo/convotest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 )
 
 func TestConvotestCustomDataset(t *testing.T) {

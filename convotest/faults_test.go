@@ -28,20 +28,10 @@ func faultsOf(reqs []convotest.Request) []convotest.FaultKind {
 
 func TestConvotestScriptedServerErrorAndRateLimit(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		p         convo.Provider
-		code5xx   func(*testing.T, map[string]any)
-		code429   func(*testing.T, map[string]any)
-		extraHdrs []string
-	}{
-		{convo.Vobiz, vobizCode("INTERNAL_ERROR", ""), vobizCode("RATE_LIMITED", ""), nil},
-		{convo.VantaxAI, vantaxErr(""), vantaxErr(""), nil},
-		{convo.Rentalot, rentalotErr("internal_error", ""), rentalotErr("rate_limit_exceeded", ""), []string{"X-RateLimit-Limit"}},
-		{convo.AgentMessage, agentErr("INTERNAL_ERROR", ""), agentErr("RATE_LIMITED", ""), []string{"X-Request-Id"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.p.Name(), func(t *testing.T) {
-			srv := convotest.NewServer(tt.p, convotest.WithFaults(
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			tt := wireOf(t, p)
+			srv := convotest.NewServer(p, convotest.WithFaults(
 				convotest.Fault{Kind: convotest.FaultServerError, Nth: 2, Status: 503},
 				convotest.Fault{Kind: convotest.FaultRateLimit, Nth: 4, RetryAfter: 1500 * time.Millisecond},
 				convotest.Fault{Kind: convotest.FaultRateLimit, Nth: 5},
@@ -49,7 +39,7 @@ func TestConvotestScriptedServerErrorAndRateLimit(t *testing.T) {
 				convotest.Fault{Kind: convotest.FaultServerError, Nth: 7},
 			))
 			defer srv.Close()
-			h := demoAuth(tt.p)
+			h := demoAuth(p)
 			want := []struct {
 				status     int
 				retryAfter string
@@ -60,11 +50,11 @@ func TestConvotestScriptedServerErrorAndRateLimit(t *testing.T) {
 				assert.Equal(t, w.retryAfter, resp.Header.Get("Retry-After"), "request %d", i+1)
 				switch w.status {
 				case 429:
-					tt.code429(t, object(t, body))
+					tt.rateLimited(t, resp.Header, object(t, body))
 				case 500, 503:
-					tt.code5xx(t, object(t, body))
+					tt.serverError(t, resp.Header, object(t, body))
 				}
-				for _, hd := range tt.extraHdrs {
+				for _, hd := range tt.headers {
 					assert.NotEmpty(t, resp.Header.Get(hd), "request %d: %s", i+1, hd)
 				}
 			}
@@ -244,14 +234,6 @@ func TestConvotestFaultStatus(t *testing.T) {
 		400: convo.ErrValidation, 401: convo.ErrUnauthorized, 402: convo.ErrPaymentRequired, 403: convo.ErrForbidden,
 		404: convo.ErrNotFound, 422: convo.ErrValidation, 429: convo.ErrRateLimited, 503: convo.ErrServer,
 	}
-	// The code each provider documents (VantaxAI has no code field: its
-	// message is the code).
-	code := map[string]map[int]string{
-		"vobiz":        {402: "INSUFFICIENT_BALANCE", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT", 422: "VALIDATION_ERROR", 503: "INTERNAL_ERROR"},
-		"vantaxai":     {402: "subscription_required", 403: "forbidden_scope", 404: "not_found", 409: "conflict", 422: "validation_failed", 503: "internal_error"},
-		"rentalot":     {402: "payment_required", 403: "forbidden", 409: "conflict", 422: "validation_error", 503: "internal_error"},
-		"agentmessage": {402: "PAYMENT_REQUIRED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT", 422: "VALIDATION_FAILED", 503: "INTERNAL_ERROR"},
-	}
 	for _, p := range convo.Providers() {
 		for _, status := range []int{400, 401, 402, 403, 404, 409, 418, 422, 429, 503} {
 			t.Run(fmt.Sprint(p.Name(), "/", status), func(t *testing.T) {
@@ -269,13 +251,11 @@ func TestConvotestFaultStatus(t *testing.T) {
 				if s, ok := sentinel[status]; ok {
 					assert.ErrorIs(t, got, s)
 				}
-				want, ok := code[p.Name()][status]
+				w := wireOf(t, p)
+				want, ok := w.statusCodes[status]
 				switch {
-				case p == convo.VantaxAI && ok:
+				case ok && w.codeInMessage:
 					assert.Equal(t, want, apiErr.Message)
-				case p == convo.Rentalot && status == 404:
-					assert.Equal(t, "application/problem+json", contentType(t, srv, status))
-					assert.Contains(t, apiErr.Type, "not-found")
 				case ok:
 					assert.Equal(t, want, apiErr.Code)
 				default:
@@ -296,15 +276,6 @@ func TestConvotestFaultStatus(t *testing.T) {
 			})
 		}
 	}
-}
-
-// contentType is the Content-Type of a fresh server's scripted status.
-func contentType(t *testing.T, srv *convotest.Server, status int) string {
-	t.Helper()
-	s := convotest.New(t, srv.Provider(), convotest.WithFaults(convotest.Fault{Kind: convotest.FaultStatus, Status: status}))
-	resp, _ := rawGet(t, s, "/conversations", demoAuth(srv.Provider()))
-	require.Equal(t, status, resp.StatusCode)
-	return resp.Header.Get("Content-Type")
 }
 
 func TestConvotestFaultStatusRetryAfter(t *testing.T) {
@@ -340,12 +311,6 @@ func TestConvotestFaultMisuse(t *testing.T) {
 // the provider's own code for a server error, as the SDK reads it.
 func TestConvotestScripted500Code(t *testing.T) {
 	t.Parallel()
-	want := map[convo.Provider]string{
-		convo.Vobiz:        "INTERNAL_ERROR",
-		convo.VantaxAI:     "", // VantaxAI documents no code field
-		convo.Rentalot:     "internal_error",
-		convo.AgentMessage: "INTERNAL_ERROR",
-	}
 	for _, p := range convo.Providers() {
 		for _, kind := range []convotest.FaultKind{convotest.FaultServerError, convotest.FaultStatus} {
 			t.Run(p.Name()+"/"+kind.String(), func(t *testing.T) {
@@ -360,7 +325,7 @@ func TestConvotestScripted500Code(t *testing.T) {
 				var ae *convo.APIError
 				require.True(t, errors.As(err, &ae), "%v", err)
 				assert.Equal(t, 500, ae.StatusCode)
-				assert.Equal(t, want[p], ae.Code)
+				assert.Equal(t, wireOf(t, p).code500, ae.Code)
 			})
 		}
 	}

@@ -1,12 +1,14 @@
 package convotest_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/convokit/convo"
@@ -17,20 +19,47 @@ import (
 func TestMain(m *testing.M) { testproc.Main(m) }
 
 // demoAuth returns the raw headers of the demo credentials of p.
-func demoAuth(p convo.Provider) http.Header {
-	h := http.Header{}
-	switch p {
-	case convo.Vobiz:
-		h.Set("X-Auth-ID", convotest.DemoVobizAuthID)
-		h.Set("X-Auth-Token", convotest.DemoVobizAuthToken)
-	case convo.VantaxAI:
-		h.Set("Authorization", "Bearer "+convotest.DemoVantaxAIKey)
-	case convo.Rentalot:
-		h.Set("Authorization", "Bearer "+convotest.DemoRentalotKey)
-	case convo.AgentMessage:
-		h.Set("Authorization", "Bearer "+convotest.DemoAgentMessageKey)
+func demoAuth(p convo.Provider) http.Header { return convotest.DemoAuth(p) }
+
+// check checks an answer's headers and decoded body.
+type check func(t *testing.T, h http.Header, body map[string]any)
+
+// wire is what the tests know of one provider's fake that the tests of
+// all providers read: its error envelopes and codes, what it refuses and
+// accepts, its demo data. Each is declared in provider_<name>_test.go,
+// beside the tests of that provider alone.
+type wire struct {
+	provider                 convo.Provider
+	refusals                 []errorCase   // requests the fake refuses, and how
+	accepted                 []http.Header // credentials it accepts besides demoAuth's
+	demoKey                  string        // its demo key (or id), which has
+	keyPrefix                string        // the prefix of the provider's documents
+	serverError, rateLimited check         // the envelopes of a scripted 5xx and 429
+	code500                  string        // the APIError.Code of a scripted 500
+	// statusCodes are the codes of scripted statuses, as the SDK reads
+	// them: from the message where codeInMessage.
+	statusCodes   map[int]string
+	codeInMessage bool
+	headers       []string // headers on every answer
+	// demo checks what is particular to the provider's demo data;
+	// demoDigests pins it, by seed (see TestDemoDatasetPinned).
+	demo        func(t *testing.T, d *convotest.Dataset)
+	demoDigests map[int64]string
+}
+
+// wires lists the wire of each provider.
+var wires = []wire{vobizWire, vantaxWire, rentalotWire, agentMessageWire}
+
+// wireOf returns the wire of p, and fails the test when p has none.
+func wireOf(t *testing.T, p convo.Provider) wire {
+	t.Helper()
+	for _, w := range wires {
+		if w.provider == p {
+			return w
+		}
 	}
-	return h
+	t.Fatalf("no wire declared for %s in the tests", p.Name())
+	return wire{}
 }
 
 // rawClient does not keep connections alive, so that every request of a
@@ -109,7 +138,7 @@ type errorCase struct {
 	path   string      // may hold {id}: the first conversation's escaped id
 	header http.Header // nil: demo credentials
 	status int
-	check  func(t *testing.T, body map[string]any)
+	check  check
 }
 
 func longest(d *convotest.Dataset) convotest.ConversationData {
@@ -169,4 +198,41 @@ func convs(d *convotest.Dataset) []convo.Conversation {
 		out[i] = c.Conversation
 	}
 	return out
+}
+
+// distinct returns the distinct values of field among d's conversations.
+func distinct(d *convotest.Dataset, field func(convo.Conversation) string) map[string]bool {
+	out := map[string]bool{}
+	for _, cd := range d.Conversations {
+		out[field(cd.Conversation)] = true
+	}
+	return out
+}
+
+// filterCase is a conversation list filter and the conversations it
+// selects.
+type filterCase struct {
+	params convo.ConversationListParams
+	keep   func(convo.Conversation) bool
+}
+
+// checkFilters lists the demo conversations of p through the SDK with
+// each filter cases gives for the data, and checks that the fake serves
+// exactly those the filter keeps, in order: some, and not all.
+func checkFilters(t *testing.T, p convo.Provider, cases func(*convotest.Dataset) []filterCase) {
+	t.Helper()
+	srv := convotest.New(t, p)
+	c := mustClient(t, srv)
+	d := srv.Dataset()
+	for _, tt := range cases(d) {
+		var want []string
+		for _, cd := range d.Conversations {
+			if tt.keep(cd.Conversation) {
+				want = append(want, cd.Conversation.ID)
+			}
+		}
+		require.NotEmpty(t, want, "%+v selects nothing in the demo data", tt.params)
+		assert.Less(t, len(want), len(d.Conversations), "%+v selects everything", tt.params)
+		assert.Equal(t, want, ids(collect(t, c.Conversations.List(context.Background(), &tt.params).All())), "%+v", tt.params)
+	}
 }

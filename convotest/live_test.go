@@ -273,7 +273,10 @@ func TestLiveConcurrentChanges(t *testing.T) {
 // never after them.
 func TestLiveEqualActivityMovesFirst(t *testing.T) {
 	t.Parallel()
-	for _, p := range []convo.Provider{convo.VantaxAI, convo.Rentalot, convo.AgentMessage} {
+	for _, p := range convo.Providers() {
+		if !convotest.ListsByActivity(p) {
+			continue
+		}
 		t.Run(p.Name(), func(t *testing.T) {
 			t.Parallel()
 			srv := convotest.NewServer(p)

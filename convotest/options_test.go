@@ -7,45 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/convokit/convo"
-	"github.com/convokit/convo/convotest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-func TestConvotestPageSizeCap(t *testing.T) {
-	t.Parallel()
-	t.Run("rentalot reports the capped limit", func(t *testing.T) {
-		srv := convotest.NewServer(convo.Rentalot, convotest.WithPageSize(4))
-		defer srv.Close()
-		_, body := rawGet(t, srv, "/conversations?limit=100", demoAuth(convo.Rentalot))
-		b := object(t, body)
-		assert.Len(t, b["data"], 4)
-		assert.Equal(t, 4.0, at(t, b, "pagination", "limit"))
-		conv := longest(srv.Dataset())
-		_, body = rawGet(t, srv, "/conversations/"+conv.Conversation.ID+"/messages?limit=100", demoAuth(convo.Rentalot))
-		b = object(t, body)
-		assert.Len(t, b["data"], 4)
-		assert.Equal(t, 4.0, at(t, b, "pagination", "limit"))
-	})
-	t.Run("vobiz conversations become paged", func(t *testing.T) {
-		srv := convotest.NewServer(convo.Vobiz, convotest.WithPageSize(10))
-		defer srv.Close()
-		_, body := rawGet(t, srv, "/conversations", demoAuth(convo.Vobiz))
-		b := object(t, body)
-		assert.Len(t, b["items"], 10)
-		assert.Equal(t, true, b["has_more"])
-		assert.NotEmpty(t, b["next_cursor"])
-	})
-	t.Run("a smaller request is kept", func(t *testing.T) {
-		srv := convotest.NewServer(convo.AgentMessage, convotest.WithPageSize(10))
-		defer srv.Close()
-		_, body := rawGet(t, srv, "/conversations?limit=3", demoAuth(convo.AgentMessage))
-		b := object(t, body)
-		assert.Len(t, b["data"], 3)
-		assert.Equal(t, 3.0, at(t, b, "meta", "limit"))
-	})
-}
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
+)
 
 func TestConvotestWithSeed(t *testing.T) {
 	t.Parallel()

@@ -2,6 +2,7 @@ package convotest_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,14 +10,55 @@ import (
 	"testing"
 	"time"
 
-	"github.com/convokit/convo"
-	"github.com/convokit/convo/convotest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 )
 
-func rentalotErr(code, field string) func(*testing.T, map[string]any) {
-	return func(t *testing.T, b map[string]any) {
+var rentalotWire = wire{
+	provider: convo.Rentalot,
+	refusals: []errorCase{
+		{"unknown param", "/conversations?foo=1", nil, 422, rentalotErr("validation_error", "foo")},
+		{"limit 101", "/conversations?limit=101", nil, 422, rentalotErr("validation_error", "limit")},
+		{"page 0", "/conversations/{id}/messages?page=0", nil, 422, rentalotErr("validation_error", "page")},
+		{"status", "/conversations?status=open", nil, 422, rentalotErr("validation_error", "status")},
+		{"search without query", "/conversations/search", nil, 422, rentalotErr("validation_error", "query")},
+		{"search empty query", "/conversations/search?query=", nil, 422, rentalotErr("validation_error", "query")},
+		{"search long query", "/conversations/search?query=" + strings.Repeat("é", 501), nil, 422, rentalotErr("validation_error", "query")},
+		{"search limit 51", "/conversations/search?query=bed&limit=51", nil, 422, rentalotErr("validation_error", "limit")},
+		{"search unknown param", "/conversations/search?query=bed&page=2", nil, 422, rentalotErr("validation_error", "page")},
+		{"no credentials", "/conversations", http.Header{}, 401, rentalotErr("unauthorized", "")},
+		{"wrong key", "/conversations", http.Header{"Authorization": {"Bearer ra_wrong"}}, 401, rentalotErr("unauthorized", "")},
+		{"unknown conversation", "/conversations/00000000-0000-4000-8000-000000000000", nil, 404, func(t *testing.T, _ http.Header, b map[string]any) {
+			assert.Equal(t, float64(404), b["status"])
+			assert.Equal(t, "Not Found", b["title"])
+			assert.NotEmpty(t, b["type"])
+			assert.NotEmpty(t, b["detail"])
+		}},
+	},
+	demoKey:     convotest.DemoRentalotKey,
+	keyPrefix:   "ra_",
+	serverError: rentalotErr("internal_error", ""),
+	rateLimited: rentalotErr("rate_limit_exceeded", ""),
+	code500:     "internal_error",
+	// A 404 is problem details (TestRentalotScripted404IsProblemDetails).
+	statusCodes: map[int]string{402: "payment_required", 403: "forbidden", 409: "conflict", 422: "validation_error", 503: "internal_error"},
+	headers:     []string{"X-RateLimit-Limit"},
+	demoDigests: map[int64]string{
+		1:  "1937dd2be013cef803b49c08c4f610a1b2d99797143652e3dddadb6c83fc8039",
+		2:  "f537c4f2665ec38ffe4e5745800274a72a5e5b7662dbe540ab948dea28f5136b",
+		42: "95badbab4fe4734c936e62d45c546fa3069087b177c26e8627c8a492889ec5f2",
+	},
+	demo: func(t *testing.T, d *convotest.Dataset) {
+		assert.Len(t, distinct(d, func(c convo.Conversation) string { return c.Status }), 2)
+		assert.Len(t, distinct(d, func(c convo.Conversation) string { return c.Channel }), 4)
+	},
+}
+
+func rentalotErr(code, field string) check {
+	return func(t *testing.T, _ http.Header, b map[string]any) {
 		assert.Equal(t, code, at(t, b, "error", "code"))
 		assert.NotEmpty(t, at(t, b, "error", "message"))
 		if field == "" {
@@ -29,7 +71,89 @@ func rentalotErr(code, field string) func(*testing.T, map[string]any) {
 	}
 }
 
-func TestConvotestRentalotRateLimitHeaders(t *testing.T) {
+// A scripted 404 is problem details, as Rentalot's own are, and the SDK
+// reads its type.
+func TestRentalotScripted404IsProblemDetails(t *testing.T) {
+	t.Parallel()
+	srv := convotest.New(t, convo.Rentalot, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultStatus, Status: 404, Path: "/conversations"}))
+	c := mustClient(t, srv, convo.WithMaxRetries(0))
+	var got error
+	for _, err := range c.Conversations.List(context.Background(), nil).All() {
+		got = err
+		break
+	}
+	var apiErr *convo.APIError
+	require.ErrorAs(t, got, &apiErr)
+	assert.Equal(t, 404, apiErr.StatusCode)
+	assert.Contains(t, apiErr.Type, "not-found")
+	assert.Equal(t, "application/problem+json", contentType(t, srv, 404))
+}
+
+// contentType is the Content-Type of a fresh server's scripted status.
+func contentType(t *testing.T, srv *convotest.Server, status int) string {
+	t.Helper()
+	s := convotest.New(t, srv.Provider(), convotest.WithFaults(convotest.Fault{Kind: convotest.FaultStatus, Status: status}))
+	resp, _ := rawGet(t, s, "/conversations", demoAuth(srv.Provider()))
+	require.Equal(t, status, resp.StatusCode)
+	return resp.Header.Get("Content-Type")
+}
+
+// Rentalot pages by page number: the pagination object counts the pages,
+// and a page beyond the last is empty.
+func TestRentalotPagingTermination(t *testing.T) {
+	t.Parallel()
+	srv := convotest.New(t, convo.Rentalot)
+	d := srv.Dataset()
+	n := len(d.Conversations)
+	_, body := rawGet(t, srv, "/conversations?limit=10&page=2", demoAuth(convo.Rentalot))
+	b := object(t, body)
+	assert.Equal(t, map[string]any{"page": 2.0, "limit": 10.0, "total": float64(n), "totalPages": float64((n + 9) / 10)}, b["pagination"])
+	assert.Equal(t, d.Conversations[10].Conversation.ID, at(t, b, "data", 0, "id"))
+	_, body = rawGet(t, srv, fmt.Sprintf("/conversations?limit=10&page=%d", (n+9)/10+1), demoAuth(convo.Rentalot))
+	assert.Empty(t, object(t, body)["data"], "beyond the last page")
+
+	conv := d.Conversations[0]
+	_, body = rawGet(t, srv, "/conversations/"+conv.Conversation.ID+"/messages?limit=100", demoAuth(convo.Rentalot))
+	b = object(t, body)
+	assert.Equal(t, map[string]any{"page": 1.0, "limit": 100.0}, b["pagination"])
+	assert.Len(t, b["data"], len(conv.Messages))
+	assert.Equal(t, conv.Messages[len(conv.Messages)-1].ID, at(t, b, "data", 0, "id"), "newest first")
+}
+
+// WithPageSize caps both lists, and Rentalot reports the capped limit.
+func TestRentalotPageSizeCapReportsLimit(t *testing.T) {
+	t.Parallel()
+	srv := convotest.New(t, convo.Rentalot, convotest.WithPageSize(4))
+	conv := longest(srv.Dataset())
+	for _, path := range []string{"/conversations?limit=100", "/conversations/" + conv.Conversation.ID + "/messages?limit=100"} {
+		_, body := rawGet(t, srv, path, demoAuth(convo.Rentalot))
+		b := object(t, body)
+		assert.Len(t, b["data"], 4, path)
+		assert.Equal(t, 4.0, at(t, b, "pagination", "limit"), path)
+	}
+}
+
+func TestRentalotFilters(t *testing.T) {
+	t.Parallel()
+	checkFilters(t, convo.Rentalot, func(d *convotest.Dataset) []filterCase {
+		contact := ""
+		counts := map[string]int{}
+		for _, cd := range d.Conversations {
+			counts[cd.Conversation.ContactID]++
+			if counts[cd.Conversation.ContactID] == 2 {
+				contact = cd.Conversation.ContactID
+			}
+		}
+		require.NotEmpty(t, contact, "a contact with several conversations")
+		return []filterCase{
+			{convo.ConversationListParams{ContactID: contact}, func(c convo.Conversation) bool { return c.ContactID == contact }},
+			{convo.ConversationListParams{Status: "archived"}, func(c convo.Conversation) bool { return c.Status == "archived" }},
+			{convo.ConversationListParams{Status: "active", PageSize: 5}, func(c convo.Conversation) bool { return c.Status == "active" }},
+		}
+	})
+}
+
+func TestRentalotRateLimitHeaders(t *testing.T) {
 	t.Parallel()
 	srv := convotest.NewServer(convo.Rentalot, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultRateLimit, Nth: 5, RetryAfter: 12 * time.Second}))
 	defer srv.Close()
@@ -82,7 +206,7 @@ func TestConvotestRentalotRateLimitHeaders(t *testing.T) {
 	assert.Empty(t, resp.Header.Get("X-RateLimit-Limit"))
 }
 
-func TestConvotestSearch(t *testing.T) {
+func TestRentalotSearch(t *testing.T) {
 	t.Parallel()
 	srv := convotest.NewServer(convo.Rentalot)
 	defer srv.Close()

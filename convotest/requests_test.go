@@ -6,10 +6,11 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/convokit/convo"
-	"github.com/convokit/convo/convotest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 )
 
 func TestConvotestRequestLog(t *testing.T) {

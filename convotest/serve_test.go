@@ -7,38 +7,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/convokit/convo"
-	"github.com/convokit/convo/convotest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 )
 
 func TestConvotestAcceptedCredentials(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		p convo.Provider
-		h http.Header
-	}{
-		{convo.Vobiz, http.Header{"Authorization": {"Bearer " + convotest.DemoVobizJWT}}},
-		{convo.Vobiz, demoAuth(convo.Vobiz)},
-		{convo.VantaxAI, http.Header{"X-Api-Key": {convotest.DemoVantaxAIKey}}},
-		{convo.VantaxAI, http.Header{"Authorization": {"bearer " + convotest.DemoVantaxAIKey}}},
-		{convo.Rentalot, demoAuth(convo.Rentalot)},
-		{convo.AgentMessage, demoAuth(convo.AgentMessage)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.p.Name(), func(t *testing.T) {
-			srv := convotest.NewServer(tt.p)
-			defer srv.Close()
-			resp, body := rawGet(t, srv, "/conversations", tt.h)
-			assert.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", body)
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			w := wireOf(t, p)
+			srv := convotest.New(t, p)
+			for _, h := range append([]http.Header{demoAuth(p)}, w.accepted...) {
+				resp, body := rawGet(t, srv, "/conversations", h)
+				assert.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", body)
+			}
+			assert.True(t, strings.HasPrefix(w.demoKey, w.keyPrefix), "the key prefix of the documents")
 		})
 	}
-	// The key prefixes of the documents.
-	assert.True(t, strings.HasPrefix(convotest.DemoVobizAuthID, "MA_"))
-	assert.True(t, strings.HasPrefix(convotest.DemoVantaxAIKey, "vx_live_"))
-	assert.True(t, strings.HasPrefix(convotest.DemoRentalotKey, "ra_"))
-	assert.True(t, strings.HasPrefix(convotest.DemoAgentMessageKey, "am_live_"))
 }
 
 func TestConvotestMethodNotAllowed(t *testing.T) {
