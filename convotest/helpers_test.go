@@ -45,6 +45,22 @@ type wire struct {
 	// demoDigests pins it, by seed (see TestDemoDatasetPinned).
 	demo        func(t *testing.T, d *convotest.Dataset)
 	demoDigests map[int64]string
+
+	// What the data's changes do on the wire (change_test.go,
+	// live_test.go). change is a change in place of a conversation's
+	// record that the provider documents, after prepare (when set), and
+	// changed checks it is served.
+	prepare, change func(*convo.Conversation)
+	changed         func(t *testing.T, got convo.Conversation)
+	// added checks the activity fields of a conversation (old before)
+	// after an outbound message at at and an inbound one a second later.
+	added func(t *testing.T, old, got convo.Conversation, at time.Time)
+
+	movesUpdatedAt      bool // a change in place moves updatedAt
+	messageStatus       bool // messages carry a delivery status
+	redacts             bool // a retention window redacts messages
+	messagesNewestFirst bool // the message list is newest first
+	serverCursors       bool // the message list pages by cursors the server makes
 }
 
 // wires lists the wire of each provider.

@@ -58,30 +58,16 @@ func TestLiveAddMessagesMovesActivity(t *testing.T) {
 
 			after, recs := listIDs(t, c)
 			assert.ElementsMatch(t, before, after, "the same conversations")
-			if p == convo.Vobiz {
-				assert.Equal(t, before, after, "Vobiz documents no order: the list keeps its order")
+			if !convotest.ListsByActivity(p) {
+				assert.Equal(t, before, after, "no documented order: the list keeps its order")
 			} else {
 				assert.Equal(t, last, after[0], "new activity moves the conversation first")
 				assert.Equal(t, before[:len(before)-1], after[1:], "the others keep their order")
 			}
-			got := recs[last]
-			switch p {
-			case convo.VantaxAI:
-				assert.True(t, got.LastMessageAt.Equal(at.Add(time.Second)))
-				assert.Equal(t, old.UnreadCount+1, got.UnreadCount, "one inbound message")
-			case convo.Rentalot:
-				assert.True(t, got.LastMessageAt.Equal(at.Add(time.Second)))
-				assert.True(t, got.UpdatedAt.Equal(at.Add(time.Second)))
-				assert.Equal(t, old.MessageCount+2, got.MessageCount)
-			case convo.AgentMessage:
-				assert.True(t, got.LastMessageAt.Equal(at.Add(time.Second)))
-				assert.Equal(t, old.MessageCount+2, got.MessageCount)
-				assert.Equal(t, convo.Inbound, got.LastMessageDirection)
-				assert.Equal(t, "second", got.LastMessagePreview)
-			}
+			wireOf(t, p).added(t, old, recs[last], at)
 			msgs := messageIDs(t, c, last)
 			assert.Len(t, msgs, nMsgs+2)
-			if p == convo.Vobiz || p == convo.Rentalot {
+			if wireOf(t, p).messagesNewestFirst {
 				assert.Equal(t, []string{"live-2", "live-1"}, msgs[:2], "newest first")
 			} else {
 				assert.Equal(t, []string{"live-1", "live-2"}, msgs[len(msgs)-2:], "oldest first")
@@ -104,7 +90,7 @@ func TestLiveAddConversation(t *testing.T) {
 			require.NoError(t, srv.AddConversation(conv, convo.Message{ID: "new-1", Direction: convo.Inbound, Body: "hello", SentAt: at}))
 			after, recs := listIDs(t, c)
 			require.Len(t, after, len(before)+1)
-			if p == convo.Vobiz {
+			if !convotest.ListsByActivity(p) {
 				assert.Equal(t, "new-conversation", after[len(after)-1], "listed last")
 			} else {
 				assert.Equal(t, "new-conversation", after[0], "the newest activity is listed first")
@@ -153,7 +139,10 @@ func TestLiveUpdateConversationKeepsPlace(t *testing.T) {
 
 func TestLiveExpireCursors(t *testing.T) {
 	t.Parallel()
-	for _, p := range []convo.Provider{convo.Vobiz, convo.AgentMessage} {
+	for _, p := range convo.Providers() {
+		if !wireOf(t, p).serverCursors {
+			continue
+		}
 		t.Run(p.Name(), func(t *testing.T) {
 			srv := convotest.NewServer(p)
 			defer srv.Close()

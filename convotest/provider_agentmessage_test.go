@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -64,6 +65,21 @@ var agentMessageWire = wire{
 		assert.Greater(t, nullConsent, 0)
 		assert.Greater(t, optedOut, 0)
 	},
+
+	change: func(c *convo.Conversation) { c.Consent = &convo.Consent{OptedIn: false} },
+	changed: func(t *testing.T, got convo.Conversation) {
+		require.NotNil(t, got.Consent)
+		assert.False(t, got.Consent.OptedIn)
+	},
+	added: func(t *testing.T, old, got convo.Conversation, at time.Time) {
+		assert.True(t, got.LastMessageAt.Equal(at.Add(time.Second)))
+		assert.Equal(t, old.MessageCount+2, got.MessageCount)
+		assert.Equal(t, convo.Inbound, got.LastMessageDirection)
+		assert.Equal(t, "second", got.LastMessagePreview)
+	},
+
+	redacts:       true,
+	serverCursors: true,
 }
 
 // agentErr checks AgentMessage's envelope, whose request id is also the

@@ -55,6 +55,17 @@ var rentalotWire = wire{
 		assert.Len(t, distinct(d, func(c convo.Conversation) string { return c.Status }), 2)
 		assert.Len(t, distinct(d, func(c convo.Conversation) string { return c.Channel }), 4)
 	},
+
+	change:  func(c *convo.Conversation) { c.Status = "archived" },
+	changed: func(t *testing.T, got convo.Conversation) { assert.Equal(t, "archived", got.Status) },
+	added: func(t *testing.T, old, got convo.Conversation, at time.Time) {
+		assert.True(t, got.LastMessageAt.Equal(at.Add(time.Second)))
+		assert.True(t, got.UpdatedAt.Equal(at.Add(time.Second)))
+		assert.Equal(t, old.MessageCount+2, got.MessageCount)
+	},
+
+	movesUpdatedAt:      true,
+	messagesNewestFirst: true,
 }
 
 func rentalotErr(code, field string) check {

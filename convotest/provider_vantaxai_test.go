@@ -3,6 +3,7 @@ package convotest_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,6 +50,20 @@ var vantaxWire = wire{
 		assert.Len(t, distinct(d, func(c convo.Conversation) string { return c.Channel }), 5)
 		assert.Len(t, distinct(d, func(c convo.Conversation) string { return c.Status }), 3)
 	},
+
+	prepare: func(c *convo.Conversation) { c.UnreadCount = 3 },
+	change:  func(c *convo.Conversation) { c.Tags, c.UnreadCount, c.Status = []string{"lead", "vip"}, 0, "closed" },
+	changed: func(t *testing.T, got convo.Conversation) {
+		assert.Equal(t, "closed", got.Status)
+		assert.Equal(t, []string{"lead", "vip"}, got.Tags)
+		assert.Zero(t, got.UnreadCount)
+	},
+	added: func(t *testing.T, old, got convo.Conversation, at time.Time) {
+		assert.True(t, got.LastMessageAt.Equal(at.Add(time.Second)))
+		assert.Equal(t, old.UnreadCount+1, got.UnreadCount, "one inbound message")
+	},
+
+	messageStatus: true,
 }
 
 func vantaxErr(field string) check {

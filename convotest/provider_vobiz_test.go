@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -60,6 +61,14 @@ var vobizWire = wire{
 		assert.Subset(t, keys(types), []string{"text", "image", "document", "template"})
 		assert.Greater(t, noConv, 0, "some messages lack conversation_id")
 	},
+
+	change:  func(c *convo.Conversation) { c.Status = "closed" },
+	changed: func(t *testing.T, got convo.Conversation) { assert.Equal(t, "closed", got.Status) },
+	added:   func(*testing.T, convo.Conversation, convo.Conversation, time.Time) {}, // Vobiz shows no activity field
+
+	messageStatus:       true,
+	messagesNewestFirst: true,
+	serverCursors:       true,
 }
 
 func vobizCode(code, field string) check {
