@@ -63,31 +63,28 @@ func listMessages(t *testing.T, c *convo.Client, id string) map[string]convo.Mes
 // activity field moved except Rentalot's updatedAt.
 func TestChangeConversationWireEffects(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			t.Parallel()
-			w := wireOf(t, p)
-			srv, c := changeServer(t, p)
-			if w.prepare != nil {
-				require.NoError(t, srv.ChangeConversation("conv_a", w.prepare))
-			}
-			beforeIDs, before := listIDs(t, c)
-			require.NoError(t, srv.ChangeConversation("conv_a", w.change))
-			afterIDs, after := listIDs(t, c)
-			assert.Equal(t, beforeIDs, afterIDs, "the list keeps its order")
-			was, got := before["conv_a"], after["conv_a"]
-			w.changed(t, got)
-			assert.True(t, was.LastMessageAt.Equal(got.LastMessageAt), "last-message time unmoved")
-			assert.Equal(t, was.MessageCount, got.MessageCount, "message count unmoved")
-			if w.movesUpdatedAt {
-				assert.True(t, got.UpdatedAt.After(was.UpdatedAt), "updatedAt moves (%v, was %v)", got.UpdatedAt, was.UpdatedAt)
-			} else {
-				assert.True(t, was.UpdatedAt.Equal(got.UpdatedAt), "no updatedAt moves")
-			}
-			assert.Equal(t, before["conv_b"], after["conv_b"], "the other conversation is untouched")
-			assert.Equal(t, 3, len(listMessages(t, c, "conv_a")), "messages untouched")
-		})
-	}
+	eachProvider(t, func(t *testing.T, p convo.Provider, w wire) {
+		t.Parallel()
+		srv, c := changeServer(t, p)
+		if w.prepare != nil {
+			require.NoError(t, srv.ChangeConversation("conv_a", w.prepare))
+		}
+		beforeIDs, before := listIDs(t, c)
+		require.NoError(t, srv.ChangeConversation("conv_a", w.change))
+		afterIDs, after := listIDs(t, c)
+		assert.Equal(t, beforeIDs, afterIDs, "the list keeps its order")
+		was, got := before["conv_a"], after["conv_a"]
+		w.changed(t, got)
+		assert.True(t, was.LastMessageAt.Equal(got.LastMessageAt), "last-message time unmoved")
+		assert.Equal(t, was.MessageCount, got.MessageCount, "message count unmoved")
+		if w.movesUpdatedAt {
+			assert.True(t, got.UpdatedAt.After(was.UpdatedAt), "updatedAt moves (%v, was %v)", got.UpdatedAt, was.UpdatedAt)
+		} else {
+			assert.True(t, was.UpdatedAt.Equal(got.UpdatedAt), "no updatedAt moves")
+		}
+		assert.Equal(t, before["conv_b"], after["conv_b"], "the other conversation is untouched")
+		assert.Equal(t, 3, len(listMessages(t, c, "conv_a")), "messages untouched")
+	})
 }
 
 // A message's status changes in place on the wire, nothing else moves.

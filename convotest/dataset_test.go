@@ -32,36 +32,32 @@ func TestConvotestCustomDataset(t *testing.T) {
 	_, ok = data.Conversation("conv_c")
 	assert.False(t, ok)
 
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			srv := convotest.NewServer(p, convotest.WithData(data), convotest.WithSeed(99))
-			defer srv.Close()
-			c := mustClient(t, srv)
-			ctx := context.Background()
-			assert.Equal(t, []string{"conv_a", "conv_b"}, ids(collect(t, c.Conversations.List(ctx, nil).All())))
-			msgs := collect(t, c.Messages.List(ctx, "conv_a", nil).All())
-			require.Len(t, msgs, 3)
-			byID := map[string]convo.Message{}
-			for _, m := range msgs {
-				byID[m.ID] = m
-				assert.Equal(t, "conv_a", m.ConversationID)
-			}
-			assert.Equal(t, `He said "hi" & <left>`, byID["m1"].Body)
-			assert.Equal(t, convo.Inbound, byID["m1"].Direction)
-			assert.True(t, at0.Equal(byID["m1"].SentAt))
-			if p == convo.AgentMessage {
-				assert.Equal(t, "+15559999999", byID["m1"].FromNumber)
-				assert.Equal(t, "+15550000001", byID["m1"].ToNumber)
-			}
-			if p == convo.Vobiz {
-				assert.JSONEq(t, `{"body":"He said \"hi\" & <left>"}`, byID["m1"].Content)
-			}
-		})
-	}
+	eachProvider(t, func(t *testing.T, p convo.Provider, w wire) {
+		srv := convotest.New(t, p, convotest.WithData(data), convotest.WithSeed(99))
+		c := mustClient(t, srv)
+		ctx := context.Background()
+		assert.Equal(t, []string{"conv_a", "conv_b"}, ids(collect(t, c.Conversations.List(ctx, nil).All())))
+		msgs := collect(t, c.Messages.List(ctx, "conv_a", nil).All())
+		require.Len(t, msgs, 3)
+		byID := map[string]convo.Message{}
+		for _, m := range msgs {
+			byID[m.ID] = m
+			assert.Equal(t, "conv_a", m.ConversationID)
+		}
+		assert.Equal(t, `He said "hi" & <left>`, byID["m1"].Body)
+		assert.Equal(t, convo.Inbound, byID["m1"].Direction)
+		assert.True(t, at0.Equal(byID["m1"].SentAt))
+		if p == convo.AgentMessage {
+			assert.Equal(t, "+15559999999", byID["m1"].FromNumber)
+			assert.Equal(t, "+15550000001", byID["m1"].ToNumber)
+		}
+		if p == convo.Vobiz {
+			assert.JSONEq(t, `{"body":"He said \"hi\" & <left>"}`, byID["m1"].Content)
+		}
+	})
 
 	// The server keeps a copy.
-	srv := convotest.NewServer(convo.Rentalot, convotest.WithData(data))
-	defer srv.Close()
+	srv := convotest.New(t, convo.Rentalot, convotest.WithData(data))
 	data.Conversations[0].Messages[0].Body = "changed"
 	got := srv.Dataset()
 	assert.Equal(t, `He said "hi" & <left>`, got.Conversations[0].Messages[0].Body)

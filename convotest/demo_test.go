@@ -52,40 +52,38 @@ func TestConvotestDemoDatasetDefaultSeedIsACopy(t *testing.T) {
 
 func TestConvotestDemoDataset(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			d := convotest.DemoDataset(p, 1)
-			assert.True(t, reflect.DeepEqual(d, convotest.DemoDataset(p, 1)), "deterministic")
-			assert.False(t, reflect.DeepEqual(d, convotest.DemoDataset(p, 2)), "seeded")
-			assert.GreaterOrEqual(t, len(d.Conversations), 30)
-			assert.GreaterOrEqual(t, d.MessageCount(), 250)
+	eachProvider(t, func(t *testing.T, p convo.Provider, w wire) {
+		d := convotest.DemoDataset(p, 1)
+		assert.True(t, reflect.DeepEqual(d, convotest.DemoDataset(p, 1)), "deterministic")
+		assert.False(t, reflect.DeepEqual(d, convotest.DemoDataset(p, 2)), "seeded")
+		assert.GreaterOrEqual(t, len(d.Conversations), 30)
+		assert.GreaterOrEqual(t, d.MessageCount(), 250)
 
-			dirs := map[convo.Direction]int{}
-			seen := map[string]bool{}
-			longest := 0
-			for i, cd := range d.Conversations {
-				cv := cd.Conversation
-				assert.False(t, seen[cv.ID], "unique id %s", cv.ID)
-				seen[cv.ID] = true
-				longest = max(longest, len(cd.Messages))
-				require.NotEmpty(t, cd.Messages)
-				for j, m := range cd.Messages {
-					dirs[m.Direction]++
-					assert.False(t, seen[m.ID], "unique id %s", m.ID)
-					seen[m.ID] = true
-					if j > 0 {
-						assert.False(t, m.SentAt.Before(cd.Messages[j-1].SentAt), "chronological")
-					}
-				}
-				if i > 0 && convotest.ListsByActivity(p) {
-					assert.False(t, cv.LastMessageAt.After(d.Conversations[i-1].Conversation.LastMessageAt), "newest activity first")
+		dirs := map[convo.Direction]int{}
+		seen := map[string]bool{}
+		longest := 0
+		for i, cd := range d.Conversations {
+			cv := cd.Conversation
+			assert.False(t, seen[cv.ID], "unique id %s", cv.ID)
+			seen[cv.ID] = true
+			longest = max(longest, len(cd.Messages))
+			require.NotEmpty(t, cd.Messages)
+			for j, m := range cd.Messages {
+				dirs[m.Direction]++
+				assert.False(t, seen[m.ID], "unique id %s", m.ID)
+				seen[m.ID] = true
+				if j > 0 {
+					assert.False(t, m.SentAt.Before(cd.Messages[j-1].SentAt), "chronological")
 				}
 			}
-			assert.Greater(t, dirs[convo.Inbound], 50)
-			assert.Greater(t, dirs[convo.Outbound], 50)
-			assert.Greater(t, longest, 50, "one conversation needs several default pages")
-			wireOf(t, p).demo(t, d)
-		})
-	}
+			if i > 0 && convotest.ListsByActivity(p) {
+				assert.False(t, cv.LastMessageAt.After(d.Conversations[i-1].Conversation.LastMessageAt), "newest activity first")
+			}
+		}
+		assert.Greater(t, dirs[convo.Inbound], 50)
+		assert.Greater(t, dirs[convo.Outbound], 50)
+		assert.Greater(t, longest, 50, "one conversation needs several default pages")
+		w.demo(t, d)
+	})
 	assert.Empty(t, convotest.DemoDataset(convo.Provider{}, 1).Conversations)
 }

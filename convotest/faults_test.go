@@ -28,46 +28,42 @@ func faultsOf(reqs []convotest.Request) []convotest.FaultKind {
 
 func TestConvotestScriptedServerErrorAndRateLimit(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			tt := wireOf(t, p)
-			srv := convotest.NewServer(p, convotest.WithFaults(
-				convotest.Fault{Kind: convotest.FaultServerError, Nth: 2, Status: 503},
-				convotest.Fault{Kind: convotest.FaultRateLimit, Nth: 4, RetryAfter: 1500 * time.Millisecond},
-				convotest.Fault{Kind: convotest.FaultRateLimit, Nth: 5},
-				convotest.Fault{Kind: convotest.FaultRateLimit, Nth: 6, NoRetryAfter: true},
-				convotest.Fault{Kind: convotest.FaultServerError, Nth: 7},
-			))
-			defer srv.Close()
-			h := demoAuth(p)
-			want := []struct {
-				status     int
-				retryAfter string
-			}{{200, ""}, {503, ""}, {200, ""}, {429, "2"}, {429, "0"}, {429, ""}, {500, ""}, {200, ""}}
-			for i, w := range want {
-				resp, body := rawGet(t, srv, "/conversations", h)
-				require.Equal(t, w.status, resp.StatusCode, "request %d: %s", i+1, body)
-				assert.Equal(t, w.retryAfter, resp.Header.Get("Retry-After"), "request %d", i+1)
-				switch w.status {
-				case 429:
-					tt.rateLimited(t, resp.Header, object(t, body))
-				case 500, 503:
-					tt.serverError(t, resp.Header, object(t, body))
-				}
-				for _, hd := range tt.headers {
-					assert.NotEmpty(t, resp.Header.Get(hd), "request %d: %s", i+1, hd)
-				}
+	eachProvider(t, func(t *testing.T, p convo.Provider, w wire) {
+		srv := convotest.NewServer(p, convotest.WithFaults(
+			convotest.Fault{Kind: convotest.FaultServerError, Nth: 2, Status: 503},
+			convotest.Fault{Kind: convotest.FaultRateLimit, Nth: 4, RetryAfter: 1500 * time.Millisecond},
+			convotest.Fault{Kind: convotest.FaultRateLimit, Nth: 5},
+			convotest.Fault{Kind: convotest.FaultRateLimit, Nth: 6, NoRetryAfter: true},
+			convotest.Fault{Kind: convotest.FaultServerError, Nth: 7},
+		))
+		defer srv.Close()
+		h := demoAuth(p)
+		want := []struct {
+			status     int
+			retryAfter string
+		}{{200, ""}, {503, ""}, {200, ""}, {429, "2"}, {429, "0"}, {429, ""}, {500, ""}, {200, ""}}
+		for i, step := range want {
+			resp, body := rawGet(t, srv, "/conversations", h)
+			require.Equal(t, step.status, resp.StatusCode, "request %d: %s", i+1, body)
+			assert.Equal(t, step.retryAfter, resp.Header.Get("Retry-After"), "request %d", i+1)
+			switch step.status {
+			case 429:
+				w.rateLimited(t, resp.Header, object(t, body))
+			case 500, 503:
+				w.serverError(t, resp.Header, object(t, body))
 			}
-			R, S := convotest.FaultRateLimit, convotest.FaultServerError
-			assert.Equal(t, []convotest.FaultKind{0, S, 0, R, R, R, S, 0}, faultsOf(srv.Requests()))
-		})
-	}
+			for _, hd := range w.headers {
+				assert.NotEmpty(t, resp.Header.Get(hd), "request %d: %s", i+1, hd)
+			}
+		}
+		R, S := convotest.FaultRateLimit, convotest.FaultServerError
+		assert.Equal(t, []convotest.FaultKind{0, S, 0, R, R, R, S, 0}, faultsOf(srv.Requests()))
+	})
 }
 
 func TestConvotestDropFault(t *testing.T) {
 	t.Parallel()
-	srv := convotest.NewServer(convo.VantaxAI, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultDrop, Nth: 2}))
-	defer srv.Close()
+	srv := convotest.New(t, convo.VantaxAI, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultDrop, Nth: 2}))
 	h := demoAuth(convo.VantaxAI)
 	rawGet(t, srv, "/conversations", h)
 	_, _, err := tryGet(srv, "/conversations", h)
@@ -84,25 +80,22 @@ func TestConvotestDropFault(t *testing.T) {
 
 func TestConvotestTruncateFault(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			srv := convotest.NewServer(p, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultTruncate}))
-			defer srv.Close()
-			h := demoAuth(p)
-			resp, body, err := tryGet(srv, "/conversations", h)
-			require.ErrorIs(t, err, io.ErrUnexpectedEOF, "the body is cut off")
-			require.NotNil(t, resp)
-			assert.Equal(t, http.StatusOK, resp.StatusCode, "status and headers arrive")
-			assert.Contains(t, resp.Header.Get("Content-Type"), "json")
-			assert.Greater(t, resp.ContentLength, int64(len(body)))
-			assert.NotEmpty(t, body, "part of the body arrives")
+	eachProvider(t, func(t *testing.T, p convo.Provider, w wire) {
+		srv := convotest.New(t, p, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultTruncate}))
+		h := demoAuth(p)
+		resp, body, err := tryGet(srv, "/conversations", h)
+		require.ErrorIs(t, err, io.ErrUnexpectedEOF, "the body is cut off")
+		require.NotNil(t, resp)
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "status and headers arrive")
+		assert.Contains(t, resp.Header.Get("Content-Type"), "json")
+		assert.Greater(t, resp.ContentLength, int64(len(body)))
+		assert.NotEmpty(t, body, "part of the body arrives")
 
-			_, full := rawGet(t, srv, "/conversations", h)
-			assert.Equal(t, resp.ContentLength, int64(len(full)), "the full answer has the announced length")
-			assert.Equal(t, string(full[:len(body)]), string(body), "the cut body is the start of the real one")
-			assert.Equal(t, []convotest.FaultKind{convotest.FaultTruncate, 0}, faultsOf(srv.Requests()))
-		})
-	}
+		_, full := rawGet(t, srv, "/conversations", h)
+		assert.Equal(t, resp.ContentLength, int64(len(full)), "the full answer has the announced length")
+		assert.Equal(t, string(full[:len(body)]), string(body), "the cut body is the start of the real one")
+		assert.Equal(t, []convotest.FaultKind{convotest.FaultTruncate, 0}, faultsOf(srv.Requests()))
+	})
 }
 
 func TestConvotestFaultPathAndTimes(t *testing.T) {
@@ -145,8 +138,7 @@ func TestConvotestFaultOrderWhenTwoMatch(t *testing.T) {
 func TestConvotestFaultRateIsDeterministic(t *testing.T) {
 	t.Parallel()
 	run := func(seed int64, rate float64, kinds ...convotest.FaultKind) []convotest.FaultKind {
-		srv := convotest.NewServer(convo.VantaxAI, convotest.WithFaultRate(rate, seed, kinds...))
-		defer srv.Close()
+		srv := convotest.New(t, convo.VantaxAI, convotest.WithFaultRate(rate, seed, kinds...))
 		for range 40 {
 			tryGet(srv, "/conversations?limit=1", demoAuth(convo.VantaxAI)) // faults are the point
 		}
@@ -174,8 +166,7 @@ func TestConvotestFaultRateIsDeterministic(t *testing.T) {
 
 func TestConvotestRandomFaultsAnswerAsDocumented(t *testing.T) {
 	t.Parallel()
-	srv := convotest.NewServer(convo.Rentalot, convotest.WithFaultRate(1, 3, convotest.FaultRateLimit, convotest.FaultServerError))
-	defer srv.Close()
+	srv := convotest.New(t, convo.Rentalot, convotest.WithFaultRate(1, 3, convotest.FaultRateLimit, convotest.FaultServerError))
 	for range 20 {
 		resp, body := rawGet(t, srv, "/conversations", demoAuth(convo.Rentalot))
 		switch resp.StatusCode {
@@ -205,8 +196,7 @@ func TestConvotestSDKRetriesThroughFaults(t *testing.T) {
 	t.Parallel()
 	for _, kind := range []convotest.FaultKind{convotest.FaultRateLimit, convotest.FaultServerError, convotest.FaultDrop, convotest.FaultTruncate} {
 		t.Run(kind.String(), func(t *testing.T) {
-			srv := convotest.NewServer(convo.Rentalot, convotest.WithFaults(convotest.Fault{Kind: kind, Nth: 2, Times: 2}))
-			defer srv.Close()
+			srv := convotest.New(t, convo.Rentalot, convotest.WithFaults(convotest.Fault{Kind: kind, Nth: 2, Times: 2}))
 			c := mustClient(t, srv, convo.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 			got := collect(t, c.Conversations.List(context.Background(), &convo.ConversationListParams{PageSize: 10}).All())
 			assert.Equal(t, ids(convs(srv.Dataset())), ids(got))
@@ -315,10 +305,9 @@ func TestConvotestScripted500Code(t *testing.T) {
 		for _, kind := range []convotest.FaultKind{convotest.FaultServerError, convotest.FaultStatus} {
 			t.Run(p.Name()+"/"+kind.String(), func(t *testing.T) {
 				t.Parallel()
-				srv := convotest.NewServer(p, convotest.WithFaults(convotest.Fault{Kind: kind, Status: 500, Times: 1}))
-				defer srv.Close()
-				c, err := srv.Client(convo.WithMaxRetries(0))
-				require.NoError(t, err)
+				srv := convotest.New(t, p, convotest.WithFaults(convotest.Fault{Kind: kind, Status: 500, Times: 1}))
+				c := mustClient(t, srv, convo.WithMaxRetries(0))
+				var err error
 				for _, err = range c.Conversations.List(context.Background(), nil).Pages() {
 					break
 				}

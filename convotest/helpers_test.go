@@ -66,6 +66,15 @@ type wire struct {
 // wires lists the wire of each provider.
 var wires = []wire{vobizWire, vantaxWire, rentalotWire, agentMessageWire}
 
+// eachProvider runs test as a subtest for each provider of convo's
+// registry, with the provider's wire.
+func eachProvider(t *testing.T, test func(t *testing.T, p convo.Provider, w wire)) {
+	t.Helper()
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) { test(t, p, wireOf(t, p)) })
+	}
+}
+
 // wireOf returns the wire of p, and fails the test when p has none.
 func wireOf(t *testing.T, p convo.Provider) wire {
 	t.Helper()

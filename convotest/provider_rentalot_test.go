@@ -166,8 +166,7 @@ func TestRentalotFilters(t *testing.T) {
 
 func TestRentalotRateLimitHeaders(t *testing.T) {
 	t.Parallel()
-	srv := convotest.NewServer(convo.Rentalot, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultRateLimit, Nth: 5, RetryAfter: 12 * time.Second}))
-	defer srv.Close()
+	srv := convotest.New(t, convo.Rentalot, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultRateLimit, Nth: 5, RetryAfter: 12 * time.Second}))
 	id := url.PathEscape(firstConversation(t, srv))
 	paths := []struct {
 		path   string
@@ -211,16 +210,14 @@ func TestRentalotRateLimitHeaders(t *testing.T) {
 	}
 
 	// The other providers send no rate-limit headers.
-	other := convotest.NewServer(convo.VantaxAI)
-	defer other.Close()
+	other := convotest.New(t, convo.VantaxAI)
 	resp, _ := rawGet(t, other, "/conversations", demoAuth(convo.VantaxAI))
 	assert.Empty(t, resp.Header.Get("X-RateLimit-Limit"))
 }
 
 func TestRentalotSearch(t *testing.T) {
 	t.Parallel()
-	srv := convotest.NewServer(convo.Rentalot)
-	defer srv.Close()
+	srv := convotest.New(t, convo.Rentalot)
 	ctx := context.Background()
 	c := mustClient(t, srv)
 	d := srv.Dataset()

@@ -3,6 +3,7 @@ package convotest_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -16,23 +17,19 @@ import (
 
 func TestConvotestAcceptedCredentials(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			w := wireOf(t, p)
-			srv := convotest.New(t, p)
-			for _, h := range append([]http.Header{demoAuth(p)}, w.accepted...) {
-				resp, body := rawGet(t, srv, "/conversations", h)
-				assert.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", body)
-			}
-			assert.True(t, strings.HasPrefix(w.demoKey, w.keyPrefix), "the key prefix of the documents")
-		})
-	}
+	eachProvider(t, func(t *testing.T, p convo.Provider, w wire) {
+		srv := convotest.New(t, p)
+		for _, h := range append([]http.Header{demoAuth(p)}, w.accepted...) {
+			resp, body := rawGet(t, srv, "/conversations", h)
+			assert.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", body)
+		}
+		assert.True(t, strings.HasPrefix(w.demoKey, w.keyPrefix), "the key prefix of the documents")
+	})
 }
 
 func TestConvotestMethodNotAllowed(t *testing.T) {
 	t.Parallel()
-	srv := convotest.NewServer(convo.AgentMessage)
-	defer srv.Close()
+	srv := convotest.New(t, convo.AgentMessage)
 	req, err := http.NewRequest(http.MethodPost, srv.URL()+"/conversations", strings.NewReader("{}"))
 	require.NoError(t, err)
 	req.Header = demoAuth(convo.AgentMessage)
@@ -46,15 +43,13 @@ func TestConvotestMethodNotAllowed(t *testing.T) {
 func TestConvotestLatency(t *testing.T) {
 	t.Parallel()
 	const d = 30 * time.Millisecond
-	srv := convotest.NewServer(convo.Vobiz, convotest.WithLatency(d))
-	defer srv.Close()
+	srv := convotest.New(t, convo.Vobiz, convotest.WithLatency(d))
 	start := time.Now()
 	resp, _ := rawGet(t, srv, "/conversations", demoAuth(convo.Vobiz))
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.GreaterOrEqual(t, time.Since(start), d, "answered no earlier than the latency")
 
-	slow := convotest.NewServer(convo.Vobiz, convotest.WithLatency(time.Minute))
-	defer slow.Close()
+	slow := convotest.New(t, convo.Vobiz, convotest.WithLatency(time.Minute))
 	c := mustClient(t, slow, convo.WithMaxRetries(0))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -65,27 +60,28 @@ func TestConvotestLatency(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded, "a caller's deadline ends the wait")
 }
 
-// TestConvotestCloseDoesNotWaitOutLatency checks that a delay ends with
-// the request's context: a request its client abandoned does not keep
-// Close waiting for the rest of the latency.
-func TestConvotestCloseDoesNotWaitOutLatency(t *testing.T) {
+// TestConvotestStrictness sends each provider the requests its fake must
+// refuse (its wire's refusals) and checks the status and the provider's
+// error envelope.
+func TestConvotestStrictness(t *testing.T) {
 	t.Parallel()
-	srv := convotest.NewServer(convo.Vobiz, convotest.WithLatency(time.Minute))
-	c, err := srv.Client(convo.WithMaxRetries(0))
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	for _, err := range c.Conversations.List(ctx, nil).All() {
-		require.ErrorIs(t, err, context.DeadlineExceeded)
-	}
-	closed := make(chan struct{})
-	go func() {
-		srv.Close()
-		close(closed)
-	}()
-	select {
-	case <-closed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Close still waits for the abandoned request's delay")
-	}
+	eachProvider(t, func(t *testing.T, p convo.Provider, w wire) {
+		srv := convotest.New(t, p)
+		id := url.PathEscape(firstConversation(t, srv))
+		for _, tt := range w.refusals {
+			t.Run(tt.name, func(t *testing.T) {
+				h := tt.header
+				if h == nil {
+					h = demoAuth(p)
+				}
+				resp, body := rawGet(t, srv, strings.ReplaceAll(tt.path, "{id}", id), h)
+				require.Equal(t, tt.status, resp.StatusCode, "body: %s", body)
+				assert.Contains(t, resp.Header.Get("Content-Type"), "json")
+				tt.check(t, resp.Header, object(t, body))
+				for _, hd := range w.headers {
+					assert.NotEmpty(t, resp.Header.Get(hd), hd)
+				}
+			})
+		}
+	})
 }

@@ -147,3 +147,135 @@ func (s *Server) Dataset() *Dataset {
 	defer s.dataMu.RUnlock()
 	return s.data.Clone()
 }
+
+// Option configures a [Server].
+type Option func(*config)
+
+type config struct {
+	data      *Dataset
+	seed      int64
+	faults    []Fault
+	faultRate float64
+	faultSeed int64
+	kinds     []FaultKind
+	latency   time.Duration
+	pageSize  int
+	hook      func(Request)
+	handlers  []customHandler
+	rateLimit int
+}
+
+// WithData serves d instead of the demo dataset. The server keeps a copy:
+// changing d afterwards changes nothing.
+func WithData(d *Dataset) Option {
+	return func(c *config) { c.data = d }
+}
+
+// WithSeed serves the demo dataset generated from seed (see [DemoDataset])
+// instead of the one of [DefaultSeed]. [WithData] takes precedence.
+func WithSeed(seed int64) Option {
+	return func(c *config) { c.seed = seed }
+}
+
+// WithLatency delays every answer by d, faults included. A request whose
+// context ends during the delay is answered at once.
+func WithLatency(d time.Duration) Option {
+	return func(c *config) { c.latency = max(d, 0) }
+}
+
+// WithPageSize caps every page of a list endpoint (conversations and
+// messages) at n items, whatever limit the request asks for, and reports
+// the capped limit where the provider reports one, like a plan that caps the
+// page size. With it, Vobiz's conversation list, which is one page
+// otherwise, is paged with has_more and next_cursor and accepts cursor.
+// n <= 0 means no cap (the default).
+func WithPageSize(n int) Option {
+	return func(c *config) { c.pageSize = max(n, 0) }
+}
+
+// WithRateLimit reports a limit of perMinute requests a minute in the
+// rate-limit headers of a provider that sends them (Rentalot's
+// X-RateLimit-*: 120 a minute by default), instead of the provider's own,
+// so that a client pacing to the headers can be run through many requests
+// at full speed (a benchmark, a large dataset). perMinute < 0 sends no
+// rate-limit headers at all; 0 keeps the provider's limit. The fake never
+// refuses a request for exceeding the limit (use [WithFaults] for 429s);
+// it only reports what is left of the window. Providers that send no
+// rate-limit headers are not affected.
+func WithRateLimit(perMinute int) Option {
+	return func(c *config) { c.rateLimit = perMinute }
+}
+
+// Request is a request the server received, as recorded by [Server.Requests].
+// Credentials are never recorded: their headers hold "REDACTED".
+type Request struct {
+	N          int         // 1-based arrival number
+	Method     string      // GET for everything the SDK sends
+	Path       string      // escaped path, base path included
+	RawQuery   string      // the query string as sent
+	Header     http.Header // request headers, credentials redacted
+	Authorized bool        // the request carried valid demo credentials
+	Status     int         // status answered; 0 when dropped or not answered yet
+	Fault      FaultKind   // the fault injected, or 0
+}
+
+// Query returns the parsed query string; malformed pairs are left out.
+func (r Request) Query() url.Values {
+	q, _ := url.ParseQuery(r.RawQuery)
+	return q
+}
+
+// Requests returns the requests received so far, in arrival order. The log
+// grows with every request; [Server.ResetRequests] empties it.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		r.Header = r.Header.Clone()
+		out[i] = r
+	}
+	return out
+}
+
+// ResetRequests forgets the requests recorded so far. Fault counters and
+// the random fault sequence are not reset.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+}
+
+// credentialHeaders are redacted in the request log: those of every
+// provider, whichever the server fakes, so that a client sending another
+// provider's credentials does not see them logged either.
+var credentialHeaders = func() []string {
+	h := []string{"Authorization", "Cookie"}
+	for _, f := range fakes {
+		h = append(h, f.credentialHeaders...)
+	}
+	return h
+}()
+
+// redactHeader returns a copy of h with the credentials' values replaced
+// by "REDACTED".
+func redactHeader(h http.Header) http.Header {
+	hdr := h.Clone()
+	for _, k := range credentialHeaders {
+		if len(hdr.Values(k)) > 0 {
+			hdr.Set(k, "REDACTED")
+		}
+	}
+	return hdr
+}
+
+// record completes the log entry of request n (at index i unless the log
+// was reset meanwhile).
+func (s *Server) record(n, i, status int, kind FaultKind) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i < len(s.requests) && s.requests[i].N == n {
+		s.requests[i].Status = status
+		s.requests[i].Fault = kind
+	}
+}
