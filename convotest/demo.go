@@ -154,6 +154,23 @@ type turn struct {
 func in(text string) turn  { return turn{in: true, text: text, kind: "text"} }
 func out(text string) turn { return turn{text: text, kind: "text"} }
 
+// talk declares how a provider's demo conversations run: when the data
+// is made, what lengthens a topic, how long the one conversation longer
+// than a default page is, and how long before now a conversation starts.
+type talk struct {
+	now            time.Time
+	followUps      []turn // pairs of turns, each used once before any repeats
+	longTurns      [2]int // at least and at most
+	minAge, maxAge time.Duration
+}
+
+// talk draws conversation i's turns from topic (filled, lengthened or
+// shortened as length and script do) and their times (timeline).
+func (g *gen) talk(tk talk, topic []turn, fill map[string]string, i, long int) ([]turn, []time.Time) {
+	ts := g.script(topic, fill, tk.followUps, g.length(len(topic), i, long, g.between(tk.longTurns[0], tk.longTurns[1])))
+	return ts, g.timeline(tk.now, tk.minAge, tk.maxAge, len(ts))
+}
+
 // script fills placeholders and lengthens or shortens a topic to n turns
 // with generic follow-ups.
 func (g *gen) script(topic []turn, fill map[string]string, followUps []turn, n int) []turn {

@@ -345,8 +345,16 @@ var agentMessageFollowUps = []turn{
 	in("Do you take insurance?"), out("We accept most major insurance plans. Bring your card with you."),
 }
 
+var agentMessageTalk = talk{
+	now:       time.Date(2026, 4, 30, 12, 0, 0, 0, time.UTC),
+	followUps: agentMessageFollowUps,
+	longTurns: [2]int{60, 75},
+	minAge:    time.Hour,
+	maxAge:    95 * 24 * time.Hour,
+}
+
 func demoAgentMessage(g *gen) *Dataset {
-	now := time.Date(2026, 4, 30, 12, 0, 0, 0, time.UTC)
+	now := agentMessageTalk.now
 	const retention = 60 * 24 * time.Hour
 	numbers := []struct{ id, number string }{
 		{"7c1f0a2d-9e8b-4c3a-9d2e-1f0a2b3c4d5e", "+15551112222"},
@@ -358,9 +366,7 @@ func demoAgentMessage(g *gen) *Dataset {
 		topic := agentMessageTopics[ti]
 		fill := map[string]string{"name": g.pick(firstNames), "day": g.pick(weekdays), "code": g.hex(10),
 			"amount": fmt.Sprintf("%d.%02d", g.between(9, 180), g.intn(100))}
-		length := g.length(len(topic), i, long, g.between(60, 75))
-		ts := g.script(topic, fill, agentMessageFollowUps, length)
-		times := g.timeline(now, time.Hour, 95*24*time.Hour, len(ts))
+		ts, times := g.talk(agentMessageTalk, topic, fill, i, long)
 		start := times[0]
 		last := times[len(times)-1]
 		contact := fmt.Sprintf("+1555%07d", g.intn(10000000))

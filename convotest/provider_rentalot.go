@@ -380,8 +380,15 @@ var rentalotFollowUps = []turn{
 	in("Is there storage space?"), out("Each unit comes with a storage locker in the basement."),
 }
 
+var rentalotTalk = talk{
+	now:       time.Date(2026, 2, 20, 18, 0, 0, 0, time.UTC),
+	followUps: rentalotFollowUps,
+	longTurns: [2]int{45, 60},
+	minAge:    time.Hour,
+	maxAge:    45 * 24 * time.Hour,
+}
+
 func demoRentalot(g *gen) *Dataset {
-	now := time.Date(2026, 2, 20, 18, 0, 0, 0, time.UTC)
 	props := []property{
 		{g.uuid(), "the 2BR on Main St", "412 Main St, Apt 3B", "2-bedroom", "$1,850"},
 		{g.uuid(), "the studio on Elm Ave", "14 Elm Ave, Unit 2", "studio", "$1,200"},
@@ -399,8 +406,7 @@ func demoRentalot(g *gen) *Dataset {
 		first := g.pick(firstNames)
 		fill := map[string]string{"short": prop.short, "addr": prop.addr, "beds": prop.beds, "rent": prop.rent,
 			"day": g.pick(weekdays), "name": first, "code": g.hex(8)}
-		ts := g.script(topic, fill, rentalotFollowUps, g.length(len(topic), i, long, g.between(45, 60)))
-		times := g.timeline(now, time.Hour, 45*24*time.Hour, len(ts))
+		ts, times := g.talk(rentalotTalk, topic, fill, i, long)
 		start := times[0]
 		contact := g.uuid()
 		if i < 12 { // some prospects have several conversations

@@ -314,16 +314,22 @@ var vantaxFollowUps = []turn{
 	in("Can I get the invoice by email?"), out("Sure, it will be emailed to you right after the visit."),
 }
 
+var vantaxTalk = talk{
+	now:       time.Date(2026, 6, 12, 9, 0, 0, 0, time.UTC),
+	followUps: vantaxFollowUps,
+	longTurns: [2]int{56, 70},
+	minAge:    time.Hour,
+	maxAge:    20 * 24 * time.Hour,
+}
+
 func demoVantax(g *gen) *Dataset {
-	now := time.Date(2026, 6, 12, 9, 0, 0, 0, time.UTC)
 	subs := []string{"sub_8a1f4c2e", "sub_5d03b7a9"}
 	return g.dataset(32, 40, func(i, long int) ConversationData {
 		channel := g.weighted([]string{"sms", "whatsapp", "facebook", "instagram", "email"}, []int{30, 25, 15, 12, 18})
 		topic := vantaxTopics[g.intn(len(vantaxTopics))]
 		name := g.pick(firstNames)
 		fill := map[string]string{"name": name, "day": g.pick(weekdays), "order": fmt.Sprint(g.between(2000, 9999))}
-		ts := g.script(topic, fill, vantaxFollowUps, g.length(len(topic), i, long, g.between(56, 70)))
-		times := g.timeline(now, time.Hour, 20*24*time.Hour, len(ts))
+		ts, times := g.talk(vantaxTalk, topic, fill, i, long)
 		start := times[0]
 		c := convo.Conversation{
 			ID:            "conv_" + g.hex(6),

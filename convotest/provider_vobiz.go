@@ -324,8 +324,16 @@ var vobizFollowUps = []turn{
 	in("Do you ship abroad?"), out("We ship to the EU and the UK; delivery takes 5-8 business days."),
 }
 
+var vobizTalk = talk{
+	now:       time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC),
+	followUps: vobizFollowUps,
+	longTurns: [2]int{64, 80},
+	minAge:    10 * time.Minute,
+	maxAge:    30 * 24 * time.Hour,
+}
+
 func demoVobiz(g *gen) *Dataset {
-	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	now := vobizTalk.now
 	channels := []string{g.uuid(), g.uuid()}
 	return g.dataset(30, 40, func(i, long int) ConversationData {
 		topic := vobizTopics[g.intn(len(vobizTopics))]
@@ -340,12 +348,11 @@ func demoVobiz(g *gen) *Dataset {
 			"order": fmt.Sprint(g.between(10400, 19999)), "name": name, "day": g.pick(weekdays),
 			"amount": fmt.Sprintf("$%d.%02d", g.between(12, 240), g.intn(100)), "code": fmt.Sprintf("%06d", g.intn(1000000)),
 		}
-		ts := g.script(topic, fill, vobizFollowUps, g.length(len(topic), i, long, g.between(64, 80)))
-		maxAge := 30 * 24 * time.Hour
-		if i%9 == 0 {
-			maxAge = 20 * time.Hour
+		tk := vobizTalk
+		if i%9 == 0 { // some conversations still open
+			tk.maxAge = 20 * time.Hour
 		}
-		times := g.timeline(now, 10*time.Minute, maxAge, len(ts))
+		ts, times := g.talk(tk, topic, fill, i, long)
 		start := times[0]
 		c := convo.Conversation{
 			ID:        g.uuid(),
