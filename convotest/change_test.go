@@ -63,55 +63,37 @@ func listMessages(t *testing.T, c *convo.Client, id string) map[string]convo.Mes
 // activity field moved except Rentalot's updatedAt.
 func TestChangeConversationWireEffects(t *testing.T) {
 	t.Parallel()
-	change := map[string]func(*convo.Conversation){
-		"vobiz":        func(c *convo.Conversation) { c.Status = "closed" },
-		"vantaxai":     func(c *convo.Conversation) { c.Tags, c.UnreadCount, c.Status = []string{"lead", "vip"}, 0, "closed" },
-		"rentalot":     func(c *convo.Conversation) { c.Status = "archived" },
-		"agentmessage": func(c *convo.Conversation) { c.Consent = &convo.Consent{OptedIn: false} },
-	}
-	check := map[string]func(t *testing.T, got convo.Conversation){
-		"vobiz": func(t *testing.T, got convo.Conversation) { assert.Equal(t, "closed", got.Status) },
-		"vantaxai": func(t *testing.T, got convo.Conversation) {
-			assert.Equal(t, "closed", got.Status)
-			assert.Equal(t, []string{"lead", "vip"}, got.Tags)
-			assert.Zero(t, got.UnreadCount)
-		},
-		"rentalot": func(t *testing.T, got convo.Conversation) { assert.Equal(t, "archived", got.Status) },
-		"agentmessage": func(t *testing.T, got convo.Conversation) {
-			require.NotNil(t, got.Consent)
-			assert.False(t, got.Consent.OptedIn)
-		},
-	}
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			t.Parallel()
-			srv, c := changeServer(t, p)
-			if p == convo.VantaxAI {
-				require.NoError(t, srv.ChangeConversation("conv_a", func(c *convo.Conversation) { c.UnreadCount = 3 }))
-			}
-			beforeIDs, before := listIDs(t, c)
-			require.NoError(t, srv.ChangeConversation("conv_a", change[p.Name()]))
-			afterIDs, after := listIDs(t, c)
-			assert.Equal(t, beforeIDs, afterIDs, "the list keeps its order")
-			was, got := before["conv_a"], after["conv_a"]
-			check[p.Name()](t, got)
-			assert.True(t, was.LastMessageAt.Equal(got.LastMessageAt), "last-message time unmoved")
-			assert.Equal(t, was.MessageCount, got.MessageCount, "message count unmoved")
-			if p == convo.Rentalot {
-				assert.True(t, got.UpdatedAt.After(was.UpdatedAt), "Rentalot moves updatedAt (%v, was %v)", got.UpdatedAt, was.UpdatedAt)
-			} else {
-				assert.True(t, was.UpdatedAt.Equal(got.UpdatedAt), "no updatedAt moves")
-			}
-			assert.Equal(t, before["conv_b"], after["conv_b"], "the other conversation is untouched")
-			assert.Equal(t, 3, len(listMessages(t, c, "conv_a")), "messages untouched")
-		})
-	}
+	eachProvider(t, func(t *testing.T, p convo.Provider, w wire) {
+		t.Parallel()
+		srv, c := changeServer(t, p)
+		if w.prepare != nil {
+			require.NoError(t, srv.ChangeConversation("conv_a", w.prepare))
+		}
+		beforeIDs, before := listIDs(t, c)
+		require.NoError(t, srv.ChangeConversation("conv_a", w.change))
+		afterIDs, after := listIDs(t, c)
+		assert.Equal(t, beforeIDs, afterIDs, "the list keeps its order")
+		was, got := before["conv_a"], after["conv_a"]
+		w.changed(t, got)
+		assert.True(t, was.LastMessageAt.Equal(got.LastMessageAt), "last-message time unmoved")
+		assert.Equal(t, was.MessageCount, got.MessageCount, "message count unmoved")
+		if w.movesUpdatedAt {
+			assert.True(t, got.UpdatedAt.After(was.UpdatedAt), "updatedAt moves (%v, was %v)", got.UpdatedAt, was.UpdatedAt)
+		} else {
+			assert.True(t, was.UpdatedAt.Equal(got.UpdatedAt), "no updatedAt moves")
+		}
+		assert.Equal(t, before["conv_b"], after["conv_b"], "the other conversation is untouched")
+		assert.Equal(t, 3, len(listMessages(t, c, "conv_a")), "messages untouched")
+	})
 }
 
 // A message's status changes in place on the wire, nothing else moves.
 func TestChangeMessageStatus(t *testing.T) {
 	t.Parallel()
-	for _, p := range []convo.Provider{convo.Vobiz, convo.VantaxAI} {
+	for _, p := range convo.Providers() {
+		if !wireOf(t, p).messageStatus {
+			continue
+		}
 		t.Run(p.Name(), func(t *testing.T) {
 			t.Parallel()
 			srv, c := changeServer(t, p)
@@ -172,7 +154,10 @@ func TestRedactMessageAgentMessage(t *testing.T) {
 // and change nothing.
 func TestChangeRefusals(t *testing.T) {
 	t.Parallel()
-	for _, p := range []convo.Provider{convo.Vobiz, convo.VantaxAI, convo.Rentalot} {
+	for _, p := range convo.Providers() {
+		if wireOf(t, p).redacts {
+			continue
+		}
 		srv, _ := changeServer(t, p)
 		assert.ErrorIs(t, srv.RedactMessage("conv_a", "conv_a_m1", time.Now()), convotest.ErrUndocumentedChange, p.Name())
 		m, _ := srv.Dataset().Conversation("conv_a")

@@ -105,37 +105,7 @@ func compareShape(path string, want, got any, nullable map[string]bool, r shapeR
 	var diffs []string
 	switch w := want.(type) {
 	case map[string]any:
-		for _, m := range r.maps {
-			if m == path {
-				return nil
-			}
-		}
-		g := got.(map[string]any)
-		allowed := map[string]bool{}
-		for k := range w {
-			allowed[k] = true
-		}
-		for _, k := range r.extra[path] {
-			allowed[k] = true
-		}
-		optional := map[string]bool{}
-		for _, k := range r.optional[path] {
-			optional[k] = true
-		}
-		for k := range allowed {
-			if _, ok := g[k]; !ok && !optional[k] {
-				diffs = append(diffs, fmt.Sprintf("%s: missing key %q", path, k))
-			}
-		}
-		for k, v := range g {
-			if !allowed[k] {
-				diffs = append(diffs, fmt.Sprintf("%s: undocumented key %q", path, k))
-				continue
-			}
-			if wv, ok := w[k]; ok {
-				diffs = append(diffs, compareShape(path+"."+k, wv, v, nullable, r)...)
-			}
-		}
+		diffs = compareObject(path, w, got.(map[string]any), nullable, r)
 	case []any:
 		g := got.([]any)
 		if len(w) == 0 {
@@ -147,6 +117,43 @@ func compareShape(path string, want, got any, nullable map[string]bool, r shapeR
 		}
 	}
 	return unique(diffs)
+}
+
+// compareObject is compareShape for an object: its keys against the
+// example's, with the rules' extra and optional keys, then each value.
+func compareObject(path string, w, g map[string]any, nullable map[string]bool, r shapeRules) []string {
+	var diffs []string
+	for _, m := range r.maps {
+		if m == path {
+			return nil
+		}
+	}
+	allowed := map[string]bool{}
+	for k := range w {
+		allowed[k] = true
+	}
+	for _, k := range r.extra[path] {
+		allowed[k] = true
+	}
+	optional := map[string]bool{}
+	for _, k := range r.optional[path] {
+		optional[k] = true
+	}
+	for k := range allowed {
+		if _, ok := g[k]; !ok && !optional[k] {
+			diffs = append(diffs, fmt.Sprintf("%s: missing key %q", path, k))
+		}
+	}
+	for k, v := range g {
+		if !allowed[k] {
+			diffs = append(diffs, fmt.Sprintf("%s: undocumented key %q", path, k))
+			continue
+		}
+		if wv, ok := w[k]; ok {
+			diffs = append(diffs, compareShape(path+"."+k, wv, v, nullable, r)...)
+		}
+	}
+	return diffs
 }
 
 // unique sorts diffs and drops repeats (every item of a list repeats its

@@ -110,23 +110,6 @@ func (f Fault) check() string {
 	return ""
 }
 
-// statusCode returns a provider's error code for status: its documented
-// one from codes, "internal_error" in the provider's case for a 5xx, else
-// the status text in snake case ("Payment Required" -> payment_required).
-func statusCode(status int, codes map[int]string, toCase func(string) string) string {
-	if c, ok := codes[status]; ok {
-		return c
-	}
-	if status >= 500 {
-		return toCase("internal_error")
-	}
-	text := http.StatusText(status)
-	if text == "" {
-		text = "error " + strconv.Itoa(status)
-	}
-	return toCase(strings.NewReplacer(" ", "_", "-", "_", "'", "").Replace(text))
-}
-
 // WithFaults installs scripted faults; see [Fault].
 func WithFaults(faults ...Fault) Option {
 	return func(c *config) { c.faults = append(c.faults, faults...) }

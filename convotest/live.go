@@ -203,3 +203,24 @@ func (s *Server) reindex() {
 		}
 	}
 }
+
+// conversation returns the conversation with the given id. s.dataMu is
+// held.
+func (s *Server) conversation(id string) (*ConversationData, bool) {
+	i, ok := s.index[id]
+	if !ok {
+		return nil, false
+	}
+	return &s.data.Conversations[i], true
+}
+
+// knownConversation is conversation, with an error wrapping
+// [ErrUnknownConversation] for an id the server does not hold. s.dataMu is
+// held.
+func (s *Server) knownConversation(id string) (*ConversationData, error) {
+	c, ok := s.conversation(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownConversation, id)
+	}
+	return c, nil
+}

@@ -40,89 +40,66 @@ func messageIDs(t *testing.T, c *convo.Client, id string) []string {
 
 func TestLiveAddMessagesMovesActivity(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			srv := convotest.NewServer(p)
-			defer srv.Close()
-			c, err := srv.Client()
-			require.NoError(t, err)
-			before, recs := listIDs(t, c)
-			last := before[len(before)-1] // the oldest activity
-			old := recs[last]
-			nMsgs := len(messageIDs(t, c, last))
+	eachProvider(t, func(t *testing.T, p convo.Provider, w wire) {
+		srv := convotest.New(t, p)
+		c := mustClient(t, srv)
+		before, recs := listIDs(t, c)
+		last := before[len(before)-1] // the oldest activity
+		old := recs[last]
+		nMsgs := len(messageIDs(t, c, last))
 
-			at := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC) // later than all demo data
-			require.NoError(t, srv.AddMessages(last,
-				convo.Message{ID: "live-1", Direction: convo.Outbound, Body: "first", SentAt: at},
-				convo.Message{ID: "live-2", Direction: convo.Inbound, Body: "second", SentAt: at.Add(time.Second)}))
+		at := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC) // later than all demo data
+		require.NoError(t, srv.AddMessages(last,
+			convo.Message{ID: "live-1", Direction: convo.Outbound, Body: "first", SentAt: at},
+			convo.Message{ID: "live-2", Direction: convo.Inbound, Body: "second", SentAt: at.Add(time.Second)}))
 
-			after, recs := listIDs(t, c)
-			assert.ElementsMatch(t, before, after, "the same conversations")
-			if p == convo.Vobiz {
-				assert.Equal(t, before, after, "Vobiz documents no order: the list keeps its order")
-			} else {
-				assert.Equal(t, last, after[0], "new activity moves the conversation first")
-				assert.Equal(t, before[:len(before)-1], after[1:], "the others keep their order")
-			}
-			got := recs[last]
-			switch p {
-			case convo.VantaxAI:
-				assert.True(t, got.LastMessageAt.Equal(at.Add(time.Second)))
-				assert.Equal(t, old.UnreadCount+1, got.UnreadCount, "one inbound message")
-			case convo.Rentalot:
-				assert.True(t, got.LastMessageAt.Equal(at.Add(time.Second)))
-				assert.True(t, got.UpdatedAt.Equal(at.Add(time.Second)))
-				assert.Equal(t, old.MessageCount+2, got.MessageCount)
-			case convo.AgentMessage:
-				assert.True(t, got.LastMessageAt.Equal(at.Add(time.Second)))
-				assert.Equal(t, old.MessageCount+2, got.MessageCount)
-				assert.Equal(t, convo.Inbound, got.LastMessageDirection)
-				assert.Equal(t, "second", got.LastMessagePreview)
-			}
-			msgs := messageIDs(t, c, last)
-			assert.Len(t, msgs, nMsgs+2)
-			if p == convo.Vobiz || p == convo.Rentalot {
-				assert.Equal(t, []string{"live-2", "live-1"}, msgs[:2], "newest first")
-			} else {
-				assert.Equal(t, []string{"live-1", "live-2"}, msgs[len(msgs)-2:], "oldest first")
-			}
-		})
-	}
+		after, recs := listIDs(t, c)
+		assert.ElementsMatch(t, before, after, "the same conversations")
+		if !convotest.ListsByActivity(p) {
+			assert.Equal(t, before, after, "no documented order: the list keeps its order")
+		} else {
+			assert.Equal(t, last, after[0], "new activity moves the conversation first")
+			assert.Equal(t, before[:len(before)-1], after[1:], "the others keep their order")
+		}
+		w.added(t, old, recs[last], at)
+		msgs := messageIDs(t, c, last)
+		assert.Len(t, msgs, nMsgs+2)
+		if w.messagesNewestFirst {
+			assert.Equal(t, []string{"live-2", "live-1"}, msgs[:2], "newest first")
+		} else {
+			assert.Equal(t, []string{"live-1", "live-2"}, msgs[len(msgs)-2:], "oldest first")
+		}
+	})
 }
 
 func TestLiveAddConversation(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			srv := convotest.NewServer(p)
-			defer srv.Close()
-			c, err := srv.Client()
-			require.NoError(t, err)
-			before, _ := listIDs(t, c)
-			at := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
-			conv := convo.Conversation{ID: "new-conversation", ContactID: "contact-new", ContactNumber: "+15550001111", Channel: "sms", Status: "open", CreatedAt: at}
-			require.NoError(t, srv.AddConversation(conv, convo.Message{ID: "new-1", Direction: convo.Inbound, Body: "hello", SentAt: at}))
-			after, recs := listIDs(t, c)
-			require.Len(t, after, len(before)+1)
-			if p == convo.Vobiz {
-				assert.Equal(t, "new-conversation", after[len(after)-1], "listed last")
-			} else {
-				assert.Equal(t, "new-conversation", after[0], "the newest activity is listed first")
-				assert.True(t, recs["new-conversation"].LastMessageAt.Equal(at), "activity derived from its messages")
-			}
-			assert.Equal(t, []string{"new-1"}, messageIDs(t, c, "new-conversation"))
-			assert.Len(t, srv.Dataset().Conversations, len(before)+1)
+	eachProvider(t, func(t *testing.T, p convo.Provider, w wire) {
+		srv := convotest.New(t, p)
+		c := mustClient(t, srv)
+		before, _ := listIDs(t, c)
+		at := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
+		conv := convo.Conversation{ID: "new-conversation", ContactID: "contact-new", ContactNumber: "+15550001111", Channel: "sms", Status: "open", CreatedAt: at}
+		require.NoError(t, srv.AddConversation(conv, convo.Message{ID: "new-1", Direction: convo.Inbound, Body: "hello", SentAt: at}))
+		after, recs := listIDs(t, c)
+		require.Len(t, after, len(before)+1)
+		if !convotest.ListsByActivity(p) {
+			assert.Equal(t, "new-conversation", after[len(after)-1], "listed last")
+		} else {
+			assert.Equal(t, "new-conversation", after[0], "the newest activity is listed first")
+			assert.True(t, recs["new-conversation"].LastMessageAt.Equal(at), "activity derived from its messages")
+		}
+		assert.Equal(t, []string{"new-1"}, messageIDs(t, c, "new-conversation"))
+		assert.Len(t, srv.Dataset().Conversations, len(before)+1)
 
-			assert.Error(t, srv.AddConversation(conv), "the id exists")
-			assert.Error(t, srv.AddConversation(convo.Conversation{}), "no id")
-		})
-	}
+		assert.Error(t, srv.AddConversation(conv), "the id exists")
+		assert.Error(t, srv.AddConversation(convo.Conversation{}), "no id")
+	})
 }
 
 func TestLiveRefusesBadChanges(t *testing.T) {
 	t.Parallel()
-	srv := convotest.NewServer(convo.VantaxAI)
-	defer srv.Close()
+	srv := convotest.New(t, convo.VantaxAI)
 	d := srv.Dataset()
 	id := d.Conversations[0].Conversation.ID
 	existing := d.Conversations[0].Messages[0].ID
@@ -138,10 +115,8 @@ func TestLiveRefusesBadChanges(t *testing.T) {
 
 func TestLiveUpdateConversationKeepsPlace(t *testing.T) {
 	t.Parallel()
-	srv := convotest.NewServer(convo.VantaxAI)
-	defer srv.Close()
-	c, err := srv.Client()
-	require.NoError(t, err)
+	srv := convotest.New(t, convo.VantaxAI)
+	c := mustClient(t, srv)
 	before, recs := listIDs(t, c)
 	rec := recs[before[3]]
 	rec.Tags = []string{"vip"}
@@ -153,12 +128,13 @@ func TestLiveUpdateConversationKeepsPlace(t *testing.T) {
 
 func TestLiveExpireCursors(t *testing.T) {
 	t.Parallel()
-	for _, p := range []convo.Provider{convo.Vobiz, convo.AgentMessage} {
+	for _, p := range convo.Providers() {
+		if !wireOf(t, p).serverCursors {
+			continue
+		}
 		t.Run(p.Name(), func(t *testing.T) {
-			srv := convotest.NewServer(p)
-			defer srv.Close()
-			c, err := srv.Client(convo.WithMaxRetries(0))
-			require.NoError(t, err)
+			srv := convotest.New(t, p)
+			c := mustClient(t, srv, convo.WithMaxRetries(0))
 			d := srv.Dataset()
 			id := d.Conversations[0].Conversation.ID
 			for _, cd := range d.Conversations {
@@ -185,10 +161,8 @@ func TestLiveExpireCursors(t *testing.T) {
 
 func TestLiveRemoveMessagesRefusesStartingAfter(t *testing.T) {
 	t.Parallel()
-	srv := convotest.NewServer(convo.VantaxAI)
-	defer srv.Close()
-	c, err := srv.Client(convo.WithMaxRetries(0))
-	require.NoError(t, err)
+	srv := convotest.New(t, convo.VantaxAI)
+	c := mustClient(t, srv, convo.WithMaxRetries(0))
 	d := srv.Dataset()
 	conv := d.Conversations[0]
 	require.GreaterOrEqual(t, len(conv.Messages), 3)
@@ -227,10 +201,8 @@ func TestLiveHookChangesDuringARequest(t *testing.T) {
 // clients read it (run under -race).
 func TestLiveConcurrentChanges(t *testing.T) {
 	t.Parallel()
-	srv := convotest.NewServer(convo.Rentalot)
-	defer srv.Close()
-	c, err := srv.Client(convo.WithMaxPacingWait(0))
-	require.NoError(t, err)
+	srv := convotest.New(t, convo.Rentalot)
+	c := mustClient(t, srv, convo.WithMaxPacingWait(0))
 	ids, _ := listIDs(t, c)
 	at := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
 	var wg sync.WaitGroup
@@ -266,4 +238,52 @@ func TestLiveConcurrentChanges(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Equal(t, convotest.DemoDataset(convo.Rentalot, convotest.DefaultSeed).MessageCount()+writers*perWriter, srv.Dataset().MessageCount())
+}
+
+// New activity equal to the newest in the list moves the conversation
+// first, before the others of that activity (the latest change first),
+// never after them.
+func TestLiveEqualActivityMovesFirst(t *testing.T) {
+	t.Parallel()
+	for _, p := range convo.Providers() {
+		if !convotest.ListsByActivity(p) {
+			continue
+		}
+		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
+			srv := convotest.New(t, p)
+			c := mustClient(t, srv)
+			before, recs := listIDs(t, c)
+			top := recs[before[0]]
+			last := before[len(before)-1]
+			require.NoError(t, srv.AddMessages(last, convo.Message{ID: "live-eq", Direction: convo.Outbound, Body: "same time", SentAt: top.LastMessageAt}))
+			after, recs := listIDs(t, c)
+			require.True(t, recs[last].LastMessageAt.Equal(top.LastMessageAt))
+			assert.Equal(t, last, after[0], "the changed conversation comes before the others of its activity")
+			assert.Equal(t, before[:len(before)-1], after[1:])
+		})
+	}
+}
+
+// A back-dated message (older than the conversation's activity) never
+// moves that activity backwards, nor the conversation's place.
+func TestLiveBackDatedMessageKeepsActivity(t *testing.T) {
+	t.Parallel()
+	eachProvider(t, func(t *testing.T, p convo.Provider, w wire) {
+		t.Parallel()
+		srv := convotest.New(t, p)
+		c := mustClient(t, srv)
+		before, recs := listIDs(t, c)
+		id := before[0]
+		old := recs[id]
+		back := old.LastMessageAt.Add(-24 * time.Hour)
+		require.NoError(t, srv.AddMessages(id, convo.Message{ID: "live-back", Direction: convo.Inbound, Body: "late delivery", SentAt: back}))
+		after, recs := listIDs(t, c)
+		assert.Equal(t, before, after, "the list keeps its order")
+		got := recs[id]
+		assert.True(t, got.LastMessageAt.Equal(old.LastMessageAt), "LastMessageAt %s, was %s", got.LastMessageAt, old.LastMessageAt)
+		if !old.UpdatedAt.IsZero() {
+			assert.False(t, got.UpdatedAt.Before(old.UpdatedAt), "UpdatedAt never goes back")
+		}
+	})
 }

@@ -2,6 +2,8 @@ package convotest
 
 import (
 	"cmp"
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -9,14 +11,23 @@ import (
 	"github.com/convokit/convo"
 )
 
+// DemoAgentMessageKey is the bearer API key an AgentMessage [Server]
+// accepts; any other credential (or none) gets AgentMessage's 401 error
+// envelope.
+const DemoAgentMessageKey = "am_live_demo_52b8f1c07e3a49d6"
+
+var agentMessageFake = fake{
+	provider: convo.AgentMessage,
+	api:      func(s *Server) api { return agentMessageAPI{s} },
+	demo:     demoAgentMessage,
+}
+
 // AgentMessage: bearer am_live_… key; lists
 // {"success":true,"data":[…],"meta":{"total","limit","offset","next_cursor"}}
 // paged by an opaque cursor, next_cursor null on the last page; errors
 // {"success":false,"error":{code,message,request_id,details}} with the
 // request id also in X-Request-Id on every response.
 type agentMessageAPI struct{ s *Server }
-
-func newAgentMessage(s *Server) api { return agentMessageAPI{s} }
 
 func (agentMessageAPI) auth() convo.Authenticator { return convo.Bearer(DemoAgentMessageKey) }
 
@@ -304,4 +315,124 @@ func (agentMessageAPI) messageChanged(c *ConversationData, m *convo.Message, new
 		c.Conversation.LastMessageBodyRedactedAt = m.RedactedAt
 	}
 	return true
+}
+
+// ---- Demo data ----
+
+var agentMessageTopics = [][]turn{
+	{out("Hi {name}, this is Bright Smile Dental. Reminder: your cleaning is {day} at 10:00 AM. Reply C to confirm or R to reschedule."),
+		in("C"), out("Thanks, you're confirmed. See you {day}!")},
+	{out("Hi {name}, this is Bright Smile Dental. Reminder: your appointment is {day} at 3:30 PM."),
+		in("Cancel my appointment please"), out("Your appointment on {day} is cancelled. Reply BOOK anytime to pick a new time.")},
+	{out("Your package from Nimbus Outfitters is out for delivery. Track: https://nimb.us/t/{code}"),
+		in("Can you leave it at the back door?"), out("Noted: the driver will leave it at the back door."), in("Thank you!")},
+	{in("Hi, has my refund been processed?"), out("Checking... Your refund of ${amount} was issued on {day}. It can take 5-7 days to appear."),
+		in("Ok thanks"), out("You're welcome! Reply here if it hasn't arrived by next week.")},
+	{out("Hi {name}, your table for 2 at Olive & Vine is confirmed for {day} at 7:30 PM. Reply STOP to opt out."),
+		in("STOP"), out("You have been unsubscribed and will receive no further messages. Reply START to resubscribe.")},
+	{in("My shower is leaking again, can someone come by?"), out("Sorry about that! Can you send a photo of the leak?"),
+		in("Here's a photo of the damage"), out("Thanks. A plumber can come {day} between 9 and 11 AM. Does that work?"),
+		in("Yes"), out("Booked. You'll get a text when the plumber is on the way.")},
+}
+
+var agentMessageFollowUps = []turn{
+	in("What's your address again?"), out("We're at 1200 Market St, Suite 400."),
+	in("Thanks"), out("Anytime!"),
+	in("Do you have anything earlier?"), out("The earliest opening is tomorrow at 8:30 AM."),
+	in("Is parking available?"), out("Yes, free parking is behind the building."),
+	in("Can I bring my kids?"), out("Of course, children are welcome."),
+	in("How long will it take?"), out("About 45 minutes."),
+	in("Do you take insurance?"), out("We accept most major insurance plans. Bring your card with you."),
+}
+
+var agentMessageTalk = talk{
+	now:       time.Date(2026, 4, 30, 12, 0, 0, 0, time.UTC),
+	followUps: agentMessageFollowUps,
+	longTurns: [2]int{60, 75},
+	minAge:    time.Hour,
+	maxAge:    95 * 24 * time.Hour,
+}
+
+func demoAgentMessage(g *gen) *Dataset {
+	now := agentMessageTalk.now
+	const retention = 60 * 24 * time.Hour
+	numbers := []struct{ id, number string }{
+		{"7c1f0a2d-9e8b-4c3a-9d2e-1f0a2b3c4d5e", "+15551112222"},
+		{"3b9e2c71-4d5a-4f1e-8b6c-9a0d1e2f3a4b", "+15553334444"},
+	}
+	return g.dataset(32, 40, func(i, long int) ConversationData {
+		num := numbers[min(g.intn(10)/6, 1)]
+		ti := g.intn(len(agentMessageTopics))
+		topic := agentMessageTopics[ti]
+		fill := map[string]string{"name": g.pick(firstNames), "day": g.pick(weekdays), "code": g.hex(10),
+			"amount": fmt.Sprintf("%d.%02d", g.between(9, 180), g.intn(100))}
+		ts, times := g.talk(agentMessageTalk, topic, fill, i, long)
+		start := times[0]
+		last := times[len(times)-1]
+		contact := fmt.Sprintf("+1555%07d", g.intn(10000000))
+		c := convo.Conversation{
+			ID:                   base64.RawURLEncoding.EncodeToString(g.bytes(12)),
+			ContactID:            contact,
+			ContactNumber:        contact,
+			PhoneNumberID:        num.id,
+			PhoneNumber:          num.number,
+			LastMessageAt:        last,
+			LastMessageDirection: direction(ts[len(ts)-1].in),
+			MessageCount:         len(ts),
+		}
+		redacted := now.Sub(last) > retention
+		var redactedAt time.Time
+		if redacted {
+			redactedAt = last.Add(retention).Add(g.dur(time.Hour, 20*time.Hour)).Truncate(time.Second)
+			redactedAt = minTime(redactedAt, now)
+			c.LastMessagePreview = "[redacted]"
+			c.LastMessageBodyRedactedAt = redactedAt
+		} else {
+			c.LastMessagePreview = preview(ts[len(ts)-1].text)
+		}
+		switch {
+		case ti == 4: // opted out with STOP
+			c.Consent = &convo.Consent{OptedIn: false, OptedInAt: start.Add(-g.dur(24*time.Hour, 90*24*time.Hour)).Truncate(time.Second)}
+		case g.chance(0.2):
+			c.Consent = nil
+		default:
+			c.Consent = &convo.Consent{OptedIn: true, OptedInAt: start.Add(-g.dur(time.Hour, 90*24*time.Hour)).Truncate(time.Second)}
+		}
+		cd := ConversationData{Conversation: c}
+		for j, t := range ts {
+			m := convo.Message{
+				ID:            "msg_" + g.ulid(),
+				Direction:     direction(t.in),
+				SentAt:        times[j],
+				CreatedAt:     times[j],
+				Channel:       "sms",
+				PhoneNumberID: num.id,
+			}
+			if t.in {
+				m.FromNumber, m.ToNumber = contact, num.number
+			} else {
+				m.FromNumber, m.ToNumber = num.number, contact
+			}
+			if strings.Contains(t.text, "photo of the damage") {
+				m.Channel = "mms"
+				m.MediaURLs = []string{"https://media.agentmsg.io/mms/" + g.hex(24) + ".jpg"}
+			}
+			m.SegmentCount = max((len(t.text)+159)/160, 1)
+			if redacted {
+				m.RedactedAt = redactedAt
+				m.MediaURLs = nil
+			} else {
+				m.Body = t.text
+			}
+			cd.Messages = append(cd.Messages, m)
+		}
+		return cd
+	})
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

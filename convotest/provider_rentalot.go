@@ -13,13 +13,21 @@ import (
 	"github.com/convokit/convo"
 )
 
+// DemoRentalotKey is the bearer API key a Rentalot [Server] accepts; any
+// other credential (or none) gets Rentalot's 401 error envelope.
+const DemoRentalotKey = "ra_demo_7c41e09b2d5f4a38"
+
+var rentalotFake = fake{
+	provider: convo.Rentalot,
+	api:      func(s *Server) api { return rentalotAPI{s} },
+	demo:     demoRentalot,
+}
+
 // Rentalot: bearer ra_… key; camelCase; lists {"data":[…],"pagination":{…}}
 // paged by 1-based page numbers; search {"data":[…],"total":n}; errors
 // {"error":{code,message,details:[{field,message}]}}, 404 as RFC 9457
 // problem details; X-RateLimit-* headers on every response.
 type rentalotAPI struct{ s *Server }
-
-func newRentalot(s *Server) api { return rentalotAPI{s} }
 
 // rentalotRateLimit is the requests-per-minute limit reported in
 // X-RateLimit-Limit (the Pro tier).
@@ -333,4 +341,112 @@ func (rentalotAPI) conversationChanged(c, was *convo.Conversation, now time.Time
 // change of it has no other effect) and no redaction.
 func (rentalotAPI) messageChanged(_ *ConversationData, m *convo.Message, _ bool) bool {
 	return m.RedactedAt.IsZero()
+}
+
+// ---- Demo data ----
+
+type property struct {
+	id, short, addr, beds, rent string
+}
+
+var rentalotTopics = [][]turn{
+	{in("Hi, I'm interested in {short}. Is it still available?"), out("Yes, it's available! Would you like to schedule a showing?"),
+		in("Yes, can I see it on {day}?"), out("I have {day} at 5:30pm or 6:15pm open for a showing. Which works?"),
+		in("5:30 works"), out("Great, your showing is booked for {day} at 5:30pm at {addr}. See you there!")},
+	{in("Do you allow pets? I have a small dog."), out("Yes! Cats and dogs under 30 lbs are welcome at {addr} with a $300 pet deposit."),
+		in("Is there a monthly pet fee too?"), out("It's $35/month per pet."), in("Ok, that works for me")},
+	{in("I'm looking for a {beds} apartment under $2,000"), out("We have a {beds} at {addr} for {rent}/month. Want photos or to book a showing?"),
+		in("Photos please"), out("Here you go: https://rentalot.ai/p/{code}. The bedrooms get great morning light."),
+		in("Looks nice. Is parking included?"), out("One parking spot is included; a second one is $75/month.")},
+	{in("What do I need to apply for {short}?"), out("You'll need a photo ID, proof of income (3x the rent), and the $45 application fee: https://rentalot.ai/apply/{code}"),
+		in("Submitted!"), out("Thanks, {name}! We'll review your application within 48 hours."),
+		out("Good news: your application is approved. The lease is ready to sign."), in("Amazing, signing now")},
+	{in("Something came up, can we move my showing to {day}?"), out("No problem, I've moved your showing to {day} at 6pm."),
+		in("Thank you"), out("You're welcome! Text me if anything changes.")},
+	{in("How long is the lease for the {beds}?"), out("Leases are 12 months; a 6-month lease is possible for an extra $150/month."),
+		in("Are utilities included?"), out("Water and trash are included; electricity and internet are on the tenant."),
+		in("And the security deposit?"), out("One month's rent, {rent}, due at lease signing.")},
+}
+
+var rentalotFollowUps = []turn{
+	in("Is the bedroom big enough for a queen bed?"), out("Yes, the main bedroom fits a queen with room for a dresser."),
+	in("Is there laundry in the building?"), out("There's a shared laundry room on the ground floor."),
+	in("Thanks!"), out("Anytime! Let me know if you'd like to book a showing."),
+	in("Is the neighborhood quiet at night?"), out("It's a residential street, generally very quiet after 9pm."),
+	in("When is the earliest move-in date?"), out("The unit is available from the 1st of next month."),
+	in("Does the apartment have a dishwasher?"), out("Yes, the kitchen has a dishwasher and a gas range."),
+	in("Is smoking allowed?"), out("All our buildings are smoke-free, including balconies."),
+	in("Can I do a virtual showing instead?"), out("Absolutely, I can host a video showing over WhatsApp. What time suits you?"),
+	in("Is there storage space?"), out("Each unit comes with a storage locker in the basement."),
+}
+
+var rentalotTalk = talk{
+	now:       time.Date(2026, 2, 20, 18, 0, 0, 0, time.UTC),
+	followUps: rentalotFollowUps,
+	longTurns: [2]int{45, 60},
+	minAge:    time.Hour,
+	maxAge:    45 * 24 * time.Hour,
+}
+
+func demoRentalot(g *gen) *Dataset {
+	props := []property{
+		{g.uuid(), "the 2BR on Main St", "412 Main St, Apt 3B", "2-bedroom", "$1,850"},
+		{g.uuid(), "the studio on Elm Ave", "14 Elm Ave, Unit 2", "studio", "$1,200"},
+		{g.uuid(), "the 3-bedroom townhouse on Oak Ridge Dr", "88 Oak Ridge Dr", "3-bedroom", "$2,650"},
+		{g.uuid(), "the 1BR loft on Harbor St", "230 Harbor St, Loft 5", "1-bedroom", "$1,575"},
+	}
+	contacts := make([]string, 6)
+	for i := range contacts {
+		contacts[i] = g.uuid()
+	}
+	return g.dataset(34, 40, func(i, long int) ConversationData {
+		prop := props[g.intn(len(props))]
+		channel := g.weighted([]string{"whatsapp", "telegram", "sms", "gmail"}, []int{45, 10, 30, 15})
+		topic := rentalotTopics[g.intn(len(rentalotTopics))]
+		first := g.pick(firstNames)
+		fill := map[string]string{"short": prop.short, "addr": prop.addr, "beds": prop.beds, "rent": prop.rent,
+			"day": g.pick(weekdays), "name": first, "code": g.hex(8)}
+		ts, times := g.talk(rentalotTalk, topic, fill, i, long)
+		start := times[0]
+		contact := g.uuid()
+		if i < 12 { // some prospects have several conversations
+			contact = contacts[i%len(contacts)]
+		}
+		c := convo.Conversation{
+			ID:            g.uuid(),
+			ContactID:     contact,
+			PropertyID:    prop.id,
+			Channel:       channel,
+			Status:        g.weighted([]string{"active", "archived"}, []int{70, 30}),
+			StartedAt:     start,
+			CreatedAt:     start,
+			LastMessageAt: times[len(times)-1],
+			UpdatedAt:     times[len(times)-1],
+			MessageCount:  len(ts),
+		}
+		cd := ConversationData{Conversation: c}
+		if !g.chance(0.1) {
+			cd.ContactName = first + " " + g.pick(lastNames)
+		}
+		for j, t := range ts {
+			m := convo.Message{
+				ID:             g.uuid(),
+				ConversationID: c.ID,
+				Direction:      direction(t.in),
+				Body:           t.text,
+				Content:        t.text,
+				Channel:        channel,
+				SentAt:         times[j],
+				CreatedAt:      times[j].Add(time.Duration(g.intn(3)) * time.Second),
+			}
+			switch {
+			case channel == "gmail" && t.in && j == 0:
+				m.Metadata = json.RawMessage(marshalCompact(map[string]string{"subject": "Inquiry about " + prop.addr}))
+			case !t.in && g.chance(0.12):
+				m.Metadata = json.RawMessage(`{"generatedBy":"ai","model":"leasing-agent-v2"}`)
+			}
+			cd.Messages = append(cd.Messages, m)
+		}
+		return cd
+	})
 }

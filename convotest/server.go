@@ -16,27 +16,6 @@ import (
 	"github.com/convokit/convo"
 )
 
-// Demo credentials. A [Server] accepts exactly these and answers any other
-// credential (or none) with the provider's 401 error envelope.
-const (
-	// DemoVobizAuthID is the X-Auth-ID a Vobiz server accepts; it is also
-	// the account_id of its demo data.
-	DemoVobizAuthID = "MA_DEMO0001"
-	// DemoVobizAuthToken is the X-Auth-Token that goes with DemoVobizAuthID.
-	DemoVobizAuthToken = "vobiz-demo-auth-token"
-	// DemoVobizJWT is the bearer JWT a Vobiz server accepts instead of the
-	// X-Auth headers.
-	DemoVobizJWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJNQV9ERU1PMDAwMSIsImRlbW8iOnRydWV9.ZGVtby1zaWduYXR1cmU"
-	// DemoVantaxAIKey is the API key a VantaxAI server accepts, as a bearer
-	// token or in the x-api-key header.
-	DemoVantaxAIKey = "vx_live_demo_3fa9c2e1b7d04a6f"
-	// DemoRentalotKey is the bearer API key a Rentalot server accepts.
-	DemoRentalotKey = "ra_demo_7c41e09b2d5f4a38"
-	// DemoAgentMessageKey is the bearer API key an AgentMessage server
-	// accepts.
-	DemoAgentMessageKey = "am_live_demo_52b8f1c07e3a49d6"
-)
-
 // DefaultSeed is the seed of the demo dataset a [Server] serves when neither
 // [WithData] nor [WithSeed] is given.
 const DefaultSeed int64 = 1
@@ -78,6 +57,97 @@ type Server struct {
 	window    int // rate-limit window of the last request (Rentalot)
 	inWindow  int // requests counted in that window
 	rateLimit int // WithRateLimit's limit; 0: the provider's own
+}
+
+// NewServer starts a fake of provider's API on a loopback address and
+// returns it. It panics if provider is the zero Provider, as it cannot
+// choose a wire format then.
+func NewServer(provider convo.Provider, opts ...Option) *Server {
+	cfg := config{seed: DefaultSeed}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	f, ok := fakeOf(provider)
+	if !ok {
+		panic("convotest: NewServer: unknown provider " + strconv.Quote(provider.Name()))
+	}
+	base, err := url.Parse(provider.DefaultBaseURL())
+	if err != nil {
+		panic("convotest: NewServer: " + err.Error())
+	}
+	s := &Server{
+		provider:  provider,
+		basePath:  strings.TrimRight(base.Path, "/"),
+		latency:   cfg.latency,
+		pageSize:  cfg.pageSize,
+		started:   time.Now(),
+		kinds:     cfg.kinds,
+		hook:      cfg.hook,
+		rateLimit: cfg.rateLimit,
+	}
+	if cfg.data != nil {
+		s.data = cfg.data.Clone()
+	} else {
+		s.data = DemoDataset(provider, cfg.seed)
+	}
+	s.reindex()
+	for _, f := range cfg.faults {
+		if why := f.check(); why != "" {
+			panic("convotest: NewServer: WithFaults: " + why)
+		}
+		s.faults = append(s.faults, faultState{f: f})
+	}
+	for _, h := range cfg.handlers {
+		if _, err := path.Match(h.pattern, ""); err != nil || h.handler == nil {
+			panic("convotest: NewServer: WithHandler: bad pattern " + strconv.Quote(h.pattern) + " or nil handler")
+		}
+	}
+	s.handlers = cfg.handlers
+	if cfg.faultRate > 0 {
+		s.faultRate = min(cfg.faultRate, 1)
+		s.rng = rand.New(rand.NewPCG(uint64(cfg.faultSeed), 0x636f6e766f))
+		if len(s.kinds) == 0 {
+			s.kinds = []FaultKind{FaultRateLimit, FaultServerError, FaultDrop, FaultTruncate}
+		}
+	}
+	s.api = f.api(s)
+	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Provider returns the provider the server fakes.
+func (s *Server) Provider() convo.Provider { return s.provider }
+
+// URL returns the base URL of the fake API: the server's loopback address
+// followed by the base path of the provider's default base URL, e.g.
+// http://127.0.0.1:41234/api/v1/messaging for Vobiz.
+func (s *Server) URL() string { return s.ts.URL + s.basePath }
+
+// Options returns the client options that point a [convo.Client] at the
+// server with the demo credentials: [convo.WithBaseURL] and
+// [convo.WithAuth].
+func (s *Server) Options() []convo.Option {
+	return []convo.Option{convo.WithBaseURL(s.URL()), convo.WithAuth(s.api.auth())}
+}
+
+// Client returns a client of the server's provider configured by
+// [Server.Options] followed by opts, which may override them (a later
+// [convo.WithAuth] replaces the demo credentials).
+func (s *Server) Client(opts ...convo.Option) (*convo.Client, error) {
+	return convo.NewClient(s.provider, append(s.Options(), opts...)...)
+}
+
+// Close shuts the server down and waits for pending requests to finish.
+func (s *Server) Close() { s.ts.Close() }
+
+// Dataset returns a copy of the data the server serves now, changes made
+// while it runs included.
+func (s *Server) Dataset() *Dataset {
+	s.dataMu.RLock()
+	defer s.dataMu.RUnlock()
+	return s.data.Clone()
 }
 
 // Option configures a [Server].
@@ -138,97 +208,6 @@ func WithRateLimit(perMinute int) Option {
 	return func(c *config) { c.rateLimit = perMinute }
 }
 
-// NewServer starts a fake of provider's API on a loopback address and
-// returns it. It panics if provider is the zero Provider, as it cannot
-// choose a wire format then.
-func NewServer(provider convo.Provider, opts ...Option) *Server {
-	cfg := config{seed: DefaultSeed}
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
-	}
-	newAPI, ok := apis[provider.Name()]
-	if !ok {
-		panic("convotest: NewServer: unknown provider " + strconv.Quote(provider.Name()))
-	}
-	base, err := url.Parse(provider.DefaultBaseURL())
-	if err != nil {
-		panic("convotest: NewServer: " + err.Error())
-	}
-	s := &Server{
-		provider:  provider,
-		basePath:  strings.TrimRight(base.Path, "/"),
-		latency:   cfg.latency,
-		pageSize:  cfg.pageSize,
-		started:   time.Now(),
-		kinds:     cfg.kinds,
-		hook:      cfg.hook,
-		rateLimit: cfg.rateLimit,
-	}
-	if cfg.data != nil {
-		s.data = cfg.data.Clone()
-	} else {
-		s.data = DemoDataset(provider, cfg.seed)
-	}
-	s.reindex()
-	for _, f := range cfg.faults {
-		if why := f.check(); why != "" {
-			panic("convotest: NewServer: WithFaults: " + why)
-		}
-		s.faults = append(s.faults, faultState{f: f})
-	}
-	for _, h := range cfg.handlers {
-		if _, err := path.Match(h.pattern, ""); err != nil || h.handler == nil {
-			panic("convotest: NewServer: WithHandler: bad pattern " + strconv.Quote(h.pattern) + " or nil handler")
-		}
-	}
-	s.handlers = cfg.handlers
-	if cfg.faultRate > 0 {
-		s.faultRate = min(cfg.faultRate, 1)
-		s.rng = rand.New(rand.NewPCG(uint64(cfg.faultSeed), 0x636f6e766f))
-		if len(s.kinds) == 0 {
-			s.kinds = []FaultKind{FaultRateLimit, FaultServerError, FaultDrop, FaultTruncate}
-		}
-	}
-	s.api = newAPI(s)
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
-	return s
-}
-
-// Provider returns the provider the server fakes.
-func (s *Server) Provider() convo.Provider { return s.provider }
-
-// URL returns the base URL of the fake API: the server's loopback address
-// followed by the base path of the provider's default base URL, e.g.
-// http://127.0.0.1:41234/api/v1/messaging for Vobiz.
-func (s *Server) URL() string { return s.ts.URL + s.basePath }
-
-// Options returns the client options that point a [convo.Client] at the
-// server with the demo credentials: [convo.WithBaseURL] and
-// [convo.WithAuth].
-func (s *Server) Options() []convo.Option {
-	return []convo.Option{convo.WithBaseURL(s.URL()), convo.WithAuth(s.api.auth())}
-}
-
-// Client returns a client of the server's provider configured by
-// [Server.Options] followed by opts, which may override them (a later
-// [convo.WithAuth] replaces the demo credentials).
-func (s *Server) Client(opts ...convo.Option) (*convo.Client, error) {
-	return convo.NewClient(s.provider, append(s.Options(), opts...)...)
-}
-
-// Close shuts the server down and waits for pending requests to finish.
-func (s *Server) Close() { s.ts.Close() }
-
-// Dataset returns a copy of the data the server serves now, changes made
-// while it runs included.
-func (s *Server) Dataset() *Dataset {
-	s.dataMu.RLock()
-	defer s.dataMu.RUnlock()
-	return s.data.Clone()
-}
-
 // Request is a request the server received, as recorded by [Server.Requests].
 // Credentials are never recorded: their headers hold "REDACTED".
 type Request struct {
@@ -269,8 +248,39 @@ func (s *Server) ResetRequests() {
 	s.requests = nil
 }
 
-// credentialHeaders are redacted in the request log.
-var credentialHeaders = []string{"Authorization", "X-Auth-Id", "X-Auth-Token", "X-Api-Key", "Cookie"}
+// credentialHeaders are redacted in the request log: those of every
+// provider, whichever the server fakes, so that a client sending another
+// provider's credentials does not see them logged either.
+var credentialHeaders = func() []string {
+	h := []string{"Authorization", "Cookie"}
+	for _, f := range fakes {
+		h = append(h, f.credentialHeaders...)
+	}
+	return h
+}()
+
+// redactHeader returns a copy of h with the credentials' values replaced
+// by "REDACTED".
+func redactHeader(h http.Header) http.Header {
+	hdr := h.Clone()
+	for _, k := range credentialHeaders {
+		if len(hdr.Values(k)) > 0 {
+			hdr.Set(k, "REDACTED")
+		}
+	}
+	return hdr
+}
+
+// record completes the log entry of request n (at index i unless the log
+// was reset meanwhile).
+func (s *Server) record(n, i, status int, kind FaultKind) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i < len(s.requests) && s.requests[i].N == n {
+		s.requests[i].Status = status
+		s.requests[i].Fault = kind
+	}
+}
 
 // reply is a complete answer, built before anything is written so that a
 // fault can cut it off.
@@ -345,18 +355,6 @@ func (s *Server) arrive(r *http.Request, rel string) arrival {
 	return a
 }
 
-// redactHeader returns a copy of h with the credentials' values replaced
-// by "REDACTED".
-func redactHeader(h http.Header) http.Header {
-	hdr := h.Clone()
-	for _, k := range credentialHeaders {
-		if len(hdr.Values(k)) > 0 {
-			hdr.Set(k, "REDACTED")
-		}
-	}
-	return hdr
-}
-
 // delay waits the server's latency, or until the request is canceled.
 func (s *Server) delay(r *http.Request) {
 	if s.latency <= 0 {
@@ -397,17 +395,6 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, rel string, a a
 	w.Header().Set("Content-Length", strconv.Itoa(len(rp.body)))
 	w.WriteHeader(rp.status)
 	w.Write(rp.body)
-}
-
-// record completes the log entry of request n (at index i unless the log
-// was reset meanwhile).
-func (s *Server) record(n, i, status int, kind FaultKind) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if i < len(s.requests) && s.requests[i].N == n {
-		s.requests[i].Status = status
-		s.requests[i].Fault = kind
-	}
 }
 
 // handle builds the real answer to a request (which a FaultTruncate may

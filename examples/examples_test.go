@@ -20,6 +20,7 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/testenv"
 	"github.com/convokit/convo/internal/testproc"
 )
 
@@ -113,7 +114,7 @@ func runExample(t *testing.T, name string, vars map[string]string, args ...strin
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe, args...)
-	cmd.Env = testproc.WithoutConvoVariables(os.Environ())
+	cmd.Env = testenv.WithoutConvoVariables(os.Environ())
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/convokit/convo/internal/testenv"
 	"github.com/convokit/convo/internal/testproc"
 )
 
@@ -38,7 +39,7 @@ func TestNothingLeftBehind(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestQuickstartFake$", "-test.count=1")
-	cmd.Env = append(testproc.WithoutConvoVariables(os.Environ()),
+	cmd.Env = append(testenv.WithoutConvoVariables(os.Environ()),
 		inChild+"=1", testproc.RaceExitNoSleep(),
 		"XDG_CACHE_HOME="+cache, "TMPDIR="+tmp, "GOTMPDIR=",
 		"GOCACHE="+paths[0], "GOMODCACHE="+paths[1], "GOPATH="+paths[2])

@@ -22,6 +22,7 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/testenv"
 	"github.com/convokit/convo/internal/testproc"
 )
 
@@ -77,7 +78,7 @@ func provideBinary(path string) error {
 
 // cleanEnv is the test process's environment without anything convo reads.
 func cleanEnv(extra ...string) []string {
-	env := testproc.WithoutConvoVariables(os.Environ())
+	env := testenv.WithoutConvoVariables(os.Environ())
 	env = append(env, runAsConvo+"=1", testproc.RaceExitNoSleep())
 	return append(env, extra...)
 }

@@ -1,5 +1,7 @@
 // Package testproc holds what convo's tests need to run processes of
-// their own.
+// their own. It does not import convo, whose own tests import it; what
+// needs the provider registry (a child process's environment) is in
+// internal/testenv.
 package testproc
 
 import (
@@ -8,7 +10,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,24 +26,6 @@ func RaceExitNoSleep() string {
 		return "GORACE=" + v
 	}
 	return "GORACE=" + strings.TrimSpace(v+" atexit_sleep_ms=0")
-}
-
-// convoVariables are the prefixes of the variables convo's command and
-// examples read: their own, and each provider's credentials.
-var convoVariables = []string{"CONVO_", "VOBIZ_", "VANTAXAI_", "RENTALOT_", "AGENTMESSAGE_"}
-
-// WithoutConvoVariables returns env without the variables convo's command
-// and examples read, for a child process that should see only what its
-// test gives it.
-func WithoutConvoVariables(env []string) []string {
-	var out []string
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		if !slices.ContainsFunc(convoVariables, func(p string) bool { return strings.HasPrefix(k, p) }) {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // Setup is what each of convo's test packages does before its tests run:
