@@ -150,12 +150,8 @@ func TestLeakBreakAbandonsRequestInFlight(t *testing.T) {
 			hwVerifyNoLeak(t)
 			var abandoned atomic.Int64
 			srv := hwServe(t, hwFake(t, p, 50), func(w http.ResponseWriter, r hwRequest) {
-				if r.N == 1 {
-					r.pass(w)
-					return
-				}
-				hwHang(r)
-				if r.Context().Err() != nil {
+				hwPassThenHang(w, r)
+				if r.N > 1 && r.Context().Err() != nil {
 					abandoned.Add(1)
 				}
 			})

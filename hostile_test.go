@@ -7,9 +7,10 @@ package convo_test
 // concurrency_test.go. Honest answers come from convotest, the one fake of
 // the providers' wire forms and paging; a hostile server (hwServe) sits in
 // front of a fake and either answers in a way of its own (a body cut off,
-// a connection reset, no answer at all) or passes the request on. Only the
-// stall tests need pages convotest cannot give, lists whose pagination does
-// not advance, and hwStallPage renders those.
+// a connection reset, no answer at all) or passes the request on. The one
+// renderer of pages left here, hwStallPage, gives what convotest, an honest
+// server, cannot: pagination that does not advance (and, for the redirect
+// tests, a page served to a request without credentials).
 
 import (
 	"bytes"
@@ -311,6 +312,16 @@ func hwHang(r hwRequest) {
 	case <-r.Context().Done():
 	case <-time.After(30 * time.Second):
 	}
+}
+
+// hwPassThenHang passes the first request on to the fake and hangs every
+// later one until the client goes away.
+func hwPassThenHang(w http.ResponseWriter, r hwRequest) {
+	if r.N == 1 {
+		r.pass(w)
+		return
+	}
+	hwHang(r)
 }
 
 // hwCont is how a stalled page continues, in each paging style's terms.
@@ -623,15 +634,9 @@ func TestHostileContextEndsEveryWait(t *testing.T) {
 			wantErr: context.DeadlineExceeded,
 		},
 		{
-			name: "prefetch hand-off",
-			opts: []convo.Option{convo.WithPrefetch(3)},
-			answer: func(w http.ResponseWriter, r hwRequest) {
-				if r.N == 1 {
-					r.pass(w)
-					return
-				}
-				hwHang(r)
-			},
+			name:    "prefetch hand-off",
+			opts:    []convo.Option{convo.WithPrefetch(3)},
+			answer:  hwPassThenHang,
 			wantErr: context.DeadlineExceeded,
 		},
 		{

@@ -106,6 +106,16 @@ func (h *hwHops) all() []hwHop {
 	return append([]hwHop(nil), h.hops...)
 }
 
+// hwListVobiz lists conversations with a Vobiz client of opts, which must
+// succeed: one walk whose requests a test then inspects.
+func hwListVobiz(t *testing.T, opts ...convo.Option) {
+	t.Helper()
+	c, err := convo.NewClient(convo.Vobiz, opts...)
+	require.NoError(t, err)
+	_, err = hwAll(c.Conversations.List(context.Background(), nil).All(), hwConvID, 10)
+	require.NoError(t, err)
+}
+
 // ---- credentials stay home --------------------------------------------------
 
 // TestSecurityRedirectCarriesNoCredentials: a 301/302/307/308 from the API
@@ -163,11 +173,8 @@ func TestSecurityRedirectCarriesNoCredentials(t *testing.T) {
 						calls = ac.calls.Load()
 					}
 					base := api.URL + "/redirect/" + strconv.Itoa(status) + "/" + url.PathEscape(target.url)
-					c, err := convo.NewClient(convo.Vobiz, convo.WithBaseURL(base), convo.WithAuth(ac.auth),
+					hwListVobiz(t, convo.WithBaseURL(base), convo.WithAuth(ac.auth),
 						convo.WithHTTPClient(otherTLS.Client()), convo.WithMaxRetries(0))
-					require.NoError(t, err)
-					_, err = hwAll(c.Conversations.List(context.Background(), nil).All(), hwConvID, 10)
-					require.NoError(t, err)
 
 					apiSeen := apiHops.all()[nAPI:]
 					landSeen := landingHops.all()[nLanding:]
@@ -244,10 +251,7 @@ func TestSecurityRedirectOriginRules(t *testing.T) {
 					if tc.insecure {
 						opts = append(opts, convo.WithInsecureCleartextCredentials())
 					}
-					c, err := convo.NewClient(convo.Vobiz, opts...)
-					require.NoError(t, err)
-					_, err = hwAll(c.Conversations.List(context.Background(), nil).All(), hwConvID, 10)
-					require.NoError(t, err)
+					hwListVobiz(t, opts...)
 
 					hops := rt.hops.all()
 					require.Len(t, hops, 2)
@@ -366,12 +370,9 @@ func TestSecurityCleartextCredentials(t *testing.T) {
 		rt := &hwTransport{respond: func(*http.Request) (int, http.Header, string) {
 			return http.StatusOK, nil, string(hwStallPage(convo.Vobiz, nil, hwCont{}))
 		}}
-		c, err := convo.NewClient(convo.Vobiz, convo.WithBaseURL("http://api.example.com/v1"),
+		hwListVobiz(t, convo.WithBaseURL("http://api.example.com/v1"),
 			convo.WithAuth(convo.Bearer(hwSecretBearer)), convo.WithInsecureCleartextCredentials(),
 			convo.WithHTTPClient(&http.Client{Transport: rt}))
-		require.NoError(t, err)
-		_, err = hwAll(c.Conversations.List(context.Background(), nil).All(), hwConvID, 10)
-		require.NoError(t, err)
 		hops := rt.hops.all()
 		require.Len(t, hops, 1)
 		assert.Equal(t, "Bearer "+hwSecretBearer, hops[0].creds["Authorization"])
@@ -385,10 +386,7 @@ func TestSecurityCleartextCredentials(t *testing.T) {
 		}))
 		defer srv.Close()
 		require.True(t, strings.HasPrefix(srv.URL, "http://127.0.0.1:"))
-		c, err := convo.NewClient(convo.Vobiz, convo.WithBaseURL(srv.URL), convo.WithAuth(convo.XAuth(hwSecretAuthID, hwSecretAuthToken)))
-		require.NoError(t, err)
-		_, err = hwAll(c.Conversations.List(context.Background(), nil).All(), hwConvID, 10)
-		require.NoError(t, err)
+		hwListVobiz(t, convo.WithBaseURL(srv.URL), convo.WithAuth(convo.XAuth(hwSecretAuthID, hwSecretAuthToken)))
 		require.Len(t, hops.all(), 1)
 		assert.Equal(t, hwSecretAuthToken, hops.all()[0].creds["X-Auth-Token"])
 	})
