@@ -138,7 +138,8 @@ func hwCreds(h http.Header) map[string]string {
 }
 
 // hwDemoCreds returns the credential headers fake's own client sends: its
-// demo credentials, in its provider's scheme.
+// demo credentials, in its provider's scheme. A hostile server asks the fake
+// with them, so that its clients may carry any credentials of their own.
 func hwDemoCreds(t testing.TB, fake *convotest.Server) map[string]string {
 	t.Helper()
 	var creds map[string]string
@@ -164,6 +165,7 @@ func hwDemoCreds(t testing.TB, fake *convotest.Server) map[string]string {
 type hwServer struct {
 	*httptest.Server
 	fake             *convotest.Server
+	fakeOrigin       string // the fake's scheme and host
 	basePath         string // the fake's base path, under which it serves
 	upstream         *http.Client
 	creds            map[string]string // the fake's demo credentials
@@ -184,7 +186,8 @@ func hwServe(t testing.TB, fake *convotest.Server, answer func(w http.ResponseWr
 	u, err := url.Parse(fake.URL())
 	require.NoError(t, err)
 	tr := &http.Transport{}
-	s := &hwServer{fake: fake, basePath: u.Path, upstream: &http.Client{Transport: tr}, creds: hwDemoCreds(t, fake)}
+	s := &hwServer{fake: fake, fakeOrigin: u.Scheme + "://" + u.Host, basePath: u.Path,
+		upstream: &http.Client{Transport: tr}, creds: hwDemoCreds(t, fake)}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := s.requests.Add(1)
 		s.active.Add(1)
@@ -214,8 +217,7 @@ func (s *hwServer) client(t testing.TB, opts ...convo.Option) *convo.Client {
 // any): its status and body, or 502 when the fake could not be asked (the
 // request's context ended).
 func (r hwRequest) honest() (int, []byte) {
-	u, _ := url.Parse(r.s.fake.URL())
-	req, err := http.NewRequestWithContext(r.Context(), r.Method, u.Scheme+"://"+u.Host+r.URL.RequestURI(), nil)
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, r.s.fakeOrigin+r.URL.RequestURI(), nil)
 	if err != nil {
 		return http.StatusBadGateway, nil
 	}
