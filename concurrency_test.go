@@ -6,10 +6,8 @@ package convo_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
-	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 )
 
 // hwVerifyNoLeak checks, after the test and all its cleanups, that no
@@ -37,17 +36,10 @@ func hwVerifyNoLeak(t *testing.T) {
 // work is over at once, not eventually. (A goroutine that has left fetchAll
 // is only returning.)
 func hwPagerGoroutines() int {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
+	var stacks strings.Builder
+	_ = pprof.Lookup("goroutine").WriteTo(&stacks, 2) // the caller's first
 	count := 0
-	for i, g := range strings.Split(string(buf), "\n\n") {
+	for i, g := range strings.Split(stacks.String(), "\n\n") {
 		if i > 0 && strings.Contains(g, "convo.(*Pager[") && strings.Contains(g, ").fetchAll(") {
 			count++
 		}
@@ -55,45 +47,38 @@ func hwPagerGoroutines() int {
 	return count
 }
 
-// hwStarts counts the requests the client starts, below all of its layers.
-type hwStarts struct {
-	base    http.RoundTripper
-	started atomic.Int64
-}
-
-func (rt *hwStarts) RoundTrip(r *http.Request) (*http.Response, error) {
-	rt.started.Add(1)
-	return rt.base.RoundTrip(r)
-}
-
-// hwLeakClient returns a client of p with its own transport (closed at the
-// end of the test, so that idle connections are not taken for leaks) and
-// the counter of the requests it starts.
-func hwLeakClient(t *testing.T, p convo.Provider, url string, opts ...convo.Option) (*convo.Client, *hwStarts) {
+// hwLeakClient returns a client for srv with its own transport (closed at
+// the end of the test, so that idle connections are not taken for leaks)
+// and the count of the requests it starts, below all of its layers.
+func hwLeakClient(t *testing.T, srv *hwServer, opts ...convo.Option) (*convo.Client, *atomic.Int64) {
 	t.Helper()
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
-	rt := &hwStarts{base: tr}
-	return hwNewClient(t, p, url, append(opts, convo.WithHTTPClient(&http.Client{Transport: rt}))...), rt
+	started := new(atomic.Int64)
+	rt := hwRoundTrip(func(r *http.Request) (*http.Response, error) {
+		started.Add(1)
+		return tr.RoundTrip(r)
+	})
+	return srv.client(t, append(opts, convo.WithHTTPClient(&http.Client{Transport: rt}))...), started
 }
 
 // hwSettle asserts that once the loop has returned the client starts no
-// further request and that the server's handlers all return (a request in
+// further request and that the server's answers all return (a request in
 // flight was abandoned), within a bounded wait. It returns how many
 // requests the server received.
-func hwSettle(t *testing.T, cnt *hwCounter, rt *hwStarts, startedAtReturn int64) int64 {
+func hwSettle(t *testing.T, srv *hwServer, started *atomic.Int64, startedAtReturn int64) int64 {
 	t.Helper()
 	var last int64 = -1
 	stableSince := time.Now()
 	settled := hwWaitFor(5*time.Second, func() bool {
-		if n := cnt.requests.Load(); n != last {
+		if n := srv.requests.Load(); n != last {
 			last, stableSince = n, time.Now()
 		}
-		return cnt.active.Load() == 0 && time.Since(stableSince) > 100*time.Millisecond
+		return srv.active.Load() == 0 && time.Since(stableSince) > 100*time.Millisecond
 	})
 	assert.True(t, settled, "a request is still in flight at the server")
-	assert.Equal(t, startedAtReturn, rt.started.Load(), "the client started requests after the loop returned")
-	return cnt.requests.Load()
+	assert.Equal(t, startedAtReturn, started.Load(), "the client started requests after the loop returned")
+	return srv.requests.Load()
 }
 
 // TestLeakBreakStopsPrefetch: breaking out of All or Pages with prefetching
@@ -110,14 +95,10 @@ func TestLeakBreakStopsPrefetch(t *testing.T) {
 		for _, mode := range []string{"All", "Pages"} {
 			t.Run(p.Name()+"/"+mode, func(t *testing.T) {
 				hwVerifyNoLeak(t)
-				l := newHWList(p, hwConv, 200)
-				var cnt hwCounter
-				srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					time.Sleep(time.Millisecond)
-					l.ServeHTTP(w, r)
-				})))
-				defer srv.Close()
-				c, rt := hwLeakClient(t, p, srv.URL, convo.WithPrefetch(prefetch))
+				fake := hwFake(t, p, 200, convotest.WithLatency(time.Millisecond))
+				want := hwListed(t, fake)
+				srv := hwServe(t, fake, hwPass)
+				c, started := hwLeakClient(t, srv, convo.WithPrefetch(prefetch))
 
 				baseline := hwPagerGoroutines()
 				pager := c.Messages.List(context.Background(), hwConv, &convo.MessageListParams{PageSize: 5})
@@ -128,7 +109,7 @@ func TestLeakBreakStopsPrefetch(t *testing.T) {
 						require.NoError(t, err)
 						got = append(got, m.ID)
 						if len(got) == 7 { // mid-page 2, once the fetcher is blocked on a full hand-off
-							hwWaitFor(5*time.Second, func() bool { return cnt.requests.Load() > 2 })
+							hwWaitFor(5*time.Second, func() bool { return srv.requests.Load() > 2 })
 							break
 						}
 					}
@@ -139,14 +120,14 @@ func TestLeakBreakStopsPrefetch(t *testing.T) {
 							got = append(got, m.ID)
 						}
 						if len(got) >= 10 {
-							hwWaitFor(5*time.Second, func() bool { return cnt.requests.Load() > 2 })
+							hwWaitFor(5*time.Second, func() bool { return srv.requests.Load() > 2 })
 							break
 						}
 					}
 				}
 				assert.Equal(t, baseline, hwPagerGoroutines(), "the prefetcher is gone when the loop returns")
-				settled := hwSettle(t, &cnt, rt, rt.started.Load())
-				assert.Equal(t, l.ids[:len(got)], got)
+				settled := hwSettle(t, srv, started, started.Load())
+				assert.Equal(t, want[:len(got)], got)
 				assert.LessOrEqual(t, settled, int64(2+prefetch+1), "fetching ahead is bounded by the prefetch depth")
 				assert.Greater(t, settled, int64(2), "prefetching was on")
 				srv.CloseClientConnections()
@@ -167,21 +148,14 @@ func TestLeakBreakAbandonsRequestInFlight(t *testing.T) {
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			hwVerifyNoLeak(t)
-			l := newHWList(p, hwConv, 50)
-			var cnt hwCounter
 			var abandoned atomic.Int64
-			srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if cnt.requests.Load() == 1 {
-					l.ServeHTTP(w, r)
-					return
-				}
-				hwHang(r)
-				if r.Context().Err() != nil {
+			srv := hwServe(t, hwFake(t, p, 50), func(w http.ResponseWriter, r hwRequest) {
+				hwPassThenHang(w, r)
+				if r.N > 1 && r.Context().Err() != nil {
 					abandoned.Add(1)
 				}
-			})))
-			defer srv.Close()
-			c, rt := hwLeakClient(t, p, srv.URL, convo.WithPrefetch(3))
+			})
+			c, started := hwLeakClient(t, srv, convo.WithPrefetch(3))
 
 			baseline := hwPagerGoroutines()
 			start := time.Now()
@@ -190,15 +164,15 @@ func TestLeakBreakAbandonsRequestInFlight(t *testing.T) {
 				require.NoError(t, err)
 				n++
 				if n == 2 {
-					require.True(t, hwWaitFor(5*time.Second, func() bool { return cnt.active.Load() == 1 }),
+					require.True(t, hwWaitFor(5*time.Second, func() bool { return srv.active.Load() == 1 }),
 						"the prefetcher has asked for page 2")
 					break
 				}
 			}
-			startedAtReturn := rt.started.Load()
+			startedAtReturn := started.Load()
 			assert.Equal(t, baseline, hwPagerGoroutines(), "the prefetcher is gone when the loop returns")
 			assert.Less(t, time.Since(start), 5*time.Second, "breaking out must not wait for the server")
-			settled := hwSettle(t, &cnt, rt, startedAtReturn)
+			settled := hwSettle(t, srv, started, startedAtReturn)
 			assert.Equal(t, int64(2), settled)
 			assert.Equal(t, int64(1), abandoned.Load(), "the request in flight was cancelled")
 		})
@@ -213,21 +187,14 @@ func TestLeakNoGoroutineAfterErrorOrEnd(t *testing.T) {
 		return
 	}
 	hwVerifyNoLeak(t)
-	l := newHWList(convo.VantaxAI, hwConv, 23)
-	var cnt hwCounter
-	srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "/gone/") {
-			hwWrite(w, http.StatusNotFound, []byte(`{"success":false,"message":"not found"}`))
-			return
-		}
-		l.ServeHTTP(w, r)
-	})))
-	defer srv.Close()
-	c, rt := hwLeakClient(t, convo.VantaxAI, srv.URL, convo.WithPrefetch(2))
+	fake := hwFake(t, convo.VantaxAI, 23)
+	want := hwListed(t, fake)
+	srv := hwServe(t, fake, hwPass)
+	c, started := hwLeakClient(t, srv, convo.WithPrefetch(2))
 
 	ids, err := hwAll(c.Messages.List(context.Background(), hwConv, &convo.MessageListParams{PageSize: 4}).All(), hwMsgID, 100)
 	require.NoError(t, err)
-	assert.Equal(t, l.ids, ids)
+	assert.Equal(t, want, ids)
 
 	_, err = hwAll(c.Messages.List(context.Background(), "gone/x", nil).All(), hwMsgID, 100)
 	assert.ErrorIs(t, err, convo.ErrNotFound)
@@ -245,7 +212,7 @@ func TestLeakNoGoroutineAfterErrorOrEnd(t *testing.T) {
 		require.Less(t, n, 100)
 	}
 	cancel()
-	hwSettle(t, &cnt, rt, rt.started.Load())
+	hwSettle(t, srv, started, started.Load())
 	srv.CloseClientConnections()
 }
 
@@ -259,55 +226,26 @@ func TestConcurrentSharedClient(t *testing.T) {
 	const goroutines = 64
 	const conversations = 40
 	p := convo.VantaxAI
-	convs := newHWList(p, "", conversations)
-	msgs := map[string]*hwList{}
-	for i, id := range convs.ids {
-		msgs[id] = newHWList(p, id, 15+i%7)
+	// VantaxAI lists both conversations and messages in the data's order.
+	d := convotest.NewDataset()
+	var convs []string
+	msgs := map[string][]string{}
+	for i := range conversations {
+		id := fmt.Sprintf("c%05d", i+1)
+		d.AddConversation(convo.Conversation{ID: id, UnreadCount: 3}, hwMessages(id, 15+i%7)...)
+		convs = append(convs, id)
+		for _, m := range d.Conversations[i].Messages {
+			msgs[id] = append(msgs[id], m.ID)
+		}
 	}
+	srv := convotest.New(t, p, convotest.WithData(d), convotest.WithFaultRate(0.1, 7, convotest.FaultServerError))
 
-	var mu sync.Mutex
-	rng := rand.New(rand.NewPCG(7, 11))
-	fault := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return rng.IntN(10) == 0
-	}
-	var cnt hwCounter
-	srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer rotating-") {
-			hwWrite(w, http.StatusUnauthorized, []byte(`{"success":false,"message":"no token"}`))
-			return
-		}
-		if fault() {
-			hwWrite(w, http.StatusServiceUnavailable, []byte(`{"success":false,"message":"busy"}`))
-			return
-		}
-		rest := strings.TrimPrefix(r.URL.Path, "/conversations")
-		switch {
-		case rest == "":
-			convs.ServeHTTP(w, r)
-		case strings.HasSuffix(rest, "/messages"):
-			l, ok := msgs[strings.TrimSuffix(strings.TrimPrefix(rest, "/"), "/messages")]
-			if !ok {
-				hwWrite(w, http.StatusNotFound, []byte(`{"success":false,"message":"not found"}`))
-				return
-			}
-			l.ServeHTTP(w, r)
-		default:
-			id := strings.TrimPrefix(rest, "/")
-			if _, ok := msgs[id]; !ok {
-				hwWrite(w, http.StatusNotFound, []byte(`{"success":false,"message":"not found"}`))
-				return
-			}
-			hwWrite(w, http.StatusOK, []byte(`{"success":true,"data":{"id":"`+id+`","channel":"sms","status":"open","unread_count":3}}`))
-		}
-	})))
-	defer srv.Close()
-
+	// A fresh token for every attempt, from a source that the fake accepts.
 	var tokens atomic.Int64
-	c, err := convo.NewClient(p, convo.WithBaseURL(srv.URL),
+	c, err := srv.Client(
 		convo.WithAuth(convo.BearerFunc(func(ctx context.Context) (string, error) {
-			return fmt.Sprintf("rotating-%d", tokens.Add(1)), nil
+			tokens.Add(1)
+			return convotest.DemoVantaxAIKey, nil
 		})),
 		convo.WithPrefetch(2), convo.WithMaxRetries(10), convo.WithRetryWait(time.Millisecond, 2*time.Millisecond))
 	require.NoError(t, err)
@@ -328,11 +266,11 @@ func TestConcurrentSharedClient(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			convID := convs.ids[g%conversations]
-			want := msgs[convID].ids
+			convID := convs[g%conversations]
+			want := msgs[convID]
 
 			ids, err := hwAll(c.Conversations.List(ctx, &convo.ConversationListParams{PageSize: 7}).All(), hwConvID, 1000)
-			check(g, "conversations", convs.ids, ids, err)
+			check(g, "conversations", convs, ids, err)
 
 			pager := c.Messages.List(ctx, convID, &convo.MessageListParams{PageSize: 4})
 			var got []string
@@ -380,6 +318,7 @@ func TestConcurrentSharedClient(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	t.Logf("%d goroutines, %d requests, %d tokens issued", goroutines, cnt.requests.Load(), tokens.Load())
-	assert.GreaterOrEqual(t, tokens.Load(), cnt.requests.Load(), "a token was asked for every attempt")
+	requests := int64(len(srv.Requests()))
+	t.Logf("%d goroutines, %d requests, %d tokens issued", goroutines, requests, tokens.Load())
+	assert.GreaterOrEqual(t, tokens.Load(), requests, "a token was asked for every attempt")
 }

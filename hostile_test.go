@@ -1,9 +1,16 @@
 package convo_test
 
 // Hostile servers: oversized, cut-off and malformed bodies, pagination that
-// does not advance, and waits that must end with the caller's context. The
-// helpers at the top (a provider-faithful list server and HTTP faults) are
-// shared with security_test.go, soak_test.go and concurrency_test.go.
+// does not advance, and waits that must end with the caller's context.
+//
+// The kit at the top is shared with security_test.go, soak_test.go and
+// concurrency_test.go. Honest answers come from convotest, the one fake of
+// the providers' wire forms and paging; a hostile server (hwServe) sits in
+// front of a fake and either answers in a way of its own (a body cut off,
+// a connection reset, no answer at all) or passes the request on. The one
+// renderer of pages left here, hwStallPage, gives what convotest, an honest
+// server, cannot: pagination that does not advance (and, for the redirect
+// tests, a page served to a request without credentials).
 
 import (
 	"bytes"
@@ -29,221 +36,214 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 )
 
-// ---- shared helpers -------------------------------------------------------
+// ---- the kit: data and fakes -------------------------------------------------
 
-// hwConv is the conversation whose messages the list servers serve.
+// hwConv is the conversation whose messages the tests list.
 const hwConv = "conv_1"
 
-// hwAuth returns each provider's documented kind of credential.
-func hwAuth(p convo.Provider) convo.Authenticator {
-	if p.Name() == "vobiz" {
-		return convo.XAuth("MA_TESTAUTHID", "test-auth-token")
+// hwBody is the text of message id.
+func hwBody(id string) string { return "body of " + id }
+
+// hwMessages returns n messages of conversation conv, oldest first: ids
+// conv-m00001 …, each with the body hwBody(id).
+func hwMessages(conv string, n int) []convo.Message {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	msgs := make([]convo.Message, n)
+	for i := range msgs {
+		id := fmt.Sprintf("%s-m%05d", conv, i+1)
+		at := t0.Add(time.Duration(i) * time.Second)
+		msgs[i] = convo.Message{ID: id, ConversationID: conv, Direction: convo.Inbound, Body: hwBody(id), SentAt: at, CreatedAt: at}
 	}
-	return convo.Bearer("test-bearer-token")
+	return msgs
 }
 
-// hwNewClient returns a client of p for a loopback server with millisecond
-// retry waits.
-func hwNewClient(t testing.TB, p convo.Provider, baseURL string, opts ...convo.Option) *convo.Client {
+// hwFake starts a convotest fake of p whose data is conversation hwConv
+// with n messages (hwMessages), then applies opts. It sends no rate-limit
+// headers: a client pacing to Rentalot's would spend minutes on a long
+// list.
+func hwFake(t testing.TB, p convo.Provider, n int, opts ...convotest.Option) *convotest.Server {
 	t.Helper()
-	all := append([]convo.Option{
-		convo.WithBaseURL(baseURL),
-		convo.WithAuth(hwAuth(p)),
-		convo.WithRetryWait(time.Millisecond, 2*time.Millisecond),
-	}, opts...)
-	c, err := convo.NewClient(p, all...)
+	d := convotest.NewDataset().AddConversation(convo.Conversation{ID: hwConv}, hwMessages(hwConv, n)...)
+	return convotest.New(t, p, append([]convotest.Option{convotest.WithData(d), convotest.WithRateLimit(-1)}, opts...)...)
+}
+
+// hwClient returns a client of fake's provider for fake, with its demo
+// credentials and millisecond retry waits; opts come last and may
+// override them.
+func hwClient(t testing.TB, fake *convotest.Server, opts ...convo.Option) *convo.Client {
+	t.Helper()
+	c, err := fake.Client(append([]convo.Option{convo.WithRetryWait(time.Millisecond, 2*time.Millisecond)}, opts...)...)
 	require.NoError(t, err)
 	return c
 }
 
-func hwTime(i int) string {
-	return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Add(time.Duration(i) * time.Second).Format(time.RFC3339)
+// hwListed returns the ids of hwConv's messages in the order fake lists
+// them, walked with nothing in the way: what a walk through trouble must
+// give too. Each message of the fake's data is there exactly once.
+func hwListed(t testing.TB, fake *convotest.Server) []string {
+	t.Helper()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	c := hwClient(t, fake, convo.WithHTTPClient(&http.Client{Transport: tr}))
+	ids, err := hwAll(c.Messages.List(context.Background(), hwConv, nil).All(), hwMsgID, 100_000)
+	require.NoError(t, err)
+	cd, ok := fake.Dataset().Conversation(hwConv)
+	require.True(t, ok)
+	var want []string
+	for _, m := range cd.Messages {
+		want = append(want, m.ID)
+	}
+	require.ElementsMatch(t, want, ids)
+	return ids
 }
 
-// hwBody is the text of message id, whatever the provider's wire form.
-func hwBody(id string) string { return "body of " + id }
-
-// hwMessage renders message id (the i-th of its list) in p's wire form.
-func hwMessage(p convo.Provider, conv, id string, i int) map[string]any {
-	ts := hwTime(i)
-	switch p.Name() {
-	case "vobiz":
-		content, _ := json.Marshal(map[string]string{"body": hwBody(id)})
-		return map[string]any{"id": id, "account_id": "MA_1", "conversation_id": conv, "direction": "inbound",
-			"type": "text", "status": "read", "content": string(content), "created_at": ts}
-	case "vantaxai":
-		return map[string]any{"id": id, "conversation_id": conv, "channel": "sms", "direction": "inbound",
-			"content": hwBody(id), "sender_type": "contact", "status": "delivered", "created_at": ts}
-	case "rentalot":
-		return map[string]any{"id": id, "conversationId": conv, "direction": "inbound", "content": hwBody(id),
-			"channel": "sms", "sentAt": ts, "createdAt": ts}
-	default:
-		return map[string]any{"id": id, "direction": "inbound", "body": hwBody(id), "channel": "sms",
-			"segment_count": 1, "created_at": ts}
-	}
-}
-
-// hwConversation renders conversation id in p's wire form.
-func hwConversation(p convo.Provider, id string, i int) map[string]any {
-	ts := hwTime(i)
-	switch p.Name() {
-	case "vobiz":
-		return map[string]any{"id": id, "account_id": "MA_1", "contact_id": "ct_" + id, "category": "service",
-			"status": "open", "started_at": ts}
-	case "vantaxai":
-		return map[string]any{"id": id, "channel": "sms", "contact_id": "ct_" + id, "status": "open",
-			"tags": []string{}, "last_message_at": ts, "created_at": ts}
-	case "rentalot":
-		return map[string]any{"id": id, "contactId": "ct_" + id, "channel": "sms", "status": "active",
-			"lastMessageAt": ts, "createdAt": ts}
-	default:
-		return map[string]any{"id": id, "contact_number": "ct_" + id, "message_count": 1, "last_message_at": ts}
-	}
-}
-
-// hwCont is how a page continues, in each style's terms.
-type hwCont struct {
-	More  bool   // has_more (Vobiz, VantaxAI)
-	Next  string // next cursor (Vobiz, AgentMessage); "" is null
-	Page  int    // page number reported (Rentalot); 0 leaves it out
-	Limit int    // page size reported; 0 leaves it at 0
-}
-
-// hwEnvelope renders a list page in p's envelope.
-func hwEnvelope(p convo.Provider, items []map[string]any, c hwCont) []byte {
-	if items == nil {
-		items = []map[string]any{}
-	}
-	var next any
-	if c.Next != "" {
-		next = c.Next
-	}
-	var env map[string]any
-	switch p.Name() {
-	case "vobiz":
-		env = map[string]any{"items": items, "has_more": c.More, "next_cursor": next}
-	case "vantaxai":
-		env = map[string]any{"success": true, "data": items,
-			"pagination": map[string]any{"limit": c.Limit, "has_more": c.More}}
-	case "rentalot":
-		pg := map[string]any{"limit": c.Limit}
-		if c.Page > 0 {
-			pg["page"] = c.Page
+// hwAll drains an iterator into ids, stopping at the first error or after
+// max items (a bound against a runaway loop).
+func hwAll[T any](seq iter.Seq2[T, error], id func(T) string, max int) ([]string, error) {
+	var ids []string
+	for v, err := range seq {
+		if err != nil {
+			return ids, err
 		}
-		env = map[string]any{"data": items, "pagination": pg}
-	default:
-		env = map[string]any{"success": true, "data": items, "meta": map[string]any{"limit": c.Limit, "next_cursor": next}}
+		ids = append(ids, id(v))
+		if len(ids) >= max {
+			return ids, fmt.Errorf("more than %d items", max)
+		}
 	}
-	b, err := json.Marshal(env)
+	return ids, nil
+}
+
+func hwMsgID(m convo.Message) string       { return m.ID }
+func hwConvID(c convo.Conversation) string { return c.ID }
+
+// hwRoundTrip is a transport written as a function.
+type hwRoundTrip func(*http.Request) (*http.Response, error)
+
+func (f hwRoundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+var hwCredentialHeaders = []string{"Authorization", "X-Auth-Id", "X-Auth-Token", "X-Api-Key"}
+
+// hwCreds returns the credential headers present in h.
+func hwCreds(h http.Header) map[string]string {
+	out := map[string]string{}
+	for _, k := range hwCredentialHeaders {
+		if v := h.Get(k); v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// hwDemoCreds returns the credential headers fake's own client sends: its
+// demo credentials, in its provider's scheme. A hostile server asks the fake
+// with them, so that its clients may carry any credentials of their own.
+func hwDemoCreds(t testing.TB, fake *convotest.Server) map[string]string {
+	t.Helper()
+	var creds map[string]string
+	record := hwRoundTrip(func(r *http.Request) (*http.Response, error) {
+		creds = hwCreds(r.Header)
+		return nil, errors.New("recorded")
+	})
+	c, err := fake.Client(convo.WithHTTPClient(&http.Client{Transport: record}), convo.WithMaxRetries(0))
+	require.NoError(t, err)
+	for range c.Messages.List(context.Background(), hwConv, nil).All() {
+		break
+	}
+	require.NotEmpty(t, creds)
+	return creds
+}
+
+// ---- the kit: hostile servers ------------------------------------------------
+
+// hwServer is a loopback server in front of a convotest fake. Its answer
+// function answers every request, in a hostile way of its own or with the
+// fake's honest answer (hwRequest.honest, hwRequest.pass). It counts the
+// requests it receives and the answers still running.
+type hwServer struct {
+	*httptest.Server
+	fake             *convotest.Server
+	fakeOrigin       string // the fake's scheme and host
+	basePath         string // the fake's base path, under which it serves
+	upstream         *http.Client
+	creds            map[string]string // the fake's demo credentials
+	requests, active atomic.Int64
+}
+
+// hwRequest is one request to a hostile server, with its 1-based number.
+type hwRequest struct {
+	*http.Request
+	N int64
+	s *hwServer
+}
+
+// hwServe starts a hostile server in front of fake, closed when the test
+// ends, whose every answer is answer's.
+func hwServe(t testing.TB, fake *convotest.Server, answer func(w http.ResponseWriter, r hwRequest)) *hwServer {
+	t.Helper()
+	u, err := url.Parse(fake.URL())
+	require.NoError(t, err)
+	tr := &http.Transport{}
+	s := &hwServer{fake: fake, fakeOrigin: u.Scheme + "://" + u.Host, basePath: u.Path,
+		upstream: &http.Client{Transport: tr}, creds: hwDemoCreds(t, fake)}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := s.requests.Add(1)
+		s.active.Add(1)
+		defer s.active.Add(-1)
+		answer(w, hwRequest{Request: r, N: n, s: s})
+	}))
+	t.Cleanup(func() {
+		s.Close()
+		tr.CloseIdleConnections()
+	})
+	return s
+}
+
+// baseURL is the base URL of a client of the server: its address, prefix
+// and the fake's base path.
+func (s *hwServer) baseURL(prefix string) string { return s.URL + prefix + s.basePath }
+
+// client returns a client of the fake's provider for the server, with the
+// fake's demo credentials and millisecond retry waits; opts come last.
+func (s *hwServer) client(t testing.TB, opts ...convo.Option) *convo.Client {
+	t.Helper()
+	return hwClient(t, s.fake, append([]convo.Option{convo.WithBaseURL(s.baseURL(""))}, opts...)...)
+}
+
+// honest returns the fake's answer to the request, asked with the fake's
+// demo credentials whatever the request carries (a hostile server takes
+// any): its status and body, or 502 when the fake could not be asked (the
+// request's context ended).
+func (r hwRequest) honest() (int, []byte) {
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, r.s.fakeOrigin+r.URL.RequestURI(), nil)
 	if err != nil {
-		panic(err)
+		return http.StatusBadGateway, nil
 	}
-	return b
+	for k, v := range r.s.creds {
+		req.Header.Set(k, v)
+	}
+	resp, err := r.s.upstream.Do(req)
+	if err != nil {
+		return http.StatusBadGateway, nil
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return http.StatusBadGateway, nil
+	}
+	return resp.StatusCode, body
 }
 
-// hwList is an honest server of one list in a provider's wire form and
-// paging style: conversations when conv is "", else conv's messages.
-type hwList struct {
-	p     convo.Provider
-	conv  string
-	ids   []string
-	index map[string]int
-}
-
-func newHWList(p convo.Provider, conv string, n int) *hwList {
-	l := &hwList{p: p, conv: conv, index: make(map[string]int, n)}
-	prefix := "c"
-	if conv != "" {
-		prefix = conv + "-m"
-	}
-	for i := range n {
-		id := fmt.Sprintf("%s%05d", prefix, i+1)
-		l.ids = append(l.ids, id)
-		l.index[id] = i
-	}
-	return l
-}
-
-func (l *hwList) path() string {
-	if l.conv == "" {
-		return "/conversations"
-	}
-	return "/conversations/" + url.PathEscape(l.conv) + "/messages"
-}
-
-func (l *hwList) defaultLimit() int {
-	switch {
-	case l.p.Name() == "rentalot", l.p.Name() == "vantaxai" && l.conv == "":
-		return 20
-	}
-	return 50
-}
-
-// page answers one request: status and body.
-func (l *hwList) page(r *http.Request) (int, []byte) {
-	if !strings.HasSuffix(r.URL.EscapedPath(), l.path()) {
-		return http.StatusNotFound, []byte(`{"error":{"code":"NOT_FOUND","message":"no such path"}}`)
-	}
-	q := r.URL.Query()
-	limit := l.defaultLimit()
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return http.StatusBadRequest, []byte(`{"error":{"code":"INVALID_INPUT","message":"bad limit"}}`)
-		}
-		limit = n
-	}
-	start, pageNum := 0, 0
-	switch l.p.Name() {
-	case "vobiz", "agentmessage":
-		if c := q.Get("cursor"); c != "" {
-			n, err := strconv.Atoi(strings.TrimPrefix(c, "cur_"))
-			if err != nil || !strings.HasPrefix(c, "cur_") || n > len(l.ids) {
-				return http.StatusBadRequest, []byte(`{"error":{"code":"INVALID_INPUT","message":"bad cursor"}}`)
-			}
-			start = n
-		}
-	case "vantaxai":
-		if sa := q.Get("starting_after"); sa != "" {
-			i, ok := l.index[sa]
-			if !ok {
-				return http.StatusBadRequest, []byte(`{"success":false,"message":"unknown starting_after"}`)
-			}
-			start = i + 1
-		}
-	case "rentalot":
-		pageNum = 1
-		if v := q.Get("page"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return http.StatusBadRequest, []byte(`{"error":{"code":"validation_error","message":"bad page"}}`)
-			}
-			pageNum = n
-		}
-		start = min((pageNum-1)*limit, len(l.ids))
-	}
-	end := min(start+limit, len(l.ids))
-	items := make([]map[string]any, 0, end-start)
-	for i := start; i < end; i++ {
-		if l.conv == "" {
-			items = append(items, hwConversation(l.p, l.ids[i], i))
-		} else {
-			items = append(items, hwMessage(l.p, l.conv, l.ids[i], i))
-		}
-	}
-	c := hwCont{More: end < len(l.ids), Page: pageNum, Limit: limit}
-	if c.More {
-		c.Next = "cur_" + strconv.Itoa(end)
-	}
-	return http.StatusOK, hwEnvelope(l.p, items, c)
-}
-
-func (l *hwList) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	status, body := l.page(r)
+// pass answers with the fake's honest answer.
+func (r hwRequest) pass(w http.ResponseWriter) {
+	status, body := r.honest()
 	hwWrite(w, status, body)
 }
+
+// hwPass is an answer that passes every request on to the fake.
+func hwPass(w http.ResponseWriter, r hwRequest) { r.pass(w) }
 
 func hwWrite(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
@@ -267,12 +267,8 @@ func hwHangUp(w http.ResponseWriter, _ []byte) { hwHijack(w).Close() }
 // hwTruncate announces the whole body with Content-Length, sends half of it
 // and closes the connection.
 func hwTruncate(w http.ResponseWriter, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body[:len(body)/2])
-	_ = http.NewResponseController(w).Flush()
-	hwHijack(w).Close()
+	hwTruncateChunked(w, body)
 }
 
 // hwTruncateChunked sends half of a chunked body and closes the connection
@@ -297,37 +293,6 @@ func hwReset(w http.ResponseWriter, body []byte) {
 	conn.Close()
 }
 
-// hwAll drains an iterator into ids, stopping at the first error or after
-// max items (a bound against a runaway loop).
-func hwAll[T any](seq iter.Seq2[T, error], id func(T) string, max int) ([]string, error) {
-	var ids []string
-	for v, err := range seq {
-		if err != nil {
-			return ids, err
-		}
-		ids = append(ids, id(v))
-		if len(ids) >= max {
-			return ids, fmt.Errorf("more than %d items", max)
-		}
-	}
-	return ids, nil
-}
-
-func hwMsgID(m convo.Message) string       { return m.ID }
-func hwConvID(c convo.Conversation) string { return c.ID }
-
-// hwCounter counts requests and handlers still running.
-type hwCounter struct{ requests, active atomic.Int64 }
-
-func (c *hwCounter) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c.requests.Add(1)
-		c.active.Add(1)
-		defer c.active.Add(-1)
-		h.ServeHTTP(w, r)
-	})
-}
-
 // hwWaitFor polls cond for at most d.
 func hwWaitFor(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
@@ -342,13 +307,71 @@ func hwWaitFor(d time.Duration, cond func() bool) bool {
 	}
 }
 
-// hwHang blocks a handler until the client goes away (or a guard passes, so
+// hwHang blocks an answer until the client goes away (or a guard passes, so
 // that a broken client cannot hang the test run).
-func hwHang(r *http.Request) {
+func hwHang(r hwRequest) {
 	select {
 	case <-r.Context().Done():
 	case <-time.After(30 * time.Second):
 	}
+}
+
+// hwPassThenHang passes the first request on to the fake and hangs every
+// later one until the client goes away.
+func hwPassThenHang(w http.ResponseWriter, r hwRequest) {
+	if r.N == 1 {
+		r.pass(w)
+		return
+	}
+	hwHang(r)
+}
+
+// hwCont is how a stalled page continues, in each paging style's terms.
+type hwCont struct {
+	More  bool   // has_more (Vobiz, VantaxAI)
+	Next  string // next cursor (Vobiz, AgentMessage); "" is null
+	Page  int    // page number reported (Rentalot); 0 leaves it out
+	Limit int    // page size reported; 0 leaves it at 0
+}
+
+// hwStallPage renders a page of messages with the given ids (an empty id
+// leaves the field out) in p's envelope with continuation c: the pages of
+// a server whose pagination does not advance, which convotest, an honest
+// server, never sends. The items carry only their ids, all the stall guard
+// looks at.
+func hwStallPage(p convo.Provider, ids []string, c hwCont) []byte {
+	items := []map[string]any{}
+	for _, id := range ids {
+		item := map[string]any{"content": "text"}
+		if id != "" {
+			item["id"] = id
+		}
+		items = append(items, item)
+	}
+	var next any
+	if c.Next != "" {
+		next = c.Next
+	}
+	var env map[string]any
+	switch p {
+	case convo.Vobiz:
+		env = map[string]any{"items": items, "has_more": c.More, "next_cursor": next}
+	case convo.VantaxAI:
+		env = map[string]any{"success": true, "data": items, "pagination": map[string]any{"limit": c.Limit, "has_more": c.More}}
+	case convo.Rentalot:
+		pg := map[string]any{"limit": c.Limit}
+		if c.Page > 0 {
+			pg["page"] = c.Page
+		}
+		env = map[string]any{"data": items, "pagination": pg}
+	default:
+		env = map[string]any{"success": true, "data": items, "meta": map[string]any{"limit": c.Limit, "next_cursor": next}}
+	}
+	b, err := json.Marshal(env)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // ---- bounded memory -------------------------------------------------------
@@ -361,9 +384,8 @@ func TestHostileEndlessBodyIsBounded(t *testing.T) {
 	const limit = 1 << 20
 	const endless = 200 << 20
 	var written atomic.Int64
-	var cnt hwCounter
 	chunk := bytes.Repeat([]byte(`{"id":"m","content":"padding padding padding"},`), 700) // ~32 KiB
-	srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := hwServe(t, hwFake(t, convo.Vobiz, 0), func(w http.ResponseWriter, r hwRequest) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, `{"items":[`)
@@ -374,9 +396,8 @@ func TestHostileEndlessBodyIsBounded(t *testing.T) {
 				return
 			}
 		}
-	})))
-	defer srv.Close()
-	c := hwNewClient(t, convo.Vobiz, srv.URL, convo.WithMaxResponseBytes(limit))
+	})
+	c := srv.client(t, convo.WithMaxResponseBytes(limit))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -389,7 +410,7 @@ func TestHostileEndlessBodyIsBounded(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, convo.ErrResponseTooLarge)
 	assert.Empty(t, ids)
-	assert.Equal(t, int64(1), cnt.requests.Load(), "an oversized body is not retried")
+	assert.Equal(t, int64(1), srv.requests.Load(), "an oversized body is not retried")
 	allocated := after.TotalAlloc - before.TotalAlloc
 	t.Logf("allocated %d KiB while the server offered %d MiB (wrote %d KiB before the client hung up)",
 		allocated>>10, endless>>20, written.Load()>>10)
@@ -405,9 +426,8 @@ func TestHostileEndlessBodyIsBounded(t *testing.T) {
 // limit fails before the body is read; the client hangs up at once.
 func TestHostileContentLengthTooLarge(t *testing.T) {
 	t.Parallel()
-	var cnt hwCounter
 	outcome := make(chan string, 4)
-	srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := hwServe(t, hwFake(t, convo.VantaxAI, 0), func(w http.ResponseWriter, r hwRequest) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", strconv.Itoa(1<<30))
 		w.WriteHeader(http.StatusOK)
@@ -418,15 +438,14 @@ func TestHostileContentLengthTooLarge(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			outcome <- "client kept waiting for the body"
 		}
-	})))
-	defer srv.Close()
-	c := hwNewClient(t, convo.VantaxAI, srv.URL, convo.WithMaxResponseBytes(1<<20))
+	})
+	c := srv.client(t, convo.WithMaxResponseBytes(1<<20))
 
-	_, err := c.Conversations.Get(context.Background(), "conv_1")
+	_, err := c.Conversations.Get(context.Background(), hwConv)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, convo.ErrResponseTooLarge)
 	assert.Contains(t, err.Error(), "Content-Length")
-	assert.Equal(t, int64(1), cnt.requests.Load())
+	assert.Equal(t, int64(1), srv.requests.Load())
 	select {
 	case got := <-outcome:
 		assert.Equal(t, "client hung up", got)
@@ -439,17 +458,25 @@ func TestHostileContentLengthTooLarge(t *testing.T) {
 // byte less of limit fails.
 func TestHostileSizeLimitBoundary(t *testing.T) {
 	t.Parallel()
-	l := newHWList(convo.AgentMessage, hwConv, 3)
-	req := httptest.NewRequest(http.MethodGet, "/conversations/"+hwConv+"/messages", nil)
-	_, body := l.page(req)
-	srv := httptest.NewServer(l)
-	defer srv.Close()
+	var size atomic.Int64 // of the last body answered
+	srv := hwServe(t, hwFake(t, convo.AgentMessage, 3), func(w http.ResponseWriter, r hwRequest) {
+		status, body := r.honest()
+		size.Store(int64(len(body)))
+		hwWrite(w, status, body)
+	})
+	list := func(limit int64) ([]string, error) {
+		c := srv.client(t, convo.WithMaxResponseBytes(limit))
+		return hwAll(c.Messages.List(context.Background(), hwConv, nil).All(), hwMsgID, 10)
+	}
+	ids, err := list(1 << 20)
+	require.NoError(t, err)
+	require.Len(t, ids, 3, "the whole list is one page")
+	body := size.Load()
 	for _, tc := range []struct {
 		limit int64
 		ok    bool
-	}{{int64(len(body)), true}, {int64(len(body)) - 1, false}} {
-		c := hwNewClient(t, convo.AgentMessage, srv.URL, convo.WithMaxResponseBytes(tc.limit))
-		ids, err := hwAll(c.Messages.List(context.Background(), hwConv, nil).All(), hwMsgID, 10)
+	}{{body, true}, {body - 1, false}} {
+		ids, err := list(tc.limit)
 		if tc.ok {
 			require.NoError(t, err, "limit %d", tc.limit)
 			assert.Len(t, ids, 3)
@@ -478,8 +505,7 @@ func TestHostileErrorBodyCapped(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var cnt hwCounter
-			srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			srv := hwServe(t, hwFake(t, convo.VantaxAI, 0), func(w http.ResponseWriter, r hwRequest) {
 				w.Header().Set("Content-Type", tc.contentType)
 				w.WriteHeader(tc.status)
 				_, _ = io.WriteString(w, `{"success":false,"message":"`)
@@ -488,14 +514,13 @@ func TestHostileErrorBodyCapped(t *testing.T) {
 						return
 					}
 				}
-			})))
-			defer srv.Close()
-			c := hwNewClient(t, convo.VantaxAI, srv.URL, convo.WithMaxRetries(tc.retries))
+			})
+			c := srv.client(t, convo.WithMaxRetries(tc.retries))
 
 			runtime.GC()
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			_, err := c.Conversations.Get(context.Background(), "conv_1")
+			_, err := c.Conversations.Get(context.Background(), hwConv)
 			runtime.ReadMemStats(&after)
 
 			var apiErr *convo.APIError
@@ -503,7 +528,7 @@ func TestHostileErrorBodyCapped(t *testing.T) {
 			assert.Equal(t, tc.status, apiErr.StatusCode)
 			assert.Len(t, apiErr.Body, 64<<10, "the raw body is capped at 64 KiB")
 			assert.Less(t, len(err.Error()), 1024, "Error() stays one readable line")
-			assert.Equal(t, tc.attempts, cnt.requests.Load())
+			assert.Equal(t, tc.attempts, srv.requests.Load())
 			assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(4<<20), "a 20 MiB error body is not read whole")
 		})
 	}
@@ -531,18 +556,16 @@ func TestHostileUndocumentedBodyIsDecodeError(t *testing.T) {
 	for _, p := range convo.Providers() {
 		for _, b := range bodies {
 			t.Run(p.Name()+"/"+b.name, func(t *testing.T) {
-				var cnt hwCounter
-				srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				srv := hwServe(t, hwFake(t, p, 0), func(w http.ResponseWriter, r hwRequest) {
 					hwWrite(w, http.StatusOK, []byte(b.body))
-				})))
-				defer srv.Close()
-				c := hwNewClient(t, p, srv.URL)
+				})
+				c := srv.client(t)
 				_, err := hwAll(c.Messages.List(context.Background(), hwConv, nil).All(), hwMsgID, 10)
 				hwCheckDecodeError(t, err, p, b.body, b.cut)
-				assert.Equal(t, int64(1), cnt.requests.Load(), "a decode error is not retried")
+				assert.Equal(t, int64(1), srv.requests.Load(), "a decode error is not retried")
 
 				if p.Supports("conversations.get") {
-					_, err := c.Conversations.Get(context.Background(), "conv_1")
+					_, err := c.Conversations.Get(context.Background(), hwConv)
 					hwCheckDecodeError(t, err, p, b.body, b.cut)
 				}
 			})
@@ -583,85 +606,65 @@ func TestHostileContextEndsEveryWait(t *testing.T) {
 	const deadline = 150 * time.Millisecond
 	const bound = 10 * time.Second // every wait below is 20 s or more
 
-	pageOne := func(p convo.Provider) []byte {
-		l := newHWList(p, hwConv, 10)
-		_, body := l.page(httptest.NewRequest(http.MethodGet, "/conversations/"+hwConv+"/messages?limit=5", nil))
-		return body
-	}
+	// Each case's server is the fake with faults, or a hostile server in
+	// front of it with answer.
 	cases := []struct {
 		name    string
 		opts    []convo.Option
-		handler func(w http.ResponseWriter, r *http.Request, n int64)
+		faults  []convotest.Fault
+		answer  func(w http.ResponseWriter, r hwRequest)
 		wantErr error
 		cancel  bool // cancel instead of a deadline
 	}{
 		{
-			name: "backoff",
-			opts: []convo.Option{convo.WithRetryWait(20*time.Second, 40*time.Second), convo.WithMaxRetries(5)},
-			handler: func(w http.ResponseWriter, r *http.Request, _ int64) {
-				hwWrite(w, http.StatusServiceUnavailable, []byte(`{"success":false,"message":"down"}`))
-			},
+			name:    "backoff",
+			opts:    []convo.Option{convo.WithRetryWait(20*time.Second, 40*time.Second), convo.WithMaxRetries(5)},
+			faults:  []convotest.Fault{{Kind: convotest.FaultServerError, Status: http.StatusServiceUnavailable, Times: -1}},
 			wantErr: context.DeadlineExceeded,
 		},
 		{
-			name: "backoff cancelled",
-			opts: []convo.Option{convo.WithRetryWait(20*time.Second, 40*time.Second), convo.WithMaxRetries(5)},
-			handler: func(w http.ResponseWriter, r *http.Request, _ int64) {
-				hwHangUp(w, nil)
-			},
+			name:    "backoff cancelled",
+			opts:    []convo.Option{convo.WithRetryWait(20*time.Second, 40*time.Second), convo.WithMaxRetries(5)},
+			faults:  []convotest.Fault{{Kind: convotest.FaultDrop, Times: -1}},
 			wantErr: context.Canceled,
 			cancel:  true,
 		},
 		{
-			name: "retry-after within the maximum",
-			opts: []convo.Option{convo.WithRetryWait(time.Millisecond, time.Minute)},
-			handler: func(w http.ResponseWriter, r *http.Request, _ int64) {
-				w.Header().Set("Retry-After", "20")
-				hwWrite(w, http.StatusTooManyRequests, []byte(`{"success":false,"message":"slow down"}`))
-			},
+			name:    "retry-after within the maximum",
+			opts:    []convo.Option{convo.WithRetryWait(time.Millisecond, time.Minute)},
+			faults:  []convotest.Fault{{Kind: convotest.FaultRateLimit, RetryAfter: 20 * time.Second, Times: -1}},
 			wantErr: context.DeadlineExceeded,
 		},
 		{
-			name: "prefetch hand-off",
-			opts: []convo.Option{convo.WithPrefetch(3)},
-			handler: func(w http.ResponseWriter, r *http.Request, n int64) {
-				if n == 1 {
-					hwWrite(w, http.StatusOK, pageOne(convo.VantaxAI))
-					return
-				}
-				hwHang(r)
-			},
+			name:    "prefetch hand-off",
+			opts:    []convo.Option{convo.WithPrefetch(3)},
+			answer:  hwPassThenHang,
 			wantErr: context.DeadlineExceeded,
 		},
 		{
-			name: "client rate limit",
-			opts: []convo.Option{convo.WithRateLimit(0.01, 1)}, // the second request waits 100 s
-			handler: func(w http.ResponseWriter, r *http.Request, n int64) {
-				hwWrite(w, http.StatusOK, pageOne(convo.VantaxAI))
-			},
+			name:    "client rate limit",
+			opts:    []convo.Option{convo.WithRateLimit(0.01, 1)}, // the second request waits 100 s
 			wantErr: context.DeadlineExceeded,
 		},
 		{
 			name: "rate-limit window used up",
-			handler: func(w http.ResponseWriter, r *http.Request, n int64) {
+			answer: func(w http.ResponseWriter, r hwRequest) {
 				w.Header().Set("X-RateLimit-Limit", "30")
 				w.Header().Set("X-RateLimit-Remaining", "0")
 				w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(30*time.Second).Unix(), 10))
-				hwWrite(w, http.StatusOK, pageOne(convo.VantaxAI))
+				r.pass(w)
 			},
 			wantErr: context.DeadlineExceeded,
 		},
 		{
-			name: "no answer",
-			handler: func(w http.ResponseWriter, r *http.Request, _ int64) {
-				hwHang(r)
-			},
+			name:    "no answer",
+			answer:  func(w http.ResponseWriter, r hwRequest) { hwHang(r) },
 			wantErr: context.DeadlineExceeded,
 		},
 		{
 			name: "body stops mid-stream",
-			handler: func(w http.ResponseWriter, r *http.Request, _ int64) {
-				body := pageOne(convo.VantaxAI)
+			answer: func(w http.ResponseWriter, r hwRequest) {
+				_, body := r.honest()
 				w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 				w.WriteHeader(http.StatusOK)
 				_, _ = w.Write(body[:len(body)/2])
@@ -677,12 +680,12 @@ func TestHostileContextEndsEveryWait(t *testing.T) {
 			// run lists with a fresh server and client and a context that
 			// ends after d.
 			run := func(d time.Duration) (c *convo.Client, ids []string, elapsed time.Duration, err error) {
-				var cnt hwCounter
-				srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					tc.handler(w, r, cnt.requests.Load())
-				})))
-				t.Cleanup(srv.Close)
-				c = hwNewClient(t, convo.VantaxAI, srv.URL, tc.opts...)
+				fake := hwFake(t, convo.VantaxAI, 10, convotest.WithFaults(tc.faults...))
+				if tc.answer != nil {
+					c = hwServe(t, fake, tc.answer).client(t, tc.opts...)
+				} else {
+					c = hwClient(t, fake, tc.opts...)
+				}
 
 				var ctx context.Context
 				var cancel context.CancelFunc
@@ -726,7 +729,7 @@ func TestHostileContextEndsEveryWait(t *testing.T) {
 				ctx2, cancel2 := context.WithTimeout(context.Background(), deadline)
 				defer cancel2()
 				start := time.Now()
-				_, err = c.Conversations.Get(ctx2, "conv_1")
+				_, err = c.Conversations.Get(ctx2, hwConv)
 				assert.ErrorIs(t, err, context.DeadlineExceeded)
 				assert.Less(t, time.Since(start), bound)
 			}
@@ -741,13 +744,6 @@ func TestHostileContextEndsEveryWait(t *testing.T) {
 // small bounded number of requests and with no item yielded twice.
 func TestStallPaginationIsAnError(t *testing.T) {
 	t.Parallel()
-	items := func(p convo.Provider, ids ...string) []map[string]any {
-		var out []map[string]any
-		for i, id := range ids {
-			out = append(out, hwMessage(p, hwConv, id, i))
-		}
-		return out
-	}
 	cases := []struct {
 		name     string
 		p        convo.Provider
@@ -763,7 +759,7 @@ func TestStallPaginationIsAnError(t *testing.T) {
 				if q.Get("cursor") != "" {
 					ids = []string{"m3", "m4"}
 				}
-				return hwEnvelope(convo.Vobiz, items(convo.Vobiz, ids...), hwCont{More: true, Next: "same"})
+				return hwStallPage(convo.Vobiz, ids, hwCont{More: true, Next: "same"})
 			},
 			wantIDs: []string{"m1", "m2"}, wantText: "repeated cursor", maxReqs: 2,
 		},
@@ -771,43 +767,42 @@ func TestStallPaginationIsAnError(t *testing.T) {
 			name: "agentmessage cursor cycle", p: convo.AgentMessage,
 			page: func(n int64, q url.Values) []byte {
 				next := map[string]string{"": "c1", "c1": "c2", "c2": "c1"}[q.Get("cursor")]
-				id := "m-" + q.Get("cursor")
-				return hwEnvelope(convo.AgentMessage, items(convo.AgentMessage, id), hwCont{Next: next})
+				return hwStallPage(convo.AgentMessage, []string{"m-" + q.Get("cursor")}, hwCont{Next: next})
 			},
 			wantIDs: []string{"m-", "m-c1"}, wantText: "repeated cursor", maxReqs: 3,
 		},
 		{
 			name: "agentmessage cursor ignored, fresh cursor each time", p: convo.AgentMessage,
 			page: func(n int64, q url.Values) []byte {
-				return hwEnvelope(convo.AgentMessage, items(convo.AgentMessage, "m1", "m2"), hwCont{Next: fmt.Sprintf("fresh-%d", n)})
+				return hwStallPage(convo.AgentMessage, []string{"m1", "m2"}, hwCont{Next: fmt.Sprintf("fresh-%d", n)})
 			},
 			wantIDs: []string{"m1", "m2"}, wantText: "already sent", maxReqs: 2,
 		},
 		{
 			name: "vantaxai starting_after ignored", p: convo.VantaxAI,
 			page: func(n int64, q url.Values) []byte {
-				return hwEnvelope(convo.VantaxAI, items(convo.VantaxAI, "m1", "m2"), hwCont{More: true, Limit: 2})
+				return hwStallPage(convo.VantaxAI, []string{"m1", "m2"}, hwCont{More: true, Limit: 2})
 			},
 			wantIDs: []string{"m1", "m2"}, wantText: "starting_after did not advance", maxReqs: 2,
 		},
 		{
 			name: "rentalot page ignored", p: convo.Rentalot,
 			page: func(n int64, q url.Values) []byte {
-				return hwEnvelope(convo.Rentalot, items(convo.Rentalot, "m1", "m2"), hwCont{Limit: 2})
+				return hwStallPage(convo.Rentalot, []string{"m1", "m2"}, hwCont{Limit: 2})
 			},
 			wantIDs: []string{"m1", "m2"}, wantText: "ignored the page number", maxReqs: 2,
 		},
 		{
 			name: "rentalot page ignored, page 1 reported", p: convo.Rentalot,
 			page: func(n int64, q url.Values) []byte {
-				return hwEnvelope(convo.Rentalot, items(convo.Rentalot, "m1", "m2"), hwCont{Limit: 2, Page: 1})
+				return hwStallPage(convo.Rentalot, []string{"m1", "m2"}, hwCont{Limit: 2, Page: 1})
 			},
 			wantIDs: []string{"m1", "m2"}, wantText: "asked for page 2, the server answered page 1", maxReqs: 2,
 		},
 		{
 			name: "rentalot items without ids", p: convo.Rentalot,
 			page: func(n int64, q url.Values) []byte {
-				return hwEnvelope(convo.Rentalot, []map[string]any{{"content": "a"}, {"content": "b"}}, hwCont{Limit: 2})
+				return hwStallPage(convo.Rentalot, []string{"", ""}, hwCont{Limit: 2})
 			},
 			wantIDs: []string{""}, wantText: "ignored the page number", maxReqs: 2,
 		},
@@ -816,16 +811,16 @@ func TestStallPaginationIsAnError(t *testing.T) {
 			page: func(n int64, q url.Values) []byte {
 				pg, _ := strconv.Atoi(q.Get("page"))
 				if pg%2 == 1 {
-					return hwEnvelope(convo.Rentalot, items(convo.Rentalot, "m1", "m2"), hwCont{Limit: 2})
+					return hwStallPage(convo.Rentalot, []string{"m1", "m2"}, hwCont{Limit: 2})
 				}
-				return hwEnvelope(convo.Rentalot, items(convo.Rentalot, "m3", "m4"), hwCont{Limit: 2})
+				return hwStallPage(convo.Rentalot, []string{"m3", "m4"}, hwCont{Limit: 2})
 			},
 			wantIDs: []string{"m1", "m2", "m3", "m4"}, wantText: "ignored the page number", maxReqs: 3,
 		},
 		{
 			name: "vobiz has_more with an empty page", p: convo.Vobiz,
 			page: func(n int64, q url.Values) []byte {
-				return hwEnvelope(convo.Vobiz, nil, hwCont{More: true, Next: fmt.Sprintf("c%d", n)})
+				return hwStallPage(convo.Vobiz, nil, hwCont{More: true, Next: fmt.Sprintf("c%d", n)})
 			},
 			wantText: "empty page", maxReqs: 1,
 		},
@@ -833,16 +828,16 @@ func TestStallPaginationIsAnError(t *testing.T) {
 			name: "vantaxai has_more with an empty page", p: convo.VantaxAI,
 			page: func(n int64, q url.Values) []byte {
 				if q.Get("starting_after") == "" {
-					return hwEnvelope(convo.VantaxAI, items(convo.VantaxAI, "m1"), hwCont{More: true, Limit: 1})
+					return hwStallPage(convo.VantaxAI, []string{"m1"}, hwCont{More: true, Limit: 1})
 				}
-				return hwEnvelope(convo.VantaxAI, nil, hwCont{More: true, Limit: 1})
+				return hwStallPage(convo.VantaxAI, nil, hwCont{More: true, Limit: 1})
 			},
 			wantIDs: []string{"m1"}, wantText: "empty page", maxReqs: 2,
 		},
 		{
 			name: "agentmessage next cursor with an empty page", p: convo.AgentMessage,
 			page: func(n int64, q url.Values) []byte {
-				return hwEnvelope(convo.AgentMessage, nil, hwCont{Next: "more"})
+				return hwStallPage(convo.AgentMessage, nil, hwCont{Next: "more"})
 			},
 			wantText: "empty page", maxReqs: 1,
 		},
@@ -850,12 +845,10 @@ func TestStallPaginationIsAnError(t *testing.T) {
 	for _, tc := range cases {
 		for _, prefetch := range []int{0, 2} {
 			t.Run(fmt.Sprintf("%s/prefetch=%d", tc.name, prefetch), func(t *testing.T) {
-				var cnt hwCounter
-				srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					hwWrite(w, http.StatusOK, tc.page(cnt.requests.Load(), r.URL.Query()))
-				})))
-				defer srv.Close()
-				c := hwNewClient(t, tc.p, srv.URL, convo.WithPrefetch(prefetch))
+				srv := hwServe(t, hwFake(t, tc.p, 0), func(w http.ResponseWriter, r hwRequest) {
+					hwWrite(w, http.StatusOK, tc.page(r.N, r.URL.Query()))
+				})
+				c := srv.client(t, convo.WithPrefetch(prefetch))
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
 
@@ -864,10 +857,10 @@ func TestStallPaginationIsAnError(t *testing.T) {
 				assert.ErrorIs(t, err, convo.ErrPaginationStalled)
 				assert.Contains(t, err.Error(), tc.wantText)
 				assert.Equal(t, tc.wantIDs, ids, "every item at most once, in order")
-				assert.LessOrEqual(t, cnt.requests.Load(), tc.maxReqs)
+				assert.LessOrEqual(t, srv.requests.Load(), tc.maxReqs)
 
 				// Pages stops the same way.
-				before := cnt.requests.Load()
+				before := srv.requests.Load()
 				pages := 0
 				var perr error
 				for _, err := range c.Messages.List(ctx, hwConv, nil).Pages() {
@@ -879,12 +872,12 @@ func TestStallPaginationIsAnError(t *testing.T) {
 					require.Less(t, pages, 50, "the iteration must stop")
 				}
 				assert.ErrorIs(t, perr, convo.ErrPaginationStalled)
-				assert.LessOrEqual(t, cnt.requests.Load()-before, tc.maxReqs)
+				assert.LessOrEqual(t, srv.requests.Load()-before, tc.maxReqs)
 
 				// Nothing keeps running after the error.
-				settled := cnt.requests.Load()
+				settled := srv.requests.Load()
 				time.Sleep(50 * time.Millisecond)
-				assert.Equal(t, settled, cnt.requests.Load())
+				assert.Equal(t, settled, srv.requests.Load())
 			})
 		}
 	}
@@ -895,18 +888,16 @@ func TestStallPaginationIsAnError(t *testing.T) {
 // twice as if it were the second.
 func TestStallRentalotDuplicatePageWithinTotalPages(t *testing.T) {
 	t.Parallel()
-	var cnt hwCounter
-	srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := hwServe(t, hwFake(t, convo.Rentalot, 0), func(w http.ResponseWriter, r hwRequest) {
 		body := `{"data":[` +
 			`{"id":"c1","contactId":"ct1","status":"active","createdAt":"2026-01-01T00:00:00Z"},` +
 			`{"id":"c2","contactId":"ct2","status":"active","createdAt":"2026-01-01T00:00:00Z"}],` +
 			`"pagination":{"limit":2,"total":4,"totalPages":2}}`
 		hwWrite(w, http.StatusOK, []byte(body))
-	})))
-	defer srv.Close()
-	c := hwNewClient(t, convo.Rentalot, srv.URL)
+	})
+	c := srv.client(t)
 	ids, err := hwAll(c.Conversations.List(context.Background(), nil).All(), hwConvID, 100)
 	assert.ErrorIs(t, err, convo.ErrPaginationStalled)
 	assert.Equal(t, []string{"c1", "c2"}, ids, "no conversation yielded twice")
-	assert.Equal(t, int64(2), cnt.requests.Load())
+	assert.Equal(t, int64(2), srv.requests.Load())
 }

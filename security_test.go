@@ -7,7 +7,6 @@ package convo_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 )
 
 // Recognisable secrets: each holds "s3cr3t", so a partial print is caught too.
@@ -47,19 +47,6 @@ func hwAssertNoSecret(t *testing.T, what, s string) {
 			t.Errorf("%s reveals a credential (%q) in %q", what, secret, s)
 		}
 	}
-}
-
-var hwCredentialHeaders = []string{"Authorization", "X-Auth-Id", "X-Auth-Token", "X-Api-Key"}
-
-// hwCreds returns the credential headers present in h.
-func hwCreds(h http.Header) map[string]string {
-	out := map[string]string{}
-	for _, k := range hwCredentialHeaders {
-		if v := h.Get(k); v != "" {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // hwAuthCase is one kind of credential with the headers it must produce.
@@ -119,6 +106,16 @@ func (h *hwHops) all() []hwHop {
 	return append([]hwHop(nil), h.hops...)
 }
 
+// hwListVobiz lists conversations with a Vobiz client of opts, which must
+// succeed: one walk whose requests a test then inspects.
+func hwListVobiz(t *testing.T, opts ...convo.Option) {
+	t.Helper()
+	c, err := convo.NewClient(convo.Vobiz, opts...)
+	require.NoError(t, err)
+	_, err = hwAll(c.Conversations.List(context.Background(), nil).All(), hwConvID, 10)
+	require.NoError(t, err)
+}
+
 // ---- credentials stay home --------------------------------------------------
 
 // TestSecurityRedirectCarriesNoCredentials: a 301/302/307/308 from the API
@@ -126,7 +123,7 @@ func (h *hwHops) all() []hwHop {
 // header, on the wire, for XAuth, Bearer and BearerFunc.
 func TestSecurityRedirectCarriesNoCredentials(t *testing.T) {
 	t.Parallel()
-	emptyPage := hwEnvelope(convo.Vobiz, nil, hwCont{})
+	emptyPage := hwStallPage(convo.Vobiz, nil, hwCont{})
 	var apiHops, landingHops hwHops
 	landing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scheme := "http"
@@ -176,11 +173,8 @@ func TestSecurityRedirectCarriesNoCredentials(t *testing.T) {
 						calls = ac.calls.Load()
 					}
 					base := api.URL + "/redirect/" + strconv.Itoa(status) + "/" + url.PathEscape(target.url)
-					c, err := convo.NewClient(convo.Vobiz, convo.WithBaseURL(base), convo.WithAuth(ac.auth),
+					hwListVobiz(t, convo.WithBaseURL(base), convo.WithAuth(ac.auth),
 						convo.WithHTTPClient(otherTLS.Client()), convo.WithMaxRetries(0))
-					require.NoError(t, err)
-					_, err = hwAll(c.Conversations.List(context.Background(), nil).All(), hwConvID, 10)
-					require.NoError(t, err)
 
 					apiSeen := apiHops.all()[nAPI:]
 					landSeen := landingHops.all()[nLanding:]
@@ -226,7 +220,7 @@ func (rt *hwTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // Location) keeps them and the call succeeds.
 func TestSecurityRedirectOriginRules(t *testing.T) {
 	t.Parallel()
-	emptyPage := string(hwEnvelope(convo.Vobiz, nil, hwCont{}))
+	emptyPage := string(hwStallPage(convo.Vobiz, nil, hwCont{}))
 	cases := []struct {
 		name, base, location string
 		insecure             bool
@@ -257,10 +251,7 @@ func TestSecurityRedirectOriginRules(t *testing.T) {
 					if tc.insecure {
 						opts = append(opts, convo.WithInsecureCleartextCredentials())
 					}
-					c, err := convo.NewClient(convo.Vobiz, opts...)
-					require.NoError(t, err)
-					_, err = hwAll(c.Conversations.List(context.Background(), nil).All(), hwConvID, 10)
-					require.NoError(t, err)
+					hwListVobiz(t, opts...)
 
 					hops := rt.hops.all()
 					require.Len(t, hops, 2)
@@ -280,28 +271,28 @@ func TestSecurityRedirectOriginRules(t *testing.T) {
 // followed with the credentials and the call succeeds.
 func TestSecuritySameOriginRedirectOnTheWire(t *testing.T) {
 	t.Parallel()
-	l := newHWList(convo.Vobiz, hwConv, 3)
+	fake := hwFake(t, convo.Vobiz, 3)
+	want := hwListed(t, fake)
 	var hops hwHops
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := hwServe(t, fake, func(w http.ResponseWriter, r hwRequest) {
 		hops.add(r.URL.String(), r.Header)
 		if strings.HasPrefix(r.URL.Path, "/old/") {
-			http.Redirect(w, r, "/new/"+strings.TrimPrefix(r.URL.RequestURI(), "/old/"), http.StatusPermanentRedirect)
+			http.Redirect(w, r.Request, strings.TrimPrefix(r.URL.RequestURI(), "/old"), http.StatusPermanentRedirect)
 			return
 		}
-		l.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
+		r.pass(w)
+	})
 	for _, ac := range hwAuthCases() {
 		t.Run(ac.name, func(t *testing.T) {
 			n := len(hops.all())
-			c, err := convo.NewClient(convo.Vobiz, convo.WithBaseURL(srv.URL+"/old"), convo.WithAuth(ac.auth))
-			require.NoError(t, err)
+			c := srv.client(t, convo.WithBaseURL(srv.baseURL("/old")), convo.WithAuth(ac.auth))
 			ids, err := hwAll(c.Messages.List(context.Background(), hwConv, nil).All(), hwMsgID, 10)
 			require.NoError(t, err)
-			assert.Equal(t, l.ids, ids)
+			assert.Equal(t, want, ids)
 			seen := hops.all()[n:]
 			require.Len(t, seen, 2)
-			assert.True(t, strings.HasPrefix(seen[1].url, "/new/conversations/"))
+			assert.True(t, strings.HasPrefix(seen[0].url, "/old"+srv.basePath+"/conversations/"))
+			assert.True(t, strings.HasPrefix(seen[1].url, srv.basePath+"/conversations/"), "the redirect was followed")
 			assert.Equal(t, ac.want, seen[0].creds)
 			assert.Equal(t, ac.want, seen[1].creds)
 		})
@@ -377,14 +368,11 @@ func TestSecurityCleartextCredentials(t *testing.T) {
 
 	t.Run("opted in, the credentials are sent", func(t *testing.T) {
 		rt := &hwTransport{respond: func(*http.Request) (int, http.Header, string) {
-			return http.StatusOK, nil, string(hwEnvelope(convo.Vobiz, nil, hwCont{}))
+			return http.StatusOK, nil, string(hwStallPage(convo.Vobiz, nil, hwCont{}))
 		}}
-		c, err := convo.NewClient(convo.Vobiz, convo.WithBaseURL("http://api.example.com/v1"),
+		hwListVobiz(t, convo.WithBaseURL("http://api.example.com/v1"),
 			convo.WithAuth(convo.Bearer(hwSecretBearer)), convo.WithInsecureCleartextCredentials(),
 			convo.WithHTTPClient(&http.Client{Transport: rt}))
-		require.NoError(t, err)
-		_, err = hwAll(c.Conversations.List(context.Background(), nil).All(), hwConvID, 10)
-		require.NoError(t, err)
 		hops := rt.hops.all()
 		require.Len(t, hops, 1)
 		assert.Equal(t, "Bearer "+hwSecretBearer, hops[0].creds["Authorization"])
@@ -394,14 +382,11 @@ func TestSecurityCleartextCredentials(t *testing.T) {
 		var hops hwHops
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			hops.add(r.URL.String(), r.Header)
-			hwWrite(w, http.StatusOK, hwEnvelope(convo.Vobiz, nil, hwCont{}))
+			hwWrite(w, http.StatusOK, hwStallPage(convo.Vobiz, nil, hwCont{}))
 		}))
 		defer srv.Close()
 		require.True(t, strings.HasPrefix(srv.URL, "http://127.0.0.1:"))
-		c, err := convo.NewClient(convo.Vobiz, convo.WithBaseURL(srv.URL), convo.WithAuth(convo.XAuth(hwSecretAuthID, hwSecretAuthToken)))
-		require.NoError(t, err)
-		_, err = hwAll(c.Conversations.List(context.Background(), nil).All(), hwConvID, 10)
-		require.NoError(t, err)
+		hwListVobiz(t, convo.WithBaseURL(srv.URL), convo.WithAuth(convo.XAuth(hwSecretAuthID, hwSecretAuthToken)))
 		require.Len(t, hops.all(), 1)
 		assert.Equal(t, hwSecretAuthToken, hops.all()[0].creds["X-Auth-Token"])
 	})
@@ -431,23 +416,19 @@ type hwHolder struct {
 // formats everything it got with every verb: no credential may appear.
 func TestRedactNoSecretAnywhere(t *testing.T) {
 	t.Parallel()
-	l := newHWList(convo.VantaxAI, hwConv, 5)
 	var retried atomic.Int64
 	var gotCreds atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// The first segment of the path names the scenario; the rest is the
+	// fake's, which answers honestly where the scenario does.
+	srv := hwServe(t, hwFake(t, convo.VantaxAI, 5), func(w http.ResponseWriter, r hwRequest) {
 		if creds := hwCreds(r.Header); len(creds) > 0 {
 			gotCreds.Add(1)
 		}
 		scenario, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-		r.URL.Path = "/" + rest
-		switch {
-		case r.URL.Path == "/conversations/"+hwConv && (scenario == "ok" || scenario == "retry"):
-			hwWrite(w, http.StatusOK, []byte(`{"success":true,"data":{"id":"`+hwConv+`","status":"open"}}`))
-			return
-		}
+		r.URL.Path, r.URL.RawPath = "/"+rest, ""
 		switch scenario {
 		case "ok":
-			l.ServeHTTP(w, r)
+			r.pass(w)
 		case "retry":
 			switch retried.Add(1) % 3 {
 			case 1:
@@ -456,7 +437,7 @@ func TestRedactNoSecretAnywhere(t *testing.T) {
 				w.Header().Set("Retry-After", "0")
 				hwWrite(w, http.StatusTooManyRequests, []byte(`{"success":false,"message":"rate_limited"}`))
 			default:
-				l.ServeHTTP(w, r)
+				r.pass(w)
 			}
 		case "unauthorized":
 			w.Header().Set("X-Request-Id", "req_401")
@@ -468,10 +449,9 @@ func TestRedactNoSecretAnywhere(t *testing.T) {
 		case "html":
 			hwWrite(w, http.StatusOK, []byte("<html><body>"+strings.Repeat("maintenance ", 40)+"</body></html>"))
 		default:
-			http.NotFound(w, r)
+			http.NotFound(w, r.Request)
 		}
-	}))
-	defer srv.Close()
+	})
 
 	handlers := map[string]func(io.Writer) slog.Handler{
 		"json": func(w io.Writer) slog.Handler {
@@ -491,11 +471,8 @@ func TestRedactNoSecretAnywhere(t *testing.T) {
 				var logs bytes.Buffer
 				logger := slog.New(newHandler(&logs))
 				client := func(scenario string, opts ...convo.Option) *convo.Client {
-					all := append([]convo.Option{convo.WithBaseURL(srv.URL + "/" + scenario), convo.WithAuth(ac.auth),
-						convo.WithLogger(logger), convo.WithRetryWait(time.Millisecond, 2*time.Millisecond)}, opts...)
-					c, err := convo.NewClient(convo.VantaxAI, all...)
-					require.NoError(t, err)
-					return c
+					return srv.client(t, append([]convo.Option{convo.WithBaseURL(srv.baseURL("/" + scenario)),
+						convo.WithAuth(ac.auth), convo.WithLogger(logger)}, opts...)...)
 				}
 				ctx := context.Background()
 				var values []any
@@ -544,9 +521,7 @@ func TestRedactNoSecretAnywhere(t *testing.T) {
 				require.ErrorIs(t, err, context.DeadlineExceeded)
 				errs = append(errs, err)
 
-				failing, err := convo.NewClient(convo.VantaxAI, convo.WithBaseURL(srv.URL+"/ok"), convo.WithAuth(failingFunc), convo.WithLogger(logger))
-				require.NoError(t, err)
-				_, err = failing.Conversations.Get(ctx, hwConv)
+				_, err = client("ok", convo.WithAuth(failingFunc)).Conversations.Get(ctx, hwConv)
 				var authErr *convo.AuthError
 				require.ErrorAs(t, err, &authErr)
 				errs = append(errs, err)
@@ -617,14 +592,12 @@ func TestRedactNewClientErrors(t *testing.T) {
 // the path, never the query (filters hold phone numbers, cursors position).
 func TestRedactLogOmitsQueryValues(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hwHangUp(w, nil) }))
-	defer srv.Close()
+	srv := hwServe(t, hwFake(t, convo.AgentMessage, 0), func(w http.ResponseWriter, r hwRequest) { hwHangUp(w, nil) })
 	var logs bytes.Buffer
-	c, err := convo.NewClient(convo.AgentMessage, convo.WithBaseURL(srv.URL), convo.WithAuth(convo.Bearer(hwSecretBearer)),
+	c := srv.client(t, convo.WithAuth(convo.Bearer(hwSecretBearer)),
 		convo.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
-		convo.WithRetryWait(time.Millisecond, 2*time.Millisecond), convo.WithMaxRetries(1))
-	require.NoError(t, err)
-	_, err = hwAll(c.Conversations.List(context.Background(), &convo.ConversationListParams{ContactNumber: "+15559871234"}).All(), hwConvID, 10)
+		convo.WithMaxRetries(1))
+	_, err := hwAll(c.Conversations.List(context.Background(), &convo.ConversationListParams{ContactNumber: "+15559871234"}).All(), hwConvID, 10)
 	require.Error(t, err)
 	out := logs.String()
 	require.Contains(t, out, "/conversations")
@@ -645,34 +618,18 @@ func TestPathIDIsOneEscapedSegment(t *testing.T) {
 		"%2e%2e", "%2F", "%", "%zz", "a b", "a+b", "a;b=c", "a&b=c", "~user", "@admin",
 		"ünïcødé-会話", "💬", "AQID...base64url", "BQYH_-base64url==", "ÿ", "\u2028", "...",
 	}
-	var mu sync.Mutex
-	var got []*url.URL
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		u := *r.URL
-		got = append(got, &u)
-		mu.Unlock()
-		seg := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/base/v1/conversations/"), "/")[0]
-		id, _ := url.PathUnescape(seg)
-		switch {
-		case strings.HasSuffix(r.URL.EscapedPath(), "/messages"):
-			p, _ := convo.ProviderByName(r.Header.Get("X-Test-Provider"))
-			hwWrite(w, http.StatusOK, hwEnvelope(p, nil, hwCont{}))
-		default:
-			body, _ := json.Marshal(map[string]any{"success": true, "data": map[string]any{"id": id}})
-			hwWrite(w, http.StatusOK, body)
-		}
-	}))
-	defer srv.Close()
-
+	d := convotest.NewDataset()
+	for _, id := range ids {
+		d.AddConversation(convo.Conversation{ID: id})
+	}
 	for _, p := range convo.Providers() {
-		rt := &hwHeaderTransport{name: p.Name()}
-		c := hwNewClient(t, p, srv.URL+"/base/v1", convo.WithHTTPClient(&http.Client{Transport: rt}))
+		fake := convotest.New(t, p, convotest.WithData(d), convotest.WithRateLimit(-1))
+		base, err := url.Parse(fake.URL())
+		require.NoError(t, err)
+		c := hwClient(t, fake)
 		for _, id := range ids {
 			t.Run(p.Name()+"/"+id, func(t *testing.T) {
-				mu.Lock()
-				got = nil
-				mu.Unlock()
+				fake.ResetRequests()
 				_, err := hwAll(c.Messages.List(context.Background(), id, nil).All(), hwMsgID, 10)
 				require.NoError(t, err)
 				var conv *convo.Conversation
@@ -681,23 +638,24 @@ func TestPathIDIsOneEscapedSegment(t *testing.T) {
 					require.NoError(t, err)
 					assert.Equal(t, id, conv.ID, "the id round-trips")
 				}
-				mu.Lock()
-				defer mu.Unlock()
+				got := fake.Requests()
 				wantN := 1
 				if conv != nil {
 					wantN = 2
 				}
 				require.Len(t, got, wantN)
-				for i, u := range got {
-					suffix := []string{"messages", ""}[i]
+				for i, req := range got {
+					u, err := url.ParseRequestURI(req.Path + "?" + req.RawQuery)
+					require.NoError(t, err)
 					segs := strings.Split(u.EscapedPath(), "/")
-					want := []string{"", "base", "v1", "conversations", url.PathEscape(id)}
-					if suffix != "" {
+					want := append(strings.Split(base.Path, "/"), "conversations", url.PathEscape(id))
+					at := len(want) - 1 // the id's segment
+					if suffix := []string{"messages", ""}[i]; suffix != "" {
 						want = append(want, suffix)
 					}
 					assert.Equal(t, want, segs, "escaped path %q", u.EscapedPath())
 					if len(segs) == len(want) {
-						unescaped, err := url.PathUnescape(segs[4])
+						unescaped, err := url.PathUnescape(segs[at])
 						require.NoError(t, err)
 						assert.Equal(t, id, unescaped)
 					}
@@ -709,28 +667,14 @@ func TestPathIDIsOneEscapedSegment(t *testing.T) {
 	}
 }
 
-// hwHeaderTransport tags requests with the provider's name so that one
-// server can answer in each provider's envelope.
-type hwHeaderTransport struct{ name string }
-
-func (rt *hwHeaderTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("X-Test-Provider", rt.name)
-	return http.DefaultTransport.RoundTrip(r)
-}
-
 // TestPathInvalidIDsSendNothing: an empty id, "." or "..", or one holding a
 // control character is ErrInvalidParams before any request.
 func TestPathInvalidIDsSendNothing(t *testing.T) {
 	t.Parallel()
 	ids := []string{"", ".", "..", "a\x00b", "line\nbreak", "cr\rlf", "tab\tid", "\x7f", "bell\a", "c1\u0085ctl", "\x1b[31m"}
-	var cnt hwCounter
-	srv := httptest.NewServer(cnt.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hwWrite(w, http.StatusOK, []byte(`{}`))
-	})))
-	defer srv.Close()
 	for _, p := range convo.Providers() {
-		c := hwNewClient(t, p, srv.URL, convo.WithPrefetch(2))
+		fake := hwFake(t, p, 0)
+		c := hwClient(t, fake, convo.WithPrefetch(2))
 		for _, id := range ids {
 			t.Run(fmt.Sprintf("%s/%q", p.Name(), id), func(t *testing.T) {
 				_, err := hwAll(c.Messages.List(context.Background(), id, nil).All(), hwMsgID, 10)
@@ -742,7 +686,7 @@ func TestPathInvalidIDsSendNothing(t *testing.T) {
 					_, err = c.Conversations.Get(context.Background(), id)
 					assert.ErrorIs(t, err, convo.ErrInvalidParams)
 				}
-				assert.Zero(t, cnt.requests.Load(), "nothing is sent")
+				assert.Empty(t, fake.Requests(), "nothing is sent")
 			})
 		}
 	}
