@@ -152,13 +152,11 @@ A filter the provider does not support is a usage error, never ignored.`,
 			if err != nil {
 				return err
 			}
-			out, client, release, err := c.listing(e,
-				idCol("ID"), keepCol("CONTACT", 2), keepCol("CHANNEL", 1), keepCol("STATUS", 3), keepCol("LAST MESSAGE (UTC)", 4), standIn(keepCol("CREATED (UTC)", 4)))
-			if err != nil {
-				return err
+			cols := []column{idCol("ID"), keepCol("CONTACT", 2), keepCol("CHANNEL", 1), keepCol("STATUS", 3), keepCol("LAST MESSAGE (UTC)", 4), standIn(keepCol("CREATED (UTC)", 4))}
+			list := func(client *convo.Client) iter.Seq2[convo.Conversation, error] {
+				return client.Conversations.List(cmd.Context(), &params).All()
 			}
-			defer release()
-			return printAll(out, client.Conversations.List(cmd.Context(), &params).All(), func(conv convo.Conversation) []string {
+			return listAll(e, &c, cols, list, func(conv convo.Conversation) []string {
 				return []string{conv.ID, conv.ContactID, conv.Channel, conv.Status, when(conv.LastMessageAt), when(conv.CreatedAt)}
 			})
 		},
@@ -178,12 +176,11 @@ func newMessagesCmd(e *env) *cobra.Command {
 		Short: "List the messages of a conversation",
 		Args:  positional(1, 1, "CONVERSATION_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			out, client, release, err := c.listing(e, idCol("ID"), keepCol("SENT (UTC)", 2), keepCol("DIRECTION", 1), textCol("BODY"))
-			if err != nil {
-				return err
+			cols := []column{idCol("ID"), keepCol("SENT (UTC)", 2), keepCol("DIRECTION", 1), textCol("BODY")}
+			list := func(client *convo.Client) iter.Seq2[convo.Message, error] {
+				return client.Messages.List(cmd.Context(), args[0], &convo.MessageListParams{PageSize: pageSize}).All()
 			}
-			defer release()
-			return printAll(out, client.Messages.List(cmd.Context(), args[0], &convo.MessageListParams{PageSize: pageSize}).All(), func(msg convo.Message) []string {
+			return listAll(e, &c, cols, list, func(msg convo.Message) []string {
 				return []string{msg.ID, when(msg.SentAt), string(msg.Direction), msg.Body}
 			})
 		},
@@ -202,13 +199,11 @@ func newSearchCmd(e *env) *cobra.Command {
 		Short: "Search message content (" + searchProviders() + ")",
 		Args:  positional(1, 1, "QUERY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			out, client, release, err := c.listing(e,
-				idCol("CONVERSATION"), keepCol("SENT (UTC)", 3), keepCol("DIRECTION", 1), minorTextCol("CONTACT", 2), textCol("CONTENT"))
-			if err != nil {
-				return err
+			cols := []column{idCol("CONVERSATION"), keepCol("SENT (UTC)", 3), keepCol("DIRECTION", 1), minorTextCol("CONTACT", 2), textCol("CONTENT")}
+			list := func(client *convo.Client) iter.Seq2[convo.SearchResult, error] {
+				return client.Search.Messages(cmd.Context(), &convo.SearchParams{Query: args[0], Limit: limit}).All()
 			}
-			defer release()
-			return printAll(out, client.Search.Messages(cmd.Context(), &convo.SearchParams{Query: args[0], Limit: limit}).All(), func(r convo.SearchResult) []string {
+			return listAll(e, &c, cols, list, func(r convo.SearchResult) []string {
 				return []string{r.ConversationID, when(r.SentAt), string(r.Direction), r.ContactName, r.Content}
 			})
 		},
@@ -243,25 +238,22 @@ func searchLimits() string {
 	return strings.Join(parts, "; ")
 }
 
-// listing resolves the output format and the client of a listing command
-// and prepares its output, a table with header or JSON lines.
-func (c *common) listing(e *env, cols ...column) (*output, *convo.Client, func(), error) {
+// listAll runs a listing command: it resolves the output format and the
+// client, then prints every item list gives, one row of cols (or JSON
+// line) each, and returns the list's first error.
+func listAll[T any](e *env, c *common, cols []column, list func(*convo.Client) iter.Seq2[T, error], row func(T) []string) error {
 	asJSON, err := c.asJSON(e)
 	if err != nil {
-		return nil, nil, nil, err
+		return err
 	}
 	client, release, err := c.client(e)
 	if err != nil {
-		return nil, nil, nil, err
+		return err
 	}
-	return newOutput(e.stdout, asJSON, c.wide, tableWidth(e), cols...), client, release, nil
-}
-
-// printAll prints every item of a list, one row (or JSON line) each, and
-// returns the list's first error.
-func printAll[T any](out *output, items iter.Seq2[T, error], row func(T) []string) error {
+	defer release()
+	out := newOutput(e.stdout, asJSON, c.wide, tableWidth(e), cols...)
 	return out.run(func() error {
-		for item, err := range items {
+		for item, err := range list(client) {
 			if err != nil {
 				return err
 			}
