@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,9 +24,7 @@ import (
 func TestSyncMirrorsEverything(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
-		srv, client := newServer(t, p)
-		db := b.open(t)
-		m := mustOpen(t, db, b.dialect)
+		srv, client, db, m := mirrorOf(t, b, p)
 		st, err := m.Sync(ctxT(t), client, &Options{FlushRows: 50})
 		require.NoError(t, err)
 		want := expected(t, client, nil)
@@ -56,9 +52,7 @@ func TestSyncMirrorsEverything(t *testing.T) {
 func TestRerunWritesNothing(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
-		srv, client := newServer(t, p)
-		db := b.open(t)
-		m := mustOpen(t, db, b.dialect)
+		srv, client, db, m := mirrorOf(t, b, p)
 		_, err := m.Sync(ctxT(t), client, nil)
 		require.NoError(t, err)
 		before := takeSnapshot(t, db, b.dialect)
@@ -145,9 +139,7 @@ func TestChangedConversationUpdatedInPlace(t *testing.T) {
 func TestInterruptThenResume(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
-		_, client := newServer(t, p, convotest.WithLatency(time.Millisecond))
-		db := b.open(t)
-		m := mustOpen(t, db, b.dialect)
+		_, client, db, m := mirrorOf(t, b, p, convotest.WithLatency(time.Millisecond))
 		ctx, cancel := context.WithCancel(ctxT(t))
 		defer cancel()
 		st, err := m.Sync(ctx, client, &Options{FlushRows: 20, Params: convo.SyncParams{MessagePageSize: 10},
@@ -420,63 +412,13 @@ func TestOpenRefusesForeignAndNewer(t *testing.T) {
 	}
 }
 
-// A mirror of an older schema is migrated by version, keeping its rows.
-func TestMigrateFromVersion1(t *testing.T) {
-	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			db := b.open(t)
-			_, err := open(ctxT(t), db, b.dialect, 1)
-			require.NoError(t, err)
-			p := b.dialect.d.placeholder
-			_, err = db.Exec("INSERT INTO conversations (provider, id, status, data) VALUES ('vantaxai', 'c1', 'open', "+p(1)+")", `{"id":"c1","status":"open"}`)
-			require.NoError(t, err)
-			_, err = db.Exec("INSERT INTO messages (provider, id, conversation_id, body, data) VALUES ('vantaxai', 'm1', 'c1', 'hi', "+p(1)+")", `{"id":"m1","body":"hi"}`)
-			require.NoError(t, err)
-			before := takeSnapshot(t, db, b.dialect)
-			assert.False(t, hasIndex(t, db, b.dialect, "messages_conversation_sent_at"))
-
-			mustOpen(t, db, b.dialect)
-			assert.True(t, hasIndex(t, db, b.dialect, "messages_conversation_sent_at"))
-			assert.True(t, hasIndex(t, db, b.dialect, "messages_mirrored_at"))
-			var v string
-			require.NoError(t, db.QueryRow("SELECT value FROM convo_meta WHERE key = 'schema_version'").Scan(&v))
-			assert.Equal(t, strconv.Itoa(SchemaVersion), v)
-			assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
-		})
-	}
-}
-
-func hasIndex(t *testing.T, db *sql.DB, d Dialect, name string) bool {
-	t.Helper()
-	q := "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?"
-	if d.d.name() == "postgres" {
-		q = "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1"
-	}
-	var n int
-	require.NoError(t, db.QueryRow(q, name).Scan(&n))
-	return n == 1
-}
-
-func TestDefaultName(t *testing.T) {
-	t.Parallel()
-	yes := true
-	assert.Equal(t, "vobiz", DefaultName(convo.Vobiz, nil))
-	assert.Equal(t, "agentmessage?opted_in=true&phone_number_id=pn_1&since=2026-01-02T03%3A04%3A05Z",
-		DefaultName(convo.AgentMessage, &convo.ConversationListParams{PhoneNumberID: "pn_1", OptedIn: &yes, PageSize: 50,
-			Since: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}))
-	assert.True(t, strings.HasPrefix(DefaultName(convo.VantaxAI, &convo.ConversationListParams{Status: "open", Channel: "sms"}), "vantaxai?channel=sms&status=open"))
-}
-
 // After a complete sync, new messages and a new conversation arrive: the
 // next run writes exactly them (and the conversations whose activity
 // moved), and the mirror equals a full sync of the changed data.
 func TestIncrementalRunWritesOnlyTheChange(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
-		srv, client := newServer(t, p)
-		db := b.open(t)
-		m := mustOpen(t, db, b.dialect)
+		srv, client, db, m := mirrorOf(t, b, p)
 		_, err := m.Sync(ctxT(t), client, nil)
 		require.NoError(t, err)
 
@@ -518,4 +460,83 @@ func assertNothingWritten(t *testing.T, st Stats, before, after syncState) {
 	t.Helper()
 	assert.Equal(t, Stats{Done: true}, st)
 	assert.Equal(t, before, after, "the state row is not rewritten")
+}
+
+// everything is a recheck window that holds every message of the demo
+// data.
+const everything = 20 * 365 * 24 * time.Hour
+
+// changeSome changes, while srv serves, two conversations' records and two
+// messages' records (a delivery status, metadata, AgentMessage's
+// redaction), and returns the ids of the messages.
+func changeSome(t *testing.T, srv *convotest.Server) []string {
+	t.Helper()
+	data := srv.Dataset()
+	for _, i := range []int{1, len(data.Conversations) - 2} {
+		require.NoError(t, srv.ChangeConversation(data.Conversations[i].Conversation.ID, func(c *convo.Conversation) {
+			c.Status += "-changed"
+			c.Tags = append(c.Tags, "vip")
+			c.UnreadCount++
+			c.Category = "utility"
+			c.Consent = &convo.Consent{OptedIn: c.Consent == nil || !c.Consent.OptedIn}
+		}))
+	}
+	c := data.Conversations[2]
+	var ids []string
+	for _, m := range []convo.Message{c.Messages[0], c.Messages[len(c.Messages)-1]} {
+		if srv.Provider() == convo.AgentMessage {
+			require.NoError(t, srv.RedactMessage(c.Conversation.ID, m.ID, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)))
+		} else {
+			require.NoError(t, srv.ChangeMessage(c.Conversation.ID, m.ID, func(m *convo.Message) {
+				m.Status = map[bool]string{true: "delivered", false: "read"}[m.Status == "read"]
+				m.Metadata = []byte(`{"seen":true}`)
+			}))
+		}
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+// After records change on the server, a refresh brings every row to the
+// truth (a full sync of the changed data), in place; the rows written are
+// exactly the changed ones; and a run with nothing new and no refresh due
+// then writes nothing.
+func TestRefreshKeepsTheMirrorTrue(t *testing.T) {
+	t.Parallel()
+	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
+		srv, client, db, m := mirrorOf(t, b, p)
+		// Every run with the same window, as a user's would be.
+		_, err := m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Recheck: everything}})
+		require.NoError(t, err)
+		msgAt := mirroredAt(t, db, b.dialect, "messages")
+
+		changed := changeSome(t, srv)
+		time.Sleep(2 * time.Millisecond)
+		st, err := m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Refresh: time.Nanosecond, Recheck: everything}})
+		require.NoError(t, err)
+		assert.True(t, st.Done)
+		assert.Zero(t, st.Conversations+st.Messages, "nothing inserted")
+		assert.GreaterOrEqual(t, st.ConversationsChanged, int64(2))
+		assert.Equal(t, int64(2), st.MessagesChanged)
+		_, truth := newServer(t, p, convotest.WithData(srv.Dataset()))
+		assert.Equal(t, expected(t, truth, nil), takeSnapshot(t, db, b.dialect), "every row equals the truth")
+		prov := p.Name() + "/"
+		assert.ElementsMatch(t, []string{prov + changed[0], prov + changed[1]}, changedKeys(msgAt, mirroredAt(t, db, b.dialect, "messages")))
+		if p == convo.AgentMessage { // the provider's redaction, without Options.Retention
+			var n int
+			q := "SELECT count(*) FROM messages WHERE body IS NULL AND redacted_at IS NOT NULL AND id IN (" + b.dialect.d.placeholder(1) + ", " + b.dialect.d.placeholder(2) + ")"
+			require.NoError(t, db.QueryRow(q, changed[0], changed[1]).Scan(&n))
+			assert.Equal(t, 2, n, "both bodies removed and marked redacted")
+		}
+
+		state, _ := readState(t, db, b.dialect, DefaultName(p, nil))
+		entries := stateEntries(t, db, DefaultName(p, nil))
+		// The default refresh: not due (Vobiz: due, and finds nothing).
+		st, err = m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Recheck: everything}})
+		require.NoError(t, err)
+		assert.Equal(t, Stats{Done: true}, st)
+		again, _ := readState(t, db, b.dialect, DefaultName(p, nil))
+		assert.Equal(t, state, again)
+		assert.Equal(t, entries, stateEntries(t, db, DefaultName(p, nil)))
+	})
 }
