@@ -90,8 +90,18 @@ func openPostgres(t *testing.T) *sql.DB {
 	_, err = admin.Exec("CREATE SCHEMA " + schema)
 	require.NoError(t, err, "connect to %s", postgresEnv)
 	t.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(base)
+	return openSchema(t, schema, "")
+}
+
+// openSchema returns a connection pool of the test server, or of host
+// (a proxy of it) when that is not "", whose tables are those of schema.
+func openSchema(t *testing.T, schema, host string) *sql.DB {
+	t.Helper()
+	u, err := url.Parse(postgresURL(t))
 	require.NoError(t, err)
+	if host != "" {
+		u.Host = host
+	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
@@ -99,6 +109,14 @@ func openPostgres(t *testing.T) *sql.DB {
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// queryString returns the one value, as text, of q.
+func queryString(t *testing.T, db *sql.DB, q string, args ...any) string {
+	t.Helper()
+	var v string
+	require.NoError(t, db.QueryRow(q, args...).Scan(&v))
+	return v
 }
 
 // forEach runs f for every backend and provider, in parallel: each run
@@ -358,14 +376,6 @@ func timeText(d Dialect, col string) string {
 	return col
 }
 
-// storedVersion reads the schema version a mirror's database records.
-func storedVersion(t *testing.T, db *sql.DB) string {
-	t.Helper()
-	var v string
-	require.NoError(t, db.QueryRow("SELECT value FROM convo_meta WHERE key = 'schema_version'").Scan(&v))
-	return v
-}
-
 // mirrorOf returns a server of p holding the data of opts, its client,
 // and an empty mirror in a new database of b.
 func mirrorOf(t *testing.T, b backend, p convo.Provider, opts ...convotest.Option) (*convotest.Server, *convo.Client, *sql.DB, *Mirror) {
@@ -391,4 +401,37 @@ func newRun(t *testing.T, b backend, provider string) (context.Context, *sql.DB,
 		conn.Close()
 	})
 	return ctx, db, r
+}
+
+// eachBackend runs f as a subtest for every backend.
+func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { f(t, b) })
+	}
+}
+
+// syncedMirrorOf is mirrorOf after a first, complete sync.
+func syncedMirrorOf(t *testing.T, b backend, p convo.Provider, opts ...convotest.Option) (*convotest.Server, *convo.Client, *sql.DB, *Mirror) {
+	t.Helper()
+	srv, client, db, m := mirrorOf(t, b, p, opts...)
+	_, err := m.Sync(ctxT(t), client, nil)
+	require.NoError(t, err)
+	return srv, client, db, m
+}
+
+// openAtVersion returns a new database of b holding an empty mirror of
+// schema version.
+func openAtVersion(t *testing.T, b backend, version int) *sql.DB {
+	t.Helper()
+	db := b.open(t)
+	_, err := open(ctxT(t), db, b.dialect, version)
+	require.NoError(t, err)
+	return db
+}
+
+// mustExec runs q on db, failing the test when it fails.
+func mustExec(t *testing.T, db *sql.DB, q string, args ...any) {
+	t.Helper()
+	_, err := db.Exec(q, args...)
+	require.NoError(t, err)
 }

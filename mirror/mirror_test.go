@@ -52,9 +52,7 @@ func TestSyncMirrorsEverything(t *testing.T) {
 func TestRerunWritesNothing(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
-		srv, client, db, m := mirrorOf(t, b, p)
-		_, err := m.Sync(ctxT(t), client, nil)
-		require.NoError(t, err)
+		srv, client, db, m := syncedMirrorOf(t, b, p)
 		before := takeSnapshot(t, db, b.dialect)
 		convAt, msgAt := mirroredAt(t, db, b.dialect, "conversations"), mirroredAt(t, db, b.dialect, "messages")
 		state, ok := readState(t, db, b.dialect, p.Name())
@@ -98,39 +96,33 @@ func TestRerunWritesNothing(t *testing.T) {
 // delivered again are not rewritten.
 func TestChangedConversationUpdatedInPlace(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			data := convotest.DemoDataset(convo.Rentalot, convotest.DefaultSeed)
-			_, client := newServer(t, convo.Rentalot, convotest.WithData(data))
-			db := b.open(t)
-			m := mustOpen(t, db, b.dialect)
-			_, err := m.Sync(ctxT(t), client, nil)
-			require.NoError(t, err)
+	eachBackend(t, func(t *testing.T, b backend) {
+		data := convotest.DemoDataset(convo.Rentalot, convotest.DefaultSeed)
+		_, _, db, m := syncedMirrorOf(t, b, convo.Rentalot, convotest.WithData(data))
 
-			changed := data.Clone()
-			id := changed.Conversations[3].Conversation.ID
-			status := "archived"
-			if changed.Conversations[3].Conversation.Status == status {
-				status = "active"
-			}
-			changed.Conversations[3].Conversation.Status = status
-			_, client2 := newServer(t, convo.Rentalot, convotest.WithData(changed))
-			ok, err := m.Reset(ctxT(t), "rentalot")
-			require.NoError(t, err)
-			require.True(t, ok)
-			st, err := m.Sync(ctxT(t), client2, nil) // a full sync again over the same rows
-			require.NoError(t, err)
-			assert.Equal(t, int64(1), st.ConversationsChanged, "only the changed conversation is written")
-			assert.Zero(t, st.Conversations, "no conversation inserted")
-			assert.Zero(t, st.Messages+st.MessagesChanged, "no message changed")
-			assert.Equal(t, int64(data.MessageCount()), st.Delivered)
+		changed := data.Clone()
+		id := changed.Conversations[3].Conversation.ID
+		status := "archived"
+		if changed.Conversations[3].Conversation.Status == status {
+			status = "active"
+		}
+		changed.Conversations[3].Conversation.Status = status
+		_, client2 := newServer(t, convo.Rentalot, convotest.WithData(changed))
+		ok, err := m.Reset(ctxT(t), "rentalot")
+		require.NoError(t, err)
+		require.True(t, ok)
+		st, err := m.Sync(ctxT(t), client2, nil) // a full sync again over the same rows
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), st.ConversationsChanged, "only the changed conversation is written")
+		assert.Zero(t, st.Conversations, "no conversation inserted")
+		assert.Zero(t, st.Messages+st.MessagesChanged, "no message changed")
+		assert.Equal(t, int64(data.MessageCount()), st.Delivered)
 
-			got := takeSnapshot(t, db, b.dialect)
-			assert.Equal(t, expected(t, client2, nil), got)
-			assert.Equal(t, status, got.Conversations["rentalot/"+id].Cols[4])
-			assert.Len(t, got.Conversations, len(data.Conversations))
-		})
-	}
+		got := takeSnapshot(t, db, b.dialect)
+		assert.Equal(t, expected(t, client2, nil), got)
+		assert.Equal(t, status, got.Conversations["rentalot/"+id].Cols[4])
+		assert.Len(t, got.Conversations, len(data.Conversations))
+	})
 }
 
 // An interrupted sync writes what it delivered with the checkpoint that
@@ -171,130 +163,120 @@ func TestInterruptThenResume(t *testing.T) {
 // the mirror exactly.
 func TestFailedTransactionThenResume(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			_, client := newServer(t, convo.VantaxAI)
-			db := b.open(t)
-			m := mustOpen(t, db, b.dialect)
-			crash := errors.New("crash before commit")
-			var seen []int
-			m.beforeCommit = func(n int) error {
-				seen = append(seen, n)
-				if n == 3 {
-					return crash
-				}
-				return nil
+	eachBackend(t, func(t *testing.T, b backend) {
+		_, client, db, m := mirrorOf(t, b, convo.VantaxAI)
+		crash := errors.New("crash before commit")
+		var seen []int
+		m.beforeCommit = func(n int) error {
+			seen = append(seen, n)
+			if n == 3 {
+				return crash
 			}
-			_, err := m.Sync(ctxT(t), client, &Options{FlushRows: 30})
-			require.ErrorIs(t, err, crash)
-			m.beforeCommit = nil
-			partial := takeSnapshot(t, db, b.dialect)
-			cp, _, err := m.State(ctxT(t), "vantaxai")
-			require.NoError(t, err)
-			assert.Equal(t, int64(len(partial.Messages)), cp.Messages())
-			assert.Equal(t, []int{1, 2, 3}, seen, "the writer stops at the failed transaction")
+			return nil
+		}
+		_, err := m.Sync(ctxT(t), client, &Options{FlushRows: 30})
+		require.ErrorIs(t, err, crash)
+		m.beforeCommit = nil
+		partial := takeSnapshot(t, db, b.dialect)
+		cp, _, err := m.State(ctxT(t), "vantaxai")
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(partial.Messages)), cp.Messages())
+		assert.Equal(t, []int{1, 2, 3}, seen, "the writer stops at the failed transaction")
 
-			_, err = m.Sync(ctxT(t), client, nil)
-			require.NoError(t, err)
-			assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
-		})
-	}
+		_, err = m.Sync(ctxT(t), client, nil)
+		require.NoError(t, err)
+		assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
+	})
 }
 
 // Syncs of different providers and filters keep their own state in one
 // database and never touch each other's.
 func TestSeveralSyncsOneDatabase(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			db := b.open(t)
-			m := mustOpen(t, db, b.dialect)
-			_, vantax := newServer(t, convo.VantaxAI)
-			_, rentalot := newServer(t, convo.Rentalot)
-			sms := &Options{Params: convo.SyncParams{Conversations: convo.ConversationListParams{Channel: "sms"}}}
-			email := &Options{Params: convo.SyncParams{Conversations: convo.ConversationListParams{Channel: "email"}}}
-			for _, run := range []struct {
-				c *convo.Client
-				o *Options
-			}{{vantax, sms}, {rentalot, nil}, {vantax, email}} {
-				st, err := m.Sync(ctxT(t), run.c, run.o)
-				require.NoError(t, err)
-				require.True(t, st.Done)
-			}
-			for _, name := range []string{"vantaxai?channel=sms", "vantaxai?channel=email", "rentalot"} {
-				cp, ok, err := m.State(ctxT(t), name)
-				require.NoError(t, err)
-				require.True(t, ok, name)
-				assert.True(t, cp.Done(), name)
-			}
-			want := expected(t, vantax, &sms.Params)
-			for k, v := range expected(t, vantax, &email.Params).Conversations {
-				want.Conversations[k] = v
-			}
-			for k, v := range expected(t, vantax, &email.Params).Messages {
-				want.Messages[k] = v
-			}
-			for k, v := range expected(t, rentalot, nil).Conversations {
-				want.Conversations[k] = v
-			}
-			for k, v := range expected(t, rentalot, nil).Messages {
-				want.Messages[k] = v
-			}
-			assert.Equal(t, want, takeSnapshot(t, db, b.dialect))
+	eachBackend(t, func(t *testing.T, b backend) {
+		db := b.open(t)
+		m := mustOpen(t, db, b.dialect)
+		_, vantax := newServer(t, convo.VantaxAI)
+		_, rentalot := newServer(t, convo.Rentalot)
+		sms := &Options{Params: convo.SyncParams{Conversations: convo.ConversationListParams{Channel: "sms"}}}
+		email := &Options{Params: convo.SyncParams{Conversations: convo.ConversationListParams{Channel: "email"}}}
+		for _, run := range []struct {
+			c *convo.Client
+			o *Options
+		}{{vantax, sms}, {rentalot, nil}, {vantax, email}} {
+			st, err := m.Sync(ctxT(t), run.c, run.o)
+			require.NoError(t, err)
+			require.True(t, st.Done)
+		}
+		for _, name := range []string{"vantaxai?channel=sms", "vantaxai?channel=email", "rentalot"} {
+			cp, ok, err := m.State(ctxT(t), name)
+			require.NoError(t, err)
+			require.True(t, ok, name)
+			assert.True(t, cp.Done(), name)
+		}
+		want := expected(t, vantax, &sms.Params)
+		for k, v := range expected(t, vantax, &email.Params).Conversations {
+			want.Conversations[k] = v
+		}
+		for k, v := range expected(t, vantax, &email.Params).Messages {
+			want.Messages[k] = v
+		}
+		for k, v := range expected(t, rentalot, nil).Conversations {
+			want.Conversations[k] = v
+		}
+		for k, v := range expected(t, rentalot, nil).Messages {
+			want.Messages[k] = v
+		}
+		assert.Equal(t, want, takeSnapshot(t, db, b.dialect))
 
-			// A name holding another sync's state is refused, writing nothing.
-			before := takeSnapshot(t, db, b.dialect)
-			_, err := m.Sync(ctxT(t), vantax, &Options{Name: "rentalot"})
-			require.ErrorIs(t, err, ErrNameInUse)
-			assert.Contains(t, err.Error(), `"rentalot"`)
-			_, err = m.Sync(ctxT(t), vantax, &Options{Name: "vantaxai?channel=sms", Params: email.Params})
-			require.ErrorIs(t, err, ErrNameInUse)
-			assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
-		})
-	}
+		// A name holding another sync's state is refused, writing nothing.
+		before := takeSnapshot(t, db, b.dialect)
+		_, err := m.Sync(ctxT(t), vantax, &Options{Name: "rentalot"})
+		require.ErrorIs(t, err, ErrNameInUse)
+		assert.Contains(t, err.Error(), `"rentalot"`)
+		_, err = m.Sync(ctxT(t), vantax, &Options{Name: "vantaxai?channel=sms", Params: email.Params})
+		require.ErrorIs(t, err, ErrNameInUse)
+		assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
+	})
 }
 
 // Two runs of one sync at once: one of them fails with ErrBusy, the state
 // is never corrupted, and a later run leaves the exact mirror.
 func TestConcurrentRunsOfOneSync(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			_, client := newServer(t, convo.AgentMessage)
-			var requests atomic.Int64
-			_, other := newServer(t, convo.AgentMessage, convotest.WithRequestHook(func(convotest.Request) { requests.Add(1) }))
-			db := b.open(t)
-			m := mustOpen(t, db, b.dialect)
-			var once sync.Once
-			var second error
-			_, first := m.Sync(ctxT(t), client, &Options{FlushRows: 40, Progress: func(Stats) {
-				// While the first run is between transactions, a second run
-				// of the same sync (through a client of its own) is refused.
-				once.Do(func() { _, second = m.Sync(ctxT(t), other, nil) })
-			}})
-			require.NoError(t, first)
-			require.ErrorIs(t, second, ErrBusy, "the second run is refused at once")
-			assert.Zero(t, requests.Load(), "the second run made no request")
-			switch b.name {
-			case "postgres":
-				assert.Contains(t, second.Error(), `sync "agentmessage": sync is running elsewhere: another session holds it (PostgreSQL backend `)
-				// It names the session that holds the sync, and how to end it.
-				holder := regexp.MustCompile(`\(PostgreSQL backend (\d+) from 127\.0\.0\.1, connected 20\d\d-\d\d-\d\dT[0-9:]+Z; if that run is gone, end its session with SELECT pg_terminate_backend\((\d+)\)\)`).FindStringSubmatch(second.Error())
-				require.Len(t, holder, 3, "%v", second)
-				assert.Equal(t, holder[1], holder[2])
-				var sessions int
-				require.NoError(t, db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND datname = current_database()", holder[1]).Scan(&sessions))
-				assert.Equal(t, 1, sessions, "a session of this database")
-			case "sqlite":
-				// The same words, naming the process that holds the lock.
-				assert.Regexp(t, fmt.Sprintf(`sync "agentmessage": sync is running elsewhere: another session holds it \(process %d on [^ ]+, since 20\d\d-\d\d-\d\dT[0-9:]+Z\)$`, os.Getpid()), second.Error())
-			}
-			// The lock ended with the first run: the next one runs.
-			_, err := m.Sync(ctxT(t), other, nil)
-			require.NoError(t, err)
-			assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
-		})
-	}
+	eachBackend(t, func(t *testing.T, b backend) {
+		_, client := newServer(t, convo.AgentMessage)
+		var requests atomic.Int64
+		_, other, db, m := mirrorOf(t, b, convo.AgentMessage, convotest.WithRequestHook(func(convotest.Request) { requests.Add(1) }))
+		var once sync.Once
+		var second error
+		_, first := m.Sync(ctxT(t), client, &Options{FlushRows: 40, Progress: func(Stats) {
+			// While the first run is between transactions, a second run
+			// of the same sync (through a client of its own) is refused.
+			once.Do(func() { _, second = m.Sync(ctxT(t), other, nil) })
+		}})
+		require.NoError(t, first)
+		require.ErrorIs(t, second, ErrBusy, "the second run is refused at once")
+		assert.Zero(t, requests.Load(), "the second run made no request")
+		switch b.name {
+		case "postgres":
+			assert.Contains(t, second.Error(), `sync "agentmessage": sync is running elsewhere: another session holds it (PostgreSQL backend `)
+			// It names the session that holds the sync, and how to end it.
+			holder := regexp.MustCompile(`\(PostgreSQL backend (\d+) from 127\.0\.0\.1, connected 20\d\d-\d\d-\d\dT[0-9:]+Z; if that run is gone, end its session with SELECT pg_terminate_backend\((\d+)\)\)`).FindStringSubmatch(second.Error())
+			require.Len(t, holder, 3, "%v", second)
+			assert.Equal(t, holder[1], holder[2])
+			var sessions int
+			require.NoError(t, db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND datname = current_database()", holder[1]).Scan(&sessions))
+			assert.Equal(t, 1, sessions, "a session of this database")
+		case "sqlite":
+			// The same words, naming the process that holds the lock.
+			assert.Regexp(t, fmt.Sprintf(`sync "agentmessage": sync is running elsewhere: another session holds it \(process %d on [^ ]+, since 20\d\d-\d\d-\d\dT[0-9:]+Z\)$`, os.Getpid()), second.Error())
+		}
+		// The lock ended with the first run: the next one runs.
+		_, err := m.Sync(ctxT(t), other, nil)
+		require.NoError(t, err)
+		assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
+	})
 }
 
 // Where no lock holds a sync's name (a SQLite database in memory), the
@@ -328,50 +310,44 @@ func TestConcurrentRunsWithoutLock(t *testing.T) {
 // Bad params are refused before any request, with nothing written.
 func TestInvalidParamsWriteNothing(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			srv, client := newServer(t, convo.Vobiz)
-			db := b.open(t)
-			m := mustOpen(t, db, b.dialect)
-			_, err := m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Conversations: convo.ConversationListParams{Channel: "sms"}}})
-			require.ErrorIs(t, err, convo.ErrUnsupported)
-			_, err = m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Checkpoint: new(convo.Checkpoint)}})
-			require.ErrorIs(t, err, convo.ErrInvalidParams)
-			assert.Empty(t, srv.Requests())
-			assert.Equal(t, 0, count(t, db, "convo_syncs"))
-			assert.Equal(t, 0, count(t, db, "messages"))
-		})
-	}
+	eachBackend(t, func(t *testing.T, b backend) {
+		srv, client, db, m := mirrorOf(t, b, convo.Vobiz)
+		_, err := m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Conversations: convo.ConversationListParams{Channel: "sms"}}})
+		require.ErrorIs(t, err, convo.ErrUnsupported)
+		_, err = m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Checkpoint: new(convo.Checkpoint)}})
+		require.ErrorIs(t, err, convo.ErrInvalidParams)
+		assert.Empty(t, srv.Requests())
+		assert.Equal(t, 0, count(t, db, "convo_syncs"))
+		assert.Equal(t, 0, count(t, db, "messages"))
+	})
 }
 
 // A conversation whose messages fail is reported; the others are
 // mirrored, and the next run retries it.
 func TestFailedConversationRetried(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			srv, client := newServer(t, convo.Rentalot)
-			victim := srv.Dataset().Conversations[2].Conversation.ID
-			_, failing := newServer(t, convo.Rentalot, convotest.WithFaults(convotest.Fault{
-				Kind: convotest.FaultStatus, Status: 404, Path: "/conversations/" + victim + "/messages", Times: -1,
-			}))
-			db := b.open(t)
-			m := mustOpen(t, db, b.dialect)
-			st, err := m.Sync(ctxT(t), failing, nil)
-			var ce *convo.ConversationError
-			require.ErrorAs(t, err, &ce)
-			assert.Equal(t, []string{victim}, st.Failed)
-			assert.False(t, st.Done)
-			cp, _, err := m.State(ctxT(t), "rentalot")
-			require.NoError(t, err)
-			assert.Equal(t, []string{victim}, cp.Pending())
+	eachBackend(t, func(t *testing.T, b backend) {
+		srv, client := newServer(t, convo.Rentalot)
+		victim := srv.Dataset().Conversations[2].Conversation.ID
+		_, failing := newServer(t, convo.Rentalot, convotest.WithFaults(convotest.Fault{
+			Kind: convotest.FaultStatus, Status: 404, Path: "/conversations/" + victim + "/messages", Times: -1,
+		}))
+		db := b.open(t)
+		m := mustOpen(t, db, b.dialect)
+		st, err := m.Sync(ctxT(t), failing, nil)
+		var ce *convo.ConversationError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, []string{victim}, st.Failed)
+		assert.False(t, st.Done)
+		cp, _, err := m.State(ctxT(t), "rentalot")
+		require.NoError(t, err)
+		assert.Equal(t, []string{victim}, cp.Pending())
 
-			st, err = m.Sync(ctxT(t), client, nil)
-			require.NoError(t, err)
-			assert.True(t, st.Done)
-			assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
-		})
-	}
+		st, err = m.Sync(ctxT(t), client, nil)
+		require.NoError(t, err)
+		assert.True(t, st.Done)
+		assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
+	})
 }
 
 // A database with a table of a mirror's name that is not a mirror, and a
@@ -381,9 +357,8 @@ func TestOpenRefusesForeignAndNewer(t *testing.T) {
 	for _, b := range backends(t) {
 		t.Run(b.name+"/foreign", func(t *testing.T) {
 			db := b.open(t)
-			_, err := db.Exec("CREATE TABLE messages (id INTEGER PRIMARY KEY, text TEXT)")
-			require.NoError(t, err)
-			_, err = Open(ctxT(t), db, b.dialect)
+			mustExec(t, db, "CREATE TABLE messages (id INTEGER PRIMARY KEY, text TEXT)")
+			_, err := Open(ctxT(t), db, b.dialect)
 			require.ErrorIs(t, err, ErrNotMirror)
 			assert.Contains(t, err.Error(), `table "messages"`)
 			assert.Equal(t, []string{"messages"}, tables(t, db, b.dialect))
@@ -391,22 +366,19 @@ func TestOpenRefusesForeignAndNewer(t *testing.T) {
 		t.Run(b.name+"/newer", func(t *testing.T) {
 			db := b.open(t)
 			mustOpen(t, db, b.dialect)
-			_, err := db.Exec("UPDATE convo_meta SET value = '99' WHERE key = 'schema_version'")
-			require.NoError(t, err)
+			mustExec(t, db, "UPDATE convo_meta SET value = '99' WHERE key = 'schema_version'")
 			before := tables(t, db, b.dialect)
-			_, err = Open(ctxT(t), db, b.dialect)
+			_, err := Open(ctxT(t), db, b.dialect)
 			require.ErrorIs(t, err, ErrNewerSchema)
 			assert.Contains(t, err.Error(), "version 99")
 			assert.Equal(t, before, tables(t, db, b.dialect))
-			var v string
-			require.NoError(t, db.QueryRow("SELECT value FROM convo_meta").Scan(&v))
+			v := queryString(t, db, "SELECT value FROM convo_meta")
 			assert.Equal(t, "99", v)
 		})
 		t.Run(b.name+"/no-version", func(t *testing.T) {
 			db := b.open(t)
-			_, err := db.Exec("CREATE TABLE convo_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-			require.NoError(t, err)
-			_, err = Open(ctxT(t), db, b.dialect)
+			mustExec(t, db, "CREATE TABLE convo_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+			_, err := Open(ctxT(t), db, b.dialect)
 			require.ErrorIs(t, err, ErrNotMirror)
 		})
 	}
@@ -418,9 +390,7 @@ func TestOpenRefusesForeignAndNewer(t *testing.T) {
 func TestIncrementalRunWritesOnlyTheChange(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
-		srv, client, db, m := mirrorOf(t, b, p)
-		_, err := m.Sync(ctxT(t), client, nil)
-		require.NoError(t, err)
+		srv, client, db, m := syncedMirrorOf(t, b, p)
 
 		data := srv.Dataset()
 		last := data.Conversations[0].Messages[len(data.Conversations[0].Messages)-1].SentAt

@@ -190,8 +190,7 @@ func TestStateWritesOnlyWhatChanged(t *testing.T) {
 				"CREATE TRIGGER w_ins AFTER INSERT ON convo_sync_conversations BEGIN UPDATE writes SET n = n + 1; END",
 				"CREATE TRIGGER w_upd AFTER UPDATE ON convo_sync_conversations BEGIN UPDATE writes SET n = n + 1; END",
 			} {
-				_, err := db.Exec(stmt)
-				require.NoError(t, err)
+				mustExec(t, db, stmt)
 			}
 			data := srv.Dataset()
 			target := data.Conversations[len(data.Conversations)/2]

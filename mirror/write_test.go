@@ -18,51 +18,49 @@ import (
 // rows is all new (one INSERT) or not (rows upserted one by one).
 func TestWriteMixedNewChangedUnchanged(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			ctx, db, r := newRun(t, b, "agentmessage")
-			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-			msg := func(i int, body string) messageRow {
-				m := convo.Message{ID: fmt.Sprintf("m%03d", i), Direction: convo.Inbound, Body: body, SentAt: at.Add(time.Duration(i) * time.Second)}
-				s := &convo.ConversationSync{Conversation: &convo.Conversation{ID: "c1"}, Messages: []convo.Message{m}}
-				rows, err := r.messageRows(nil, s)
-				require.NoError(t, err)
-				return rows[0]
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx, db, r := newRun(t, b, "agentmessage")
+		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		msg := func(i int, body string) messageRow {
+			m := convo.Message{ID: fmt.Sprintf("m%03d", i), Direction: convo.Inbound, Body: body, SentAt: at.Add(time.Duration(i) * time.Second)}
+			s := &convo.ConversationSync{Conversation: &convo.Conversation{ID: "c1"}, Messages: []convo.Message{m}}
+			rows, err := r.messageRows(nil, s)
+			require.NoError(t, err)
+			return rows[0]
+		}
+		var first, second []messageRow
+		for i := range 30 {
+			first = append(first, msg(i, "v1"))
+		}
+		require.NoError(t, r.write(ctx, &flush{msgs: first, state: stateDelta{head: []byte(`{"n":1}`), truncAt: -1}}))
+		assert.Equal(t, int64(30), r.stats.Messages)
+		assert.Zero(t, r.stats.MessagesChanged)
+		for i := range 50 {
+			switch {
+			case i < 10:
+				second = append(second, msg(i, "v1")) // unchanged
+			case i < 20:
+				second = append(second, msg(i, "v2")) // changed
+			case i >= 30:
+				second = append(second, msg(i, "v2")) // new
 			}
-			var first, second []messageRow
-			for i := range 30 {
-				first = append(first, msg(i, "v1"))
-			}
-			require.NoError(t, r.write(ctx, &flush{msgs: first, state: stateDelta{head: []byte(`{"n":1}`), truncAt: -1}}))
-			assert.Equal(t, int64(30), r.stats.Messages)
-			assert.Zero(t, r.stats.MessagesChanged)
-			for i := range 50 {
-				switch {
-				case i < 10:
-					second = append(second, msg(i, "v1")) // unchanged
-				case i < 20:
-					second = append(second, msg(i, "v2")) // changed
-				case i >= 30:
-					second = append(second, msg(i, "v2")) // new
-				}
-			}
-			require.NoError(t, r.write(ctx, &flush{msgs: second, state: stateDelta{head: []byte(`{"n":2}`), truncAt: -1}}))
-			assert.Equal(t, int64(30+20), r.stats.Messages, "20 new rows counted as inserted")
-			assert.Equal(t, int64(10), r.stats.MessagesChanged, "10 changed rows counted as changed, 10 unchanged not")
+		}
+		require.NoError(t, r.write(ctx, &flush{msgs: second, state: stateDelta{head: []byte(`{"n":2}`), truncAt: -1}}))
+		assert.Equal(t, int64(30+20), r.stats.Messages, "20 new rows counted as inserted")
+		assert.Equal(t, int64(10), r.stats.MessagesChanged, "10 changed rows counted as changed, 10 unchanged not")
 
-			got := queryMap(t, db, "SELECT id, body FROM messages")
-			want := map[string]string{}
-			for i := range 50 {
-				switch {
-				case i < 10, i >= 20 && i < 30:
-					want[fmt.Sprintf("m%03d", i)] = "v1"
-				default:
-					want[fmt.Sprintf("m%03d", i)] = "v2"
-				}
+		got := queryMap(t, db, "SELECT id, body FROM messages")
+		want := map[string]string{}
+		for i := range 50 {
+			switch {
+			case i < 10, i >= 20 && i < 30:
+				want[fmt.Sprintf("m%03d", i)] = "v1"
+			default:
+				want[fmt.Sprintf("m%03d", i)] = "v2"
 			}
-			assert.Equal(t, want, got)
-		})
-	}
+		}
+		assert.Equal(t, want, got)
+	})
 }
 
 // Records that changed are updated in place, typed columns and JSON, and
@@ -143,32 +141,30 @@ func TestChangesAppliedInPlace(t *testing.T) {
 // delivered) is written over its row, counted as changed.
 func TestUpdatedMessagesWritten(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			ctx, db, r := newRun(t, b, "vobiz")
-			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-			conv := &convo.Conversation{ID: "c1"}
-			var msgs []convo.Message
-			for i := range 5 {
-				msgs = append(msgs, convo.Message{ID: fmt.Sprintf("m%d", i), Direction: convo.Outbound, Body: "hi", Status: "sent", SentAt: at.Add(time.Duration(i) * time.Minute)})
-			}
-			rows, err := r.messageRows(nil, &convo.ConversationSync{Conversation: conv, Start: true, Messages: msgs})
-			require.NoError(t, err)
-			require.NoError(t, r.write(ctx, &flush{convs: []convo.Conversation{*conv}, msgs: rows, state: stateDelta{head: []byte(`{"n":1}`), truncAt: -1}}))
-			assert.Equal(t, int64(5), r.stats.Messages)
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx, db, r := newRun(t, b, "vobiz")
+		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		conv := &convo.Conversation{ID: "c1"}
+		var msgs []convo.Message
+		for i := range 5 {
+			msgs = append(msgs, convo.Message{ID: fmt.Sprintf("m%d", i), Direction: convo.Outbound, Body: "hi", Status: "sent", SentAt: at.Add(time.Duration(i) * time.Minute)})
+		}
+		rows, err := r.messageRows(nil, &convo.ConversationSync{Conversation: conv, Start: true, Messages: msgs})
+		require.NoError(t, err)
+		require.NoError(t, r.write(ctx, &flush{convs: []convo.Conversation{*conv}, msgs: rows, state: stateDelta{head: []byte(`{"n":1}`), truncAt: -1}}))
+		assert.Equal(t, int64(5), r.stats.Messages)
 
-			up := []convo.Message{msgs[1], msgs[3]}
-			up[0].Status, up[1].Status = "read", "delivered"
-			rows, err = r.messageRows(nil, &convo.ConversationSync{Conversation: conv, Updated: up})
-			require.NoError(t, err)
-			require.NoError(t, r.write(ctx, &flush{msgs: rows, state: stateDelta{head: []byte(`{"n":2}`), truncAt: -1}}))
-			assert.Equal(t, int64(5), r.stats.Messages)
-			assert.Equal(t, int64(2), r.stats.MessagesChanged)
+		up := []convo.Message{msgs[1], msgs[3]}
+		up[0].Status, up[1].Status = "read", "delivered"
+		rows, err = r.messageRows(nil, &convo.ConversationSync{Conversation: conv, Updated: up})
+		require.NoError(t, err)
+		require.NoError(t, r.write(ctx, &flush{msgs: rows, state: stateDelta{head: []byte(`{"n":2}`), truncAt: -1}}))
+		assert.Equal(t, int64(5), r.stats.Messages)
+		assert.Equal(t, int64(2), r.stats.MessagesChanged)
 
-			got := queryMap(t, db, "SELECT id, CAST(data AS TEXT) FROM messages")
-			assert.Contains(t, got["m1"], `"read"`)
-			assert.Contains(t, got["m3"], `"delivered"`)
-			assert.Contains(t, got["m2"], `"sent"`)
-		})
-	}
+		got := queryMap(t, db, "SELECT id, CAST(data AS TEXT) FROM messages")
+		assert.Contains(t, got["m1"], `"read"`)
+		assert.Contains(t, got["m3"], `"delivered"`)
+		assert.Contains(t, got["m2"], `"sent"`)
+	})
 }
