@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -135,28 +134,6 @@ func TestCLISyncNameRefused(t *testing.T) {
 	}
 	r := convoRun(t, nil, "sync", "--demo", "--provider", "rentalot", "--db", filepath.Join(dir, "ok.db"), "--name", "inbox ☂")
 	assert.Equal(t, 0, r.code, r.stderr)
-}
-
-// An --out that cannot be written is blamed on --out, also when the
-// checkpoint would go beside it; --out - is refused without a file "-".
-func TestCLIExportOutNotWritable(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	blocker := filepath.Join(dir, "file")
-	require.NoError(t, os.WriteFile(blocker, []byte("x"), 0o600))
-	for _, out := range []string{filepath.Join(blocker, "export.jsonl"), filepath.Join(dir, "no", "such", "export.jsonl")} {
-		r := convoRun(t, nil, "export", "--demo", "--provider", "rentalot", "--out", out, "-v")
-		assert.Equal(t, 2, r.code, r.stderr)
-		assert.Contains(t, r.stderr, "--out "+out+" cannot be written")
-		assert.NotContains(t, r.stderr, "--checkpoint")
-		assert.NotContains(t, r.stderr, "attempt", "found before any request")
-	}
-	r := convoRun(t, nil, "export", "--demo", "--provider", "rentalot", "--out", "-")
-	assert.Equal(t, 2, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "--out -: an export cannot go to standard output")
-	assert.Empty(t, r.stdout)
-	assert.NoFileExists(t, "-")
-	assert.NoFileExists(t, "-.checkpoint")
 }
 
 // A usage error from the SDK names the flag that set the refused field,

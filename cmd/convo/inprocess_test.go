@@ -28,26 +28,6 @@ import (
 // ("convo: time=… level=DEBUG msg=attempt provider=…").
 const attemptMark = " msg=attempt "
 
-// lockedBuffer is a bytes.Buffer for a command's stderr, which the
-// progress redraw and the request log (-v) write from goroutines of their
-// own, as they may write to a file.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // interruptingStderr is a command's stderr that ends its context at the
 // nth request attempt logged (-v), or never for n 0.
 type interruptingStderr struct {
@@ -83,23 +63,16 @@ func runInterrupted(t *testing.T, extra []string, n int, interrupt <-chan struct
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	vars := map[string]string{}
-	for _, kv := range cleanEnv(extra...) {
-		k, v, _ := strings.Cut(kv, "=")
-		vars[k] = v
-	}
-	var stdout bytes.Buffer
-	stderr := &interruptingStderr{n: n, cancel: cancel}
-	e := &env{stdout: &stdout, stderr: stderr, getenv: func(k string) string { return vars[k] }, args: append([]string{binary}, args...)}
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, e, args) }()
-	var code int
+	in := invocation{vars: cleanEnv(extra...), stderr: &interruptingStderr{n: n, cancel: cancel}}
+	done := make(chan result, 1)
+	go func() { done <- in.run(ctx, args...) }()
+	var r result
 	select {
-	case code = <-done:
+	case r = <-done:
 	case <-interrupt:
 		cancel()
 		select {
-		case code = <-done:
+		case r = <-done:
 		case <-time.After(time.Minute):
 			t.Fatalf("convo %v did not end within a minute of the interrupt", args)
 		}
@@ -107,7 +80,7 @@ func runInterrupted(t *testing.T, extra []string, n int, interrupt <-chan struct
 		cancel()
 		t.Fatalf("convo %v did not end within a minute", args)
 	}
-	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+	return r
 }
 
 // Every command that calls an API exits 130 when interrupted while a
@@ -216,7 +189,7 @@ func TestCLISyncWritesWithinASecondWhileTheNetworkWaits(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "inbox.db")
 	done := make(chan result, 1)
 	go func() {
-		done <- runWithEnv(context.Background(), []string{"VANTAXAI_API_KEY=" + convotest.DemoVantaxAIKey}, "sync", "--provider", "vantaxai", "--base-url", srv.URL(), "--db", path,
+		done <- invocation{vars: []string{"VANTAXAI_API_KEY=" + convotest.DemoVantaxAIKey}}.run(context.Background(), "sync", "--provider", "vantaxai", "--base-url", srv.URL(), "--db", path,
 			"--concurrency", "1", "--page-size", "5")
 	}()
 	var seen bool

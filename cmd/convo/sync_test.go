@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 	"github.com/convokit/convo/internal/testproc"
 	"github.com/convokit/convo/mirror"
 )
@@ -450,17 +451,6 @@ func TestCLISyncBadDatabase(t *testing.T) {
 	}
 }
 
-// On a terminal, sync shows its progress and a summary.
-func TestSyncProgressOnTerminal(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "inbox.db")
-	r := runInProcess(t, false, true, "sync", "--demo", "--provider", "rentalot", "--db", path)
-	require.Equal(t, 0, r.code, r.stderr)
-	n := demoData(convo.Rentalot).MessageCount()
-	assert.Regexp(t, fmt.Sprintf(`\r\x1b\[K%d messages delivered, \d+ rows written, \d+ msg/s, \d+s\n`, n), r.stderr)
-	assert.Contains(t, r.stderr, fmt.Sprintf("is up to date: %d conversations and %d messages inserted, 0 conversations and 0 messages changed in place by this run\n", len(demoData(convo.Rentalot).Conversations), n))
-}
-
 // The default name tells accounts apart without revealing credentials.
 func TestDefaultSyncName(t *testing.T) {
 	t.Parallel()
@@ -513,20 +503,7 @@ func TestCLISyncRacingFirstRuns(t *testing.T) {
 // runWith runs the command line in this process under ctx, its output not
 // a terminal and its environment empty; unlike convoRun it may be called
 // from any goroutine.
-func runWith(ctx context.Context, args ...string) result { return runWithEnv(ctx, nil, args...) }
-
-// runWithEnv is runWith with the environment variables vars ("K=V").
-func runWithEnv(ctx context.Context, vars []string, args ...string) result {
-	m := map[string]string{}
-	for _, kv := range vars {
-		k, v, _ := strings.Cut(kv, "=")
-		m[k] = v
-	}
-	var stdout, stderr bytes.Buffer
-	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return m[k] }, args: append([]string{"convo"}, args...)}
-	code := run(ctx, e, args)
-	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
-}
+func runWith(ctx context.Context, args ...string) result { return invocation{}.run(ctx, args...) }
 
 // The same in SQLite: another connection takes the write lock after the
 // first transaction, and SQLite's busy wait does not end with the
@@ -839,4 +816,185 @@ func assertClaimsAtMost(t *testing.T, stderr string, stored int) {
 	claimed, err := strconv.Atoi(m[1])
 	require.NoError(t, err)
 	assert.LessOrEqual(t, claimed, stored, "the summary claims no message the database does not hold")
+}
+
+// kill -9 during a refresh, then a rerun: the mirror equals a full sync of
+// the changed data, row for row.
+func TestCLISyncKillDuringRefresh(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills and resumes a refresh of the built command; runs without -short")
+	}
+	t.Parallel()
+	for _, mdb := range mirrorDBs(t) {
+		for _, p := range []convo.Provider{convo.Vobiz, convo.AgentMessage} {
+			t.Run(mdb.name+"/"+p.Name(), func(t *testing.T) {
+				srv := convotest.NewServer(p, convotest.WithLatency(20*time.Millisecond))
+				defer srv.Close()
+				mdb, app := mdb.named(t)
+				env := demoKeys(p)
+				args := []string{"sync", "--provider", p.Name(), "--base-url", srv.URL(), "--db", mdb.arg, "--page-size", "10", "--batch-rows", "15",
+					"--name", "refresh-" + p.Name(), "--recheck", "3650d"}
+				r := convoRun(t, env, args...)
+				require.Equal(t, 0, r.code, r.stderr)
+
+				changeRecords(t, srv)
+				truth := filepath.Join(t.TempDir(), "truth.db")
+				r = convoRun(t, env, "sync", "--provider", p.Name(), "--base-url", srv.URL(), "--db", truth)
+				require.Equal(t, 0, r.code, r.stderr)
+				want := readMirror(t, mirrorDB{driver: "sqlite", dsn: "file:" + truth}.open(t), p)
+
+				refresh := append(args, "--refresh", "0", "-v")
+				seen := 0
+				cmd, wait := startCmd(t, env, refresh, func(line string) bool {
+					if strings.Contains(line, "msg=attempt") {
+						seen++
+					}
+					return seen >= 6
+				})
+				require.NoError(t, cmd.Process.Kill())
+				r = wait()
+				require.NotEqual(t, 0, r.code)
+				require.Contains(t, r.stderr, "this run refreshes", "the kill came during the refresh")
+				db := mdb.open(t)
+				awaitSessionsGone(t, db, app)
+				assert.NotEqual(t, want, readMirror(t, db, p), "the kill came before the refresh completed")
+
+				r = convoRun(t, env, refresh...)
+				require.Equal(t, 0, r.code, r.stderr)
+				assert.Equal(t, want, readMirror(t, db, p))
+			})
+		}
+	}
+}
+
+// -v says when a run refreshes; the summary counts the rows changed in
+// place; the rows are the truth after it.
+func TestCLISyncRefreshVerboseAndSummary(t *testing.T) {
+	t.Parallel()
+	for _, p := range []convo.Provider{convo.VantaxAI, convo.AgentMessage} {
+		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
+			srv := convotest.NewServer(p)
+			defer srv.Close()
+			env := demoKeys(p)
+			path := filepath.Join(t.TempDir(), "inbox.db")
+			args := []string{"sync", "--provider", p.Name(), "--base-url", srv.URL(), "--db", path, "--recheck", "3650d", "-v"}
+			r := runTTY(t, env, args...)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.NotContains(t, r.stderr, "refreshes", "a full sync is no refresh")
+
+			r = runTTY(t, env, args...)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.NotContains(t, r.stderr, "refreshes", "the last refresh (the full sync) is not an hour old")
+			assert.Contains(t, r.stderr, "0 conversations and 0 messages inserted, 0 conversations and 0 messages changed in place by this run")
+
+			convs, msgs, _ := changeRecords(t, srv)
+			r = runTTY(t, env, append(args, "--refresh", "0")...)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Regexp(t, `convo: this run refreshes \(last at 20\d\d-[0-9-]+T[0-9:]+Z\): it reads the whole conversation list again, and rechecks the messages sent within 87600h0m0s\n`, r.stderr)
+			assert.Contains(t, r.stderr, fmt.Sprintf("0 conversations and 0 messages inserted, %d conversations and %d messages changed in place by this run", len(convs), len(msgs)))
+
+			truth := filepath.Join(t.TempDir(), "truth.db")
+			r = convoRun(t, env, "sync", "--provider", p.Name(), "--base-url", srv.URL(), "--db", truth)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Equal(t, readMirror(t, mirrorDB{driver: "sqlite", dsn: "file:" + truth}.open(t), p),
+				readMirror(t, mirrorDB{driver: "sqlite", dsn: "file:" + path}.open(t), p))
+		})
+	}
+}
+
+// --retention removes from the mirror the bodies of exactly the messages
+// sent longer ago than it, and says how many in the summary.
+func TestCLISyncRetention(t *testing.T) {
+	t.Parallel()
+	now := time.Now().UTC()
+	d := convotest.NewDataset()
+	var msgs []convo.Message
+	for i := 10; i >= 1; i-- { // 10 to 1 days old, less an hour
+		msgs = append(msgs, convo.Message{ID: fmt.Sprintf("m%02d", i), Direction: convo.Inbound, Body: "hello", SentAt: now.Add(-time.Duration(i)*24*time.Hour + time.Hour)})
+	}
+	d.AddConversation(convo.Conversation{ID: "c1", ContactID: "ct_1", Channel: "sms", Status: "open", LastMessageAt: msgs[9].SentAt}, msgs...)
+	srv := convotest.NewServer(convo.VantaxAI, convotest.WithData(d))
+	defer srv.Close()
+	env := demoKeys(convo.VantaxAI)
+	path := filepath.Join(t.TempDir(), "inbox.db")
+	args := []string{"sync", "--provider", "vantaxai", "--base-url", srv.URL(), "--db", path}
+	r := runTTY(t, env, append(args, "--retention", "7d")...)
+	require.Equal(t, 0, r.code, r.stderr)
+	bodies := func() []string {
+		db := mirrorDB{driver: "sqlite", dsn: "file:" + path}.open(t)
+		rows, err := db.Query("SELECT id || ' ' || coalesce(body, 'NULL') || ' ' || (redacted_at IS NOT NULL) FROM messages ORDER BY id")
+		require.NoError(t, err)
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			require.NoError(t, rows.Scan(&s))
+			out = append(out, s)
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	want := func(days int) []string {
+		var out []string
+		for i := 1; i <= 10; i++ {
+			if i > days {
+				out = append(out, fmt.Sprintf("m%02d NULL 1", i))
+			} else {
+				out = append(out, fmt.Sprintf("m%02d hello 0", i))
+			}
+		}
+		return out
+	}
+	assert.Equal(t, want(7), bodies())
+	r = runTTY(t, env, append(args, "--retention", "3d")...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, want(3), bodies())
+	assert.Contains(t, r.stderr, ", 4 message bodies removed for --retention by this run")
+	r = runTTY(t, env, args...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, want(3), bodies(), "without --retention, removed bodies stay removed")
+}
+
+// Entering WAL mode while another connection writes the file (a racing
+// first run of another sync creating the schema) waits for the writer
+// instead of failing with SQLITE_BUSY: SQLite's busy timeout does not
+// cover this lock.
+func TestSetWALWaitsForAWriter(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "new.db")
+	dsn := sqliteDSN(path)
+	db, err := sql.Open("sqlite", dsn)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec("CREATE TABLE t (x INTEGER)")
+	require.NoError(t, err)
+
+	other, err := sql.Open("sqlite", dsn)
+	require.NoError(t, err)
+	defer other.Close()
+	writer, err := other.Conn(context.Background())
+	require.NoError(t, err)
+	defer writer.Close()
+	// The other run's schema transaction: it holds the write lock, and
+	// SQLite refuses at once (no busy wait: it would be a deadlock) a
+	// reader that asks for the exclusive lock WAL needs.
+	_, err = writer.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+	_, err = writer.ExecContext(context.Background(), "INSERT INTO t VALUES (1)")
+	require.NoError(t, err)
+	released := make(chan struct{})
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		writer.ExecContext(context.Background(), "COMMIT")
+		close(released)
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, setWAL(ctx, db))
+	<-released
+	var mode string
+	require.NoError(t, db.QueryRow("PRAGMA journal_mode").Scan(&mode))
+	assert.Equal(t, "wal", mode)
 }
