@@ -511,42 +511,24 @@ func runWith(ctx context.Context, args ...string) result { return invocation{}.r
 func TestCLISyncInterruptWhileSQLiteIsLocked(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "inbox.db")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan result, 1)
-	go func() {
-		done <- runWith(ctx, "sync", "--demo", "--demo-latency", "20ms", "--provider", "vantaxai", "--db", path,
-			"--page-size", "5", "--batch-rows", "10", "--concurrency", "1")
-	}()
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(30000)")
 	require.NoError(t, err)
 	defer db.Close()
-	awaitState(t, db)
-	holder, err := db.Conn(context.Background())
-	require.NoError(t, err)
-	defer holder.Close()
-	_, err = holder.ExecContext(context.Background(), "BEGIN IMMEDIATE")
-	require.NoError(t, err)
-	time.Sleep(300 * time.Millisecond)
-	cancel()
-	stopped := time.Now()
-	var r result
-	select {
-	case r = <-done:
-	case <-time.After(15 * time.Second):
-		holder.ExecContext(context.Background(), "ROLLBACK")
-		t.Fatal("convo sync had not ended 15 s after the interrupt")
-	}
-	took := time.Since(stopped)
-	_, err = holder.ExecContext(context.Background(), "ROLLBACK")
-	require.NoError(t, err)
-	assert.Less(t, took, mirror.StopGrace+2*time.Second)
-	assert.Equal(t, exitInterrupted, r.code, r.stderr)
-	assert.NotContains(t, r.stderr, "holds everything delivered")
-	assert.Contains(t, r.stderr, "did not complete")
-	var stored int
-	require.NoError(t, db.QueryRow("SELECT count(*) FROM messages").Scan(&stored))
-	assertClaimsAtMost(t, r.stderr, stored)
+	var holder *sql.Conn
+	defer func() {
+		if holder != nil {
+			holder.Close()
+		}
+	}()
+	interruptStuckSync(t, db, path, func() {
+		holder, err = db.Conn(context.Background())
+		require.NoError(t, err)
+		_, err = holder.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+		require.NoError(t, err)
+	}, func() error {
+		_, err := holder.ExecContext(context.Background(), "ROLLBACK")
+		return err
+	})
 }
 
 // When the database stops answering mid-sync, an interrupt still ends
@@ -570,23 +552,29 @@ func TestCLISyncInterruptWhileTheDatabaseHangs(t *testing.T) {
 	require.NoError(t, err)
 	proxy := testproc.NewStallProxy(t, u.Host)
 	u.Host = proxy.Addr
+	interruptStuckSync(t, db, u.String(), proxy.Stall, func() error {
+		proxy.Resume()
+		return nil
+	})
+}
 
+// interruptStuckSync runs, in this process, a slow sync into --db dbArg,
+// whose database db is; once the sync has committed its first
+// transaction it calls stick (the database stops answering), and
+// interrupts the sync 300 ms later. The sync must end within the mirror's
+// bound, with exit 130, saying that its last write did not complete and
+// claiming no more than db holds; unstick lets the database answer again.
+func interruptStuckSync(t *testing.T, db *sql.DB, dbArg string, stick func(), unstick func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan result, 1)
 	go func() {
-		done <- runWith(ctx, "sync", "--demo", "--demo-latency", "20ms", "--provider", "vantaxai", "--db", u.String(),
+		done <- runWith(ctx, "sync", "--demo", "--demo-latency", "20ms", "--provider", "vantaxai", "--db", dbArg,
 			"--page-size", "5", "--batch-rows", "10", "--concurrency", "1")
 	}()
-	// Stall the network once the first transaction is committed.
-	committed := false
-	for i := 0; i < 1000 && !committed; i++ { // 10 s at most
-		time.Sleep(10 * time.Millisecond)
-		var n int
-		committed = db.QueryRow("SELECT count(*) FROM convo_syncs").Scan(&n) == nil && n > 0
-	}
-	require.True(t, committed, "no transaction committed within 10 s")
-	proxy.Stall()
+	awaitState(t, db)
+	stick()
 	time.Sleep(300 * time.Millisecond)
 	cancel()
 	stopped := time.Now()
@@ -594,11 +582,12 @@ func TestCLISyncInterruptWhileTheDatabaseHangs(t *testing.T) {
 	select {
 	case r = <-done:
 	case <-time.After(15 * time.Second):
-		proxy.Resume()
+		unstick()
 		t.Fatal("convo sync had not ended 15 s after the interrupt")
 	}
-	proxy.Resume()
-	assert.Less(t, time.Since(stopped), mirror.StopGrace+2*time.Second)
+	took := time.Since(stopped)
+	require.NoError(t, unstick())
+	assert.Less(t, took, mirror.StopGrace+2*time.Second)
 	assert.Equal(t, exitInterrupted, r.code, r.stderr)
 	assert.NotContains(t, r.stderr, "holds everything delivered")
 	assert.Contains(t, r.stderr, "did not complete")
