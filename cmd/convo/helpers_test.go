@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -354,4 +355,33 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// eachRow calls row with the columns, as text, of every row of q.
+func eachRow(t *testing.T, db *sql.DB, row func(cols []string), q string, args ...any) {
+	t.Helper()
+	rows, err := db.Query(q, args...)
+	require.NoError(t, err)
+	defer rows.Close()
+	names, err := rows.Columns()
+	require.NoError(t, err)
+	cols := make([]string, len(names))
+	dest := make([]any, len(cols))
+	for i := range cols {
+		dest[i] = &cols[i]
+	}
+	for rows.Next() {
+		require.NoError(t, rows.Scan(dest...))
+		row(slices.Clone(cols))
+	}
+	require.NoError(t, rows.Err())
+}
+
+// rowTexts returns every row of q as one line: its columns, as text,
+// joined by spaces.
+func rowTexts(t *testing.T, db *sql.DB, q string, args ...any) []string {
+	t.Helper()
+	var out []string
+	eachRow(t, db, func(cols []string) { out = append(out, strings.Join(cols, " ")) }, q, args...)
+	return out
 }

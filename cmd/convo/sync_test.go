@@ -151,24 +151,15 @@ func readMirror(t *testing.T, db *sql.DB, p convo.Provider) mirrored {
 	t.Helper()
 	ph := placeholder(db)
 	m := mirrored{Conversations: map[string]string{}, Messages: map[string]string{}}
-	rows, err := db.Query("SELECT id, coalesce(contact_id, 'NULL'), coalesce(channel, 'NULL'), coalesce(status, 'NULL'), CAST(data AS TEXT) FROM conversations WHERE provider = "+ph, p.Name())
-	require.NoError(t, err)
-	for rows.Next() {
-		var id, contact, channel, status, data string
-		require.NoError(t, rows.Scan(&id, &contact, &channel, &status, &data))
-		m.Conversations[id] = strings.Join([]string{contact, channel, status, canonical(t, []byte(data))}, "|")
+	// Each row: its id, then its typed columns and its data, joined.
+	byID := func(into map[string]string) func([]string) {
+		return func(cols []string) {
+			last := len(cols) - 1
+			into[cols[0]] = strings.Join(append(cols[1:last], canonical(t, []byte(cols[last]))), "|")
+		}
 	}
-	require.NoError(t, rows.Err())
-	rows.Close()
-	rows, err = db.Query("SELECT id, conversation_id, coalesce(direction, 'NULL'), coalesce(body, 'NULL'), CAST(data AS TEXT) FROM messages WHERE provider = "+ph, p.Name())
-	require.NoError(t, err)
-	for rows.Next() {
-		var id, conv, dir, body, data string
-		require.NoError(t, rows.Scan(&id, &conv, &dir, &body, &data))
-		m.Messages[id] = strings.Join([]string{conv, dir, body, canonical(t, []byte(data))}, "|")
-	}
-	require.NoError(t, rows.Err())
-	rows.Close()
+	eachRow(t, db, byID(m.Conversations), "SELECT id, coalesce(contact_id, 'NULL'), coalesce(channel, 'NULL'), coalesce(status, 'NULL'), CAST(data AS TEXT) FROM conversations WHERE provider = "+ph, p.Name())
+	eachRow(t, db, byID(m.Messages), "SELECT id, conversation_id, coalesce(direction, 'NULL'), coalesce(body, 'NULL'), CAST(data AS TEXT) FROM messages WHERE provider = "+ph, p.Name())
 	return m
 }
 
@@ -215,17 +206,7 @@ func exported(t *testing.T, p convo.Provider) mirrored {
 // syncState reads a sync's state row: generation and last write.
 func syncStateOf(t *testing.T, db *sql.DB) []string {
 	t.Helper()
-	rows, err := db.Query("SELECT name, generation, CAST(updated_at AS TEXT), checkpoint FROM convo_syncs ORDER BY name")
-	require.NoError(t, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var name, gen, updated, cp string
-		require.NoError(t, rows.Scan(&name, &gen, &updated, &cp))
-		out = append(out, name+" "+gen+" "+updated+" "+cp)
-	}
-	require.NoError(t, rows.Err())
-	return out
+	return rowTexts(t, db, "SELECT name, generation, CAST(updated_at AS TEXT), checkpoint FROM convo_syncs ORDER BY name")
 }
 
 // Every provider's demo data, mirrored into one database, equals its
@@ -912,17 +893,7 @@ func TestCLISyncRetention(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	bodies := func() []string {
 		db := mirrorDB{driver: "sqlite", dsn: "file:" + path}.open(t)
-		rows, err := db.Query("SELECT id || ' ' || coalesce(body, 'NULL') || ' ' || (redacted_at IS NOT NULL) FROM messages ORDER BY id")
-		require.NoError(t, err)
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var s string
-			require.NoError(t, rows.Scan(&s))
-			out = append(out, s)
-		}
-		require.NoError(t, rows.Err())
-		return out
+		return rowTexts(t, db, "SELECT id, coalesce(body, 'NULL'), (redacted_at IS NOT NULL) FROM messages ORDER BY id")
 	}
 	want := func(days int) []string {
 		var out []string
