@@ -250,29 +250,13 @@ func TestCLISyncInterruptAndResume(t *testing.T) {
 		t.Skip("interrupts and resumes syncs of the built command; runs without -short")
 	}
 	t.Parallel()
-	for _, mdb := range mirrorDBs(t) {
-		for _, p := range []convo.Provider{convo.Vobiz, convo.AgentMessage} {
-			t.Run(mdb.name+"/"+p.Name(), func(t *testing.T) {
-				args := syncArgs(p, mdb.arg)
-				cmd, wait := startExport(t, args, 30) // of 49 or 55
-				require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-				r := wait()
-				require.Equal(t, 130, r.code, r.stderr)
-				assert.Contains(t, r.stderr, "interrupted;")
-				assert.Contains(t, r.stderr, "to resume, run the same command again")
-				db := mdb.open(t)
-				partial := readMirror(t, db, p)
-				want := exported(t, p)
-				assert.NotEmpty(t, partial.Messages, "written before the interruption")
-				assert.Less(t, len(partial.Messages), len(want.Messages), "the interruption came midway")
-				assertConsistent(t, db, p, partial)
-
-				r = convoRun(t, nil, args...)
-				require.Equal(t, 0, r.code, r.stderr)
-				assert.Equal(t, want, readMirror(t, db, p))
-			})
-		}
-	}
+	stopAndResumeSyncs(t, []convo.Provider{convo.Vobiz, convo.AgentMessage}, 30, func(t *testing.T, cmd *exec.Cmd, wait func() result) { // of 49 or 55
+		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+		r := wait()
+		require.Equal(t, 130, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "interrupted;")
+		assert.Contains(t, r.stderr, "to resume, run the same command again")
+	})
 }
 
 // assertConsistent checks that the stored checkpoint covers exactly the
@@ -293,15 +277,25 @@ func TestCLISyncKillAndResume(t *testing.T) {
 		t.Skip("kills and resumes syncs of the built command; runs without -short")
 	}
 	t.Parallel()
+	stopAndResumeSyncs(t, []convo.Provider{convo.Rentalot, convo.VantaxAI}, 35, func(t *testing.T, cmd *exec.Cmd, wait func() result) { // of 50 or 51
+		require.NoError(t, cmd.Process.Kill())
+		r := wait()
+		require.NotEqual(t, 0, r.code)
+	})
+}
+
+// stopAndResumeSyncs runs, for each mirror database and each of
+// providers, a sync (syncArgs) that stop stops after its nth request
+// attempt and checks, and resumes it (resumeStoppedSync) once the server
+// has ended its sessions.
+func stopAndResumeSyncs(t *testing.T, providers []convo.Provider, n int, stop func(t *testing.T, cmd *exec.Cmd, wait func() result)) {
 	for _, mdb := range mirrorDBs(t) {
-		for _, p := range []convo.Provider{convo.Rentalot, convo.VantaxAI} {
+		for _, p := range providers {
 			t.Run(mdb.name+"/"+p.Name(), func(t *testing.T) {
 				mdb, app := mdb.named(t)
 				args := syncArgs(p, mdb.arg)
-				cmd, wait := startExport(t, args, 35) // of 50 or 51
-				require.NoError(t, cmd.Process.Kill())
-				r := wait()
-				require.NotEqual(t, 0, r.code)
+				cmd, wait := startExport(t, args, n)
+				stop(t, cmd, wait)
 				db := mdb.open(t)
 				awaitSessionsGone(t, db, app)
 				resumeStoppedSync(t, db, p, args)
