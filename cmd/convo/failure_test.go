@@ -26,50 +26,47 @@ var demoEnv = map[string][]string{
 // line that names the environment variables holding the credentials.
 func TestCLICredentialRefusedNamesVariables(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			t.Parallel()
-			refused := convotest.NewServer(p)
-			defer refused.Close()
-			forbidden := convotest.NewServer(p, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultStatus, Status: 403, Times: -1}))
-			defer forbidden.Close()
-			var wrong []string
-			for _, kv := range demoEnv[p.Name()] {
-				k, _, _ := strings.Cut(kv, "=")
-				wrong = append(wrong, k+"=wrong-credential")
-			}
-			dir := t.TempDir()
-			for _, c := range []struct {
-				srv  *convotest.Server
-				env  []string
-				want string
-			}{
-				{refused, wrong, "the credentials were refused"},
-				{forbidden, demoEnv[p.Name()], "the credentials lack access"},
+	eachProvider(t, func(t *testing.T, p convo.Provider) {
+		refused := convotest.NewServer(p)
+		defer refused.Close()
+		forbidden := convotest.NewServer(p, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultStatus, Status: 403, Times: -1}))
+		defer forbidden.Close()
+		var wrong []string
+		for _, kv := range demoEnv[p.Name()] {
+			k, _, _ := strings.Cut(kv, "=")
+			wrong = append(wrong, k+"=wrong-credential")
+		}
+		dir := t.TempDir()
+		for _, c := range []struct {
+			srv  *convotest.Server
+			env  []string
+			want string
+		}{
+			{refused, wrong, "the credentials were refused"},
+			{forbidden, demoEnv[p.Name()], "the credentials lack access"},
+		} {
+			base := []string{"--provider", p.Name(), "--base-url", c.srv.URL(), "--max-retries", "0"}
+			for i, args := range [][]string{
+				{"conversations"},
+				{"messages", "some-id"},
+				{"export", "--out", filepath.Join(dir, "export.jsonl"), "--restart", "--force"},
+				{"sync", "--db", filepath.Join(dir, "inbox.db")},
 			} {
-				base := []string{"--provider", p.Name(), "--base-url", c.srv.URL(), "--max-retries", "0"}
-				for i, args := range [][]string{
-					{"conversations"},
-					{"messages", "some-id"},
-					{"export", "--out", filepath.Join(dir, "export.jsonl"), "--restart", "--force"},
-					{"sync", "--db", filepath.Join(dir, "inbox.db")},
-				} {
-					if i == 1 && p == convo.Vobiz {
-						continue // Vobiz lists messages of a conversation it looks up first: same request kind
-					}
-					r := convoRun(t, c.env, append(args, base...)...)
-					assert.Equal(t, 1, r.code, "%v: %s", args, r.stderr)
-					assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
-					assert.True(t, strings.HasPrefix(r.stderr, "convo: "), r.stderr)
-					assert.Contains(t, r.stderr, c.want+": check "+credentialHint(p.Name()), "%v", args)
-					for _, v := range p.CredentialEnv() {
-						assert.Contains(t, r.stderr, v)
-					}
-					assert.NotContains(t, r.stderr, "wrong-credential")
+				if i == 1 && p == convo.Vobiz {
+					continue // Vobiz lists messages of a conversation it looks up first: same request kind
 				}
+				r := convoRun(t, c.env, append(args, base...)...)
+				assert.Equal(t, 1, r.code, "%v: %s", args, r.stderr)
+				assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+				assert.True(t, strings.HasPrefix(r.stderr, "convo: "), r.stderr)
+				assert.Contains(t, r.stderr, c.want+": check "+credentialHint(p.Name()), "%v", args)
+				for _, v := range p.CredentialEnv() {
+					assert.Contains(t, r.stderr, v)
+				}
+				assert.NotContains(t, r.stderr, "wrong-credential")
 			}
-		})
-	}
+		}
+	})
 	assert.Equal(t, "VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN, or VOBIZ_TOKEN", credentialHint("vobiz"))
 	assert.Equal(t, "RENTALOT_API_KEY", credentialHint("rentalot"))
 }

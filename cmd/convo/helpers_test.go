@@ -316,6 +316,24 @@ func changeRecords(t *testing.T, srv *convotest.Server) (convs, msgs []string, m
 	return convs, msgs, c.Conversation.ID
 }
 
+// eachProvider runs f for every provider, as parallel subtests.
+func eachProvider(t *testing.T, f func(t *testing.T, p convo.Provider)) {
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
+			f(t, p)
+		})
+	}
+}
+
+// fakeOf returns a fake of p, closed at the end of the test, and the
+// environment that gives the command its credentials (demoKeys).
+func fakeOf(t *testing.T, p convo.Provider, opts ...convotest.Option) (*convotest.Server, []string) {
+	srv := convotest.NewServer(p, opts...)
+	t.Cleanup(srv.Close)
+	return srv, demoKeys(p)
+}
+
 // demoKeys are the credentials the fake of each provider takes.
 func demoKeys(p convo.Provider) []string {
 	switch p {
@@ -384,4 +402,18 @@ func rowTexts(t *testing.T, db *sql.DB, q string, args ...any) []string {
 	var out []string
 	eachRow(t, db, func(cols []string) { out = append(out, strings.Join(cols, " ")) }, q, args...)
 	return out
+}
+
+// apiCommands are the command lines, by command, of every command that
+// calls an API, reading small pages of Rentalot's demo data: OUT stands
+// for a new file (see withOut).
+func apiCommands() map[string][]string {
+	rentalotID := demoData(convo.Rentalot).Conversations[0].Conversation.ID
+	return map[string][]string{
+		"conversations": {"conversations", "--page-size", "1"},
+		"messages":      {"messages", rentalotID, "--page-size", "1"},
+		"search":        {"search", "bedroom"},
+		"export":        {"export", "--page-size", "1", "--out", "OUT"},
+		"sync":          {"sync", "--db", "OUT"},
+	}
 }

@@ -88,15 +88,7 @@ func runInterrupted(t *testing.T, extra []string, n int, interrupt <-chan struct
 // export also midway through a slow run.
 func TestCLIInterruptExitStatus(t *testing.T) {
 	t.Parallel()
-	rentalotID := demoData(convo.Rentalot).Conversations[0].Conversation.ID
-	commands := map[string][]string{
-		"conversations": {"conversations", "--page-size", "1"},
-		"messages":      {"messages", rentalotID, "--page-size", "1"},
-		"search":        {"search", "bedroom"},
-		"export":        {"export", "--page-size", "1", "--out", "OUT"},
-		"sync":          {"sync", "--db", "OUT"},
-	}
-	for name, base := range commands {
+	for name, base := range apiCommands() {
 		t.Run(name+"/held request", func(t *testing.T) {
 			t.Parallel()
 			arrived := make(chan struct{})
@@ -132,21 +124,18 @@ func TestCLIInterruptExitStatus(t *testing.T) {
 // the resumed export, which completes the file exactly.
 func TestCLIExportInterruptAndResumeInProcess(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			out := filepath.Join(dir, "export.jsonl")
-			cpPath := filepath.Join(dir, "export.checkpoint")
-			args := []string{"export", "--demo", "--provider", p.Name(), "--out", out, "--checkpoint", cpPath, "-v", "--page-size", "10"}
+	eachProvider(t, func(t *testing.T, p convo.Provider) {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "export.jsonl")
+		cpPath := filepath.Join(dir, "export.checkpoint")
+		args := []string{"export", "--demo", "--provider", p.Name(), "--out", out, "--checkpoint", cpPath, "-v", "--page-size", "10"}
 
-			r := runInterrupted(t, []string{"CONVO_DEMO_LATENCY=5ms"}, 25, nil, args...)
-			require.Equal(t, exitInterrupted, r.code, r.stderr)
-			assert.Contains(t, r.stderr, "interrupted after")
-			assert.Contains(t, r.stderr, "to resume, run the same command again")
-			resumeInterruptedExport(t, p, out, cpPath, args)
-		})
-	}
+		r := runInterrupted(t, []string{"CONVO_DEMO_LATENCY=5ms"}, 25, nil, args...)
+		require.Equal(t, exitInterrupted, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "interrupted after")
+		assert.Contains(t, r.stderr, "to resume, run the same command again")
+		resumeInterruptedExport(t, p, out, cpPath, args)
+	})
 }
 
 // An interrupted sync exits 130 with the resume hint, the mirror at the

@@ -161,8 +161,7 @@ A filter the provider does not support is a usage error, never ignored.`,
 			})
 		},
 	}
-	c.register(cmd.Flags(), e)
-	c.registerOutput(cmd.Flags())
+	c.registerListing(cmd.Flags(), e)
 	f.register(cmd.Flags())
 	cmd.Flags().IntVar(&pageSize, "page-size", 0, "conversations per request (0: the provider's default)")
 	return cmd
@@ -185,8 +184,7 @@ func newMessagesCmd(e *env) *cobra.Command {
 			})
 		},
 	}
-	c.register(cmd.Flags(), e)
-	c.registerOutput(cmd.Flags())
+	c.registerListing(cmd.Flags(), e)
 	cmd.Flags().IntVar(&pageSize, "page-size", 0, "messages per request (0: the provider's default)")
 	return cmd
 }
@@ -208,8 +206,7 @@ func newSearchCmd(e *env) *cobra.Command {
 			})
 		},
 	}
-	c.register(cmd.Flags(), e)
-	c.registerOutput(cmd.Flags())
+	c.registerListing(cmd.Flags(), e)
 	cmd.Flags().IntVar(&limit, "limit", 0, "maximum number of results (0: the provider's default; "+searchLimits()+")")
 	return cmd
 }

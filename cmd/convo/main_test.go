@@ -157,15 +157,7 @@ func TestCLISignals(t *testing.T) {
 		t.Skip("signals the built command mid-run; runs without -short")
 	}
 	t.Parallel()
-	rentalotID := demoData(convo.Rentalot).Conversations[0].Conversation.ID
-	commands := map[string][]string{
-		"conversations": {"conversations", "--page-size", "1"},
-		"messages":      {"messages", rentalotID, "--page-size", "1"},
-		"search":        {"search", "bedroom"},
-		"export":        {"export", "--page-size", "1", "--out", "OUT"},
-		"sync":          {"sync", "--db", "OUT"},
-	}
-	for name, base := range commands {
+	for name, base := range apiCommands() {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 			t.Run(name+"/"+sig.String()+"/held request", func(t *testing.T) {
 				arrived := make(chan struct{}, 1)

@@ -186,7 +186,10 @@ func (c *common) register(fs *pflag.FlagSet, e *env) {
 	}
 }
 
-func (c *common) registerOutput(fs *pflag.FlagSet) {
+// registerListing registers the flags of a listing command: every API
+// command's and the output format's.
+func (c *common) registerListing(fs *pflag.FlagSet, e *env) {
+	c.register(fs, e)
 	fs.BoolVar(&c.json, "json", false, "print JSON lines (the default when stdout is not a terminal)")
 	fs.BoolVar(&c.table, "table", false, "print an aligned table (the default on a terminal)")
 	fs.BoolVar(&c.wide, "wide", false, "print a table of every column with nothing cut, however wide")

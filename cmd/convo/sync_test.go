@@ -63,6 +63,13 @@ func mirrorDBs(t *testing.T) []mirrorDB {
 	return append(dbs, mirrorDB{name: "postgres", arg: dsn, driver: "pgx", dsn: dsn})
 }
 
+// eachMirrorDB runs f as a subtest for each of mirrorDBs.
+func eachMirrorDB(t *testing.T, f func(t *testing.T, mdb mirrorDB)) {
+	for _, mdb := range mirrorDBs(t) {
+		t.Run(mdb.name, func(t *testing.T) { f(t, mdb) })
+	}
+}
+
 // uniqueName is prefix and 12 random hex digits.
 func uniqueName(prefix string) string {
 	var b [6]byte
@@ -216,25 +223,23 @@ func TestCLISyncEqualsExport(t *testing.T) {
 		t.Skip("syncs every provider twice through the built command; runs without -short")
 	}
 	t.Parallel()
-	for _, mdb := range mirrorDBs(t) {
-		t.Run(mdb.name, func(t *testing.T) {
-			db := mdb.open(t)
-			for _, p := range convo.Providers() {
-				r := convoRun(t, nil, "sync", "--demo", "--provider", p.Name(), "--db", mdb.arg)
-				require.Equal(t, 0, r.code, r.stderr)
-				assert.Empty(t, r.stderr, "silent when stderr is not a terminal")
-				assert.Equal(t, exported(t, p), readMirror(t, db, p), p.Name())
-			}
-			before := syncStateOf(t, db)
-			require.Len(t, before, 4, "one state per sync")
-			for _, p := range convo.Providers() {
-				r := convoRun(t, nil, "sync", "--demo", "--provider", p.Name(), "--db", mdb.arg)
-				require.Equal(t, 0, r.code, r.stderr)
-				assert.Equal(t, exported(t, p), readMirror(t, db, p), p.Name())
-			}
-			assert.Equal(t, before, syncStateOf(t, db), "a rerun writes nothing")
-		})
-	}
+	eachMirrorDB(t, func(t *testing.T, mdb mirrorDB) {
+		db := mdb.open(t)
+		for _, p := range convo.Providers() {
+			r := convoRun(t, nil, "sync", "--demo", "--provider", p.Name(), "--db", mdb.arg)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Empty(t, r.stderr, "silent when stderr is not a terminal")
+			assert.Equal(t, exported(t, p), readMirror(t, db, p), p.Name())
+		}
+		before := syncStateOf(t, db)
+		require.Len(t, before, 4, "one state per sync")
+		for _, p := range convo.Providers() {
+			r := convoRun(t, nil, "sync", "--demo", "--provider", p.Name(), "--db", mdb.arg)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Equal(t, exported(t, p), readMirror(t, db, p), p.Name())
+		}
+		assert.Equal(t, before, syncStateOf(t, db), "a rerun writes nothing")
+	})
 }
 
 // syncArgs is a sync of small pages and small transactions, logging each
@@ -576,39 +581,37 @@ func interruptStuckSync(t *testing.T, db *sql.DB, dbArg string, stick func(), un
 // on undisturbed.
 func TestCLISyncSecondRunRefusedAtOnce(t *testing.T) {
 	t.Parallel()
-	for _, mdb := range mirrorDBs(t) {
-		t.Run(mdb.name, func(t *testing.T) {
-			t.Parallel()
-			args := []string{"sync", "--demo", "--provider", "rentalot", "--db", mdb.arg, "-v", "--page-size", "5", "--concurrency", "1"}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			first := make(chan result, 1)
-			go func() { first <- runWith(ctx, append(args, "--demo-latency", "60ms")...) }()
-			db := mdb.open(t)
-			awaitState(t, db)
+	eachMirrorDB(t, func(t *testing.T, mdb mirrorDB) {
+		t.Parallel()
+		args := []string{"sync", "--demo", "--provider", "rentalot", "--db", mdb.arg, "-v", "--page-size", "5", "--concurrency", "1"}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		first := make(chan result, 1)
+		go func() { first <- runWith(ctx, append(args, "--demo-latency", "60ms")...) }()
+		db := mdb.open(t)
+		awaitState(t, db)
 
-			start := time.Now()
-			r := runWith(context.Background(), args...)
-			took := time.Since(start)
-			assert.Equal(t, exitFailure, r.code, r.stderr)
-			assert.Contains(t, r.stderr, "sync is running elsewhere: another session holds it (")
-			if mdb.name == "sqlite" {
-				assert.Regexp(t, fmt.Sprintf(`holds it \(process %d on [^ ]+, since [0-9T:-]+Z\)`, os.Getpid()), r.stderr)
-			}
-			assert.NotContains(t, r.stderr, attemptMark, "no request made")
-			assert.Less(t, took, 5*time.Second)
-			assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "one line: %s", r.stderr)
+		start := time.Now()
+		r := runWith(context.Background(), args...)
+		took := time.Since(start)
+		assert.Equal(t, exitFailure, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "sync is running elsewhere: another session holds it (")
+		if mdb.name == "sqlite" {
+			assert.Regexp(t, fmt.Sprintf(`holds it \(process %d on [^ ]+, since [0-9T:-]+Z\)`, os.Getpid()), r.stderr)
+		}
+		assert.NotContains(t, r.stderr, attemptMark, "no request made")
+		assert.Less(t, took, 5*time.Second)
+		assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "one line: %s", r.stderr)
 
-			// --reset is refused too, the running sync's state kept.
-			r = runWith(context.Background(), append(args, "--reset")...)
-			assert.Equal(t, exitFailure, r.code, r.stderr)
-			assert.Contains(t, r.stderr, "sync is running elsewhere")
-			assert.NotEmpty(t, syncStateOf(t, db), "the state is not reset")
+		// --reset is refused too, the running sync's state kept.
+		r = runWith(context.Background(), append(args, "--reset")...)
+		assert.Equal(t, exitFailure, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "sync is running elsewhere")
+		assert.NotEmpty(t, syncStateOf(t, db), "the state is not reset")
 
-			cancel()
-			assert.Equal(t, exitInterrupted, (<-first).code)
-		})
-	}
+		cancel()
+		assert.Equal(t, exitInterrupted, (<-first).code)
+	})
 }
 
 // awaitState waits until a sync has committed its first transaction into
@@ -632,24 +635,22 @@ func TestCLISyncKillLeavesNoLock(t *testing.T) {
 		t.Skip("kills a sync of the built command; runs without -short")
 	}
 	t.Parallel()
-	for _, mdb := range mirrorDBs(t) {
-		t.Run(mdb.name, func(t *testing.T) {
-			t.Parallel()
-			mdb, app := mdb.named(t)
-			args := []string{"sync", "--demo", "--provider", "vantaxai", "--db", mdb.arg, "--page-size", "5", "--concurrency", "1"}
-			cmd, wait := startCmd(t, []string{"CONVO_DEMO_LATENCY=60ms"}, args, nil)
-			db := mdb.open(t)
-			awaitState(t, db)
-			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-			r := wait()
-			require.Equal(t, -1, r.code, "killed")
-			awaitSessionsGone(t, db, app)
+	eachMirrorDB(t, func(t *testing.T, mdb mirrorDB) {
+		t.Parallel()
+		mdb, app := mdb.named(t)
+		args := []string{"sync", "--demo", "--provider", "vantaxai", "--db", mdb.arg, "--page-size", "5", "--concurrency", "1"}
+		cmd, wait := startCmd(t, []string{"CONVO_DEMO_LATENCY=60ms"}, args, nil)
+		db := mdb.open(t)
+		awaitState(t, db)
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		r := wait()
+		require.Equal(t, -1, r.code, "killed")
+		awaitSessionsGone(t, db, app)
 
-			r = convoRun(t, nil, args...)
-			require.Equal(t, 0, r.code, r.stderr)
-			assert.Equal(t, exported(t, convo.VantaxAI), readMirror(t, db, convo.VantaxAI))
-		})
-	}
+		r = convoRun(t, nil, args...)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Equal(t, exported(t, convo.VantaxAI), readMirror(t, db, convo.VantaxAI))
+	})
 }
 
 // A permission problem is named as one, never as "not a SQLite
@@ -792,10 +793,8 @@ func TestCLISyncKillDuringRefresh(t *testing.T) {
 	for _, mdb := range mirrorDBs(t) {
 		for _, p := range []convo.Provider{convo.Vobiz, convo.AgentMessage} {
 			t.Run(mdb.name+"/"+p.Name(), func(t *testing.T) {
-				srv := convotest.NewServer(p, convotest.WithLatency(20*time.Millisecond))
-				defer srv.Close()
+				srv, env := fakeOf(t, p, convotest.WithLatency(20*time.Millisecond))
 				mdb, app := mdb.named(t)
-				env := demoKeys(p)
 				args := []string{"sync", "--provider", p.Name(), "--base-url", srv.URL(), "--db", mdb.arg, "--page-size", "10", "--batch-rows", "15",
 					"--name", "refresh-" + p.Name(), "--recheck", "3650d"}
 				r := convoRun(t, env, args...)
@@ -838,9 +837,7 @@ func TestCLISyncRefreshVerboseAndSummary(t *testing.T) {
 	for _, p := range []convo.Provider{convo.VantaxAI, convo.AgentMessage} {
 		t.Run(p.Name(), func(t *testing.T) {
 			t.Parallel()
-			srv := convotest.NewServer(p)
-			defer srv.Close()
-			env := demoKeys(p)
+			srv, env := fakeOf(t, p)
 			path := filepath.Join(t.TempDir(), "inbox.db")
 			args := []string{"sync", "--provider", p.Name(), "--base-url", srv.URL(), "--db", path, "--recheck", "3650d", "-v"}
 			r := runTTY(t, env, args...)

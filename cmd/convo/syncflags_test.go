@@ -10,43 +10,37 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/convokit/convo"
-	"github.com/convokit/convo/convotest"
 )
 
 // With no --page-size, export and sync ask for the largest page each list
 // documents.
 func TestCLILargestPages(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			t.Parallel()
-			srv := convotest.NewServer(p)
-			defer srv.Close()
-			env := demoKeys(p)
-			dir := t.TempDir()
-			for _, args := range [][]string{
-				{"export", "--out", filepath.Join(dir, "x.jsonl")},
-				{"sync", "--db", filepath.Join(dir, "x.db")},
-			} {
-				srv.ResetRequests()
-				r := convoRun(t, env, append(args, "--provider", p.Name(), "--base-url", srv.URL())...)
-				require.Equal(t, 0, r.code, r.stderr)
-				lists := 0
-				for _, req := range srv.Requests() {
-					want := p.MaxPageSize(convo.OpListConversations)
-					if strings.HasSuffix(req.Path, "/messages") {
-						want = p.MaxPageSize(convo.OpListMessages)
-					}
-					got := req.Query().Get("limit")
-					if want == 0 {
-						assert.Empty(t, got, "%s %s", args[0], req.Path)
-						continue
-					}
-					assert.Equal(t, strconv.Itoa(want), got, "%s %s", args[0], req.Path)
-					lists++
+	eachProvider(t, func(t *testing.T, p convo.Provider) {
+		srv, env := fakeOf(t, p)
+		dir := t.TempDir()
+		for _, args := range [][]string{
+			{"export", "--out", filepath.Join(dir, "x.jsonl")},
+			{"sync", "--db", filepath.Join(dir, "x.db")},
+		} {
+			srv.ResetRequests()
+			r := convoRun(t, env, append(args, "--provider", p.Name(), "--base-url", srv.URL())...)
+			require.Equal(t, 0, r.code, r.stderr)
+			lists := 0
+			for _, req := range srv.Requests() {
+				want := p.MaxPageSize(convo.OpListConversations)
+				if strings.HasSuffix(req.Path, "/messages") {
+					want = p.MaxPageSize(convo.OpListMessages)
 				}
-				assert.NotZero(t, lists)
+				got := req.Query().Get("limit")
+				if want == 0 {
+					assert.Empty(t, got, "%s %s", args[0], req.Path)
+					continue
+				}
+				assert.Equal(t, strconv.Itoa(want), got, "%s %s", args[0], req.Path)
+				lists++
 			}
-		})
-	}
+			assert.NotZero(t, lists)
+		}
+	})
 }
