@@ -264,7 +264,7 @@ func (x *exporter) report(ctx context.Context, res *exportResult, incremental bo
 	switch {
 	case ctx.Err() != nil && res.fatal == nil:
 		fmt.Fprintf(x.e.stderr, "convo: interrupted after %d conversations and %d messages; checkpoint saved to %s\n", x.cp.Conversations(), x.cp.Messages(), x.cpPath)
-		fmt.Fprintf(x.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(x.e.args))
+		sayResume(x.e, x.e.args)
 		return errInterrupted
 	case res.fatal != nil:
 		msg := failureText(res.fatal)

@@ -96,6 +96,12 @@ func (l logPrefix) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// sayResume tells, on stderr, how to resume an interrupted run: run its
+// command line, args, again.
+func sayResume(e *env, args []string) {
+	fmt.Fprintf(e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(args))
+}
+
 // shellQuote renders args as a command line to paste into a POSIX shell.
 func shellQuote(args []string) string {
 	q := make([]string, len(args))

@@ -248,7 +248,7 @@ func (s *syncer) interrupted(st *mirror.Stats, err error) error {
 	} else {
 		fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%s by this run)\n", s.target.display, summary(st))
 	}
-	fmt.Fprintf(s.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(redactArgs(s.e.args)))
+	sayResume(s.e, redactArgs(s.e.args))
 	return errInterrupted
 }
 
