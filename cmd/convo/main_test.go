@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -102,32 +103,6 @@ func TestCLIUsageErrors(t *testing.T) {
 			assert.Empty(t, entries, "a refused export leaves no file")
 		})
 	}
-}
-
-func TestCLIFailures(t *testing.T) {
-	t.Parallel()
-	t.Run("API error", func(t *testing.T) {
-		r := convoRun(t, nil, "messages", "no-such-conversation", "--demo", "--provider", "rentalot")
-		assert.Equal(t, 1, r.code)
-		assert.Contains(t, r.stderr, "Conversation not found", "the provider's message")
-		assert.Contains(t, r.stderr, "404")
-	})
-	const secret = "ra_secret_do_not_print"
-	env := []string{"RENTALOT_API_KEY=" + secret}
-	t.Run("network error", func(t *testing.T) {
-		r := convoRun(t, env, "conversations", "--provider", "rentalot", "--base-url", "http://127.0.0.1:1/api/v1", "--max-retries", "0")
-		assert.Equal(t, 1, r.code)
-		assert.Contains(t, r.stderr, "127.0.0.1:1")
-		assert.NotContains(t, r.stderr, secret)
-	})
-	t.Run("export network error", func(t *testing.T) {
-		out := filepath.Join(t.TempDir(), "x.jsonl")
-		r := convoRun(t, env, "export", "--out", out, "--provider", "rentalot", "--base-url", "http://127.0.0.1:1/api/v1", "--max-retries", "0")
-		assert.Equal(t, 1, r.code)
-		assert.Contains(t, r.stderr, "run the same command again")
-		assert.NotContains(t, r.stderr, secret)
-		assert.FileExists(t, out+".checkpoint")
-	})
 }
 
 func TestParseInterspersed(t *testing.T) {
@@ -232,4 +207,48 @@ func TestCLIProcess(t *testing.T) {
 	r = convoExec(t, nil, "conversations", "--provider", "vantaxai")
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "VANTAXAI_API_KEY")
+}
+
+// A usage error from the SDK names the flag that set the refused field,
+// as --help spells it, in every command; the flag comes from the error's
+// type, not its text.
+func TestCLIUsageErrorsNameTheFlag(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"conversations", "--provider", "vantaxai", "--status", "active"}, "--status"},
+		{[]string{"conversations", "--provider", "rentalot", "--status", "open"}, "--status"},
+		{[]string{"conversations", "--provider", "vantaxai", "--channel", "fax"}, "--channel"},
+		{[]string{"conversations", "--provider", "vobiz", "--contact-id", "c1"}, "--contact-id"},
+		{[]string{"messages", "c1", "--provider", "agentmessage", "--page-size", "500"}, "--page-size"},
+		{[]string{"search", "x", "--provider", "rentalot", "--limit", "500"}, "--limit"},
+		{[]string{"export", "--provider", "vantaxai", "--status", "active", "--out", filepath.Join(dir, "e.jsonl")}, "--status"},
+		{[]string{"sync", "--provider", "vantaxai", "--status", "active", "--db", filepath.Join(dir, "s.db")}, "--status"},
+		{[]string{"sync", "--provider", "rentalot", "--page-size", "1000", "--db", filepath.Join(dir, "s.db")}, "--page-size"},
+	} {
+		r := convoRun(t, nil, append(c.args, "--demo")...)
+		assert.Equal(t, 2, r.code, "%v: %s", c.args, r.stderr)
+		assert.True(t, strings.HasSuffix(r.stderr, "("+c.flag+")\n"), "%v: %q", c.args, r.stderr)
+		assert.Equal(t, 1, strings.Count(r.stderr, c.flag), "named once: %q", r.stderr)
+	}
+	assert.NoFileExists(t, filepath.Join(dir, "e.jsonl"))
+	assert.NoFileExists(t, filepath.Join(dir, "s.db"))
+
+	assert.Equal(t, "convo: invalid parameters:  (--status)", flagNames(&convo.ParamError{Field: "Status", Err: convo.ErrInvalidParams}))
+	assert.Equal(t, "convo: invalid parameters: the filter Status", flagNames(fmt.Errorf("%w: the filter Status", convo.ErrInvalidParams)), "the text is not read")
+}
+
+func TestIsTerminal(t *testing.T) {
+	t.Parallel()
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	defer f.Close()
+	st, err := f.Stat()
+	require.NoError(t, err)
+	require.NotZero(t, st.Mode()&os.ModeCharDevice, "the null device is a character device")
+	assert.False(t, isTerminal(f), "but not a terminal")
+	assert.Zero(t, terminalWidth(f))
 }
