@@ -136,6 +136,8 @@ func setFilter(v reflect.Value, flag, s string) error {
 	return nil
 }
 
+// newConversationsCmd is conversations: the conversations that the filter
+// flags select, a page of --page-size at a time.
 func newConversationsCmd(e *env) *cobra.Command {
 	var c common
 	var f filters
@@ -167,6 +169,8 @@ A filter the provider does not support is a usage error, never ignored.`,
 	return cmd
 }
 
+// newMessagesCmd is messages: the messages of one conversation, a page of
+// --page-size at a time.
 func newMessagesCmd(e *env) *cobra.Command {
 	var c common
 	var pageSize int
@@ -189,6 +193,8 @@ func newMessagesCmd(e *env) *cobra.Command {
 	return cmd
 }
 
+// newSearchCmd is search: the messages whose content matches a query, at
+// most --limit, where the provider documents a search.
 func newSearchCmd(e *env) *cobra.Command {
 	var c common
 	var limit int

@@ -145,6 +145,8 @@ func positional(min, max int, what string) cobra.PositionalArgs {
 	}
 }
 
+// newVersionCmd is version: the version of the SDK the command is built
+// with (convo.Version).
 func newVersionCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
