@@ -139,9 +139,8 @@ func setFilter(v reflect.Value, flag, s string) error {
 // newConversationsCmd is conversations: the conversations that the filter
 // flags select, a page of --page-size at a time.
 func newConversationsCmd(e *env) *cobra.Command {
-	var c common
+	var c pagedListing
 	var f filters
-	var pageSize int
 	cmd := &cobra.Command{
 		Use:   "conversations",
 		Short: "List conversations",
@@ -150,7 +149,7 @@ func newConversationsCmd(e *env) *cobra.Command {
 A filter the provider does not support is a usage error, never ignored.`,
 		Args: positional(0, 0, ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			params, err := f.params(pageSize)
+			params, err := f.params(c.pageSize)
 			if err != nil {
 				return err
 			}
@@ -158,22 +157,20 @@ A filter the provider does not support is a usage error, never ignored.`,
 			list := func(client *convo.Client) iter.Seq2[convo.Conversation, error] {
 				return client.Conversations.List(cmd.Context(), &params).All()
 			}
-			return listAll(e, &c, cols, list, func(conv convo.Conversation) []string {
+			return listAll(e, &c.common, cols, list, func(conv convo.Conversation) []string {
 				return []string{conv.ID, conv.ContactID, conv.Channel, conv.Status, when(conv.LastMessageAt), when(conv.CreatedAt)}
 			})
 		},
 	}
-	c.registerListing(cmd.Flags(), e)
+	c.register(cmd.Flags(), e, "conversations")
 	f.register(cmd.Flags())
-	cmd.Flags().IntVar(&pageSize, "page-size", 0, "conversations per request (0: the provider's default)")
 	return cmd
 }
 
 // newMessagesCmd is messages: the messages of one conversation, a page of
 // --page-size at a time.
 func newMessagesCmd(e *env) *cobra.Command {
-	var c common
-	var pageSize int
+	var c pagedListing
 	cmd := &cobra.Command{
 		Use:   "messages CONVERSATION_ID",
 		Short: "List the messages of a conversation",
@@ -181,15 +178,14 @@ func newMessagesCmd(e *env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cols := []column{idCol("ID"), keepCol("SENT (UTC)", 2), keepCol("DIRECTION", 1), textCol("BODY")}
 			list := func(client *convo.Client) iter.Seq2[convo.Message, error] {
-				return client.Messages.List(cmd.Context(), args[0], &convo.MessageListParams{PageSize: pageSize}).All()
+				return client.Messages.List(cmd.Context(), args[0], &convo.MessageListParams{PageSize: c.pageSize}).All()
 			}
-			return listAll(e, &c, cols, list, func(msg convo.Message) []string {
+			return listAll(e, &c.common, cols, list, func(msg convo.Message) []string {
 				return []string{msg.ID, when(msg.SentAt), string(msg.Direction), msg.Body}
 			})
 		},
 	}
-	c.registerListing(cmd.Flags(), e)
-	cmd.Flags().IntVar(&pageSize, "page-size", 0, "messages per request (0: the provider's default)")
+	c.register(cmd.Flags(), e, "messages")
 	return cmd
 }
 
@@ -239,6 +235,19 @@ func searchLimits() string {
 		}
 	}
 	return strings.Join(parts, "; ")
+}
+
+// pagedListing are the flags of a listing command that reads pages of a
+// list: every listing command's and --page-size.
+type pagedListing struct {
+	common
+	pageSize int
+}
+
+// register registers the flags; items names what a page holds.
+func (l *pagedListing) register(fs *pflag.FlagSet, e *env, items string) {
+	l.registerListing(fs, e)
+	fs.IntVar(&l.pageSize, "page-size", 0, items+" per request (0: the provider's default)")
 }
 
 // listAll runs a listing command: it resolves the output format and the
