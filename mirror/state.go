@@ -305,7 +305,7 @@ func (m *Mirror) Reset(ctx context.Context, name string) (bool, error) {
 const unlockTimeout = 5 * time.Second
 
 // load reads the sync's state, or starts a new one. It returns the
-// digests of the stored entries of the checkpoint (see state.go).
+// digests of the stored entries of the checkpoint (see diff).
 func (r *run) load(ctx context.Context) (*convo.Checkpoint, []uint64, error) {
 	p := r.d.placeholder
 	var provider, filters, head string
