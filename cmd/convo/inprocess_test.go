@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"net/http"
@@ -31,28 +30,22 @@ const attemptMark = " msg=attempt "
 // interruptingStderr is a command's stderr that ends its context at the
 // nth request attempt logged (-v), or never for n 0.
 type interruptingStderr struct {
+	lockedBuffer
 	mu     sync.Mutex
-	buf    bytes.Buffer
 	n      int
 	seen   int
 	cancel context.CancelFunc
 }
 
 func (w *interruptingStderr) Write(p []byte) (int, error) {
+	w.lockedBuffer.Write(p)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.buf.Write(p)
 	w.seen += strings.Count(string(p), attemptMark)
 	if w.n > 0 && w.seen >= w.n {
 		w.cancel()
 	}
 	return len(p), nil
-}
-
-func (w *interruptingStderr) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
 }
 
 // runInterrupted runs the command line in this process with the extra
