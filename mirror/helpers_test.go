@@ -14,7 +14,6 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
 
@@ -27,8 +26,6 @@ import (
 // starts one (see .ci/run); without it the PostgreSQL tests skip, except
 // under CI, where they fail.
 const postgresEnv = "CONVO_TEST_POSTGRES_URL"
-
-var providers = []convo.Provider{convo.Vobiz, convo.VantaxAI, convo.Rentalot, convo.AgentMessage}
 
 // backend opens empty databases of one dialect.
 type backend struct {
@@ -93,8 +90,18 @@ func openPostgres(t *testing.T) *sql.DB {
 	_, err = admin.Exec("CREATE SCHEMA " + schema)
 	require.NoError(t, err, "connect to %s", postgresEnv)
 	t.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(base)
+	return openSchema(t, schema, "")
+}
+
+// openSchema returns a connection pool of the test server, or of host
+// (a proxy of it) when that is not "", whose tables are those of schema.
+func openSchema(t *testing.T, schema, host string) *sql.DB {
+	t.Helper()
+	u, err := url.Parse(postgresURL(t))
 	require.NoError(t, err)
+	if host != "" {
+		u.Host = host
+	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
@@ -104,11 +111,19 @@ func openPostgres(t *testing.T) *sql.DB {
 	return db
 }
 
+// queryString returns the one value, as text, of q.
+func queryString(t *testing.T, db *sql.DB, q string, args ...any) string {
+	t.Helper()
+	var v string
+	require.NoError(t, db.QueryRow(q, args...).Scan(&v))
+	return v
+}
+
 // forEach runs f for every backend and provider, in parallel: each run
 // has a server and a database of its own.
 func forEach(t *testing.T, f func(t *testing.T, b backend, p convo.Provider)) {
 	for _, b := range backends(t) {
-		for _, p := range providers {
+		for _, p := range convo.Providers() {
 			t.Run(b.name+"/"+p.Name(), func(t *testing.T) {
 				t.Parallel()
 				f(t, b, p)
@@ -140,12 +155,7 @@ type row struct {
 func takeSnapshot(t *testing.T, db *sql.DB, d Dialect) snapshot {
 	t.Helper()
 	s := snapshot{Conversations: map[string]row{}, Messages: map[string]row{}}
-	ts := func(col string) string {
-		if d.d.name() == "postgres" {
-			return "to_char(" + col + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-		}
-		return col
-	}
+	ts := func(col string) string { return timeText(d, col) }
 	read := func(q string, into map[string]row, ncols int) {
 		rows, err := db.Query(q)
 		require.NoError(t, err)
@@ -250,15 +260,7 @@ func tables(t *testing.T, db *sql.DB, d Dialect) []string {
 	if d.d.name() == "postgres" {
 		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
 	}
-	rows, err := db.Query(q)
-	require.NoError(t, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		require.NoError(t, rows.Scan(&s))
-		out = append(out, s)
-	}
+	out := queryStrings(t, db, q)
 	sort.Strings(out)
 	return out
 }
@@ -279,23 +281,157 @@ func mustOpen(t *testing.T, db *sql.DB, d Dialect) *Mirror {
 	return m
 }
 
-var _ = assert.Equal
-
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
 // stateEntries reads the rows of a sync's state per conversation, in
 // order.
 func stateEntries(t *testing.T, db *sql.DB, name string) []string {
 	t.Helper()
-	rows, err := db.Query("SELECT position || ' ' || coalesce(conversation_id, '') || ' ' || state FROM convo_sync_conversations WHERE name = '" + name + "' ORDER BY position")
-	require.NoError(t, err)
-	defer rows.Close()
+	return queryStrings(t, db, "SELECT position || ' ' || coalesce(conversation_id, '') || ' ' || state FROM convo_sync_conversations WHERE name = '"+name+"' ORDER BY position")
+}
+
+// mirroredAt reads the mirrored_at of every row of table, by provider/id,
+// as text ("NULL" when unset).
+func mirroredAt(t *testing.T, db *sql.DB, d Dialect, table string) map[string]string {
+	t.Helper()
+	return queryMap(t, db, "SELECT provider || '/' || id, coalesce("+timeText(d, "mirrored_at")+", 'NULL') FROM "+table)
+}
+
+// changedKeys returns the keys whose value differs between two maps of
+// the same keys, sorted.
+func changedKeys(a, b map[string]string) []string {
 	var out []string
-	for rows.Next() {
+	for k, v := range b {
+		if a[k] != v {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func hasIndex(t *testing.T, db *sql.DB, d Dialect, name string) bool {
+	t.Helper()
+	q := "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?"
+	if d.d.name() == "postgres" {
+		q = "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1"
+	}
+	var n int
+	require.NoError(t, db.QueryRow(q, name).Scan(&n))
+	return n == 1
+}
+
+func columns(t *testing.T, db *sql.DB, d Dialect, table string) []string {
+	t.Helper()
+	q := "SELECT name FROM pragma_table_info(?) ORDER BY cid"
+	if d.d.name() == "postgres" {
+		q = "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
+	}
+	return queryStrings(t, db, q, table)
+}
+
+// queryStrings returns the one column, as text, of every row of q.
+func queryStrings(t *testing.T, db *sql.DB, q string, args ...any) []string {
+	t.Helper()
+	var out []string
+	queryRows(t, db, q, args, func(rows *sql.Rows) {
 		var s string
 		require.NoError(t, rows.Scan(&s))
 		out = append(out, s)
+	})
+	return out
+}
+
+// queryMap returns the rows of q, whose two columns are a key and its
+// value, as text.
+func queryMap(t *testing.T, db *sql.DB, q string, args ...any) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	queryRows(t, db, q, args, func(rows *sql.Rows) {
+		var k, v string
+		require.NoError(t, rows.Scan(&k, &v))
+		out[k] = v
+	})
+	return out
+}
+
+// queryRows calls scan for every row of q.
+func queryRows(t *testing.T, db *sql.DB, q string, args []any, scan func(*sql.Rows)) {
+	t.Helper()
+	rows, err := db.Query(q, args...)
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		scan(rows)
 	}
 	require.NoError(t, rows.Err())
-	return out
+}
+
+// timeText is the SQL of the time column col as the text SQLite stores
+// (timeFormat, in UTC).
+func timeText(d Dialect, col string) string {
+	if d.d.name() == "postgres" {
+		return "to_char(" + col + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+	}
+	return col
+}
+
+// mirrorOf returns a server of p holding the data of opts, its client,
+// and an empty mirror in a new database of b.
+func mirrorOf(t *testing.T, b backend, p convo.Provider, opts ...convotest.Option) (*convotest.Server, *convo.Client, *sql.DB, *Mirror) {
+	t.Helper()
+	srv, client := newServer(t, p, opts...)
+	db := b.open(t)
+	return srv, client, db, mustOpen(t, db, b.dialect)
+}
+
+// newRun returns a run of a sync named "w" of provider in a new mirror
+// of b, its statements closed and its connection released at the end
+// of the test, and the database.
+func newRun(t *testing.T, b backend, provider string) (context.Context, *sql.DB, *run) {
+	t.Helper()
+	ctx := ctxT(t)
+	db := b.open(t)
+	m := mustOpen(t, db, b.dialect)
+	conn, err := db.Conn(ctx)
+	require.NoError(t, err)
+	r := &run{m: m, d: m.d, conn: conn, opts: Options{Name: "w"}, provider: provider}
+	t.Cleanup(func() {
+		r.closeStmts()
+		conn.Close()
+	})
+	return ctx, db, r
+}
+
+// eachBackend runs f as a subtest for every backend.
+func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { f(t, b) })
+	}
+}
+
+// syncedMirrorOf is mirrorOf after a first, complete sync.
+func syncedMirrorOf(t *testing.T, b backend, p convo.Provider, opts ...convotest.Option) (*convotest.Server, *convo.Client, *sql.DB, *Mirror) {
+	t.Helper()
+	srv, client, db, m := mirrorOf(t, b, p, opts...)
+	_, err := m.Sync(ctxT(t), client, nil)
+	require.NoError(t, err)
+	return srv, client, db, m
+}
+
+// openAtVersion returns a new database of b holding an empty mirror of
+// schema version.
+func openAtVersion(t *testing.T, b backend, version int) *sql.DB {
+	t.Helper()
+	db := b.open(t)
+	_, err := open(ctxT(t), db, b.dialect, version)
+	require.NoError(t, err)
+	return db
+}
+
+// mustExec runs q on db, failing the test when it fails.
+func mustExec(t *testing.T, db *sql.DB, q string, args ...any) {
+	t.Helper()
+	_, err := db.Exec(q, args...)
+	require.NoError(t, err)
 }

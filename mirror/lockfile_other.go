@@ -4,9 +4,10 @@ package mirror
 
 import "os"
 
-// lockFile does not lock on this system: a second run of a SQLite sync is
-// refused only when it commits (see sqliteDialect.lockSync).
-func lockFile(string) (*os.File, bool, error) { return nil, false, nil }
+// tryLock does not lock on this system, and lockFile is not called: a
+// second run of a SQLite sync is refused only when it commits (see
+// sqliteDialect.lockSync).
+func tryLock(*os.File) (bool, error) { return false, nil }
 
 // fileLocking reports whether lockFile locks on this system.
 const fileLocking = false

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,9 +24,7 @@ import (
 func TestSyncMirrorsEverything(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
-		srv, client := newServer(t, p)
-		db := b.open(t)
-		m := mustOpen(t, db, b.dialect)
+		srv, client, db, m := mirrorOf(t, b, p)
 		st, err := m.Sync(ctxT(t), client, &Options{FlushRows: 50})
 		require.NoError(t, err)
 		want := expected(t, client, nil)
@@ -56,11 +52,7 @@ func TestSyncMirrorsEverything(t *testing.T) {
 func TestRerunWritesNothing(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
-		srv, client := newServer(t, p)
-		db := b.open(t)
-		m := mustOpen(t, db, b.dialect)
-		_, err := m.Sync(ctxT(t), client, nil)
-		require.NoError(t, err)
+		srv, client, db, m := syncedMirrorOf(t, b, p)
 		before := takeSnapshot(t, db, b.dialect)
 		convAt, msgAt := mirroredAt(t, db, b.dialect, "conversations"), mirroredAt(t, db, b.dialect, "messages")
 		state, ok := readState(t, db, b.dialect, p.Name())
@@ -104,39 +96,33 @@ func TestRerunWritesNothing(t *testing.T) {
 // delivered again are not rewritten.
 func TestChangedConversationUpdatedInPlace(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			data := convotest.DemoDataset(convo.Rentalot, convotest.DefaultSeed)
-			_, client := newServer(t, convo.Rentalot, convotest.WithData(data))
-			db := b.open(t)
-			m := mustOpen(t, db, b.dialect)
-			_, err := m.Sync(ctxT(t), client, nil)
-			require.NoError(t, err)
+	eachBackend(t, func(t *testing.T, b backend) {
+		data := convotest.DemoDataset(convo.Rentalot, convotest.DefaultSeed)
+		_, _, db, m := syncedMirrorOf(t, b, convo.Rentalot, convotest.WithData(data))
 
-			changed := data.Clone()
-			id := changed.Conversations[3].Conversation.ID
-			status := "archived"
-			if changed.Conversations[3].Conversation.Status == status {
-				status = "active"
-			}
-			changed.Conversations[3].Conversation.Status = status
-			_, client2 := newServer(t, convo.Rentalot, convotest.WithData(changed))
-			ok, err := m.Reset(ctxT(t), "rentalot")
-			require.NoError(t, err)
-			require.True(t, ok)
-			st, err := m.Sync(ctxT(t), client2, nil) // a full sync again over the same rows
-			require.NoError(t, err)
-			assert.Equal(t, int64(1), st.ConversationsChanged, "only the changed conversation is written")
-			assert.Zero(t, st.Conversations, "no conversation inserted")
-			assert.Zero(t, st.Messages+st.MessagesChanged, "no message changed")
-			assert.Equal(t, int64(data.MessageCount()), st.Delivered)
+		changed := data.Clone()
+		id := changed.Conversations[3].Conversation.ID
+		status := "archived"
+		if changed.Conversations[3].Conversation.Status == status {
+			status = "active"
+		}
+		changed.Conversations[3].Conversation.Status = status
+		_, client2 := newServer(t, convo.Rentalot, convotest.WithData(changed))
+		ok, err := m.Reset(ctxT(t), "rentalot")
+		require.NoError(t, err)
+		require.True(t, ok)
+		st, err := m.Sync(ctxT(t), client2, nil) // a full sync again over the same rows
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), st.ConversationsChanged, "only the changed conversation is written")
+		assert.Zero(t, st.Conversations, "no conversation inserted")
+		assert.Zero(t, st.Messages+st.MessagesChanged, "no message changed")
+		assert.Equal(t, int64(data.MessageCount()), st.Delivered)
 
-			got := takeSnapshot(t, db, b.dialect)
-			assert.Equal(t, expected(t, client2, nil), got)
-			assert.Equal(t, status, got.Conversations["rentalot/"+id].Cols[4])
-			assert.Len(t, got.Conversations, len(data.Conversations))
-		})
-	}
+		got := takeSnapshot(t, db, b.dialect)
+		assert.Equal(t, expected(t, client2, nil), got)
+		assert.Equal(t, status, got.Conversations["rentalot/"+id].Cols[4])
+		assert.Len(t, got.Conversations, len(data.Conversations))
+	})
 }
 
 // An interrupted sync writes what it delivered with the checkpoint that
@@ -145,9 +131,7 @@ func TestChangedConversationUpdatedInPlace(t *testing.T) {
 func TestInterruptThenResume(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
-		_, client := newServer(t, p, convotest.WithLatency(time.Millisecond))
-		db := b.open(t)
-		m := mustOpen(t, db, b.dialect)
+		_, client, db, m := mirrorOf(t, b, p, convotest.WithLatency(time.Millisecond))
 		ctx, cancel := context.WithCancel(ctxT(t))
 		defer cancel()
 		st, err := m.Sync(ctx, client, &Options{FlushRows: 20, Params: convo.SyncParams{MessagePageSize: 10},
@@ -179,130 +163,120 @@ func TestInterruptThenResume(t *testing.T) {
 // the mirror exactly.
 func TestFailedTransactionThenResume(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			_, client := newServer(t, convo.VantaxAI)
-			db := b.open(t)
-			m := mustOpen(t, db, b.dialect)
-			crash := errors.New("crash before commit")
-			var seen []int
-			m.beforeCommit = func(n int) error {
-				seen = append(seen, n)
-				if n == 3 {
-					return crash
-				}
-				return nil
+	eachBackend(t, func(t *testing.T, b backend) {
+		_, client, db, m := mirrorOf(t, b, convo.VantaxAI)
+		crash := errors.New("crash before commit")
+		var seen []int
+		m.beforeCommit = func(n int) error {
+			seen = append(seen, n)
+			if n == 3 {
+				return crash
 			}
-			_, err := m.Sync(ctxT(t), client, &Options{FlushRows: 30})
-			require.ErrorIs(t, err, crash)
-			m.beforeCommit = nil
-			partial := takeSnapshot(t, db, b.dialect)
-			cp, _, err := m.State(ctxT(t), "vantaxai")
-			require.NoError(t, err)
-			assert.Equal(t, int64(len(partial.Messages)), cp.Messages())
-			assert.Equal(t, []int{1, 2, 3}, seen, "the writer stops at the failed transaction")
+			return nil
+		}
+		_, err := m.Sync(ctxT(t), client, &Options{FlushRows: 30})
+		require.ErrorIs(t, err, crash)
+		m.beforeCommit = nil
+		partial := takeSnapshot(t, db, b.dialect)
+		cp, _, err := m.State(ctxT(t), "vantaxai")
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(partial.Messages)), cp.Messages())
+		assert.Equal(t, []int{1, 2, 3}, seen, "the writer stops at the failed transaction")
 
-			_, err = m.Sync(ctxT(t), client, nil)
-			require.NoError(t, err)
-			assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
-		})
-	}
+		_, err = m.Sync(ctxT(t), client, nil)
+		require.NoError(t, err)
+		assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
+	})
 }
 
 // Syncs of different providers and filters keep their own state in one
 // database and never touch each other's.
 func TestSeveralSyncsOneDatabase(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			db := b.open(t)
-			m := mustOpen(t, db, b.dialect)
-			_, vantax := newServer(t, convo.VantaxAI)
-			_, rentalot := newServer(t, convo.Rentalot)
-			sms := &Options{Params: convo.SyncParams{Conversations: convo.ConversationListParams{Channel: "sms"}}}
-			email := &Options{Params: convo.SyncParams{Conversations: convo.ConversationListParams{Channel: "email"}}}
-			for _, run := range []struct {
-				c *convo.Client
-				o *Options
-			}{{vantax, sms}, {rentalot, nil}, {vantax, email}} {
-				st, err := m.Sync(ctxT(t), run.c, run.o)
-				require.NoError(t, err)
-				require.True(t, st.Done)
-			}
-			for _, name := range []string{"vantaxai?channel=sms", "vantaxai?channel=email", "rentalot"} {
-				cp, ok, err := m.State(ctxT(t), name)
-				require.NoError(t, err)
-				require.True(t, ok, name)
-				assert.True(t, cp.Done(), name)
-			}
-			want := expected(t, vantax, &sms.Params)
-			for k, v := range expected(t, vantax, &email.Params).Conversations {
-				want.Conversations[k] = v
-			}
-			for k, v := range expected(t, vantax, &email.Params).Messages {
-				want.Messages[k] = v
-			}
-			for k, v := range expected(t, rentalot, nil).Conversations {
-				want.Conversations[k] = v
-			}
-			for k, v := range expected(t, rentalot, nil).Messages {
-				want.Messages[k] = v
-			}
-			assert.Equal(t, want, takeSnapshot(t, db, b.dialect))
+	eachBackend(t, func(t *testing.T, b backend) {
+		db := b.open(t)
+		m := mustOpen(t, db, b.dialect)
+		_, vantax := newServer(t, convo.VantaxAI)
+		_, rentalot := newServer(t, convo.Rentalot)
+		sms := &Options{Params: convo.SyncParams{Conversations: convo.ConversationListParams{Channel: "sms"}}}
+		email := &Options{Params: convo.SyncParams{Conversations: convo.ConversationListParams{Channel: "email"}}}
+		for _, run := range []struct {
+			c *convo.Client
+			o *Options
+		}{{vantax, sms}, {rentalot, nil}, {vantax, email}} {
+			st, err := m.Sync(ctxT(t), run.c, run.o)
+			require.NoError(t, err)
+			require.True(t, st.Done)
+		}
+		for _, name := range []string{"vantaxai?channel=sms", "vantaxai?channel=email", "rentalot"} {
+			cp, ok, err := m.State(ctxT(t), name)
+			require.NoError(t, err)
+			require.True(t, ok, name)
+			assert.True(t, cp.Done(), name)
+		}
+		want := expected(t, vantax, &sms.Params)
+		for k, v := range expected(t, vantax, &email.Params).Conversations {
+			want.Conversations[k] = v
+		}
+		for k, v := range expected(t, vantax, &email.Params).Messages {
+			want.Messages[k] = v
+		}
+		for k, v := range expected(t, rentalot, nil).Conversations {
+			want.Conversations[k] = v
+		}
+		for k, v := range expected(t, rentalot, nil).Messages {
+			want.Messages[k] = v
+		}
+		assert.Equal(t, want, takeSnapshot(t, db, b.dialect))
 
-			// A name holding another sync's state is refused, writing nothing.
-			before := takeSnapshot(t, db, b.dialect)
-			_, err := m.Sync(ctxT(t), vantax, &Options{Name: "rentalot"})
-			require.ErrorIs(t, err, ErrNameInUse)
-			assert.Contains(t, err.Error(), `"rentalot"`)
-			_, err = m.Sync(ctxT(t), vantax, &Options{Name: "vantaxai?channel=sms", Params: email.Params})
-			require.ErrorIs(t, err, ErrNameInUse)
-			assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
-		})
-	}
+		// A name holding another sync's state is refused, writing nothing.
+		before := takeSnapshot(t, db, b.dialect)
+		_, err := m.Sync(ctxT(t), vantax, &Options{Name: "rentalot"})
+		require.ErrorIs(t, err, ErrNameInUse)
+		assert.Contains(t, err.Error(), `"rentalot"`)
+		_, err = m.Sync(ctxT(t), vantax, &Options{Name: "vantaxai?channel=sms", Params: email.Params})
+		require.ErrorIs(t, err, ErrNameInUse)
+		assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
+	})
 }
 
 // Two runs of one sync at once: one of them fails with ErrBusy, the state
 // is never corrupted, and a later run leaves the exact mirror.
 func TestConcurrentRunsOfOneSync(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			_, client := newServer(t, convo.AgentMessage)
-			var requests atomic.Int64
-			_, other := newServer(t, convo.AgentMessage, convotest.WithRequestHook(func(convotest.Request) { requests.Add(1) }))
-			db := b.open(t)
-			m := mustOpen(t, db, b.dialect)
-			var once sync.Once
-			var second error
-			_, first := m.Sync(ctxT(t), client, &Options{FlushRows: 40, Progress: func(Stats) {
-				// While the first run is between transactions, a second run
-				// of the same sync (through a client of its own) is refused.
-				once.Do(func() { _, second = m.Sync(ctxT(t), other, nil) })
-			}})
-			require.NoError(t, first)
-			require.ErrorIs(t, second, ErrBusy, "the second run is refused at once")
-			assert.Zero(t, requests.Load(), "the second run made no request")
-			switch b.name {
-			case "postgres":
-				assert.Contains(t, second.Error(), `sync "agentmessage": sync is running elsewhere: another session holds it (PostgreSQL backend `)
-				// It names the session that holds the sync, and how to end it.
-				holder := regexp.MustCompile(`\(PostgreSQL backend (\d+) from 127\.0\.0\.1, connected 20\d\d-\d\d-\d\dT[0-9:]+Z; if that run is gone, end its session with SELECT pg_terminate_backend\((\d+)\)\)`).FindStringSubmatch(second.Error())
-				require.Len(t, holder, 3, "%v", second)
-				assert.Equal(t, holder[1], holder[2])
-				var sessions int
-				require.NoError(t, db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND datname = current_database()", holder[1]).Scan(&sessions))
-				assert.Equal(t, 1, sessions, "a session of this database")
-			case "sqlite":
-				// The same words, naming the process that holds the lock.
-				assert.Regexp(t, fmt.Sprintf(`sync "agentmessage": sync is running elsewhere: another session holds it \(process %d on [^ ]+, since 20\d\d-\d\d-\d\dT[0-9:]+Z\)$`, os.Getpid()), second.Error())
-			}
-			// The lock ended with the first run: the next one runs.
-			_, err := m.Sync(ctxT(t), other, nil)
-			require.NoError(t, err)
-			assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
-		})
-	}
+	eachBackend(t, func(t *testing.T, b backend) {
+		_, client := newServer(t, convo.AgentMessage)
+		var requests atomic.Int64
+		_, other, db, m := mirrorOf(t, b, convo.AgentMessage, convotest.WithRequestHook(func(convotest.Request) { requests.Add(1) }))
+		var once sync.Once
+		var second error
+		_, first := m.Sync(ctxT(t), client, &Options{FlushRows: 40, Progress: func(Stats) {
+			// While the first run is between transactions, a second run
+			// of the same sync (through a client of its own) is refused.
+			once.Do(func() { _, second = m.Sync(ctxT(t), other, nil) })
+		}})
+		require.NoError(t, first)
+		require.ErrorIs(t, second, ErrBusy, "the second run is refused at once")
+		assert.Zero(t, requests.Load(), "the second run made no request")
+		switch b.name {
+		case "postgres":
+			assert.Contains(t, second.Error(), `sync "agentmessage": sync is running elsewhere: another session holds it (PostgreSQL backend `)
+			// It names the session that holds the sync, and how to end it.
+			holder := regexp.MustCompile(`\(PostgreSQL backend (\d+) from 127\.0\.0\.1, connected 20\d\d-\d\d-\d\dT[0-9:]+Z; if that run is gone, end its session with SELECT pg_terminate_backend\((\d+)\)\)`).FindStringSubmatch(second.Error())
+			require.Len(t, holder, 3, "%v", second)
+			assert.Equal(t, holder[1], holder[2])
+			var sessions int
+			require.NoError(t, db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND datname = current_database()", holder[1]).Scan(&sessions))
+			assert.Equal(t, 1, sessions, "a session of this database")
+		case "sqlite":
+			// The same words, naming the process that holds the lock.
+			assert.Regexp(t, fmt.Sprintf(`sync "agentmessage": sync is running elsewhere: another session holds it \(process %d on [^ ]+, since 20\d\d-\d\d-\d\dT[0-9:]+Z\)$`, os.Getpid()), second.Error())
+		}
+		// The lock ended with the first run: the next one runs.
+		_, err := m.Sync(ctxT(t), other, nil)
+		require.NoError(t, err)
+		assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
+	})
 }
 
 // Where no lock holds a sync's name (a SQLite database in memory), the
@@ -336,50 +310,44 @@ func TestConcurrentRunsWithoutLock(t *testing.T) {
 // Bad params are refused before any request, with nothing written.
 func TestInvalidParamsWriteNothing(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			srv, client := newServer(t, convo.Vobiz)
-			db := b.open(t)
-			m := mustOpen(t, db, b.dialect)
-			_, err := m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Conversations: convo.ConversationListParams{Channel: "sms"}}})
-			require.ErrorIs(t, err, convo.ErrUnsupported)
-			_, err = m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Checkpoint: new(convo.Checkpoint)}})
-			require.ErrorIs(t, err, convo.ErrInvalidParams)
-			assert.Empty(t, srv.Requests())
-			assert.Equal(t, 0, count(t, db, "convo_syncs"))
-			assert.Equal(t, 0, count(t, db, "messages"))
-		})
-	}
+	eachBackend(t, func(t *testing.T, b backend) {
+		srv, client, db, m := mirrorOf(t, b, convo.Vobiz)
+		_, err := m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Conversations: convo.ConversationListParams{Channel: "sms"}}})
+		require.ErrorIs(t, err, convo.ErrUnsupported)
+		_, err = m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Checkpoint: new(convo.Checkpoint)}})
+		require.ErrorIs(t, err, convo.ErrInvalidParams)
+		assert.Empty(t, srv.Requests())
+		assert.Equal(t, 0, count(t, db, "convo_syncs"))
+		assert.Equal(t, 0, count(t, db, "messages"))
+	})
 }
 
 // A conversation whose messages fail is reported; the others are
 // mirrored, and the next run retries it.
 func TestFailedConversationRetried(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			srv, client := newServer(t, convo.Rentalot)
-			victim := srv.Dataset().Conversations[2].Conversation.ID
-			_, failing := newServer(t, convo.Rentalot, convotest.WithFaults(convotest.Fault{
-				Kind: convotest.FaultStatus, Status: 404, Path: "/conversations/" + victim + "/messages", Times: -1,
-			}))
-			db := b.open(t)
-			m := mustOpen(t, db, b.dialect)
-			st, err := m.Sync(ctxT(t), failing, nil)
-			var ce *convo.ConversationError
-			require.ErrorAs(t, err, &ce)
-			assert.Equal(t, []string{victim}, st.Failed)
-			assert.False(t, st.Done)
-			cp, _, err := m.State(ctxT(t), "rentalot")
-			require.NoError(t, err)
-			assert.Equal(t, []string{victim}, cp.Pending())
+	eachBackend(t, func(t *testing.T, b backend) {
+		srv, client := newServer(t, convo.Rentalot)
+		victim := srv.Dataset().Conversations[2].Conversation.ID
+		_, failing := newServer(t, convo.Rentalot, convotest.WithFaults(convotest.Fault{
+			Kind: convotest.FaultStatus, Status: 404, Path: "/conversations/" + victim + "/messages", Times: -1,
+		}))
+		db := b.open(t)
+		m := mustOpen(t, db, b.dialect)
+		st, err := m.Sync(ctxT(t), failing, nil)
+		var ce *convo.ConversationError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, []string{victim}, st.Failed)
+		assert.False(t, st.Done)
+		cp, _, err := m.State(ctxT(t), "rentalot")
+		require.NoError(t, err)
+		assert.Equal(t, []string{victim}, cp.Pending())
 
-			st, err = m.Sync(ctxT(t), client, nil)
-			require.NoError(t, err)
-			assert.True(t, st.Done)
-			assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
-		})
-	}
+		st, err = m.Sync(ctxT(t), client, nil)
+		require.NoError(t, err)
+		assert.True(t, st.Done)
+		assert.Equal(t, expected(t, client, nil), takeSnapshot(t, db, b.dialect))
+	})
 }
 
 // A database with a table of a mirror's name that is not a mirror, and a
@@ -389,9 +357,8 @@ func TestOpenRefusesForeignAndNewer(t *testing.T) {
 	for _, b := range backends(t) {
 		t.Run(b.name+"/foreign", func(t *testing.T) {
 			db := b.open(t)
-			_, err := db.Exec("CREATE TABLE messages (id INTEGER PRIMARY KEY, text TEXT)")
-			require.NoError(t, err)
-			_, err = Open(ctxT(t), db, b.dialect)
+			mustExec(t, db, "CREATE TABLE messages (id INTEGER PRIMARY KEY, text TEXT)")
+			_, err := Open(ctxT(t), db, b.dialect)
 			require.ErrorIs(t, err, ErrNotMirror)
 			assert.Contains(t, err.Error(), `table "messages"`)
 			assert.Equal(t, []string{"messages"}, tables(t, db, b.dialect))
@@ -399,73 +366,22 @@ func TestOpenRefusesForeignAndNewer(t *testing.T) {
 		t.Run(b.name+"/newer", func(t *testing.T) {
 			db := b.open(t)
 			mustOpen(t, db, b.dialect)
-			_, err := db.Exec("UPDATE convo_meta SET value = '99' WHERE key = 'schema_version'")
-			require.NoError(t, err)
+			mustExec(t, db, "UPDATE convo_meta SET value = '99' WHERE key = 'schema_version'")
 			before := tables(t, db, b.dialect)
-			_, err = Open(ctxT(t), db, b.dialect)
+			_, err := Open(ctxT(t), db, b.dialect)
 			require.ErrorIs(t, err, ErrNewerSchema)
 			assert.Contains(t, err.Error(), "version 99")
 			assert.Equal(t, before, tables(t, db, b.dialect))
-			var v string
-			require.NoError(t, db.QueryRow("SELECT value FROM convo_meta").Scan(&v))
+			v := queryString(t, db, "SELECT value FROM convo_meta")
 			assert.Equal(t, "99", v)
 		})
 		t.Run(b.name+"/no-version", func(t *testing.T) {
 			db := b.open(t)
-			_, err := db.Exec("CREATE TABLE convo_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-			require.NoError(t, err)
-			_, err = Open(ctxT(t), db, b.dialect)
+			mustExec(t, db, "CREATE TABLE convo_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+			_, err := Open(ctxT(t), db, b.dialect)
 			require.ErrorIs(t, err, ErrNotMirror)
 		})
 	}
-}
-
-// A mirror of an older schema is migrated by version, keeping its rows.
-func TestMigrateFromVersion1(t *testing.T) {
-	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			db := b.open(t)
-			_, err := open(ctxT(t), db, b.dialect, 1)
-			require.NoError(t, err)
-			p := b.dialect.d.placeholder
-			_, err = db.Exec("INSERT INTO conversations (provider, id, status, data) VALUES ('vantaxai', 'c1', 'open', "+p(1)+")", `{"id":"c1","status":"open"}`)
-			require.NoError(t, err)
-			_, err = db.Exec("INSERT INTO messages (provider, id, conversation_id, body, data) VALUES ('vantaxai', 'm1', 'c1', 'hi', "+p(1)+")", `{"id":"m1","body":"hi"}`)
-			require.NoError(t, err)
-			before := takeSnapshot(t, db, b.dialect)
-			assert.False(t, hasIndex(t, db, b.dialect, "messages_conversation_sent_at"))
-
-			mustOpen(t, db, b.dialect)
-			assert.True(t, hasIndex(t, db, b.dialect, "messages_conversation_sent_at"))
-			assert.True(t, hasIndex(t, db, b.dialect, "messages_mirrored_at"))
-			var v string
-			require.NoError(t, db.QueryRow("SELECT value FROM convo_meta WHERE key = 'schema_version'").Scan(&v))
-			assert.Equal(t, strconv.Itoa(SchemaVersion), v)
-			assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
-		})
-	}
-}
-
-func hasIndex(t *testing.T, db *sql.DB, d Dialect, name string) bool {
-	t.Helper()
-	q := "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?"
-	if d.d.name() == "postgres" {
-		q = "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1"
-	}
-	var n int
-	require.NoError(t, db.QueryRow(q, name).Scan(&n))
-	return n == 1
-}
-
-func TestDefaultName(t *testing.T) {
-	t.Parallel()
-	yes := true
-	assert.Equal(t, "vobiz", DefaultName(convo.Vobiz, nil))
-	assert.Equal(t, "agentmessage?opted_in=true&phone_number_id=pn_1&since=2026-01-02T03%3A04%3A05Z",
-		DefaultName(convo.AgentMessage, &convo.ConversationListParams{PhoneNumberID: "pn_1", OptedIn: &yes, PageSize: 50,
-			Since: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}))
-	assert.True(t, strings.HasPrefix(DefaultName(convo.VantaxAI, &convo.ConversationListParams{Status: "open", Channel: "sms"}), "vantaxai?channel=sms&status=open"))
 }
 
 // After a complete sync, new messages and a new conversation arrive: the
@@ -474,11 +390,7 @@ func TestDefaultName(t *testing.T) {
 func TestIncrementalRunWritesOnlyTheChange(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
-		srv, client := newServer(t, p)
-		db := b.open(t)
-		m := mustOpen(t, db, b.dialect)
-		_, err := m.Sync(ctxT(t), client, nil)
-		require.NoError(t, err)
+		srv, client, db, m := syncedMirrorOf(t, b, p)
 
 		data := srv.Dataset()
 		last := data.Conversations[0].Messages[len(data.Conversations[0].Messages)-1].SentAt
@@ -518,4 +430,83 @@ func assertNothingWritten(t *testing.T, st Stats, before, after syncState) {
 	t.Helper()
 	assert.Equal(t, Stats{Done: true}, st)
 	assert.Equal(t, before, after, "the state row is not rewritten")
+}
+
+// everything is a recheck window that holds every message of the demo
+// data.
+const everything = 20 * 365 * 24 * time.Hour
+
+// changeSome changes, while srv serves, two conversations' records and two
+// messages' records (a delivery status, metadata, AgentMessage's
+// redaction), and returns the ids of the messages.
+func changeSome(t *testing.T, srv *convotest.Server) []string {
+	t.Helper()
+	data := srv.Dataset()
+	for _, i := range []int{1, len(data.Conversations) - 2} {
+		require.NoError(t, srv.ChangeConversation(data.Conversations[i].Conversation.ID, func(c *convo.Conversation) {
+			c.Status += "-changed"
+			c.Tags = append(c.Tags, "vip")
+			c.UnreadCount++
+			c.Category = "utility"
+			c.Consent = &convo.Consent{OptedIn: c.Consent == nil || !c.Consent.OptedIn}
+		}))
+	}
+	c := data.Conversations[2]
+	var ids []string
+	for _, m := range []convo.Message{c.Messages[0], c.Messages[len(c.Messages)-1]} {
+		if srv.Provider() == convo.AgentMessage {
+			require.NoError(t, srv.RedactMessage(c.Conversation.ID, m.ID, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)))
+		} else {
+			require.NoError(t, srv.ChangeMessage(c.Conversation.ID, m.ID, func(m *convo.Message) {
+				m.Status = map[bool]string{true: "delivered", false: "read"}[m.Status == "read"]
+				m.Metadata = []byte(`{"seen":true}`)
+			}))
+		}
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+// After records change on the server, a refresh brings every row to the
+// truth (a full sync of the changed data), in place; the rows written are
+// exactly the changed ones; and a run with nothing new and no refresh due
+// then writes nothing.
+func TestRefreshKeepsTheMirrorTrue(t *testing.T) {
+	t.Parallel()
+	forEach(t, func(t *testing.T, b backend, p convo.Provider) {
+		srv, client, db, m := mirrorOf(t, b, p)
+		// Every run with the same window, as a user's would be.
+		_, err := m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Recheck: everything}})
+		require.NoError(t, err)
+		msgAt := mirroredAt(t, db, b.dialect, "messages")
+
+		changed := changeSome(t, srv)
+		time.Sleep(2 * time.Millisecond)
+		st, err := m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Refresh: time.Nanosecond, Recheck: everything}})
+		require.NoError(t, err)
+		assert.True(t, st.Done)
+		assert.Zero(t, st.Conversations+st.Messages, "nothing inserted")
+		assert.GreaterOrEqual(t, st.ConversationsChanged, int64(2))
+		assert.Equal(t, int64(2), st.MessagesChanged)
+		_, truth := newServer(t, p, convotest.WithData(srv.Dataset()))
+		assert.Equal(t, expected(t, truth, nil), takeSnapshot(t, db, b.dialect), "every row equals the truth")
+		prov := p.Name() + "/"
+		assert.ElementsMatch(t, []string{prov + changed[0], prov + changed[1]}, changedKeys(msgAt, mirroredAt(t, db, b.dialect, "messages")))
+		if p == convo.AgentMessage { // the provider's redaction, without Options.Retention
+			var n int
+			q := "SELECT count(*) FROM messages WHERE body IS NULL AND redacted_at IS NOT NULL AND id IN (" + b.dialect.d.placeholder(1) + ", " + b.dialect.d.placeholder(2) + ")"
+			require.NoError(t, db.QueryRow(q, changed[0], changed[1]).Scan(&n))
+			assert.Equal(t, 2, n, "both bodies removed and marked redacted")
+		}
+
+		state, _ := readState(t, db, b.dialect, DefaultName(p, nil))
+		entries := stateEntries(t, db, DefaultName(p, nil))
+		// The default refresh: not due (Vobiz: due, and finds nothing).
+		st, err = m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Recheck: everything}})
+		require.NoError(t, err)
+		assert.Equal(t, Stats{Done: true}, st)
+		again, _ := readState(t, db, b.dialect, DefaultName(p, nil))
+		assert.Equal(t, state, again)
+		assert.Equal(t, entries, stateEntries(t, db, DefaultName(p, nil)))
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -55,25 +56,6 @@ func copyFixture(t *testing.T, name string) string {
 	return path
 }
 
-func columns(t *testing.T, db *sql.DB, d Dialect, table string) []string {
-	t.Helper()
-	q := "SELECT name FROM pragma_table_info(?) ORDER BY cid"
-	if d.d.name() == "postgres" {
-		q = "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
-	}
-	rows, err := db.Query(q, table)
-	require.NoError(t, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		require.NoError(t, rows.Scan(&s))
-		out = append(out, s)
-	}
-	require.NoError(t, rows.Err())
-	return out
-}
-
 // A mirror written by the previous version (schema 2: an AgentMessage
 // sync done, a VantaxAI sync interrupted) is migrated in place to version
 // 3, keeping its rows; both syncs then go on from their stored state: the
@@ -88,9 +70,7 @@ func TestMigrateFromVersion2File(t *testing.T) {
 	require.True(t, ok)
 
 	m := mustOpen(t, db, SQLite)
-	var v string
-	require.NoError(t, db.QueryRow("SELECT value FROM convo_meta WHERE key = 'schema_version'").Scan(&v))
-	assert.Equal(t, "3", v)
+	assert.Equal(t, "3", queryString(t, db, "SELECT value FROM convo_meta WHERE key = 'schema_version'"))
 	assert.Equal(t, before, takeSnapshot(t, db, SQLite), "the rows are kept")
 	assert.Equal(t, []string{"provider", "id", "contact_id", "channel", "status", "last_message_at", "created_at", "data", "mirrored_at"}, columns(t, db, SQLite, "conversations"))
 	assert.Equal(t, []string{"provider", "id", "conversation_id", "direction", "body", "sent_at", "data", "mirrored_at", "redacted_at"}, columns(t, db, SQLite, "messages"))
@@ -98,15 +78,7 @@ func TestMigrateFromVersion2File(t *testing.T) {
 		assert.True(t, hasIndex(t, db, SQLite, ix), ix)
 	}
 	assert.Contains(t, tables(t, db, SQLite), "convo_sync_conversations")
-	var redacted []string
-	rows, err := db.Query("SELECT id || ' ' || redacted_at FROM messages WHERE redacted_at IS NOT NULL")
-	require.NoError(t, err)
-	for rows.Next() {
-		var s string
-		require.NoError(t, rows.Scan(&s))
-		redacted = append(redacted, s)
-	}
-	require.NoError(t, rows.Err())
+	redacted := queryStrings(t, db, "SELECT id || ' ' || redacted_at FROM messages WHERE redacted_at IS NOT NULL")
 	assert.Equal(t, []string{"msg_1_0 2026-03-03T09:00:00.000000Z"}, redacted, "the provider's redaction is marked")
 	var unstamped int
 	require.NoError(t, db.QueryRow("SELECT count(*) FROM messages WHERE mirrored_at IS NULL").Scan(&unstamped))
@@ -154,41 +126,54 @@ func TestMigrateFromVersion2File(t *testing.T) {
 // and the rows are kept.
 func TestMigrateFromVersion2(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			db := b.open(t)
-			_, err := open(ctxT(t), db, b.dialect, 2)
-			require.NoError(t, err)
-			p := b.dialect.d.placeholder
-			ins := "INSERT INTO messages (provider, id, conversation_id, body, sent_at, data) VALUES ('agentmessage', " + p(1) + ", 'c1', " + p(2) + ", " + p(3) + ", " + p(4) + ")"
-			sent := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-			_, err = db.Exec(ins, "kept", "hello", b.dialect.d.timeArg(sent), `{"id":"kept","body":"hello","sent_at":"2026-03-01T09:00:00Z"}`)
-			require.NoError(t, err)
-			_, err = db.Exec(ins, "gone", nil, b.dialect.d.timeArg(sent), `{"id":"gone","sent_at":"2026-03-01T09:00:00Z","redacted_at":"2026-03-03T11:00:00.25+02:00"}`)
-			require.NoError(t, err)
-			before := takeSnapshot(t, db, b.dialect)
+	eachBackend(t, func(t *testing.T, b backend) {
+		db := openAtVersion(t, b, 2)
+		p := b.dialect.d.placeholder
+		ins := "INSERT INTO messages (provider, id, conversation_id, body, sent_at, data) VALUES ('agentmessage', " + p(1) + ", 'c1', " + p(2) + ", " + p(3) + ", " + p(4) + ")"
+		sent := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+		mustExec(t, db, ins, "kept", "hello", b.dialect.d.timeArg(sent), `{"id":"kept","body":"hello","sent_at":"2026-03-01T09:00:00Z"}`)
+		mustExec(t, db, ins, "gone", nil, b.dialect.d.timeArg(sent), `{"id":"gone","sent_at":"2026-03-01T09:00:00Z","redacted_at":"2026-03-03T11:00:00.25+02:00"}`)
+		before := takeSnapshot(t, db, b.dialect)
 
-			mustOpen(t, db, b.dialect)
-			assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
-			assert.Contains(t, columns(t, db, b.dialect, "conversations"), "mirrored_at")
-			assert.Contains(t, columns(t, db, b.dialect, "messages"), "redacted_at")
-			for _, ix := range []string{"conversations_mirrored_at", "messages_mirrored_at"} {
-				assert.True(t, hasIndex(t, db, b.dialect, ix), ix)
-			}
-			var kept, gone sql.NullTime
-			q := "SELECT redacted_at FROM messages WHERE id = " + p(1)
-			if b.name == "sqlite" {
-				var s sql.NullString
-				require.NoError(t, db.QueryRow(q, "gone").Scan(&s))
-				assert.Equal(t, "2026-03-03T09:00:00.250000Z", s.String)
-				require.NoError(t, db.QueryRow(q, "kept").Scan(&s))
-				assert.False(t, s.Valid)
-				return
-			}
-			require.NoError(t, db.QueryRow(q, "gone").Scan(&gone))
-			require.NoError(t, db.QueryRow(q, "kept").Scan(&kept))
-			assert.True(t, gone.Time.Equal(time.Date(2026, 3, 3, 9, 0, 0, 250e6, time.UTC)), "%v", gone.Time)
-			assert.False(t, kept.Valid)
-		})
-	}
+		mustOpen(t, db, b.dialect)
+		assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
+		assert.Contains(t, columns(t, db, b.dialect, "conversations"), "mirrored_at")
+		assert.Contains(t, columns(t, db, b.dialect, "messages"), "redacted_at")
+		for _, ix := range []string{"conversations_mirrored_at", "messages_mirrored_at"} {
+			assert.True(t, hasIndex(t, db, b.dialect, ix), ix)
+		}
+		var kept, gone sql.NullTime
+		q := "SELECT redacted_at FROM messages WHERE id = " + p(1)
+		if b.name == "sqlite" {
+			var s sql.NullString
+			require.NoError(t, db.QueryRow(q, "gone").Scan(&s))
+			assert.Equal(t, "2026-03-03T09:00:00.250000Z", s.String)
+			require.NoError(t, db.QueryRow(q, "kept").Scan(&s))
+			assert.False(t, s.Valid)
+			return
+		}
+		require.NoError(t, db.QueryRow(q, "gone").Scan(&gone))
+		require.NoError(t, db.QueryRow(q, "kept").Scan(&kept))
+		assert.True(t, gone.Time.Equal(time.Date(2026, 3, 3, 9, 0, 0, 250e6, time.UTC)), "%v", gone.Time)
+		assert.False(t, kept.Valid)
+	})
+}
+
+// A mirror of an older schema is migrated by version, keeping its rows.
+func TestMigrateFromVersion1(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		db := openAtVersion(t, b, 1)
+		p := b.dialect.d.placeholder
+		mustExec(t, db, "INSERT INTO conversations (provider, id, status, data) VALUES ('vantaxai', 'c1', 'open', "+p(1)+")", `{"id":"c1","status":"open"}`)
+		mustExec(t, db, "INSERT INTO messages (provider, id, conversation_id, body, data) VALUES ('vantaxai', 'm1', 'c1', 'hi', "+p(1)+")", `{"id":"m1","body":"hi"}`)
+		before := takeSnapshot(t, db, b.dialect)
+		assert.False(t, hasIndex(t, db, b.dialect, "messages_conversation_sent_at"))
+
+		mustOpen(t, db, b.dialect)
+		assert.True(t, hasIndex(t, db, b.dialect, "messages_conversation_sent_at"))
+		assert.True(t, hasIndex(t, db, b.dialect, "messages_mirrored_at"))
+		assert.Equal(t, strconv.Itoa(SchemaVersion), queryString(t, db, "SELECT value FROM convo_meta WHERE key = 'schema_version'"))
+		assert.Equal(t, before, takeSnapshot(t, db, b.dialect))
+	})
 }

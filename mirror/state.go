@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/maphash"
+	"time"
+
+	"github.com/convokit/convo"
 )
 
 // A sync's checkpoint is stored in two parts: its head, every field but
@@ -223,6 +228,135 @@ func writeEntries(ctx context.Context, conn *sql.Conn, dl dialect, name string, 
 		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("write sync state: %w", err)
 		}
+	}
+	return nil
+}
+
+// State returns the checkpoint stored under a sync's name, and whether
+// there is one.
+func (m *Mirror) State(ctx context.Context, name string) (*convo.Checkpoint, bool, error) {
+	var head string
+	err := m.db.QueryRowContext(ctx, "SELECT checkpoint FROM "+syncTable+" WHERE name = "+m.d.placeholder(1), name).Scan(&head)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("mirror: %w", err)
+	}
+	entries, err := loadEntries(ctx, m.db, m.d, name)
+	if err != nil {
+		return nil, false, fmt.Errorf("mirror: %w", err)
+	}
+	cp := new(convo.Checkpoint)
+	if err := json.Unmarshal(joinCheckpoint([]byte(head), entries), cp); err != nil {
+		return nil, false, fmt.Errorf("mirror: sync %q: %w", name, err)
+	}
+	return cp, true, nil
+}
+
+// Reset deletes the state of the named sync, so that its next run is a
+// full sync again. The mirrored rows stay (the full sync upserts over
+// them). It reports whether there was a state. A sync of that name that
+// is running makes it fail with [ErrBusy], deleting nothing: it takes the
+// sync's lock as [Mirror.Sync] does.
+func (m *Mirror) Reset(ctx context.Context, name string) (bool, error) {
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	defer conn.Close()
+	if err := m.d.setup(ctx, conn); err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	unlock, err := m.d.lockSync(ctx, conn, name)
+	if err != nil {
+		return false, fmt.Errorf("mirror: sync %q: %w", name, err)
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockTimeout)
+		defer cancel()
+		if unlock(uctx) != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn }) // its session, and the lock, end
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, "DELETE FROM "+syncTable+" WHERE name = "+m.d.placeholder(1), name)
+	if err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM "+stateTable+" WHERE name = "+m.d.placeholder(1), name); err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	return n > 0, nil
+}
+
+// unlockTimeout bounds the release of a sync's lock by Reset.
+const unlockTimeout = 5 * time.Second
+
+// load reads the sync's state, or starts a new one. It returns the
+// digests of the stored entries of the checkpoint (see diff).
+func (r *run) load(ctx context.Context) (*convo.Checkpoint, []uint64, error) {
+	p := r.d.placeholder
+	var provider, filters, head string
+	var generation int64
+	err := r.conn.QueryRowContext(ctx, "SELECT provider, filters, checkpoint, generation FROM "+syncTable+" WHERE name = "+p(1), r.opts.Name).
+		Scan(&provider, &filters, &head, &generation)
+	if errors.Is(err, sql.ErrNoRows) {
+		return new(convo.Checkpoint), nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if provider != r.provider || filters != r.filters {
+		return nil, nil, fmt.Errorf("%w: it holds the state of a sync of %s with filters %q, not of %s with %q; choose another name",
+			ErrNameInUse, provider, filters, r.provider, r.filters)
+	}
+	entries, err := loadEntries(ctx, r.conn, r.d, r.opts.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	cp := new(convo.Checkpoint)
+	if err := json.Unmarshal(joinCheckpoint([]byte(head), entries), cp); err != nil {
+		return nil, nil, fmt.Errorf("stored checkpoint: %w", err)
+	}
+	r.exists, r.generation, r.writtenHead = true, generation, []byte(head)
+	return cp, diff(checkpointParts{entries: entries}, nil).hashes, nil
+}
+
+func (r *run) writeState(ctx context.Context, checkpoint []byte) error {
+	p := r.d.placeholder
+	now := r.d.timeArg(time.Now())
+	var res sql.Result
+	var err error
+	if !r.exists {
+		res, err = r.conn.ExecContext(ctx, "INSERT INTO "+syncTable+" (name, provider, filters, checkpoint, generation, created_at, updated_at) VALUES ("+
+			p(1)+", "+p(2)+", "+p(3)+", "+p(4)+", 1, "+p(5)+", "+p(6)+") ON CONFLICT (name) DO NOTHING",
+			r.opts.Name, r.provider, r.filters, string(checkpoint), now, now)
+	} else {
+		res, err = r.conn.ExecContext(ctx, "UPDATE "+syncTable+" SET checkpoint = "+p(1)+", generation = generation + 1, updated_at = "+p(2)+
+			" WHERE name = "+p(3)+" AND generation = "+p(4),
+			string(checkpoint), now, r.opts.Name, r.generation)
+	}
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return fmt.Errorf("%w: another run of this sync wrote its state meanwhile; this run stopped without writing its last batch (run it again to continue)", ErrBusy)
 	}
 	return nil
 }

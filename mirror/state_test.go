@@ -167,3 +167,45 @@ func BenchmarkStateWrite(b *testing.B) {
 		})
 	}
 }
+
+// A transaction writes the state of the conversations its batches
+// changed, not the whole checkpoint: after a complete sync, new messages
+// in one conversation rewrite one state row.
+func TestStateWritesOnlyWhatChanged(t *testing.T) {
+	t.Parallel()
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
+			srv, client := newServer(t, p)
+			db := openSQLite(t)
+			m := mustOpen(t, db, SQLite)
+			_, err := m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Refresh: -1}})
+			require.NoError(t, err)
+			cp, _, err := m.State(ctxT(t), p.Name())
+			require.NoError(t, err)
+			require.Equal(t, cp.Known(), count(t, db, "convo_sync_conversations"), "one row per conversation")
+			for _, stmt := range []string{
+				"CREATE TABLE writes (n INTEGER)",
+				"INSERT INTO writes VALUES (0)",
+				"CREATE TRIGGER w_ins AFTER INSERT ON convo_sync_conversations BEGIN UPDATE writes SET n = n + 1; END",
+				"CREATE TRIGGER w_upd AFTER UPDATE ON convo_sync_conversations BEGIN UPDATE writes SET n = n + 1; END",
+			} {
+				mustExec(t, db, stmt)
+			}
+			data := srv.Dataset()
+			target := data.Conversations[len(data.Conversations)/2]
+			last := data.Conversations[0].Messages[len(data.Conversations[0].Messages)-1].SentAt
+			require.NoError(t, srv.AddMessages(target.Conversation.ID, convo.Message{ID: "new-" + p.Name(), Direction: convo.Inbound, Body: "one more", SentAt: last.Add(time.Hour)}))
+			st, err := m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Refresh: -1}})
+			require.NoError(t, err)
+			require.Equal(t, int64(1), st.Messages)
+			var n int
+			require.NoError(t, db.QueryRow("SELECT n FROM writes").Scan(&n))
+			assert.Equal(t, 1, n, "one state row written, of %d", cp.Known())
+			got, _, err := m.State(ctxT(t), p.Name())
+			require.NoError(t, err)
+			assert.Equal(t, cp.Known(), got.Known())
+			assert.True(t, got.Done())
+		})
+	}
+}

@@ -2,7 +2,6 @@ package mirror
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"net/url"
 	"sync"
@@ -25,43 +24,41 @@ import (
 // seen).
 func TestFlushIntervalWhileTheNetworkWaits(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			gate := make(chan struct{})
-			var once sync.Once
-			open := func() { once.Do(func() { close(gate) }) }
-			defer open()
-			_, client := newServer(t, convo.VantaxAI, convotest.WithRequestHook(func(r convotest.Request) {
-				if r.N >= 3 { // the conversation list and the first message page pass
-					select {
-					case <-gate:
-					case <-time.After(10 * time.Second):
-					}
-				}
-			}))
-			db := b.open(t)
-			m := mustOpen(t, db, b.dialect)
-			done := make(chan error, 1)
-			start := time.Now()
-			go func() {
-				_, err := m.Sync(ctxT(t), client, &Options{FlushInterval: 200 * time.Millisecond,
-					Params: convo.SyncParams{Concurrency: 1, MessagePageSize: 5}})
-				done <- err
-			}()
-			var seen time.Duration
-			for i := 0; i < 160 && seen == 0; i++ { // 8 s at most
-				time.Sleep(50 * time.Millisecond)
-				if count(t, db, "messages") > 0 {
-					seen = time.Since(start)
+	eachBackend(t, func(t *testing.T, b backend) {
+		t.Parallel()
+		gate := make(chan struct{})
+		var once sync.Once
+		open := func() { once.Do(func() { close(gate) }) }
+		defer open()
+		_, client := newServer(t, convo.VantaxAI, convotest.WithRequestHook(func(r convotest.Request) {
+			if r.N >= 3 { // the conversation list and the first message page pass
+				select {
+				case <-gate:
+				case <-time.After(10 * time.Second):
 				}
 			}
-			open()
-			require.NoError(t, <-done)
-			require.NotZero(t, seen, "no row written within 8 s while the network waited")
-			t.Logf("first rows in the database %s after the sync started", seen)
-		})
-	}
+		}))
+		db := b.open(t)
+		m := mustOpen(t, db, b.dialect)
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() {
+			_, err := m.Sync(ctxT(t), client, &Options{FlushInterval: 200 * time.Millisecond,
+				Params: convo.SyncParams{Concurrency: 1, MessagePageSize: 5}})
+			done <- err
+		}()
+		var seen time.Duration
+		for i := 0; i < 160 && seen == 0; i++ { // 8 s at most
+			time.Sleep(50 * time.Millisecond)
+			if count(t, db, "messages") > 0 {
+				seen = time.Since(start)
+			}
+		}
+		open()
+		require.NoError(t, <-done)
+		require.NotZero(t, seen, "no row written within 8 s while the network waited")
+		t.Logf("first rows in the database %s after the sync started", seen)
+	})
 }
 
 // When ctx ends while the database does not answer (SQLite: another
@@ -108,20 +105,11 @@ func TestSyncReturnsWhenTheDatabaseHangs(t *testing.T) {
 			return
 		}
 		db := openPostgres(t) // a schema of its own
-		var schema string
-		require.NoError(t, db.QueryRow("SELECT current_schema()").Scan(&schema))
 		mustOpen(t, db, PostgreSQL)
 		u, err := url.Parse(base)
 		require.NoError(t, err)
 		p := testproc.NewStallProxy(t, u.Host)
-		u.Host = p.Addr
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		viaProxy, err := sql.Open("pgx", u.String())
-		require.NoError(t, err)
-		defer viaProxy.Close()
-		m := mustOpen(t, viaProxy, PostgreSQL)
+		m := mustOpen(t, openSchema(t, queryString(t, db, "SELECT current_schema()"), p.Addr), PostgreSQL)
 
 		_, client := newServer(t, convo.Vobiz, convotest.WithLatency(time.Millisecond))
 		stalled := make(chan struct{})

@@ -1,8 +1,6 @@
 package mirror
 
 import (
-	"database/sql"
-	"net/url"
 	"reflect"
 	"sync"
 	"testing"
@@ -82,21 +80,17 @@ func TestFlushKeepsTheLastCopyOfARow(t *testing.T) {
 // the next run must find the sync done (an incremental run).
 func TestFinalStateOnlyFlushWritten(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			_, client := newServer(t, convo.VantaxAI)
-			db := b.open(t)
-			m := mustOpen(t, db, b.dialect)
-			st, err := m.Sync(ctxT(t), client, &Options{FlushRows: 1})
-			require.NoError(t, err)
-			require.True(t, st.Done)
-			cp, ok, err := m.State(ctxT(t), "vantaxai")
-			require.NoError(t, err)
-			require.True(t, ok)
-			assert.True(t, cp.Done(), "the stored state is done")
-		})
-	}
+	eachBackend(t, func(t *testing.T, b backend) {
+		t.Parallel()
+		_, client, _, m := mirrorOf(t, b, convo.VantaxAI)
+		st, err := m.Sync(ctxT(t), client, &Options{FlushRows: 1})
+		require.NoError(t, err)
+		require.True(t, st.Done)
+		cp, ok, err := m.State(ctxT(t), "vantaxai")
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.True(t, cp.Done(), "the stored state is done")
+	})
 }
 
 // A PostgreSQL sync releases its advisory lock when it ends, on a
@@ -113,21 +107,13 @@ func TestPostgresLockReleasedIntoALongLivedPool(t *testing.T) {
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
-	var schema string
-	require.NoError(t, db.QueryRow("SELECT current_schema()").Scan(&schema))
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	other, err := sql.Open("pgx", u.String())
-	require.NoError(t, err)
-	defer other.Close()
+	schema := queryString(t, db, "SELECT current_schema()")
+	other := openSchema(t, schema, "")
 
 	_, client := newServer(t, convo.Rentalot)
 	m := mustOpen(t, db, PostgreSQL)
 	for i := range 2 { // the second run goes through the pool's connection again
-		_, err = m.Sync(ctxT(t), client, nil)
+		_, err := m.Sync(ctxT(t), client, nil)
 		require.NoError(t, err, "run %d", i+1)
 	}
 	var held int
@@ -135,7 +121,7 @@ func TestPostgresLockReleasedIntoALongLivedPool(t *testing.T) {
   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND classid = oid(hashtext($1)) AND objid = oid(hashtext($2 || '/' || $3))`, pgLockSync, schema, "rentalot").Scan(&held))
 	assert.Zero(t, held, "no session holds the sync's lock after the runs")
-	_, err = mustOpen(t, other, PostgreSQL).Sync(ctxT(t), client, nil)
+	_, err := mustOpen(t, other, PostgreSQL).Sync(ctxT(t), client, nil)
 	assert.NoError(t, err, "another pool runs the same sync")
 }
 
@@ -143,34 +129,30 @@ func TestPostgresLockReleasedIntoALongLivedPool(t *testing.T) {
 // it takes the sync's lock as Sync does. Once the run is over it resets.
 func TestResetRefusedWhileTheSyncRuns(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			_, client := newServer(t, convo.VantaxAI)
-			db := b.open(t)
-			m := mustOpen(t, db, b.dialect)
-			var once sync.Once
-			var resetErr error
-			var reset bool
-			var before, during syncState
-			_, err := m.Sync(ctxT(t), client, &Options{FlushRows: 40, Progress: func(Stats) {
-				once.Do(func() {
-					before, _ = readState(t, db, b.dialect, "vantaxai")
-					reset, resetErr = m.Reset(ctxT(t), "vantaxai")
-					during, _ = readState(t, db, b.dialect, "vantaxai")
-				})
-			}})
-			require.NoError(t, err, "the running sync is undisturbed")
-			require.ErrorIs(t, resetErr, ErrBusy)
-			assert.False(t, reset)
-			assert.Contains(t, resetErr.Error(), "another session holds it")
-			assert.Equal(t, before, during, "nothing deleted")
+	eachBackend(t, func(t *testing.T, b backend) {
+		t.Parallel()
+		_, client, db, m := mirrorOf(t, b, convo.VantaxAI)
+		var once sync.Once
+		var resetErr error
+		var reset bool
+		var before, during syncState
+		_, err := m.Sync(ctxT(t), client, &Options{FlushRows: 40, Progress: func(Stats) {
+			once.Do(func() {
+				before, _ = readState(t, db, b.dialect, "vantaxai")
+				reset, resetErr = m.Reset(ctxT(t), "vantaxai")
+				during, _ = readState(t, db, b.dialect, "vantaxai")
+			})
+		}})
+		require.NoError(t, err, "the running sync is undisturbed")
+		require.ErrorIs(t, resetErr, ErrBusy)
+		assert.False(t, reset)
+		assert.Contains(t, resetErr.Error(), "another session holds it")
+		assert.Equal(t, before, during, "nothing deleted")
 
-			reset, err = m.Reset(ctxT(t), "vantaxai")
-			require.NoError(t, err)
-			assert.True(t, reset)
-			_, ok := readState(t, db, b.dialect, "vantaxai")
-			assert.False(t, ok)
-		})
-	}
+		reset, err = m.Reset(ctxT(t), "vantaxai")
+		require.NoError(t, err)
+		assert.True(t, reset)
+		_, ok := readState(t, db, b.dialect, "vantaxai")
+		assert.False(t, ok)
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -93,4 +94,26 @@ func (l logPrefix) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// sayResume tells, on stderr, how to resume an interrupted run: run its
+// command line, args, again.
+func sayResume(e *env, args []string) {
+	fmt.Fprintf(e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(args))
+}
+
+// shellQuote renders args as a command line to paste into a POSIX shell.
+func shellQuote(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if i == 0 {
+			a = filepath.Base(a)
+		}
+		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@%+,") == "" {
+			q[i] = a
+			continue
+		}
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -27,50 +25,47 @@ var demoEnv = map[string][]string{
 // line that names the environment variables holding the credentials.
 func TestCLICredentialRefusedNamesVariables(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			t.Parallel()
-			refused := convotest.NewServer(p)
-			defer refused.Close()
-			forbidden := convotest.NewServer(p, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultStatus, Status: 403, Times: -1}))
-			defer forbidden.Close()
-			var wrong []string
-			for _, kv := range demoEnv[p.Name()] {
-				k, _, _ := strings.Cut(kv, "=")
-				wrong = append(wrong, k+"=wrong-credential")
-			}
-			dir := t.TempDir()
-			for _, c := range []struct {
-				srv  *convotest.Server
-				env  []string
-				want string
-			}{
-				{refused, wrong, "the credentials were refused"},
-				{forbidden, demoEnv[p.Name()], "the credentials lack access"},
+	eachProvider(t, func(t *testing.T, p convo.Provider) {
+		refused := convotest.NewServer(p)
+		defer refused.Close()
+		forbidden := convotest.NewServer(p, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultStatus, Status: 403, Times: -1}))
+		defer forbidden.Close()
+		var wrong []string
+		for _, kv := range demoEnv[p.Name()] {
+			k, _, _ := strings.Cut(kv, "=")
+			wrong = append(wrong, k+"=wrong-credential")
+		}
+		dir := t.TempDir()
+		for _, c := range []struct {
+			srv  *convotest.Server
+			env  []string
+			want string
+		}{
+			{refused, wrong, "the credentials were refused"},
+			{forbidden, demoEnv[p.Name()], "the credentials lack access"},
+		} {
+			base := []string{"--provider", p.Name(), "--base-url", c.srv.URL(), "--max-retries", "0"}
+			for i, args := range [][]string{
+				{"conversations"},
+				{"messages", "some-id"},
+				{"export", "--out", filepath.Join(dir, "export.jsonl"), "--restart", "--force"},
+				{"sync", "--db", filepath.Join(dir, "inbox.db")},
 			} {
-				base := []string{"--provider", p.Name(), "--base-url", c.srv.URL(), "--max-retries", "0"}
-				for i, args := range [][]string{
-					{"conversations"},
-					{"messages", "some-id"},
-					{"export", "--out", filepath.Join(dir, "export.jsonl"), "--restart", "--force"},
-					{"sync", "--db", filepath.Join(dir, "inbox.db")},
-				} {
-					if i == 1 && p == convo.Vobiz {
-						continue // Vobiz lists messages of a conversation it looks up first: same request kind
-					}
-					r := convoRun(t, c.env, append(args, base...)...)
-					assert.Equal(t, 1, r.code, "%v: %s", args, r.stderr)
-					assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
-					assert.True(t, strings.HasPrefix(r.stderr, "convo: "), r.stderr)
-					assert.Contains(t, r.stderr, c.want+": check "+credentialHint(p.Name()), "%v", args)
-					for _, v := range p.CredentialEnv() {
-						assert.Contains(t, r.stderr, v)
-					}
-					assert.NotContains(t, r.stderr, "wrong-credential")
+				if i == 1 && p == convo.Vobiz {
+					continue // Vobiz lists messages of a conversation it looks up first: same request kind
 				}
+				r := convoRun(t, c.env, append(args, base...)...)
+				assert.Equal(t, 1, r.code, "%v: %s", args, r.stderr)
+				assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+				assert.True(t, strings.HasPrefix(r.stderr, "convo: "), r.stderr)
+				assert.Contains(t, r.stderr, c.want+": check "+credentialHint(p.Name()), "%v", args)
+				for _, v := range p.CredentialEnv() {
+					assert.Contains(t, r.stderr, v)
+				}
+				assert.NotContains(t, r.stderr, "wrong-credential")
 			}
-		})
-	}
+		}
+	})
 	assert.Equal(t, "VOBIZ_AUTH_ID and VOBIZ_AUTH_TOKEN, or VOBIZ_TOKEN", credentialHint("vobiz"))
 	assert.Equal(t, "RENTALOT_API_KEY", credentialHint("rentalot"))
 }
@@ -137,56 +132,28 @@ func TestCLISyncNameRefused(t *testing.T) {
 	assert.Equal(t, 0, r.code, r.stderr)
 }
 
-// An --out that cannot be written is blamed on --out, also when the
-// checkpoint would go beside it; --out - is refused without a file "-".
-func TestCLIExportOutNotWritable(t *testing.T) {
+func TestCLIFailures(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	blocker := filepath.Join(dir, "file")
-	require.NoError(t, os.WriteFile(blocker, []byte("x"), 0o600))
-	for _, out := range []string{filepath.Join(blocker, "export.jsonl"), filepath.Join(dir, "no", "such", "export.jsonl")} {
-		r := convoRun(t, nil, "export", "--demo", "--provider", "rentalot", "--out", out, "-v")
-		assert.Equal(t, 2, r.code, r.stderr)
-		assert.Contains(t, r.stderr, "--out "+out+" cannot be written")
-		assert.NotContains(t, r.stderr, "--checkpoint")
-		assert.NotContains(t, r.stderr, "attempt", "found before any request")
-	}
-	r := convoRun(t, nil, "export", "--demo", "--provider", "rentalot", "--out", "-")
-	assert.Equal(t, 2, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "--out -: an export cannot go to standard output")
-	assert.Empty(t, r.stdout)
-	assert.NoFileExists(t, "-")
-	assert.NoFileExists(t, "-.checkpoint")
-}
-
-// A usage error from the SDK names the flag that set the refused field,
-// as --help spells it, in every command; the flag comes from the error's
-// type, not its text.
-func TestCLIUsageErrorsNameTheFlag(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	for _, c := range []struct {
-		args []string
-		flag string
-	}{
-		{[]string{"conversations", "--provider", "vantaxai", "--status", "active"}, "--status"},
-		{[]string{"conversations", "--provider", "rentalot", "--status", "open"}, "--status"},
-		{[]string{"conversations", "--provider", "vantaxai", "--channel", "fax"}, "--channel"},
-		{[]string{"conversations", "--provider", "vobiz", "--contact-id", "c1"}, "--contact-id"},
-		{[]string{"messages", "c1", "--provider", "agentmessage", "--page-size", "500"}, "--page-size"},
-		{[]string{"search", "x", "--provider", "rentalot", "--limit", "500"}, "--limit"},
-		{[]string{"export", "--provider", "vantaxai", "--status", "active", "--out", filepath.Join(dir, "e.jsonl")}, "--status"},
-		{[]string{"sync", "--provider", "vantaxai", "--status", "active", "--db", filepath.Join(dir, "s.db")}, "--status"},
-		{[]string{"sync", "--provider", "rentalot", "--page-size", "1000", "--db", filepath.Join(dir, "s.db")}, "--page-size"},
-	} {
-		r := convoRun(t, nil, append(c.args, "--demo")...)
-		assert.Equal(t, 2, r.code, "%v: %s", c.args, r.stderr)
-		assert.True(t, strings.HasSuffix(r.stderr, "("+c.flag+")\n"), "%v: %q", c.args, r.stderr)
-		assert.Equal(t, 1, strings.Count(r.stderr, c.flag), "named once: %q", r.stderr)
-	}
-	assert.NoFileExists(t, filepath.Join(dir, "e.jsonl"))
-	assert.NoFileExists(t, filepath.Join(dir, "s.db"))
-
-	assert.Equal(t, "convo: invalid parameters:  (--status)", flagNames(&convo.ParamError{Field: "Status", Err: convo.ErrInvalidParams}))
-	assert.Equal(t, "convo: invalid parameters: the filter Status", flagNames(fmt.Errorf("%w: the filter Status", convo.ErrInvalidParams)), "the text is not read")
+	t.Run("API error", func(t *testing.T) {
+		r := convoRun(t, nil, "messages", "no-such-conversation", "--demo", "--provider", "rentalot")
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "Conversation not found", "the provider's message")
+		assert.Contains(t, r.stderr, "404")
+	})
+	const secret = "ra_secret_do_not_print"
+	env := []string{"RENTALOT_API_KEY=" + secret}
+	t.Run("network error", func(t *testing.T) {
+		r := convoRun(t, env, "conversations", "--provider", "rentalot", "--base-url", "http://127.0.0.1:1/api/v1", "--max-retries", "0")
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "127.0.0.1:1")
+		assert.NotContains(t, r.stderr, secret)
+	})
+	t.Run("export network error", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "x.jsonl")
+		r := convoRun(t, env, "export", "--out", out, "--provider", "rentalot", "--base-url", "http://127.0.0.1:1/api/v1", "--max-retries", "0")
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "run the same command again")
+		assert.NotContains(t, r.stderr, secret)
+		assert.FileExists(t, out+".checkpoint")
+	})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"net/http"
@@ -28,51 +27,25 @@ import (
 // ("convo: time=… level=DEBUG msg=attempt provider=…").
 const attemptMark = " msg=attempt "
 
-// lockedBuffer is a bytes.Buffer for a command's stderr, which the
-// progress redraw and the request log (-v) write from goroutines of their
-// own, as they may write to a file.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // interruptingStderr is a command's stderr that ends its context at the
 // nth request attempt logged (-v), or never for n 0.
 type interruptingStderr struct {
+	lockedBuffer
 	mu     sync.Mutex
-	buf    bytes.Buffer
 	n      int
 	seen   int
 	cancel context.CancelFunc
 }
 
 func (w *interruptingStderr) Write(p []byte) (int, error) {
+	w.lockedBuffer.Write(p)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.buf.Write(p)
 	w.seen += strings.Count(string(p), attemptMark)
 	if w.n > 0 && w.seen >= w.n {
 		w.cancel()
 	}
 	return len(p), nil
-}
-
-func (w *interruptingStderr) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
 }
 
 // runInterrupted runs the command line in this process with the extra
@@ -83,23 +56,16 @@ func runInterrupted(t *testing.T, extra []string, n int, interrupt <-chan struct
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	vars := map[string]string{}
-	for _, kv := range cleanEnv(extra...) {
-		k, v, _ := strings.Cut(kv, "=")
-		vars[k] = v
-	}
-	var stdout bytes.Buffer
-	stderr := &interruptingStderr{n: n, cancel: cancel}
-	e := &env{stdout: &stdout, stderr: stderr, getenv: func(k string) string { return vars[k] }, args: append([]string{binary}, args...)}
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, e, args) }()
-	var code int
+	in := invocation{vars: cleanEnv(extra...), stderr: &interruptingStderr{n: n, cancel: cancel}}
+	done := make(chan result, 1)
+	go func() { done <- in.run(ctx, args...) }()
+	var r result
 	select {
-	case code = <-done:
+	case r = <-done:
 	case <-interrupt:
 		cancel()
 		select {
-		case code = <-done:
+		case r = <-done:
 		case <-time.After(time.Minute):
 			t.Fatalf("convo %v did not end within a minute of the interrupt", args)
 		}
@@ -107,7 +73,7 @@ func runInterrupted(t *testing.T, extra []string, n int, interrupt <-chan struct
 		cancel()
 		t.Fatalf("convo %v did not end within a minute", args)
 	}
-	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+	return r
 }
 
 // Every command that calls an API exits 130 when interrupted while a
@@ -115,15 +81,7 @@ func runInterrupted(t *testing.T, extra []string, n int, interrupt <-chan struct
 // export also midway through a slow run.
 func TestCLIInterruptExitStatus(t *testing.T) {
 	t.Parallel()
-	rentalotID := demoData(convo.Rentalot).Conversations[0].Conversation.ID
-	commands := map[string][]string{
-		"conversations": {"conversations", "--page-size", "1"},
-		"messages":      {"messages", rentalotID, "--page-size", "1"},
-		"search":        {"search", "bedroom"},
-		"export":        {"export", "--page-size", "1", "--out", "OUT"},
-		"sync":          {"sync", "--db", "OUT"},
-	}
-	for name, base := range commands {
+	for name, base := range apiCommands() {
 		t.Run(name+"/held request", func(t *testing.T) {
 			t.Parallel()
 			arrived := make(chan struct{})
@@ -159,21 +117,18 @@ func TestCLIInterruptExitStatus(t *testing.T) {
 // the resumed export, which completes the file exactly.
 func TestCLIExportInterruptAndResumeInProcess(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			out := filepath.Join(dir, "export.jsonl")
-			cpPath := filepath.Join(dir, "export.checkpoint")
-			args := []string{"export", "--demo", "--provider", p.Name(), "--out", out, "--checkpoint", cpPath, "-v", "--page-size", "10"}
+	eachProvider(t, func(t *testing.T, p convo.Provider) {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "export.jsonl")
+		cpPath := filepath.Join(dir, "export.checkpoint")
+		args := []string{"export", "--demo", "--provider", p.Name(), "--out", out, "--checkpoint", cpPath, "-v", "--page-size", "10"}
 
-			r := runInterrupted(t, []string{"CONVO_DEMO_LATENCY=5ms"}, 25, nil, args...)
-			require.Equal(t, exitInterrupted, r.code, r.stderr)
-			assert.Contains(t, r.stderr, "interrupted after")
-			assert.Contains(t, r.stderr, "to resume, run the same command again")
-			resumeInterruptedExport(t, p, out, cpPath, args)
-		})
-	}
+		r := runInterrupted(t, []string{"CONVO_DEMO_LATENCY=5ms"}, 25, nil, args...)
+		require.Equal(t, exitInterrupted, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "interrupted after")
+		assert.Contains(t, r.stderr, "to resume, run the same command again")
+		resumeInterruptedExport(t, p, out, cpPath, args)
+	})
 }
 
 // An interrupted sync exits 130 with the resume hint, the mirror at the
@@ -216,7 +171,7 @@ func TestCLISyncWritesWithinASecondWhileTheNetworkWaits(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "inbox.db")
 	done := make(chan result, 1)
 	go func() {
-		done <- runWithEnv(context.Background(), []string{"VANTAXAI_API_KEY=" + convotest.DemoVantaxAIKey}, "sync", "--provider", "vantaxai", "--base-url", srv.URL(), "--db", path,
+		done <- invocation{vars: []string{"VANTAXAI_API_KEY=" + convotest.DemoVantaxAIKey}}.run(context.Background(), "sync", "--provider", "vantaxai", "--base-url", srv.URL(), "--db", path,
 			"--concurrency", "1", "--page-size", "5")
 	}()
 	var seen bool

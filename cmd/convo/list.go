@@ -136,10 +136,11 @@ func setFilter(v reflect.Value, flag, s string) error {
 	return nil
 }
 
+// newConversationsCmd is conversations: the conversations that the filter
+// flags select, a page of --page-size at a time.
 func newConversationsCmd(e *env) *cobra.Command {
-	var c common
+	var c pagedListing
 	var f filters
-	var pageSize int
 	cmd := &cobra.Command{
 		Use:   "conversations",
 		Short: "List conversations",
@@ -148,52 +149,48 @@ func newConversationsCmd(e *env) *cobra.Command {
 A filter the provider does not support is a usage error, never ignored.`,
 		Args: positional(0, 0, ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			params, err := f.params(pageSize)
+			params, err := f.params(c.pageSize)
 			if err != nil {
 				return err
 			}
-			out, client, release, err := c.listing(e,
-				idCol("ID"), keepCol("CONTACT", 2), keepCol("CHANNEL", 1), keepCol("STATUS", 3), keepCol("LAST MESSAGE (UTC)", 4), standIn(keepCol("CREATED (UTC)", 4)))
-			if err != nil {
-				return err
+			cols := []column{idCol("ID"), keepCol("CONTACT", 2), keepCol("CHANNEL", 1), keepCol("STATUS", 3), keepCol("LAST MESSAGE (UTC)", 4), standIn(keepCol("CREATED (UTC)", 4))}
+			list := func(client *convo.Client) iter.Seq2[convo.Conversation, error] {
+				return client.Conversations.List(cmd.Context(), &params).All()
 			}
-			defer release()
-			return printAll(out, client.Conversations.List(cmd.Context(), &params).All(), func(conv convo.Conversation) []string {
+			return listAll(e, &c.common, cols, list, func(conv convo.Conversation) []string {
 				return []string{conv.ID, conv.ContactID, conv.Channel, conv.Status, when(conv.LastMessageAt), when(conv.CreatedAt)}
 			})
 		},
 	}
-	c.register(cmd.Flags(), e)
-	c.registerOutput(cmd.Flags())
+	c.register(cmd.Flags(), e, "conversations")
 	f.register(cmd.Flags())
-	cmd.Flags().IntVar(&pageSize, "page-size", 0, "conversations per request (0: the provider's default)")
 	return cmd
 }
 
+// newMessagesCmd is messages: the messages of one conversation, a page of
+// --page-size at a time.
 func newMessagesCmd(e *env) *cobra.Command {
-	var c common
-	var pageSize int
+	var c pagedListing
 	cmd := &cobra.Command{
 		Use:   "messages CONVERSATION_ID",
 		Short: "List the messages of a conversation",
 		Args:  positional(1, 1, "CONVERSATION_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			out, client, release, err := c.listing(e, idCol("ID"), keepCol("SENT (UTC)", 2), keepCol("DIRECTION", 1), textCol("BODY"))
-			if err != nil {
-				return err
+			cols := []column{idCol("ID"), keepCol("SENT (UTC)", 2), keepCol("DIRECTION", 1), textCol("BODY")}
+			list := func(client *convo.Client) iter.Seq2[convo.Message, error] {
+				return client.Messages.List(cmd.Context(), args[0], &convo.MessageListParams{PageSize: c.pageSize}).All()
 			}
-			defer release()
-			return printAll(out, client.Messages.List(cmd.Context(), args[0], &convo.MessageListParams{PageSize: pageSize}).All(), func(msg convo.Message) []string {
+			return listAll(e, &c.common, cols, list, func(msg convo.Message) []string {
 				return []string{msg.ID, when(msg.SentAt), string(msg.Direction), msg.Body}
 			})
 		},
 	}
-	c.register(cmd.Flags(), e)
-	c.registerOutput(cmd.Flags())
-	cmd.Flags().IntVar(&pageSize, "page-size", 0, "messages per request (0: the provider's default)")
+	c.register(cmd.Flags(), e, "messages")
 	return cmd
 }
 
+// newSearchCmd is search: the messages whose content matches a query, at
+// most --limit, where the provider documents a search.
 func newSearchCmd(e *env) *cobra.Command {
 	var c common
 	var limit int
@@ -202,19 +199,16 @@ func newSearchCmd(e *env) *cobra.Command {
 		Short: "Search message content (" + searchProviders() + ")",
 		Args:  positional(1, 1, "QUERY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			out, client, release, err := c.listing(e,
-				idCol("CONVERSATION"), keepCol("SENT (UTC)", 3), keepCol("DIRECTION", 1), minorTextCol("CONTACT", 2), textCol("CONTENT"))
-			if err != nil {
-				return err
+			cols := []column{idCol("CONVERSATION"), keepCol("SENT (UTC)", 3), keepCol("DIRECTION", 1), minorTextCol("CONTACT", 2), textCol("CONTENT")}
+			list := func(client *convo.Client) iter.Seq2[convo.SearchResult, error] {
+				return client.Search.Messages(cmd.Context(), &convo.SearchParams{Query: args[0], Limit: limit}).All()
 			}
-			defer release()
-			return printAll(out, client.Search.Messages(cmd.Context(), &convo.SearchParams{Query: args[0], Limit: limit}).All(), func(r convo.SearchResult) []string {
+			return listAll(e, &c, cols, list, func(r convo.SearchResult) []string {
 				return []string{r.ConversationID, when(r.SentAt), string(r.Direction), r.ContactName, r.Content}
 			})
 		},
 	}
-	c.register(cmd.Flags(), e)
-	c.registerOutput(cmd.Flags())
+	c.registerListing(cmd.Flags(), e)
 	cmd.Flags().IntVar(&limit, "limit", 0, "maximum number of results (0: the provider's default; "+searchLimits()+")")
 	return cmd
 }
@@ -243,25 +237,35 @@ func searchLimits() string {
 	return strings.Join(parts, "; ")
 }
 
-// listing resolves the output format and the client of a listing command
-// and prepares its output, a table with header or JSON lines.
-func (c *common) listing(e *env, cols ...column) (*output, *convo.Client, func(), error) {
+// pagedListing are the flags of a listing command that reads pages of a
+// list: every listing command's and --page-size.
+type pagedListing struct {
+	common
+	pageSize int
+}
+
+// register registers the flags; items names what a page holds.
+func (l *pagedListing) register(fs *pflag.FlagSet, e *env, items string) {
+	l.registerListing(fs, e)
+	fs.IntVar(&l.pageSize, "page-size", 0, items+" per request (0: the provider's default)")
+}
+
+// listAll runs a listing command: it resolves the output format and the
+// client, then prints every item list gives, one row of cols (or JSON
+// line) each, and returns the list's first error.
+func listAll[T any](e *env, c *common, cols []column, list func(*convo.Client) iter.Seq2[T, error], row func(T) []string) error {
 	asJSON, err := c.asJSON(e)
 	if err != nil {
-		return nil, nil, nil, err
+		return err
 	}
 	client, release, err := c.client(e)
 	if err != nil {
-		return nil, nil, nil, err
+		return err
 	}
-	return newOutput(e.stdout, asJSON, c.wide, tableWidth(e), cols...), client, release, nil
-}
-
-// printAll prints every item of a list, one row (or JSON line) each, and
-// returns the list's first error.
-func printAll[T any](out *output, items iter.Seq2[T, error], row func(T) []string) error {
+	defer release()
+	out := newOutput(e.stdout, asJSON, c.wide, tableWidth(e), cols...)
 	return out.run(func() error {
-		for item, err := range items {
+		for item, err := range list(client) {
 			if err != nil {
 				return err
 			}

@@ -47,8 +47,7 @@ func TestDBLocationDisplay(t *testing.T) {
 	t.Parallel()
 	locs, secrets := secretLocations("db.internal", "5433")
 	for _, loc := range locs {
-		target, err := parseDB(loc)
-		require.NoError(t, err, loc)
+		target := mustParseDB(t, loc)
 		assert.Equal(t, mirror.PostgreSQL, target.dialect, loc)
 		assert.Equal(t, loc, target.url, "the driver gets the location as given")
 		want := "postgres://db.internal:5433/inbox"
@@ -65,8 +64,7 @@ func TestDBLocationDisplay(t *testing.T) {
 		"dbname=inbox":                                        "postgres:///inbox",
 		`host=db password='it\'s a secret' dbname='my db'`:    "postgres://db/my%20db",
 	} {
-		target, err := parseDB(loc)
-		require.NoError(t, err, loc)
+		target := mustParseDB(t, loc)
 		assert.Equal(t, want, target.display, loc)
 	}
 	for _, s := range secrets {
@@ -177,8 +175,7 @@ func TestDBSQLiteLocations(t *testing.T) {
 		"C:inbox.db":                    "C:inbox.db",
 		"/data/in box.db":               "/data/in box.db",
 	} {
-		target, err := parseDB(loc)
-		require.NoError(t, err, loc)
+		target := mustParseDB(t, loc)
 		assert.Equal(t, mirror.SQLite, target.dialect, loc)
 		assert.Equal(t, path, target.path, loc)
 	}
@@ -208,4 +205,12 @@ func TestDBSQLiteLocations(t *testing.T) {
 	for _, e := range entries {
 		assert.NotContains(t, e.Name(), ":", "a file named with its scheme")
 	}
+}
+
+// mustParseDB is parseDB of a location it must accept.
+func mustParseDB(t *testing.T, loc string) dbTarget {
+	t.Helper()
+	target, err := parseDB(loc)
+	require.NoError(t, err, loc)
+	return target
 }

@@ -145,6 +145,8 @@ func positional(min, max int, what string) cobra.PositionalArgs {
 	}
 }
 
+// newVersionCmd is version: the version of the SDK the command is built
+// with (convo.Version).
 func newVersionCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
@@ -186,7 +188,10 @@ func (c *common) register(fs *pflag.FlagSet, e *env) {
 	}
 }
 
-func (c *common) registerOutput(fs *pflag.FlagSet) {
+// registerListing registers the flags of a listing command: every API
+// command's and the output format's.
+func (c *common) registerListing(fs *pflag.FlagSet, e *env) {
+	c.register(fs, e)
 	fs.BoolVar(&c.json, "json", false, "print JSON lines (the default when stdout is not a terminal)")
 	fs.BoolVar(&c.table, "table", false, "print an aligned table (the default on a terminal)")
 	fs.BoolVar(&c.wide, "wide", false, "print a table of every column with nothing cut, however wide")

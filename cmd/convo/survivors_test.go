@@ -15,22 +15,20 @@ import (
 // incremental (fewer).
 func TestCLISyncResetOnAnExistingDatabase(t *testing.T) {
 	t.Parallel()
-	for _, mdb := range mirrorDBs(t) {
-		t.Run(mdb.name, func(t *testing.T) {
-			t.Parallel()
-			args := []string{"sync", "--demo", "--provider", "vantaxai", "--db", mdb.arg, "-v"}
-			attempts := func(extra ...string) int {
-				r := convoRun(t, nil, append(args, extra...)...)
-				require.Equal(t, 0, r.code, r.stderr)
-				return strings.Count(r.stderr, attemptMark)
-			}
-			full := attempts()
-			incremental := attempts()
-			require.Less(t, incremental, full, "a rerun is incremental")
-			assert.Equal(t, full, attempts("--reset"), "--reset makes the run a full sync")
-			assert.Equal(t, incremental, attempts(), "and the next is incremental again")
-		})
-	}
+	eachMirrorDB(t, func(t *testing.T, mdb mirrorDB) {
+		t.Parallel()
+		args := []string{"sync", "--demo", "--provider", "vantaxai", "--db", mdb.arg, "-v"}
+		attempts := func(extra ...string) int {
+			r := convoRun(t, nil, append(args, extra...)...)
+			require.Equal(t, 0, r.code, r.stderr)
+			return strings.Count(r.stderr, attemptMark)
+		}
+		full := attempts()
+		incremental := attempts()
+		require.Less(t, incremental, full, "a rerun is incremental")
+		assert.Equal(t, full, attempts("--reset"), "--reset makes the run a full sync")
+		assert.Equal(t, incremental, attempts(), "and the next is incremental again")
+	})
 }
 
 // export refuses to overwrite a JSON file that is not an export, however

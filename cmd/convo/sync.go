@@ -28,13 +28,11 @@ import (
 // newSyncCmd is sync: a database mirror of every conversation and message,
 // brought up to date by each run.
 func newSyncCmd(e *env) *cobra.Command {
-	var c common
-	var f filters
+	var c syncFlags
 	var dbArg, name string
-	var concurrency, pageSize, batchRows int
+	var batchRows int
 	var reset bool
 	var lookback time.Duration
-	var ch changes
 	retention := span{def: "0"}
 	cmd := &cobra.Command{
 		Use:   "sync --db FILE.db|postgres://…",
@@ -67,9 +65,9 @@ columns and the whole record as JSON; see the README for the schema.`,
 			switch {
 			case dbArg == "":
 				return usagef("sync needs --db FILE.db or --db postgres://… (see 'convo sync --help')")
-			case concurrency < 1:
+			case c.concurrency < 1:
 				return usagef("--concurrency must be at least 1")
-			case pageSize < 0:
+			case c.pageSize < 0:
 				return usagef("--page-size must not be negative")
 			case batchRows < 1:
 				return usagef("--batch-rows must be at least 1")
@@ -85,40 +83,26 @@ columns and the whole record as JSON; see the README for the schema.`,
 					return err
 				}
 			}
-			params, err := f.params(0)
-			if err != nil {
-				return err
-			}
-			client, release, err := c.client(e)
+			sp, client, release, err := c.start(e)
 			if err != nil {
 				return err
 			}
 			defer release()
 			if name == "" {
-				name = defaultSyncName(&c, e, client.Provider(), &params)
+				name = defaultSyncName(&c.common, e, client.Provider(), &sp.Conversations)
 			}
 			s := &syncer{e: e, client: client, target: target, name: name, batchRows: batchRows, retention: retention.d, verbose: c.verbose}
-			sp := convo.SyncParams{
-				Conversations:   params,
-				MessagePageSize: pageSize,
-				Concurrency:     concurrency,
-				Lookback:        lookback,
-			}
-			ch.apply(&sp)
+			sp.Lookback = lookback
 			return s.run(cmd.Context(), reset, sp)
 		},
 	}
 	fs := cmd.Flags()
 	c.register(fs, e)
-	f.register(fs)
 	fs.StringVar(&dbArg, "db", "", "the SQLite `file` (created if missing) or postgres:// URL to mirror into (required)")
 	fs.StringVar(&name, "name", "", "the `name` the sync's state is kept under (default PROVIDER@ACCOUNT?FILTERS)")
 	fs.BoolVar(&reset, "reset", false, "forget the sync's state first: a full sync over the rows already there")
-	fs.IntVar(&concurrency, "concurrency", convo.DefaultSyncConcurrency, "conversations fetched at once")
-	fs.IntVar(&pageSize, "page-size", 0, "messages per request (0: the largest the provider documents)")
 	fs.DurationVar(&lookback, "lookback", 0, "how far behind the last run's newest activity an incremental run re-reads (0: the SDK's default, 5m)")
 	fs.IntVar(&batchRows, "batch-rows", 5000, "rows gathered into one transaction (a transaction is also written at least every second)")
-	ch.register(fs)
 	fs.Var(&retention, "retention", "remove from the mirror the bodies of messages sent longer ago than this `duration` (like 720h or 30d), on every run (0: keep them)")
 	return cmd
 }
@@ -264,7 +248,7 @@ func (s *syncer) interrupted(st *mirror.Stats, err error) error {
 	} else {
 		fmt.Fprintf(s.e.stderr, "convo: interrupted; %s holds everything delivered so far (%s by this run)\n", s.target.display, summary(st))
 	}
-	fmt.Fprintf(s.e.stderr, "convo: to resume, run the same command again:\n  %s\n", shellQuote(redactArgs(s.e.args)))
+	sayResume(s.e, redactArgs(s.e.args))
 	return errInterrupted
 }
 
@@ -454,21 +438,4 @@ func joined(err error) []error {
 		err = errors.Unwrap(err)
 	}
 	return nil
-}
-
-// progress shows, on a terminal stderr only, the messages delivered and
-// the rows written so far, the rate and the elapsed time, redrawn a few
-// times a second. It returns the function that stops it.
-func (s *syncer) progress(written, delivered *atomic.Int64) func() {
-	if !s.e.stderrTTY {
-		return func() {}
-	}
-	start := time.Now()
-	draw := func() {
-		elapsed := time.Since(start)
-		n := delivered.Load()
-		rate := float64(n) / max(elapsed.Seconds(), 0.001)
-		fmt.Fprintf(s.e.stderr, "\r\x1b[K%d messages delivered, %d rows written, %.0f msg/s, %s", n, written.Load(), rate, elapsed.Truncate(time.Second))
-	}
-	return redrawEvery(s.e.stderr, draw)
 }

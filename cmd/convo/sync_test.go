@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 	"github.com/convokit/convo/internal/testproc"
 	"github.com/convokit/convo/mirror"
 )
@@ -60,6 +61,13 @@ func mirrorDBs(t *testing.T) []mirrorDB {
 	})
 	dsn := withQuery(t, base, "search_path", schema)
 	return append(dbs, mirrorDB{name: "postgres", arg: dsn, driver: "pgx", dsn: dsn})
+}
+
+// eachMirrorDB runs f as a subtest for each of mirrorDBs.
+func eachMirrorDB(t *testing.T, f func(t *testing.T, mdb mirrorDB)) {
+	for _, mdb := range mirrorDBs(t) {
+		t.Run(mdb.name, func(t *testing.T) { f(t, mdb) })
+	}
 }
 
 // uniqueName is prefix and 12 random hex digits.
@@ -150,24 +158,15 @@ func readMirror(t *testing.T, db *sql.DB, p convo.Provider) mirrored {
 	t.Helper()
 	ph := placeholder(db)
 	m := mirrored{Conversations: map[string]string{}, Messages: map[string]string{}}
-	rows, err := db.Query("SELECT id, coalesce(contact_id, 'NULL'), coalesce(channel, 'NULL'), coalesce(status, 'NULL'), CAST(data AS TEXT) FROM conversations WHERE provider = "+ph, p.Name())
-	require.NoError(t, err)
-	for rows.Next() {
-		var id, contact, channel, status, data string
-		require.NoError(t, rows.Scan(&id, &contact, &channel, &status, &data))
-		m.Conversations[id] = strings.Join([]string{contact, channel, status, canonical(t, []byte(data))}, "|")
+	// Each row: its id, then its typed columns and its data, joined.
+	byID := func(into map[string]string) func([]string) {
+		return func(cols []string) {
+			last := len(cols) - 1
+			into[cols[0]] = strings.Join(append(cols[1:last], canonical(t, []byte(cols[last]))), "|")
+		}
 	}
-	require.NoError(t, rows.Err())
-	rows.Close()
-	rows, err = db.Query("SELECT id, conversation_id, coalesce(direction, 'NULL'), coalesce(body, 'NULL'), CAST(data AS TEXT) FROM messages WHERE provider = "+ph, p.Name())
-	require.NoError(t, err)
-	for rows.Next() {
-		var id, conv, dir, body, data string
-		require.NoError(t, rows.Scan(&id, &conv, &dir, &body, &data))
-		m.Messages[id] = strings.Join([]string{conv, dir, body, canonical(t, []byte(data))}, "|")
-	}
-	require.NoError(t, rows.Err())
-	rows.Close()
+	eachRow(t, db, byID(m.Conversations), "SELECT id, coalesce(contact_id, 'NULL'), coalesce(channel, 'NULL'), coalesce(status, 'NULL'), CAST(data AS TEXT) FROM conversations WHERE provider = "+ph, p.Name())
+	eachRow(t, db, byID(m.Messages), "SELECT id, conversation_id, coalesce(direction, 'NULL'), coalesce(body, 'NULL'), CAST(data AS TEXT) FROM messages WHERE provider = "+ph, p.Name())
 	return m
 }
 
@@ -214,17 +213,7 @@ func exported(t *testing.T, p convo.Provider) mirrored {
 // syncState reads a sync's state row: generation and last write.
 func syncStateOf(t *testing.T, db *sql.DB) []string {
 	t.Helper()
-	rows, err := db.Query("SELECT name, generation, CAST(updated_at AS TEXT), checkpoint FROM convo_syncs ORDER BY name")
-	require.NoError(t, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var name, gen, updated, cp string
-		require.NoError(t, rows.Scan(&name, &gen, &updated, &cp))
-		out = append(out, name+" "+gen+" "+updated+" "+cp)
-	}
-	require.NoError(t, rows.Err())
-	return out
+	return rowTexts(t, db, "SELECT name, generation, CAST(updated_at AS TEXT), checkpoint FROM convo_syncs ORDER BY name")
 }
 
 // Every provider's demo data, mirrored into one database, equals its
@@ -234,25 +223,23 @@ func TestCLISyncEqualsExport(t *testing.T) {
 		t.Skip("syncs every provider twice through the built command; runs without -short")
 	}
 	t.Parallel()
-	for _, mdb := range mirrorDBs(t) {
-		t.Run(mdb.name, func(t *testing.T) {
-			db := mdb.open(t)
-			for _, p := range convo.Providers() {
-				r := convoRun(t, nil, "sync", "--demo", "--provider", p.Name(), "--db", mdb.arg)
-				require.Equal(t, 0, r.code, r.stderr)
-				assert.Empty(t, r.stderr, "silent when stderr is not a terminal")
-				assert.Equal(t, exported(t, p), readMirror(t, db, p), p.Name())
-			}
-			before := syncStateOf(t, db)
-			require.Len(t, before, 4, "one state per sync")
-			for _, p := range convo.Providers() {
-				r := convoRun(t, nil, "sync", "--demo", "--provider", p.Name(), "--db", mdb.arg)
-				require.Equal(t, 0, r.code, r.stderr)
-				assert.Equal(t, exported(t, p), readMirror(t, db, p), p.Name())
-			}
-			assert.Equal(t, before, syncStateOf(t, db), "a rerun writes nothing")
-		})
-	}
+	eachMirrorDB(t, func(t *testing.T, mdb mirrorDB) {
+		db := mdb.open(t)
+		for _, p := range convo.Providers() {
+			r := convoRun(t, nil, "sync", "--demo", "--provider", p.Name(), "--db", mdb.arg)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Empty(t, r.stderr, "silent when stderr is not a terminal")
+			assert.Equal(t, exported(t, p), readMirror(t, db, p), p.Name())
+		}
+		before := syncStateOf(t, db)
+		require.Len(t, before, 4, "one state per sync")
+		for _, p := range convo.Providers() {
+			r := convoRun(t, nil, "sync", "--demo", "--provider", p.Name(), "--db", mdb.arg)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Equal(t, exported(t, p), readMirror(t, db, p), p.Name())
+		}
+		assert.Equal(t, before, syncStateOf(t, db), "a rerun writes nothing")
+	})
 }
 
 // syncArgs is a sync of small pages and small transactions, logging each
@@ -268,29 +255,13 @@ func TestCLISyncInterruptAndResume(t *testing.T) {
 		t.Skip("interrupts and resumes syncs of the built command; runs without -short")
 	}
 	t.Parallel()
-	for _, mdb := range mirrorDBs(t) {
-		for _, p := range []convo.Provider{convo.Vobiz, convo.AgentMessage} {
-			t.Run(mdb.name+"/"+p.Name(), func(t *testing.T) {
-				args := syncArgs(p, mdb.arg)
-				cmd, wait := startExport(t, args, 30) // of 49 or 55
-				require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-				r := wait()
-				require.Equal(t, 130, r.code, r.stderr)
-				assert.Contains(t, r.stderr, "interrupted;")
-				assert.Contains(t, r.stderr, "to resume, run the same command again")
-				db := mdb.open(t)
-				partial := readMirror(t, db, p)
-				want := exported(t, p)
-				assert.NotEmpty(t, partial.Messages, "written before the interruption")
-				assert.Less(t, len(partial.Messages), len(want.Messages), "the interruption came midway")
-				assertConsistent(t, db, p, partial)
-
-				r = convoRun(t, nil, args...)
-				require.Equal(t, 0, r.code, r.stderr)
-				assert.Equal(t, want, readMirror(t, db, p))
-			})
-		}
-	}
+	stopAndResumeSyncs(t, []convo.Provider{convo.Vobiz, convo.AgentMessage}, 30, func(t *testing.T, cmd *exec.Cmd, wait func() result) { // of 49 or 55
+		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+		r := wait()
+		require.Equal(t, 130, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "interrupted;")
+		assert.Contains(t, r.stderr, "to resume, run the same command again")
+	})
 }
 
 // assertConsistent checks that the stored checkpoint covers exactly the
@@ -311,15 +282,25 @@ func TestCLISyncKillAndResume(t *testing.T) {
 		t.Skip("kills and resumes syncs of the built command; runs without -short")
 	}
 	t.Parallel()
+	stopAndResumeSyncs(t, []convo.Provider{convo.Rentalot, convo.VantaxAI}, 35, func(t *testing.T, cmd *exec.Cmd, wait func() result) { // of 50 or 51
+		require.NoError(t, cmd.Process.Kill())
+		r := wait()
+		require.NotEqual(t, 0, r.code)
+	})
+}
+
+// stopAndResumeSyncs runs, for each mirror database and each of
+// providers, a sync (syncArgs) that stop stops after its nth request
+// attempt and checks, and resumes it (resumeStoppedSync) once the server
+// has ended its sessions.
+func stopAndResumeSyncs(t *testing.T, providers []convo.Provider, n int, stop func(t *testing.T, cmd *exec.Cmd, wait func() result)) {
 	for _, mdb := range mirrorDBs(t) {
-		for _, p := range []convo.Provider{convo.Rentalot, convo.VantaxAI} {
+		for _, p := range providers {
 			t.Run(mdb.name+"/"+p.Name(), func(t *testing.T) {
 				mdb, app := mdb.named(t)
 				args := syncArgs(p, mdb.arg)
-				cmd, wait := startExport(t, args, 35) // of 50 or 51
-				require.NoError(t, cmd.Process.Kill())
-				r := wait()
-				require.NotEqual(t, 0, r.code)
+				cmd, wait := startExport(t, args, n)
+				stop(t, cmd, wait)
 				db := mdb.open(t)
 				awaitSessionsGone(t, db, app)
 				resumeStoppedSync(t, db, p, args)
@@ -450,17 +431,6 @@ func TestCLISyncBadDatabase(t *testing.T) {
 	}
 }
 
-// On a terminal, sync shows its progress and a summary.
-func TestSyncProgressOnTerminal(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "inbox.db")
-	r := runInProcess(t, false, true, "sync", "--demo", "--provider", "rentalot", "--db", path)
-	require.Equal(t, 0, r.code, r.stderr)
-	n := demoData(convo.Rentalot).MessageCount()
-	assert.Regexp(t, fmt.Sprintf(`\r\x1b\[K%d messages delivered, \d+ rows written, \d+ msg/s, \d+s\n`, n), r.stderr)
-	assert.Contains(t, r.stderr, fmt.Sprintf("is up to date: %d conversations and %d messages inserted, 0 conversations and 0 messages changed in place by this run\n", len(demoData(convo.Rentalot).Conversations), n))
-}
-
 // The default name tells accounts apart without revealing credentials.
 func TestDefaultSyncName(t *testing.T) {
 	t.Parallel()
@@ -513,20 +483,7 @@ func TestCLISyncRacingFirstRuns(t *testing.T) {
 // runWith runs the command line in this process under ctx, its output not
 // a terminal and its environment empty; unlike convoRun it may be called
 // from any goroutine.
-func runWith(ctx context.Context, args ...string) result { return runWithEnv(ctx, nil, args...) }
-
-// runWithEnv is runWith with the environment variables vars ("K=V").
-func runWithEnv(ctx context.Context, vars []string, args ...string) result {
-	m := map[string]string{}
-	for _, kv := range vars {
-		k, v, _ := strings.Cut(kv, "=")
-		m[k] = v
-	}
-	var stdout, stderr bytes.Buffer
-	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return m[k] }, args: append([]string{"convo"}, args...)}
-	code := run(ctx, e, args)
-	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
-}
+func runWith(ctx context.Context, args ...string) result { return invocation{}.run(ctx, args...) }
 
 // The same in SQLite: another connection takes the write lock after the
 // first transaction, and SQLite's busy wait does not end with the
@@ -534,42 +491,24 @@ func runWithEnv(ctx context.Context, vars []string, args ...string) result {
 func TestCLISyncInterruptWhileSQLiteIsLocked(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "inbox.db")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan result, 1)
-	go func() {
-		done <- runWith(ctx, "sync", "--demo", "--demo-latency", "20ms", "--provider", "vantaxai", "--db", path,
-			"--page-size", "5", "--batch-rows", "10", "--concurrency", "1")
-	}()
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(30000)")
 	require.NoError(t, err)
 	defer db.Close()
-	awaitState(t, db)
-	holder, err := db.Conn(context.Background())
-	require.NoError(t, err)
-	defer holder.Close()
-	_, err = holder.ExecContext(context.Background(), "BEGIN IMMEDIATE")
-	require.NoError(t, err)
-	time.Sleep(300 * time.Millisecond)
-	cancel()
-	stopped := time.Now()
-	var r result
-	select {
-	case r = <-done:
-	case <-time.After(15 * time.Second):
-		holder.ExecContext(context.Background(), "ROLLBACK")
-		t.Fatal("convo sync had not ended 15 s after the interrupt")
-	}
-	took := time.Since(stopped)
-	_, err = holder.ExecContext(context.Background(), "ROLLBACK")
-	require.NoError(t, err)
-	assert.Less(t, took, mirror.StopGrace+2*time.Second)
-	assert.Equal(t, exitInterrupted, r.code, r.stderr)
-	assert.NotContains(t, r.stderr, "holds everything delivered")
-	assert.Contains(t, r.stderr, "did not complete")
-	var stored int
-	require.NoError(t, db.QueryRow("SELECT count(*) FROM messages").Scan(&stored))
-	assertClaimsAtMost(t, r.stderr, stored)
+	var holder *sql.Conn
+	defer func() {
+		if holder != nil {
+			holder.Close()
+		}
+	}()
+	interruptStuckSync(t, db, path, func() {
+		holder, err = db.Conn(context.Background())
+		require.NoError(t, err)
+		_, err = holder.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+		require.NoError(t, err)
+	}, func() error {
+		_, err := holder.ExecContext(context.Background(), "ROLLBACK")
+		return err
+	})
 }
 
 // When the database stops answering mid-sync, an interrupt still ends
@@ -593,23 +532,29 @@ func TestCLISyncInterruptWhileTheDatabaseHangs(t *testing.T) {
 	require.NoError(t, err)
 	proxy := testproc.NewStallProxy(t, u.Host)
 	u.Host = proxy.Addr
+	interruptStuckSync(t, db, u.String(), proxy.Stall, func() error {
+		proxy.Resume()
+		return nil
+	})
+}
 
+// interruptStuckSync runs, in this process, a slow sync into --db dbArg,
+// whose database db is; once the sync has committed its first
+// transaction it calls stick (the database stops answering), and
+// interrupts the sync 300 ms later. The sync must end within the mirror's
+// bound, with exit 130, saying that its last write did not complete and
+// claiming no more than db holds; unstick lets the database answer again.
+func interruptStuckSync(t *testing.T, db *sql.DB, dbArg string, stick func(), unstick func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan result, 1)
 	go func() {
-		done <- runWith(ctx, "sync", "--demo", "--demo-latency", "20ms", "--provider", "vantaxai", "--db", u.String(),
+		done <- runWith(ctx, "sync", "--demo", "--demo-latency", "20ms", "--provider", "vantaxai", "--db", dbArg,
 			"--page-size", "5", "--batch-rows", "10", "--concurrency", "1")
 	}()
-	// Stall the network once the first transaction is committed.
-	committed := false
-	for i := 0; i < 1000 && !committed; i++ { // 10 s at most
-		time.Sleep(10 * time.Millisecond)
-		var n int
-		committed = db.QueryRow("SELECT count(*) FROM convo_syncs").Scan(&n) == nil && n > 0
-	}
-	require.True(t, committed, "no transaction committed within 10 s")
-	proxy.Stall()
+	awaitState(t, db)
+	stick()
 	time.Sleep(300 * time.Millisecond)
 	cancel()
 	stopped := time.Now()
@@ -617,11 +562,12 @@ func TestCLISyncInterruptWhileTheDatabaseHangs(t *testing.T) {
 	select {
 	case r = <-done:
 	case <-time.After(15 * time.Second):
-		proxy.Resume()
+		unstick()
 		t.Fatal("convo sync had not ended 15 s after the interrupt")
 	}
-	proxy.Resume()
-	assert.Less(t, time.Since(stopped), mirror.StopGrace+2*time.Second)
+	took := time.Since(stopped)
+	require.NoError(t, unstick())
+	assert.Less(t, took, mirror.StopGrace+2*time.Second)
 	assert.Equal(t, exitInterrupted, r.code, r.stderr)
 	assert.NotContains(t, r.stderr, "holds everything delivered")
 	assert.Contains(t, r.stderr, "did not complete")
@@ -635,39 +581,37 @@ func TestCLISyncInterruptWhileTheDatabaseHangs(t *testing.T) {
 // on undisturbed.
 func TestCLISyncSecondRunRefusedAtOnce(t *testing.T) {
 	t.Parallel()
-	for _, mdb := range mirrorDBs(t) {
-		t.Run(mdb.name, func(t *testing.T) {
-			t.Parallel()
-			args := []string{"sync", "--demo", "--provider", "rentalot", "--db", mdb.arg, "-v", "--page-size", "5", "--concurrency", "1"}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			first := make(chan result, 1)
-			go func() { first <- runWith(ctx, append(args, "--demo-latency", "60ms")...) }()
-			db := mdb.open(t)
-			awaitState(t, db)
+	eachMirrorDB(t, func(t *testing.T, mdb mirrorDB) {
+		t.Parallel()
+		args := []string{"sync", "--demo", "--provider", "rentalot", "--db", mdb.arg, "-v", "--page-size", "5", "--concurrency", "1"}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		first := make(chan result, 1)
+		go func() { first <- runWith(ctx, append(args, "--demo-latency", "60ms")...) }()
+		db := mdb.open(t)
+		awaitState(t, db)
 
-			start := time.Now()
-			r := runWith(context.Background(), args...)
-			took := time.Since(start)
-			assert.Equal(t, exitFailure, r.code, r.stderr)
-			assert.Contains(t, r.stderr, "sync is running elsewhere: another session holds it (")
-			if mdb.name == "sqlite" {
-				assert.Regexp(t, fmt.Sprintf(`holds it \(process %d on [^ ]+, since [0-9T:-]+Z\)`, os.Getpid()), r.stderr)
-			}
-			assert.NotContains(t, r.stderr, attemptMark, "no request made")
-			assert.Less(t, took, 5*time.Second)
-			assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "one line: %s", r.stderr)
+		start := time.Now()
+		r := runWith(context.Background(), args...)
+		took := time.Since(start)
+		assert.Equal(t, exitFailure, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "sync is running elsewhere: another session holds it (")
+		if mdb.name == "sqlite" {
+			assert.Regexp(t, fmt.Sprintf(`holds it \(process %d on [^ ]+, since [0-9T:-]+Z\)`, os.Getpid()), r.stderr)
+		}
+		assert.NotContains(t, r.stderr, attemptMark, "no request made")
+		assert.Less(t, took, 5*time.Second)
+		assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "one line: %s", r.stderr)
 
-			// --reset is refused too, the running sync's state kept.
-			r = runWith(context.Background(), append(args, "--reset")...)
-			assert.Equal(t, exitFailure, r.code, r.stderr)
-			assert.Contains(t, r.stderr, "sync is running elsewhere")
-			assert.NotEmpty(t, syncStateOf(t, db), "the state is not reset")
+		// --reset is refused too, the running sync's state kept.
+		r = runWith(context.Background(), append(args, "--reset")...)
+		assert.Equal(t, exitFailure, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "sync is running elsewhere")
+		assert.NotEmpty(t, syncStateOf(t, db), "the state is not reset")
 
-			cancel()
-			assert.Equal(t, exitInterrupted, (<-first).code)
-		})
-	}
+		cancel()
+		assert.Equal(t, exitInterrupted, (<-first).code)
+	})
 }
 
 // awaitState waits until a sync has committed its first transaction into
@@ -691,24 +635,22 @@ func TestCLISyncKillLeavesNoLock(t *testing.T) {
 		t.Skip("kills a sync of the built command; runs without -short")
 	}
 	t.Parallel()
-	for _, mdb := range mirrorDBs(t) {
-		t.Run(mdb.name, func(t *testing.T) {
-			t.Parallel()
-			mdb, app := mdb.named(t)
-			args := []string{"sync", "--demo", "--provider", "vantaxai", "--db", mdb.arg, "--page-size", "5", "--concurrency", "1"}
-			cmd, wait := startCmd(t, []string{"CONVO_DEMO_LATENCY=60ms"}, args, nil)
-			db := mdb.open(t)
-			awaitState(t, db)
-			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-			r := wait()
-			require.Equal(t, -1, r.code, "killed")
-			awaitSessionsGone(t, db, app)
+	eachMirrorDB(t, func(t *testing.T, mdb mirrorDB) {
+		t.Parallel()
+		mdb, app := mdb.named(t)
+		args := []string{"sync", "--demo", "--provider", "vantaxai", "--db", mdb.arg, "--page-size", "5", "--concurrency", "1"}
+		cmd, wait := startCmd(t, []string{"CONVO_DEMO_LATENCY=60ms"}, args, nil)
+		db := mdb.open(t)
+		awaitState(t, db)
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		r := wait()
+		require.Equal(t, -1, r.code, "killed")
+		awaitSessionsGone(t, db, app)
 
-			r = convoRun(t, nil, args...)
-			require.Equal(t, 0, r.code, r.stderr)
-			assert.Equal(t, exported(t, convo.VantaxAI), readMirror(t, db, convo.VantaxAI))
-		})
-	}
+		r = convoRun(t, nil, args...)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Equal(t, exported(t, convo.VantaxAI), readMirror(t, db, convo.VantaxAI))
+	})
 }
 
 // A permission problem is named as one, never as "not a SQLite
@@ -839,4 +781,171 @@ func assertClaimsAtMost(t *testing.T, stderr string, stored int) {
 	claimed, err := strconv.Atoi(m[1])
 	require.NoError(t, err)
 	assert.LessOrEqual(t, claimed, stored, "the summary claims no message the database does not hold")
+}
+
+// kill -9 during a refresh, then a rerun: the mirror equals a full sync of
+// the changed data, row for row.
+func TestCLISyncKillDuringRefresh(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills and resumes a refresh of the built command; runs without -short")
+	}
+	t.Parallel()
+	for _, mdb := range mirrorDBs(t) {
+		for _, p := range []convo.Provider{convo.Vobiz, convo.AgentMessage} {
+			t.Run(mdb.name+"/"+p.Name(), func(t *testing.T) {
+				srv, env := fakeOf(t, p, convotest.WithLatency(20*time.Millisecond))
+				mdb, app := mdb.named(t)
+				args := []string{"sync", "--provider", p.Name(), "--base-url", srv.URL(), "--db", mdb.arg, "--page-size", "10", "--batch-rows", "15",
+					"--name", "refresh-" + p.Name(), "--recheck", "3650d"}
+				r := convoRun(t, env, args...)
+				require.Equal(t, 0, r.code, r.stderr)
+
+				changeRecords(t, srv)
+				truth := filepath.Join(t.TempDir(), "truth.db")
+				r = convoRun(t, env, "sync", "--provider", p.Name(), "--base-url", srv.URL(), "--db", truth)
+				require.Equal(t, 0, r.code, r.stderr)
+				want := readMirror(t, mirrorDB{driver: "sqlite", dsn: "file:" + truth}.open(t), p)
+
+				refresh := append(args, "--refresh", "0", "-v")
+				seen := 0
+				cmd, wait := startCmd(t, env, refresh, func(line string) bool {
+					if strings.Contains(line, "msg=attempt") {
+						seen++
+					}
+					return seen >= 6
+				})
+				require.NoError(t, cmd.Process.Kill())
+				r = wait()
+				require.NotEqual(t, 0, r.code)
+				require.Contains(t, r.stderr, "this run refreshes", "the kill came during the refresh")
+				db := mdb.open(t)
+				awaitSessionsGone(t, db, app)
+				assert.NotEqual(t, want, readMirror(t, db, p), "the kill came before the refresh completed")
+
+				r = convoRun(t, env, refresh...)
+				require.Equal(t, 0, r.code, r.stderr)
+				assert.Equal(t, want, readMirror(t, db, p))
+			})
+		}
+	}
+}
+
+// -v says when a run refreshes; the summary counts the rows changed in
+// place; the rows are the truth after it.
+func TestCLISyncRefreshVerboseAndSummary(t *testing.T) {
+	t.Parallel()
+	for _, p := range []convo.Provider{convo.VantaxAI, convo.AgentMessage} {
+		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
+			srv, env := fakeOf(t, p)
+			path := filepath.Join(t.TempDir(), "inbox.db")
+			args := []string{"sync", "--provider", p.Name(), "--base-url", srv.URL(), "--db", path, "--recheck", "3650d", "-v"}
+			r := runTTY(t, env, args...)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.NotContains(t, r.stderr, "refreshes", "a full sync is no refresh")
+
+			r = runTTY(t, env, args...)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.NotContains(t, r.stderr, "refreshes", "the last refresh (the full sync) is not an hour old")
+			assert.Contains(t, r.stderr, "0 conversations and 0 messages inserted, 0 conversations and 0 messages changed in place by this run")
+
+			convs, msgs, _ := changeRecords(t, srv)
+			r = runTTY(t, env, append(args, "--refresh", "0")...)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Regexp(t, `convo: this run refreshes \(last at 20\d\d-[0-9-]+T[0-9:]+Z\): it reads the whole conversation list again, and rechecks the messages sent within 87600h0m0s\n`, r.stderr)
+			assert.Contains(t, r.stderr, fmt.Sprintf("0 conversations and 0 messages inserted, %d conversations and %d messages changed in place by this run", len(convs), len(msgs)))
+
+			truth := filepath.Join(t.TempDir(), "truth.db")
+			r = convoRun(t, env, "sync", "--provider", p.Name(), "--base-url", srv.URL(), "--db", truth)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Equal(t, readMirror(t, mirrorDB{driver: "sqlite", dsn: "file:" + truth}.open(t), p),
+				readMirror(t, mirrorDB{driver: "sqlite", dsn: "file:" + path}.open(t), p))
+		})
+	}
+}
+
+// --retention removes from the mirror the bodies of exactly the messages
+// sent longer ago than it, and says how many in the summary.
+func TestCLISyncRetention(t *testing.T) {
+	t.Parallel()
+	now := time.Now().UTC()
+	d := convotest.NewDataset()
+	var msgs []convo.Message
+	for i := 10; i >= 1; i-- { // 10 to 1 days old, less an hour
+		msgs = append(msgs, convo.Message{ID: fmt.Sprintf("m%02d", i), Direction: convo.Inbound, Body: "hello", SentAt: now.Add(-time.Duration(i)*24*time.Hour + time.Hour)})
+	}
+	d.AddConversation(convo.Conversation{ID: "c1", ContactID: "ct_1", Channel: "sms", Status: "open", LastMessageAt: msgs[9].SentAt}, msgs...)
+	srv := convotest.NewServer(convo.VantaxAI, convotest.WithData(d))
+	defer srv.Close()
+	env := demoKeys(convo.VantaxAI)
+	path := filepath.Join(t.TempDir(), "inbox.db")
+	args := []string{"sync", "--provider", "vantaxai", "--base-url", srv.URL(), "--db", path}
+	r := runTTY(t, env, append(args, "--retention", "7d")...)
+	require.Equal(t, 0, r.code, r.stderr)
+	bodies := func() []string {
+		db := mirrorDB{driver: "sqlite", dsn: "file:" + path}.open(t)
+		return rowTexts(t, db, "SELECT id, coalesce(body, 'NULL'), (redacted_at IS NOT NULL) FROM messages ORDER BY id")
+	}
+	want := func(days int) []string {
+		var out []string
+		for i := 1; i <= 10; i++ {
+			if i > days {
+				out = append(out, fmt.Sprintf("m%02d NULL 1", i))
+			} else {
+				out = append(out, fmt.Sprintf("m%02d hello 0", i))
+			}
+		}
+		return out
+	}
+	assert.Equal(t, want(7), bodies())
+	r = runTTY(t, env, append(args, "--retention", "3d")...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, want(3), bodies())
+	assert.Contains(t, r.stderr, ", 4 message bodies removed for --retention by this run")
+	r = runTTY(t, env, args...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, want(3), bodies(), "without --retention, removed bodies stay removed")
+}
+
+// Entering WAL mode while another connection writes the file (a racing
+// first run of another sync creating the schema) waits for the writer
+// instead of failing with SQLITE_BUSY: SQLite's busy timeout does not
+// cover this lock.
+func TestSetWALWaitsForAWriter(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "new.db")
+	dsn := sqliteDSN(path)
+	db, err := sql.Open("sqlite", dsn)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec("CREATE TABLE t (x INTEGER)")
+	require.NoError(t, err)
+
+	other, err := sql.Open("sqlite", dsn)
+	require.NoError(t, err)
+	defer other.Close()
+	writer, err := other.Conn(context.Background())
+	require.NoError(t, err)
+	defer writer.Close()
+	// The other run's schema transaction: it holds the write lock, and
+	// SQLite refuses at once (no busy wait: it would be a deadlock) a
+	// reader that asks for the exclusive lock WAL needs.
+	_, err = writer.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+	_, err = writer.ExecContext(context.Background(), "INSERT INTO t VALUES (1)")
+	require.NoError(t, err)
+	released := make(chan struct{})
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		writer.ExecContext(context.Background(), "COMMIT")
+		close(released)
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, setWAL(ctx, db))
+	<-released
+	var mode string
+	require.NoError(t, db.QueryRow("PRAGMA journal_mode").Scan(&mode))
+	assert.Equal(t, "wal", mode)
 }

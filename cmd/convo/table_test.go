@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -219,16 +218,4 @@ func TestCLITableFits(t *testing.T) {
 	r := convoRun(t, nil, "conversations", "--demo", "--provider", "vobiz", "--wide", "--json")
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "--json and --wide exclude each other")
-}
-
-func TestIsTerminal(t *testing.T) {
-	t.Parallel()
-	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	require.NoError(t, err)
-	defer f.Close()
-	st, err := f.Stat()
-	require.NoError(t, err)
-	require.NotZero(t, st.Mode()&os.ModeCharDevice, "the null device is a character device")
-	assert.False(t, isTerminal(f), "but not a terminal")
-	assert.Zero(t, terminalWidth(f))
 }

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -108,30 +106,6 @@ func TestFilterFlagValuesRefused(t *testing.T) {
 	assert.Contains(t, ue.msg, "--opted-in: want true or false")
 }
 
-// TestHelpFromRegistry: the help texts and the package documentation name
-// every provider of the SDK's registry, its credential variables, and every
-// filter flag.
-func TestHelpFromRegistry(t *testing.T) {
-	t.Parallel()
-	root := newRootCmd(&env{stdout: new(bytes.Buffer), stderr: new(bytes.Buffer), getenv: func(string) string { return "" }})
-	doc, err := os.ReadFile("doc.go")
-	require.NoError(t, err)
-	conversations, _, err := root.Find([]string{"conversations"})
-	require.NoError(t, err)
-	for _, p := range convo.Providers() {
-		assert.Contains(t, root.Short, p.Title())
-		assert.Regexp(t, `\n  `+p.Name()+` +`+regexp.QuoteMeta(p.CredentialHelp())+`\n`, root.Long, "the credentials of %s", p)
-		assert.Regexp(t, `\n//\t`+p.Name()+` +`+regexp.QuoteMeta(p.CredentialHelp()), string(doc), "doc.go names the credentials of %s", p)
-		assert.Contains(t, conversations.Flags().Lookup("provider").Usage, p.Name())
-		for _, d := range p.Filters() {
-			assert.Contains(t, string(doc), "--"+d.Flag, "doc.go names the filter flag")
-		}
-		for _, v := range p.CredentialEnv() {
-			assert.Contains(t, root.Long, v)
-		}
-	}
-}
-
 // TestSearchHelpFromRegistry: the search command names the providers that
 // search and their documented limits.
 func TestSearchHelpFromRegistry(t *testing.T) {
@@ -151,4 +125,107 @@ func TestSearchHelpFromRegistry(t *testing.T) {
 		assert.Contains(t, limit, fmt.Sprintf("%s: %d-%d, default %d", p.Title(), lo, hi, def))
 	}
 	assert.Equal(t, "Search message content (Rentalot)", search.Short)
+}
+
+func TestCLIConversations(t *testing.T) {
+	t.Parallel()
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			r := convoRun(t, nil, "conversations", "--demo", "--provider", p.Name())
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Empty(t, r.stderr)
+			got := jsonLines[convo.Conversation](t, r.stdout) // JSON lines: stdout is not a terminal
+			var ids, want []string
+			for _, c := range got {
+				ids = append(ids, c.ID)
+			}
+			for _, c := range demoData(p).Conversations {
+				want = append(want, c.Conversation.ID)
+			}
+			assert.Equal(t, want, ids)
+		})
+	}
+	t.Run("CONVO_PROVIDER and a filter", func(t *testing.T) {
+		r := convoRun(t, []string{"CONVO_PROVIDER=vantaxai"}, "conversations", "--status", "open", "--demo", "--page-size", "5")
+		require.Equal(t, 0, r.code, r.stderr)
+		got := jsonLines[convo.Conversation](t, r.stdout)
+		want := 0
+		for _, c := range demoData(convo.VantaxAI).Conversations {
+			if c.Conversation.Status == "open" {
+				want++
+			}
+		}
+		require.Positive(t, want)
+		assert.Len(t, got, want)
+		for _, c := range got {
+			assert.Equal(t, "open", c.Status)
+		}
+	})
+	t.Run("table", func(t *testing.T) {
+		r := convoRun(t, nil, "conversations", "--demo", "--provider", "vantaxai", "--table")
+		require.Equal(t, 0, r.code, r.stderr)
+		lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
+		require.Len(t, lines, len(demoData(convo.VantaxAI).Conversations)+1)
+		assert.Regexp(t, `^ID\s+CONTACT\s+CHANNEL\s+STATUS\s+LAST MESSAGE \(UTC\)$`, lines[0], "one timestamp")
+		r = convoRun(t, nil, "conversations", "--demo", "--provider", "vantaxai", "--wide")
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Regexp(t, `^ID\s+CONTACT\s+CHANNEL\s+STATUS\s+LAST MESSAGE \(UTC\)\s+CREATED \(UTC\)\n`, r.stdout, lines[0])
+		first := demoData(convo.VantaxAI).Conversations[0].Conversation
+		assert.True(t, strings.HasPrefix(lines[1], first.ID+" "), lines[1])
+		// Aligned: every row's second column starts where the header's does.
+		col := strings.Index(lines[0], "CONTACT")
+		for _, l := range lines[1:] {
+			assert.Equal(t, " ", l[col-1:col], l)
+			assert.NotEqual(t, " ", l[col:col+1], l)
+		}
+	})
+}
+
+func TestCLIMessages(t *testing.T) {
+	t.Parallel()
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			c := demoData(p).Conversations[1]
+			// Flags after the positional argument.
+			r := convoRun(t, nil, "messages", c.Conversation.ID, "--demo", "--provider", p.Name())
+			require.Equal(t, 0, r.code, r.stderr)
+			var ids []string
+			for _, m := range jsonLines[convo.Message](t, r.stdout) {
+				ids = append(ids, m.ID)
+				assert.Equal(t, c.Conversation.ID, m.ConversationID)
+			}
+			assert.Equal(t, wantMessages(p, c), ids)
+		})
+	}
+}
+
+func TestCLISearch(t *testing.T) {
+	t.Parallel()
+	r := convoRun(t, nil, "search", "--provider=rentalot", "bedroom", "--demo", "--limit", "50")
+	require.Equal(t, 0, r.code, r.stderr)
+	got := jsonLines[convo.SearchResult](t, r.stdout)
+	require.NotEmpty(t, got)
+	for _, res := range got {
+		assert.Contains(t, strings.ToLower(res.Content), "bedroom")
+		assert.NotEmpty(t, res.ConversationID)
+	}
+	for _, p := range []string{"vobiz", "vantaxai", "agentmessage"} {
+		r := convoRun(t, nil, "search", "bedroom", "--demo", "--provider", p)
+		assert.Equal(t, 2, r.code, "%s has no search: a usage error", p)
+		assert.Contains(t, r.stderr, "search")
+		assert.Empty(t, r.stdout)
+	}
+}
+
+func TestListingFormatFollowsTerminal(t *testing.T) {
+	t.Parallel()
+	r := runInProcess(t, true, true, "conversations", "--demo", "--provider", "rentalot")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.True(t, strings.HasPrefix(r.stdout, "ID "), "a table on a terminal")
+	r = runInProcess(t, true, true, "conversations", "--demo", "--provider", "rentalot", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Len(t, jsonLines[convo.Conversation](t, r.stdout), len(demoData(convo.Rentalot).Conversations))
+	r = runInProcess(t, false, false, "messages", demoData(convo.Rentalot).Conversations[0].Conversation.ID, "--demo", "--provider", "rentalot", "--table")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Regexp(t, `^ID\s+SENT \(UTC\)\s+BODY\n`, r.stdout)
 }

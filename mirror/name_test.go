@@ -3,6 +3,7 @@ package mirror
 import (
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,4 +79,14 @@ func TestDefaultNameFormat(t *testing.T) {
 	}
 	assert.Equal(t, "rentalot?channel=sms&contact_id=ct+1&contact_number=%2B15550001111&opted_in=false&phone_number_id=pn_1"+
 		"&since=2026-01-02T02%3A04%3A05.5Z&status=open&sub_account_id=sub_1", DefaultName(convo.Rentalot, all))
+}
+
+func TestDefaultName(t *testing.T) {
+	t.Parallel()
+	yes := true
+	assert.Equal(t, "vobiz", DefaultName(convo.Vobiz, nil))
+	assert.Equal(t, "agentmessage?opted_in=true&phone_number_id=pn_1&since=2026-01-02T03%3A04%3A05Z",
+		DefaultName(convo.AgentMessage, &convo.ConversationListParams{PhoneNumberID: "pn_1", OptedIn: &yes, PageSize: 50,
+			Since: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}))
+	assert.True(t, strings.HasPrefix(DefaultName(convo.VantaxAI, &convo.ConversationListParams{Status: "open", Channel: "sms"}), "vantaxai?channel=sms&status=open"))
 }

@@ -37,9 +37,7 @@ func TestNulInTextMirrored(t *testing.T) {
 			msgs[i].Body = body
 		}
 		nulID, literalID := msgs[0].ID, msgs[1].ID
-		_, client := newServer(t, p, convotest.WithData(data))
-		db := b.open(t)
-		m := mustOpen(t, db, b.dialect)
+		_, client, db, m := mirrorOf(t, b, p, convotest.WithData(data))
 		st, err := m.Sync(ctxT(t), client, &Options{Name: "nul"})
 		require.NoError(t, err)
 		assert.Equal(t, int64(data.MessageCount()), st.Messages)
