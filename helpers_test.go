@@ -393,3 +393,28 @@ func runGet(id string) func(context.Context, *Client) error {
 		return err
 	}
 }
+
+// newTestClient returns a client of p for the server at url, with a bearer
+// token and retries after 1–5ms; opts may override these.
+func newTestClient(t *testing.T, p Provider, url string, opts ...Option) *Client {
+	t.Helper()
+	opts = append([]Option{WithBaseURL(url), WithAuth(Bearer("test-token")),
+		WithRetryWait(time.Millisecond, 5*time.Millisecond)}, opts...)
+	c, err := NewClient(p, opts...)
+	require.NoError(t, err)
+	return c
+}
+
+// collect iterates the pager, stopping after max items when max > 0.
+func collect[T any](t *testing.T, pg *Pager[T], max int, id func(*T) string) []string {
+	t.Helper()
+	var ids []string
+	for item, err := range pg.All() {
+		require.NoError(t, err)
+		ids = append(ids, id(&item))
+		if max > 0 && len(ids) == max {
+			break
+		}
+	}
+	return ids
+}

@@ -2,8 +2,6 @@ package convo
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -567,32 +565,5 @@ func TestLoggingLevels(t *testing.T) {
 		out := buf.String()
 		assert.Equal(t, 1, strings.Count(out, "level=WARN"), out)
 		assert.Equal(t, 1, strings.Count(out, "level=ERROR"), out)
-	})
-	t.Run("pages named", func(t *testing.T) {
-		logger, logs := newTestLogger()
-		srv := newPagedServer(t, Rentalot, 7, 0)
-		c := newTestClient(t, Rentalot, srv.URL, WithLogger(logger))
-		collect(t, c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: 3}), 0, messageID)
-		var pages []string
-		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
-			var r struct{ Page string }
-			require.NoError(t, json.Unmarshal([]byte(line), &r))
-			pages = append(pages, r.Page)
-		}
-		assert.Equal(t, []string{"1", "2", "3"}, pages)
-
-		logger, logs = newTestLogger()
-		srv = newPagedServer(t, AgentMessage, 7, 0)
-		c = newTestClient(t, AgentMessage, srv.URL, WithLogger(logger))
-		collect(t, c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: 3}), 0, messageID)
-		out := logs.String()
-		assert.Contains(t, out, `"page":"first"`)
-		assert.Regexp(t, `"page":"cursor#[0-9a-f]{8}"`, out, "an opaque token is named by a short hash")
-		for _, q := range srv.seen() {
-			if _, cur, ok := strings.Cut(q, "cursor="); ok {
-				cur, _, _ = strings.Cut(cur, "&")
-				assert.NotContains(t, out, cur, "the token itself is not logged")
-			}
-		}
 	})
 }
