@@ -83,14 +83,11 @@ var (
 // slowTransport is the transport of the latency benchmarks' clients.
 var slowTransport = &http.Transport{MaxIdleConnsPerHost: 8, IdleConnTimeout: time.Minute}
 
-// benchSlowServer serves slowPages pages of AgentMessage messages, rendered
-// as the benchmarks' lists are, each after slowDelay.
+// benchSlowServer serves slowPages pages of AgentMessage messages, the
+// benchmarks' data as the fake renders it, each after slowDelay.
 func benchSlowServer() *httptest.Server {
 	slowOnce.Do(func() {
-		lc := &listCase{name: "agentmessage/messages", provider: convo.AgentMessage, resource: "messages"}
-		for i := range slowPages {
-			lc.pages = append(lc.pages, renderPage(convo.AgentMessage, "messages", i, slowPages))
-		}
+		lc := newListCase(convo.AgentMessage, "messages", slowPages*casePageSize)
 		slowSrv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			time.Sleep(slowDelay)
 			lc.serve(w, r)
@@ -170,18 +167,22 @@ func BenchmarkSDKSlowPrefetch1(b *testing.B) { benchSlow(b, 1) }
 // messages, field for field, as the hand-written encoding/json loop.
 func TestSDKMatchesHandWrittenLoop(t *testing.T) {
 	t.Parallel()
-	env := caseFixture()
+	lc := newListCase(convo.AgentMessage, "messages", caseItems)
+	srv := httptest.NewServer(http.HandlerFunc(lc.serve))
+	defer srv.Close()
 	transport := &http.Transport{}
 	defer transport.CloseIdleConnections()
 	ctx := context.Background()
 
 	var want []handMessage
-	n, err := handAgent("messages", func(m *handMessage) { want = append(want, *m) })(ctx, &http.Client{Transport: transport}, env.base(convo.AgentMessage))
+	n, err := handAgent("messages", func(m *handMessage) { want = append(want, *m) })(ctx, &http.Client{Transport: transport}, srv.URL)
 	require.NoError(t, err)
 	require.Equal(t, caseItems, n)
 	require.Len(t, want, caseItems)
 
-	c := env.client(t, convo.AgentMessage, convo.WithHTTPClient(&http.Client{Transport: transport}))
+	auth, _ := caseAuth(convo.AgentMessage)
+	c, err := convo.NewClient(convo.AgentMessage, convo.WithBaseURL(srv.URL), convo.WithAuth(auth), convo.WithHTTPClient(&http.Client{Transport: transport}))
+	require.NoError(t, err)
 	i, redacted, media := 0, 0, 0
 	for m, err := range c.Messages.List(ctx, caseConversation, &convo.MessageListParams{PageSize: casePageSize}).All() {
 		require.NoError(t, err)
