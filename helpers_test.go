@@ -418,3 +418,30 @@ func collect[T any](t *testing.T, pg *Pager[T], max int, id func(*T) string) []s
 	}
 	return ids
 }
+
+// The decoding tests of the provider_<name>_test.go files serve the
+// provider's wire fixtures of testdata/ (and the documented shapes no
+// fixture shows) from a loopback server and check every documented field
+// of the typed models, through the real request path.
+
+// servedConversations serves body as p's conversation list and returns the
+// first page a client decodes from it.
+func servedConversations(t *testing.T, p Provider, body []byte) *Page[Conversation] {
+	t.Helper()
+	c, mux, _ := setup(t, p)
+	serveJSON(mux, "GET /conversations", body)
+	page, err := firstPage(c.Conversations.List(testContext(t), nil))
+	require.NoError(t, err)
+	return page
+}
+
+// servedMessages serves body as the message list of p's conversation conv
+// and returns the first page a client decodes from it.
+func servedMessages(t *testing.T, p Provider, conv string, body []byte) *Page[Message] {
+	t.Helper()
+	c, mux, _ := setup(t, p)
+	serveJSON(mux, "GET /conversations/{id}/messages", body)
+	page, err := firstPage(c.Messages.List(testContext(t), conv, nil))
+	require.NoError(t, err)
+	return page
+}
