@@ -47,10 +47,7 @@ func TestCheckpointVersion1Resumes(t *testing.T) {
 	var meta struct{ Delivered []string }
 	require.NoError(t, json.Unmarshal(cp.Meta(), &meta))
 
-	srv := convotest.NewServer(convo.AgentMessage, convotest.WithData(v1Data()))
-	defer srv.Close()
-	client, err := srv.Client()
-	require.NoError(t, err)
+	srv, client := newServer(t, convo.AgentMessage, convotest.WithData(v1Data()))
 	seen := map[string]int{}
 	for _, id := range meta.Delivered {
 		seen[id]++
@@ -102,10 +99,7 @@ func TestCheckpointVersion1Done(t *testing.T) {
 	cp, err = convo.LoadCheckpoint(path)
 	require.NoError(t, err)
 
-	srv := convotest.NewServer(convo.AgentMessage, convotest.WithData(v1Data()))
-	defer srv.Close()
-	client, err := srv.Client()
-	require.NoError(t, err)
+	srv, client := newServer(t, convo.AgentMessage, convotest.WithData(v1Data()))
 	assertLegacyRefused(t, srv, client, cp)
 }
 
@@ -130,10 +124,7 @@ func assertLegacyRefused(t *testing.T, srv *convotest.Server, client *convo.Clie
 func TestCheckpointRoundTripsEverything(t *testing.T) {
 	t.Parallel()
 	clock := &incClock{t: incBase}
-	srv := convotest.NewServer(convo.AgentMessage, convotest.WithData(incData(convo.AgentMessage, clock, 6, 30)))
-	defer srv.Close()
-	client, err := srv.Client()
-	require.NoError(t, err)
+	srv, client := newServer(t, convo.AgentMessage, convotest.WithData(incData(convo.AgentMessage, clock, 6, 30)))
 	cp := new(convo.Checkpoint)
 	st := newIncStore()
 	incSync(t, client, st, &convo.SyncParams{MessagePageSize: 10, Checkpoint: cp}, nil)
@@ -215,10 +206,7 @@ func TestIncrementalSyncLookback(t *testing.T) {
 	for _, p := range []convo.Provider{convo.VantaxAI, convo.AgentMessage, convo.Rentalot} {
 		t.Run(p.Name(), func(t *testing.T) {
 			clock := &incClock{t: incBase}
-			srv := convotest.NewServer(p, convotest.WithData(incData(p, clock, 10, 20)))
-			defer srv.Close()
-			client, err := srv.Client()
-			require.NoError(t, err)
+			srv, client := newServer(t, p, convotest.WithData(incData(p, clock, 10, 20)))
 			cp := new(convo.Checkpoint)
 			st := newIncStore()
 			incSync(t, client, st, &convo.SyncParams{Checkpoint: cp}, nil)
@@ -248,10 +236,7 @@ func TestIncrementalSyncLookback(t *testing.T) {
 func TestIncrementalSyncCallerSince(t *testing.T) {
 	t.Parallel()
 	clock := &incClock{t: incBase}
-	srv := convotest.NewServer(convo.AgentMessage, convotest.WithData(incData(convo.AgentMessage, clock, 10, 20)))
-	defer srv.Close()
-	client, err := srv.Client()
-	require.NoError(t, err)
+	srv, client := newServer(t, convo.AgentMessage, convotest.WithData(incData(convo.AgentMessage, clock, 10, 20)))
 	since := incBase.Add(time.Minute)
 	params := &convo.SyncParams{Checkpoint: new(convo.Checkpoint), Conversations: convo.ConversationListParams{Since: since}}
 	for _, err := range client.Sync(context.Background(), params) {
@@ -345,9 +330,7 @@ func TestCheckpointVersion2FirstRefresh(t *testing.T) {
 			assert.True(t, cp.RefreshDue(time.Hour), "its first incremental sync is a refresh")
 			assert.False(t, cp.RefreshDue(-1), "unless refresh is off")
 
-			srv := convotest.New(t, p, convotest.WithData(upgradeData(p)), convotest.WithRateLimit(-1))
-			client, err := srv.Client()
-			require.NoError(t, err)
+			srv, client := newServer(t, p, convotest.WithData(upgradeData(p)), convotest.WithRateLimit(-1))
 			// The consumer holds what the previous release delivered.
 			r := newReplica(t)
 			convs, msgs := truth(t, client)

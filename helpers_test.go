@@ -225,6 +225,18 @@ func scriptedServer(t *testing.T, p Provider, script func(n int, w http.Response
 	return c, srv
 }
 
+// failFirst is a script for scriptedServer that answers the first k
+// attempts with fail and the others with body, 200.
+func failFirst(k int, fail func(w http.ResponseWriter), body string) func(int, http.ResponseWriter, *http.Request) {
+	return func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n <= k {
+			fail(w)
+			return
+		}
+		writeJSON(w, http.StatusOK, []byte(body))
+	}
+}
+
 // errorBody answers status with a VantaxAI error naming the attempt.
 func errorBody(w http.ResponseWriter, status, attempt int) {
 	writeJSON(w, status, []byte(fmt.Sprintf(`{"success":false,"message":"failure on attempt %d"}`, attempt)))

@@ -715,13 +715,9 @@ func TestValidationAccepts(t *testing.T) {
 func TestLoggingEachAttempt(t *testing.T) {
 	t.Parallel()
 	logger, logs := newTestLogger()
-	c, srv := scriptedServer(t, Vobiz, func(n int, w http.ResponseWriter, r *http.Request) {
-		if n <= 2 {
-			writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"error","error":{"code":"UNAVAILABLE","message":"later"}}`))
-			return
-		}
-		writeJSON(w, http.StatusOK, []byte(`{"items":[{"id":"m1"}],"has_more":false}`))
-	}, WithLogger(logger), WithMaxRetries(3))
+	c, srv := scriptedServer(t, Vobiz, failFirst(2, func(w http.ResponseWriter) {
+		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"error","error":{"code":"UNAVAILABLE","message":"later"}}`))
+	}, `{"items":[{"id":"m1"}],"has_more":false}`), WithLogger(logger), WithMaxRetries(3))
 
 	items, err := drain(c.Messages.List(testContext(t), "conv/1", &MessageListParams{PageSize: 10}), 10)
 	require.NoError(t, err)

@@ -112,13 +112,7 @@ func TestRetryConnectionErrors(t *testing.T) {
 		assert.Contains(t, err.Error(), "vantaxai")
 	})
 	t.Run("recovers", func(t *testing.T) {
-		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-			if n <= 2 {
-				hijackClose(t, w)
-				return
-			}
-			writeJSON(w, http.StatusOK, []byte(vantaxConvBody))
-		}, WithMaxRetries(2))
+		c, srv := scriptedServer(t, VantaxAI, failFirst(2, func(w http.ResponseWriter) { hijackClose(t, w) }, vantaxConvBody), WithMaxRetries(2))
 		items, err := drain(c.Conversations.List(testContext(t), nil), 10)
 		require.NoError(t, err)
 		assert.Len(t, items, 1)
@@ -129,13 +123,7 @@ func TestRetryConnectionErrors(t *testing.T) {
 func TestRetryCutOffBody(t *testing.T) {
 	t.Parallel()
 	t.Run("recovers", func(t *testing.T) {
-		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-			if n <= 2 {
-				cutBody(t, w)
-				return
-			}
-			writeJSON(w, http.StatusOK, []byte(vantaxConvBody))
-		}, WithMaxRetries(3))
+		c, srv := scriptedServer(t, VantaxAI, failFirst(2, func(w http.ResponseWriter) { cutBody(t, w) }, vantaxConvBody), WithMaxRetries(3))
 		items, err := drain(c.Conversations.List(testContext(t), nil), 10)
 		require.NoError(t, err)
 		require.Len(t, items, 1)
@@ -152,13 +140,7 @@ func TestRetryCutOffBody(t *testing.T) {
 		assert.Equal(t, 2, srv.Requests())
 	})
 	t.Run("get", func(t *testing.T) {
-		c, srv := scriptedServer(t, Rentalot, func(n int, w http.ResponseWriter, r *http.Request) {
-			if n == 1 {
-				cutBody(t, w)
-				return
-			}
-			writeJSON(w, http.StatusOK, []byte(`{"data":{"id":"r1"}}`))
-		})
+		c, srv := scriptedServer(t, Rentalot, failFirst(1, func(w http.ResponseWriter) { cutBody(t, w) }, `{"data":{"id":"r1"}}`))
 		conv, err := c.Conversations.Get(testContext(t), "r1")
 		require.NoError(t, err)
 		assert.Equal(t, "r1", conv.ID)
@@ -169,14 +151,10 @@ func TestRetryCutOffBody(t *testing.T) {
 func TestRetryAfterSeconds(t *testing.T) {
 	t.Parallel()
 	logger, logs := newTestLogger()
-	c, srv := scriptedServer(t, AgentMessage, func(n int, w http.ResponseWriter, r *http.Request) {
-		if n == 1 {
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusTooManyRequests, []byte(`{"success":false,"error":{"code":"RATE_LIMITED","message":"slow down"}}`))
-			return
-		}
-		writeJSON(w, http.StatusOK, []byte(`{"success":true,"data":[{"id":"a"}],"meta":{"next_cursor":null}}`))
-	}, WithRetryWait(time.Millisecond, 5*time.Second), WithLogger(logger))
+	c, srv := scriptedServer(t, AgentMessage, failFirst(1, func(w http.ResponseWriter) {
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusTooManyRequests, []byte(`{"success":false,"error":{"code":"RATE_LIMITED","message":"slow down"}}`))
+	}, `{"success":true,"data":[{"id":"a"}],"meta":{"next_cursor":null}}`), WithRetryWait(time.Millisecond, 5*time.Second), WithLogger(logger))
 
 	start := time.Now()
 	items, err := drain(c.Conversations.List(testContext(t), nil), 10)

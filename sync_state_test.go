@@ -625,10 +625,7 @@ func TestIncrementalSyncWalksThroughTheLookbackEdge(t *testing.T) {
 			}
 			// Newest activity first, as the provider lists them.
 			d.Conversations = []convotest.ConversationData{conv("a", newest), conv("c", edge.Add(-time.Minute))}
-			srv := convotest.NewServer(p, convotest.WithData(d))
-			defer srv.Close()
-			client, err := srv.Client()
-			require.NoError(t, err)
+			srv, client := newServer(t, p, convotest.WithData(d))
 
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
