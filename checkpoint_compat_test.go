@@ -299,12 +299,7 @@ func upgradeData(p convo.Provider) *convotest.Dataset {
 			}
 			msgs = append(msgs, m)
 		}
-		last := msgs[len(msgs)-1]
-		c.LastMessageAt, c.MessageCount, c.UpdatedAt = last.SentAt, len(msgs), last.SentAt
-		if p == convo.AgentMessage {
-			c.LastMessageDirection, c.LastMessagePreview = last.Direction, last.Body
-		}
-		d.AddConversation(c, msgs...)
+		d.AddConversation(withActivity(p, c, msgs), msgs...)
 	}
 	return d
 }

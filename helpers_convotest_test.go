@@ -193,3 +193,15 @@ func relist(t testing.TB, srv *convotest.Server, ids ...string) {
 	require.NoError(t, srv.RemoveMessages("c1", held...))
 	require.NoError(t, srv.AddMessages("c1", listOf(t, srv.Provider(), from, ids...)...))
 }
+
+// withActivity returns c with the activity fields its messages give it
+// on p, msgs' last being the newest: the time and count, Rentalot's
+// updatedAt, AgentMessage's last direction and preview.
+func withActivity(p convo.Provider, c convo.Conversation, msgs []convo.Message) convo.Conversation {
+	last := msgs[len(msgs)-1]
+	c.LastMessageAt, c.MessageCount, c.UpdatedAt = last.SentAt, len(msgs), last.SentAt
+	if p == convo.AgentMessage {
+		c.LastMessageDirection, c.LastMessagePreview = last.Direction, last.Body
+	}
+	return c
+}

@@ -64,12 +64,7 @@ func refreshData(p convo.Provider, convs, perConv int, span time.Duration) *conv
 				msgs[j].Status = "sent"
 			}
 		}
-		last := msgs[len(msgs)-1]
-		c.LastMessageAt, c.MessageCount, c.UpdatedAt = last.SentAt, len(msgs), last.SentAt
-		if p == convo.AgentMessage {
-			c.LastMessageDirection, c.LastMessagePreview = last.Direction, last.Body
-		}
-		d.AddConversation(c, msgs...)
+		d.AddConversation(withActivity(p, c, msgs), msgs...)
 	}
 	return d
 }
