@@ -457,3 +457,13 @@ func servedMessages(t *testing.T, p Provider, conv string, body []byte) *Page[Me
 	require.NoError(t, err)
 	return page
 }
+
+// servedLists returns a client of p whose server answers every
+// conversation list with convs and every message list with msgs.
+func servedLists(t *testing.T, p Provider, convs, msgs string) *Client {
+	t.Helper()
+	c, mux, _ := setup(t, p)
+	serveJSON(mux, "GET /conversations", []byte(convs))
+	serveJSON(mux, "GET /conversations/{id}/messages", []byte(msgs))
+	return c
+}
