@@ -256,34 +256,56 @@ func listPath(resource string) string {
 	return "/conversations/" + caseConversation + "/messages"
 }
 
-// handCursorLoop is the loop for Vobiz and AgentMessage: follow the cursor.
-func handVobiz[T any](resource string, text func(*T) string) func(context.Context, *http.Client, string) (int, error) {
+// handLoop is the hand-written loop every case shares: GET a page of the
+// list with query and the page parameter (start for the first page),
+// decode it into P, count its items (count handles each, as the caller's
+// code would), and go on with the page parameter next reads from the
+// page, until it reads none.
+func handLoop[P any](p convo.Provider, resource, query, start string, count func(*P) int, next func(*P) string) func(context.Context, *http.Client, string) (int, error) {
 	return func(ctx context.Context, hc *http.Client, base string) (int, error) {
-		_, auth := caseAuth(convo.Vobiz)
-		first := base + listPath(resource)
-		if resource == "messages" {
-			first += "?limit=" + strconv.Itoa(casePageSize)
-		}
-		u, n := first, 0
-		for {
-			var p handVobizPage[T]
-			if err := handGet(ctx, hc, u, auth, &p); err != nil {
+		_, auth := caseAuth(p)
+		list := base + listPath(resource)
+		n := 0
+		for param := start; ; {
+			u := list
+			if q := strings.Trim(query+"&"+param, "&"); q != "" {
+				u += "?" + q
+			}
+			var page P
+			if err := handGet(ctx, hc, u, auth, &page); err != nil {
 				return n, err
 			}
-			for i := range p.Items {
-				_ = text(&p.Items[i])
-				n++
-			}
-			if !p.HasMore || p.NextCursor == "" {
+			n += count(&page)
+			if param = next(&page); param == "" {
 				return n, nil
 			}
-			sep := "?"
-			if strings.Contains(first, "?") {
-				sep = "&"
-			}
-			u = first + sep + "cursor=" + url.QueryEscape(p.NextCursor)
 		}
 	}
+}
+
+// handLimit is the query of a list that takes a page size.
+var handLimit = "limit=" + strconv.Itoa(casePageSize)
+
+// handVobiz follows Vobiz's cursor; text reads each item as the caller
+// would. Its conversation list takes no page size.
+func handVobiz[T any](resource string, text func(*T) string) func(context.Context, *http.Client, string) (int, error) {
+	query := handLimit
+	if resource == "conversations" {
+		query = ""
+	}
+	return handLoop(convo.Vobiz, resource, query, "",
+		func(p *handVobizPage[T]) int {
+			for i := range p.Items {
+				_ = text(&p.Items[i])
+			}
+			return len(p.Items)
+		},
+		func(p *handVobizPage[T]) string {
+			if !p.HasMore || p.NextCursor == "" {
+				return ""
+			}
+			return "cursor=" + url.QueryEscape(p.NextCursor)
+		})
 }
 
 // vobizText is what a hand-written client does with a message's content:
@@ -298,67 +320,48 @@ func vobizText(m *handVobizMessage) string {
 	return c.Body
 }
 
+// handVantax asks for the items after the last one it read.
 func handVantax[T any](resource string, id func(*T) string) func(context.Context, *http.Client, string) (int, error) {
-	return func(ctx context.Context, hc *http.Client, base string) (int, error) {
-		_, auth := caseAuth(convo.VantaxAI)
-		first := base + listPath(resource) + "?limit=" + strconv.Itoa(casePageSize)
-		u, n := first, 0
-		for {
-			var p handVantaxPage[T]
-			if err := handGet(ctx, hc, u, auth, &p); err != nil {
-				return n, err
-			}
-			n += len(p.Data)
+	return handLoop(convo.VantaxAI, resource, handLimit, "",
+		func(p *handVantaxPage[T]) int { return len(p.Data) },
+		func(p *handVantaxPage[T]) string {
 			if !p.Pagination.HasMore || len(p.Data) == 0 {
-				return n, nil
+				return ""
 			}
-			u = first + "&starting_after=" + url.QueryEscape(id(&p.Data[len(p.Data)-1]))
-		}
-	}
+			return "starting_after=" + url.QueryEscape(id(&p.Data[len(p.Data)-1]))
+		})
 }
 
+// handRentalot asks for the pages by number until one is short.
 func handRentalot[T any](resource string) func(context.Context, *http.Client, string) (int, error) {
-	return func(ctx context.Context, hc *http.Client, base string) (int, error) {
-		_, auth := caseAuth(convo.Rentalot)
-		n := 0
-		for page := 1; ; page++ {
-			u := base + listPath(resource) + "?limit=" + strconv.Itoa(casePageSize) + "&page=" + strconv.Itoa(page)
-			var p handRentalotPage[T]
-			if err := handGet(ctx, hc, u, auth, &p); err != nil {
-				return n, err
-			}
-			n += len(p.Data)
+	return handLoop(convo.Rentalot, resource, handLimit, "page=1",
+		func(p *handRentalotPage[T]) int { return len(p.Data) },
+		func(p *handRentalotPage[T]) string {
 			if len(p.Data) < p.Pagination.Limit || len(p.Data) == 0 {
-				return n, nil
+				return ""
 			}
-		}
-	}
+			return "page=" + strconv.Itoa(p.Pagination.Page+1)
+		})
 }
 
-// handAgent is the loop for AgentMessage; visit, when not nil, sees every
+// handAgent follows AgentMessage's cursor; visit, when not nil, sees every
 // item (TestSDKMatchesHandWrittenLoop compares them with the SDK's).
 func handAgent[T any](resource string, visit func(*T)) func(context.Context, *http.Client, string) (int, error) {
-	return func(ctx context.Context, hc *http.Client, base string) (int, error) {
-		_, auth := caseAuth(convo.AgentMessage)
-		first := base + listPath(resource) + "?limit=" + strconv.Itoa(casePageSize)
-		u, n := first, 0
-		for {
-			var p handAgentPage[T]
-			if err := handGet(ctx, hc, u, auth, &p); err != nil {
-				return n, err
-			}
-			n += len(p.Data)
+	return handLoop(convo.AgentMessage, resource, handLimit, "",
+		func(p *handAgentPage[T]) int {
 			for i := range p.Data {
 				if visit != nil {
 					visit(&p.Data[i])
 				}
 			}
+			return len(p.Data)
+		},
+		func(p *handAgentPage[T]) string {
 			if p.Meta.NextCursor == nil || *p.Meta.NextCursor == "" {
-				return n, nil
+				return ""
 			}
-			u = first + "&cursor=" + url.QueryEscape(*p.Meta.NextCursor)
-		}
-	}
+			return "cursor=" + url.QueryEscape(*p.Meta.NextCursor)
+		})
 }
 
 // The cases' data: every field of the models, realistic values, some
