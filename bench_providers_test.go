@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 )
 
 const (
@@ -38,8 +39,8 @@ type listCase struct {
 	name     string // "vobiz/conversations"
 	provider convo.Provider
 	resource string // "conversations" or "messages"
-	pages    [][]byte
-	ids      map[string]int // VantaxAI: item id -> index of the page after it
+	items    int
+	pages    map[string][]byte // by pageKey
 	hand     func(ctx context.Context, hc *http.Client, base string) (int, error)
 }
 
@@ -255,34 +256,56 @@ func listPath(resource string) string {
 	return "/conversations/" + caseConversation + "/messages"
 }
 
-// handCursorLoop is the loop for Vobiz and AgentMessage: follow the cursor.
-func handVobiz[T any](resource string, text func(*T) string) func(context.Context, *http.Client, string) (int, error) {
+// handLoop is the hand-written loop every case shares: GET a page of the
+// list with query and the page parameter (start for the first page),
+// decode it into P, count its items (count handles each, as the caller's
+// code would), and go on with the page parameter next reads from the
+// page, until it reads none.
+func handLoop[P any](p convo.Provider, resource, query, start string, count func(*P) int, next func(*P) string) func(context.Context, *http.Client, string) (int, error) {
 	return func(ctx context.Context, hc *http.Client, base string) (int, error) {
-		_, auth := caseAuth(convo.Vobiz)
-		first := base + listPath(resource)
-		if resource == "messages" {
-			first += "?limit=" + strconv.Itoa(casePageSize)
-		}
-		u, n := first, 0
-		for {
-			var p handVobizPage[T]
-			if err := handGet(ctx, hc, u, auth, &p); err != nil {
+		_, auth := caseAuth(p)
+		list := base + listPath(resource)
+		n := 0
+		for param := start; ; {
+			u := list
+			if q := strings.Trim(query+"&"+param, "&"); q != "" {
+				u += "?" + q
+			}
+			var page P
+			if err := handGet(ctx, hc, u, auth, &page); err != nil {
 				return n, err
 			}
-			for i := range p.Items {
-				_ = text(&p.Items[i])
-				n++
-			}
-			if !p.HasMore || p.NextCursor == "" {
+			n += count(&page)
+			if param = next(&page); param == "" {
 				return n, nil
 			}
-			sep := "?"
-			if strings.Contains(first, "?") {
-				sep = "&"
-			}
-			u = first + sep + "cursor=" + url.QueryEscape(p.NextCursor)
 		}
 	}
+}
+
+// handLimit is the query of a list that takes a page size.
+var handLimit = "limit=" + strconv.Itoa(casePageSize)
+
+// handVobiz follows Vobiz's cursor; text reads each item as the caller
+// would. Its conversation list takes no page size.
+func handVobiz[T any](resource string, text func(*T) string) func(context.Context, *http.Client, string) (int, error) {
+	query := handLimit
+	if resource == "conversations" {
+		query = ""
+	}
+	return handLoop(convo.Vobiz, resource, query, "",
+		func(p *handVobizPage[T]) int {
+			for i := range p.Items {
+				_ = text(&p.Items[i])
+			}
+			return len(p.Items)
+		},
+		func(p *handVobizPage[T]) string {
+			if !p.HasMore || p.NextCursor == "" {
+				return ""
+			}
+			return "cursor=" + url.QueryEscape(p.NextCursor)
+		})
 }
 
 // vobizText is what a hand-written client does with a message's content:
@@ -297,70 +320,53 @@ func vobizText(m *handVobizMessage) string {
 	return c.Body
 }
 
+// handVantax asks for the items after the last one it read.
 func handVantax[T any](resource string, id func(*T) string) func(context.Context, *http.Client, string) (int, error) {
-	return func(ctx context.Context, hc *http.Client, base string) (int, error) {
-		_, auth := caseAuth(convo.VantaxAI)
-		first := base + listPath(resource) + "?limit=" + strconv.Itoa(casePageSize)
-		u, n := first, 0
-		for {
-			var p handVantaxPage[T]
-			if err := handGet(ctx, hc, u, auth, &p); err != nil {
-				return n, err
-			}
-			n += len(p.Data)
+	return handLoop(convo.VantaxAI, resource, handLimit, "",
+		func(p *handVantaxPage[T]) int { return len(p.Data) },
+		func(p *handVantaxPage[T]) string {
 			if !p.Pagination.HasMore || len(p.Data) == 0 {
-				return n, nil
+				return ""
 			}
-			u = first + "&starting_after=" + url.QueryEscape(id(&p.Data[len(p.Data)-1]))
-		}
-	}
+			return "starting_after=" + url.QueryEscape(id(&p.Data[len(p.Data)-1]))
+		})
 }
 
+// handRentalot asks for the pages by number until one is short.
 func handRentalot[T any](resource string) func(context.Context, *http.Client, string) (int, error) {
-	return func(ctx context.Context, hc *http.Client, base string) (int, error) {
-		_, auth := caseAuth(convo.Rentalot)
-		n := 0
-		for page := 1; ; page++ {
-			u := base + listPath(resource) + "?limit=" + strconv.Itoa(casePageSize) + "&page=" + strconv.Itoa(page)
-			var p handRentalotPage[T]
-			if err := handGet(ctx, hc, u, auth, &p); err != nil {
-				return n, err
-			}
-			n += len(p.Data)
+	return handLoop(convo.Rentalot, resource, handLimit, "page=1",
+		func(p *handRentalotPage[T]) int { return len(p.Data) },
+		func(p *handRentalotPage[T]) string {
 			if len(p.Data) < p.Pagination.Limit || len(p.Data) == 0 {
-				return n, nil
+				return ""
 			}
-		}
-	}
+			return "page=" + strconv.Itoa(p.Pagination.Page+1)
+		})
 }
 
-// handAgent is the loop for AgentMessage; visit, when not nil, sees every
+// handAgent follows AgentMessage's cursor; visit, when not nil, sees every
 // item (TestSDKMatchesHandWrittenLoop compares them with the SDK's).
 func handAgent[T any](resource string, visit func(*T)) func(context.Context, *http.Client, string) (int, error) {
-	return func(ctx context.Context, hc *http.Client, base string) (int, error) {
-		_, auth := caseAuth(convo.AgentMessage)
-		first := base + listPath(resource) + "?limit=" + strconv.Itoa(casePageSize)
-		u, n := first, 0
-		for {
-			var p handAgentPage[T]
-			if err := handGet(ctx, hc, u, auth, &p); err != nil {
-				return n, err
-			}
-			n += len(p.Data)
+	return handLoop(convo.AgentMessage, resource, handLimit, "",
+		func(p *handAgentPage[T]) int {
 			for i := range p.Data {
 				if visit != nil {
 					visit(&p.Data[i])
 				}
 			}
+			return len(p.Data)
+		},
+		func(p *handAgentPage[T]) string {
 			if p.Meta.NextCursor == nil || *p.Meta.NextCursor == "" {
-				return n, nil
+				return ""
 			}
-			u = first + "&cursor=" + url.QueryEscape(*p.Meta.NextCursor)
-		}
-	}
+			return "cursor=" + url.QueryEscape(*p.Meta.NextCursor)
+		})
 }
 
-// Rendering: every documented field, realistic values, some nulls.
+// The cases' data: every field of the models, realistic values, some
+// nulls. A fake of each provider (convotest) renders it in the provider's
+// wire form.
 
 var caseTexts = []string{
 	"Hi! Is the apartment on 5th street still available?",
@@ -371,134 +377,81 @@ var caseTexts = []string{
 	"Could you send the floor plan and the list of utilities included in the rent? I'd also like to know whether parking is available on site.",
 }
 
-func caseTime(n int) string {
-	return time.Date(2026, 4, 10, 3, 11, 42, 0, time.UTC).Add(time.Duration(n) * 37 * time.Second).Format(time.RFC3339)
+func caseTime(n int) time.Time {
+	return time.Date(2026, 4, 10, 3, 11, 42, 0, time.UTC).Add(time.Duration(n) * 37 * time.Second)
 }
 
-func renderItem(p convo.Provider, resource string, n int) map[string]any {
+func caseConversationN(p convo.Provider, n int) convo.Conversation {
 	text := caseTexts[n%len(caseTexts)]
-	dir := []string{"inbound", "outbound"}[n%2]
-	id := fmt.Sprintf("%s_%08d", resource[:4], n)
-	switch p.Name() + "/" + resource {
-	case "vobiz/conversations":
-		return map[string]any{"id": id, "account_id": "MA_XXXXXXXX", "channel_id": "2f8892e1-59b7-40a2-b518-e7a7c31a754d",
-			"contact_id": fmt.Sprintf("9b8a7c6d-5e4f-4a3b-2c1d-%012d", n), "category": "service", "is_billable": n%2 == 0,
-			"started_at": caseTime(n), "expires_at": caseTime(n + 2335), "status": []string{"open", "closed"}[n%2]}
-	case "vobiz/messages":
-		content, _ := json.Marshal(map[string]string{"body": text})
-		return map[string]any{"id": id, "account_id": "MA_XXXXXXXX", "channel_id": "2f8892e1-59b7-40a2-b518-e7a7c31a754d",
-			"contact_id": "9b8a7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d", "conversation_id": caseConversation, "direction": dir,
-			"type": "text", "status": "delivered", "content": string(content), "meta_message_id": "wamid.HBgL" + strconv.Itoa(n),
-			"created_at": caseTime(n)}
-	case "vantaxai/conversations":
-		m := map[string]any{"id": id, "sub_account_id": "sa_123", "channel": "sms", "contact_id": fmt.Sprintf("ct_%06d", n),
-			"status": "open", "tags": []string{"lead", "priority"}, "metadata": map[string]string{"source": "web", "campaign": "spring"},
-			"unread_count": n % 4, "last_message_at": caseTime(n), "created_at": caseTime(n - 1000)}
-		if n%10 == 3 {
-			m["last_message_at"] = nil
-		}
-		return m
-	case "vantaxai/messages":
-		m := map[string]any{"id": id, "conversation_id": caseConversation, "channel": "sms", "direction": dir, "content": text,
-			"subject": nil, "sender_type": []string{"contact", "ai"}[n%2], "media_url": []string{}, "status": "delivered", "created_at": caseTime(n)}
-		if n%10 == 3 {
-			m["media_url"] = []string{"https://cdn.vantaxai.com/m/" + strconv.Itoa(n) + ".jpg"}
-		}
-		return m
-	case "rentalot/conversations":
-		m := map[string]any{"id": id, "contactId": fmt.Sprintf("ct_%06d", n), "propertyId": "prop_42", "channel": "whatsapp",
-			"status": "active", "startedAt": caseTime(n - 1000), "lastMessageAt": caseTime(n), "messageCount": n % 50,
-			"createdAt": caseTime(n - 1000), "updatedAt": caseTime(n)}
-		if n%10 == 3 {
-			m["lastMessageAt"] = nil
-		}
-		return m
-	case "rentalot/messages":
-		m := map[string]any{"id": id, "conversationId": caseConversation, "direction": dir, "content": text, "channel": "whatsapp",
-			"metadata": nil, "sentAt": caseTime(n), "createdAt": caseTime(n)}
-		if n%10 == 3 {
-			m["metadata"] = map[string]any{"intent": "viewing"}
-		}
-		return m
-	case "agentmessage/conversations":
-		m := map[string]any{"id": fmt.Sprintf("Y29udl8%08d", n), "phone_number_id": "pn_7Hq2KxVbN3", "phone_number": "+14155550100",
-			"contact_number": fmt.Sprintf("+1415555%04d", n%10000), "last_message_at": caseTime(n), "last_message_direction": dir,
-			"last_message_preview": text[:min(len(text), 40)], "last_message_body_redacted_at": nil, "message_count": n % 50,
-			"consent": map[string]any{"opted_in": true, "opted_in_at": caseTime(n - 5000)}}
-		if n%20 == 7 {
-			m["last_message_preview"], m["last_message_body_redacted_at"], m["consent"] = "[redacted]", caseTime(n+90000), nil
-		}
-		return m
-	case "agentmessage/messages":
-		m := map[string]any{"id": id, "direction": dir, "phone_number_id": "pn_7Hq2KxVbN3", "from_number": "+14155550199",
-			"to_number": "+14155550100", "body": text, "media_urls": []string{}, "channel": "sms", "segment_count": 1 + n%3,
-			"created_at": caseTime(n), "redacted_at": nil}
-		if n%10 == 3 {
-			m["media_urls"] = []string{"https://media.agentmsg.io/m/" + strconv.Itoa(n) + ".jpg"}
-		}
-		if n%20 == 7 {
-			m["body"], m["redacted_at"] = nil, caseTime(n+90000)
-		}
-		return m
+	c := convo.Conversation{
+		ID: fmt.Sprintf("conv_%08d", n), ContactID: fmt.Sprintf("ct_%06d", n), Channel: caseValue(p, "Channel", "whatsapp"),
+		Status: caseValue(p, "Status", []string{"open", "closed"}[n%2]), LastMessageAt: caseTime(n), CreatedAt: caseTime(n - 1000),
+		AccountID: "MA_XXXXXXXX", ChannelID: "2f8892e1-59b7-40a2-b518-e7a7c31a754d", Category: "service",
+		IsBillable: n%2 == 0, StartedAt: caseTime(n - 1000), ExpiresAt: caseTime(n + 2335),
+		SubAccountID: "sa_123", Tags: []string{"lead", "priority"}, Metadata: map[string]string{"source": "web", "campaign": "spring"},
+		UnreadCount: n % 4, PropertyID: "prop_42", MessageCount: n % 50, UpdatedAt: caseTime(n),
+		PhoneNumberID: "pn_7Hq2KxVbN3", PhoneNumber: "+14155550100", ContactNumber: fmt.Sprintf("+1415555%04d", n%10000),
+		LastMessageDirection: []convo.Direction{convo.Inbound, convo.Outbound}[n%2], LastMessagePreview: text[:min(len(text), 40)],
+		Consent: &convo.Consent{OptedIn: true, OptedInAt: caseTime(n - 5000)},
 	}
-	panic("no such case")
+	if n%10 == 3 {
+		c.LastMessageAt = time.Time{}
+	}
+	if n%20 == 7 {
+		c.LastMessagePreview, c.LastMessageBodyRedactedAt, c.Consent = "[redacted]", caseTime(n+90000), nil
+	}
+	return c
 }
 
-// renderPage renders page i (0-based) of a case of pages pages in its
-// provider's envelope.
-func renderPage(p convo.Provider, resource string, i, pages int) []byte {
-	items := make([]map[string]any, 0, casePageSize)
-	if i < pages {
-		for k := range casePageSize {
-			items = append(items, renderItem(p, resource, i*casePageSize+k))
-		}
+func caseMessageN(p convo.Provider, n int) convo.Message {
+	m := convo.Message{
+		ID: fmt.Sprintf("mess_%08d", n), ConversationID: caseConversation, Direction: []convo.Direction{convo.Inbound, convo.Outbound}[n%2],
+		Body: caseTexts[n%len(caseTexts)], SentAt: caseTime(n), Channel: caseValue(p, "Channel", "sms"), Status: "delivered", CreatedAt: caseTime(n),
+		AccountID: "MA_XXXXXXXX", ChannelID: "2f8892e1-59b7-40a2-b518-e7a7c31a754d", ContactID: "9b8a7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
+		Type: "text", MetaMessageID: "wamid.HBgL" + strconv.Itoa(n), SenderType: []string{"contact", "ai"}[n%2],
+		PhoneNumberID: "pn_7Hq2KxVbN3", FromNumber: "+14155550199", ToNumber: "+14155550100", SegmentCount: 1 + n%3,
 	}
-	more := i+1 < pages
-	var env any
-	switch p {
-	case convo.Vobiz:
-		env = map[string]any{"items": items, "has_more": more, "next_cursor": map[bool]string{true: "c" + strconv.Itoa(i+1)}[more]}
-	case convo.VantaxAI:
-		env = map[string]any{"success": true, "data": items, "pagination": map[string]any{"total": caseItems, "limit": casePageSize, "has_more": more}}
-	case convo.Rentalot:
-		pg := map[string]any{"page": i + 1, "limit": casePageSize}
-		if resource == "conversations" {
-			pg["total"], pg["totalPages"] = caseItems, casePages
-		}
-		env = map[string]any{"data": items, "pagination": pg}
-	case convo.AgentMessage:
-		var next any
-		if more {
-			next = "c" + strconv.Itoa(i+1)
-		}
-		env = map[string]any{"success": true, "data": items, "meta": map[string]any{"total": 0, "limit": casePageSize, "offset": i * casePageSize, "next_cursor": next}}
+	if n%10 == 3 {
+		m.MediaURLs = []string{"https://cdn.example.com/m/" + strconv.Itoa(n) + ".jpg"}
+		m.Metadata = json.RawMessage(`{"intent":"viewing"}`)
 	}
-	b, err := json.Marshal(env)
-	if err != nil {
-		panic(err)
+	if n%20 == 7 {
+		m.Body, m.RedactedAt = "", caseTime(n+90000)
 	}
-	return b
+	return m
 }
 
-func newListCase(p convo.Provider, resource string) *listCase {
-	lc := &listCase{name: p.Name() + "/" + resource, provider: p, resource: resource}
-	for i := range casePages + 1 { // the page past the end: Rentalot's empty last page
-		lc.pages = append(lc.pages, renderPage(p, resource, i, casePages))
-	}
-	if p == convo.VantaxAI {
-		lc.ids = map[string]int{}
-		for i := range casePages {
-			var env struct {
-				Data []struct {
-					ID string `json:"id"`
-				} `json:"data"`
-			}
-			if err := json.Unmarshal(lc.pages[i], &env); err != nil {
-				panic(err)
-			}
-			lc.ids[env.Data[len(env.Data)-1].ID] = i + 1
+// caseValue is the first value p documents for the filter on field, or def
+// when p documents none: a status or channel the provider sends.
+func caseValue(p convo.Provider, field, def string) string {
+	for _, f := range p.Filters() {
+		if f.Field == field && len(f.Values) > 0 {
+			return f.Values[0]
 		}
 	}
+	return def
+}
+
+// caseData is a case's list: items conversations, or items messages of
+// one conversation.
+func caseData(p convo.Provider, resource string, items int) *convotest.Dataset {
+	d := convotest.NewDataset()
+	if resource == "conversations" {
+		for n := range items {
+			d.AddConversation(caseConversationN(p, n))
+		}
+		return d
+	}
+	msgs := make([]convo.Message, items)
+	for n := range msgs {
+		msgs[n] = caseMessageN(p, n)
+	}
+	return d.AddConversation(convo.Conversation{ID: caseConversation, Channel: "whatsapp", Status: "open"}, msgs...)
+}
+
+// newListCase returns the case of p's resource list holding items items.
+func newListCase(p convo.Provider, resource string, items int) *listCase {
+	lc := &listCase{name: p.Name() + "/" + resource, provider: p, resource: resource, items: items}
 	switch lc.name {
 	case "vobiz/conversations":
 		lc.hand = handVobiz(resource, func(c *handVobizConversation) string { return c.ID })
@@ -517,40 +470,109 @@ func newListCase(p convo.Provider, resource string) *listCase {
 	case "agentmessage/messages":
 		lc.hand = handAgent[handMessage](resource, nil)
 	}
+	lc.record()
 	return lc
 }
 
-// pageOf finds the page a request asks for from its query, without
-// url.ParseQuery, to keep the server's cost (counted on both sides) small.
-func (lc *listCase) pageOf(rawQuery string) (int, bool) {
-	for _, kv := range strings.Split(rawQuery, "&") {
-		k, v, _ := strings.Cut(kv, "=")
-		switch k {
-		case "cursor":
-			n, err := strconv.Atoi(strings.TrimPrefix(v, "c"))
-			return n, err == nil
-		case "page":
-			n, err := strconv.Atoi(v)
-			return n - 1, err == nil
-		case "starting_after":
-			n, ok := lc.ids[v]
-			return n, ok
+// record walks the case's list on a fake of its provider that holds the
+// case's data, with the hand-written loop and with the SDK, through a
+// server in front of the fake that keeps every page the fake sends, by
+// pageKey. The benchmarks serve these bytes: the server's cost, counted on
+// both sides, stays a map lookup.
+func (lc *listCase) record() {
+	ctx := context.Background()
+	fake := convotest.NewServer(lc.provider, convotest.WithData(caseData(lc.provider, lc.resource, lc.items)), convotest.WithPageSize(casePageSize))
+	defer fake.Close()
+	upstream, err := url.Parse(fake.URL())
+	if err != nil {
+		panic(err)
+	}
+	demo := demoHeader(fake)
+	lc.pages = map[string][]byte{}
+	var mu sync.Mutex
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		out := r.Clone(ctx)
+		out.RequestURI, out.Header = "", demo.Clone() // the fake accepts only its demo credentials
+		out.URL.Scheme, out.URL.Host = upstream.Scheme, upstream.Host
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			http.Error(w, fmt.Sprintf("%s: %v %s", resp.Status, err, body), http.StatusBadGateway)
+			return
+		}
+		mu.Lock()
+		lc.pages[pageKey(r.URL.RawQuery)] = body
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
+	defer front.Close()
+	base := *upstream
+	base.Host = front.Listener.Addr().String()
+	hc := &http.Client{Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
+	n, err := lc.hand(ctx, hc, base.String())
+	if err == nil && n == lc.items {
+		var c *convo.Client
+		if c, err = fake.Client(convo.WithBaseURL(base.String()), convo.WithHTTPClient(hc)); err == nil {
+			n, err = lc.sdk(ctx, c)
 		}
 	}
-	return 0, true
+	if err != nil || n != lc.items {
+		panic(fmt.Sprintf("recording %s: %d items, want %d: %v", lc.name, n, lc.items, err))
+	}
+}
+
+// demoHeader returns the header of a request that carries the demo
+// credentials of fake.
+func demoHeader(fake *convotest.Server) http.Header {
+	var h http.Header
+	capture := transportFunc(func(r *http.Request) (*http.Response, error) {
+		h = r.Header.Clone()
+		return nil, errEnough
+	})
+	c, err := fake.Client(convo.WithHTTPClient(&http.Client{Transport: capture}), convo.WithMaxRetries(0))
+	if err != nil {
+		panic(err)
+	}
+	for range c.Messages.List(context.Background(), caseConversation, nil).All() {
+		break
+	}
+	return h
+}
+
+type transportFunc func(*http.Request) (*http.Response, error)
+
+func (f transportFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// pageKey names the page a request asks for by its paging parameter ("" for
+// the first page), without url.ParseQuery, to keep the server's cost
+// (counted on both sides) small.
+func pageKey(rawQuery string) string {
+	for _, kv := range strings.Split(rawQuery, "&") {
+		if k, _, _ := strings.Cut(kv, "="); k == "cursor" || k == "page" || k == "starting_after" {
+			return kv
+		}
+	}
+	return ""
 }
 
 // serve answers the page r asks for.
 func (lc *listCase) serve(w http.ResponseWriter, r *http.Request) {
-	i, ok := lc.pageOf(r.URL.RawQuery)
-	if !ok || i < 0 || i >= len(lc.pages) {
+	page, ok := lc.pages[pageKey(r.URL.RawQuery)]
+	if !ok {
 		http.Error(w, `{"error":"no such page"}`, http.StatusNotFound)
 		return
 	}
 	h := w.Header()
 	h["Content-Type"] = []string{"application/json"}
-	h["Content-Length"] = []string{strconv.Itoa(len(lc.pages[i]))}
-	w.Write(lc.pages[i])
+	h["Content-Length"] = []string{strconv.Itoa(len(page))}
+	w.Write(page)
 }
 
 // caseEnv is the loopback server of every case and the transport both
@@ -573,7 +595,7 @@ func caseFixture() *caseEnv {
 		routes := map[string]*listCase{}
 		for _, p := range convo.Providers() {
 			for _, resource := range []string{"conversations", "messages"} {
-				lc := newListCase(p, resource)
+				lc := newListCase(p, resource, caseItems)
 				env.cases = append(env.cases, lc)
 				routes["/"+p.Name()+listPath(resource)] = lc
 			}

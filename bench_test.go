@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 )
 
 // pairedTimer times rival implementations run one after the other within
@@ -83,14 +84,11 @@ var (
 // slowTransport is the transport of the latency benchmarks' clients.
 var slowTransport = &http.Transport{MaxIdleConnsPerHost: 8, IdleConnTimeout: time.Minute}
 
-// benchSlowServer serves slowPages pages of AgentMessage messages, rendered
-// as the benchmarks' lists are, each after slowDelay.
+// benchSlowServer serves slowPages pages of AgentMessage messages, the
+// benchmarks' data as the fake renders it, each after slowDelay.
 func benchSlowServer() *httptest.Server {
 	slowOnce.Do(func() {
-		lc := &listCase{name: "agentmessage/messages", provider: convo.AgentMessage, resource: "messages"}
-		for i := range slowPages {
-			lc.pages = append(lc.pages, renderPage(convo.AgentMessage, "messages", i, slowPages))
-		}
+		lc := newListCase(convo.AgentMessage, "messages", slowPages*casePageSize)
 		slowSrv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			time.Sleep(slowDelay)
 			lc.serve(w, r)
@@ -170,18 +168,22 @@ func BenchmarkSDKSlowPrefetch1(b *testing.B) { benchSlow(b, 1) }
 // messages, field for field, as the hand-written encoding/json loop.
 func TestSDKMatchesHandWrittenLoop(t *testing.T) {
 	t.Parallel()
-	env := caseFixture()
+	lc := newListCase(convo.AgentMessage, "messages", caseItems)
+	srv := httptest.NewServer(http.HandlerFunc(lc.serve))
+	defer srv.Close()
 	transport := &http.Transport{}
 	defer transport.CloseIdleConnections()
 	ctx := context.Background()
 
 	var want []handMessage
-	n, err := handAgent("messages", func(m *handMessage) { want = append(want, *m) })(ctx, &http.Client{Transport: transport}, env.base(convo.AgentMessage))
+	n, err := handAgent("messages", func(m *handMessage) { want = append(want, *m) })(ctx, &http.Client{Transport: transport}, srv.URL)
 	require.NoError(t, err)
 	require.Equal(t, caseItems, n)
 	require.Len(t, want, caseItems)
 
-	c := env.client(t, convo.AgentMessage, convo.WithHTTPClient(&http.Client{Transport: transport}))
+	auth, _ := caseAuth(convo.AgentMessage)
+	c, err := convo.NewClient(convo.AgentMessage, convo.WithBaseURL(srv.URL), convo.WithAuth(auth), convo.WithHTTPClient(&http.Client{Transport: transport}))
+	require.NoError(t, err)
 	i, redacted, media := 0, 0, 0
 	for m, err := range c.Messages.List(ctx, caseConversation, &convo.MessageListParams{PageSize: casePageSize}).All() {
 		require.NoError(t, err)
@@ -217,4 +219,56 @@ func TestSDKMatchesHandWrittenLoop(t *testing.T) {
 	assert.Equal(t, len(want), i)
 	assert.Positive(t, redacted, "the pages hold redacted messages")
 	assert.Positive(t, media, "the pages hold media URLs")
+}
+
+// BenchmarkSyncRequests measures, per provider, the requests of a full
+// sync of 20 conversations of 500 messages (a message every 4.8 hours:
+// about 5 of each conversation inside the default recheck window of a
+// day) beside the fewest the documented page-size maxima allow, and the
+// requests of a refresh of the same account with nothing changed. It
+// reports them as custom metrics, with the same full sync at the
+// providers' default page sizes for comparison and each figure per 1,000
+// messages:
+//
+//	go test -run '^$' -bench BenchmarkSyncRequests -benchtime 1x .
+func BenchmarkSyncRequests(b *testing.B) {
+	const convs, perConv = 20, 500
+	// The page sizes a list takes when none is sent (PROVIDERS.md).
+	defaults := map[string][2]int{"vobiz": {0, 50}, "vantaxai": {20, 50}, "rentalot": {20, 20}, "agentmessage": {50, 50}}
+	for _, p := range convo.Providers() {
+		b.Run(p.Name(), func(b *testing.B) {
+			d := refreshData(p, convs, perConv, 100*24*time.Hour)
+			srv := convotest.NewServer(p, convotest.WithData(d), convotest.WithRateLimit(-1))
+			defer srv.Close()
+			client, err := srv.Client()
+			if err != nil {
+				b.Fatal(err)
+			}
+			run := func(params *convo.SyncParams) int {
+				srv.ResetRequests()
+				for _, err := range client.Sync(context.Background(), params) {
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				return len(srv.Requests())
+			}
+			var full, refresh, atDefaults int
+			b.ReportAllocs()
+			for range b.N {
+				cp := new(convo.Checkpoint)
+				full = run(&convo.SyncParams{Checkpoint: cp})
+				refresh = run(&convo.SyncParams{Checkpoint: cp, Refresh: time.Nanosecond})
+				def := defaults[p.Name()]
+				atDefaults = run(&convo.SyncParams{MessagePageSize: def[1], Conversations: convo.ConversationListParams{PageSize: def[0]}})
+			}
+			thousands := float64(convs*perConv) / 1000
+			b.ReportMetric(float64(full), "full-requests")
+			b.ReportMetric(float64(fullSyncMinimum(p, convs, perConv)), "minimum-requests")
+			b.ReportMetric(float64(atDefaults), "default-size-requests")
+			b.ReportMetric(float64(refresh), "refresh-requests")
+			b.ReportMetric(float64(full)/thousands, "full-requests/1000msgs")
+			b.ReportMetric(float64(refresh)/thousands, "refresh-requests/1000msgs")
+		})
+	}
 }

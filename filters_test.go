@@ -1,11 +1,15 @@
 package convo
 
 import (
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"net/http"
+	"net/url"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,4 +163,98 @@ func TestFilterDocsFollowDeclarations(t *testing.T) {
 			}
 		}
 	}
+}
+
+// filterValue sets v, a field of ConversationListParams, to a value the
+// provider accepts when it declares the filter (its first documented
+// value for an enumerated one).
+func filterValue(t *testing.T, v reflect.Value, spec *Filter) {
+	t.Helper()
+	switch v.Interface().(type) {
+	case string:
+		s := "value-" + strings.ToLower(v.Type().Name())
+		if spec != nil && spec.Values != nil {
+			s = spec.Values[0]
+		}
+		v.SetString(s)
+	case time.Time:
+		v.Set(reflect.ValueOf(time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)))
+	case *bool:
+		b := false // set, though false: a *bool filter is sent whenever it is non-nil
+		v.Set(reflect.ValueOf(&b))
+	case int:
+		v.SetInt(7)
+	default:
+		t.Fatalf("ConversationListParams has a field of a new type %s: teach this test a value for it", v.Type())
+	}
+}
+
+// TestFiltersSentOrRefused sets each field of ConversationListParams (found
+// by reflection, so that a field added later is covered) on every provider
+// and checks that it is either sent as a query parameter or refused with
+// ErrUnsupported before any request — never silently dropped.
+func TestFiltersSentOrRefused(t *testing.T) {
+	t.Parallel()
+	rt := reflect.TypeOf(ConversationListParams{})
+	for _, p := range Providers() {
+		var queries []url.Values
+		ft := &fakeTransport{script: func(_ int, req *http.Request) (*http.Response, error) {
+			queries = append(queries, req.URL.Query())
+			return fakeResponse(req, 200, strings.NewReader(emptyListBody(p))), nil
+		}}
+		c, err := NewClient(p, WithoutAuth(), WithBaseURL("https://api.example.test/v1"), WithHTTPClient(&http.Client{Transport: ft}))
+		require.NoError(t, err)
+		_, err = firstPage(c.Conversations.List(testContext(t), nil))
+		require.NoError(t, err)
+		baseline := queries[0]
+		for i := range rt.NumField() {
+			field := rt.Field(i)
+			if pagingFields[field.Name] {
+				continue // pages the list; covered by the pager's tests
+			}
+			t.Run(p.Name()+"/"+field.Name, func(t *testing.T) {
+				queries = nil
+				var params ConversationListParams
+				spec := lookupFilter(p.d.conversationFilters, field.Name)
+				filterValue(t, reflect.ValueOf(&params).Elem().Field(i), spec)
+				_, err := firstPage(c.Conversations.List(testContext(t), &params))
+				if errors.Is(err, ErrUnsupported) {
+					assert.Empty(t, queries, "refused before any request")
+					assert.Contains(t, err.Error(), field.Name, "the error names the filter")
+					assert.Nil(t, spec, "a declared filter is not refused")
+					return
+				}
+				require.NoError(t, err, "neither sent nor refused")
+				require.Len(t, queries, 1)
+				sent := queries[0]
+				added := 0
+				for k := range sent {
+					if _, ok := baseline[k]; !ok {
+						added++
+					}
+				}
+				assert.Equal(t, 1, added, "the filter is sent as exactly one parameter, not dropped: %v", sent)
+				require.NotNil(t, spec)
+				assert.NotEmpty(t, sent.Get(spec.Param), "sent under its declared name %q", spec.Param)
+			})
+		}
+	}
+}
+
+// TestFiltersEncoding checks the wire form of each kind of filter value.
+func TestFiltersEncoding(t *testing.T) {
+	t.Parallel()
+	yes := true
+	q, err := encodeFilters("agentmessage", agentMessageDesc.conversationFilters, &ConversationListParams{
+		PhoneNumberID: "pn 1", Since: time.Date(2026, 2, 3, 4, 5, 6, 0, time.FixedZone("", 3600)), OptedIn: &yes,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, url.Values{"phone_number_id": {"pn 1"}, "since": {"2026-02-03T04:05:06+01:00"}, "opted_in": {"true"}}, q)
+
+	_, err = encodeFilters("vantaxai", vantaxDesc.conversationFilters, &ConversationListParams{Channel: "fax"})
+	assert.ErrorIs(t, err, ErrInvalidParams)
+	assert.Contains(t, err.Error(), "sms, whatsapp, facebook, instagram, email")
+
+	_, err = encodeFilters("vobiz", vobizDesc.conversationFilters, &ConversationListParams{Status: "open"})
+	assert.ErrorIs(t, err, ErrUnsupported)
 }

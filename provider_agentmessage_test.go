@@ -7,18 +7,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The decoding tests of this file serve the provider's wire fixtures of
-// testdata/ (and the documented shapes no fixture shows) from a loopback
-// server and check every documented field of the typed models, through the
-// real request path.
-
 func TestDecodeAgentMessageConversations(t *testing.T) {
 	t.Parallel()
-	c, mux, _ := setup(t, AgentMessage)
-	serveJSON(mux, "GET /conversations", fixture(t, "agentmessage_conversations.json"))
-
-	page, err := firstPage(c.Conversations.List(testContext(t), nil))
-	require.NoError(t, err)
+	page := servedConversations(t, AgentMessage, fixture(t, "agentmessage_conversations.json"))
 	require.Len(t, page.Items, 2)
 	assert.False(t, page.HasMore, "next_cursor null")
 	assert.False(t, page.TotalKnown, "meta.total is unreliable and not reported")
@@ -55,8 +46,7 @@ func TestDecodeAgentMessageConversations(t *testing.T) {
 
 func TestDecodeAgentMessageMessages(t *testing.T) {
 	t.Parallel()
-	c, mux, _ := setup(t, AgentMessage)
-	serveJSON(mux, "GET /conversations/{id}/messages", []byte(`{"success":true,"data":[
+	page := servedMessages(t, AgentMessage, "AQID...base64url", []byte(`{"success":true,"data":[
 		{"id":"msg_1","direction":"inbound","phone_number_id":"pn_1","from_number":"+15554443333","to_number":"+15551112222",
 		 "body":"Cancel my appointment please","media_urls":["https://media.example/1.jpg"],"channel":"sms","segment_count":2,
 		 "created_at":"2026-04-28T12:00:01Z","redacted_at":null},
@@ -64,9 +54,6 @@ func TestDecodeAgentMessageMessages(t *testing.T) {
 		 "body":null,"media_urls":[],"channel":"sms","segment_count":1,
 		 "created_at":"2026-01-10T08:00:00Z","redacted_at":"2026-04-10T03:11:42Z"}
 	],"meta":{"total":0,"limit":50,"offset":0,"next_cursor":null}}`))
-
-	page, err := firstPage(c.Messages.List(testContext(t), "AQID...base64url", nil))
-	require.NoError(t, err)
 	require.Len(t, page.Items, 2)
 	assert.False(t, page.HasMore)
 	assert.False(t, page.TotalKnown)

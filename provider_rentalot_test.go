@@ -7,18 +7,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The decoding tests of this file serve the provider's wire fixtures of
-// testdata/ (and the documented shapes no fixture shows) from a loopback
-// server and check every documented field of the typed models, through the
-// real request path.
-
 func TestDecodeRentalotConversations(t *testing.T) {
 	t.Parallel()
-	c, mux, _ := setup(t, Rentalot)
-	serveJSON(mux, "GET /conversations", fixture(t, "rentalot_conversations.json"))
-
-	page, err := firstPage(c.Conversations.List(testContext(t), nil))
-	require.NoError(t, err)
+	page := servedConversations(t, Rentalot, fixture(t, "rentalot_conversations.json"))
 	require.Len(t, page.Items, 1)
 	assert.True(t, page.HasMore, "page 1 of totalPages 2")
 	assert.True(t, page.TotalKnown)
@@ -59,11 +50,7 @@ func TestDecodeRentalotGet(t *testing.T) {
 
 func TestDecodeRentalotMessages(t *testing.T) {
 	t.Parallel()
-	c, mux, _ := setup(t, Rentalot)
-	serveJSON(mux, "GET /conversations/{id}/messages", fixture(t, "rentalot_messages.json"))
-
-	page, err := firstPage(c.Messages.List(testContext(t), "550e8400-e29b-41d4-a716-446655440000", nil))
-	require.NoError(t, err)
+	page := servedMessages(t, Rentalot, "550e8400-e29b-41d4-a716-446655440000", fixture(t, "rentalot_messages.json"))
 	require.Len(t, page.Items, 2)
 	assert.False(t, page.HasMore, "2 items, fewer than the reported limit of 20")
 	assert.False(t, page.TotalKnown, "message pages carry no total")

@@ -1,121 +1,15 @@
 package convo
 
 import (
-	"errors"
-	"net/http"
-	"net/url"
+	"bytes"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// emptyConversationList is a valid last, empty conversation page per
-// provider.
-var emptyConversationList = map[string]string{
-	"vobiz":        `{"items":[]}`,
-	"vantaxai":     `{"success":true,"data":[],"pagination":{"has_more":false}}`,
-	"rentalot":     `{"data":[],"pagination":{"page":1,"limit":20}}`,
-	"agentmessage": `{"success":true,"data":[],"meta":{"next_cursor":null}}`,
-}
-
-// filterValue sets v, a field of ConversationListParams, to a value the
-// provider accepts when it declares the filter (its first documented
-// value for an enumerated one).
-func filterValue(t *testing.T, v reflect.Value, spec *Filter) {
-	t.Helper()
-	switch v.Interface().(type) {
-	case string:
-		s := "value-" + strings.ToLower(v.Type().Name())
-		if spec != nil && spec.Values != nil {
-			s = spec.Values[0]
-		}
-		v.SetString(s)
-	case time.Time:
-		v.Set(reflect.ValueOf(time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)))
-	case *bool:
-		b := false // set, though false: a *bool filter is sent whenever it is non-nil
-		v.Set(reflect.ValueOf(&b))
-	case int:
-		v.SetInt(7)
-	default:
-		t.Fatalf("ConversationListParams has a field of a new type %s: teach this test a value for it", v.Type())
-	}
-}
-
-// TestFiltersSentOrRefused sets each field of ConversationListParams (found
-// by reflection, so that a field added later is covered) on every provider
-// and checks that it is either sent as a query parameter or refused with
-// ErrUnsupported before any request — never silently dropped.
-func TestFiltersSentOrRefused(t *testing.T) {
-	t.Parallel()
-	rt := reflect.TypeOf(ConversationListParams{})
-	for _, p := range Providers() {
-		var queries []url.Values
-		ft := &fakeTransport{script: func(_ int, req *http.Request) (*http.Response, error) {
-			queries = append(queries, req.URL.Query())
-			return fakeResponse(req, 200, strings.NewReader(emptyConversationList[p.Name()])), nil
-		}}
-		c, err := NewClient(p, WithoutAuth(), WithBaseURL("https://api.example.test/v1"), WithHTTPClient(&http.Client{Transport: ft}))
-		require.NoError(t, err)
-		_, err = firstPage(c.Conversations.List(testContext(t), nil))
-		require.NoError(t, err)
-		baseline := queries[0]
-		for i := range rt.NumField() {
-			field := rt.Field(i)
-			if pagingFields[field.Name] {
-				continue // pages the list; covered by the pager's tests
-			}
-			t.Run(p.Name()+"/"+field.Name, func(t *testing.T) {
-				queries = nil
-				var params ConversationListParams
-				spec := lookupFilter(p.d.conversationFilters, field.Name)
-				filterValue(t, reflect.ValueOf(&params).Elem().Field(i), spec)
-				_, err := firstPage(c.Conversations.List(testContext(t), &params))
-				if errors.Is(err, ErrUnsupported) {
-					assert.Empty(t, queries, "refused before any request")
-					assert.Contains(t, err.Error(), field.Name, "the error names the filter")
-					assert.Nil(t, spec, "a declared filter is not refused")
-					return
-				}
-				require.NoError(t, err, "neither sent nor refused")
-				require.Len(t, queries, 1)
-				sent := queries[0]
-				added := 0
-				for k := range sent {
-					if _, ok := baseline[k]; !ok {
-						added++
-					}
-				}
-				assert.Equal(t, 1, added, "the filter is sent as exactly one parameter, not dropped: %v", sent)
-				require.NotNil(t, spec)
-				assert.NotEmpty(t, sent.Get(spec.Param), "sent under its declared name %q", spec.Param)
-			})
-		}
-	}
-}
-
-// TestFiltersEncoding checks the wire form of each kind of filter value.
-func TestFiltersEncoding(t *testing.T) {
-	t.Parallel()
-	yes := true
-	q, err := encodeFilters("agentmessage", agentMessageDesc.conversationFilters, &ConversationListParams{
-		PhoneNumberID: "pn 1", Since: time.Date(2026, 2, 3, 4, 5, 6, 0, time.FixedZone("", 3600)), OptedIn: &yes,
-	})
-	require.NoError(t, err)
-	assert.Equal(t, url.Values{"phone_number_id": {"pn 1"}, "since": {"2026-02-03T04:05:06+01:00"}, "opted_in": {"true"}}, q)
-
-	_, err = encodeFilters("vantaxai", vantaxDesc.conversationFilters, &ConversationListParams{Channel: "fax"})
-	assert.ErrorIs(t, err, ErrInvalidParams)
-	assert.Contains(t, err.Error(), "sms, whatsapp, facebook, instagram, email")
-
-	_, err = encodeFilters("vobiz", vobizDesc.conversationFilters, &ConversationListParams{Status: "open"})
-	assert.ErrorIs(t, err, ErrUnsupported)
-}
 
 func TestDecodeFixturesAllServed(t *testing.T) {
 	t.Parallel()
@@ -160,9 +54,7 @@ func TestDecodeMinimalItems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.provider.Name(), func(t *testing.T) {
-			c, mux, _ := setup(t, tt.provider)
-			serveJSON(mux, "GET /conversations", []byte(tt.convs))
-			serveJSON(mux, "GET /conversations/{id}/messages", []byte(tt.msgs))
+			c := servedLists(t, tt.provider, tt.convs, tt.msgs)
 			ctx := testContext(t)
 
 			convs, err := drain(c.Conversations.List(ctx, nil), 10)
@@ -218,4 +110,112 @@ func TestPageSizeRange(t *testing.T) {
 			}
 		}
 	}
+}
+
+// reuseCase is one page decoder built once, so that it reuses its slices of
+// wire items from one page to the next, as a client's does.
+type reuseCase struct {
+	name  string
+	build func() func(body []byte) (any, error)
+}
+
+func reusePageCase[T any](name string, build func() func([]byte, string) (rawPage[T], error)) reuseCase {
+	return reuseCase{name, func() func([]byte) (any, error) {
+		decode := build()
+		return func(body []byte) (any, error) { return decode(body, "conv_scope") }
+	}}
+}
+
+var reuseCases = []reuseCase{
+	reusePageCase("vobiz conversations", func() func([]byte, string) (rawPage[Conversation], error) {
+		return vobizPage(decodeJSON, vobizConversation)
+	}),
+	reusePageCase("vobiz messages", func() func([]byte, string) (rawPage[Message], error) { return vobizPage(decodeJSON, vobizMessage) }),
+	reusePageCase("vantaxai conversations", func() func([]byte, string) (rawPage[Conversation], error) {
+		return vantaxPage(decodeJSON, vantaxConversation)
+	}),
+	reusePageCase("vantaxai messages", func() func([]byte, string) (rawPage[Message], error) {
+		return vantaxPage(decodeJSON, vantaxMessage)
+	}),
+	reusePageCase("rentalot conversations", func() func([]byte, string) (rawPage[Conversation], error) {
+		return rentalotPage(decodeJSON, rentalotConversation)
+	}),
+	reusePageCase("rentalot messages", func() func([]byte, string) (rawPage[Message], error) {
+		return rentalotPage(decodeJSON, rentalotMessage)
+	}),
+	reusePageCase("rentalot search", func() func([]byte, string) (rawPage[SearchResult], error) {
+		return rentalotSearchPage(decodeJSON)
+	}),
+	reusePageCase("agentmessage conversations", func() func([]byte, string) (rawPage[Conversation], error) {
+		return agentMessagePage(decodeJSON, agentMessageConversation)
+	}),
+	reusePageCase("agentmessage messages", func() func([]byte, string) (rawPage[Message], error) {
+		return agentMessagePage(decodeJSON, agentMessageMessage)
+	}),
+}
+
+// TestPageDecodersReuseNothingVisible decodes every pair of bodies, one
+// after the other, with one decoder per list (which reuses the slice the
+// first page's wire items were decoded into for the second), and checks
+// that the second page decodes exactly as it does on a decoder of its own
+// (an item without a field shows no value of the item before it in the
+// slice, an absent or null array is still an error and an empty one is not),
+// and that the first page's models are unchanged by the second's decoding.
+func TestPageDecodersReuseNothingVisible(t *testing.T) {
+	t.Parallel()
+	bodies := diffBodies(t)
+	// Pages of many items, each with every optional field set, before pages
+	// whose items lack them: the reused slice is then full of values.
+	full := map[string]string{
+		"vobiz":        `{"items":[{"id":"a","conversation_id":"c","direction":"inbound","content":"{\"body\":\"x\"}","status":"read","created_at":"2026-01-01T00:00:00Z","phone_number":"+1","contact_name":"n","last_message_at":"2026-01-01T00:00:00Z","unread_count":3}],"has_more":true,"next_cursor":"n"}`,
+		"vantaxai":     `{"success":true,"data":[{"id":"a","sub_account_id":"s","channel":"sms","contact_id":"k","status":"open","tags":["t","u"],"metadata":{"k":"v"},"unread_count":2,"last_message_at":"2026-01-01T00:00:00Z","created_at":"2026-01-01T00:00:00Z","content":"x","subject":"s","media_url":["u"]}],"pagination":{"has_more":true}}`,
+		"rentalot":     `{"data":[{"id":"a","messageId":"m","leadId":"l","content":"x","metadata":{"a":1},"sentAt":"2026-01-01T00:00:00Z","createdAt":"2026-01-01T00:00:00Z","contactName":"n","status":"open"}],"pagination":{"page":1,"limit":20}}`,
+		"agentmessage": `{"success":true,"data":[{"id":"a","phone_number":"+1","contact_number":"+2","last_message_preview":"p","message_count":4,"body":"b","consent":{"opted_in":true,"opted_in_at":"2026-01-01T00:00:00Z"}}],"meta":{"next_cursor":"n"}}`,
+	}
+	for _, f := range full {
+		bodies = append([][]byte{repeatItems(f, 150)}, bodies...)
+	}
+	for _, c := range reuseCases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			shared := c.build()
+			// Every body after every other one; when not Thorough, every body
+			// after each full page, whose slice of wire items is the fullest.
+			firsts := bodies
+			if !Thorough() {
+				firsts = bodies[:len(full)]
+			}
+			for _, first := range firsts {
+				firstPage, firstErr := shared(bytes.Clone(first))
+				for _, second := range bodies {
+					got, gotErr := shared(bytes.Clone(second))
+					want, wantErr := c.build()(bytes.Clone(second))
+					require.Equal(t, wantErr == nil, gotErr == nil, "%s: %q after %q: error %v, on a decoder of its own %v", c.name, clip(second), clip(first), gotErr, wantErr)
+					if wantErr == nil {
+						require.True(t, reflect.DeepEqual(got, want), "%s: %q after %q decodes differently:\ngot:  %.2000v\nwant: %.2000v", c.name, clip(second), clip(first), got, want)
+					}
+				}
+				if firstErr == nil {
+					kept, err := c.build()(bytes.Clone(first))
+					require.NoError(t, err)
+					assert.True(t, reflect.DeepEqual(firstPage, kept), "%s: the models of %q changed while later pages were decoded", c.name, clip(first))
+				}
+			}
+		})
+	}
+}
+
+// repeatItems returns body with its one item repeated n times.
+func repeatItems(body string, n int) []byte {
+	i, j := strings.IndexByte(body, '['), strings.LastIndexByte(body, ']')
+	items := strings.Repeat(body[i+1:j]+",", n)
+	return []byte(body[:i+1] + items[:len(items)-1] + body[j:])
+}
+
+// clip shortens a body for a failure message.
+func clip(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "…"
+	}
+	return string(b)
 }

@@ -8,18 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The decoding tests of this file serve the provider's wire fixtures of
-// testdata/ (and the documented shapes no fixture shows) from a loopback
-// server and check every documented field of the typed models, through the
-// real request path.
-
 func TestDecodeVantaxAIConversations(t *testing.T) {
 	t.Parallel()
-	c, mux, _ := setup(t, VantaxAI)
-	serveJSON(mux, "GET /conversations", fixture(t, "vantaxai_conversations.json"))
-
-	page, err := firstPage(c.Conversations.List(testContext(t), nil))
-	require.NoError(t, err)
+	page := servedConversations(t, VantaxAI, fixture(t, "vantaxai_conversations.json"))
 	require.Len(t, page.Items, 2)
 	assert.False(t, page.HasMore)
 	assert.True(t, page.TotalKnown)

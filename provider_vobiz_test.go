@@ -8,18 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The decoding tests of this file serve the provider's wire fixtures of
-// testdata/ (and the documented shapes no fixture shows) from a loopback
-// server and check every documented field of the typed models, through the
-// real request path.
-
 func TestDecodeVobizConversations(t *testing.T) {
 	t.Parallel()
-	c, mux, _ := setup(t, Vobiz)
-	serveJSON(mux, "GET /conversations", fixture(t, "vobiz_conversations.json"))
-
-	page, err := firstPage(c.Conversations.List(testContext(t), nil))
-	require.NoError(t, err)
+	page := servedConversations(t, Vobiz, fixture(t, "vobiz_conversations.json"))
 	require.Len(t, page.Items, 1)
 	assert.False(t, page.HasMore)
 	assert.False(t, page.TotalKnown)
@@ -41,12 +32,8 @@ func TestDecodeVobizConversations(t *testing.T) {
 
 func TestDecodeVobizMessages(t *testing.T) {
 	t.Parallel()
-	c, mux, _ := setup(t, Vobiz)
 	const conv = "c7a1b2d3-4e5f-4a6b-8c9d-0e1f2a3b4c5d"
-	serveJSON(mux, "GET /conversations/{id}/messages", fixture(t, "vobiz_messages.json"))
-
-	page, err := firstPage(c.Messages.List(testContext(t), conv, nil))
-	require.NoError(t, err)
+	page := servedMessages(t, Vobiz, conv, fixture(t, "vobiz_messages.json"))
 	require.Len(t, page.Items, 2)
 	assert.True(t, page.HasMore, "has_more with a next_cursor")
 	assert.False(t, page.TotalKnown)

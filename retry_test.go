@@ -11,10 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,13 +112,7 @@ func TestRetryConnectionErrors(t *testing.T) {
 		assert.Contains(t, err.Error(), "vantaxai")
 	})
 	t.Run("recovers", func(t *testing.T) {
-		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-			if n <= 2 {
-				hijackClose(t, w)
-				return
-			}
-			writeJSON(w, http.StatusOK, []byte(vantaxConvBody))
-		}, WithMaxRetries(2))
+		c, srv := scriptedServer(t, VantaxAI, failFirst(2, func(w http.ResponseWriter) { hijackClose(t, w) }, vantaxConvBody), WithMaxRetries(2))
 		items, err := drain(c.Conversations.List(testContext(t), nil), 10)
 		require.NoError(t, err)
 		assert.Len(t, items, 1)
@@ -131,13 +123,7 @@ func TestRetryConnectionErrors(t *testing.T) {
 func TestRetryCutOffBody(t *testing.T) {
 	t.Parallel()
 	t.Run("recovers", func(t *testing.T) {
-		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-			if n <= 2 {
-				cutBody(t, w)
-				return
-			}
-			writeJSON(w, http.StatusOK, []byte(vantaxConvBody))
-		}, WithMaxRetries(3))
+		c, srv := scriptedServer(t, VantaxAI, failFirst(2, func(w http.ResponseWriter) { cutBody(t, w) }, vantaxConvBody), WithMaxRetries(3))
 		items, err := drain(c.Conversations.List(testContext(t), nil), 10)
 		require.NoError(t, err)
 		require.Len(t, items, 1)
@@ -154,13 +140,7 @@ func TestRetryCutOffBody(t *testing.T) {
 		assert.Equal(t, 2, srv.Requests())
 	})
 	t.Run("get", func(t *testing.T) {
-		c, srv := scriptedServer(t, Rentalot, func(n int, w http.ResponseWriter, r *http.Request) {
-			if n == 1 {
-				cutBody(t, w)
-				return
-			}
-			writeJSON(w, http.StatusOK, []byte(`{"data":{"id":"r1"}}`))
-		})
+		c, srv := scriptedServer(t, Rentalot, failFirst(1, func(w http.ResponseWriter) { cutBody(t, w) }, `{"data":{"id":"r1"}}`))
 		conv, err := c.Conversations.Get(testContext(t), "r1")
 		require.NoError(t, err)
 		assert.Equal(t, "r1", conv.ID)
@@ -171,14 +151,10 @@ func TestRetryCutOffBody(t *testing.T) {
 func TestRetryAfterSeconds(t *testing.T) {
 	t.Parallel()
 	logger, logs := newTestLogger()
-	c, srv := scriptedServer(t, AgentMessage, func(n int, w http.ResponseWriter, r *http.Request) {
-		if n == 1 {
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusTooManyRequests, []byte(`{"success":false,"error":{"code":"RATE_LIMITED","message":"slow down"}}`))
-			return
-		}
-		writeJSON(w, http.StatusOK, []byte(`{"success":true,"data":[{"id":"a"}],"meta":{"next_cursor":null}}`))
-	}, WithRetryWait(time.Millisecond, 5*time.Second), WithLogger(logger))
+	c, srv := scriptedServer(t, AgentMessage, failFirst(1, func(w http.ResponseWriter) {
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusTooManyRequests, []byte(`{"success":false,"error":{"code":"RATE_LIMITED","message":"slow down"}}`))
+	}, `{"success":true,"data":[{"id":"a"}],"meta":{"next_cursor":null}}`), WithRetryWait(time.Millisecond, 5*time.Second), WithLogger(logger))
 
 	start := time.Now()
 	items, err := drain(c.Conversations.List(testContext(t), nil), 10)
@@ -629,136 +605,6 @@ func TestRequestsRetryBelowGock(t *testing.T) {
 	for _, r := range sent {
 		testSentRequest(t, r, VantaxAI, "bearer", "/conversations/conv_7b2e9a", nil)
 	}
-}
-
-// Broken bodies, for TestRetryBrokenBodies: each gets the whole body of a
-// real answer and sends part of it.
-
-// brokenHijack takes the connection away from the server.
-func brokenHijack(t *testing.T, w http.ResponseWriter) net.Conn {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	require.NoError(t, err)
-	return conn
-}
-
-// brokenTruncate announces the whole body with Content-Length, sends half
-// of it and closes the connection.
-func brokenTruncate(t *testing.T, w http.ResponseWriter, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body[:len(body)/2])
-	_ = http.NewResponseController(w).Flush()
-	brokenHijack(t, w).Close()
-}
-
-// brokenChunked sends half of a chunked body and closes the connection
-// before the terminating chunk.
-func brokenChunked(t *testing.T, w http.ResponseWriter, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body[:len(body)/2])
-	_ = http.NewResponseController(w).Flush()
-	brokenHijack(t, w).Close()
-}
-
-// brokenReset sends the head and half of the body, then resets the
-// connection (RST, not FIN).
-func brokenReset(t *testing.T, w http.ResponseWriter, body []byte) {
-	conn := brokenHijack(t, w)
-	fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
-	_, _ = conn.Write(body[:len(body)/2])
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0)
-	}
-	conn.Close()
-}
-
-// brokenHangUp closes the connection without answering.
-func brokenHangUp(t *testing.T, w http.ResponseWriter, _ []byte) { brokenHijack(t, w).Close() }
-
-// brokenList serves l, answering the requests for which fail reports true
-// with broken(the real answer) instead; it counts the requests.
-func brokenList(t *testing.T, l *liveList, fail func(n int64) bool, broken func(*testing.T, http.ResponseWriter, []byte)) (*httptest.Server, *atomic.Int64) {
-	var n atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !fail(n.Add(1)) {
-			l.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		l.ServeHTTP(rec, r)
-		broken(t, w, rec.Body.Bytes())
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &n
-}
-
-// TestRetryBrokenBodies: a body cut off (by Content-Length, mid-chunk, by a
-// reset) or a connection dropped before the answer is retried, on every
-// page of every provider's list, and every item arrives once; a body cut
-// off on every attempt ends in an error, never in the items that arrived.
-func TestRetryBrokenBodies(t *testing.T) {
-	t.Parallel()
-	faults := []struct {
-		name   string
-		broken func(*testing.T, http.ResponseWriter, []byte)
-	}{
-		{"content-length cut off", brokenTruncate},
-		{"chunked cut off", brokenChunked},
-		{"connection reset", brokenReset},
-		{"dropped before response", brokenHangUp},
-	}
-	ids := letters("a b c d e f g")
-	for _, p := range Providers() {
-		for _, f := range faults {
-			t.Run(p.Name()+"/"+f.name, func(t *testing.T) {
-				l := &liveList{p: p}
-				l.set(ids...)
-				srv, n := brokenList(t, l, func(n int64) bool { return n%2 == 1 }, f.broken) // every page fails once first
-				c := newTestClient(t, p, srv.URL)
-				got := collect(t, c.Messages.List(context.Background(), "c1", &MessageListParams{PageSize: 3}), 0, messageID)
-				assert.Equal(t, ids, got)
-				assert.Equal(t, int64(6), n.Load(), "3 pages, each failed once")
-			})
-		}
-	}
-
-	t.Run("get", func(t *testing.T) {
-		body := []byte(`{"success":true,"data":{"id":"conv_1","channel":"sms","status":"open","tags":["a","b"]}}`)
-		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-			if n == 1 {
-				brokenTruncate(t, w, body)
-				return
-			}
-			writeJSON(w, http.StatusOK, body)
-		})
-		conv, err := c.Conversations.Get(testContext(t), "conv_1")
-		require.NoError(t, err)
-		assert.Equal(t, "conv_1", conv.ID)
-		assert.Equal(t, []string{"a", "b"}, conv.Tags)
-		assert.Equal(t, 2, srv.Requests())
-	})
-
-	t.Run("never half a page", func(t *testing.T) {
-		l := &liveList{p: Vobiz}
-		l.set(letters("a b c")...)
-		srv, n := brokenList(t, l, func(int64) bool { return true }, brokenTruncate)
-		c := newTestClient(t, Vobiz, srv.URL, WithMaxRetries(2))
-		var got []string
-		var err error
-		for m, e := range c.Messages.List(context.Background(), "c1", nil).All() {
-			if e != nil {
-				err = e
-				break
-			}
-			got = append(got, m.ID)
-		}
-		require.Error(t, err)
-		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
-		assert.Empty(t, got)
-		assert.Equal(t, int64(3), n.Load())
-	})
 }
 
 // TestRetryAfterAboveMaximum: a Retry-After longer than the maximum wait is

@@ -155,9 +155,7 @@ func TestDecodeUnreadableTimestampKeepsThePage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.provider.Name(), func(t *testing.T) {
-			c, mux, _ := setup(t, tt.provider)
-			serveJSON(mux, "GET /conversations", []byte(tt.convs))
-			serveJSON(mux, "GET /conversations/{id}/messages", []byte(tt.msgs))
+			c := servedLists(t, tt.provider, tt.convs, tt.msgs)
 			ctx := testContext(t)
 
 			convs, err := drain(c.Conversations.List(ctx, nil), 10)

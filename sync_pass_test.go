@@ -64,12 +64,7 @@ func refreshData(p convo.Provider, convs, perConv int, span time.Duration) *conv
 				msgs[j].Status = "sent"
 			}
 		}
-		last := msgs[len(msgs)-1]
-		c.LastMessageAt, c.MessageCount, c.UpdatedAt = last.SentAt, len(msgs), last.SentAt
-		if p == convo.AgentMessage {
-			c.LastMessageDirection, c.LastMessagePreview = last.Direction, last.Body
-		}
-		d.AddConversation(c, msgs...)
+		d.AddConversation(withActivity(p, c, msgs), msgs...)
 	}
 	return d
 }
@@ -233,9 +228,7 @@ func TestRefreshDeliversChanges(t *testing.T) {
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			t.Parallel()
-			srv := convotest.New(t, p, convotest.WithData(refreshData(p, 6, 200, 20*24*time.Hour)), convotest.WithRateLimit(-1))
-			client, err := srv.Client()
-			require.NoError(t, err)
+			srv, client := newServer(t, p, convotest.WithData(refreshData(p, 6, 200, 20*24*time.Hour)), convotest.WithRateLimit(-1))
 			cp := new(convo.Checkpoint)
 			r := newReplica(t)
 			r.sync(client, &convo.SyncParams{Checkpoint: cp}, nil)
@@ -324,9 +317,7 @@ func TestRefreshRandomized(t *testing.T) {
 			rng := rand.New(rand.NewPCG(21, uint64(i)))
 			clock := &refreshClock{}
 			hook := &hookSwitch{}
-			srv := convotest.New(t, p, convotest.WithData(refreshData(p, 5, 120, 5*24*time.Hour)), convotest.WithRateLimit(-1), convotest.WithRequestHook(hook.call))
-			client, err := srv.Client()
-			require.NoError(t, err)
+			srv, client := newServer(t, p, convotest.WithData(refreshData(p, 5, 120, 5*24*time.Hour)), convotest.WithRateLimit(-1), convotest.WithRequestHook(hook.call))
 			pageSize := []int{0, 7}[rng.IntN(2)] // small pages: windows across pages
 			cp := new(convo.Checkpoint)
 			r := newReplica(t)
@@ -492,9 +483,7 @@ func TestRefreshInterrupted(t *testing.T) {
 		for name, stop := range cases {
 			t.Run(p.Name()+"/"+name, func(t *testing.T) {
 				t.Parallel()
-				srv := convotest.New(t, p, convotest.WithData(refreshData(p, 4, 60, 3*24*time.Hour)), convotest.WithRateLimit(-1))
-				client, err := srv.Client()
-				require.NoError(t, err)
+				srv, client := newServer(t, p, convotest.WithData(refreshData(p, 4, 60, 3*24*time.Hour)), convotest.WithRateLimit(-1))
 				cp := new(convo.Checkpoint)
 				r := newReplica(t)
 				r.sync(client, &convo.SyncParams{Checkpoint: cp}, nil)
@@ -533,9 +522,7 @@ func TestRefreshWiderRecheck(t *testing.T) {
 		t.Run(p.Name(), func(t *testing.T) {
 			t.Parallel()
 			d := refreshData(p, 2, 300, 30*24*time.Hour) // a message every 2.4 hours
-			srv := convotest.New(t, p, convotest.WithData(d), convotest.WithRateLimit(-1))
-			client, err := srv.Client()
-			require.NoError(t, err)
+			srv, client := newServer(t, p, convotest.WithData(d), convotest.WithRateLimit(-1))
 			cp := new(convo.Checkpoint)
 			r := newReplica(t)
 			r.sync(client, &convo.SyncParams{Checkpoint: cp, Recheck: 3 * time.Hour}, nil)
@@ -581,9 +568,7 @@ func TestRefreshRecordChangeCostsNoMessageRead(t *testing.T) {
 				last := c.Messages[len(c.Messages)-1].SentAt
 				c.Conversation.LastMessageAt, c.Conversation.UpdatedAt = last, last
 			}
-			srv := convotest.New(t, p, convotest.WithData(d), convotest.WithRateLimit(-1))
-			client, err := srv.Client()
-			require.NoError(t, err)
+			srv, client := newServer(t, p, convotest.WithData(d), convotest.WithRateLimit(-1))
 			cp := new(convo.Checkpoint)
 			r := newReplica(t)
 			r.sync(client, &convo.SyncParams{Checkpoint: cp}, nil)
@@ -653,9 +638,7 @@ func TestRefreshWiderRecheckMovesTheStartBack(t *testing.T) {
 		t.Run(fmt.Sprint(tt.p.Name(), "/", tt.wide), func(t *testing.T) {
 			t.Parallel()
 			d := refreshData(tt.p, 1, 300, 30*24*time.Hour) // message j is (299-j)×2.4 hours old
-			srv := convotest.New(t, tt.p, convotest.WithData(d))
-			client, err := srv.Client()
-			require.NoError(t, err)
+			srv, client := newServer(t, tt.p, convotest.WithData(d))
 			cp := new(convo.Checkpoint)
 			r := newReplica(t)
 			r.sync(client, &convo.SyncParams{Checkpoint: cp, Recheck: 3 * time.Hour}, nil) // starts kept near the end

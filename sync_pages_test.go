@@ -61,9 +61,7 @@ func TestSyncCostsFollowTheBounds(t *testing.T) {
 		t.Run(p.Name(), func(t *testing.T) {
 			t.Parallel()
 			d := refreshData(p, convs, perConv, 100*24*time.Hour) // a message every 2.4 hours: about 10 in a day
-			srv := convotest.New(t, p, convotest.WithData(d), convotest.WithRateLimit(-1))
-			client, err := srv.Client()
-			require.NoError(t, err)
+			srv, client := newServer(t, p, convotest.WithData(d), convotest.WithRateLimit(-1))
 			cp := new(convo.Checkpoint)
 			r := newReplica(t)
 			r.sync(client, &convo.SyncParams{Checkpoint: cp}, nil)
@@ -115,9 +113,7 @@ func TestSyncAsksForTheLargestPage(t *testing.T) {
 	for _, p := range convo.Providers() {
 		t.Run(p.Name(), func(t *testing.T) {
 			t.Parallel()
-			srv := convotest.New(t, p, convotest.WithData(refreshData(p, 2, 5, time.Hour)))
-			client, err := srv.Client()
-			require.NoError(t, err)
+			srv, client := newServer(t, p, convotest.WithData(refreshData(p, 2, 5, time.Hour)))
 			for _, err := range client.Sync(context.Background(), nil) {
 				require.NoError(t, err)
 			}
@@ -195,9 +191,7 @@ func TestSyncRefusesBadListParamsFirst(t *testing.T) {
 	foreign := pager.Cursor()
 	require.NotEmpty(t, foreign)
 
-	srv := convotest.New(t, convo.VantaxAI)
-	client, err := srv.Client()
-	require.NoError(t, err)
+	srv, client := newServer(t, convo.VantaxAI)
 	for name, lp := range map[string]convo.ConversationListParams{
 		"a cursor of another provider": {Cursor: foreign},
 		"a malformed cursor":           {Cursor: "not a cursor"},

@@ -287,27 +287,7 @@ func TestIncrementalSync(t *testing.T) {
 
 			// Nothing new: one list request (Vobiz: plus one message page per
 			// conversation), nothing delivered.
-			nothingNew := func(step string) {
-				t.Helper()
-				srv.ResetRequests()
-				before := st.batches
-				incSync(t, client, st, params(), nil)
-				assert.Equal(t, before, st.batches, "%s: nothing new, nothing delivered", step)
-				assert.True(t, cp.Done())
-				c := costOf(t, srv)
-				n := len(srv.Dataset().Conversations)
-				if p == convo.Vobiz {
-					assert.Equal(t, 1, c.list, step)
-					assert.Equal(t, n, c.messages(), "%s: one message page per conversation", step)
-					for id, k := range c.msgs {
-						assert.Equal(t, 1, k, "%s: conversation %s", step, id)
-					}
-				} else {
-					assert.Equal(t, 1, c.list, "%s: one list request", step)
-					assert.Zero(t, c.messages(), "%s: no message request", step)
-				}
-				t.Logf("%s %s: %v", p.Name(), step, c)
-			}
+			nothingNew := func(step string) { incNothingNew(t, srv, client, st, params(), step) }
 			nothingNew("nothing new")
 
 			// New messages in three conversations (a few, more than a page,
@@ -425,24 +405,56 @@ func TestIncrementalSync(t *testing.T) {
 				// The stored position was refused, and the conversation read
 				// again from its start. (A request the interrupted run had in
 				// flight may reach the server late and be refused too.)
-				refused, reread := 0, 0
-				for _, r := range srv.Requests() {
-					if r.Status == 400 || r.Status == 422 {
-						refused++
-					}
-					q := r.Query()
-					if strings.Contains(r.Path, "/c004/") || strings.Contains(r.Path, "/c006/") {
-						if q.Get("cursor") == "" && q.Get("starting_after") == "" {
-							reread++
-						}
-					}
-				}
+				refused, reread := refusedAndReread(srv, "/c004/", "/c006/")
 				assert.GreaterOrEqual(t, refused, 1, "the stored position was refused")
 				assert.GreaterOrEqual(t, reread, 1, "the conversation was read again from its start")
 			}
 			nothingNew("after a refused position")
 		})
 	}
+}
+
+// incNothingNew runs an incremental sync with nothing new on the server:
+// one list request (Vobiz: plus one message page per conversation),
+// nothing delivered.
+func incNothingNew(t *testing.T, srv *convotest.Server, client *convo.Client, st *incStore, params *convo.SyncParams, step string) {
+	t.Helper()
+	p := srv.Provider()
+	srv.ResetRequests()
+	before := st.batches
+	incSync(t, client, st, params, nil)
+	assert.Equal(t, before, st.batches, "%s: nothing new, nothing delivered", step)
+	assert.True(t, params.Checkpoint.Done())
+	c := costOf(t, srv)
+	n := len(srv.Dataset().Conversations)
+	if p == convo.Vobiz {
+		assert.Equal(t, 1, c.list, step)
+		assert.Equal(t, n, c.messages(), "%s: one message page per conversation", step)
+		for id, k := range c.msgs {
+			assert.Equal(t, 1, k, "%s: conversation %s", step, id)
+		}
+	} else {
+		assert.Equal(t, 1, c.list, "%s: one list request", step)
+		assert.Zero(t, c.messages(), "%s: no message request", step)
+	}
+	t.Logf("%s %s: %v", p.Name(), step, c)
+}
+
+// refusedAndReread counts the requests the server refused as a bad
+// position, and the message requests of the conversations at the given
+// paths that read from the start.
+func refusedAndReread(srv *convotest.Server, paths ...string) (refused, reread int) {
+	for _, r := range srv.Requests() {
+		if r.Status == 400 || r.Status == 422 {
+			refused++
+		}
+		q := r.Query()
+		if slices.ContainsFunc(paths, func(p string) bool { return strings.Contains(r.Path, p) }) &&
+			q.Get("cursor") == "" && q.Get("starting_after") == "" {
+			reread++
+		}
+	}
+	return refused, reread
 }
 
 func cloneStore(s *incStore) *incStore {
@@ -597,4 +609,58 @@ func TestIncrementalSyncConversationMovingDuringTheWalk(t *testing.T) {
 	assert.Equal(t, 1, st.msgs["c000-m0011"], "the activity during the walk comes with it")
 	assert.Equal(t, 3, costOf(t, srv).list, "two pages down to the watermark, and the head again")
 	st.check(t, srv.Dataset())
+}
+
+// An incremental walk of a list ordered by activity goes on through a
+// conversation whose activity is exactly its window's edge (the
+// watermark minus the lookback): only older activity ends it. With
+// whole-second timestamps the equality is a real case. Here a
+// conversation appears after the first run with its activity on the
+// edge; the incremental run must deliver it.
+func TestIncrementalSyncWalksThroughTheLookbackEdge(t *testing.T) {
+	t.Parallel()
+	const lookback = 10 * time.Minute
+	newest := incBase.Add(time.Hour)
+	edge := newest.Add(-lookback)
+	for _, p := range []convo.Provider{convo.VantaxAI, convo.Rentalot} { // by activity, no since parameter
+		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
+			d := convotest.NewDataset()
+			conv := func(id string, last time.Time) convotest.ConversationData {
+				c := incConversation(p, id, 2)
+				msgs := []convo.Message{
+					{ID: id + "-m1", Direction: convo.Inbound, Body: "hello", SentAt: last.Add(-time.Minute)},
+					{ID: id + "-m2", Direction: convo.Outbound, Body: "hi", SentAt: last},
+				}
+				c.LastMessageAt, c.UpdatedAt, c.MessageCount = last, last, len(msgs)
+				return convotest.ConversationData{Conversation: c, Messages: msgs}
+			}
+			// Newest activity first, as the provider lists them.
+			d.Conversations = []convotest.ConversationData{conv("a", newest), conv("c", edge.Add(-time.Minute))}
+			srv, client := newServer(t, p, convotest.WithData(d))
+
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cp := new(convo.Checkpoint)
+			params := &convo.SyncParams{Checkpoint: cp, Lookback: lookback, Concurrency: 1}
+			store := newIncStore()
+			for b, err := range client.Sync(ctx, params) {
+				require.NoError(t, err)
+				store.apply(t, b)
+			}
+			require.True(t, cp.Done())
+
+			onEdge := conv("b", edge)
+			require.NoError(t, srv.AddConversation(onEdge.Conversation, onEdge.Messages...))
+			var got []string
+			for b, err := range client.Sync(ctx, params) {
+				require.NoError(t, err)
+				for _, m := range b.Messages {
+					got = append(got, m.ID)
+				}
+			}
+			require.True(t, cp.Done())
+			assert.ElementsMatch(t, []string{"b-m1", "b-m2"}, got, fmt.Sprintf("the conversation at the edge (%s) is delivered", edge.Format(time.RFC3339)))
+		})
+	}
 }

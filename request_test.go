@@ -1,9 +1,14 @@
 package convo
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -16,11 +21,14 @@ import (
 	"gopkg.in/h2non/gock.v1"
 )
 
-// The tests of this file check the exact requests each operation sends to
-// each provider's documented base URL. They use gock, which replaces
+// The request loop: the exact requests each operation sends, its
+// refusals before sending, and its log.
+//
+// The exact-request tests check what each operation sends to each
+// provider's documented base URL. They use gock, which replaces
 // http.DefaultTransport: the clients have no WithHTTPClient, so the SDK's
 // retry and authentication layers run above gock exactly as in production.
-// gock state is global: none of these tests is parallel.
+// gock state is global: none of them is parallel.
 
 const testUserAgentSuffix = "acme-sync/2.1"
 
@@ -697,6 +705,232 @@ func TestValidationAccepts(t *testing.T) {
 			if tt.wantQuery != "" {
 				assert.Equal(t, tt.wantQuery, got.Get("query"))
 			}
+		})
+	}
+}
+
+// The log: one record per attempt, at a level that says what became of
+// it, naming the page, never a credential or a filter value.
+
+func TestLoggingEachAttempt(t *testing.T) {
+	t.Parallel()
+	logger, logs := newTestLogger()
+	c, srv := scriptedServer(t, Vobiz, failFirst(2, func(w http.ResponseWriter) {
+		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"error","error":{"code":"UNAVAILABLE","message":"later"}}`))
+	}, `{"items":[{"id":"m1"}],"has_more":false}`), WithLogger(logger), WithMaxRetries(3))
+
+	items, err := drain(c.Messages.List(testContext(t), "conv/1", &MessageListParams{PageSize: 10}), 10)
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	require.Equal(t, 3, srv.Requests())
+
+	recs := parseLog(t, logs)
+	require.Len(t, recs, 3, "one record per attempt:\n%s", logs)
+	for i, r := range recs {
+		level := "WARN" // failed, retried: shown by a default handler
+		if i == 2 {
+			level = "DEBUG" // the successful attempt
+		}
+		assert.Equal(t, level, r.Level)
+		assert.Equal(t, "vobiz", r.Provider)
+		assert.Equal(t, http.MethodGet, r.Method)
+		assert.Equal(t, "/conversations/conv%2F1/messages", r.Path)
+		assert.Equal(t, i+1, r.Attempt)
+	}
+	assert.Equal(t, 503, recs[0].Status)
+	assert.Equal(t, 503, recs[1].Status)
+	assert.Equal(t, 200, recs[2].Status)
+	for _, r := range recs[:2] {
+		if assert.NotNil(t, r.Wait, "a retried attempt logs its wait") {
+			assert.GreaterOrEqual(t, time.Duration(*r.Wait), time.Millisecond)
+			assert.LessOrEqual(t, time.Duration(*r.Wait), 10*time.Millisecond)
+		}
+	}
+	assert.Nil(t, recs[2].Wait, "no wait after the last attempt")
+	assertNoCredential(t, logs.String())
+}
+
+func TestLoggingExhaustedAndErrors(t *testing.T) {
+	t.Parallel()
+	t.Run("status", func(t *testing.T) {
+		logger, logs := newTestLogger()
+		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+			errorBody(w, http.StatusInternalServerError, n)
+		}, WithLogger(logger), WithMaxRetries(2))
+		_, err := firstPage(c.Conversations.List(testContext(t), &ConversationListParams{SubAccountID: "sub_secret_query"}))
+		require.Error(t, err)
+		require.Equal(t, 3, srv.Requests())
+		recs := parseLog(t, logs)
+		require.Len(t, recs, 3, "one record per attempt:\n%s", logs)
+		for i, r := range recs {
+			assert.Equal(t, i+1, r.Attempt)
+			assert.Equal(t, 500, r.Status)
+			assert.Equal(t, "/conversations", r.Path)
+		}
+		assert.Nil(t, recs[2].Wait)
+		assert.NotContains(t, logs.String(), "sub_secret_query", "no query value logged")
+		assertNoCredential(t, logs.String())
+	})
+	t.Run("connection", func(t *testing.T) {
+		logger, logs := newTestLogger()
+		c, srv := scriptedServer(t, AgentMessage, func(n int, w http.ResponseWriter, r *http.Request) {
+			hijackClose(t, w)
+		}, WithLogger(logger), WithMaxRetries(1))
+		_, err := firstPage(c.Conversations.List(testContext(t), nil))
+		require.Error(t, err)
+		require.Equal(t, 2, srv.Requests())
+		recs := parseLog(t, logs)
+		require.Len(t, recs, 2, "one record per attempt:\n%s", logs)
+		for i, r := range recs {
+			assert.Equal(t, i+1, r.Attempt)
+			assert.Zero(t, r.Status, "no status without a response")
+			assert.NotNil(t, r.Error, "the transport error is logged")
+		}
+		assert.NotNil(t, recs[0].Wait)
+		assertNoCredential(t, logs.String())
+	})
+}
+
+// TestLoggingNothingWithoutLogger checks that a client without a logger
+// writes nothing to stdout or stderr, even while retrying.
+func TestLoggingNothingWithoutLogger(t *testing.T) {
+	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			hijackClose(t, w)
+			return
+		}
+		if n == 2 {
+			errorBody(w, http.StatusServiceUnavailable, n)
+			return
+		}
+		writeJSON(w, http.StatusOK, []byte(vantaxConvBody))
+	})
+
+	out := captureOutput(t, func() {
+		_, err := drain(c.Conversations.List(testContext(t), nil), 10)
+		assert.NoError(t, err)
+	})
+	assert.Equal(t, 3, srv.Requests())
+	assert.Empty(t, out, "nothing printed")
+}
+
+// TestLoggingLevels: with a default slog handler (info and above), an
+// attempt that failed and is retried shows as a warning and a final failure
+// as an error, successful attempts stay at debug; lines name the page, never
+// a filter value, a token or a credential.
+func TestLoggingLevels(t *testing.T) {
+	t.Parallel()
+	t.Run("retried then success", func(t *testing.T) {
+		var buf bytes.Buffer
+		logger := slog.New(slog.NewTextHandler(&buf, nil))
+		c, _ := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
+			if n <= 2 {
+				return fakeResponse(req, 503, strings.NewReader(`{"success":false,"message":"later"}`)), nil
+			}
+			return fakeResponse(req, 200, strings.NewReader(fakeOK)), nil
+		}, WithLogger(logger))
+		_, err := drain(c.Conversations.List(testContext(t), &ConversationListParams{SubAccountID: "sub_filter_value"}), 10)
+		require.NoError(t, err)
+		out := buf.String()
+		assert.Equal(t, 2, strings.Count(out, "level=WARN"), out)
+		assert.NotContains(t, out, "level=DEBUG")
+		assert.NotContains(t, out, "level=ERROR")
+		assert.Contains(t, out, "page=first")
+		assert.NotContains(t, out, "sub_filter_value")
+		assertNoCredential(t, out)
+	})
+	t.Run("final failure", func(t *testing.T) {
+		var buf bytes.Buffer
+		logger := slog.New(slog.NewTextHandler(&buf, nil))
+		c, _ := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
+			return fakeResponse(req, 500, strings.NewReader(`{"success":false,"message":"broken"}`)), nil
+		}, WithLogger(logger), WithMaxRetries(1))
+		_, err := firstPage(c.Conversations.List(testContext(t), nil))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "after 2 attempts")
+		out := buf.String()
+		assert.Equal(t, 1, strings.Count(out, "level=WARN"), out)
+		assert.Equal(t, 1, strings.Count(out, "level=ERROR"), out)
+	})
+}
+
+// A server that echoes the credential it refuses (in the message, the
+// details, the request id and the raw body) does not get it into the
+// APIError.
+func TestRedactEchoedCredentials(t *testing.T) {
+	t.Parallel()
+	const (
+		id     = "MA_ECHOID42"
+		token  = "xauth-token-7c0ffee"
+		bearer = "am_live_echo_9f8e7d6c"
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if seen == "" {
+			seen = r.Header.Get("X-Auth-ID") + ":" + r.Header.Get("X-Auth-Token")
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		json.NewEncoder(w).Encode(map[string]any{"success": false, "error": map[string]any{
+			"code":       "UNAUTHORIZED",
+			"message":    "invalid credential " + seen,
+			"request_id": "req-" + seen,
+			"details":    map[string]string{"authorization": "Bearer " + seen, seen: "unknown key"},
+		}})
+	}))
+	defer srv.Close()
+
+	cases := map[string]struct {
+		auth    Authenticator
+		secrets []string
+	}{
+		"XAuth":      {XAuth(id, token), []string{id, token}},
+		"Bearer":     {Bearer(bearer), []string{bearer}},
+		"BearerFunc": {BearerFunc(func(context.Context) (string, error) { return bearer, nil }), []string{bearer}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			c, err := NewClient(AgentMessage, WithBaseURL(srv.URL), WithAuth(tc.auth), WithMaxRetries(0))
+			require.NoError(t, err)
+			for _, e := range c.Conversations.List(context.Background(), nil).Pages() {
+				err = e
+			}
+			require.Error(t, err)
+			var apiErr *APIError
+			require.True(t, errors.As(err, &apiErr))
+			assert.True(t, errors.Is(err, ErrUnauthorized))
+			assert.Contains(t, string(apiErr.Body), "REDACTED", "the echo was there and was scrubbed")
+			out := strings.Join([]string{err.Error(), fmt.Sprintf("%+v", apiErr), fmt.Sprintf("%#v", apiErr),
+				string(apiErr.Body), fmt.Sprint(apiErr.Details), apiErr.RequestID, apiErr.Message}, "\n")
+			for _, s := range tc.secrets {
+				assert.NotContains(t, out, s)
+			}
+		})
+	}
+}
+
+// A 2xx body that echoes the credential, whether an error envelope or not
+// JSON at all, does not get it into the DecodeError.
+func TestRedactEchoedCredentialsInSuccessBodies(t *testing.T) {
+	const bearer = "am_live_echo_2xx_5a4b3c"
+	for name, body := range map[string]string{
+		"not JSON":       "<html>your key " + bearer + " is not valid here</html>",
+		"error envelope": `{"success":false,"error":{"code":"UNAUTHORIZED","message":"bad key ` + bearer + `","request_id":"r-` + bearer + `"}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(body))
+			}))
+			defer srv.Close()
+			c, err := NewClient(AgentMessage, WithBaseURL(srv.URL), WithAuth(Bearer(bearer)), WithMaxRetries(0))
+			require.NoError(t, err)
+			_, err = drain(c.Conversations.List(context.Background(), nil), 10)
+			var de *DecodeError
+			require.ErrorAs(t, err, &de)
+			assert.Contains(t, de.Snippet, "REDACTED", "the echo was there and was scrubbed")
+			out := strings.Join([]string{err.Error(), fmt.Sprintf("%+v", de), fmt.Sprintf("%#v", de), de.Snippet, de.Message, de.RequestID}, "\n")
+			assert.NotContains(t, out, bearer)
 		})
 	}
 }
