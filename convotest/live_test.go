@@ -128,35 +128,30 @@ func TestLiveUpdateConversationKeepsPlace(t *testing.T) {
 
 func TestLiveExpireCursors(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		if !wireOf(t, p).serverCursors {
-			continue
-		}
-		t.Run(p.Name(), func(t *testing.T) {
-			srv := convotest.New(t, p)
-			c := mustClient(t, srv, convo.WithMaxRetries(0))
-			d := srv.Dataset()
-			id := d.Conversations[0].Conversation.ID
-			for _, cd := range d.Conversations {
-				if len(cd.Messages) > 4 {
-					id = cd.Conversation.ID
-					break
-				}
-			}
-			pager := c.Messages.List(context.Background(), id, &convo.MessageListParams{PageSize: 2})
-			for range pager.Pages() {
+	eachProviderWith(t, func(w wire) bool { return w.serverCursors }, func(t *testing.T, p convo.Provider, _ wire) {
+		srv := convotest.New(t, p)
+		c := mustClient(t, srv, convo.WithMaxRetries(0))
+		d := srv.Dataset()
+		id := d.Conversations[0].Conversation.ID
+		for _, cd := range d.Conversations {
+			if len(cd.Messages) > 4 {
+				id = cd.Conversation.ID
 				break
 			}
-			resume := pager.Cursor()
-			srv.ExpireCursors()
-			var gotErr error
-			for _, err := range c.Messages.List(context.Background(), id, &convo.MessageListParams{Cursor: resume}).All() {
-				gotErr = err
-			}
-			assert.ErrorIs(t, gotErr, convo.ErrValidation, "an expired cursor is refused")
-			assert.NotEmpty(t, messageIDs(t, c, id), "new iterations work")
-		})
-	}
+		}
+		pager := c.Messages.List(context.Background(), id, &convo.MessageListParams{PageSize: 2})
+		for range pager.Pages() {
+			break
+		}
+		resume := pager.Cursor()
+		srv.ExpireCursors()
+		var gotErr error
+		for _, err := range c.Messages.List(context.Background(), id, &convo.MessageListParams{Cursor: resume}).All() {
+			gotErr = err
+		}
+		assert.ErrorIs(t, gotErr, convo.ErrValidation, "an expired cursor is refused")
+		assert.NotEmpty(t, messageIDs(t, c, id), "new iterations work")
+	})
 }
 
 func TestLiveRemoveMessagesRefusesStartingAfter(t *testing.T) {
@@ -245,24 +240,19 @@ func TestLiveConcurrentChanges(t *testing.T) {
 // never after them.
 func TestLiveEqualActivityMovesFirst(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		if !convotest.ListsByActivity(p) {
-			continue
-		}
-		t.Run(p.Name(), func(t *testing.T) {
-			t.Parallel()
-			srv := convotest.New(t, p)
-			c := mustClient(t, srv)
-			before, recs := listIDs(t, c)
-			top := recs[before[0]]
-			last := before[len(before)-1]
-			require.NoError(t, srv.AddMessages(last, convo.Message{ID: "live-eq", Direction: convo.Outbound, Body: "same time", SentAt: top.LastMessageAt}))
-			after, recs := listIDs(t, c)
-			require.True(t, recs[last].LastMessageAt.Equal(top.LastMessageAt))
-			assert.Equal(t, last, after[0], "the changed conversation comes before the others of its activity")
-			assert.Equal(t, before[:len(before)-1], after[1:])
-		})
-	}
+	eachProviderWith(t, func(w wire) bool { return convotest.ListsByActivity(w.provider) }, func(t *testing.T, p convo.Provider, _ wire) {
+		t.Parallel()
+		srv := convotest.New(t, p)
+		c := mustClient(t, srv)
+		before, recs := listIDs(t, c)
+		top := recs[before[0]]
+		last := before[len(before)-1]
+		require.NoError(t, srv.AddMessages(last, convo.Message{ID: "live-eq", Direction: convo.Outbound, Body: "same time", SentAt: top.LastMessageAt}))
+		after, recs := listIDs(t, c)
+		require.True(t, recs[last].LastMessageAt.Equal(top.LastMessageAt))
+		assert.Equal(t, last, after[0], "the changed conversation comes before the others of its activity")
+		assert.Equal(t, before[:len(before)-1], after[1:])
+	})
 }
 
 // A back-dated message (older than the conversation's activity) never
