@@ -90,23 +90,18 @@ func TestChangeConversationWireEffects(t *testing.T) {
 // A message's status changes in place on the wire, nothing else moves.
 func TestChangeMessageStatus(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		if !wireOf(t, p).messageStatus {
-			continue
-		}
-		t.Run(p.Name(), func(t *testing.T) {
-			t.Parallel()
-			srv, c := changeServer(t, p)
-			_, before := listIDs(t, c)
-			require.NoError(t, srv.ChangeMessage("conv_a", "conv_a_m1", func(m *convo.Message) { m.Status = "read" }))
-			msgs := listMessages(t, c, "conv_a")
-			assert.Equal(t, "read", msgs["conv_a_m1"].Status)
-			assert.Equal(t, "sent", msgs["conv_a_m0"].Status)
-			assert.Equal(t, "body 1 of conv_a", msgs["conv_a_m1"].Body)
-			_, after := listIDs(t, c)
-			assert.Equal(t, before, after, "no conversation field moves")
-		})
-	}
+	eachProviderWith(t, func(w wire) bool { return w.messageStatus }, func(t *testing.T, p convo.Provider, _ wire) {
+		t.Parallel()
+		srv, c := changeServer(t, p)
+		_, before := listIDs(t, c)
+		require.NoError(t, srv.ChangeMessage("conv_a", "conv_a_m1", func(m *convo.Message) { m.Status = "read" }))
+		msgs := listMessages(t, c, "conv_a")
+		assert.Equal(t, "read", msgs["conv_a_m1"].Status)
+		assert.Equal(t, "sent", msgs["conv_a_m0"].Status)
+		assert.Equal(t, "body 1 of conv_a", msgs["conv_a_m1"].Body)
+		_, after := listIDs(t, c)
+		assert.Equal(t, before, after, "no conversation field moves")
+	})
 }
 
 // An AgentMessage redaction nulls the body, sets redacted_at and empties

@@ -75,6 +75,21 @@ func eachProvider(t *testing.T, test func(t *testing.T, p convo.Provider, w wire
 	}
 }
 
+// eachProviderWith is eachProvider for the providers whose wire has the
+// property has; a property no provider has fails the test, which would
+// otherwise check nothing.
+func eachProviderWith(t *testing.T, has func(w wire) bool, test func(t *testing.T, p convo.Provider, w wire)) {
+	t.Helper()
+	n := 0
+	for _, p := range convo.Providers() {
+		if w := wireOf(t, p); has(w) {
+			n++
+			t.Run(p.Name(), func(t *testing.T) { test(t, p, w) })
+		}
+	}
+	require.NotZero(t, n, "no provider has the property")
+}
+
 // wireOf returns the wire of p, and fails the test when p has none.
 func wireOf(t *testing.T, p convo.Provider) wire {
 	t.Helper()

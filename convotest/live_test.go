@@ -28,6 +28,17 @@ func listIDs(t *testing.T, c *convo.Client) ([]string, map[string]convo.Conversa
 	return ids, byID
 }
 
+// liveFake is the fake of p, a client of it, and the conversations the
+// client lists before the test changes the data: their ids in list order
+// and their records by id.
+func liveFake(t *testing.T, p convo.Provider) (*convotest.Server, *convo.Client, []string, map[string]convo.Conversation) {
+	t.Helper()
+	srv := convotest.New(t, p)
+	c := mustClient(t, srv)
+	before, recs := listIDs(t, c)
+	return srv, c, before, recs
+}
+
 func messageIDs(t *testing.T, c *convo.Client, id string) []string {
 	t.Helper()
 	var ids []string
@@ -41,9 +52,7 @@ func messageIDs(t *testing.T, c *convo.Client, id string) []string {
 func TestLiveAddMessagesMovesActivity(t *testing.T) {
 	t.Parallel()
 	eachProvider(t, func(t *testing.T, p convo.Provider, w wire) {
-		srv := convotest.New(t, p)
-		c := mustClient(t, srv)
-		before, recs := listIDs(t, c)
+		srv, c, before, recs := liveFake(t, p)
 		last := before[len(before)-1] // the oldest activity
 		old := recs[last]
 		nMsgs := len(messageIDs(t, c, last))
@@ -75,9 +84,7 @@ func TestLiveAddMessagesMovesActivity(t *testing.T) {
 func TestLiveAddConversation(t *testing.T) {
 	t.Parallel()
 	eachProvider(t, func(t *testing.T, p convo.Provider, w wire) {
-		srv := convotest.New(t, p)
-		c := mustClient(t, srv)
-		before, _ := listIDs(t, c)
+		srv, c, before, _ := liveFake(t, p)
 		at := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
 		conv := convo.Conversation{ID: "new-conversation", ContactID: "contact-new", ContactNumber: "+15550001111", Channel: "sms", Status: "open", CreatedAt: at}
 		require.NoError(t, srv.AddConversation(conv, convo.Message{ID: "new-1", Direction: convo.Inbound, Body: "hello", SentAt: at}))
@@ -115,9 +122,7 @@ func TestLiveRefusesBadChanges(t *testing.T) {
 
 func TestLiveUpdateConversationKeepsPlace(t *testing.T) {
 	t.Parallel()
-	srv := convotest.New(t, convo.VantaxAI)
-	c := mustClient(t, srv)
-	before, recs := listIDs(t, c)
+	srv, c, before, recs := liveFake(t, convo.VantaxAI)
 	rec := recs[before[3]]
 	rec.Tags = []string{"vip"}
 	require.NoError(t, srv.UpdateConversation(rec))
@@ -128,35 +133,30 @@ func TestLiveUpdateConversationKeepsPlace(t *testing.T) {
 
 func TestLiveExpireCursors(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		if !wireOf(t, p).serverCursors {
-			continue
-		}
-		t.Run(p.Name(), func(t *testing.T) {
-			srv := convotest.New(t, p)
-			c := mustClient(t, srv, convo.WithMaxRetries(0))
-			d := srv.Dataset()
-			id := d.Conversations[0].Conversation.ID
-			for _, cd := range d.Conversations {
-				if len(cd.Messages) > 4 {
-					id = cd.Conversation.ID
-					break
-				}
-			}
-			pager := c.Messages.List(context.Background(), id, &convo.MessageListParams{PageSize: 2})
-			for range pager.Pages() {
+	eachProviderWith(t, func(w wire) bool { return w.serverCursors }, func(t *testing.T, p convo.Provider, _ wire) {
+		srv := convotest.New(t, p)
+		c := mustClient(t, srv, convo.WithMaxRetries(0))
+		d := srv.Dataset()
+		id := d.Conversations[0].Conversation.ID
+		for _, cd := range d.Conversations {
+			if len(cd.Messages) > 4 {
+				id = cd.Conversation.ID
 				break
 			}
-			resume := pager.Cursor()
-			srv.ExpireCursors()
-			var gotErr error
-			for _, err := range c.Messages.List(context.Background(), id, &convo.MessageListParams{Cursor: resume}).All() {
-				gotErr = err
-			}
-			assert.ErrorIs(t, gotErr, convo.ErrValidation, "an expired cursor is refused")
-			assert.NotEmpty(t, messageIDs(t, c, id), "new iterations work")
-		})
-	}
+		}
+		pager := c.Messages.List(context.Background(), id, &convo.MessageListParams{PageSize: 2})
+		for range pager.Pages() {
+			break
+		}
+		resume := pager.Cursor()
+		srv.ExpireCursors()
+		var gotErr error
+		for _, err := range c.Messages.List(context.Background(), id, &convo.MessageListParams{Cursor: resume}).All() {
+			gotErr = err
+		}
+		assert.ErrorIs(t, gotErr, convo.ErrValidation, "an expired cursor is refused")
+		assert.NotEmpty(t, messageIDs(t, c, id), "new iterations work")
+	})
 }
 
 func TestLiveRemoveMessagesRefusesStartingAfter(t *testing.T) {
@@ -245,24 +245,17 @@ func TestLiveConcurrentChanges(t *testing.T) {
 // never after them.
 func TestLiveEqualActivityMovesFirst(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		if !convotest.ListsByActivity(p) {
-			continue
-		}
-		t.Run(p.Name(), func(t *testing.T) {
-			t.Parallel()
-			srv := convotest.New(t, p)
-			c := mustClient(t, srv)
-			before, recs := listIDs(t, c)
-			top := recs[before[0]]
-			last := before[len(before)-1]
-			require.NoError(t, srv.AddMessages(last, convo.Message{ID: "live-eq", Direction: convo.Outbound, Body: "same time", SentAt: top.LastMessageAt}))
-			after, recs := listIDs(t, c)
-			require.True(t, recs[last].LastMessageAt.Equal(top.LastMessageAt))
-			assert.Equal(t, last, after[0], "the changed conversation comes before the others of its activity")
-			assert.Equal(t, before[:len(before)-1], after[1:])
-		})
-	}
+	eachProviderWith(t, func(w wire) bool { return convotest.ListsByActivity(w.provider) }, func(t *testing.T, p convo.Provider, _ wire) {
+		t.Parallel()
+		srv, c, before, recs := liveFake(t, p)
+		top := recs[before[0]]
+		last := before[len(before)-1]
+		require.NoError(t, srv.AddMessages(last, convo.Message{ID: "live-eq", Direction: convo.Outbound, Body: "same time", SentAt: top.LastMessageAt}))
+		after, recs := listIDs(t, c)
+		require.True(t, recs[last].LastMessageAt.Equal(top.LastMessageAt))
+		assert.Equal(t, last, after[0], "the changed conversation comes before the others of its activity")
+		assert.Equal(t, before[:len(before)-1], after[1:])
+	})
 }
 
 // A back-dated message (older than the conversation's activity) never
@@ -271,9 +264,7 @@ func TestLiveBackDatedMessageKeepsActivity(t *testing.T) {
 	t.Parallel()
 	eachProvider(t, func(t *testing.T, p convo.Provider, w wire) {
 		t.Parallel()
-		srv := convotest.New(t, p)
-		c := mustClient(t, srv)
-		before, recs := listIDs(t, c)
+		srv, c, before, recs := liveFake(t, p)
 		id := before[0]
 		old := recs[id]
 		back := old.LastMessageAt.Add(-24 * time.Hour)

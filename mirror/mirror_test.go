@@ -17,6 +17,7 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/fakedata"
 )
 
 // A full sync mirrors exactly what Client.Sync delivers, typed columns and
@@ -451,20 +452,7 @@ func changeSome(t *testing.T, srv *convotest.Server) []string {
 			c.Consent = &convo.Consent{OptedIn: c.Consent == nil || !c.Consent.OptedIn}
 		}))
 	}
-	c := data.Conversations[2]
-	var ids []string
-	for _, m := range []convo.Message{c.Messages[0], c.Messages[len(c.Messages)-1]} {
-		if srv.Provider() == convo.AgentMessage {
-			require.NoError(t, srv.RedactMessage(c.Conversation.ID, m.ID, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)))
-		} else {
-			require.NoError(t, srv.ChangeMessage(c.Conversation.ID, m.ID, func(m *convo.Message) {
-				m.Status = map[bool]string{true: "delivered", false: "read"}[m.Status == "read"]
-				m.Metadata = []byte(`{"seen":true}`)
-			}))
-		}
-		ids = append(ids, m.ID)
-	}
-	return ids
+	return fakedata.ChangeMessages(t, srv, data.Conversations[2])
 }
 
 // After records change on the server, a refresh brings every row to the

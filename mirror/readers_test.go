@@ -3,34 +3,19 @@ package mirror
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/fakedata"
 )
 
-// walDataset is 10,000 messages (40 conversations of 250), about 6 MB of
+// walDataset is 10,000 messages (40 conversations of 250), about 8 MB of
 // SQLite: the log is checkpointed several times during a sync.
-func walDataset() *convotest.Dataset {
-	d := convotest.NewDataset()
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for c := range 40 {
-		msgs := make([]convo.Message, 250)
-		for i := range msgs {
-			msgs[i] = convo.Message{
-				ID: fmt.Sprintf("msg_%03d_%03d", c, i), Direction: convo.Inbound, SentAt: start.Add(time.Duration(c*250+i) * time.Second),
-				Body: fmt.Sprintf("message %d of conversation %d, long enough to fill the pages of a log that must stay small", i, c),
-			}
-		}
-		d.AddConversation(convo.Conversation{ID: fmt.Sprintf("conv_%03d", c), ContactID: fmt.Sprintf("+1555%07d", c), LastMessageAt: msgs[len(msgs)-1].SentAt}, msgs...)
-	}
-	return d
-}
+func walDataset() *convotest.Dataset { return fakedata.Volume(40, 250) }
 
 // Readers keep working while a sync writes (WAL): one that holds a read
 // transaction from before the sync keeps its snapshot, and one that reads

@@ -21,6 +21,7 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/fakedata"
 	"github.com/convokit/convo/internal/testenv"
 	"github.com/convokit/convo/internal/testproc"
 )
@@ -300,17 +301,7 @@ func changeRecords(t *testing.T, srv *convotest.Server) (convs, msgs []string, m
 		convs = append(convs, c.Conversation.ID)
 	}
 	c := data.Conversations[0]
-	for _, m := range []convo.Message{c.Messages[0], c.Messages[len(c.Messages)-1]} {
-		if srv.Provider() == convo.AgentMessage {
-			require.NoError(t, srv.RedactMessage(c.Conversation.ID, m.ID, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)))
-		} else {
-			require.NoError(t, srv.ChangeMessage(c.Conversation.ID, m.ID, func(m *convo.Message) {
-				m.Status = map[bool]string{true: "delivered", false: "read"}[m.Status == "read"]
-				m.Metadata = []byte(`{"seen":true}`)
-			}))
-		}
-		msgs = append(msgs, m.ID)
-	}
+	msgs = fakedata.ChangeMessages(t, srv, c)
 	if srv.Provider() == convo.AgentMessage {
 		convs = append(convs, c.Conversation.ID) // its preview became [redacted]
 	}

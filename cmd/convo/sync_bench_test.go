@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -11,41 +10,13 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/fakedata"
 )
 
 // benchDataset is 100,000 messages: 200 conversations of 500 messages
 // each, bodies of SMS length. Every provider's fake serves it (each uses
 // the fields it has).
-func benchDataset() *convotest.Dataset {
-	d := convotest.NewDataset()
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for c := range 200 {
-		id := fmt.Sprintf("Y29udl8%06d", c)
-		msgs := make([]convo.Message, 500)
-		for i := range msgs {
-			dir := convo.Inbound
-			if i%2 == 1 {
-				dir = convo.Outbound
-			}
-			msgs[i] = convo.Message{
-				ID:            fmt.Sprintf("msg_%06d_%03d", c, i),
-				Direction:     dir,
-				Body:          fmt.Sprintf("Hi, this is message %d of conversation %d: your appointment is confirmed for tomorrow at 10:30. Reply STOP to opt out.", i, c),
-				SentAt:        start.Add(time.Duration(c*500+i) * time.Minute),
-				Channel:       "sms",
-				PhoneNumberID: "pn_bench",
-				FromNumber:    "+15550100",
-				ToNumber:      fmt.Sprintf("+1555%07d", c),
-				SegmentCount:  1,
-			}
-		}
-		d.AddConversation(convo.Conversation{
-			ID: id, ContactID: fmt.Sprintf("+1555%07d", c), PhoneNumberID: "pn_bench", PhoneNumber: "+15550100",
-			ContactNumber: fmt.Sprintf("+1555%07d", c), LastMessageAt: msgs[len(msgs)-1].SentAt, MessageCount: len(msgs),
-		}, msgs...)
-	}
-	return d
-}
+func benchDataset() *convotest.Dataset { return fakedata.Volume(200, 500) }
 
 // benchCredentials are the environment of the fake servers' credentials.
 var benchCredentials = map[string]map[string]string{
