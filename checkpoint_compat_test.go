@@ -276,14 +276,10 @@ func upgradeData(p convo.Provider) *convotest.Dataset {
 	d := convotest.NewDataset()
 	for i := 2; i >= 0; i-- {
 		id := fmt.Sprintf("up%d", i)
-		c := convo.Conversation{ID: id, ContactID: "contact-" + id, Status: "open", CreatedAt: upgradeBase, Tags: []string{"lead"}}
-		switch p {
-		case convo.VantaxAI:
-			c.Channel = "sms"
-		case convo.Rentalot:
-			c.Channel, c.Status = "sms", "active"
-		case convo.AgentMessage:
-			c.ContactNumber, c.PhoneNumber, c.PhoneNumberID, c.Status, c.Tags = "+1555010"+fmt.Sprint(i), "+15550000000", "pn_1", "", nil
+		c := incConversation(p, id)
+		c.CreatedAt, c.Tags = upgradeBase, []string{"lead"}
+		if p == convo.AgentMessage {
+			c.ContactNumber, c.Status, c.Tags = "+1555010"+fmt.Sprint(i), "", nil
 			c.Consent = &convo.Consent{OptedIn: true, OptedInAt: upgradeBase}
 		}
 		var msgs []convo.Message

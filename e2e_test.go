@@ -168,10 +168,7 @@ func TestE2EErrors(t *testing.T) {
 			srv, client := newServer(t, p)
 			bad, err := srv.Client(convo.WithAuth(wrong[p.Name()]))
 			require.NoError(t, err)
-			var gotErr error
-			for _, err := range bad.Conversations.List(ctx, nil).All() {
-				gotErr = err
-			}
+			gotErr := lastErr(bad.Conversations.List(ctx, nil).All())
 			var apiErr *convo.APIError
 			require.ErrorAs(t, gotErr, &apiErr)
 			assert.ErrorIs(t, gotErr, convo.ErrUnauthorized)
@@ -239,10 +236,7 @@ func TestE2EValidationErrorsDecode(t *testing.T) {
 			}
 			other := convotest.NewDataset().AddMessages(id, convo.Message{ID: "unrelated", Direction: convo.Inbound, Body: "x"})
 			_, client2 := newServer(t, tt.p, convotest.WithData(other))
-			var gotErr error
-			for _, err := range client2.Messages.List(context.Background(), id, &convo.MessageListParams{PageSize: 1, Cursor: pager.Cursor()}).All() {
-				gotErr = err
-			}
+			gotErr := lastErr(client2.Messages.List(context.Background(), id, &convo.MessageListParams{PageSize: 1, Cursor: pager.Cursor()}).All())
 			var apiErr *convo.APIError
 			require.ErrorAs(t, gotErr, &apiErr)
 			assert.ErrorIs(t, gotErr, convo.ErrValidation)

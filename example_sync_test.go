@@ -26,15 +26,22 @@ func exampleSyncServer() *convotest.Server {
 	return convotest.NewServer(convo.VantaxAI, convotest.WithData(d))
 }
 
+// exampleClient returns a client of the fake srv, which needs no
+// credentials.
+func exampleClient(srv *convotest.Server) *convo.Client {
+	client, err := srv.Client()
+	if err != nil {
+		log.Fatal(err)
+	}
+	return client
+}
+
 // Sync walks every conversation and its messages, a few conversations at a
 // time, in batches of at most one page.
 func ExampleClient_Sync() {
 	srv := exampleSyncServer()
 	defer srv.Close()
-	client, err := srv.Client()
-	if err != nil {
-		log.Fatal(err)
-	}
+	client := exampleClient(srv)
 
 	ctx := context.Background()
 	// Concurrency 1 keeps this example's output in a fixed order; by
@@ -72,10 +79,7 @@ func ExampleClient_Sync() {
 func ExampleCheckpoint() {
 	srv := exampleSyncServer()
 	defer srv.Close()
-	client, err := srv.Client()
-	if err != nil {
-		log.Fatal(err)
-	}
+	client := exampleClient(srv)
 	dir, err := os.MkdirTemp("", "convo-example")
 	if err != nil {
 		log.Fatal(err)
@@ -133,10 +137,7 @@ func ExampleCheckpoint() {
 func ExampleClient_Sync_incremental() {
 	srv := exampleSyncServer()
 	defer srv.Close()
-	client, err := srv.Client()
-	if err != nil {
-		log.Fatal(err)
-	}
+	client := exampleClient(srv)
 	ctx := context.Background()
 	cp := new(convo.Checkpoint)
 	run := func(name string) {
@@ -188,10 +189,7 @@ func ExampleClient_Sync_refresh() {
 			convo.Message{ID: "msg_2", Direction: convo.Inbound, Body: "Thanks", Status: "received", SentAt: recent.Add(-time.Minute)})
 	srv := convotest.NewServer(convo.VantaxAI, convotest.WithData(d))
 	defer srv.Close()
-	client, err := srv.Client()
-	if err != nil {
-		log.Fatal(err)
-	}
+	client := exampleClient(srv)
 	ctx := context.Background()
 	cp := new(convo.Checkpoint)
 	sync := func(refresh time.Duration) {

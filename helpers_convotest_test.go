@@ -1,8 +1,11 @@
 package convo_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"iter"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +21,25 @@ import (
 // The kit of the tests that run on convotest, the fake of every provider.
 // They are in package convo_test: convotest imports convo, so a test inside
 // the package cannot import it.
+
+// readFile returns the text of a file of the repository, by its path from
+// the root.
+func readFile(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// lastErr runs an iteration to its end and returns the error it yielded
+// last (nil when it yielded none or its last item came without one).
+func lastErr[T any](seq iter.Seq2[T, error]) error {
+	var last error
+	for _, err := range seq {
+		last = err
+	}
+	return last
+}
 
 // newServer starts a fake of p, closed when the test ends, and a client of
 // it that retries after 1–5ms.
@@ -120,13 +142,9 @@ func newestFirst(t testing.TB, p convo.Provider) bool {
 
 // longest returns the conversation with the most messages.
 func longest(d *convotest.Dataset) convotest.ConversationData {
-	long := d.Conversations[0]
-	for _, cd := range d.Conversations {
-		if len(cd.Messages) > len(long.Messages) {
-			long = cd
-		}
-	}
-	return long
+	return slices.MaxFunc(d.Conversations, func(a, b convotest.ConversationData) int {
+		return cmp.Compare(len(a.Messages), len(b.Messages))
+	})
 }
 
 // smallPages lists conversations in pages of n: through the params where

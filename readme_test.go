@@ -3,7 +3,6 @@ package convo_test
 import (
 	"go/parser"
 	"go/token"
-	"os"
 	"strings"
 	"testing"
 
@@ -17,23 +16,16 @@ import (
 // it shows is a file that compiles and passes.
 func TestReadmeShowsCompilingConvotestSnippet(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("README.md")
-	require.NoError(t, err)
-	snippet, err := os.ReadFile("examples/testing/inbox_test.go")
-	require.NoError(t, err)
-	assert.Contains(t, string(readme), "```go\n"+string(snippet)+"```")
+	assert.Contains(t, readFile(t, "README.md"), "```go\n"+readFile(t, "examples/testing/inbox_test.go")+"```")
 }
 
 // The README's "Keeping a copy up to date" shows examples/uptodate/uptodate.go
 // verbatim, whose test runs it against convotest with live data.
 func TestReadmeShowsCompilingUpdater(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("README.md")
-	require.NoError(t, err)
-	snippet, err := os.ReadFile("examples/uptodate/uptodate.go")
-	require.NoError(t, err)
-	assert.Contains(t, string(readme), "## Keeping a copy up to date")
-	assert.Contains(t, string(readme), "```go\n"+string(snippet)+"```")
+	readme := readFile(t, "README.md")
+	assert.Contains(t, readme, "## Keeping a copy up to date")
+	assert.Contains(t, readme, "```go\n"+readFile(t, "examples/uptodate/uptodate.go")+"```")
 }
 
 // testCommand is the README's test command: every module's tests, from the
@@ -44,10 +36,8 @@ const testCommand = "go test ./... ./mirror/... ./cmd/convo/..."
 // runs that same test command (with the race detector).
 func TestReadmeCommands(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("README.md")
-	require.NoError(t, err)
 	var cmds []string
-	for _, line := range strings.Split(string(readme), "\n") {
+	for _, line := range strings.Split(readFile(t, "README.md"), "\n") {
 		if strings.HasPrefix(line, "go run ") || strings.HasPrefix(line, "go test ") {
 			cmd, _, _ := strings.Cut(line, "#")
 			cmds = append(cmds, strings.Join(strings.Fields(cmd), " "))
@@ -55,19 +45,15 @@ func TestReadmeCommands(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, len(cmds), 2)
 	assert.Equal(t, []string{"go run ./examples/quickstart", testCommand}, cmds[:2])
-	ci, err := os.ReadFile(".ci/run")
-	require.NoError(t, err)
-	assert.Contains(t, string(ci), "go test -race -count=1 "+strings.TrimPrefix(testCommand, "go test "), "CI runs the README's test command")
+	assert.Contains(t, readFile(t, ".ci/run"), "go test -race -count=1 "+strings.TrimPrefix(testCommand, "go test "), "CI runs the README's test command")
 }
 
 // The README states the oldest supported Go, which is go.mod's go line, and
 // CI tests with that release.
 func TestReadmeGoVersion(t *testing.T) {
 	t.Parallel()
-	mod, err := os.ReadFile("go.mod")
-	require.NoError(t, err)
 	var goLine string
-	for _, line := range strings.Split(string(mod), "\n") {
+	for _, line := range strings.Split(readFile(t, "go.mod"), "\n") {
 		if v, ok := strings.CutPrefix(line, "go "); ok {
 			goLine = strings.TrimSpace(v)
 		}
@@ -77,27 +63,22 @@ func TestReadmeGoVersion(t *testing.T) {
 	if i := strings.LastIndex(goLine, "."); strings.Count(goLine, ".") == 2 {
 		minor = goLine[:i]
 	}
-	readme, err := os.ReadFile("README.md")
-	require.NoError(t, err)
-	assert.Contains(t, string(readme), "Go "+minor+" or newer")
-	ci, err := os.ReadFile(".ci/run")
-	require.NoError(t, err)
-	assert.Contains(t, string(ci), "OLDEST_GO=go"+minor+".", "CI tests with the oldest supported Go")
-	assert.Contains(t, string(ci), "GOTOOLCHAIN=$OLDEST_GO go test")
+	assert.Contains(t, readFile(t, "README.md"), "Go "+minor+" or newer")
+	ci := readFile(t, ".ci/run")
+	assert.Contains(t, ci, "OLDEST_GO=go"+minor+".", "CI tests with the oldest supported Go")
+	assert.Contains(t, ci, "GOTOOLCHAIN=$OLDEST_GO go test")
 }
 
 // The release basics: an MIT LICENSE, and a CHANGELOG with a section for
 // the Version the SDK and the command report.
 func TestReleaseFiles(t *testing.T) {
 	t.Parallel()
-	license, err := os.ReadFile("LICENSE")
-	require.NoError(t, err)
-	assert.True(t, strings.HasPrefix(string(license), "MIT License\n"))
-	assert.Contains(t, string(license), "Copyright (c) 2026 The convo authors")
-	changelog, err := os.ReadFile("CHANGELOG.md")
-	require.NoError(t, err)
-	assert.Contains(t, string(changelog), "\n## ["+convo.Version+"]\n", "the CHANGELOG has the current version")
-	assert.Contains(t, string(changelog), "\n## [Unreleased]\n")
+	license := readFile(t, "LICENSE")
+	assert.True(t, strings.HasPrefix(license, "MIT License\n"))
+	assert.Contains(t, license, "Copyright (c) 2026 The convo authors")
+	changelog := readFile(t, "CHANGELOG.md")
+	assert.Contains(t, changelog, "\n## ["+convo.Version+"]\n", "the CHANGELOG has the current version")
+	assert.Contains(t, changelog, "\n## [Unreleased]\n")
 }
 
 // The package documentation points to the fake (convotest) and to the
@@ -124,12 +105,10 @@ var readmeSources = struct{ regions, whole []string }{
 // between "// readme:NAME" and "// readme:end", less one tab of indent.
 func readmeRegions(t *testing.T, file string) map[string]string {
 	t.Helper()
-	data, err := os.ReadFile(file)
-	require.NoError(t, err)
 	regions := map[string]string{}
 	name := ""
 	var b strings.Builder
-	for _, line := range strings.Split(string(data), "\n") {
+	for _, line := range strings.Split(readFile(t, file), "\n") {
 		trimmed := strings.TrimSpace(line)
 		switch {
 		case trimmed == "// readme:end":
@@ -170,21 +149,18 @@ func goBlocks(markdown string) []string {
 // (the examples' tests run them too); and every region is shown.
 func TestReadmeGoBlocks(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("README.md")
-	require.NoError(t, err)
+	readme := readFile(t, "README.md")
 	known := map[string]string{} // code -> where it comes from
 	for _, file := range readmeSources.regions {
 		for name, code := range readmeRegions(t, file) {
 			known[code] = file + ":" + name
-			assert.Contains(t, string(readme), "```go\n"+code+"```", "the README shows %s's region %s", file, name)
+			assert.Contains(t, readme, "```go\n"+code+"```", "the README shows %s's region %s", file, name)
 		}
 	}
 	for _, file := range readmeSources.whole {
-		data, err := os.ReadFile(file)
-		require.NoError(t, err)
-		known[string(data)] = file
+		known[readFile(t, file)] = file
 	}
-	blocks := goBlocks(string(readme))
+	blocks := goBlocks(readme)
 	require.NotEmpty(t, blocks)
 	for _, block := range blocks {
 		_, ok := known[block]

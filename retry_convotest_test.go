@@ -110,10 +110,7 @@ func TestE2ERetryAfterBeyondMaxWait(t *testing.T) {
 	srv, client := newServer(t, convo.AgentMessage, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultRateLimit, RetryAfter: 30 * time.Second}))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var gotErr error
-	for _, err := range client.Conversations.List(ctx, nil).All() {
-		gotErr = err
-	}
+	gotErr := lastErr(client.Conversations.List(ctx, nil).All())
 	var apiErr *convo.APIError
 	require.ErrorAs(t, gotErr, &apiErr)
 	assert.ErrorIs(t, gotErr, convo.ErrRateLimited)

@@ -48,7 +48,7 @@ func refreshData(p convo.Provider, convs, perConv int, span time.Duration) *conv
 	d := convotest.NewDataset()
 	for i := range convs {
 		id := fmt.Sprintf("r%03d", i)
-		c := incConversation(p, id, perConv)
+		c := incConversation(p, id)
 		c.Tags = []string{"lead"}
 		if p == convo.AgentMessage {
 			c.Consent = &convo.Consent{OptedIn: true, OptedInAt: now.Add(-span)}
@@ -413,7 +413,7 @@ func randomChange(t *testing.T, rng *rand.Rand, srv *convotest.Server, clock *re
 	case 4:
 		*added++
 		conv := fmt.Sprintf("x%03d", *added)
-		cv := incConversation(srv.Provider(), conv, 0)
+		cv := incConversation(srv.Provider(), conv)
 		require.NoError(t, srv.AddConversation(cv, newMessages(conv)...))
 	}
 }

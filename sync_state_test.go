@@ -33,8 +33,9 @@ func (c *incClock) next() time.Time {
 	return c.t
 }
 
-// incConversation is a conversation of provider p with its fields.
-func incConversation(p convo.Provider, id string, n int) convo.Conversation {
+// incConversation is a conversation of provider p with its fields, made
+// at incBase.
+func incConversation(p convo.Provider, id string) convo.Conversation {
 	c := convo.Conversation{ID: id, ContactID: "contact-" + id, Status: "open", CreatedAt: incBase}
 	switch p {
 	case convo.VantaxAI:
@@ -44,7 +45,6 @@ func incConversation(p convo.Provider, id string, n int) convo.Conversation {
 	case convo.AgentMessage:
 		c.ContactNumber, c.PhoneNumber, c.PhoneNumberID = "+1555"+id, "+15550000000", "pn_1"
 	}
-	_ = n
 	return c
 }
 
@@ -67,7 +67,7 @@ func incData(p convo.Provider, clock *incClock, convs, perConv int) *convotest.D
 	var all []convotest.ConversationData
 	for i := range convs {
 		id := fmt.Sprintf("c%03d", i)
-		conv := incConversation(p, id, perConv)
+		conv := incConversation(p, id)
 		msgs := incMessages(clock, id, 0, perConv)
 		conv.LastMessageAt, conv.MessageCount, conv.UpdatedAt = msgs[len(msgs)-1].SentAt, len(msgs), msgs[len(msgs)-1].SentAt
 		all = append(all, convotest.ConversationData{Conversation: conv, Messages: msgs})
@@ -297,7 +297,7 @@ func TestIncrementalSync(t *testing.T) {
 			for _, id := range ids {
 				require.NoError(t, srv.AddMessages(id, incMessages(clock, id, perConv, added[id])...))
 			}
-			newConv := incConversation(p, "c900", 0)
+			newConv := incConversation(p, "c900")
 			require.NoError(t, srv.AddConversation(newConv, incMessages(clock, "c900", 0, 70)...))
 			added["c900"] = 70
 			srv.ResetRequests()
@@ -522,7 +522,7 @@ func TestIncrementalSyncRandomized(t *testing.T) {
 				}
 				if rng.IntN(3) == 0 {
 					id := fmt.Sprintf("n%03d", round)
-					require.NoError(t, srv.AddConversation(incConversation(p, id, 0), incMessages(clock, id, 0, rng.IntN(50)+1)...))
+					require.NoError(t, srv.AddConversation(incConversation(p, id), incMessages(clock, id, 0, rng.IntN(50)+1)...))
 				}
 				during := rng.IntN(3) == 0
 				mu.Unlock()
@@ -627,7 +627,7 @@ func TestIncrementalSyncWalksThroughTheLookbackEdge(t *testing.T) {
 			t.Parallel()
 			d := convotest.NewDataset()
 			conv := func(id string, last time.Time) convotest.ConversationData {
-				c := incConversation(p, id, 2)
+				c := incConversation(p, id)
 				msgs := []convo.Message{
 					{ID: id + "-m1", Direction: convo.Inbound, Body: "hello", SentAt: last.Add(-time.Minute)},
 					{ID: id + "-m2", Direction: convo.Outbound, Body: "hi", SentAt: last},
