@@ -436,6 +436,22 @@ func collect[T any](t *testing.T, pg *Pager[T], max int, id func(*T) string) []s
 // fixture shows) from a loopback server and check every documented field
 // of the typed models, through the real request path.
 
+// pageSummary is what a page says besides its items: how many it holds,
+// whether more follow, and the list's total where the provider reports one.
+type pageSummary struct {
+	Items      int
+	HasMore    bool
+	TotalKnown bool
+	Total      int
+}
+
+// requirePageSummary stops the test unless page says what want says, so that
+// the caller may then index the items it counted.
+func requirePageSummary[T any](t *testing.T, page *Page[T], want pageSummary, msgAndArgs ...any) {
+	t.Helper()
+	require.Equal(t, want, pageSummary{len(page.Items), page.HasMore, page.TotalKnown, page.Total}, msgAndArgs...)
+}
+
 // servedConversations serves body as p's conversation list and returns the
 // first page a client decodes from it.
 func servedConversations(t *testing.T, p Provider, body []byte) *Page[Conversation] {
