@@ -752,43 +752,42 @@ func TestLoggingEachAttempt(t *testing.T) {
 
 func TestLoggingExhaustedAndErrors(t *testing.T) {
 	t.Parallel()
-	t.Run("status", func(t *testing.T) {
-		logger, logs := newTestLogger()
-		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-			errorBody(w, http.StatusInternalServerError, n)
-		}, WithLogger(logger), WithMaxRetries(2))
-		_, err := firstPage(c.Conversations.List(testContext(t), &ConversationListParams{SubAccountID: "sub_secret_query"}))
-		require.Error(t, err)
-		require.Equal(t, 3, srv.Requests())
-		recs := parseLog(t, logs)
-		require.Len(t, recs, 3, "one record per attempt:\n%s", logs)
-		for i, r := range recs {
-			assert.Equal(t, i+1, r.Attempt)
-			assert.Equal(t, 500, r.Status)
-			assert.Equal(t, "/conversations", r.Path)
-		}
-		assert.Nil(t, recs[2].Wait)
-		assert.NotContains(t, logs.String(), "sub_secret_query", "no query value logged")
-		assertNoCredential(t, logs.String())
-	})
-	t.Run("connection", func(t *testing.T) {
-		logger, logs := newTestLogger()
-		c, srv := scriptedServer(t, AgentMessage, func(n int, w http.ResponseWriter, r *http.Request) {
-			hijackClose(t, w)
-		}, WithLogger(logger), WithMaxRetries(1))
-		_, err := firstPage(c.Conversations.List(testContext(t), nil))
-		require.Error(t, err)
-		require.Equal(t, 2, srv.Requests())
-		recs := parseLog(t, logs)
-		require.Len(t, recs, 2, "one record per attempt:\n%s", logs)
-		for i, r := range recs {
-			assert.Equal(t, i+1, r.Attempt)
-			assert.Zero(t, r.Status, "no status without a response")
-			assert.NotNil(t, r.Error, "the transport error is logged")
-		}
-		assert.NotNil(t, recs[0].Wait)
-		assertNoCredential(t, logs.String())
-	})
+	tests := []struct {
+		name     string
+		provider Provider
+		params   *ConversationListParams
+		fail     func(t *testing.T, n int, w http.ResponseWriter)
+		retries  int
+		status   int // of every attempt; 0: no response
+	}{
+		{"status", VantaxAI, &ConversationListParams{SubAccountID: "sub_secret_query"},
+			func(t *testing.T, n int, w http.ResponseWriter) { errorBody(w, http.StatusInternalServerError, n) }, 2, 500},
+		{"connection", AgentMessage, nil,
+			func(t *testing.T, n int, w http.ResponseWriter) { hijackClose(t, w) }, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logger, logs := newTestLogger()
+			c, srv := scriptedServer(t, tt.provider, func(n int, w http.ResponseWriter, r *http.Request) {
+				tt.fail(t, n, w)
+			}, WithLogger(logger), WithMaxRetries(tt.retries))
+			_, err := firstPage(c.Conversations.List(testContext(t), tt.params))
+			require.Error(t, err)
+			attempts := tt.retries + 1
+			require.Equal(t, attempts, srv.Requests())
+			recs := parseLog(t, logs)
+			require.Len(t, recs, attempts, "one record per attempt:\n%s", logs)
+			for i, r := range recs {
+				assert.Equal(t, i+1, r.Attempt)
+				assert.Equal(t, tt.status, r.Status, "the attempt's status, none without a response")
+				assert.Equal(t, tt.status == 0, r.Error != nil, "the transport error is logged, and only it")
+				assert.Equal(t, "/conversations", r.Path)
+				assert.Equal(t, i < attempts-1, r.Wait != nil, "a wait before each retry, none after the last attempt")
+			}
+			assert.NotContains(t, logs.String(), "sub_secret_query", "no query value logged")
+			assertNoCredential(t, logs.String())
+		})
+	}
 }
 
 // TestLoggingNothingWithoutLogger checks that a client without a logger
