@@ -142,6 +142,16 @@ func serveJSON(mux *http.ServeMux, pattern string, body []byte) {
 	})
 }
 
+// onlyConversation lists c's conversations to the end and requires that
+// they are one, which it returns.
+func onlyConversation(t *testing.T, c *Client) Conversation {
+	t.Helper()
+	items, err := drain(c.Conversations.List(testContext(t), nil), 10)
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	return items[0]
+}
+
 // firstPage returns the first page of a pager, or its error, without
 // fetching the next one.
 func firstPage[T any](pg *Pager[T]) (*Page[T], error) {
