@@ -235,6 +235,16 @@ func scriptedServer(t *testing.T, p Provider, script func(n int, w http.Response
 	return c, srv
 }
 
+// failingList lists p's conversations from a scriptedServer that answers
+// every attempt with fail, and returns how many attempts reached it and the
+// error the list ends with.
+func failingList(t *testing.T, p Provider, fail func(n int, w http.ResponseWriter), opts ...Option) (attempts int, err error) {
+	t.Helper()
+	c, srv := scriptedServer(t, p, func(n int, w http.ResponseWriter, r *http.Request) { fail(n, w) }, opts...)
+	_, err = firstPage(c.Conversations.List(testContext(t), nil))
+	return srv.Requests(), err
+}
+
 // failFirst is a script for scriptedServer that answers the first k
 // attempts with fail and the others with body, 200.
 func failFirst(k int, fail func(w http.ResponseWriter), body string) func(int, http.ResponseWriter, *http.Request) {

@@ -40,11 +40,8 @@ func TestRetryNotRetriedStatuses(t *testing.T) {
 func testStatusAttempts(t *testing.T, statuses []int, maxRetries, attempts int) {
 	for _, status := range statuses {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-				errorBody(w, status, n)
-			}, WithMaxRetries(maxRetries))
-			_, err := firstPage(c.Conversations.List(testContext(t), nil))
-			assert.Equal(t, attempts, srv.Requests(), "1 + MaxRetries attempts, or 1 where not retried")
+			got, err := failingList(t, VantaxAI, func(n int, w http.ResponseWriter) { errorBody(w, status, n) }, WithMaxRetries(maxRetries))
+			assert.Equal(t, attempts, got, "1 + MaxRetries attempts, or 1 where not retried")
 			var apiErr *APIError
 			require.True(t, errors.As(err, &apiErr), "the typed error of the last response, got %v", err)
 			assert.Equal(t, status, apiErr.StatusCode)
@@ -56,21 +53,15 @@ func testStatusAttempts(t *testing.T, statuses []int, maxRetries, attempts int) 
 
 func TestRetryMaxRetriesZero(t *testing.T) {
 	t.Parallel()
-	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-		errorBody(w, http.StatusServiceUnavailable, n)
-	}, WithMaxRetries(0))
-	_, err := firstPage(c.Conversations.List(testContext(t), nil))
-	assert.Equal(t, 1, srv.Requests())
+	attempts, err := failingList(t, VantaxAI, func(n int, w http.ResponseWriter) { errorBody(w, http.StatusServiceUnavailable, n) }, WithMaxRetries(0))
+	assert.Equal(t, 1, attempts)
 	assert.ErrorIs(t, err, ErrServer)
 }
 
 func TestRetryDefaultCount(t *testing.T) {
 	t.Parallel()
-	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-		errorBody(w, http.StatusBadGateway, n)
-	})
-	_, err := firstPage(c.Conversations.List(testContext(t), nil))
-	assert.Equal(t, 1+DefaultMaxRetries, srv.Requests())
+	attempts, err := failingList(t, VantaxAI, func(n int, w http.ResponseWriter) { errorBody(w, http.StatusBadGateway, n) })
+	assert.Equal(t, 1+DefaultMaxRetries, attempts)
 	assert.ErrorIs(t, err, ErrServer)
 }
 
@@ -93,12 +84,9 @@ func TestRetrySuccessAfterFailures(t *testing.T) {
 func TestRetryConnectionErrors(t *testing.T) {
 	t.Parallel()
 	t.Run("exhausted", func(t *testing.T) {
-		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-			hijackClose(t, w)
-		}, WithMaxRetries(2))
-		_, err := firstPage(c.Conversations.List(testContext(t), nil))
+		attempts, err := failingList(t, VantaxAI, func(_ int, w http.ResponseWriter) { hijackClose(t, w) }, WithMaxRetries(2))
 		require.Error(t, err)
-		assert.Equal(t, 3, srv.Requests())
+		assert.Equal(t, 3, attempts)
 		var apiErr *APIError
 		assert.False(t, errors.As(err, &apiErr), "no response, no APIError")
 		assert.Contains(t, err.Error(), "vantaxai")
@@ -118,13 +106,10 @@ func TestRetryCutOffBody(t *testing.T) {
 		assert.Equal(t, 3, srv.Requests())
 	})
 	t.Run("exhausted", func(t *testing.T) {
-		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-			cutBody(t, w)
-		}, WithMaxRetries(1))
-		_, err := firstPage(c.Conversations.List(testContext(t), nil))
+		attempts, err := failingList(t, VantaxAI, func(_ int, w http.ResponseWriter) { cutBody(t, w) }, WithMaxRetries(1))
 		require.Error(t, err)
 		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
-		assert.Equal(t, 2, srv.Requests())
+		assert.Equal(t, 2, attempts)
 	})
 	t.Run("get", func(t *testing.T) {
 		c, srv := scriptedServer(t, Rentalot, failFirst(1, func(w http.ResponseWriter) { cutBody(t, w) }, `{"data":{"id":"r1"}}`))
