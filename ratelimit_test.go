@@ -98,6 +98,13 @@ func newPacingServer(t *testing.T, report func(n int, r *http.Request) pacingHea
 	return s
 }
 
+// getC1 gets conversation c1 through c and requires that it succeeds.
+func getC1(t *testing.T, c *Client, msgAndArgs ...any) {
+	t.Helper()
+	_, err := c.Conversations.Get(context.Background(), "c1")
+	require.NoError(t, err, msgAndArgs...)
+}
+
 // newPacedClient returns a Rentalot client of srv whose pacer runs on clock.
 func newPacedClient(t *testing.T, srv *pacingServer, clock *pacingClock, opts ...Option) *Client {
 	t.Helper()
@@ -120,18 +127,14 @@ func TestPacingWaitsForReset(t *testing.T) {
 	})
 	clock := &pacingClock{t: pacingT0}
 	c := newPacedClient(t, srv, clock)
-	ctx := context.Background()
 
-	_, err := c.Conversations.Get(ctx, "c1")
-	require.NoError(t, err)
+	getC1(t, c)
 	assert.Empty(t, clock.waits(), "the first request has nothing to wait for")
 
-	_, err = c.Conversations.Get(ctx, "c1")
-	require.NoError(t, err)
+	getC1(t, c)
 	assert.Equal(t, []time.Duration{time.Second}, clock.waits(), "Remaining 0 with Reset in 1 s: the next request waits 1 s")
 
-	_, err = c.Conversations.Get(ctx, "c1")
-	require.NoError(t, err)
+	getC1(t, c)
 	assert.Equal(t, []time.Duration{time.Second}, clock.waits(), "a new window with requests left: no wait")
 	assert.EqualValues(t, 3, srv.hits.Load(), "no request was skipped")
 }
@@ -154,8 +157,7 @@ func TestPacingNoWait(t *testing.T) {
 			clock := &pacingClock{t: pacingT0}
 			c := newPacedClient(t, srv, clock)
 			for range 3 {
-				_, err := c.Conversations.Get(context.Background(), "c1")
-				require.NoError(t, err)
+				getC1(t, c)
 			}
 			assert.Empty(t, clock.waits())
 			assert.EqualValues(t, 3, srv.hits.Load())
@@ -182,13 +184,12 @@ func TestPacingKeyedByResource(t *testing.T) {
 		}
 	}
 	drain(c.Messages.List(ctx, "c1", nil))
-	_, err := c.Conversations.Get(ctx, "c1") // exhausts "conversations"
-	require.NoError(t, err)
+	getC1(t, c) // exhausts "conversations"
 
 	drain(c.Messages.List(ctx, "c2", nil))
 	assert.Empty(t, clock.waits(), "the messages route counts against another resource: no wait")
 
-	_, err = c.Conversations.Get(ctx, "c9")
+	_, err := c.Conversations.Get(ctx, "c9")
 	require.NoError(t, err)
 	assert.Equal(t, []time.Duration{30 * time.Second}, clock.waits(), "the conversation route waits for its own window")
 
@@ -197,8 +198,7 @@ func TestPacingKeyedByResource(t *testing.T) {
 	clock.mu.Lock()
 	clock.t = pacingT0
 	clock.mu.Unlock()
-	_, err = c.Conversations.Get(ctx, "c1")
-	require.NoError(t, err)
+	getC1(t, c)
 	for _, err := range c.Conversations.List(ctx, nil).All() {
 		require.NoError(t, err)
 	}
@@ -215,8 +215,7 @@ func TestPacingCountsRequestsWithinWindow(t *testing.T) {
 	clock := &pacingClock{t: pacingT0}
 	c := newPacedClient(t, srv, clock)
 	for i := range 4 {
-		_, err := c.Conversations.Get(context.Background(), "c1")
-		require.NoError(t, err, "request %d", i)
+		getC1(t, c, "request %d", i)
 		if i < 3 {
 			assert.Empty(t, clock.waits(), "request %d is within the 2 left after the first", i)
 		}
@@ -231,10 +230,9 @@ func TestPacingResetBeyondMaxWait(t *testing.T) {
 	})
 	clock := &pacingClock{t: pacingT0}
 	c := newPacedClient(t, srv, clock)
-	_, err := c.Conversations.Get(context.Background(), "c1")
-	require.NoError(t, err)
+	getC1(t, c)
 
-	_, err = c.Conversations.Get(context.Background(), "c1")
+	_, err := c.Conversations.Get(context.Background(), "c1")
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrRateLimited)
 	var pe *PacingError
@@ -249,10 +247,8 @@ func TestPacingResetBeyondMaxWait(t *testing.T) {
 
 	t.Run("a longer maximum waits", func(t *testing.T) {
 		c := newPacedClient(t, srv, clock, WithMaxPacingWait(time.Hour))
-		_, err := c.Conversations.Get(context.Background(), "c1")
-		require.NoError(t, err)
-		_, err = c.Conversations.Get(context.Background(), "c1")
-		require.NoError(t, err)
+		getC1(t, c)
+		getC1(t, c)
 		assert.Equal(t, []time.Duration{10 * time.Minute}, clock.waits())
 	})
 	t.Run("0 turns header pacing off", func(t *testing.T) {
@@ -260,8 +256,7 @@ func TestPacingResetBeyondMaxWait(t *testing.T) {
 		before := srv.hits.Load()
 		c := newPacedClient(t, srv, clock, WithMaxPacingWait(0))
 		for range 3 {
-			_, err := c.Conversations.Get(context.Background(), "c1")
-			require.NoError(t, err)
+			getC1(t, c)
 		}
 		assert.Empty(t, clock.waits())
 		assert.EqualValues(t, 3, srv.hits.Load()-before)
@@ -277,13 +272,12 @@ func TestPacingCancelDuringWait(t *testing.T) {
 		return pacingHeaders{remaining: "0", reset: reset}
 	})
 	c := newPacedClient(t, srv, nil)
-	_, err := c.Conversations.Get(context.Background(), "c1")
-	require.NoError(t, err)
+	getC1(t, c)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start := time.Now()
-	_, err = c.Conversations.Get(ctx, "c1")
+	_, err := c.Conversations.Get(ctx, "c1")
 	elapsed := time.Since(start)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
@@ -325,8 +319,7 @@ func TestWithRateLimitSpacesRequests(t *testing.T) {
 	clock := &pacingClock{t: pacingT0}
 	c := newPacedClient(t, srv, clock, WithRateLimit(10, 2))
 	for range 5 {
-		_, err := c.Conversations.Get(context.Background(), "c1")
-		require.NoError(t, err)
+		getC1(t, c)
 	}
 	// A burst of 2, then one token every 100 ms.
 	assert.Equal(t, []time.Duration{100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond}, clock.waits())
@@ -337,8 +330,7 @@ func TestWithRateLimitRespectsContext(t *testing.T) {
 	t.Parallel()
 	srv := newPacingServer(t, func(int, *http.Request) pacingHeaders { return pacingHeaders{} })
 	c := newPacedClient(t, srv, nil, WithRateLimit(0.1, 1)) // one request per 10 s
-	_, err := c.Conversations.Get(context.Background(), "c1")
-	require.NoError(t, err)
+	getC1(t, c)
 
 	t.Run("deadline too close fails at once", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
