@@ -426,11 +426,15 @@ func runGet(id string) func(context.Context, *Client) error {
 	}
 }
 
-// newTestClient returns a client of p for the server at url, with a bearer
-// token and retries after 1–5ms; opts may override these.
-func newTestClient(t *testing.T, p Provider, url string, opts ...Option) *Client {
+// newTestClient returns a client of p for a server, closed when the test
+// ends, that answers every request with h, bytes exactly as h writes them;
+// the client sends a bearer token and retries after 1–5ms, and opts may
+// override these.
+func newTestClient(t *testing.T, p Provider, h http.HandlerFunc, opts ...Option) *Client {
 	t.Helper()
-	opts = append([]Option{WithBaseURL(url), WithAuth(Bearer("test-token")),
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	opts = append([]Option{WithBaseURL(srv.URL), WithAuth(Bearer("test-token")),
 		WithRetryWait(time.Millisecond, 5*time.Millisecond)}, opts...)
 	c, err := NewClient(p, opts...)
 	require.NoError(t, err)
