@@ -144,49 +144,34 @@ func TestPagerResumeSurvivesAChangedPage(t *testing.T) {
 	t.Parallel()
 	type change struct {
 		name  string
+		seen  int    // items yielded before the list changes
 		after string // the list when resuming
 		want  string // what the resumed iteration yields
 	}
 	const before = "a b c d e f g h i j k l"
 	changes := []change{
-		{"last yielded deleted", "a c d e f g h i j k l", "c d e f g h i j k l"},
-		{"earlier yielded deleted", "b c d e f g h i j k l", "c d e f g h i j k l"},
-		{"unseen deleted", "a b d e f g h i j k l", "d e f g h i j k l"},
-		{"inserted at the head", "x a b c d e f g h i j k l", "x c d e f g h i j k l"},
-		{"inserted after the position", "a b y c d e f g h i j k l", "y c d e f g h i j k l"},
+		{"last yielded deleted", 2, "a c d e f g h i j k l", "c d e f g h i j k l"},
+		{"earlier yielded deleted", 2, "b c d e f g h i j k l", "c d e f g h i j k l"},
+		{"unseen deleted", 2, "a b d e f g h i j k l", "d e f g h i j k l"},
+		{"inserted at the head", 2, "x a b c d e f g h i j k l", "x c d e f g h i j k l"},
+		{"inserted after the position", 2, "a b y c d e f g h i j k l", "y c d e f g h i j k l"},
+		// Page 2 now starts at h, g's successor: nothing before it was unseen.
+		{"second page, last yielded deleted", 7, "a b c d e f h i j k l", "h i j k l"},
+		// e moves onto page 2 where pages are counted: it is not repeated.
+		{"page boundary, list shifted", 5, "x a b c d e f g h i j k l", "f g h i j k l"},
 	}
 	for _, p := range []convo.Provider{convo.Vobiz, convo.Rentalot, convo.AgentMessage} { // VantaxAI resumes by the id itself
 		for _, ch := range changes {
 			t.Run(p.Name()+"/"+ch.name, func(t *testing.T) {
 				srv, c := pagedServer(t, p, letters(before))
 				pg := c1Messages(c, convo.MessageListParams{PageSize: 5})
-				require.Equal(t, letters("a b"), messageIDs(t, pg, 2))
+				require.Equal(t, letters(before)[:ch.seen], messageIDs(t, pg, ch.seen))
 				cursor := pg.Cursor()
 				relist(t, srv, letters(ch.after)...)
 				got := messageIDs(t, c1Messages(c, convo.MessageListParams{Cursor: cursor}), 0)
 				assert.Equal(t, letters(ch.want), got)
 			})
 		}
-		t.Run(p.Name()+"/second page, last yielded deleted", func(t *testing.T) {
-			srv, c := pagedServer(t, p, letters(before))
-			pg := c1Messages(c, convo.MessageListParams{PageSize: 5})
-			require.Equal(t, letters("a b c d e f g"), messageIDs(t, pg, 7))
-			cursor := pg.Cursor()
-			relist(t, srv, letters("a b c d e f h i j k l")...)
-			got := messageIDs(t, c1Messages(c, convo.MessageListParams{Cursor: cursor}), 0)
-			// Page 2 now starts at h, g's successor: nothing before it
-			// was unseen.
-			assert.Equal(t, letters("h i j k l"), got)
-		})
-		t.Run(p.Name()+"/page boundary, list shifted", func(t *testing.T) {
-			srv, c := pagedServer(t, p, letters(before))
-			pg := c1Messages(c, convo.MessageListParams{PageSize: 5})
-			require.Equal(t, letters("a b c d e"), messageIDs(t, pg, 5))
-			cursor := pg.Cursor()
-			relist(t, srv, letters("x a b c d e f g h i j k l")...) // e moves onto page 2 where pages are counted
-			got := messageIDs(t, c1Messages(c, convo.MessageListParams{Cursor: cursor}), 0)
-			assert.Equal(t, letters("f g h i j k l"), got, "e is not repeated")
-		})
 	}
 }
 
