@@ -98,6 +98,15 @@ func newPacingServer(t *testing.T, report func(n int, r *http.Request) pacingHea
 	return s
 }
 
+// pacedOnClock returns a new pacingServer that reports as report, a fake
+// clock at pacingT0, and a client of the server whose pacer runs on it.
+func pacedOnClock(t *testing.T, report func(n int, r *http.Request) pacingHeaders, opts ...Option) (*pacingServer, *pacingClock, *Client) {
+	t.Helper()
+	srv := newPacingServer(t, report)
+	clock := &pacingClock{t: pacingT0}
+	return srv, clock, newPacedClient(t, srv, clock, opts...)
+}
+
 // getC1 gets conversation c1 through c and requires that it succeeds.
 func getC1(t *testing.T, c *Client, msgAndArgs ...any) {
 	t.Helper()
@@ -119,14 +128,12 @@ func newPacedClient(t *testing.T, srv *pacingServer, clock *pacingClock, opts ..
 
 func TestPacingWaitsForReset(t *testing.T) {
 	t.Parallel()
-	srv := newPacingServer(t, func(n int, _ *http.Request) pacingHeaders {
+	srv, clock, c := pacedOnClock(t, func(n int, _ *http.Request) pacingHeaders {
 		if n == 0 {
 			return pacingHeaders{remaining: "0", reset: pacingT0.Unix() + 1, resource: "conversations"}
 		}
 		return pacingHeaders{remaining: "29", reset: pacingT0.Unix() + 61, resource: "conversations"}
 	})
-	clock := &pacingClock{t: pacingT0}
-	c := newPacedClient(t, srv, clock)
 
 	getC1(t, c)
 	assert.Empty(t, clock.waits(), "the first request has nothing to wait for")
@@ -153,9 +160,7 @@ func TestPacingNoWait(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newPacingServer(t, func(int, *http.Request) pacingHeaders { return tt.h })
-			clock := &pacingClock{t: pacingT0}
-			c := newPacedClient(t, srv, clock)
+			srv, clock, c := pacedOnClock(t, func(int, *http.Request) pacingHeaders { return tt.h })
 			for range 3 {
 				getC1(t, c)
 			}
@@ -167,14 +172,12 @@ func TestPacingNoWait(t *testing.T) {
 
 func TestPacingKeyedByResource(t *testing.T) {
 	t.Parallel()
-	srv := newPacingServer(t, func(_ int, r *http.Request) pacingHeaders {
+	_, clock, c := pacedOnClock(t, func(_ int, r *http.Request) pacingHeaders {
 		if r.URL.Path == "/conversations/c1/messages" {
 			return pacingHeaders{remaining: "10", reset: pacingT0.Unix() + 30, resource: "messages"}
 		}
 		return pacingHeaders{remaining: "0", reset: pacingT0.Unix() + 30, resource: "conversations"}
 	})
-	clock := &pacingClock{t: pacingT0}
-	c := newPacedClient(t, srv, clock)
 	ctx := context.Background()
 
 	drain := func(p *Pager[Message]) {
@@ -209,11 +212,9 @@ func TestPacingCountsRequestsWithinWindow(t *testing.T) {
 	t.Parallel()
 	// The server keeps reporting Remaining 2 for the same window, as late
 	// answers would: the client counts what it sent and keeps the lowest figure.
-	srv := newPacingServer(t, func(int, *http.Request) pacingHeaders {
+	_, clock, c := pacedOnClock(t, func(int, *http.Request) pacingHeaders {
 		return pacingHeaders{remaining: "2", reset: pacingT0.Unix() + 10}
 	})
-	clock := &pacingClock{t: pacingT0}
-	c := newPacedClient(t, srv, clock)
 	for i := range 4 {
 		getC1(t, c, "request %d", i)
 		if i < 3 {
@@ -225,11 +226,9 @@ func TestPacingCountsRequestsWithinWindow(t *testing.T) {
 
 func TestPacingResetBeyondMaxWait(t *testing.T) {
 	t.Parallel()
-	srv := newPacingServer(t, func(int, *http.Request) pacingHeaders {
+	srv, clock, c := pacedOnClock(t, func(int, *http.Request) pacingHeaders {
 		return pacingHeaders{remaining: "0", reset: pacingT0.Unix() + 600, resource: "conversations"}
 	})
-	clock := &pacingClock{t: pacingT0}
-	c := newPacedClient(t, srv, clock)
 	getC1(t, c)
 
 	_, err := c.Conversations.Get(context.Background(), "c1")
@@ -315,9 +314,7 @@ func TestWithRateLimitOptionValidation(t *testing.T) {
 
 func TestWithRateLimitSpacesRequests(t *testing.T) {
 	t.Parallel()
-	srv := newPacingServer(t, func(int, *http.Request) pacingHeaders { return pacingHeaders{} })
-	clock := &pacingClock{t: pacingT0}
-	c := newPacedClient(t, srv, clock, WithRateLimit(10, 2))
+	srv, clock, c := pacedOnClock(t, func(int, *http.Request) pacingHeaders { return pacingHeaders{} }, WithRateLimit(10, 2))
 	for range 5 {
 		getC1(t, c)
 	}
