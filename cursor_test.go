@@ -43,14 +43,14 @@ func TestPagerResumeMidPage(t *testing.T) {
 				const n = 23
 				_, c := pagedServer(t, p, wantIDs(0, n))
 
-				first := c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 5})
+				first := c1Messages(c, convo.MessageListParams{PageSize: 5})
 				assert.Empty(t, first.Cursor(), "before any item: the params' cursor")
 				got := messageIDs(t, first, stop)
 				require.Equal(t, wantIDs(0, stop), got)
 				cursor := first.Cursor()
 				require.NotEmpty(t, cursor)
 
-				resumed := c.Messages.List(context.Background(), "c1", &convo.MessageListParams{Cursor: cursor})
+				resumed := c1Messages(c, convo.MessageListParams{Cursor: cursor})
 				assert.Equal(t, cursor, resumed.Cursor(), "before any item: the params' cursor")
 				rest := messageIDs(t, resumed, 0)
 				assert.Equal(t, wantIDs(stop, n), rest, "no item repeated or skipped")
@@ -65,39 +65,33 @@ func TestPagerResumeMidPage(t *testing.T) {
 func TestPagerResumeChained(t *testing.T) {
 	t.Parallel()
 	// Resume repeatedly, three items at a time, across page boundaries.
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			const n = 17
-			_, c := pagedServer(t, p, wantIDs(0, n))
-			var got []string
-			cursor := ""
-			for round := 0; round < 10 && len(got) < n; round++ {
-				pg := c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 4, Cursor: cursor})
-				got = append(got, messageIDs(t, pg, 3)...)
-				cursor = pg.Cursor()
-			}
-			assert.Equal(t, wantIDs(0, n), got)
-		})
-	}
+	const n = 17
+	eachPaged(t, wantIDs(0, n), func(t *testing.T, _ convo.Provider, _ *convotest.Server, c *convo.Client) {
+		var got []string
+		cursor := ""
+		for round := 0; round < 10 && len(got) < n; round++ {
+			pg := c1Messages(c, convo.MessageListParams{PageSize: 4, Cursor: cursor})
+			got = append(got, messageIDs(t, pg, 3)...)
+			cursor = pg.Cursor()
+		}
+		assert.Equal(t, wantIDs(0, n), got)
+	})
 }
 
 func TestPagerResumeAfterEnd(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			_, c := pagedServer(t, p, wantIDs(0, 8))
-			pg := c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 5})
-			require.Len(t, messageIDs(t, pg, 0), 8)
-			rest := messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{Cursor: pg.Cursor()}), 0)
-			assert.Empty(t, rest, "a finished list resumes with nothing new")
-		})
-	}
+	eachPaged(t, wantIDs(0, 8), func(t *testing.T, _ convo.Provider, _ *convotest.Server, c *convo.Client) {
+		pg := c1Messages(c, convo.MessageListParams{PageSize: 5})
+		require.Len(t, messageIDs(t, pg, 0), 8)
+		rest := messageIDs(t, c1Messages(c, convo.MessageListParams{Cursor: pg.Cursor()}), 0)
+		assert.Empty(t, rest, "a finished list resumes with nothing new")
+	})
 }
 
 func TestPagerCursorRejected(t *testing.T) {
 	t.Parallel()
 	srv, am := pagedServer(t, convo.AgentMessage, wantIDs(0, 10))
-	pg := am.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 3})
+	pg := c1Messages(am, convo.MessageListParams{PageSize: 3})
 	messageIDs(t, pg, 4)
 	cursor := pg.Cursor()
 
@@ -105,10 +99,10 @@ func TestPagerCursorRejected(t *testing.T) {
 	require.NoError(t, err)
 	before := len(srv.Requests())
 	cases := map[string]*convo.Pager[convo.Message]{
-		"other provider":     vx.Messages.List(context.Background(), "c1", &convo.MessageListParams{Cursor: cursor}),
+		"other provider":     c1Messages(vx, convo.MessageListParams{Cursor: cursor}),
 		"other conversation": am.Messages.List(context.Background(), "c2", &convo.MessageListParams{Cursor: cursor}),
-		"garbage":            am.Messages.List(context.Background(), "c1", &convo.MessageListParams{Cursor: "not a cursor!"}),
-		"raw provider token": am.Messages.List(context.Background(), "c1", &convo.MessageListParams{Cursor: "MTA"}),
+		"garbage":            c1Messages(am, convo.MessageListParams{Cursor: "not a cursor!"}),
+		"raw provider token": c1Messages(am, convo.MessageListParams{Cursor: "MTA"}),
 	}
 	for name, pg := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -150,49 +144,34 @@ func TestPagerResumeSurvivesAChangedPage(t *testing.T) {
 	t.Parallel()
 	type change struct {
 		name  string
+		seen  int    // items yielded before the list changes
 		after string // the list when resuming
 		want  string // what the resumed iteration yields
 	}
 	const before = "a b c d e f g h i j k l"
 	changes := []change{
-		{"last yielded deleted", "a c d e f g h i j k l", "c d e f g h i j k l"},
-		{"earlier yielded deleted", "b c d e f g h i j k l", "c d e f g h i j k l"},
-		{"unseen deleted", "a b d e f g h i j k l", "d e f g h i j k l"},
-		{"inserted at the head", "x a b c d e f g h i j k l", "x c d e f g h i j k l"},
-		{"inserted after the position", "a b y c d e f g h i j k l", "y c d e f g h i j k l"},
+		{"last yielded deleted", 2, "a c d e f g h i j k l", "c d e f g h i j k l"},
+		{"earlier yielded deleted", 2, "b c d e f g h i j k l", "c d e f g h i j k l"},
+		{"unseen deleted", 2, "a b d e f g h i j k l", "d e f g h i j k l"},
+		{"inserted at the head", 2, "x a b c d e f g h i j k l", "x c d e f g h i j k l"},
+		{"inserted after the position", 2, "a b y c d e f g h i j k l", "y c d e f g h i j k l"},
+		// Page 2 now starts at h, g's successor: nothing before it was unseen.
+		{"second page, last yielded deleted", 7, "a b c d e f h i j k l", "h i j k l"},
+		// e moves onto page 2 where pages are counted: it is not repeated.
+		{"page boundary, list shifted", 5, "x a b c d e f g h i j k l", "f g h i j k l"},
 	}
 	for _, p := range []convo.Provider{convo.Vobiz, convo.Rentalot, convo.AgentMessage} { // VantaxAI resumes by the id itself
 		for _, ch := range changes {
 			t.Run(p.Name()+"/"+ch.name, func(t *testing.T) {
 				srv, c := pagedServer(t, p, letters(before))
-				pg := c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 5})
-				require.Equal(t, letters("a b"), messageIDs(t, pg, 2))
+				pg := c1Messages(c, convo.MessageListParams{PageSize: 5})
+				require.Equal(t, letters(before)[:ch.seen], messageIDs(t, pg, ch.seen))
 				cursor := pg.Cursor()
 				relist(t, srv, letters(ch.after)...)
-				got := messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{Cursor: cursor}), 0)
+				got := messageIDs(t, c1Messages(c, convo.MessageListParams{Cursor: cursor}), 0)
 				assert.Equal(t, letters(ch.want), got)
 			})
 		}
-		t.Run(p.Name()+"/second page, last yielded deleted", func(t *testing.T) {
-			srv, c := pagedServer(t, p, letters(before))
-			pg := c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 5})
-			require.Equal(t, letters("a b c d e f g"), messageIDs(t, pg, 7))
-			cursor := pg.Cursor()
-			relist(t, srv, letters("a b c d e f h i j k l")...)
-			got := messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{Cursor: cursor}), 0)
-			// Page 2 now starts at h, g's successor: nothing before it
-			// was unseen.
-			assert.Equal(t, letters("h i j k l"), got)
-		})
-		t.Run(p.Name()+"/page boundary, list shifted", func(t *testing.T) {
-			srv, c := pagedServer(t, p, letters(before))
-			pg := c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 5})
-			require.Equal(t, letters("a b c d e"), messageIDs(t, pg, 5))
-			cursor := pg.Cursor()
-			relist(t, srv, letters("x a b c d e f g h i j k l")...) // e moves onto page 2 where pages are counted
-			got := messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{Cursor: cursor}), 0)
-			assert.Equal(t, letters("f g h i j k l"), got, "e is not repeated")
-		})
 	}
 }
 
@@ -204,7 +183,7 @@ func TestPagerResumeV1Cursor(t *testing.T) {
 			_, c := pagedServer(t, p, letters("a b c d e f g"))
 			pg := c.Messages.List(context.Background(), "c1", nil)
 			v1 := convo.EncodeCursor(convo.CursorToken{V: 1, P: p.Name(), R: "messages", S: pg.Fingerprint(), T: "", L: 5, K: 2, I: "b"})
-			got := messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{Cursor: v1}), 0)
+			got := messageIDs(t, c1Messages(c, convo.MessageListParams{Cursor: v1}), 0)
 			assert.Equal(t, letters("c d e f g"), got)
 		})
 	}
@@ -215,37 +194,34 @@ func TestPagerResumeV1Cursor(t *testing.T) {
 // fine.
 func TestPagerCursorWithOtherPageSize(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			srv, c := pagedServer(t, p, letters("a b c d e f g"))
-			pg := c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 3})
-			messageIDs(t, pg, 4)
-			cursor := pg.Cursor()
-			before := len(srv.Requests())
-			var err error
-			for _, e := range c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 4, Cursor: cursor}).All() {
-				err = e
-				break
-			}
-			assert.ErrorIs(t, err, convo.ErrInvalidParams)
-			assert.Contains(t, err.Error(), "page size 3")
-			var pe *convo.ParamError
-			if assert.ErrorAs(t, err, &pe) {
-				assert.Equal(t, "PageSize", pe.Field, "the explicit page size is what to change")
-			}
-			assert.Len(t, srv.Requests(), before, "nothing sent")
-			for _, size := range []int{0, 3} {
-				got := messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: size, Cursor: cursor}), 0)
-				assert.Equal(t, letters("e f g"), got, "page size %d", size)
-			}
-		})
-	}
+	eachPaged(t, letters("a b c d e f g"), func(t *testing.T, _ convo.Provider, srv *convotest.Server, c *convo.Client) {
+		pg := c1Messages(c, convo.MessageListParams{PageSize: 3})
+		messageIDs(t, pg, 4)
+		cursor := pg.Cursor()
+		before := len(srv.Requests())
+		var err error
+		for _, e := range c1Messages(c, convo.MessageListParams{PageSize: 4, Cursor: cursor}).All() {
+			err = e
+			break
+		}
+		assert.ErrorIs(t, err, convo.ErrInvalidParams)
+		assert.Contains(t, err.Error(), "page size 3")
+		var pe *convo.ParamError
+		if assert.ErrorAs(t, err, &pe) {
+			assert.Equal(t, "PageSize", pe.Field, "the explicit page size is what to change")
+		}
+		assert.Len(t, srv.Requests(), before, "nothing sent")
+		for _, size := range []int{0, 3} {
+			got := messageIDs(t, c1Messages(c, convo.MessageListParams{PageSize: size, Cursor: cursor}), 0)
+			assert.Equal(t, letters("e f g"), got, "page size %d", size)
+		}
+	})
 	// A cursor made with the default page size, beside that size spelled out.
 	_, c := pagedServer(t, convo.Rentalot, letters("a b c"))
 	pg := c.Messages.List(context.Background(), "c1", nil)
 	messageIDs(t, pg, 1)
 	_, _, def := convo.Rentalot.PageSizeRange(convo.OpListMessages)
-	got := messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: def, Cursor: pg.Cursor()}), 0)
+	got := messageIDs(t, c1Messages(c, convo.MessageListParams{PageSize: def, Cursor: pg.Cursor()}), 0)
 	assert.Equal(t, letters("b c"), got)
 }
 

@@ -223,3 +223,20 @@ func withActivity(p convo.Provider, c convo.Conversation, msgs []convo.Message) 
 	}
 	return c
 }
+
+// c1Messages lists the messages of pagedServer's conversation c1.
+func c1Messages(c *convo.Client, params convo.MessageListParams) *convo.Pager[convo.Message] {
+	return c.Messages.List(context.Background(), "c1", &params)
+}
+
+// eachPaged runs f as a subtest per provider, with a client of a
+// pagedServer whose conversation c1 holds ids.
+func eachPaged(t *testing.T, ids []string, f func(t *testing.T, p convo.Provider, srv *convotest.Server, c *convo.Client)) {
+	t.Helper()
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			srv, c := pagedServer(t, p, ids)
+			f(t, p, srv, c)
+		})
+	}
+}

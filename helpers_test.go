@@ -142,6 +142,16 @@ func serveJSON(mux *http.ServeMux, pattern string, body []byte) {
 	})
 }
 
+// onlyConversation lists c's conversations to the end and requires that
+// they are one, which it returns.
+func onlyConversation(t *testing.T, c *Client) Conversation {
+	t.Helper()
+	items, err := drain(c.Conversations.List(testContext(t), nil), 10)
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	return items[0]
+}
+
 // firstPage returns the first page of a pager, or its error, without
 // fetching the next one.
 func firstPage[T any](pg *Pager[T]) (*Page[T], error) {
@@ -223,6 +233,16 @@ func scriptedServer(t *testing.T, p Provider, script func(n int, w http.Response
 		script(int(n.Add(1)), w, r)
 	})
 	return c, srv
+}
+
+// failingList lists p's conversations from a scriptedServer that answers
+// every attempt with fail, and returns how many attempts reached it and the
+// error the list ends with.
+func failingList(t *testing.T, p Provider, fail func(n int, w http.ResponseWriter), opts ...Option) (attempts int, err error) {
+	t.Helper()
+	c, srv := scriptedServer(t, p, func(n int, w http.ResponseWriter, r *http.Request) { fail(n, w) }, opts...)
+	_, err = firstPage(c.Conversations.List(testContext(t), nil))
+	return srv.Requests(), err
 }
 
 // failFirst is a script for scriptedServer that answers the first k
@@ -406,11 +426,15 @@ func runGet(id string) func(context.Context, *Client) error {
 	}
 }
 
-// newTestClient returns a client of p for the server at url, with a bearer
-// token and retries after 1–5ms; opts may override these.
-func newTestClient(t *testing.T, p Provider, url string, opts ...Option) *Client {
+// newTestClient returns a client of p for a server, closed when the test
+// ends, that answers every request with h, bytes exactly as h writes them;
+// the client sends a bearer token and retries after 1–5ms, and opts may
+// override these.
+func newTestClient(t *testing.T, p Provider, h http.HandlerFunc, opts ...Option) *Client {
 	t.Helper()
-	opts = append([]Option{WithBaseURL(url), WithAuth(Bearer("test-token")),
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	opts = append([]Option{WithBaseURL(srv.URL), WithAuth(Bearer("test-token")),
 		WithRetryWait(time.Millisecond, 5*time.Millisecond)}, opts...)
 	c, err := NewClient(p, opts...)
 	require.NoError(t, err)
@@ -435,6 +459,22 @@ func collect[T any](t *testing.T, pg *Pager[T], max int, id func(*T) string) []s
 // provider's wire fixtures of testdata/ (and the documented shapes no
 // fixture shows) from a loopback server and check every documented field
 // of the typed models, through the real request path.
+
+// pageSummary is what a page says besides its items: how many it holds,
+// whether more follow, and the list's total where the provider reports one.
+type pageSummary struct {
+	Items      int
+	HasMore    bool
+	TotalKnown bool
+	Total      int
+}
+
+// requirePageSummary stops the test unless page says what want says, so that
+// the caller may then index the items it counted.
+func requirePageSummary[T any](t *testing.T, page *Page[T], want pageSummary, msgAndArgs ...any) {
+	t.Helper()
+	require.Equal(t, want, pageSummary{len(page.Items), page.HasMore, page.TotalKnown, page.Total}, msgAndArgs...)
+}
 
 // servedConversations serves body as p's conversation list and returns the
 // first page a client decodes from it.

@@ -18,20 +18,16 @@ import (
 
 func TestPagerAllStyles(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			const n = 23 // 5 pages of 5, the last one short
-			srv, c := pagedServer(t, p, wantIDs(0, n))
+	const n = 23 // 5 pages of 5, the last one short
+	eachPaged(t, wantIDs(0, n), func(t *testing.T, _ convo.Provider, srv *convotest.Server, c *convo.Client) {
+		got := messageIDs(t, c1Messages(c, convo.MessageListParams{PageSize: 5}), 0)
+		assert.Equal(t, wantIDs(0, n), got, "every item once, in order")
+		assert.Len(t, srv.Requests(), 5, "one request per page, none after the last")
 
-			got := messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 5}), 0)
-			assert.Equal(t, wantIDs(0, n), got, "every item once, in order")
-			assert.Len(t, srv.Requests(), 5, "one request per page, none after the last")
-
-			// A second call of All starts again from the beginning.
-			got = messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 5}), 0)
-			assert.Len(t, got, n)
-		})
-	}
+		// A second call of All starts again from the beginning.
+		got = messageIDs(t, c1Messages(c, convo.MessageListParams{PageSize: 5}), 0)
+		assert.Len(t, got, n)
+	})
 }
 
 func TestPagerExactPageMultiple(t *testing.T) {
@@ -39,38 +35,32 @@ func TestPagerExactPageMultiple(t *testing.T) {
 	// 15 items in pages of 5: the page-number style asks for a 4th, empty
 	// page (it cannot know); the others stop on the server's signal.
 	wantReq := map[convo.Provider]int{convo.Vobiz: 3, convo.AgentMessage: 3, convo.VantaxAI: 3, convo.Rentalot: 4}
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			srv, c := pagedServer(t, p, wantIDs(0, 15))
-			got := messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 5}), 0)
-			assert.Equal(t, wantIDs(0, 15), got)
-			assert.Len(t, srv.Requests(), wantReq[p])
-		})
-	}
+	eachPaged(t, wantIDs(0, 15), func(t *testing.T, p convo.Provider, srv *convotest.Server, c *convo.Client) {
+		got := messageIDs(t, c1Messages(c, convo.MessageListParams{PageSize: 5}), 0)
+		assert.Equal(t, wantIDs(0, 15), got)
+		assert.Len(t, srv.Requests(), wantReq[p])
+	})
 }
 
 func TestPagerPagesAndCursor(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			_, c := pagedServer(t, p, wantIDs(0, 12))
-			pg := c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 5})
-			var sizes []int
-			var more []bool
-			for page, err := range pg.Pages() {
-				require.NoError(t, err)
-				sizes = append(sizes, len(page.Items))
-				more = append(more, page.HasMore)
-				if len(sizes) == 1 {
-					// After the first page, the cursor resumes at item 5.
-					rest := messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{Cursor: pg.Cursor()}), 0)
-					assert.Equal(t, wantIDs(5, 12), rest)
-				}
+	eachPaged(t, wantIDs(0, 12), func(t *testing.T, _ convo.Provider, _ *convotest.Server, c *convo.Client) {
+		pg := c1Messages(c, convo.MessageListParams{PageSize: 5})
+		var sizes []int
+		var more []bool
+		for page, err := range pg.Pages() {
+			require.NoError(t, err)
+			sizes = append(sizes, len(page.Items))
+			more = append(more, page.HasMore)
+			if len(sizes) == 1 {
+				// After the first page, the cursor resumes at item 5.
+				rest := messageIDs(t, c1Messages(c, convo.MessageListParams{Cursor: pg.Cursor()}), 0)
+				assert.Equal(t, wantIDs(5, 12), rest)
 			}
-			assert.Equal(t, []int{5, 5, 2}, sizes)
-			assert.Equal(t, []bool{true, true, false}, more)
-		})
-	}
+		}
+		assert.Equal(t, []int{5, 5, 2}, sizes)
+		assert.Equal(t, []bool{true, true, false}, more)
+	})
 }
 
 func TestPagerRentalotClampedLimit(t *testing.T) {
@@ -78,7 +68,7 @@ func TestPagerRentalotClampedLimit(t *testing.T) {
 	// The plan caps pages at 50: a request for 100 gets 50 and the server
 	// reports limit 50. The list must not end after the first page.
 	srv, c := pagedServer(t, convo.Rentalot, wantIDs(0, 180), convotest.WithPageSize(50))
-	got := messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 100}), 0)
+	got := messageIDs(t, c1Messages(c, convo.MessageListParams{PageSize: 100}), 0)
 	assert.Equal(t, wantIDs(0, 180), got)
 	require.Len(t, srv.Requests(), 4)
 	for i, r := range srv.Requests() {
@@ -91,7 +81,7 @@ func TestPagerStopsAtFirstError(t *testing.T) {
 	t.Parallel()
 	srv, c := pagedServer(t, convo.AgentMessage, letters("a b c d e"),
 		convotest.WithFaults(convotest.Fault{Kind: convotest.FaultStatus, Status: 404, Nth: 2}))
-	pg := c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 2})
+	pg := c1Messages(c, convo.MessageListParams{PageSize: 2})
 	var got []string
 	var errs []error
 	for m, err := range pg.All() {
@@ -116,13 +106,13 @@ func TestPagerPrefetchOrderAndErrors(t *testing.T) {
 			srv, _ := pagedServer(t, convo.AgentMessage, wantIDs(0, 40))
 			c, err := srv.Client(convo.WithPrefetch(ahead))
 			require.NoError(t, err)
-			got := messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 3}), 0)
+			got := messageIDs(t, c1Messages(c, convo.MessageListParams{PageSize: 3}), 0)
 			assert.Equal(t, wantIDs(0, 40), got)
 
 			// Resume works the same with prefetch.
-			pg := c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 3})
+			pg := c1Messages(c, convo.MessageListParams{PageSize: 3})
 			head := messageIDs(t, pg, 10)
-			rest := messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{Cursor: pg.Cursor()}), 0)
+			rest := messageIDs(t, c1Messages(c, convo.MessageListParams{Cursor: pg.Cursor()}), 0)
 			assert.Equal(t, wantIDs(0, 40), append(head, rest...))
 		})
 	}
@@ -132,7 +122,7 @@ func TestPagerPrefetchOrderAndErrors(t *testing.T) {
 	c, err := srv.Client(convo.WithPrefetch(2))
 	require.NoError(t, err)
 	var seq []string
-	for m, err := range c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 1}).All() {
+	for m, err := range c1Messages(c, convo.MessageListParams{PageSize: 1}).All() {
 		if err != nil {
 			assert.ErrorIs(t, err, convo.ErrForbidden)
 			seq = append(seq, "error")
@@ -181,13 +171,13 @@ func TestPagerNoDuplicatesWithinIteration(t *testing.T) {
 			srv, _ = pagedServer(t, p, want, convotest.WithRequestHook(arrive))
 			c, err := srv.Client()
 			require.NoError(t, err)
-			got := messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 5}), 0)
+			got := messageIDs(t, c1Messages(c, convo.MessageListParams{PageSize: 5}), 0)
 			assert.Equal(t, want, got, "every item once, in order")
 
 			relist(t, srv, want...)
 			requests.Store(0)
 			var paged []string
-			for page, err := range c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 5}).Pages() {
+			for page, err := range c1Messages(c, convo.MessageListParams{PageSize: 5}).Pages() {
 				require.NoError(t, err)
 				paged = append(paged, ids(page.Items, msgIDOf)...)
 			}
@@ -280,7 +270,7 @@ func TestLoggingNamesPages(t *testing.T) {
 		srv, _ := pagedServer(t, p, wantIDs(0, 7))
 		c, err := srv.Client(convo.WithLogger(logger))
 		require.NoError(t, err)
-		messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 3}), 0)
+		messageIDs(t, c1Messages(c, convo.MessageListParams{PageSize: 3}), 0)
 		return srv, logs.String()
 	}
 

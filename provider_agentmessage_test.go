@@ -4,16 +4,12 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func TestDecodeAgentMessageConversations(t *testing.T) {
 	t.Parallel()
 	page := servedConversations(t, AgentMessage, fixture(t, "agentmessage_conversations.json"))
-	require.Len(t, page.Items, 2)
-	assert.False(t, page.HasMore, "next_cursor null")
-	assert.False(t, page.TotalKnown, "meta.total is unreliable and not reported")
-	assert.Zero(t, page.Total)
+	requirePageSummary(t, page, pageSummary{Items: 2}, "next_cursor null; meta.total is unreliable and not reported")
 
 	assert.Equal(t, Conversation{
 		ID:                   "AQID...base64url",
@@ -54,9 +50,7 @@ func TestDecodeAgentMessageMessages(t *testing.T) {
 		 "body":null,"media_urls":[],"channel":"sms","segment_count":1,
 		 "created_at":"2026-01-10T08:00:00Z","redacted_at":"2026-04-10T03:11:42Z"}
 	],"meta":{"total":0,"limit":50,"offset":0,"next_cursor":null}}`))
-	require.Len(t, page.Items, 2)
-	assert.False(t, page.HasMore)
-	assert.False(t, page.TotalKnown)
+	requirePageSummary(t, page, pageSummary{Items: 2})
 	assert.Equal(t, Message{
 		ID:             "msg_1",
 		ConversationID: "AQID...base64url",

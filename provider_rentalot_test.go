@@ -10,10 +10,7 @@ import (
 func TestDecodeRentalotConversations(t *testing.T) {
 	t.Parallel()
 	page := servedConversations(t, Rentalot, fixture(t, "rentalot_conversations.json"))
-	require.Len(t, page.Items, 1)
-	assert.True(t, page.HasMore, "page 1 of totalPages 2")
-	assert.True(t, page.TotalKnown)
-	assert.Equal(t, 34, page.Total)
+	requirePageSummary(t, page, pageSummary{Items: 1, HasMore: true, TotalKnown: true, Total: 34}, "page 1 of totalPages 2")
 	assert.Equal(t, Conversation{
 		ID:            "550e8400-e29b-41d4-a716-446655440000",
 		ContactID:     "770e8400-e29b-41d4-a716-446655440000",
@@ -51,9 +48,7 @@ func TestDecodeRentalotGet(t *testing.T) {
 func TestDecodeRentalotMessages(t *testing.T) {
 	t.Parallel()
 	page := servedMessages(t, Rentalot, "550e8400-e29b-41d4-a716-446655440000", fixture(t, "rentalot_messages.json"))
-	require.Len(t, page.Items, 2)
-	assert.False(t, page.HasMore, "2 items, fewer than the reported limit of 20")
-	assert.False(t, page.TotalKnown, "message pages carry no total")
+	requirePageSummary(t, page, pageSummary{Items: 2}, "2 items, fewer than the reported limit of 20; message pages carry no total")
 	assert.Equal(t, Message{
 		ID:             "880e8400-e29b-41d4-a716-446655440000",
 		ConversationID: "550e8400-e29b-41d4-a716-446655440000",
@@ -98,10 +93,7 @@ func TestDecodeRentalotSearch(t *testing.T) {
 
 	page, err := firstPage(c.Search.Messages(testContext(t), &SearchParams{Query: "2-bedroom"}))
 	require.NoError(t, err)
-	require.Len(t, page.Items, 1)
-	assert.False(t, page.HasMore, "search is one page")
-	assert.True(t, page.TotalKnown)
-	assert.Equal(t, 1, page.Total)
+	requirePageSummary(t, page, pageSummary{Items: 1, TotalKnown: true, Total: 1}, "search is one page")
 	assert.Equal(t, SearchResult{
 		MessageID:      "880e8400-e29b-41d4-a716-446655440000",
 		ConversationID: "550e8400-e29b-41d4-a716-446655440000",

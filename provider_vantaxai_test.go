@@ -11,10 +11,7 @@ import (
 func TestDecodeVantaxAIConversations(t *testing.T) {
 	t.Parallel()
 	page := servedConversations(t, VantaxAI, fixture(t, "vantaxai_conversations.json"))
-	require.Len(t, page.Items, 2)
-	assert.False(t, page.HasMore)
-	assert.True(t, page.TotalKnown)
-	assert.Equal(t, 2, page.Total)
+	requirePageSummary(t, page, pageSummary{Items: 2, TotalKnown: true, Total: 2})
 
 	assert.Equal(t, Conversation{
 		ID:            "conv_7b2e9a",
@@ -74,9 +71,7 @@ func TestDecodeVantaxAIGetAndMessages(t *testing.T) {
 
 	page, err := firstPage(c.Messages.List(ctx, "conv_7b2e9a", nil))
 	require.NoError(t, err)
-	require.Len(t, page.Items, 2)
-	assert.True(t, page.TotalKnown)
-	assert.Equal(t, 2, page.Total)
+	requirePageSummary(t, page, pageSummary{Items: 2, TotalKnown: true, Total: 2})
 	assert.Equal(t, Message{
 		ID:             "msg_1",
 		ConversationID: "conv_7b2e9a",

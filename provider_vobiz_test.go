@@ -11,9 +11,7 @@ import (
 func TestDecodeVobizConversations(t *testing.T) {
 	t.Parallel()
 	page := servedConversations(t, Vobiz, fixture(t, "vobiz_conversations.json"))
-	require.Len(t, page.Items, 1)
-	assert.False(t, page.HasMore)
-	assert.False(t, page.TotalKnown)
+	requirePageSummary(t, page, pageSummary{Items: 1})
 	assert.Equal(t, Conversation{
 		ID:         "c7a1b2d3-4e5f-4a6b-8c9d-0e1f2a3b4c5d",
 		ContactID:  "9b8a7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
@@ -34,9 +32,7 @@ func TestDecodeVobizMessages(t *testing.T) {
 	t.Parallel()
 	const conv = "c7a1b2d3-4e5f-4a6b-8c9d-0e1f2a3b4c5d"
 	page := servedMessages(t, Vobiz, conv, fixture(t, "vobiz_messages.json"))
-	require.Len(t, page.Items, 2)
-	assert.True(t, page.HasMore, "has_more with a next_cursor")
-	assert.False(t, page.TotalKnown)
+	requirePageSummary(t, page, pageSummary{Items: 2, HasMore: true}, "has_more with a next_cursor")
 
 	m := page.Items[0]
 	assert.Equal(t, "e1d2c3b4-a5f6-4789-90ab-cdef01234567", m.ID)

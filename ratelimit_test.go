@@ -98,6 +98,22 @@ func newPacingServer(t *testing.T, report func(n int, r *http.Request) pacingHea
 	return s
 }
 
+// pacedOnClock returns a new pacingServer that reports as report, a fake
+// clock at pacingT0, and a client of the server whose pacer runs on it.
+func pacedOnClock(t *testing.T, report func(n int, r *http.Request) pacingHeaders, opts ...Option) (*pacingServer, *pacingClock, *Client) {
+	t.Helper()
+	srv := newPacingServer(t, report)
+	clock := &pacingClock{t: pacingT0}
+	return srv, clock, newPacedClient(t, srv, clock, opts...)
+}
+
+// getC1 gets conversation c1 through c and requires that it succeeds.
+func getC1(t *testing.T, c *Client, msgAndArgs ...any) {
+	t.Helper()
+	_, err := c.Conversations.Get(context.Background(), "c1")
+	require.NoError(t, err, msgAndArgs...)
+}
+
 // newPacedClient returns a Rentalot client of srv whose pacer runs on clock.
 func newPacedClient(t *testing.T, srv *pacingServer, clock *pacingClock, opts ...Option) *Client {
 	t.Helper()
@@ -112,26 +128,20 @@ func newPacedClient(t *testing.T, srv *pacingServer, clock *pacingClock, opts ..
 
 func TestPacingWaitsForReset(t *testing.T) {
 	t.Parallel()
-	srv := newPacingServer(t, func(n int, _ *http.Request) pacingHeaders {
+	srv, clock, c := pacedOnClock(t, func(n int, _ *http.Request) pacingHeaders {
 		if n == 0 {
 			return pacingHeaders{remaining: "0", reset: pacingT0.Unix() + 1, resource: "conversations"}
 		}
 		return pacingHeaders{remaining: "29", reset: pacingT0.Unix() + 61, resource: "conversations"}
 	})
-	clock := &pacingClock{t: pacingT0}
-	c := newPacedClient(t, srv, clock)
-	ctx := context.Background()
 
-	_, err := c.Conversations.Get(ctx, "c1")
-	require.NoError(t, err)
+	getC1(t, c)
 	assert.Empty(t, clock.waits(), "the first request has nothing to wait for")
 
-	_, err = c.Conversations.Get(ctx, "c1")
-	require.NoError(t, err)
+	getC1(t, c)
 	assert.Equal(t, []time.Duration{time.Second}, clock.waits(), "Remaining 0 with Reset in 1 s: the next request waits 1 s")
 
-	_, err = c.Conversations.Get(ctx, "c1")
-	require.NoError(t, err)
+	getC1(t, c)
 	assert.Equal(t, []time.Duration{time.Second}, clock.waits(), "a new window with requests left: no wait")
 	assert.EqualValues(t, 3, srv.hits.Load(), "no request was skipped")
 }
@@ -150,12 +160,9 @@ func TestPacingNoWait(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newPacingServer(t, func(int, *http.Request) pacingHeaders { return tt.h })
-			clock := &pacingClock{t: pacingT0}
-			c := newPacedClient(t, srv, clock)
+			srv, clock, c := pacedOnClock(t, func(int, *http.Request) pacingHeaders { return tt.h })
 			for range 3 {
-				_, err := c.Conversations.Get(context.Background(), "c1")
-				require.NoError(t, err)
+				getC1(t, c)
 			}
 			assert.Empty(t, clock.waits())
 			assert.EqualValues(t, 3, srv.hits.Load())
@@ -165,14 +172,12 @@ func TestPacingNoWait(t *testing.T) {
 
 func TestPacingKeyedByResource(t *testing.T) {
 	t.Parallel()
-	srv := newPacingServer(t, func(_ int, r *http.Request) pacingHeaders {
+	_, clock, c := pacedOnClock(t, func(_ int, r *http.Request) pacingHeaders {
 		if r.URL.Path == "/conversations/c1/messages" {
 			return pacingHeaders{remaining: "10", reset: pacingT0.Unix() + 30, resource: "messages"}
 		}
 		return pacingHeaders{remaining: "0", reset: pacingT0.Unix() + 30, resource: "conversations"}
 	})
-	clock := &pacingClock{t: pacingT0}
-	c := newPacedClient(t, srv, clock)
 	ctx := context.Background()
 
 	drain := func(p *Pager[Message]) {
@@ -182,13 +187,12 @@ func TestPacingKeyedByResource(t *testing.T) {
 		}
 	}
 	drain(c.Messages.List(ctx, "c1", nil))
-	_, err := c.Conversations.Get(ctx, "c1") // exhausts "conversations"
-	require.NoError(t, err)
+	getC1(t, c) // exhausts "conversations"
 
 	drain(c.Messages.List(ctx, "c2", nil))
 	assert.Empty(t, clock.waits(), "the messages route counts against another resource: no wait")
 
-	_, err = c.Conversations.Get(ctx, "c9")
+	_, err := c.Conversations.Get(ctx, "c9")
 	require.NoError(t, err)
 	assert.Equal(t, []time.Duration{30 * time.Second}, clock.waits(), "the conversation route waits for its own window")
 
@@ -197,8 +201,7 @@ func TestPacingKeyedByResource(t *testing.T) {
 	clock.mu.Lock()
 	clock.t = pacingT0
 	clock.mu.Unlock()
-	_, err = c.Conversations.Get(ctx, "c1")
-	require.NoError(t, err)
+	getC1(t, c)
 	for _, err := range c.Conversations.List(ctx, nil).All() {
 		require.NoError(t, err)
 	}
@@ -209,14 +212,11 @@ func TestPacingCountsRequestsWithinWindow(t *testing.T) {
 	t.Parallel()
 	// The server keeps reporting Remaining 2 for the same window, as late
 	// answers would: the client counts what it sent and keeps the lowest figure.
-	srv := newPacingServer(t, func(int, *http.Request) pacingHeaders {
+	_, clock, c := pacedOnClock(t, func(int, *http.Request) pacingHeaders {
 		return pacingHeaders{remaining: "2", reset: pacingT0.Unix() + 10}
 	})
-	clock := &pacingClock{t: pacingT0}
-	c := newPacedClient(t, srv, clock)
 	for i := range 4 {
-		_, err := c.Conversations.Get(context.Background(), "c1")
-		require.NoError(t, err, "request %d", i)
+		getC1(t, c, "request %d", i)
 		if i < 3 {
 			assert.Empty(t, clock.waits(), "request %d is within the 2 left after the first", i)
 		}
@@ -226,15 +226,12 @@ func TestPacingCountsRequestsWithinWindow(t *testing.T) {
 
 func TestPacingResetBeyondMaxWait(t *testing.T) {
 	t.Parallel()
-	srv := newPacingServer(t, func(int, *http.Request) pacingHeaders {
+	srv, clock, c := pacedOnClock(t, func(int, *http.Request) pacingHeaders {
 		return pacingHeaders{remaining: "0", reset: pacingT0.Unix() + 600, resource: "conversations"}
 	})
-	clock := &pacingClock{t: pacingT0}
-	c := newPacedClient(t, srv, clock)
-	_, err := c.Conversations.Get(context.Background(), "c1")
-	require.NoError(t, err)
+	getC1(t, c)
 
-	_, err = c.Conversations.Get(context.Background(), "c1")
+	_, err := c.Conversations.Get(context.Background(), "c1")
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrRateLimited)
 	var pe *PacingError
@@ -249,10 +246,8 @@ func TestPacingResetBeyondMaxWait(t *testing.T) {
 
 	t.Run("a longer maximum waits", func(t *testing.T) {
 		c := newPacedClient(t, srv, clock, WithMaxPacingWait(time.Hour))
-		_, err := c.Conversations.Get(context.Background(), "c1")
-		require.NoError(t, err)
-		_, err = c.Conversations.Get(context.Background(), "c1")
-		require.NoError(t, err)
+		getC1(t, c)
+		getC1(t, c)
 		assert.Equal(t, []time.Duration{10 * time.Minute}, clock.waits())
 	})
 	t.Run("0 turns header pacing off", func(t *testing.T) {
@@ -260,8 +255,7 @@ func TestPacingResetBeyondMaxWait(t *testing.T) {
 		before := srv.hits.Load()
 		c := newPacedClient(t, srv, clock, WithMaxPacingWait(0))
 		for range 3 {
-			_, err := c.Conversations.Get(context.Background(), "c1")
-			require.NoError(t, err)
+			getC1(t, c)
 		}
 		assert.Empty(t, clock.waits())
 		assert.EqualValues(t, 3, srv.hits.Load()-before)
@@ -277,13 +271,12 @@ func TestPacingCancelDuringWait(t *testing.T) {
 		return pacingHeaders{remaining: "0", reset: reset}
 	})
 	c := newPacedClient(t, srv, nil)
-	_, err := c.Conversations.Get(context.Background(), "c1")
-	require.NoError(t, err)
+	getC1(t, c)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start := time.Now()
-	_, err = c.Conversations.Get(ctx, "c1")
+	_, err := c.Conversations.Get(ctx, "c1")
 	elapsed := time.Since(start)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
@@ -321,12 +314,9 @@ func TestWithRateLimitOptionValidation(t *testing.T) {
 
 func TestWithRateLimitSpacesRequests(t *testing.T) {
 	t.Parallel()
-	srv := newPacingServer(t, func(int, *http.Request) pacingHeaders { return pacingHeaders{} })
-	clock := &pacingClock{t: pacingT0}
-	c := newPacedClient(t, srv, clock, WithRateLimit(10, 2))
+	srv, clock, c := pacedOnClock(t, func(int, *http.Request) pacingHeaders { return pacingHeaders{} }, WithRateLimit(10, 2))
 	for range 5 {
-		_, err := c.Conversations.Get(context.Background(), "c1")
-		require.NoError(t, err)
+		getC1(t, c)
 	}
 	// A burst of 2, then one token every 100 ms.
 	assert.Equal(t, []time.Duration{100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond}, clock.waits())
@@ -337,8 +327,7 @@ func TestWithRateLimitRespectsContext(t *testing.T) {
 	t.Parallel()
 	srv := newPacingServer(t, func(int, *http.Request) pacingHeaders { return pacingHeaders{} })
 	c := newPacedClient(t, srv, nil, WithRateLimit(0.1, 1)) // one request per 10 s
-	_, err := c.Conversations.Get(context.Background(), "c1")
-	require.NoError(t, err)
+	getC1(t, c)
 
 	t.Run("deadline too close fails at once", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)

@@ -141,6 +141,24 @@ type exchange struct {
 
 func boolPtr(b bool) *bool { return &b }
 
+// requestCase is one operation of TestRequestsExact: what it runs, as
+// which client, the requests it must send and the items it must yield.
+type requestCase struct {
+	name      string
+	provider  Provider
+	auth      string // "xauth" or "bearer"
+	run       func(ctx context.Context, c *Client) (int, error)
+	exchanges []exchange
+	wantItems int
+}
+
+// filterOnly is the case of p's conversations listed with params alone: one
+// request with exactly query, answered with an empty list.
+func filterOnly(name string, p Provider, params ConversationListParams, query url.Values) requestCase {
+	return requestCase{name: name, provider: p, auth: "bearer", run: listConversations(&params),
+		exchanges: []exchange{{path: "/conversations", query: query, reply: emptyListBody(p)}}}
+}
+
 func TestRequestsExact(t *testing.T) {
 	since := time.Date(2026, 4, 1, 9, 30, 0, 0, time.FixedZone("CEST", 2*60*60))
 	const (
@@ -169,14 +187,7 @@ func TestRequestsExact(t *testing.T) {
 	const vobizCursor = "eyJpZCI6Im1zZzAwMSJ9"
 	const amCursor = "c2Vjb25k+/page=2&x" // reserved characters: must travel escaped, arrive intact
 
-	tests := []struct {
-		name      string
-		provider  Provider
-		auth      string // "xauth" or "bearer"
-		run       func(ctx context.Context, c *Client) (int, error)
-		exchanges []exchange
-		wantItems int
-	}{
+	tests := []requestCase{
 		// Vobiz.
 		{
 			name: "vobiz conversations", provider: Vobiz, auth: "xauth",
@@ -226,21 +237,9 @@ func TestRequestsExact(t *testing.T) {
 				reply: string(fixture(t, "vantaxai_conversations.json"))}},
 			wantItems: 2,
 		},
-		{
-			name: "vantaxai conversations sub_account_id only", provider: VantaxAI, auth: "bearer",
-			run:       listConversations(&ConversationListParams{SubAccountID: "sub 1&x=y"}),
-			exchanges: []exchange{{path: "/conversations", query: url.Values{"sub_account_id": {"sub 1&x=y"}}, reply: `{"success":true,"data":[],"pagination":{"has_more":false}}`}},
-		},
-		{
-			name: "vantaxai conversations channel only", provider: VantaxAI, auth: "bearer",
-			run:       listConversations(&ConversationListParams{Channel: "email"}),
-			exchanges: []exchange{{path: "/conversations", query: url.Values{"channel": {"email"}}, reply: `{"success":true,"data":[],"pagination":{"has_more":false}}`}},
-		},
-		{
-			name: "vantaxai conversations status only", provider: VantaxAI, auth: "bearer",
-			run:       listConversations(&ConversationListParams{Status: "pending"}),
-			exchanges: []exchange{{path: "/conversations", query: url.Values{"status": {"pending"}}, reply: `{"success":true,"data":[],"pagination":{"has_more":false}}`}},
-		},
+		filterOnly("vantaxai conversations sub_account_id only", VantaxAI, ConversationListParams{SubAccountID: "sub 1&x=y"}, url.Values{"sub_account_id": {"sub 1&x=y"}}),
+		filterOnly("vantaxai conversations channel only", VantaxAI, ConversationListParams{Channel: "email"}, url.Values{"channel": {"email"}}),
+		filterOnly("vantaxai conversations status only", VantaxAI, ConversationListParams{Status: "pending"}, url.Values{"status": {"pending"}}),
 		{
 			name: "vantaxai conversations two pages", provider: VantaxAI, auth: "bearer",
 			run: listConversations(&ConversationListParams{Status: "open", PageSize: 2}),
@@ -287,16 +286,8 @@ func TestRequestsExact(t *testing.T) {
 			},
 			wantItems: 2,
 		},
-		{
-			name: "rentalot conversations status only", provider: Rentalot, auth: "bearer",
-			run:       listConversations(&ConversationListParams{Status: "archived"}),
-			exchanges: []exchange{{path: "/conversations", query: url.Values{"page": {"1"}, "status": {"archived"}}, reply: `{"data":[],"pagination":{"page":1,"limit":20}}`}},
-		},
-		{
-			name: "rentalot conversations contactId only", provider: Rentalot, auth: "bearer",
-			run:       listConversations(&ConversationListParams{ContactID: "ct/1 &2"}),
-			exchanges: []exchange{{path: "/conversations", query: url.Values{"page": {"1"}, "contactId": {"ct/1 &2"}}, reply: `{"data":[],"pagination":{"page":1,"limit":20}}`}},
-		},
+		filterOnly("rentalot conversations status only", Rentalot, ConversationListParams{Status: "archived"}, url.Values{"page": {"1"}, "status": {"archived"}}),
+		filterOnly("rentalot conversations contactId only", Rentalot, ConversationListParams{ContactID: "ct/1 &2"}, url.Values{"page": {"1"}, "contactId": {"ct/1 &2"}}),
 		{
 			name: "rentalot get conversation", provider: Rentalot, auth: "bearer",
 			run:       getConversation(rlConv),
@@ -346,21 +337,9 @@ func TestRequestsExact(t *testing.T) {
 			}, reply: string(fixture(t, "agentmessage_conversations.json"))}},
 			wantItems: 2,
 		},
-		{
-			name: "agentmessage conversations opted_in false", provider: AgentMessage, auth: "bearer",
-			run:       listConversations(&ConversationListParams{OptedIn: boolPtr(false)}),
-			exchanges: []exchange{{path: "/conversations", query: url.Values{"opted_in": {"false"}}, reply: `{"success":true,"data":[],"meta":{"next_cursor":null}}`}},
-		},
-		{
-			name: "agentmessage conversations phone_number_id only", provider: AgentMessage, auth: "bearer",
-			run:       listConversations(&ConversationListParams{PhoneNumberID: "pn_1"}),
-			exchanges: []exchange{{path: "/conversations", query: url.Values{"phone_number_id": {"pn_1"}}, reply: `{"success":true,"data":[],"meta":{"next_cursor":null}}`}},
-		},
-		{
-			name: "agentmessage conversations since in UTC", provider: AgentMessage, auth: "bearer",
-			run:       listConversations(&ConversationListParams{Since: since.UTC()}),
-			exchanges: []exchange{{path: "/conversations", query: url.Values{"since": {"2026-04-01T07:30:00Z"}}, reply: `{"success":true,"data":[],"meta":{"next_cursor":null}}`}},
-		},
+		filterOnly("agentmessage conversations opted_in false", AgentMessage, ConversationListParams{OptedIn: boolPtr(false)}, url.Values{"opted_in": {"false"}}),
+		filterOnly("agentmessage conversations phone_number_id only", AgentMessage, ConversationListParams{PhoneNumberID: "pn_1"}, url.Values{"phone_number_id": {"pn_1"}}),
+		filterOnly("agentmessage conversations since in UTC", AgentMessage, ConversationListParams{Since: since.UTC()}, url.Values{"since": {"2026-04-01T07:30:00Z"}}),
 		{
 			name: "agentmessage conversations two pages", provider: AgentMessage, auth: "bearer",
 			run: listConversations(&ConversationListParams{ContactNumber: "+15558889999", PageSize: 1}),
@@ -566,13 +545,14 @@ const noParamError = "(not a ParamError)"
 
 func TestValidationBeforeSending(t *testing.T) {
 	long := strings.Repeat("a", 501)
-	tests := []struct {
+	type refusal struct {
 		name     string
 		provider Provider
 		run      func(context.Context, *Client) error
 		want     error
 		field    string // ParamError.Field, or noParamError
-	}{
+	}
+	tests := []refusal{
 		// Page sizes outside each provider's documented range.
 		{"vobiz messages 101", Vobiz, runMsgs(&MessageListParams{PageSize: 101}), ErrInvalidParams, "PageSize"},
 		{"vobiz messages negative", Vobiz, runMsgs(&MessageListParams{PageSize: -1}), ErrInvalidParams, "PageSize"},
@@ -637,13 +617,7 @@ func TestValidationBeforeSending(t *testing.T) {
 	for p, names := range undocumented {
 		for _, name := range names {
 			params := set[name]
-			tests = append(tests, struct {
-				name     string
-				provider Provider
-				run      func(context.Context, *Client) error
-				want     error
-				field    string
-			}{p.Name() + " filter " + name, p, runConvs(&params), ErrUnsupported, name})
+			tests = append(tests, refusal{p.Name() + " filter " + name, p, runConvs(&params), ErrUnsupported, name})
 		}
 	}
 
@@ -752,43 +726,42 @@ func TestLoggingEachAttempt(t *testing.T) {
 
 func TestLoggingExhaustedAndErrors(t *testing.T) {
 	t.Parallel()
-	t.Run("status", func(t *testing.T) {
-		logger, logs := newTestLogger()
-		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-			errorBody(w, http.StatusInternalServerError, n)
-		}, WithLogger(logger), WithMaxRetries(2))
-		_, err := firstPage(c.Conversations.List(testContext(t), &ConversationListParams{SubAccountID: "sub_secret_query"}))
-		require.Error(t, err)
-		require.Equal(t, 3, srv.Requests())
-		recs := parseLog(t, logs)
-		require.Len(t, recs, 3, "one record per attempt:\n%s", logs)
-		for i, r := range recs {
-			assert.Equal(t, i+1, r.Attempt)
-			assert.Equal(t, 500, r.Status)
-			assert.Equal(t, "/conversations", r.Path)
-		}
-		assert.Nil(t, recs[2].Wait)
-		assert.NotContains(t, logs.String(), "sub_secret_query", "no query value logged")
-		assertNoCredential(t, logs.String())
-	})
-	t.Run("connection", func(t *testing.T) {
-		logger, logs := newTestLogger()
-		c, srv := scriptedServer(t, AgentMessage, func(n int, w http.ResponseWriter, r *http.Request) {
-			hijackClose(t, w)
-		}, WithLogger(logger), WithMaxRetries(1))
-		_, err := firstPage(c.Conversations.List(testContext(t), nil))
-		require.Error(t, err)
-		require.Equal(t, 2, srv.Requests())
-		recs := parseLog(t, logs)
-		require.Len(t, recs, 2, "one record per attempt:\n%s", logs)
-		for i, r := range recs {
-			assert.Equal(t, i+1, r.Attempt)
-			assert.Zero(t, r.Status, "no status without a response")
-			assert.NotNil(t, r.Error, "the transport error is logged")
-		}
-		assert.NotNil(t, recs[0].Wait)
-		assertNoCredential(t, logs.String())
-	})
+	tests := []struct {
+		name     string
+		provider Provider
+		params   *ConversationListParams
+		fail     func(t *testing.T, n int, w http.ResponseWriter)
+		retries  int
+		status   int // of every attempt; 0: no response
+	}{
+		{"status", VantaxAI, &ConversationListParams{SubAccountID: "sub_secret_query"},
+			func(t *testing.T, n int, w http.ResponseWriter) { errorBody(w, http.StatusInternalServerError, n) }, 2, 500},
+		{"connection", AgentMessage, nil,
+			func(t *testing.T, n int, w http.ResponseWriter) { hijackClose(t, w) }, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logger, logs := newTestLogger()
+			c, srv := scriptedServer(t, tt.provider, func(n int, w http.ResponseWriter, r *http.Request) {
+				tt.fail(t, n, w)
+			}, WithLogger(logger), WithMaxRetries(tt.retries))
+			_, err := firstPage(c.Conversations.List(testContext(t), tt.params))
+			require.Error(t, err)
+			attempts := tt.retries + 1
+			require.Equal(t, attempts, srv.Requests())
+			recs := parseLog(t, logs)
+			require.Len(t, recs, attempts, "one record per attempt:\n%s", logs)
+			for i, r := range recs {
+				assert.Equal(t, i+1, r.Attempt)
+				assert.Equal(t, tt.status, r.Status, "the attempt's status, none without a response")
+				assert.Equal(t, tt.status == 0, r.Error != nil, "the transport error is logged, and only it")
+				assert.Equal(t, "/conversations", r.Path)
+				assert.Equal(t, i < attempts-1, r.Wait != nil, "a wait before each retry, none after the last attempt")
+			}
+			assert.NotContains(t, logs.String(), "sub_secret_query", "no query value logged")
+			assertNoCredential(t, logs.String())
+		})
+	}
 }
 
 // TestLoggingNothingWithoutLogger checks that a client without a logger

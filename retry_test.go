@@ -26,56 +26,42 @@ const vantaxConvBody = `{"success":true,"data":[{"id":"conv_ok","status":"open"}
 
 func TestRetryRetriedStatuses(t *testing.T) {
 	t.Parallel()
-	for _, status := range []int{429, 500, 502, 503, 504} {
-		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-				errorBody(w, status, n)
-			}, WithMaxRetries(2))
-			_, err := firstPage(c.Conversations.List(testContext(t), nil))
-			assert.Equal(t, 3, srv.Requests(), "1 + MaxRetries attempts")
-			var apiErr *APIError
-			require.True(t, errors.As(err, &apiErr), "the typed error of the last response, got %v", err)
-			assert.Equal(t, status, apiErr.StatusCode)
-			assert.Equal(t, "failure on attempt 3", apiErr.Message, "decoded from the last response")
-			assert.NotContains(t, err.Error(), "giving up")
-		})
-	}
+	testStatusAttempts(t, []int{429, 500, 502, 503, 504}, 2, 3)
 }
 
 func TestRetryNotRetriedStatuses(t *testing.T) {
 	t.Parallel()
-	for _, status := range []int{400, 401, 403, 404, 409, 422} {
+	testStatusAttempts(t, []int{400, 401, 403, 404, 409, 422}, 3, 1)
+}
+
+// testStatusAttempts answers every attempt with each of statuses in turn,
+// and checks that a client allowed maxRetries makes attempts attempts and
+// returns the typed error of the last response, not the retry layer's own.
+func testStatusAttempts(t *testing.T, statuses []int, maxRetries, attempts int) {
+	for _, status := range statuses {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-				errorBody(w, status, n)
-			}, WithMaxRetries(3))
-			_, err := firstPage(c.Conversations.List(testContext(t), nil))
-			assert.Equal(t, 1, srv.Requests(), "not retried")
+			got, err := failingList(t, VantaxAI, func(n int, w http.ResponseWriter) { errorBody(w, status, n) }, WithMaxRetries(maxRetries))
+			assert.Equal(t, attempts, got, "1 + MaxRetries attempts, or 1 where not retried")
 			var apiErr *APIError
-			require.True(t, errors.As(err, &apiErr))
+			require.True(t, errors.As(err, &apiErr), "the typed error of the last response, got %v", err)
 			assert.Equal(t, status, apiErr.StatusCode)
-			assert.Equal(t, "failure on attempt 1", apiErr.Message)
+			assert.Equal(t, fmt.Sprintf("failure on attempt %d", attempts), apiErr.Message, "decoded from the last response")
+			assert.NotContains(t, err.Error(), "giving up")
 		})
 	}
 }
 
 func TestRetryMaxRetriesZero(t *testing.T) {
 	t.Parallel()
-	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-		errorBody(w, http.StatusServiceUnavailable, n)
-	}, WithMaxRetries(0))
-	_, err := firstPage(c.Conversations.List(testContext(t), nil))
-	assert.Equal(t, 1, srv.Requests())
+	attempts, err := failingList(t, VantaxAI, func(n int, w http.ResponseWriter) { errorBody(w, http.StatusServiceUnavailable, n) }, WithMaxRetries(0))
+	assert.Equal(t, 1, attempts)
 	assert.ErrorIs(t, err, ErrServer)
 }
 
 func TestRetryDefaultCount(t *testing.T) {
 	t.Parallel()
-	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-		errorBody(w, http.StatusBadGateway, n)
-	})
-	_, err := firstPage(c.Conversations.List(testContext(t), nil))
-	assert.Equal(t, 1+DefaultMaxRetries, srv.Requests())
+	attempts, err := failingList(t, VantaxAI, func(n int, w http.ResponseWriter) { errorBody(w, http.StatusBadGateway, n) })
+	assert.Equal(t, 1+DefaultMaxRetries, attempts)
 	assert.ErrorIs(t, err, ErrServer)
 }
 
@@ -91,31 +77,23 @@ func TestRetrySuccessAfterFailures(t *testing.T) {
 			writeJSON(w, http.StatusOK, []byte(vantaxConvBody))
 		}
 	}, WithMaxRetries(3))
-	items, err := drain(c.Conversations.List(testContext(t), nil), 10)
-	require.NoError(t, err)
-	require.Len(t, items, 1)
-	assert.Equal(t, "conv_ok", items[0].ID)
+	assert.Equal(t, "conv_ok", onlyConversation(t, c).ID)
 	assert.Equal(t, 3, srv.Requests())
 }
 
 func TestRetryConnectionErrors(t *testing.T) {
 	t.Parallel()
 	t.Run("exhausted", func(t *testing.T) {
-		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-			hijackClose(t, w)
-		}, WithMaxRetries(2))
-		_, err := firstPage(c.Conversations.List(testContext(t), nil))
+		attempts, err := failingList(t, VantaxAI, func(_ int, w http.ResponseWriter) { hijackClose(t, w) }, WithMaxRetries(2))
 		require.Error(t, err)
-		assert.Equal(t, 3, srv.Requests())
+		assert.Equal(t, 3, attempts)
 		var apiErr *APIError
 		assert.False(t, errors.As(err, &apiErr), "no response, no APIError")
 		assert.Contains(t, err.Error(), "vantaxai")
 	})
 	t.Run("recovers", func(t *testing.T) {
 		c, srv := scriptedServer(t, VantaxAI, failFirst(2, func(w http.ResponseWriter) { hijackClose(t, w) }, vantaxConvBody), WithMaxRetries(2))
-		items, err := drain(c.Conversations.List(testContext(t), nil), 10)
-		require.NoError(t, err)
-		assert.Len(t, items, 1)
+		onlyConversation(t, c)
 		assert.Equal(t, 3, srv.Requests())
 	})
 }
@@ -124,20 +102,14 @@ func TestRetryCutOffBody(t *testing.T) {
 	t.Parallel()
 	t.Run("recovers", func(t *testing.T) {
 		c, srv := scriptedServer(t, VantaxAI, failFirst(2, func(w http.ResponseWriter) { cutBody(t, w) }, vantaxConvBody), WithMaxRetries(3))
-		items, err := drain(c.Conversations.List(testContext(t), nil), 10)
-		require.NoError(t, err)
-		require.Len(t, items, 1)
-		assert.Equal(t, "open", items[0].Status)
+		assert.Equal(t, "open", onlyConversation(t, c).Status)
 		assert.Equal(t, 3, srv.Requests())
 	})
 	t.Run("exhausted", func(t *testing.T) {
-		c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-			cutBody(t, w)
-		}, WithMaxRetries(1))
-		_, err := firstPage(c.Conversations.List(testContext(t), nil))
+		attempts, err := failingList(t, VantaxAI, func(_ int, w http.ResponseWriter) { cutBody(t, w) }, WithMaxRetries(1))
 		require.Error(t, err)
 		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
-		assert.Equal(t, 2, srv.Requests())
+		assert.Equal(t, 2, attempts)
 	})
 	t.Run("get", func(t *testing.T) {
 		c, srv := scriptedServer(t, Rentalot, failFirst(1, func(w http.ResponseWriter) { cutBody(t, w) }, `{"data":{"id":"r1"}}`))
@@ -406,10 +378,7 @@ func TestRetryRecoversThroughFakeTransport(t *testing.T) {
 		}
 		return fakeResponse(req, 200, strings.NewReader(fakeOK)), nil
 	}, WithMaxRetries(3))
-	items, err := drain(c.Conversations.List(testContext(t), nil), 10)
-	require.NoError(t, err)
-	require.Len(t, items, 1)
-	assert.Equal(t, "conv_ok", items[0].ID)
+	assert.Equal(t, "conv_ok", onlyConversation(t, c).ID)
 	assert.Equal(t, 4, ft.attempts())
 }
 
