@@ -1,6 +1,7 @@
 package convo_test
 
 import (
+	"fmt"
 	"go/parser"
 	"go/token"
 	"strings"
@@ -166,4 +167,99 @@ func TestReadmeGoBlocks(t *testing.T) {
 		_, ok := known[block]
 		assert.True(t, ok, "a Go block of the README that no test compiles:\n%s", block)
 	}
+}
+
+// TestReadmeProviderTable holds the README's table "Per provider" to the
+// registry: its columns are convo.Providers() in order, and each row that
+// states a registry fact (credential variables, operations, filters, page
+// sizes) says what the provider declares, so a provider added, or a
+// declaration changed, without the table fails here.
+func TestReadmeProviderTable(t *testing.T) {
+	rows := readmeTable(t, readFile(t, "README.md"), "### Per provider")
+	var titles []string
+	for _, p := range convo.Providers() {
+		titles = append(titles, p.Title())
+	}
+	require.Equal(t, titles, rows[""], "the table's columns")
+
+	mark := func(ok bool) string {
+		if ok {
+			return "✓"
+		}
+		return "—"
+	}
+	for i, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			for _, v := range p.CredentialEnv() {
+				assert.Contains(t, rows["environment (examples, command)"][i], "`"+v+"`")
+			}
+			assert.Equal(t, mark(p.Supports(convo.OpListConversations))+" / "+mark(p.Supports(convo.OpGetConversation)),
+				rows["`Conversations.List` / `Get`"][i])
+			assert.Equal(t, mark(p.Supports(convo.OpListMessages))+" / "+mark(p.Supports(convo.OpSearchMessages)),
+				rows["`Messages.List` / `Search.Messages`"][i])
+			filters := "none"
+			if fs := p.Filters(); len(fs) > 0 {
+				var names []string
+				for _, f := range fs {
+					names = append(names, "`"+f.Field+"`")
+				}
+				filters = strings.Join(names, ", ")
+			}
+			assert.Equal(t, filters, rows["conversation filters"][i])
+			assert.Equal(t, pageSizeCell(p), rows["`PageSize`"][i])
+		})
+	}
+}
+
+// pageSizeCell is what the README's `PageSize` row says of p's lists.
+func pageSizeCell(p convo.Provider) string {
+	span := func(op convo.Operation) string {
+		if min, max, _ := p.PageSizeRange(op); max > 0 {
+			return fmt.Sprintf("%d–%d", min, max)
+		}
+		return ""
+	}
+	convs, msgs := span(convo.OpListConversations), span(convo.OpListMessages)
+	var cell string
+	switch {
+	case convs == msgs:
+		cell = convs
+	case convs == "":
+		cell = "messages " + msgs
+	default:
+		cell = "conversations " + convs + ", messages " + msgs
+	}
+	if search := span(convo.OpSearchMessages); search != "" {
+		cell += " (search `Limit` " + search + ")"
+	}
+	return cell
+}
+
+// readmeTable returns the cells of the Markdown table that follows heading
+// in doc, by the text of each row's first cell.
+func readmeTable(t *testing.T, doc, heading string) map[string][]string {
+	t.Helper()
+	_, after, ok := strings.Cut(doc, "\n"+heading+"\n")
+	require.True(t, ok, "README has no %q", heading)
+	rows := map[string][]string{}
+	started := false
+	for line := range strings.Lines(after) {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "|") {
+			if started {
+				break
+			}
+			continue
+		}
+		started = true
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		if strings.HasPrefix(cells[0], "---") || cells[0] == "" && len(cells) > 1 && strings.HasPrefix(cells[1], "---") {
+			continue
+		}
+		rows[cells[0]] = cells[1:]
+	}
+	return rows
 }
