@@ -77,3 +77,35 @@ func TestEscapeJSONNul(t *testing.T) {
 		assert.NotContains(t, got["s"], "\x00")
 	}
 }
+
+// A PostgreSQL sync releases its advisory lock when it ends, on a
+// connection that stays in the pool: another process (here another pool)
+// then runs the same sync. A lock released under the wrong keys would
+// stay with the pooled session and refuse every other process.
+func TestPostgresLockReleasedIntoALongLivedPool(t *testing.T) {
+	t.Parallel()
+	base := postgresURL(t)
+	if base == "" {
+		return
+	}
+	db := openPostgres(t)
+	db.SetMaxIdleConns(4)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	schema := queryString(t, db, "SELECT current_schema()")
+	other := openSchema(t, schema, "")
+
+	_, client := newServer(t, convo.Rentalot)
+	m := mustOpen(t, db, PostgreSQL)
+	for i := range 2 { // the second run goes through the pool's connection again
+		_, err := m.Sync(ctxT(t), client, nil)
+		require.NoError(t, err, "run %d", i+1)
+	}
+	var held int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND classid = oid(hashtext($1)) AND objid = oid(hashtext($2 || '/' || $3))`, pgLockSync, schema, "rentalot").Scan(&held))
+	assert.Zero(t, held, "no session holds the sync's lock after the runs")
+	_, err := mustOpen(t, other, PostgreSQL).Sync(ctxT(t), client, nil)
+	assert.NoError(t, err, "another pool runs the same sync")
+}

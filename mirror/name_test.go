@@ -90,3 +90,43 @@ func TestDefaultName(t *testing.T) {
 			Since: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}))
 	assert.True(t, strings.HasPrefix(DefaultName(convo.VantaxAI, &convo.ConversationListParams{Status: "open", Channel: "sms"}), "vantaxai?channel=sms&status=open"))
 }
+
+// Every conversation filter is part of the default sync name, so that
+// two syncs that differ in one filter only never share a state (one would
+// lose the other's data): each filter field of ConversationListParams,
+// set alone, gives a name of its own, also a field added later.
+func TestDefaultNameHoldsEveryParamsField(t *testing.T) {
+	t.Parallel()
+	notFilters := map[string]bool{"PageSize": true, "Cursor": true}
+	yes := true
+	typ := reflect.TypeOf(convo.ConversationListParams{})
+	names := map[string]string{DefaultName(convo.Rentalot, nil): "no filter"}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if notFilters[f.Name] {
+			continue
+		}
+		var p convo.ConversationListParams
+		v := reflect.ValueOf(&p).Elem().Field(i)
+		switch f.Type {
+		case reflect.TypeOf(""):
+			v.SetString("x1")
+		case reflect.TypeOf(time.Time{}):
+			v.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
+		case reflect.TypeOf(&yes):
+			v.Set(reflect.ValueOf(&yes))
+		default:
+			t.Fatalf("filter %s of type %s: teach this test its value", f.Name, f.Type)
+		}
+		name := DefaultName(convo.Rentalot, &p)
+		prev, dup := names[name]
+		assert.False(t, dup, "filter %s gives the name %q of %s", f.Name, name, prev)
+		names[name] = f.Name
+	}
+	// Rentalot's contact filter, the case that lost data: two syncs, one
+	// name each.
+	a := DefaultName(convo.Rentalot, &convo.ConversationListParams{ContactID: "ct_1"})
+	b := DefaultName(convo.Rentalot, &convo.ConversationListParams{ContactID: "ct_2"})
+	assert.NotEqual(t, a, b)
+	assert.Equal(t, "rentalot?contact_id=ct_1", a)
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -208,4 +209,36 @@ func TestStateWritesOnlyWhatChanged(t *testing.T) {
 			assert.True(t, got.Done())
 		})
 	}
+}
+
+// Reset refuses, deleting nothing, while a run of the same sync holds it:
+// it takes the sync's lock as Sync does. Once the run is over it resets.
+func TestResetRefusedWhileTheSyncRuns(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		t.Parallel()
+		_, client, db, m := mirrorOf(t, b, convo.VantaxAI)
+		var once sync.Once
+		var resetErr error
+		var reset bool
+		var before, during syncState
+		_, err := m.Sync(ctxT(t), client, &Options{FlushRows: 40, Progress: func(Stats) {
+			once.Do(func() {
+				before, _ = readState(t, db, b.dialect, "vantaxai")
+				reset, resetErr = m.Reset(ctxT(t), "vantaxai")
+				during, _ = readState(t, db, b.dialect, "vantaxai")
+			})
+		}})
+		require.NoError(t, err, "the running sync is undisturbed")
+		require.ErrorIs(t, resetErr, ErrBusy)
+		assert.False(t, reset)
+		assert.Contains(t, resetErr.Error(), "another session holds it")
+		assert.Equal(t, before, during, "nothing deleted")
+
+		reset, err = m.Reset(ctxT(t), "vantaxai")
+		require.NoError(t, err)
+		assert.True(t, reset)
+		_, ok := readState(t, db, b.dialect, "vantaxai")
+		assert.False(t, ok)
+	})
 }

@@ -168,3 +168,25 @@ func TestUpdatedMessagesWritten(t *testing.T) {
 		assert.Contains(t, got["m2"], `"sent"`)
 	})
 }
+
+// Of a row repeated within one flush, the last copy (the newest record)
+// is written, not the first.
+func TestFlushKeepsTheLastCopyOfARow(t *testing.T) {
+	t.Parallel()
+	msgs := []messageRow{
+		{id: "m2", args: [7]any{"m2", "c1", nil, "first of m2", nil, "{}", nil}},
+		{id: "m1", args: [7]any{"m1", "c1", nil, "only m1", nil, "{}", nil}},
+		{id: "m2", args: [7]any{"m2", "c1", nil, "second of m2", nil, "{}", nil}},
+		{id: "m2", args: [7]any{"m2", "c1", nil, "last of m2", nil, "{}", nil}},
+	}
+	got := dedupMessages(msgs)
+	require.Len(t, got, 2)
+	assert.Equal(t, "only m1", got[0].args[3])
+	assert.Equal(t, "last of m2", got[1].args[3])
+
+	convs := []convo.Conversation{{ID: "c2", Status: "open"}, {ID: "c1", Status: "open"}, {ID: "c2", Status: "closed"}}
+	gotC := dedupConversations(convs)
+	require.Len(t, gotC, 2)
+	assert.Equal(t, "c1", gotC[0].ID)
+	assert.Equal(t, convo.Conversation{ID: "c2", Status: "closed"}, gotC[1])
+}
