@@ -114,6 +114,29 @@ func TestCLIExportNeverOverwritesOtherFiles(t *testing.T) {
 	assert.Equal(t, before, readFile(t, notes))
 }
 
+// export refuses to overwrite a JSON file that is not an export, however
+// much it looks like one: only a first line that is an export record
+// (kind conversation or message, with a conversation id) marks an export.
+func TestCLIExportRefusesJSONThatIsNoExport(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"config.json":   "{\"debug\": true, \"port\": 8080}\n",
+		"kind.json":     "{\"kind\": \"conversation\"}\n",
+		"other.json":    "{\"kind\": \"user\", \"conversation_id\": \"c1\"}\n",
+		"array.json":    "[{\"kind\": \"message\", \"conversation_id\": \"c1\"}]\n",
+		"one-line.json": "{\"kind\": \"invoice\", \"conversation_id\": \"c1\", \"total\": 3}",
+	} {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+		r := convoRun(t, nil, "export", "--demo", "--provider", "vobiz", "--out", path, "-v")
+		assert.Equal(t, exitUsage, r.code, "%s: %s", name, r.stderr)
+		assert.Contains(t, r.stderr, "is not a convo export", name)
+		assert.NotContains(t, r.stderr, "attempt", "%s: refused before any request", name)
+		assert.Equal(t, content, readFile(t, path), name)
+	}
+}
+
 func TestCLIExportCheckpointNotWritable(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

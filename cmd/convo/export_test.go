@@ -235,6 +235,25 @@ func resumeInterruptedExport(t *testing.T, p convo.Provider, out, cpPath string,
 	assertDoneCheckpoint(t, cpPath)
 }
 
+// An interrupted export leaves a checkpoint that covers exactly the file;
+// lines a crash could leave after it (the last one cut off) are cut by
+// the resumed export, which completes the file exactly.
+func TestCLIExportInterruptAndResumeInProcess(t *testing.T) {
+	t.Parallel()
+	eachProvider(t, func(t *testing.T, p convo.Provider) {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "export.jsonl")
+		cpPath := filepath.Join(dir, "export.checkpoint")
+		args := []string{"export", "--demo", "--provider", p.Name(), "--out", out, "--checkpoint", cpPath, "-v", "--page-size", "10"}
+
+		r := runInterrupted(t, []string{"CONVO_DEMO_LATENCY=5ms"}, 25, nil, args...)
+		require.Equal(t, exitInterrupted, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "interrupted after")
+		assert.Contains(t, r.stderr, "to resume, run the same command again")
+		resumeInterruptedExport(t, p, out, cpPath, args)
+	})
+}
+
 // TestCLIExportRedactedAt checks that an exported AgentMessage message
 // carries a redacted_at key only when the retention window removed its body
 // (a consumer testing for the key must not take every message as redacted).

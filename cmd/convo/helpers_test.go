@@ -367,6 +367,64 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// The command's interruption checks, in this process: an interrupt is
+// the end of run's context, as main makes it of SIGINT and SIGTERM (the
+// tests of the signals themselves, and of kill -9, run the binary, without
+// -short).
+
+// attemptMark is in each line -v logs for a request attempt
+// ("convo: time=… level=DEBUG msg=attempt provider=…").
+const attemptMark = " msg=attempt "
+
+// interruptingStderr is a command's stderr that ends its context at the
+// nth request attempt logged (-v), or never for n 0.
+type interruptingStderr struct {
+	lockedBuffer
+	mu     sync.Mutex
+	n      int
+	seen   int
+	cancel context.CancelFunc
+}
+
+func (w *interruptingStderr) Write(p []byte) (int, error) {
+	w.lockedBuffer.Write(p)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.seen += strings.Count(string(p), attemptMark)
+	if w.n > 0 && w.seen >= w.n {
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+// runInterrupted runs the command line in this process with the extra
+// environment, and interrupts it at its nth request attempt (which needs
+// -v), or when interrupt is closed; it fails the test if the command has
+// not returned a minute later.
+func runInterrupted(t *testing.T, extra []string, n int, interrupt <-chan struct{}, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in := invocation{vars: cleanEnv(extra...), stderr: &interruptingStderr{n: n, cancel: cancel}}
+	done := make(chan result, 1)
+	go func() { done <- in.run(ctx, args...) }()
+	var r result
+	select {
+	case r = <-done:
+	case <-interrupt:
+		cancel()
+		select {
+		case r = <-done:
+		case <-time.After(time.Minute):
+			t.Fatalf("convo %v did not end within a minute of the interrupt", args)
+		}
+	case <-time.After(time.Minute):
+		cancel()
+		t.Fatalf("convo %v did not end within a minute", args)
+	}
+	return r
+}
+
 // eachRow calls row with the columns, as text, of every row of q.
 func eachRow(t *testing.T, db *sql.DB, row func(cols []string), q string, args ...any) {
 	t.Helper()

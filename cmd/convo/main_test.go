@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -178,6 +179,42 @@ func TestCLISignals(t *testing.T) {
 			require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 			r := wait()
 			assert.Equal(t, 130, r.code, r.stderr)
+			assert.Contains(t, r.stderr, "interrupted")
+		})
+	}
+}
+
+// Every command that calls an API exits 130 when interrupted while a
+// request is in flight, saying so once; and conversations, messages and
+// export also midway through a slow run.
+func TestCLIInterruptExitStatus(t *testing.T) {
+	t.Parallel()
+	for name, base := range apiCommands() {
+		t.Run(name+"/held request", func(t *testing.T) {
+			t.Parallel()
+			arrived := make(chan struct{})
+			var once sync.Once
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				once.Do(func() { close(arrived) })
+				select {
+				case <-r.Context().Done():
+				case <-time.After(20 * time.Second):
+				}
+			}))
+			defer srv.Close()
+			args := append(withOut(t, base), "--provider", "rentalot", "--base-url", srv.URL+"/api/v1", "--max-retries", "0")
+			r := runInterrupted(t, []string{"RENTALOT_API_KEY=ra_test"}, 0, arrived, args...)
+			assert.Equal(t, exitInterrupted, r.code, r.stderr)
+			assert.Equal(t, 1, strings.Count(r.stderr, "convo: interrupted"), r.stderr)
+		})
+		if name == "search" || name == "sync" {
+			continue // search: one request, the held one is its mid-run; sync: TestCLISyncInterruptAndResumeInProcess
+		}
+		t.Run(name+"/slow demo", func(t *testing.T) {
+			t.Parallel()
+			args := append(withOut(t, base), "--demo", "--provider", "rentalot", "--demo-latency", "20ms", "-v")
+			r := runInterrupted(t, nil, 3, nil, args...)
+			assert.Equal(t, exitInterrupted, r.code, r.stderr)
 			assert.Contains(t, r.stderr, "interrupted")
 		})
 	}

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -326,6 +327,24 @@ func resumeStoppedSync(t *testing.T, db *sql.DB, p convo.Provider, args []string
 	assert.Equal(t, want, readMirror(t, db, p))
 }
 
+// An interrupted sync exits 130 with the resume hint, the mirror at the
+// end of a transaction; the rerun completes it to exactly the export.
+func TestCLISyncInterruptAndResumeInProcess(t *testing.T) {
+	t.Parallel()
+	for _, mdb := range mirrorDBs(t) {
+		for _, p := range []convo.Provider{convo.Vobiz, convo.AgentMessage} {
+			t.Run(mdb.name+"/"+p.Name(), func(t *testing.T) {
+				args := syncArgs(p, mdb.arg)
+				r := runInterrupted(t, []string{"CONVO_DEMO_LATENCY=5ms"}, 30, nil, args...) // of 49 or 55
+				require.Equal(t, exitInterrupted, r.code, r.stderr)
+				assert.Contains(t, r.stderr, "interrupted;")
+				assert.Contains(t, r.stderr, "to resume, run the same command again")
+				resumeStoppedSync(t, mdb.open(t), p, args)
+			})
+		}
+	}
+}
+
 // Bad --db values and databases: a clear message, exit 2 or 1, nothing
 // written.
 func TestCLISyncBadDatabase(t *testing.T) {
@@ -574,6 +593,57 @@ func interruptStuckSync(t *testing.T, db *sql.DB, dbArg string, stick func(), un
 	var stored int
 	require.NoError(t, db.QueryRow("SELECT count(*) FROM messages").Scan(&stored))
 	assertClaimsAtMost(t, r.stderr, stored)
+}
+
+// convo sync writes delivered rows within its second even when the next
+// answer is slow: here the server holds every request after the first
+// page of messages until the test has seen rows in the database (or for
+// 10 s, longer than the test looks).
+func TestCLISyncWritesWithinASecondWhileTheNetworkWaits(t *testing.T) {
+	t.Parallel()
+	gate := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(gate) }) }
+	defer open()
+	srv := convotest.NewServer(convo.VantaxAI, convotest.WithRequestHook(func(r convotest.Request) {
+		if r.N >= 3 { // the conversation list and the first message page pass
+			select {
+			case <-gate:
+			case <-time.After(10 * time.Second):
+			}
+		}
+	}))
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "inbox.db")
+	done := make(chan result, 1)
+	go func() {
+		done <- invocation{vars: []string{"VANTAXAI_API_KEY=" + convotest.DemoVantaxAIKey}}.run(context.Background(), "sync", "--provider", "vantaxai", "--base-url", srv.URL(), "--db", path,
+			"--concurrency", "1", "--page-size", "5")
+	}()
+	var seen bool
+	for i := 0; i < 160 && !seen; i++ { // 8 s at most
+		time.Sleep(50 * time.Millisecond)
+		seen = countRows(path, "messages") > 0
+	}
+	open()
+	r := <-done
+	require.True(t, seen, "no message in the database within 8 s while the network waited")
+	assert.Equal(t, 0, r.code, r.stderr)
+}
+
+// countRows counts the rows of table in the SQLite file at path; 0 when
+// it cannot be read yet.
+func countRows(path, table string) int {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(30000)&mode=ro")
+	if err != nil {
+		return 0
+	}
+	defer db.Close()
+	var n int
+	if db.QueryRow("SELECT count(*) FROM "+table).Scan(&n) != nil {
+		return 0
+	}
+	return n
 }
 
 // A second run of a sync that is running fails at once, before any
@@ -905,6 +975,27 @@ func TestCLISyncRetention(t *testing.T) {
 	r = runTTY(t, env, args...)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Equal(t, want(3), bodies(), "without --retention, removed bodies stay removed")
+}
+
+// --reset on an existing mirror forgets the sync's state: the run is a
+// full sync again (as many requests as the first), where a plain rerun is
+// incremental (fewer).
+func TestCLISyncResetOnAnExistingDatabase(t *testing.T) {
+	t.Parallel()
+	eachMirrorDB(t, func(t *testing.T, mdb mirrorDB) {
+		t.Parallel()
+		args := []string{"sync", "--demo", "--provider", "vantaxai", "--db", mdb.arg, "-v"}
+		attempts := func(extra ...string) int {
+			r := convoRun(t, nil, append(args, extra...)...)
+			require.Equal(t, 0, r.code, r.stderr)
+			return strings.Count(r.stderr, attemptMark)
+		}
+		full := attempts()
+		incremental := attempts()
+		require.Less(t, incremental, full, "a rerun is incremental")
+		assert.Equal(t, full, attempts("--reset"), "--reset makes the run a full sync")
+		assert.Equal(t, incremental, attempts(), "and the next is incremental again")
+	})
 }
 
 // Entering WAL mode while another connection writes the file (a racing
