@@ -11,11 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,54 +29,9 @@ import (
 // when the retries run out. The tests run on servers and transports that
 // fail in exactly one way (the kit of the package's own tests, lent by
 // export_test.go), on the retry policy's pure functions, on convotest's
-// lists of every provider and its faults, and once on gock, whose
-// transport the retry layer must sit above.
-
-// Broken answers, for the servers of these tests: each gets the whole body
-// of a real answer and sends part of it.
-
-// brokenHijack takes the connection away from the server.
-func brokenHijack(t *testing.T, w http.ResponseWriter) net.Conn {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	require.NoError(t, err)
-	return conn
-}
-
-// brokenTruncate announces the whole body with Content-Length, sends half
-// of it and closes the connection.
-func brokenTruncate(t *testing.T, w http.ResponseWriter, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body[:len(body)/2])
-	_ = http.NewResponseController(w).Flush()
-	brokenHijack(t, w).Close()
-}
-
-// brokenChunked sends half of a chunked body and closes the connection
-// before the terminating chunk.
-func brokenChunked(t *testing.T, w http.ResponseWriter, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body[:len(body)/2])
-	_ = http.NewResponseController(w).Flush()
-	brokenHijack(t, w).Close()
-}
-
-// brokenReset sends the head and half of the body, then resets the
-// connection (RST, not FIN).
-func brokenReset(t *testing.T, w http.ResponseWriter, body []byte) {
-	conn := brokenHijack(t, w)
-	fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
-	_, _ = conn.Write(body[:len(body)/2])
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0)
-	}
-	conn.Close()
-}
-
-// brokenHangUp closes the connection without answering.
-func brokenHangUp(t *testing.T, w http.ResponseWriter, _ []byte) { brokenHijack(t, w).Close() }
+// lists of every provider and its faults, behind the hostile kit's broken
+// answers (hostile_test.go), and once on gock, whose transport the retry
+// layer must sit above.
 
 func TestRetryRetriedStatuses(t *testing.T) {
 	t.Parallel()
@@ -161,7 +113,7 @@ func TestRetrySuccessAfterFailures(t *testing.T) {
 func TestRetryConnectionErrors(t *testing.T) {
 	t.Parallel()
 	t.Run("exhausted", func(t *testing.T) {
-		attempts, err := failingList(t, convo.VantaxAI, func(_ int, w http.ResponseWriter) { brokenHangUp(t, w, nil) }, convo.WithMaxRetries(2))
+		attempts, err := failingList(t, convo.VantaxAI, func(_ int, w http.ResponseWriter) { hwHangUp(w, nil) }, convo.WithMaxRetries(2))
 		require.Error(t, err)
 		assert.Equal(t, 3, attempts)
 		var apiErr *convo.APIError
@@ -169,7 +121,7 @@ func TestRetryConnectionErrors(t *testing.T) {
 		assert.Contains(t, err.Error(), "vantaxai")
 	})
 	t.Run("recovers", func(t *testing.T) {
-		c, srv := convo.ScriptedServerForTest(t, convo.VantaxAI, convo.FailFirstForTest(2, func(w http.ResponseWriter) { brokenHangUp(t, w, nil) }, convo.VantaxConvBodyForTest), convo.WithMaxRetries(2))
+		c, srv := convo.ScriptedServerForTest(t, convo.VantaxAI, convo.FailFirstForTest(2, func(w http.ResponseWriter) { hwHangUp(w, nil) }, convo.VantaxConvBodyForTest), convo.WithMaxRetries(2))
 		onlyConversation(t, c)
 		assert.Equal(t, 3, srv.Requests())
 	})
@@ -178,18 +130,18 @@ func TestRetryConnectionErrors(t *testing.T) {
 func TestRetryCutOffBody(t *testing.T) {
 	t.Parallel()
 	t.Run("recovers", func(t *testing.T) {
-		c, srv := convo.ScriptedServerForTest(t, convo.VantaxAI, convo.FailFirstForTest(2, func(w http.ResponseWriter) { brokenTruncate(t, w, []byte(convo.VantaxConvBodyForTest)) }, convo.VantaxConvBodyForTest), convo.WithMaxRetries(3))
+		c, srv := convo.ScriptedServerForTest(t, convo.VantaxAI, convo.FailFirstForTest(2, func(w http.ResponseWriter) { hwTruncate(w, []byte(convo.VantaxConvBodyForTest)) }, convo.VantaxConvBodyForTest), convo.WithMaxRetries(3))
 		assert.Equal(t, "open", onlyConversation(t, c).Status)
 		assert.Equal(t, 3, srv.Requests())
 	})
 	t.Run("exhausted", func(t *testing.T) {
-		attempts, err := failingList(t, convo.VantaxAI, func(_ int, w http.ResponseWriter) { brokenTruncate(t, w, []byte(convo.VantaxConvBodyForTest)) }, convo.WithMaxRetries(1))
+		attempts, err := failingList(t, convo.VantaxAI, func(_ int, w http.ResponseWriter) { hwTruncate(w, []byte(convo.VantaxConvBodyForTest)) }, convo.WithMaxRetries(1))
 		require.Error(t, err)
 		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 		assert.Equal(t, 2, attempts)
 	})
 	t.Run("get", func(t *testing.T) {
-		c, srv := convo.ScriptedServerForTest(t, convo.Rentalot, convo.FailFirstForTest(1, func(w http.ResponseWriter) { brokenTruncate(t, w, []byte(`{"data":{"id":"r1"}}`)) }, `{"data":{"id":"r1"}}`))
+		c, srv := convo.ScriptedServerForTest(t, convo.Rentalot, convo.FailFirstForTest(1, func(w http.ResponseWriter) { hwTruncate(w, []byte(`{"data":{"id":"r1"}}`)) }, `{"data":{"id":"r1"}}`))
 		conv, err := c.Conversations.Get(convo.ContextForTest(t), "r1")
 		require.NoError(t, err)
 		assert.Equal(t, "r1", conv.ID)
@@ -749,40 +701,19 @@ func TestE2ERetryAfterBeyondMaxWait(t *testing.T) {
 	assert.Len(t, srv.Requests(), 1)
 }
 
-// brokenList stands in front of srv and returns a client of it: it passes
-// each request on to srv and answers those for which fail reports true
-// with broken(srv's answer) instead. It counts the requests.
-func brokenList(t *testing.T, srv *convotest.Server, fail func(n int64) bool, broken func(*testing.T, http.ResponseWriter, []byte), opts ...convo.Option) (*convo.Client, *atomic.Int64) {
+// brokenList is a hostile server in front of srv: it answers the requests
+// for which fail reports true with broken(srv's answer) and passes the
+// others on.
+func brokenList(t *testing.T, srv *convotest.Server, fail func(n int64) bool, broken func(http.ResponseWriter, []byte)) *hwServer {
 	t.Helper()
-	var n atomic.Int64
-	upstream, err := url.Parse(srv.URL())
-	require.NoError(t, err)
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		out := r.Clone(r.Context())
-		out.RequestURI = ""
-		out.URL.Scheme, out.URL.Host = upstream.Scheme, upstream.Host
-		resp, err := http.DefaultTransport.RoundTrip(out)
-		if !assert.NoError(t, err) {
+	return hwServe(t, srv, func(w http.ResponseWriter, r hwRequest) {
+		if !fail(r.N) {
+			r.pass(w)
 			return
 		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		assert.NoError(t, err)
-		if fail(n.Add(1)) {
-			broken(t, w, body)
-			return
-		}
-		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
-		w.WriteHeader(resp.StatusCode)
-		_, _ = w.Write(body)
-	}))
-	t.Cleanup(front.Close)
-	base := *upstream
-	base.Host = front.Listener.Addr().String()
-	opts = append([]convo.Option{convo.WithBaseURL(base.String()), convo.WithRetryWait(time.Millisecond, 5*time.Millisecond)}, opts...)
-	client, err := srv.Client(opts...)
-	require.NoError(t, err)
-	return client, &n
+		_, body := r.honest()
+		broken(w, body)
+	})
 }
 
 // TestRetryBrokenBodies: a body cut off (by Content-Length, mid-chunk, by a
@@ -793,22 +724,22 @@ func TestRetryBrokenBodies(t *testing.T) {
 	t.Parallel()
 	faults := []struct {
 		name   string
-		broken func(*testing.T, http.ResponseWriter, []byte)
+		broken func(http.ResponseWriter, []byte)
 	}{
-		{"content-length cut off", brokenTruncate},
-		{"chunked cut off", brokenChunked},
-		{"connection reset", brokenReset},
-		{"dropped before response", brokenHangUp},
+		{"content-length cut off", hwTruncate},
+		{"chunked cut off", hwTruncateChunked},
+		{"connection reset", hwReset},
+		{"dropped before response", hwHangUp},
 	}
 	want := letters("a b c d e f g")
 	for _, p := range convo.Providers() {
 		for _, f := range faults {
 			t.Run(p.Name()+"/"+f.name, func(t *testing.T) {
 				srv, _ := pagedServer(t, p, want)
-				c, n := brokenList(t, srv, func(n int64) bool { return n%2 == 1 }, f.broken) // every page fails once first
-				got := messageIDs(t, c.Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 3}), 0)
+				front := brokenList(t, srv, func(n int64) bool { return n%2 == 1 }, f.broken) // every page fails once first
+				got := messageIDs(t, front.client(t).Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 3}), 0)
 				assert.Equal(t, want, got)
-				assert.Equal(t, int64(6), n.Load(), "3 pages, each failed once")
+				assert.Equal(t, int64(6), front.requests.Load(), "3 pages, each failed once")
 			})
 		}
 	}
@@ -825,10 +756,10 @@ func TestRetryBrokenBodies(t *testing.T) {
 
 	t.Run("never half a page", func(t *testing.T) {
 		srv, _ := pagedServer(t, convo.Vobiz, letters("a b c"))
-		c, n := brokenList(t, srv, func(int64) bool { return true }, brokenTruncate, convo.WithMaxRetries(2))
+		front := brokenList(t, srv, func(int64) bool { return true }, hwTruncate)
 		var got []string
 		var err error
-		for m, e := range c.Messages.List(context.Background(), "c1", nil).All() {
+		for m, e := range front.client(t, convo.WithMaxRetries(2)).Messages.List(context.Background(), "c1", nil).All() {
 			if e != nil {
 				err = e
 				break
@@ -838,6 +769,6 @@ func TestRetryBrokenBodies(t *testing.T) {
 		require.Error(t, err)
 		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 		assert.Empty(t, got)
-		assert.Equal(t, int64(3), n.Load())
+		assert.Equal(t, int64(3), front.requests.Load())
 	})
 }
