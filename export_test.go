@@ -61,6 +61,7 @@ var ParseLogForTest = parseLog
 
 // FakeClientForTest is fakeClient, with its transport's count of attempts made so far.
 func FakeClientForTest(t *testing.T, script func(n int, req *http.Request) (*http.Response, error), opts ...Option) (*Client, func() int) {
+	t.Helper()
 	c, ft := fakeClient(t, script, opts...)
 	return c, ft.attempts
 }

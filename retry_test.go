@@ -569,6 +569,7 @@ func TestRetryTLSCertificateErrorNotRetried(t *testing.T) {
 
 // TestRequestsRetryBelowGock checks the retry layer sits above the
 // transport gock replaced: a 503 is retried and the second answer used.
+// Not parallel: gock's state is global.
 func TestRequestsRetryBelowGock(t *testing.T) {
 	requests := convo.StartGockForTest(t)
 	convo.ExpectGETForTest(convo.VantaxAI, "/conversations/conv_7b2e9a", nil).Status(http.StatusServiceUnavailable).
