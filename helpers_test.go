@@ -142,16 +142,6 @@ func serveJSON(mux *http.ServeMux, pattern string, body []byte) {
 	})
 }
 
-// onlyConversation lists c's conversations to the end and requires that
-// they are one, which it returns.
-func onlyConversation(t *testing.T, c *Client) Conversation {
-	t.Helper()
-	items, err := drain(c.Conversations.List(testContext(t), nil), 10)
-	require.NoError(t, err)
-	require.Len(t, items, 1)
-	return items[0]
-}
-
 // firstPage returns the first page of a pager, or its error, without
 // fetching the next one.
 func firstPage[T any](pg *Pager[T]) (*Page[T], error) {
@@ -235,16 +225,6 @@ func scriptedServer(t *testing.T, p Provider, script func(n int, w http.Response
 	return c, srv
 }
 
-// failingList lists p's conversations from a scriptedServer that answers
-// every attempt with fail, and returns how many attempts reached it and the
-// error the list ends with.
-func failingList(t *testing.T, p Provider, fail func(n int, w http.ResponseWriter), opts ...Option) (attempts int, err error) {
-	t.Helper()
-	c, srv := scriptedServer(t, p, func(n int, w http.ResponseWriter, r *http.Request) { fail(n, w) }, opts...)
-	_, err = firstPage(c.Conversations.List(testContext(t), nil))
-	return srv.Requests(), err
-}
-
 // failFirst is a script for scriptedServer that answers the first k
 // attempts with fail and the others with body, 200.
 func failFirst(k int, fail func(w http.ResponseWriter), body string) func(int, http.ResponseWriter, *http.Request) {
@@ -272,23 +252,6 @@ func hijackClose(t *testing.T, w http.ResponseWriter) {
 	if assert.NoError(t, err) {
 		_ = conn.Close()
 	}
-}
-
-// cutBody answers 200 with a Content-Length larger than what is written,
-// then drops the connection.
-func cutBody(t *testing.T, w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !assert.True(t, ok, "hijacker") {
-		return
-	}
-	conn, buf, err := hj.Hijack()
-	if !assert.NoError(t, err) {
-		return
-	}
-	defer conn.Close()
-	partial := `{"success":true,"data":[{"id":"conv_ok","status":"op`
-	fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(partial)+500, partial)
-	_ = buf.Flush()
 }
 
 func parseLog(t *testing.T, b *logBuffer) []logRecord {
@@ -375,6 +338,27 @@ func fakeResponse(req *http.Request, status int, body io.Reader, header ...strin
 		h.Set(header[i], header[i+1])
 	}
 	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(body), Request: req, ContentLength: -1}
+}
+
+// vantaxConvBody is a one-item, last-page VantaxAI conversation list.
+const vantaxConvBody = `{"success":true,"data":[{"id":"conv_ok","status":"open"}],"pagination":{"total":1,"has_more":false}}`
+
+// fakeOK is the same list without a total.
+const fakeOK = `{"success":true,"data":[{"id":"conv_ok","status":"open"}],"pagination":{"has_more":false}}`
+
+// fakeClient returns a VantaxAI client whose transport answers attempt n
+// with script(n, req), and that transport; it retries after 1–20ms, and
+// opts may override that.
+func fakeClient(t *testing.T, script func(n int, req *http.Request) (*http.Response, error), opts ...Option) (*Client, *fakeTransport) {
+	t.Helper()
+	ft := &fakeTransport{script: script}
+	opts = append([]Option{
+		WithBaseURL("https://api.example.test/v1"), WithAuth(Bearer(testBearer)),
+		WithHTTPClient(&http.Client{Transport: ft}), WithRetryWait(time.Millisecond, 20*time.Millisecond),
+	}, opts...)
+	c, err := NewClient(VantaxAI, opts...)
+	require.NoError(t, err)
+	return c, ft
 }
 
 func ts(t *testing.T, s string) time.Time {

@@ -1,4 +1,4 @@
-package convo
+package convo_test
 
 import (
 	"context"
@@ -19,10 +19,19 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/h2non/gock.v1"
+
+	"github.com/convokit/convo"
+	"github.com/convokit/convo/convotest"
 )
 
-// vantaxConvBody is a one-item, last-page VantaxAI conversation list.
-const vantaxConvBody = `{"success":true,"data":[{"id":"conv_ok","status":"open"}],"pagination":{"total":1,"has_more":false}}`
+// Retry behaviour, all of it: which outcomes are retried, how many times,
+// after what wait (the backoff, a Retry-After), and what the caller gets
+// when the retries run out. The tests run on servers and transports that
+// fail in exactly one way (the kit of the package's own tests, lent by
+// export_test.go), on the retry policy's pure functions, on convotest's
+// lists of every provider and its faults, behind the hostile kit's broken
+// answers (hostile_test.go), and once on gock, whose transport the retry
+// layer must sit above.
 
 func TestRetryRetriedStatuses(t *testing.T) {
 	t.Parallel()
@@ -40,9 +49,9 @@ func TestRetryNotRetriedStatuses(t *testing.T) {
 func testStatusAttempts(t *testing.T, statuses []int, maxRetries, attempts int) {
 	for _, status := range statuses {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			got, err := failingList(t, VantaxAI, func(n int, w http.ResponseWriter) { errorBody(w, status, n) }, WithMaxRetries(maxRetries))
+			got, err := failingList(t, convo.VantaxAI, func(n int, w http.ResponseWriter) { convo.ErrorBodyForTest(w, status, n) }, convo.WithMaxRetries(maxRetries))
 			assert.Equal(t, attempts, got, "1 + MaxRetries attempts, or 1 where not retried")
-			var apiErr *APIError
+			var apiErr *convo.APIError
 			require.True(t, errors.As(err, &apiErr), "the typed error of the last response, got %v", err)
 			assert.Equal(t, status, apiErr.StatusCode)
 			assert.Equal(t, fmt.Sprintf("failure on attempt %d", attempts), apiErr.Message, "decoded from the last response")
@@ -51,32 +60,52 @@ func testStatusAttempts(t *testing.T, statuses []int, maxRetries, attempts int) 
 	}
 }
 
+// failingList lists p's conversations from a scripted server that answers
+// every attempt with fail, and returns how many attempts reached it and the
+// error the list ends with.
+func failingList(t *testing.T, p convo.Provider, fail func(n int, w http.ResponseWriter), opts ...convo.Option) (attempts int, err error) {
+	t.Helper()
+	c, srv := convo.ScriptedServerForTest(t, p, func(n int, w http.ResponseWriter, r *http.Request) { fail(n, w) }, opts...)
+	_, err = convo.FirstPageForTest(c.Conversations.List(convo.ContextForTest(t), nil))
+	return srv.Requests(), err
+}
+
+// onlyConversation lists c's conversations to the end and requires that
+// they are one, which it returns.
+func onlyConversation(t *testing.T, c *convo.Client) convo.Conversation {
+	t.Helper()
+	items, err := convo.DrainForTest(c.Conversations.List(convo.ContextForTest(t), nil), 10)
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	return items[0]
+}
+
 func TestRetryMaxRetriesZero(t *testing.T) {
 	t.Parallel()
-	attempts, err := failingList(t, VantaxAI, func(n int, w http.ResponseWriter) { errorBody(w, http.StatusServiceUnavailable, n) }, WithMaxRetries(0))
+	attempts, err := failingList(t, convo.VantaxAI, func(n int, w http.ResponseWriter) { convo.ErrorBodyForTest(w, http.StatusServiceUnavailable, n) }, convo.WithMaxRetries(0))
 	assert.Equal(t, 1, attempts)
-	assert.ErrorIs(t, err, ErrServer)
+	assert.ErrorIs(t, err, convo.ErrServer)
 }
 
 func TestRetryDefaultCount(t *testing.T) {
 	t.Parallel()
-	attempts, err := failingList(t, VantaxAI, func(n int, w http.ResponseWriter) { errorBody(w, http.StatusBadGateway, n) })
-	assert.Equal(t, 1+DefaultMaxRetries, attempts)
-	assert.ErrorIs(t, err, ErrServer)
+	attempts, err := failingList(t, convo.VantaxAI, func(n int, w http.ResponseWriter) { convo.ErrorBodyForTest(w, http.StatusBadGateway, n) })
+	assert.Equal(t, 1+convo.DefaultMaxRetries, attempts)
+	assert.ErrorIs(t, err, convo.ErrServer)
 }
 
 func TestRetrySuccessAfterFailures(t *testing.T) {
 	t.Parallel()
-	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+	c, srv := convo.ScriptedServerForTest(t, convo.VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
 		switch n {
 		case 1:
-			errorBody(w, http.StatusServiceUnavailable, n)
+			convo.ErrorBodyForTest(w, http.StatusServiceUnavailable, n)
 		case 2:
-			errorBody(w, http.StatusTooManyRequests, n)
+			convo.ErrorBodyForTest(w, http.StatusTooManyRequests, n)
 		default:
-			writeJSON(w, http.StatusOK, []byte(vantaxConvBody))
+			convo.WriteJSONForTest(w, http.StatusOK, []byte(convo.VantaxConvBodyForTest))
 		}
-	}, WithMaxRetries(3))
+	}, convo.WithMaxRetries(3))
 	assert.Equal(t, "conv_ok", onlyConversation(t, c).ID)
 	assert.Equal(t, 3, srv.Requests())
 }
@@ -84,15 +113,15 @@ func TestRetrySuccessAfterFailures(t *testing.T) {
 func TestRetryConnectionErrors(t *testing.T) {
 	t.Parallel()
 	t.Run("exhausted", func(t *testing.T) {
-		attempts, err := failingList(t, VantaxAI, func(_ int, w http.ResponseWriter) { hijackClose(t, w) }, WithMaxRetries(2))
+		attempts, err := failingList(t, convo.VantaxAI, func(_ int, w http.ResponseWriter) { hwHangUp(w, nil) }, convo.WithMaxRetries(2))
 		require.Error(t, err)
 		assert.Equal(t, 3, attempts)
-		var apiErr *APIError
+		var apiErr *convo.APIError
 		assert.False(t, errors.As(err, &apiErr), "no response, no APIError")
 		assert.Contains(t, err.Error(), "vantaxai")
 	})
 	t.Run("recovers", func(t *testing.T) {
-		c, srv := scriptedServer(t, VantaxAI, failFirst(2, func(w http.ResponseWriter) { hijackClose(t, w) }, vantaxConvBody), WithMaxRetries(2))
+		c, srv := convo.ScriptedServerForTest(t, convo.VantaxAI, convo.FailFirstForTest(2, func(w http.ResponseWriter) { hwHangUp(w, nil) }, convo.VantaxConvBodyForTest), convo.WithMaxRetries(2))
 		onlyConversation(t, c)
 		assert.Equal(t, 3, srv.Requests())
 	})
@@ -101,19 +130,19 @@ func TestRetryConnectionErrors(t *testing.T) {
 func TestRetryCutOffBody(t *testing.T) {
 	t.Parallel()
 	t.Run("recovers", func(t *testing.T) {
-		c, srv := scriptedServer(t, VantaxAI, failFirst(2, func(w http.ResponseWriter) { cutBody(t, w) }, vantaxConvBody), WithMaxRetries(3))
+		c, srv := convo.ScriptedServerForTest(t, convo.VantaxAI, convo.FailFirstForTest(2, func(w http.ResponseWriter) { hwTruncate(w, []byte(convo.VantaxConvBodyForTest)) }, convo.VantaxConvBodyForTest), convo.WithMaxRetries(3))
 		assert.Equal(t, "open", onlyConversation(t, c).Status)
 		assert.Equal(t, 3, srv.Requests())
 	})
 	t.Run("exhausted", func(t *testing.T) {
-		attempts, err := failingList(t, VantaxAI, func(_ int, w http.ResponseWriter) { cutBody(t, w) }, WithMaxRetries(1))
+		attempts, err := failingList(t, convo.VantaxAI, func(_ int, w http.ResponseWriter) { hwTruncate(w, []byte(convo.VantaxConvBodyForTest)) }, convo.WithMaxRetries(1))
 		require.Error(t, err)
 		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 		assert.Equal(t, 2, attempts)
 	})
 	t.Run("get", func(t *testing.T) {
-		c, srv := scriptedServer(t, Rentalot, failFirst(1, func(w http.ResponseWriter) { cutBody(t, w) }, `{"data":{"id":"r1"}}`))
-		conv, err := c.Conversations.Get(testContext(t), "r1")
+		c, srv := convo.ScriptedServerForTest(t, convo.Rentalot, convo.FailFirstForTest(1, func(w http.ResponseWriter) { hwTruncate(w, []byte(`{"data":{"id":"r1"}}`)) }, `{"data":{"id":"r1"}}`))
+		conv, err := c.Conversations.Get(convo.ContextForTest(t), "r1")
 		require.NoError(t, err)
 		assert.Equal(t, "r1", conv.ID)
 		assert.Equal(t, 2, srv.Requests())
@@ -122,21 +151,21 @@ func TestRetryCutOffBody(t *testing.T) {
 
 func TestRetryAfterSeconds(t *testing.T) {
 	t.Parallel()
-	logger, logs := newTestLogger()
-	c, srv := scriptedServer(t, AgentMessage, failFirst(1, func(w http.ResponseWriter) {
+	logger, logs := convo.NewTestLogger()
+	c, srv := convo.ScriptedServerForTest(t, convo.AgentMessage, convo.FailFirstForTest(1, func(w http.ResponseWriter) {
 		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusTooManyRequests, []byte(`{"success":false,"error":{"code":"RATE_LIMITED","message":"slow down"}}`))
-	}, `{"success":true,"data":[{"id":"a"}],"meta":{"next_cursor":null}}`), WithRetryWait(time.Millisecond, 5*time.Second), WithLogger(logger))
+		convo.WriteJSONForTest(w, http.StatusTooManyRequests, []byte(`{"success":false,"error":{"code":"RATE_LIMITED","message":"slow down"}}`))
+	}, `{"success":true,"data":[{"id":"a"}],"meta":{"next_cursor":null}}`), convo.WithRetryWait(time.Millisecond, 5*time.Second), convo.WithLogger(logger))
 
 	start := time.Now()
-	items, err := drain(c.Conversations.List(testContext(t), nil), 10)
+	items, err := convo.DrainForTest(c.Conversations.List(convo.ContextForTest(t), nil), 10)
 	elapsed := time.Since(start)
 	require.NoError(t, err)
 	assert.Len(t, items, 1)
 	assert.Equal(t, 2, srv.Requests())
 	assert.GreaterOrEqual(t, elapsed, 900*time.Millisecond, "the Retry-After wait happened")
 
-	recs := parseLog(t, logs)
+	recs := convo.ParseLogForTest(t, logs)
 	require.Len(t, recs, 2)
 	require.NotNil(t, recs[0].Wait)
 	assert.Equal(t, time.Second, time.Duration(*recs[0].Wait), "the wait is the Retry-After, not the backoff")
@@ -145,28 +174,28 @@ func TestRetryAfterSeconds(t *testing.T) {
 
 func TestRetryAfterHTTPDate(t *testing.T) {
 	t.Parallel()
-	logger, logs := newTestLogger()
+	logger, logs := convo.NewTestLogger()
 	var date, retried time.Time // what the server sent, at its one-second resolution; when the retry came
-	c, srv := scriptedServer(t, Rentalot, func(n int, w http.ResponseWriter, r *http.Request) {
+	c, srv := convo.ScriptedServerForTest(t, convo.Rentalot, func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == 2 {
 			retried = time.Now()
 		}
 		if n == 1 {
 			date = time.Now().Add(2 * time.Second).Truncate(time.Second)
 			w.Header().Set("Retry-After", date.UTC().Format(http.TimeFormat))
-			writeJSON(w, http.StatusServiceUnavailable, []byte(`{"error":{"code":"maintenance","message":"back soon"}}`))
+			convo.WriteJSONForTest(w, http.StatusServiceUnavailable, []byte(`{"error":{"code":"maintenance","message":"back soon"}}`))
 			return
 		}
-		writeJSON(w, http.StatusOK, []byte(`{"data":{"id":"r1"}}`))
-	}, WithRetryWait(time.Millisecond, 5*time.Second), WithLogger(logger))
+		convo.WriteJSONForTest(w, http.StatusOK, []byte(`{"data":{"id":"r1"}}`))
+	}, convo.WithRetryWait(time.Millisecond, 5*time.Second), convo.WithLogger(logger))
 
 	start := time.Now()
-	_, err := c.Conversations.Get(testContext(t), "r1")
+	_, err := c.Conversations.Get(convo.ContextForTest(t), "r1")
 	elapsed := time.Since(start)
 	require.NoError(t, err)
 	assert.Equal(t, 2, srv.Requests())
 
-	recs := parseLog(t, logs)
+	recs := convo.ParseLogForTest(t, logs)
 	require.Len(t, recs, 2)
 	require.NotNil(t, recs[0].Wait)
 	wait := time.Duration(*recs[0].Wait)
@@ -183,22 +212,22 @@ func TestRetryAfterLongerThanMaxWait(t *testing.T) {
 	t.Parallel()
 	for _, header := range []string{"60", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)} {
 		t.Run(header, func(t *testing.T) {
-			c, srv := scriptedServer(t, AgentMessage, func(n int, w http.ResponseWriter, r *http.Request) {
+			c, srv := convo.ScriptedServerForTest(t, convo.AgentMessage, func(n int, w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Retry-After", header)
-				writeJSON(w, http.StatusTooManyRequests, []byte(`{"success":false,"error":{"code":"RATE_LIMITED","message":"slow down"}}`))
-			}, WithMaxRetries(3), WithRetryWait(time.Millisecond, 2*time.Second))
+				convo.WriteJSONForTest(w, http.StatusTooManyRequests, []byte(`{"success":false,"error":{"code":"RATE_LIMITED","message":"slow down"}}`))
+			}, convo.WithMaxRetries(3), convo.WithRetryWait(time.Millisecond, 2*time.Second))
 
 			start := time.Now()
-			_, err := firstPage(c.Conversations.List(testContext(t), nil))
+			_, err := convo.FirstPageForTest(c.Conversations.List(convo.ContextForTest(t), nil))
 			elapsed := time.Since(start)
 			assert.Less(t, elapsed, time.Second, "returns at once")
 			assert.Equal(t, 1, srv.Requests(), "one attempt")
-			var apiErr *APIError
+			var apiErr *convo.APIError
 			require.True(t, errors.As(err, &apiErr), "%v", err)
 			assert.Equal(t, http.StatusTooManyRequests, apiErr.StatusCode)
 			assert.Greater(t, apiErr.RetryAfter, 59*time.Second, "RetryAfter set for the caller")
 			assert.LessOrEqual(t, apiErr.RetryAfter, time.Hour)
-			assert.ErrorIs(t, err, ErrRateLimited)
+			assert.ErrorIs(t, err, convo.ErrRateLimited)
 			assert.Equal(t, "RATE_LIMITED", apiErr.Code)
 		})
 	}
@@ -206,15 +235,15 @@ func TestRetryAfterLongerThanMaxWait(t *testing.T) {
 
 func TestRetryContextCancelledDuringBackoff(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(testContext(t))
+	ctx, cancel := context.WithCancel(convo.ContextForTest(t))
 	defer cancel()
-	c, srv := scriptedServer(t, VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
-		errorBody(w, http.StatusServiceUnavailable, n)
+	c, srv := convo.ScriptedServerForTest(t, convo.VantaxAI, func(n int, w http.ResponseWriter, r *http.Request) {
+		convo.ErrorBodyForTest(w, http.StatusServiceUnavailable, n)
 		time.AfterFunc(50*time.Millisecond, cancel) // during the wait that follows
-	}, WithRetryWait(10*time.Second, 10*time.Second))
+	}, convo.WithRetryWait(10*time.Second, 10*time.Second))
 
 	start := time.Now()
-	_, err := firstPage(c.Conversations.List(ctx, nil))
+	_, err := convo.FirstPageForTest(c.Conversations.List(ctx, nil))
 	elapsed := time.Since(start)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
@@ -226,12 +255,12 @@ func TestRetryContextCancelledBeforeCall(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	c, srv := scriptedServer(t, Rentalot, func(n int, w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, []byte(`{"data":{"id":"r1"}}`))
+	c, srv := convo.ScriptedServerForTest(t, convo.Rentalot, func(n int, w http.ResponseWriter, r *http.Request) {
+		convo.WriteJSONForTest(w, http.StatusOK, []byte(`{"data":{"id":"r1"}}`))
 	})
 	_, err := c.Conversations.Get(ctx, "r1")
 	assert.ErrorIs(t, err, context.Canceled)
-	_, err = firstPage(c.Messages.List(ctx, "r1", nil))
+	_, err = convo.FirstPageForTest(c.Messages.List(ctx, "r1", nil))
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Zero(t, srv.Requests())
 }
@@ -247,25 +276,11 @@ func (c *cutReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-const fakeOK = `{"success":true,"data":[{"id":"conv_ok","status":"open"}],"pagination":{"has_more":false}}`
-
-func fakeClient(t *testing.T, script func(n int, req *http.Request) (*http.Response, error), opts ...Option) (*Client, *fakeTransport) {
-	t.Helper()
-	ft := &fakeTransport{script: script}
-	opts = append([]Option{
-		WithBaseURL("https://api.example.test/v1"), WithAuth(Bearer(testBearer)),
-		WithHTTPClient(&http.Client{Transport: ft}), WithRetryWait(time.Millisecond, 20*time.Millisecond),
-	}, opts...)
-	c, err := NewClient(VantaxAI, opts...)
-	require.NoError(t, err)
-	return c, ft
-}
-
 func TestRetryDecisionsThroughFakeTransport(t *testing.T) {
 	t.Parallel()
 	status := func(code int, header ...string) func(int, *http.Request) (*http.Response, error) {
 		return func(n int, req *http.Request) (*http.Response, error) {
-			return fakeResponse(req, code, strings.NewReader(fmt.Sprintf(`{"success":false,"message":"attempt %d"}`, n)), header...), nil
+			return convo.FakeResponseForTest(req, code, strings.NewReader(fmt.Sprintf(`{"success":false,"message":"attempt %d"}`, n)), header...), nil
 		}
 	}
 	cases := []struct {
@@ -287,7 +302,7 @@ func TestRetryDecisionsThroughFakeTransport(t *testing.T) {
 		{
 			name: "Retry-After above the maximum ends the call", script: status(429, "Retry-After", "5"), attempts: 1,
 			check: func(t *testing.T, err error) {
-				var apiErr *APIError
+				var apiErr *convo.APIError
 				require.ErrorAs(t, err, &apiErr)
 				assert.Equal(t, 5*time.Second, apiErr.RetryAfter)
 			},
@@ -295,7 +310,7 @@ func TestRetryDecisionsThroughFakeTransport(t *testing.T) {
 		{
 			name: "Retry-After beyond the duration range is clamped", script: status(429, "Retry-After", "10000000000"), attempts: 1,
 			check: func(t *testing.T, err error) {
-				var apiErr *APIError
+				var apiErr *convo.APIError
 				require.ErrorAs(t, err, &apiErr)
 				assert.Equal(t, 365*24*time.Hour, apiErr.RetryAfter, "clamped to a year, never overflowed")
 			},
@@ -303,7 +318,7 @@ func TestRetryDecisionsThroughFakeTransport(t *testing.T) {
 		{
 			name: "cut-off body retried",
 			script: func(n int, req *http.Request) (*http.Response, error) {
-				return fakeResponse(req, 200, &cutReader{strings.NewReader(fakeOK[:20])}), nil
+				return convo.FakeResponseForTest(req, 200, &cutReader{strings.NewReader(convo.VantaxConvBodyForTest[:20])}), nil
 			},
 			attempts: 4,
 			check:    func(t *testing.T, err error) { assert.ErrorIs(t, err, io.ErrUnexpectedEOF) },
@@ -315,7 +330,7 @@ func TestRetryDecisionsThroughFakeTransport(t *testing.T) {
 			},
 			attempts: 4,
 			check: func(t *testing.T, err error) {
-				var reqErr *RequestError
+				var reqErr *convo.RequestError
 				require.ErrorAs(t, err, &reqErr)
 				assert.Equal(t, 4, reqErr.Attempts)
 				assert.Equal(t, "convo: vantaxai: GET /conversations: after 4 attempts: read tcp: connection reset by peer", err.Error(),
@@ -332,7 +347,7 @@ func TestRetryDecisionsThroughFakeTransport(t *testing.T) {
 		{
 			name: "authenticator error not retried",
 			script: func(int, *http.Request) (*http.Response, error) {
-				return nil, &AuthError{Err: errors.New("vault down")}
+				return nil, &convo.AuthError{Err: errors.New("vault down")}
 			},
 			attempts: 1,
 			check: func(t *testing.T, err error) {
@@ -342,13 +357,13 @@ func TestRetryDecisionsThroughFakeTransport(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, ft := fakeClient(t, tc.script, WithMaxRetries(3), WithRetryWait(time.Millisecond, 2*time.Second))
+			c, attempts := convo.FakeClientForTest(t, tc.script, convo.WithMaxRetries(3), convo.WithRetryWait(time.Millisecond, 2*time.Second))
 			start := time.Now()
-			_, err := firstPage(c.Conversations.List(testContext(t), nil))
+			_, err := convo.FirstPageForTest(c.Conversations.List(convo.ContextForTest(t), nil))
 			require.Error(t, err)
-			assert.Equal(t, tc.attempts, ft.attempts(), "attempts")
+			assert.Equal(t, tc.attempts, attempts(), "attempts")
 			assert.Less(t, time.Since(start), time.Second, "no long wait")
-			var apiErr *APIError
+			var apiErr *convo.APIError
 			if errors.As(err, &apiErr) {
 				assert.Equal(t, tc.attempts, apiErr.Attempts)
 				assert.Equal(t, fmt.Sprintf("attempt %d", tc.attempts), apiErr.Message, "the last response's error")
@@ -367,38 +382,38 @@ func TestRetryDecisionsThroughFakeTransport(t *testing.T) {
 
 func TestRetryRecoversThroughFakeTransport(t *testing.T) {
 	t.Parallel()
-	c, ft := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
+	c, attempts := convo.FakeClientForTest(t, func(n int, req *http.Request) (*http.Response, error) {
 		switch n {
 		case 1:
 			return nil, errors.New("connection refused")
 		case 2:
-			return fakeResponse(req, 200, &cutReader{strings.NewReader(fakeOK[:30])}), nil
+			return convo.FakeResponseForTest(req, 200, &cutReader{strings.NewReader(convo.VantaxConvBodyForTest[:30])}), nil
 		case 3:
-			return fakeResponse(req, 503, strings.NewReader(`{"success":false,"message":"later"}`)), nil
+			return convo.FakeResponseForTest(req, 503, strings.NewReader(`{"success":false,"message":"later"}`)), nil
 		}
-		return fakeResponse(req, 200, strings.NewReader(fakeOK)), nil
-	}, WithMaxRetries(3))
+		return convo.FakeResponseForTest(req, 200, strings.NewReader(convo.VantaxConvBodyForTest)), nil
+	}, convo.WithMaxRetries(3))
 	assert.Equal(t, "conv_ok", onlyConversation(t, c).ID)
-	assert.Equal(t, 4, ft.attempts())
+	assert.Equal(t, 4, attempts())
 }
 
 // TestRetryAfterHonouredThroughFakeTransport: a Retry-After within the
 // maximum is the wait, not the backoff.
 func TestRetryAfterHonouredThroughFakeTransport(t *testing.T) {
 	t.Parallel()
-	logger, logs := newTestLogger()
-	c, ft := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
+	logger, logs := convo.NewTestLogger()
+	c, attempts := convo.FakeClientForTest(t, func(n int, req *http.Request) (*http.Response, error) {
 		if n == 1 {
-			return fakeResponse(req, 429, strings.NewReader(`{"success":false,"message":"slow"}`), "Retry-After", "1"), nil
+			return convo.FakeResponseForTest(req, 429, strings.NewReader(`{"success":false,"message":"slow"}`), "Retry-After", "1"), nil
 		}
-		return fakeResponse(req, 200, strings.NewReader(fakeOK)), nil
-	}, WithRetryWait(time.Millisecond, 2*time.Second), WithLogger(logger))
+		return convo.FakeResponseForTest(req, 200, strings.NewReader(convo.VantaxConvBodyForTest)), nil
+	}, convo.WithRetryWait(time.Millisecond, 2*time.Second), convo.WithLogger(logger))
 	start := time.Now()
-	_, err := drain(c.Conversations.List(testContext(t), nil), 10)
+	_, err := convo.DrainForTest(c.Conversations.List(convo.ContextForTest(t), nil), 10)
 	require.NoError(t, err)
-	assert.Equal(t, 2, ft.attempts())
+	assert.Equal(t, 2, attempts())
 	assert.GreaterOrEqual(t, time.Since(start), time.Second, "slept the Retry-After")
-	recs := parseLog(t, logs)
+	recs := convo.ParseLogForTest(t, logs)
 	require.Len(t, recs, 2)
 	require.NotNil(t, recs[0].Wait)
 	assert.Equal(t, time.Second, time.Duration(*recs[0].Wait))
@@ -408,17 +423,17 @@ func TestRetryAfterHonouredThroughFakeTransport(t *testing.T) {
 // caller's context.
 func TestRetryWaitEndsWithContext(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(testContext(t))
+	ctx, cancel := context.WithCancel(convo.ContextForTest(t))
 	defer cancel()
-	c, ft := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
+	c, attempts := convo.FakeClientForTest(t, func(n int, req *http.Request) (*http.Response, error) {
 		time.AfterFunc(20*time.Millisecond, cancel)
-		return fakeResponse(req, 503, strings.NewReader(`{"success":false,"message":"later"}`)), nil
-	}, WithRetryWait(time.Minute, time.Minute))
+		return convo.FakeResponseForTest(req, 503, strings.NewReader(`{"success":false,"message":"later"}`)), nil
+	}, convo.WithRetryWait(time.Minute, time.Minute))
 	start := time.Now()
-	_, err := firstPage(c.Conversations.List(ctx, nil))
+	_, err := convo.FirstPageForTest(c.Conversations.List(ctx, nil))
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Less(t, time.Since(start), 10*time.Second, "not the minute of backoff")
-	assert.Equal(t, 1, ft.attempts())
+	assert.Equal(t, 1, attempts())
 }
 
 // TestRetryBackoffGrowsWithJitter checks the documented backoff: the wait
@@ -441,7 +456,7 @@ func TestRetryBackoffGrowsWithJitter(t *testing.T) {
 		var sum time.Duration
 		const samples = 400
 		for range samples {
-			w := backoff(min, max, n)
+			w := convo.BackoffForTest(min, max, n)
 			require.GreaterOrEqual(t, w, lo, "attempt %d", n)
 			require.LessOrEqual(t, w, d, "attempt %d", n)
 			seen[w] = true
@@ -465,15 +480,15 @@ func TestRetryBackoffGrowsWithJitter(t *testing.T) {
 // so they grow exponentially.
 func TestRetryBackoffBetweenAttempts(t *testing.T) {
 	t.Parallel()
-	logger, logs := newTestLogger()
+	logger, logs := convo.NewTestLogger()
 	const min = 4 * time.Millisecond
-	c, ft := fakeClient(t, func(n int, req *http.Request) (*http.Response, error) {
-		return fakeResponse(req, 503, strings.NewReader(`{"success":false,"message":"later"}`)), nil
-	}, WithMaxRetries(5), WithRetryWait(min, time.Second), WithLogger(logger))
-	_, err := firstPage(c.Conversations.List(testContext(t), nil))
+	c, attempts := convo.FakeClientForTest(t, func(n int, req *http.Request) (*http.Response, error) {
+		return convo.FakeResponseForTest(req, 503, strings.NewReader(`{"success":false,"message":"later"}`)), nil
+	}, convo.WithMaxRetries(5), convo.WithRetryWait(min, time.Second), convo.WithLogger(logger))
+	_, err := convo.FirstPageForTest(c.Conversations.List(convo.ContextForTest(t), nil))
 	require.Error(t, err)
-	require.Equal(t, 6, ft.attempts())
-	recs := parseLog(t, logs)
+	require.Equal(t, 6, attempts())
+	recs := convo.ParseLogForTest(t, logs)
 	require.Len(t, recs, 6)
 	for i, r := range recs[:5] {
 		require.NotNil(t, r.Wait, "attempt %d", i+1)
@@ -487,7 +502,7 @@ func TestRetryBackoffBetweenAttempts(t *testing.T) {
 
 func TestRetryPolicyRetryAfter(t *testing.T) {
 	t.Parallel()
-	p := retryPolicy{maxRetries: 3, waitMin: time.Millisecond, waitMax: 10 * time.Second}
+	decide := convo.RetryDecisionForTest(3, time.Millisecond, 10*time.Second)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	resp := func(v string) *http.Response {
 		return &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {v}}}
@@ -505,13 +520,13 @@ func TestRetryPolicyRetryAfter(t *testing.T) {
 		{"10000000000", false, 0},
 		{"-5", true, 0},
 	} {
-		retry, wait := p.decide(resp(tc.header), nil, 1, now)
+		retry, wait := decide(resp(tc.header), nil, 1, now)
 		assert.Equal(t, tc.retry, retry, tc.header)
 		assert.Equal(t, tc.wait, wait, tc.header)
 	}
-	retry, _ := p.decide(resp("1"), nil, 4, now)
+	retry, _ := decide(resp("1"), nil, 4, now)
 	assert.False(t, retry, "no retry after the last one")
-	d, ok := parseRetryAfter("10000000000", now)
+	d, ok := convo.ParseRetryAfterForTest("10000000000", now)
 	assert.True(t, ok)
 	assert.Equal(t, 365*24*time.Hour, d, "clamped, not overflowed")
 }
@@ -537,10 +552,10 @@ func TestRetryTLSCertificateErrorNotRetried(t *testing.T) {
 	defer srv.Close()
 	tr := &http.Transport{} // trusts the system roots, not the test certificate
 	defer tr.CloseIdleConnections()
-	c, err := NewClient(Vobiz, WithoutAuth(), WithBaseURL(srv.URL), WithMaxRetries(3),
-		WithRetryWait(time.Millisecond, 5*time.Millisecond), WithHTTPClient(&http.Client{Transport: tr}))
+	c, err := convo.NewClient(convo.Vobiz, convo.WithoutAuth(), convo.WithBaseURL(srv.URL), convo.WithMaxRetries(3),
+		convo.WithRetryWait(time.Millisecond, 5*time.Millisecond), convo.WithHTTPClient(&http.Client{Transport: tr}))
 	require.NoError(t, err)
-	_, err = firstPage(c.Messages.List(testContext(t), "c1", nil))
+	_, err = convo.FirstPageForTest(c.Messages.List(convo.ContextForTest(t), "c1", nil))
 	require.Error(t, err)
 	var certErr *tls.CertificateVerificationError
 	assert.ErrorAs(t, err, &certErr)
@@ -554,25 +569,26 @@ func TestRetryTLSCertificateErrorNotRetried(t *testing.T) {
 
 // TestRequestsRetryBelowGock checks the retry layer sits above the
 // transport gock replaced: a 503 is retried and the second answer used.
+// Not parallel: gock's state is global.
 func TestRequestsRetryBelowGock(t *testing.T) {
-	rec := startGock(t)
-	expectGET(VantaxAI, "/conversations/conv_7b2e9a", nil).Status(http.StatusServiceUnavailable).
+	requests := convo.StartGockForTest(t)
+	convo.ExpectGETForTest(convo.VantaxAI, "/conversations/conv_7b2e9a", nil).Status(http.StatusServiceUnavailable).
 		BodyString(`{"success":false,"message":"try again"}`)
-	expectGET(VantaxAI, "/conversations/conv_7b2e9a", nil).
+	convo.ExpectGETForTest(convo.VantaxAI, "/conversations/conv_7b2e9a", nil).
 		BodyString(`{"success":true,"data":{"id":"conv_7b2e9a","status":"open"}}`)
 
-	c, err := NewClient(VantaxAI, WithAuth(Bearer(testBearer)), WithUserAgent(testUserAgentSuffix),
-		WithRetryWait(time.Millisecond, 10*time.Millisecond))
+	c, err := convo.NewClient(convo.VantaxAI, convo.WithAuth(convo.Bearer(convo.BearerTokenForTest)), convo.WithUserAgent(convo.UserAgentSuffixForTest),
+		convo.WithRetryWait(time.Millisecond, 10*time.Millisecond))
 	require.NoError(t, err)
-	conv, err := c.Conversations.Get(testContext(t), "conv_7b2e9a")
+	conv, err := c.Conversations.Get(convo.ContextForTest(t), "conv_7b2e9a")
 	require.NoError(t, err)
 	assert.Equal(t, "conv_7b2e9a", conv.ID)
 	assert.Equal(t, "open", conv.Status)
 	assert.True(t, gock.IsDone())
-	sent := rec.requests()
+	sent := requests()
 	require.Len(t, sent, 2, "one retry")
 	for _, r := range sent {
-		testSentRequest(t, r, VantaxAI, "bearer", "/conversations/conv_7b2e9a", nil)
+		convo.CheckSentRequestForTest(t, r, convo.VantaxAI, "bearer", "/conversations/conv_7b2e9a", nil)
 	}
 }
 
@@ -580,14 +596,180 @@ func TestRequestsRetryBelowGock(t *testing.T) {
 // not slept through: the call ends at once with the 429, RetryAfter set.
 func TestRetryAfterAboveMaximum(t *testing.T) {
 	t.Parallel()
-	c, srv := scriptedServer(t, Rentalot, func(n int, w http.ResponseWriter, r *http.Request) {
+	c, srv := convo.ScriptedServerForTest(t, convo.Rentalot, func(n int, w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "3600")
-		writeJSON(w, http.StatusTooManyRequests, []byte(`{"error":{"code":"rate_limited","message":"slow down"}}`))
-	}, WithRetryWait(time.Millisecond, time.Second))
-	_, err := c.Conversations.Get(testContext(t), "c1")
-	var apiErr *APIError
+		convo.WriteJSONForTest(w, http.StatusTooManyRequests, []byte(`{"error":{"code":"rate_limited","message":"slow down"}}`))
+	}, convo.WithRetryWait(time.Millisecond, time.Second))
+	_, err := c.Conversations.Get(convo.ContextForTest(t), "c1")
+	var apiErr *convo.APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.ErrorIs(t, err, ErrRateLimited)
+	assert.ErrorIs(t, err, convo.ErrRateLimited)
 	assert.Equal(t, time.Hour, apiErr.RetryAfter)
 	assert.Equal(t, 1, srv.Requests())
+}
+
+// An attempt cut by the per-attempt timeout (WithTimeout) is retried with
+// a fresh timeout: the server holds the first attempt past it and answers
+// the second at once.
+func TestPerAttemptTimeoutRetried(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := convotest.NewServer(convo.VantaxAI, convotest.WithRequestHook(func(r convotest.Request) {
+		if r.N == 1 {
+			select { // longer than the timeout; ends with the test
+			case <-release:
+			case <-time.After(5 * time.Second):
+			}
+		}
+	}))
+	defer srv.Close()
+	defer close(release) // before Close, which waits for the held attempt
+	client, err := srv.Client(convo.WithTimeout(200*time.Millisecond), convo.WithRetryWait(time.Millisecond, 10*time.Millisecond), convo.WithMaxRetries(2))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	var n int
+	for _, err := range client.Conversations.List(ctx, nil).Pages() {
+		require.NoError(t, err, "the timed-out attempt is retried")
+		n++
+		break
+	}
+	assert.Equal(t, 1, n)
+	assert.Less(t, time.Since(start), 4*time.Second, "the first attempt was cut at its timeout")
+	assert.Len(t, srv.Requests(), 2)
+}
+
+// e2eFaults is every kind of fault early on, then random faults.
+func e2eFaults(seed int64) []convotest.Option {
+	return []convotest.Option{
+		convotest.WithFaults(
+			convotest.Fault{Kind: convotest.FaultServerError, Nth: 1, Status: 503},
+			convotest.Fault{Kind: convotest.FaultRateLimit, Nth: 3, RetryAfter: 0},
+			convotest.Fault{Kind: convotest.FaultDrop, Nth: 5},
+			convotest.Fault{Kind: convotest.FaultTruncate, Nth: 7},
+			convotest.Fault{Kind: convotest.FaultServerError, Path: "/conversations/*/messages", Nth: 2, Times: 3, Status: 502},
+		),
+		convotest.WithFaultRate(0.25, seed),
+	}
+}
+
+func TestE2ERetriesThroughFaults(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, p := range convo.Providers() {
+		for _, prefetch := range []int{0, 2} {
+			t.Run(fmt.Sprintf("%s/prefetch=%d", p.Name(), prefetch), func(t *testing.T) {
+				t.Parallel()
+				opts, params := smallPages(p, 10)
+				srv := convotest.New(t, p, append(opts, e2eFaults(int64(len(p.Name())+prefetch))...)...)
+				client, err := srv.Client(convo.WithRetryWait(time.Millisecond, 5*time.Millisecond),
+					convo.WithMaxRetries(10), convo.WithPrefetch(prefetch))
+				require.NoError(t, err)
+				d := srv.Dataset()
+
+				convs := all(t, client.Conversations.List(ctx, params).All())
+				assert.Equal(t, conversationIDs(d), ids(convs, convID), "every conversation exactly once")
+				for _, cd := range d.Conversations[:12] {
+					msgs := all(t, client.Messages.List(ctx, cd.Conversation.ID, &convo.MessageListParams{PageSize: 4}).All())
+					assert.Equal(t, listedIDs(t, p, cd), ids(msgs, msgIDOf), "every message of %s exactly once", cd.Conversation.ID)
+				}
+
+				kinds := map[convotest.FaultKind]int{}
+				for _, r := range srv.Requests() {
+					kinds[r.Fault]++
+				}
+				for _, k := range []convotest.FaultKind{convotest.FaultServerError, convotest.FaultRateLimit, convotest.FaultDrop, convotest.FaultTruncate} {
+					assert.Positive(t, kinds[k], "%v faults were injected", k)
+				}
+			})
+		}
+	}
+}
+
+func TestE2ERetryAfterBeyondMaxWait(t *testing.T) {
+	t.Parallel()
+	srv, client := newServer(t, convo.AgentMessage, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultRateLimit, RetryAfter: 30 * time.Second}))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	gotErr := lastErr(client.Conversations.List(ctx, nil).All())
+	var apiErr *convo.APIError
+	require.ErrorAs(t, gotErr, &apiErr)
+	assert.ErrorIs(t, gotErr, convo.ErrRateLimited)
+	assert.Equal(t, 30*time.Second, apiErr.RetryAfter)
+	assert.Equal(t, "RATE_LIMITED", apiErr.Code)
+	assert.False(t, errors.Is(ctx.Err(), context.DeadlineExceeded), "not slept through")
+	assert.Len(t, srv.Requests(), 1)
+}
+
+// brokenList is a hostile server in front of srv: it answers the requests
+// for which fail reports true with broken(srv's answer) and passes the
+// others on.
+func brokenList(t *testing.T, srv *convotest.Server, fail func(n int64) bool, broken func(http.ResponseWriter, []byte)) *hwServer {
+	t.Helper()
+	return hwServe(t, srv, func(w http.ResponseWriter, r hwRequest) {
+		if !fail(r.N) {
+			r.pass(w)
+			return
+		}
+		_, body := r.honest()
+		broken(w, body)
+	})
+}
+
+// TestRetryBrokenBodies: a body cut off (by Content-Length, mid-chunk, by a
+// reset) or a connection dropped before the answer is retried, on every
+// page of every provider's list, and every item arrives once; a body cut
+// off on every attempt ends in an error, never in the items that arrived.
+func TestRetryBrokenBodies(t *testing.T) {
+	t.Parallel()
+	faults := []struct {
+		name   string
+		broken func(http.ResponseWriter, []byte)
+	}{
+		{"content-length cut off", hwTruncate},
+		{"chunked cut off", hwTruncateChunked},
+		{"connection reset", hwReset},
+		{"dropped before response", hwHangUp},
+	}
+	want := letters("a b c d e f g")
+	for _, p := range convo.Providers() {
+		for _, f := range faults {
+			t.Run(p.Name()+"/"+f.name, func(t *testing.T) {
+				srv, _ := pagedServer(t, p, want)
+				front := brokenList(t, srv, func(n int64) bool { return n%2 == 1 }, f.broken) // every page fails once first
+				got := messageIDs(t, front.client(t).Messages.List(context.Background(), "c1", &convo.MessageListParams{PageSize: 3}), 0)
+				assert.Equal(t, want, got)
+				assert.Equal(t, int64(6), front.requests.Load(), "3 pages, each failed once")
+			})
+		}
+	}
+
+	t.Run("get", func(t *testing.T) {
+		d := convotest.NewDataset().AddConversation(convo.Conversation{ID: "conv_1", Channel: "sms", Status: "open", Tags: []string{"a", "b"}})
+		srv, c := newServer(t, convo.VantaxAI, convotest.WithData(d), convotest.WithFaults(convotest.Fault{Kind: convotest.FaultTruncate}))
+		conv, err := c.Conversations.Get(context.Background(), "conv_1")
+		require.NoError(t, err)
+		assert.Equal(t, "conv_1", conv.ID)
+		assert.Equal(t, []string{"a", "b"}, conv.Tags)
+		assert.Len(t, srv.Requests(), 2)
+	})
+
+	t.Run("never half a page", func(t *testing.T) {
+		srv, _ := pagedServer(t, convo.Vobiz, letters("a b c"))
+		front := brokenList(t, srv, func(int64) bool { return true }, hwTruncate)
+		var got []string
+		var err error
+		for m, e := range front.client(t, convo.WithMaxRetries(2)).Messages.List(context.Background(), "c1", nil).All() {
+			if e != nil {
+				err = e
+				break
+			}
+			got = append(got, m.ID)
+		}
+		require.Error(t, err)
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+		assert.Empty(t, got)
+		assert.Equal(t, int64(3), front.requests.Load())
+	})
 }
