@@ -334,6 +334,9 @@ func (r *run) load(ctx context.Context) (*convo.Checkpoint, []uint64, error) {
 	return cp, diff(checkpointParts{entries: entries}, nil).hashes, nil
 }
 
+// writeState writes the head of the sync's state inside the transaction:
+// the sync's row, created on its first write; later writes move its
+// generation on and fail with ErrBusy when another run moved it first.
 func (r *run) writeState(ctx context.Context, checkpoint []byte) error {
 	p := r.d.placeholder
 	now := r.d.timeArg(time.Now())
