@@ -51,6 +51,18 @@ function median(key,    n, i, j, v, a) {
 	for (i = 2; i <= n; i++) { v = a[i]; for (j = i - 1; j >= 1 && a[j] > v; j--) a[j + 1] = a[j]; a[j + 1] = v }
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
+# rounds_of(key): the value of key in each round, in order.
+function rounds_of(key,    r, s) {
+	s = ""
+	for (r = 1; r <= rounds; r++) s = s sprintf("%.3f ", per[key, r])
+	return s
+}
+# verdict(ok): "ok", or "MISSED" and the run fails.
+function verdict(ok) {
+	if (ok) return "ok"
+	fail = 1
+	return "MISSED"
+}
 {
 	round = $1; name = $2; sub(/-[0-9]+$/, "", name); sub(/^Benchmark/, "", name)
 	if (!(name in seen)) { seen[name] = 1; order[++names] = name }
@@ -63,30 +75,21 @@ END {
 	for (k = 1; k <= names; k++) {
 		n = order[k]
 		if (n ~ /^VsHandWritten/) {
-			key = n " sdk/hand"; s = ""
-			for (r = 1; r <= rounds; r++) s = s sprintf("%.3f ", per[key, r])
+			key = n " sdk/hand"
 			m = median(key); as = median(n " sdk-allocs/item"); ah = median(n " hand-allocs/item")
-			ok = (m <= 0.60 && as <= ah) ? "ok" : "MISSED"
-			if (ok != "ok") fail = 1
-			printf "%-42s %-26s %8.3f %10.2f / %-9.2f %s\n", n " (sdk/hand time)", s, m, as, ah, ok
+			printf "%-42s %-26s %8.3f %10.2f / %-9.2f %s\n", n " (sdk/hand time)", rounds_of(key), m, as, ah, verdict(m <= 0.60 && as <= ah)
 		}
 	}
 	printf "\n%-42s %-26s %8s %22s %s\n", "16 goroutines", "per round", "median", "new conns sdk/hand", ""
 	for (k = 1; k <= names; k++) {
 		n = order[k]
 		if (n ~ /^ConcurrentVsHandWritten/) {
-			key = n " sdk/hand-throughput"; s = ""
-			for (r = 1; r <= rounds; r++) s = s sprintf("%.3f ", per[key, r])
-			m = median(key)
-			ok = m >= 1.5 ? "ok" : "MISSED"
-			if (ok != "ok") fail = 1
-			printf "%-42s %-26s %8.3f %10.1f / %-9.1f %s\n", n " (sdk/hand throughput)", s, m, median(n " sdk-conns"), median(n " hand-conns"), ok
+			key = n " sdk/hand-throughput"; m = median(key)
+			printf "%-42s %-26s %8.3f %10.1f / %-9.1f %s\n", n " (sdk/hand throughput)", rounds_of(key), m, median(n " sdk-conns"), median(n " hand-conns"), verdict(m >= 1.5)
 		}
 	}
-	key = "SDKPrefetchVsSequential prefetch/seq"; s = ""
-	for (r = 1; r <= rounds; r++) s = s sprintf("%.3f ", per[key, r])
-	m = median(key); ok = m <= 0.60 ? "ok" : "MISSED"; if (ok != "ok") fail = 1
-	printf "\n%-42s %-26s %8.3f %22s %s\n", "prefetch(1)/sequential", s, m, "", ok
+	key = "SDKPrefetchVsSequential prefetch/seq"; m = median(key)
+	printf "\n%-42s %-26s %8.3f %22s %s\n", "prefetch(1)/sequential", rounds_of(key), m, "", verdict(m <= 0.60)
 	printf "\n(requests per 16-goroutine run: 320; items per list: 20,000)\n"
 	if (fail) { print "A target was missed in the medians."; exit 1 }
 	print "Every target held in the medians."

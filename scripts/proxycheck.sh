@@ -123,51 +123,39 @@ go mod init example.com/user >/dev/null 2>&1
 go install "github.com/convokit/convo/cmd/convo@$VERSION"
 "$GOBIN/convo" version
 
-step "go get github.com/convokit/convo@$VERSION"
-go get "github.com/convokit/convo@$VERSION"
-cat >main.go <<'GO'
+# importer PKG EXPR FORBIDDEN: in a new module of its own, go get PKG at
+# $VERSION, build a program that prints PKG's EXPR, and fail when its module
+# graph has a module FORBIDDEN matches.
+importer() {
+	local pkg=$1 expr=$2 forbidden=$3 dir
+	step "go get $pkg@$VERSION"
+	dir=$(mktemp -d "$TMP/user-XXXX")
+	cd "$dir"
+	go mod init example.com/user >/dev/null 2>&1
+	go get "$pkg@$VERSION"
+	cat >main.go <<GO
 package main
 
 import (
 	"fmt"
 
-	"github.com/convokit/convo"
+	"$pkg"
 )
 
-func main() { fmt.Println(convo.Version) }
+func main() { fmt.Println($expr) }
 GO
-go mod tidy
-go build ./...
-go list -m all | tee "$TMP/sdk-modules"
-echo "$(wc -l <"$TMP/sdk-modules") modules"
-if grep -E "$NOT_FOR_SDK" "$TMP/sdk-modules"; then
-	echo "a program importing the SDK has the modules above in its graph"
-	exit 1
-fi
+	go mod tidy
+	go build ./...
+	go list -m all >"$dir/modules"
+	cat "$dir/modules"
+	echo "$(wc -l <"$dir/modules") modules"
+	if grep -E "$forbidden" "$dir/modules"; then
+		echo "a program importing $pkg has the modules above in its graph"
+		exit 1
+	fi
+}
 
-step "go get github.com/convokit/convo/mirror@$VERSION"
-mkdir "$TMP/user-mirror"
-cd "$TMP/user-mirror"
-go mod init example.com/user >/dev/null 2>&1
-go get "github.com/convokit/convo/mirror@$VERSION"
-cat >main.go <<'GO'
-package main
-
-import (
-	"fmt"
-
-	"github.com/convokit/convo/mirror"
-)
-
-func main() { fmt.Println(mirror.SchemaVersion) }
-GO
-go mod tidy
-go build ./...
-go list -m all >"$TMP/mirror-modules"
-echo "$(wc -l <"$TMP/mirror-modules") modules"
-if grep -E "$NOT_FOR_MIRROR" "$TMP/mirror-modules"; then
-	echo "a program importing the mirror has the modules above in its graph"
-	exit 1
-fi
+importer github.com/convokit/convo convo.Version "$NOT_FOR_SDK"
+importer github.com/convokit/convo/mirror mirror.SchemaVersion "$NOT_FOR_MIRROR"
 
 step "ok"
