@@ -448,6 +448,35 @@ func TestErrorEnvelopeOnSuccessStatus(t *testing.T) {
 	}
 }
 
+// A page or object of the providers whose envelope says "success" is an
+// error when it says false, even beside items: the body says the request
+// failed, and what it holds is not the list.
+func TestErrorSuccessFalseBesideItems(t *testing.T) {
+	t.Parallel()
+	pages := map[Provider]string{
+		VantaxAI:     `{"success":false,"data":[{"id":"c1"}],"pagination":{"has_more":false}}`,
+		AgentMessage: `{"success":false,"data":[{"id":"c1"}],"meta":{"next_cursor":null}}`,
+	}
+	for p, page := range pages {
+		for opName, op := range envelopeOps(p) {
+			body := page
+			if opName == "conversations.get" {
+				body = `{"success":false,"data":{"id":"c1"}}`
+			}
+			t.Run(p.Name()+"/"+opName, func(t *testing.T) {
+				c, srv := scriptedServer(t, p, func(n int, w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "application/json")
+					_, _ = w.Write([]byte(body))
+				})
+				n, err := op(testContext(t), c)
+				assert.Zero(t, n, "no item from a body that says it failed")
+				assert.ErrorIs(t, err, ErrErrorEnvelope)
+				assert.Equal(t, 1, srv.Requests())
+			})
+		}
+	}
+}
+
 // Members that only look like an error envelope leave a success alone.
 func TestErrorEnvelopeLookAlikes(t *testing.T) {
 	t.Parallel()
