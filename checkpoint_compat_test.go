@@ -2,6 +2,7 @@ package convo_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -298,6 +299,26 @@ func upgradeData(p convo.Provider) *convotest.Dataset {
 		d.AddConversation(withActivity(p, c, msgs), msgs...)
 	}
 	return d
+}
+
+// upgradeData is pinned: the format-2 fixtures were written from it, so a
+// change to it is a change to them (and TestCheckpointVersion2FirstRefresh,
+// which expects every conversation once more in any case, would not see a
+// changed record).
+func TestUpgradeDataPinned(t *testing.T) {
+	t.Parallel()
+	want := map[string]string{
+		"vobiz":        "e9d90ae246f55f6e5188dcfb1faca1d1b28e253a8b865eec99ba2ad936062bac",
+		"vantaxai":     "508684c945cb43de51d04e8f754a472199ba4a1829caa85470c84485ef116aea",
+		"rentalot":     "5ba151ae33bb4ed433a71e0cb4adcbb422f9fff99bf036a4495b93b29400eecc",
+		"agentmessage": "ab16926c71c4a13d30837222d19ad28e0036ddd279895343fce434355625802b",
+	}
+	for _, p := range convo.Providers() {
+		b, err := json.Marshal(upgradeData(p))
+		require.NoError(t, err)
+		assert.Equal(t, want[p.Name()], fmt.Sprintf("%x", sha256.Sum256(b)),
+			"%s: testdata/checkpoint/v2_%[1]s.json was written from upgradeData; change both together", p.Name())
+	}
 }
 
 // TestCheckpointVersion2FirstRefresh loads, for each provider, a checkpoint
