@@ -302,9 +302,9 @@ func upgradeData(p convo.Provider) *convotest.Dataset {
 }
 
 // upgradeData is pinned: the format-2 fixtures were written from it, so a
-// change to it is a change to them (and TestCheckpointVersion2FirstRefresh,
-// which expects every conversation once more in any case, would not see a
-// changed record).
+// change to it is a change to them. TestCheckpointVersion2FirstRefresh
+// alone would not see every such change: it expects every conversation once
+// more in any case, so a conversation's changed status passes it.
 func TestUpgradeDataPinned(t *testing.T) {
 	t.Parallel()
 	want := map[string]string{
