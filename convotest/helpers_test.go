@@ -13,6 +13,7 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/testkit"
 	"github.com/convokit/convo/internal/testproc"
 )
 
@@ -181,16 +182,6 @@ type errorCase struct {
 	check  check
 }
 
-func longest(d *convotest.Dataset) convotest.ConversationData {
-	best := d.Conversations[0]
-	for _, c := range d.Conversations {
-		if len(c.Messages) > len(best.Messages) {
-			best = c
-		}
-	}
-	return best
-}
-
 func reversedIDs(msgs []convo.Message) []string {
 	out := make([]string, len(msgs))
 	for i, m := range msgs {
@@ -204,16 +195,6 @@ func mustClient(t *testing.T, srv *convotest.Server, opts ...convo.Option) *conv
 	c, err := srv.Client(opts...)
 	require.NoError(t, err)
 	return c
-}
-
-func collect[T any](t *testing.T, seq func(yield func(T, error) bool)) []T {
-	t.Helper()
-	var out []T
-	for v, err := range seq {
-		require.NoError(t, err)
-		out = append(out, v)
-	}
-	return out
 }
 
 func ids(convs []convo.Conversation) []string {
@@ -273,6 +254,6 @@ func checkFilters(t *testing.T, p convo.Provider, cases func(*convotest.Dataset)
 		}
 		require.NotEmpty(t, want, "%+v selects nothing in the demo data", tt.params)
 		assert.Less(t, len(want), len(d.Conversations), "%+v selects everything", tt.params)
-		assert.Equal(t, want, ids(collect(t, c.Conversations.List(context.Background(), &tt.params).All())), "%+v", tt.params)
+		assert.Equal(t, want, ids(testkit.Collect(t, c.Conversations.List(context.Background(), &tt.params).All())), "%+v", tt.params)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/testkit"
 )
 
 func TestConvotestURLAndBasePath(t *testing.T) {
@@ -93,7 +94,7 @@ func TestConvotestRequestLog(t *testing.T) {
 	srv := convotest.New(t, convo.Vobiz)
 	c := mustClient(t, srv)
 	id := firstConversation(t, srv)
-	collect(t, c.Messages.List(context.Background(), id, &convo.MessageListParams{PageSize: 2}).Pages())
+	testkit.Collect(t, c.Messages.List(context.Background(), id, &convo.MessageListParams{PageSize: 2}).Pages())
 	rawGet(t, srv, "/conversations", http.Header{"X-Auth-Id": {convotest.DemoVobizAuthID}, "X-Auth-Token": {"leaked-secret"}})
 
 	reqs := srv.Requests()
