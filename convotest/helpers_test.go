@@ -31,10 +31,11 @@ type check func(t *testing.T, h http.Header, body map[string]any)
 // beside the tests of that provider alone.
 type wire struct {
 	provider                 convo.Provider
-	refusals                 []errorCase   // requests the fake refuses, and how
+	refusals                 []errorCase   // requests the fake refuses, and how (besides allRefusals')
 	accepted                 []http.Header // credentials it accepts besides demoAuth's
 	demoKey                  string        // its demo key (or id), which has
 	keyPrefix                string        // the prefix of the provider's documents
+	unauthorized             check         // the envelope of a 401
 	serverError, rateLimited check         // the envelopes of a scripted 5xx and 429
 	code500                  string        // the APIError.Code of a scripted 500
 	// statusCodes are the codes of scripted statuses, as the SDK reads
@@ -62,6 +63,16 @@ type wire struct {
 	redacts             bool // a retention window redacts messages
 	messagesNewestFirst bool // the message list is newest first
 	serverCursors       bool // the message list pages by cursors the server makes
+}
+
+// allRefusals returns the requests the fake of w must refuse: those every
+// provider refuses, without credentials or with a key of the provider's
+// form that is not the demo key, and then w's own.
+func (w wire) allRefusals() []errorCase {
+	return append([]errorCase{
+		{"no credentials", "/conversations", http.Header{}, 401, w.unauthorized},
+		{"wrong key", "/conversations", http.Header{"Authorization": {"Bearer " + w.keyPrefix + "wrong"}}, 401, w.unauthorized},
+	}, w.refusals...)
 }
 
 // wires lists the wire of each provider.
