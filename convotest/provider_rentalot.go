@@ -52,25 +52,26 @@ type rentalotError struct {
 	} `json:"error"`
 }
 
-// rentalotPage is Rentalot's list envelope. Only the conversation list
-// counts its items and pages: the message list's pagination has the page
-// and the limit alone, so Total and TotalPages are left out when nil.
+// rentalotPage is Rentalot's list envelope.
 type rentalotPage[T any] struct {
-	Data       []T `json:"data"`
-	Pagination struct {
-		Page       int  `json:"page"`
-		Limit      int  `json:"limit"`
-		Total      *int `json:"total,omitempty"`
-		TotalPages *int `json:"totalPages,omitempty"`
-	} `json:"pagination"`
+	Data       []T                `json:"data"`
+	Pagination rentalotPagination `json:"pagination"`
+}
+
+// rentalotPagination is the position of a page. Only the conversation list
+// counts its items and pages: the message list's has the page and the
+// limit alone, so Total and TotalPages are left out when nil.
+type rentalotPagination struct {
+	Page       int  `json:"page"`
+	Limit      int  `json:"limit"`
+	Total      *int `json:"total,omitempty"`
+	TotalPages *int `json:"totalPages,omitempty"`
 }
 
 // newRentalotPage returns the envelope of page (of limit items) with room
 // for n items; its data is an empty array, never null, when none follow.
 func newRentalotPage[T any](page, limit, n int) rentalotPage[T] {
-	out := rentalotPage[T]{Data: make([]T, 0, n)}
-	out.Pagination.Page, out.Pagination.Limit = page, limit
-	return out
+	return rentalotPage[T]{Data: make([]T, 0, n), Pagination: rentalotPagination{Page: page, Limit: limit}}
 }
 
 type rentalotProblem struct {
