@@ -19,7 +19,6 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
-	"github.com/convokit/convo/internal/testkit"
 )
 
 // shapeRules relaxes the comparison of a response with a documented
@@ -360,7 +359,7 @@ func TestConvotestDecodesLikeDocumentedExamples(t *testing.T) {
 			require.NoError(t, err)
 
 			// The longest conversation is the likeliest to show every field.
-			longest := testkit.Longest(srv.Dataset())
+			longest := longest(srv.Dataset())
 			documented := tt.list(t)(ctx, docClient, "c7a1b2d3-4e5f-4a6b-8c9d-0e1f2a3b4c5d")
 			faked := tt.list(t)(ctx, fakeClient, longest.Conversation.ID)
 			require.NotEmpty(t, documented)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
-	"github.com/convokit/convo/internal/testkit"
 )
 
 func TestConvotestCustomDataset(t *testing.T) {
@@ -37,8 +36,8 @@ func TestConvotestCustomDataset(t *testing.T) {
 		srv := convotest.New(t, p, convotest.WithData(data), convotest.WithSeed(99))
 		c := mustClient(t, srv)
 		ctx := context.Background()
-		assert.Equal(t, []string{"conv_a", "conv_b"}, ids(testkit.Collect(t, c.Conversations.List(ctx, nil).All())))
-		msgs := testkit.Collect(t, c.Messages.List(ctx, "conv_a", nil).All())
+		assert.Equal(t, []string{"conv_a", "conv_b"}, ids(collect(t, c.Conversations.List(ctx, nil).All())))
+		msgs := collect(t, c.Messages.List(ctx, "conv_a", nil).All())
 		require.Len(t, msgs, 3)
 		byID := map[string]convo.Message{}
 		for _, m := range msgs {

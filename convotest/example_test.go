@@ -14,7 +14,6 @@ import (
 // that takes a *convo.Client. examples/testing holds that pattern in full:
 // a function and its tests, with faults.
 func Example() {
-	ctx := context.Background()
 	t0 := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
 	data := convotest.NewDataset().AddConversation(
 		convo.Conversation{ID: "conv_waiting", Channel: "email", Status: "open"},
@@ -29,7 +28,7 @@ func Example() {
 		return
 	}
 
-	for msg, err := range client.Messages.List(ctx, "conv_waiting", nil).All() {
+	for msg, err := range client.Messages.List(context.Background(), "conv_waiting", nil).All() {
 		if err != nil {
 			fmt.Println(err)
 			return

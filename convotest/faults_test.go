@@ -16,7 +16,6 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
-	"github.com/convokit/convo/internal/testkit"
 )
 
 func faultsOf(reqs []convotest.Request) []convotest.FaultKind {
@@ -199,7 +198,7 @@ func TestConvotestSDKRetriesThroughFaults(t *testing.T) {
 		t.Run(kind.String(), func(t *testing.T) {
 			srv := convotest.New(t, convo.Rentalot, convotest.WithFaults(convotest.Fault{Kind: kind, Nth: 2, Times: 2}))
 			c := mustClient(t, srv, convo.WithRetryWait(time.Millisecond, 5*time.Millisecond))
-			got := testkit.Collect(t, c.Conversations.List(context.Background(), &convo.ConversationListParams{PageSize: 10}).All())
+			got := collect(t, c.Conversations.List(context.Background(), &convo.ConversationListParams{PageSize: 10}).All())
 			assert.Equal(t, ids(convs(srv.Dataset())), ids(got))
 			assert.Equal(t, 2, countFaults(srv.Requests(), kind))
 		})

@@ -193,6 +193,15 @@ type errorCase struct {
 	check  check
 }
 
+// collect collects what an iteration yields; every error fails the test.
+func collect[T any](t *testing.T, seq func(yield func(T, error) bool)) []T {
+	t.Helper()
+	return testkit.Collect(t, seq)
+}
+
+// longest returns the conversation with the most messages.
+func longest(d *convotest.Dataset) convotest.ConversationData { return testkit.Longest(d) }
+
 func reversedIDs(msgs []convo.Message) []string {
 	out := make([]string, len(msgs))
 	for i, m := range msgs {
@@ -265,6 +274,6 @@ func checkFilters(t *testing.T, p convo.Provider, cases func(*convotest.Dataset)
 		}
 		require.NotEmpty(t, want, "%+v selects nothing in the demo data", tt.params)
 		assert.Less(t, len(want), len(d.Conversations), "%+v selects everything", tt.params)
-		assert.Equal(t, want, ids(testkit.Collect(t, c.Conversations.List(context.Background(), &tt.params).All())), "%+v", tt.params)
+		assert.Equal(t, want, ids(collect(t, c.Conversations.List(context.Background(), &tt.params).All())), "%+v", tt.params)
 	}
 }

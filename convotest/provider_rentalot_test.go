@@ -15,7 +15,6 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
-	"github.com/convokit/convo/internal/testkit"
 )
 
 var rentalotWire = wire{
@@ -135,7 +134,7 @@ func TestRentalotPagingTermination(t *testing.T) {
 func TestRentalotPageSizeCapReportsLimit(t *testing.T) {
 	t.Parallel()
 	srv := convotest.New(t, convo.Rentalot, convotest.WithPageSize(4))
-	conv := testkit.Longest(srv.Dataset())
+	conv := longest(srv.Dataset())
 	for _, path := range []string{"/conversations?limit=100", "/conversations/" + conv.Conversation.ID + "/messages?limit=100"} {
 		_, body := rawGet(t, srv, path, demoAuth(convo.Rentalot))
 		b := object(t, body)
@@ -237,11 +236,11 @@ func TestRentalotSearch(t *testing.T) {
 		}
 		require.Greater(t, len(matches), 10, "the demo data must give %q more than a default page", q)
 
-		lower := testkit.Collect(t, c.Search.Messages(ctx, &convo.SearchParams{Query: q}).All())
-		upper := testkit.Collect(t, c.Search.Messages(ctx, &convo.SearchParams{Query: strings.ToUpper(q)}).All())
+		lower := collect(t, c.Search.Messages(ctx, &convo.SearchParams{Query: q}).All())
+		upper := collect(t, c.Search.Messages(ctx, &convo.SearchParams{Query: strings.ToUpper(q)}).All())
 		assert.Len(t, lower, 10, "default limit")
 		assert.Equal(t, lower, upper, "case-insensitive")
-		all := testkit.Collect(t, c.Search.Messages(ctx, &convo.SearchParams{Query: q, Limit: 50}).All())
+		all := collect(t, c.Search.Messages(ctx, &convo.SearchParams{Query: q, Limit: 50}).All())
 		assert.Len(t, all, min(len(matches), 50))
 		for i, r := range all {
 			assert.Contains(t, strings.ToLower(r.Content), q)
@@ -259,6 +258,6 @@ func TestRentalotSearch(t *testing.T) {
 	assert.Equal(t, 3.0, b["total"])
 	assert.Len(t, b["data"], 3)
 
-	none := testkit.Collect(t, c.Search.Messages(ctx, &convo.SearchParams{Query: "zebra crossing"}).All())
+	none := collect(t, c.Search.Messages(ctx, &convo.SearchParams{Query: "zebra crossing"}).All())
 	assert.Empty(t, none)
 }

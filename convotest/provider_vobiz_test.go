@@ -12,7 +12,6 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
-	"github.com/convokit/convo/internal/testkit"
 )
 
 var vobizWire = wire{
@@ -90,7 +89,7 @@ func vobizCode(code, field string) check {
 func TestVobizPagingTermination(t *testing.T) {
 	t.Parallel()
 	srv := convotest.New(t, convo.Vobiz)
-	conv := testkit.Longest(srv.Dataset())
+	conv := longest(srv.Dataset())
 	messages := "/conversations/" + url.PathEscape(conv.Conversation.ID) + "/messages"
 	_, body := rawGet(t, srv, messages+"?limit=100", demoAuth(convo.Vobiz))
 	b := object(t, body)

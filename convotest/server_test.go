@@ -16,7 +16,6 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
-	"github.com/convokit/convo/internal/testkit"
 )
 
 func TestConvotestURLAndBasePath(t *testing.T) {
@@ -94,7 +93,7 @@ func TestConvotestRequestLog(t *testing.T) {
 	srv := convotest.New(t, convo.Vobiz)
 	c := mustClient(t, srv)
 	id := firstConversation(t, srv)
-	testkit.Collect(t, c.Messages.List(context.Background(), id, &convo.MessageListParams{PageSize: 2}).Pages())
+	collect(t, c.Messages.List(context.Background(), id, &convo.MessageListParams{PageSize: 2}).Pages())
 	rawGet(t, srv, "/conversations", http.Header{"X-Auth-Id": {convotest.DemoVobizAuthID}, "X-Auth-Token": {"leaked-secret"}})
 
 	reqs := srv.Requests()
