@@ -31,7 +31,7 @@ type check func(t *testing.T, h http.Header, body map[string]any)
 // beside the tests of that provider alone.
 type wire struct {
 	provider                 convo.Provider
-	refusals                 []errorCase   // requests the fake refuses, and how (besides allRefusals')
+	refusals                 []errorCase   // requests the fake refuses, and how, besides every provider's (allRefusals)
 	accepted                 []http.Header // credentials it accepts besides demoAuth's
 	demoKey                  string        // its demo key (or id), which has
 	keyPrefix                string        // the prefix of the provider's documents
