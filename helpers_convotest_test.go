@@ -1,7 +1,6 @@
 package convo_test
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/testkit"
 )
 
 // The kit of the tests that run on convotest, the fake of every provider.
@@ -54,12 +54,7 @@ func newServer(t testing.TB, p convo.Provider, opts ...convotest.Option) (*convo
 // all collects what an iteration yields; every error fails the test.
 func all[T any](t testing.TB, seq func(yield func(T, error) bool)) []T {
 	t.Helper()
-	var out []T
-	for v, err := range seq {
-		require.NoError(t, err)
-		out = append(out, v)
-	}
-	return out
+	return testkit.Collect(t, seq)
 }
 
 // upTo collects the first max items of an iteration (all when max is 0);
@@ -141,11 +136,7 @@ func newestFirst(t testing.TB, p convo.Provider) bool {
 }
 
 // longest returns the conversation with the most messages.
-func longest(d *convotest.Dataset) convotest.ConversationData {
-	return slices.MaxFunc(d.Conversations, func(a, b convotest.ConversationData) int {
-		return cmp.Compare(len(a.Messages), len(b.Messages))
-	})
-}
+func longest(d *convotest.Dataset) convotest.ConversationData { return testkit.Longest(d) }
 
 // smallPages lists conversations in pages of n: through the params where
 // the provider has a limit, through the server's page size cap where its

@@ -359,13 +359,7 @@ func TestConvotestDecodesLikeDocumentedExamples(t *testing.T) {
 			require.NoError(t, err)
 
 			// The longest conversation is the likeliest to show every field.
-			d := srv.Dataset()
-			longest := d.Conversations[0]
-			for _, c := range d.Conversations {
-				if len(c.Messages) > len(longest.Messages) {
-					longest = c
-				}
-			}
+			longest := longest(srv.Dataset())
 			documented := tt.list(t)(ctx, docClient, "c7a1b2d3-4e5f-4a6b-8c9d-0e1f2a3b4c5d")
 			faked := tt.list(t)(ctx, fakeClient, longest.Conversation.ID)
 			require.NotEmpty(t, documented)

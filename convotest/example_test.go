@@ -10,40 +10,15 @@ import (
 	"github.com/convokit/convo/convotest"
 )
 
-// awaitingReply is code of your own under test: the conversations whose
-// last message came from the contact.
-func awaitingReply(ctx context.Context, c *convo.Client) ([]string, error) {
-	var ids []string
-	for conv, err := range c.Conversations.List(ctx, nil).All() {
-		if err != nil {
-			return nil, err
-		}
-		var last convo.Message
-		for msg, err := range c.Messages.List(ctx, conv.ID, nil).All() {
-			if err != nil {
-				return nil, err
-			}
-			if msg.SentAt.After(last.SentAt) {
-				last = msg
-			}
-		}
-		if last.Direction == convo.Inbound {
-			ids = append(ids, conv.ID)
-		}
-	}
-	return ids, nil
-}
-
-// A test of your own code against a fake VantaxAI with data of your own.
+// A fake VantaxAI serving data of your own, for a test of code of yours
+// that takes a *convo.Client. examples/testing holds that pattern in full:
+// a function and its tests, with faults.
 func Example() {
 	t0 := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
-	data := convotest.NewDataset().
-		AddConversation(convo.Conversation{ID: "conv_answered", Channel: "sms", Status: "open"},
-			convo.Message{ID: "msg_1", Direction: convo.Inbound, Body: "Can you come on Friday?", SentAt: t0},
-			convo.Message{ID: "msg_2", Direction: convo.Outbound, Body: "Friday at 9am works.", SentAt: t0.Add(time.Minute)}).
-		AddConversation(convo.Conversation{ID: "conv_waiting", Channel: "email", Status: "open"},
-			convo.Message{ID: "msg_3", Direction: convo.Outbound, Body: "Your quote is attached.", SentAt: t0},
-			convo.Message{ID: "msg_4", Direction: convo.Inbound, Body: "Is there a discount?", SentAt: t0.Add(time.Hour)})
+	data := convotest.NewDataset().AddConversation(
+		convo.Conversation{ID: "conv_waiting", Channel: "email", Status: "open"},
+		convo.Message{ID: "msg_1", Direction: convo.Outbound, Body: "Your quote is attached.", SentAt: t0},
+		convo.Message{ID: "msg_2", Direction: convo.Inbound, Body: "Is there a discount?", SentAt: t0.Add(time.Hour)})
 
 	srv := convotest.NewServer(convo.VantaxAI, convotest.WithData(data))
 	defer srv.Close()
@@ -53,9 +28,16 @@ func Example() {
 		return
 	}
 
-	ids, err := awaitingReply(context.Background(), client)
-	fmt.Println(ids, err)
-	// Output: [conv_waiting] <nil>
+	for msg, err := range client.Messages.List(context.Background(), "conv_waiting", nil).All() {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(msg.Direction, msg.Body)
+	}
+	// Output:
+	// outbound Your quote is attached.
+	// inbound Is there a discount?
 }
 
 // Retries through injected faults: the first request fails with a 503,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/testkit"
 	"github.com/convokit/convo/internal/testproc"
 )
 
@@ -30,10 +31,11 @@ type check func(t *testing.T, h http.Header, body map[string]any)
 // beside the tests of that provider alone.
 type wire struct {
 	provider                 convo.Provider
-	refusals                 []errorCase   // requests the fake refuses, and how
+	refusals                 []errorCase   // requests the fake refuses, and how, besides every provider's (allRefusals)
 	accepted                 []http.Header // credentials it accepts besides demoAuth's
 	demoKey                  string        // its demo key (or id), which has
 	keyPrefix                string        // the prefix of the provider's documents
+	unauthorized             check         // the envelope of a 401
 	serverError, rateLimited check         // the envelopes of a scripted 5xx and 429
 	code500                  string        // the APIError.Code of a scripted 500
 	// statusCodes are the codes of scripted statuses, as the SDK reads
@@ -61,6 +63,16 @@ type wire struct {
 	redacts             bool // a retention window redacts messages
 	messagesNewestFirst bool // the message list is newest first
 	serverCursors       bool // the message list pages by cursors the server makes
+}
+
+// allRefusals returns the requests the fake of w must refuse: those every
+// provider refuses, without credentials or with a key of the provider's
+// form that is not the demo key, and then w's own.
+func (w wire) allRefusals() []errorCase {
+	return append([]errorCase{
+		{"no credentials", "/conversations", http.Header{}, 401, w.unauthorized},
+		{"wrong key", "/conversations", http.Header{"Authorization": {"Bearer " + w.keyPrefix + "wrong"}}, 401, w.unauthorized},
+	}, w.refusals...)
 }
 
 // wires lists the wire of each provider.
@@ -181,15 +193,14 @@ type errorCase struct {
 	check  check
 }
 
-func longest(d *convotest.Dataset) convotest.ConversationData {
-	best := d.Conversations[0]
-	for _, c := range d.Conversations {
-		if len(c.Messages) > len(best.Messages) {
-			best = c
-		}
-	}
-	return best
+// collect collects what an iteration yields; every error fails the test.
+func collect[T any](t *testing.T, seq func(yield func(T, error) bool)) []T {
+	t.Helper()
+	return testkit.Collect(t, seq)
 }
+
+// longest returns the conversation with the most messages.
+func longest(d *convotest.Dataset) convotest.ConversationData { return testkit.Longest(d) }
 
 func reversedIDs(msgs []convo.Message) []string {
 	out := make([]string, len(msgs))
@@ -204,16 +215,6 @@ func mustClient(t *testing.T, srv *convotest.Server, opts ...convo.Option) *conv
 	c, err := srv.Client(opts...)
 	require.NoError(t, err)
 	return c
-}
-
-func collect[T any](t *testing.T, seq func(yield func(T, error) bool)) []T {
-	t.Helper()
-	var out []T
-	for v, err := range seq {
-		require.NoError(t, err)
-		out = append(out, v)
-	}
-	return out
 }
 
 func ids(convs []convo.Conversation) []string {

@@ -52,6 +52,28 @@ type rentalotError struct {
 	} `json:"error"`
 }
 
+// rentalotPage is Rentalot's list envelope.
+type rentalotPage[T any] struct {
+	Data       []T                `json:"data"`
+	Pagination rentalotPagination `json:"pagination"`
+}
+
+// rentalotPagination is the position of a page. Only the conversation list
+// counts its items and pages: the message list's has the page and the
+// limit alone, so Total and TotalPages are left out when nil.
+type rentalotPagination struct {
+	Page       int  `json:"page"`
+	Limit      int  `json:"limit"`
+	Total      *int `json:"total,omitempty"`
+	TotalPages *int `json:"totalPages,omitempty"`
+}
+
+// newRentalotPage returns the envelope of page (of limit items) with room
+// for n items; its data is an empty array, never null, when none follow.
+func newRentalotPage[T any](page, limit, n int) rentalotPage[T] {
+	return rentalotPage[T]{Data: make([]T, 0, n), Pagination: rentalotPagination{Page: page, Limit: limit}}
+}
+
 type rentalotProblem struct {
 	Type   string `json:"type"`
 	Title  string `json:"title"`
@@ -141,22 +163,12 @@ func (a rentalotAPI) listConversations(raw string) (any, *apiError) {
 		}
 	}
 	from, to := window(len(convs), (page-1)*limit, limit)
-	var out struct {
-		Data       []rentalotConversation `json:"data"`
-		Pagination struct {
-			Page       int `json:"page"`
-			Limit      int `json:"limit"`
-			Total      int `json:"total"`
-			TotalPages int `json:"totalPages"`
-		} `json:"pagination"`
-	}
-	out.Data = make([]rentalotConversation, 0, to-from)
+	out := newRentalotPage[rentalotConversation](page, limit, to-from)
 	for _, c := range convs[from:to] {
 		out.Data = append(out.Data, renderRentalotConversation(c))
 	}
-	out.Pagination.Page, out.Pagination.Limit = page, limit
-	out.Pagination.Total = len(convs)
-	out.Pagination.TotalPages = (len(convs) + limit - 1) / limit
+	total, pages := len(convs), (len(convs)+limit-1)/limit
+	out.Pagination.Total, out.Pagination.TotalPages = &total, &pages
 	return out, nil
 }
 
@@ -188,18 +200,10 @@ func (a rentalotAPI) listMessages(id, raw string) (any, *apiError) {
 	}
 	msgs := conv.Messages
 	from, to := window(len(msgs), (page-1)*limit, limit)
-	var out struct {
-		Data       []rentalotMessage `json:"data"`
-		Pagination struct {
-			Page  int `json:"page"`
-			Limit int `json:"limit"`
-		} `json:"pagination"`
-	}
-	out.Data = make([]rentalotMessage, 0, to-from)
+	out := newRentalotPage[rentalotMessage](page, limit, to-from)
 	for i := from; i < to; i++ {
 		out.Data = append(out.Data, renderRentalotMessage(conv, newestFirst(msgs, i)))
 	}
-	out.Pagination.Page, out.Pagination.Limit = page, limit
 	return out, nil
 }
 

@@ -29,8 +29,6 @@ var rentalotWire = wire{
 		{"search long query", "/conversations/search?query=" + strings.Repeat("é", 501), nil, 422, rentalotErr("validation_error", "query")},
 		{"search limit 51", "/conversations/search?query=bed&limit=51", nil, 422, rentalotErr("validation_error", "limit")},
 		{"search unknown param", "/conversations/search?query=bed&page=2", nil, 422, rentalotErr("validation_error", "page")},
-		{"no credentials", "/conversations", http.Header{}, 401, rentalotErr("unauthorized", "")},
-		{"wrong key", "/conversations", http.Header{"Authorization": {"Bearer ra_wrong"}}, 401, rentalotErr("unauthorized", "")},
 		{"unknown conversation", "/conversations/00000000-0000-4000-8000-000000000000", nil, 404, func(t *testing.T, _ http.Header, b map[string]any) {
 			assert.Equal(t, float64(404), b["status"])
 			assert.Equal(t, "Not Found", b["title"])
@@ -38,11 +36,12 @@ var rentalotWire = wire{
 			assert.NotEmpty(t, b["detail"])
 		}},
 	},
-	demoKey:     convotest.DemoRentalotKey,
-	keyPrefix:   "ra_",
-	serverError: rentalotErr("internal_error", ""),
-	rateLimited: rentalotErr("rate_limit_exceeded", ""),
-	code500:     "internal_error",
+	demoKey:      convotest.DemoRentalotKey,
+	keyPrefix:    "ra_",
+	unauthorized: rentalotErr("unauthorized", ""),
+	serverError:  rentalotErr("internal_error", ""),
+	rateLimited:  rentalotErr("rate_limit_exceeded", ""),
+	code500:      "internal_error",
 	// A 404 is problem details (TestRentalotScripted404IsProblemDetails).
 	statusCodes: map[int]string{402: "payment_required", 403: "forbidden", 409: "conflict", 422: "validation_error", 503: "internal_error"},
 	headers:     []string{"X-RateLimit-Limit"},

@@ -266,14 +266,14 @@ func TestConvotestLatency(t *testing.T) {
 }
 
 // TestConvotestStrictness sends each provider the requests its fake must
-// refuse (its wire's refusals) and checks the status and the provider's
+// refuse (its wire's allRefusals) and checks the status and the provider's
 // error envelope.
 func TestConvotestStrictness(t *testing.T) {
 	t.Parallel()
 	eachProvider(t, func(t *testing.T, p convo.Provider, w wire) {
 		srv := convotest.New(t, p)
 		id := url.PathEscape(firstConversation(t, srv))
-		for _, tt := range w.refusals {
+		for _, tt := range w.allRefusals() {
 			t.Run(tt.name, func(t *testing.T) {
 				h := tt.header
 				if h == nil {
