@@ -310,14 +310,7 @@ func changeRecords(t *testing.T, srv *convotest.Server) (convs, msgs []string, m
 }
 
 // eachProvider runs f for every provider, as parallel subtests.
-func eachProvider(t *testing.T, f func(t *testing.T, p convo.Provider)) {
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			t.Parallel()
-			f(t, p)
-		})
-	}
-}
+var eachProvider = fakedata.EachProvider
 
 // fakeOf returns a fake of p, closed at the end of the test, and the
 // environment that gives the command its credentials (demoKeys).
