@@ -2,7 +2,6 @@ package convo
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/convokit/convo/internal/syncbuf"
 )
 
 // Credentials used by the test clients. They must never appear in an error,
@@ -168,22 +169,7 @@ func drain[T any](pg *Pager[T], max int) ([]T, error) {
 }
 
 // logBuffer collects the records of a debug-level slog logger.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type logBuffer = syncbuf.Buffer
 
 // newTestLogger returns a JSON logger at debug level writing to a buffer.
 func newTestLogger() (*slog.Logger, *logBuffer) {

@@ -24,7 +24,7 @@ func TestFlushIntervalWhileTheNetworkWaits(t *testing.T) {
 		var once sync.Once
 		open := func() { once.Do(func() { close(gate) }) }
 		defer open()
-		_, client := newServer(t, convo.VantaxAI, convotest.WithRequestHook(func(r convotest.Request) {
+		_, client, db, m := mirrorOf(t, b, convo.VantaxAI, convotest.WithRequestHook(func(r convotest.Request) {
 			if r.N >= 3 { // the conversation list and the first message page pass
 				select {
 				case <-gate:
@@ -32,8 +32,6 @@ func TestFlushIntervalWhileTheNetworkWaits(t *testing.T) {
 				}
 			}
 		}))
-		db := b.open(t)
-		m := mustOpen(t, db, b.dialect)
 		done := make(chan error, 1)
 		start := time.Now()
 		go func() {

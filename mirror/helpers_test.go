@@ -19,6 +19,7 @@ import (
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/fakedata"
 	"github.com/convokit/convo/internal/testproc"
 )
 
@@ -122,15 +123,14 @@ func queryString(t *testing.T, db *sql.DB, q string, args ...any) string {
 // forEach runs f for every backend and provider, in parallel: each run
 // has a server and a database of its own.
 func forEach(t *testing.T, f func(t *testing.T, b backend, p convo.Provider)) {
-	for _, b := range backends(t) {
-		for _, p := range convo.Providers() {
-			t.Run(b.name+"/"+p.Name(), func(t *testing.T) {
-				t.Parallel()
-				f(t, b, p)
-			})
-		}
-	}
+	eachBackend(t, func(t *testing.T, b backend) {
+		t.Parallel()
+		eachProvider(t, func(t *testing.T, p convo.Provider) { f(t, b, p) })
+	})
 }
+
+// eachProvider runs f for every provider, as parallel subtests.
+var eachProvider = fakedata.EachProvider
 
 func TestMain(m *testing.M) { testproc.Main(m) }
 

@@ -174,41 +174,38 @@ func BenchmarkStateWrite(b *testing.B) {
 // in one conversation rewrite one state row.
 func TestStateWritesOnlyWhatChanged(t *testing.T) {
 	t.Parallel()
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			t.Parallel()
-			srv, client := newServer(t, p)
-			db := openSQLite(t)
-			m := mustOpen(t, db, SQLite)
-			_, err := m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Refresh: -1}})
-			require.NoError(t, err)
-			cp, _, err := m.State(ctxT(t), p.Name())
-			require.NoError(t, err)
-			require.Equal(t, cp.Known(), count(t, db, "convo_sync_conversations"), "one row per conversation")
-			for _, stmt := range []string{
-				"CREATE TABLE writes (n INTEGER)",
-				"INSERT INTO writes VALUES (0)",
-				"CREATE TRIGGER w_ins AFTER INSERT ON convo_sync_conversations BEGIN UPDATE writes SET n = n + 1; END",
-				"CREATE TRIGGER w_upd AFTER UPDATE ON convo_sync_conversations BEGIN UPDATE writes SET n = n + 1; END",
-			} {
-				mustExec(t, db, stmt)
-			}
-			data := srv.Dataset()
-			target := data.Conversations[len(data.Conversations)/2]
-			last := data.Conversations[0].Messages[len(data.Conversations[0].Messages)-1].SentAt
-			require.NoError(t, srv.AddMessages(target.Conversation.ID, convo.Message{ID: "new-" + p.Name(), Direction: convo.Inbound, Body: "one more", SentAt: last.Add(time.Hour)}))
-			st, err := m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Refresh: -1}})
-			require.NoError(t, err)
-			require.Equal(t, int64(1), st.Messages)
-			var n int
-			require.NoError(t, db.QueryRow("SELECT n FROM writes").Scan(&n))
-			assert.Equal(t, 1, n, "one state row written, of %d", cp.Known())
-			got, _, err := m.State(ctxT(t), p.Name())
-			require.NoError(t, err)
-			assert.Equal(t, cp.Known(), got.Known())
-			assert.True(t, got.Done())
-		})
-	}
+	eachProvider(t, func(t *testing.T, p convo.Provider) {
+		srv, client := newServer(t, p)
+		db := openSQLite(t)
+		m := mustOpen(t, db, SQLite)
+		_, err := m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Refresh: -1}})
+		require.NoError(t, err)
+		cp, _, err := m.State(ctxT(t), p.Name())
+		require.NoError(t, err)
+		require.Equal(t, cp.Known(), count(t, db, "convo_sync_conversations"), "one row per conversation")
+		for _, stmt := range []string{
+			"CREATE TABLE writes (n INTEGER)",
+			"INSERT INTO writes VALUES (0)",
+			"CREATE TRIGGER w_ins AFTER INSERT ON convo_sync_conversations BEGIN UPDATE writes SET n = n + 1; END",
+			"CREATE TRIGGER w_upd AFTER UPDATE ON convo_sync_conversations BEGIN UPDATE writes SET n = n + 1; END",
+		} {
+			mustExec(t, db, stmt)
+		}
+		data := srv.Dataset()
+		target := data.Conversations[len(data.Conversations)/2]
+		last := data.Conversations[0].Messages[len(data.Conversations[0].Messages)-1].SentAt
+		require.NoError(t, srv.AddMessages(target.Conversation.ID, convo.Message{ID: "new-" + p.Name(), Direction: convo.Inbound, Body: "one more", SentAt: last.Add(time.Hour)}))
+		st, err := m.Sync(ctxT(t), client, &Options{Params: convo.SyncParams{Refresh: -1}})
+		require.NoError(t, err)
+		require.Equal(t, int64(1), st.Messages)
+		var n int
+		require.NoError(t, db.QueryRow("SELECT n FROM writes").Scan(&n))
+		assert.Equal(t, 1, n, "one state row written, of %d", cp.Known())
+		got, _, err := m.State(ctxT(t), p.Name())
+		require.NoError(t, err)
+		assert.Equal(t, cp.Known(), got.Known())
+		assert.True(t, got.Done())
+	})
 }
 
 // Reset refuses, deleting nothing, while a run of the same sync holds it:

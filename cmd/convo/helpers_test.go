@@ -22,6 +22,7 @@ import (
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
 	"github.com/convokit/convo/internal/fakedata"
+	"github.com/convokit/convo/internal/syncbuf"
 	"github.com/convokit/convo/internal/testenv"
 	"github.com/convokit/convo/internal/testproc"
 )
@@ -102,7 +103,7 @@ func convoRun(t *testing.T, extra []string, args ...string) result {
 // run, as main does with the process's own surroundings: the environment
 // is vars ("K=V") and nothing else, and the outputs are terminals as
 // stdoutTTY and stderrTTY say. stderr, when set, is the command's stderr
-// (a lockedBuffer when not).
+// (a syncbuf.Buffer when not).
 type invocation struct {
 	vars                 []string
 	stdoutTTY, stderrTTY bool
@@ -123,7 +124,7 @@ func (in invocation) run(ctx context.Context, args ...string) result {
 	var stdout bytes.Buffer
 	stderr := in.stderr
 	if stderr == nil {
-		stderr = new(lockedBuffer) // the progress redraw and -v write from goroutines of their own
+		stderr = new(syncbuf.Buffer) // the progress redraw and -v write from goroutines of their own
 	}
 	e := &env{
 		stdout: &stdout, stderr: stderr, stdoutTTY: in.stdoutTTY, stderrTTY: in.stderrTTY,
@@ -309,14 +310,7 @@ func changeRecords(t *testing.T, srv *convotest.Server) (convs, msgs []string, m
 }
 
 // eachProvider runs f for every provider, as parallel subtests.
-func eachProvider(t *testing.T, f func(t *testing.T, p convo.Provider)) {
-	for _, p := range convo.Providers() {
-		t.Run(p.Name(), func(t *testing.T) {
-			t.Parallel()
-			f(t, p)
-		})
-	}
-}
+var eachProvider = fakedata.EachProvider
 
 // fakeOf returns a fake of p, closed at the end of the test, and the
 // environment that gives the command its credentials (demoKeys).
@@ -347,26 +341,6 @@ func runTTY(t *testing.T, extra []string, args ...string) result {
 	return invocation{vars: extra, stderrTTY: true}.runBounded(t, args...)
 }
 
-// lockedBuffer is a bytes.Buffer for a command's stderr, which the
-// progress redraw and the request log (-v) write from goroutines of their
-// own, as they may write to a file.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // The command's interruption checks, in this process: an interrupt is
 // the end of run's context, as main makes it of SIGINT and SIGTERM (the
 // tests of the signals themselves, and of kill -9, run the binary, without
@@ -379,7 +353,7 @@ const attemptMark = " msg=attempt "
 // interruptingStderr is a command's stderr that ends its context at the
 // nth request attempt logged (-v), or never for n 0.
 type interruptingStderr struct {
-	lockedBuffer
+	syncbuf.Buffer
 	mu     sync.Mutex
 	n      int
 	seen   int
@@ -387,7 +361,7 @@ type interruptingStderr struct {
 }
 
 func (w *interruptingStderr) Write(p []byte) (int, error) {
-	w.lockedBuffer.Write(p)
+	w.Buffer.Write(p)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.seen += strings.Count(string(p), attemptMark)

@@ -55,23 +55,64 @@ func TestDBLocationDisplay(t *testing.T) {
 			want = "postgresql://db.internal:5433/inbox"
 		}
 		assert.Equal(t, want, target.display, loc)
-	}
-	for loc, want := range map[string]string{
-		"postgres://db.internal/inbox":                        "postgres://db.internal/inbox",
-		"postgres:///inbox?host=/var/run/postgresql&user=app": "postgres:///var/run/postgresql/inbox",
-		"postgres://h1:5432,h2:5433/inbox?password=pw":        "postgres://h1:5432,h2:5433/inbox",
-		"host=/tmp dbname=inbox":                              "postgres:///tmp/inbox",
-		"dbname=inbox":                                        "postgres:///inbox",
-		`host=db password='it\'s a secret' dbname='my db'`:    "postgres://db/my%20db",
-	} {
-		target := mustParseDB(t, loc)
-		assert.Equal(t, want, target.display, loc)
-	}
-	for _, s := range secrets {
-		for _, loc := range locs {
-			target, _ := parseDB(loc)
+		for _, s := range secrets {
 			assert.NotContains(t, target.display, s)
 		}
+	}
+}
+
+// Each form of location names its database: PostgreSQL's, in URL or
+// key=value form, is printed as scheme, host, port and database name;
+// sqlite:PATH and file:PATH (and sqlite:///abs) are SQLite files at PATH,
+// and a name with '=' is a file when written ./NAME or sqlite:NAME;
+// parameters, other hosts and empty paths are refused.
+func TestParseDB(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		loc     string
+		dialect mirror.Dialect // the zero Dialect: refused
+		want    string         // PostgreSQL: what is printed of it; SQLite: the file; refused: what the error says
+	}{
+		{"postgres://db.internal/inbox", mirror.PostgreSQL, "postgres://db.internal/inbox"},
+		{"postgres:///inbox?host=/var/run/postgresql&user=app", mirror.PostgreSQL, "postgres:///var/run/postgresql/inbox"},
+		{"postgres://h1:5432,h2:5433/inbox?password=pw", mirror.PostgreSQL, "postgres://h1:5432,h2:5433/inbox"},
+		{"host=/tmp dbname=inbox", mirror.PostgreSQL, "postgres:///tmp/inbox"},
+		{"dbname=inbox", mirror.PostgreSQL, "postgres:///inbox"},
+		{`host=db password='it\'s a secret' dbname='my db'`, mirror.PostgreSQL, "postgres://db/my%20db"},
+
+		{"sqlite:inbox.db", mirror.SQLite, "inbox.db"},
+		{"file:inbox.db", mirror.SQLite, "inbox.db"},
+		{"SQLite:inbox.db", mirror.SQLite, "inbox.db"},
+		{"sqlite:///var/lib/inbox.db", mirror.SQLite, "/var/lib/inbox.db"},
+		{"file:///var/lib/inbox.db", mirror.SQLite, "/var/lib/inbox.db"},
+		{"file://localhost/var/inbox.db", mirror.SQLite, "/var/inbox.db"},
+		{"sqlite:a=b.db", mirror.SQLite, "a=b.db"},
+		{"./a=b.db", mirror.SQLite, "./a=b.db"},
+		{"inbox.db", mirror.SQLite, "inbox.db"},
+		{"C:inbox.db", mirror.SQLite, "C:inbox.db"},
+		{"/data/in box.db", mirror.SQLite, "/data/in box.db"},
+
+		{"sqlite:inbox.db?mode=ro", mirror.Dialect{}, "takes no parameters"},
+		{"file:///inbox.db?cache=1", mirror.Dialect{}, "takes no parameters"},
+		{"file://otherhost/inbox", mirror.Dialect{}, "is not a file"},
+		{"sqlite:", mirror.Dialect{}, "names no file"},
+		{"", mirror.Dialect{}, "must not be empty"},
+		{"mysql://u:hunter2@h/db", mirror.Dialect{}, "mysql:// is not a database location"},
+	} {
+		target, err := parseDB(tc.loc)
+		if tc.dialect == (mirror.Dialect{}) {
+			require.Error(t, err, tc.loc)
+			assert.Contains(t, err.Error(), tc.want, tc.loc)
+			assert.NotContains(t, err.Error(), "hunter2")
+			continue
+		}
+		require.NoError(t, err, tc.loc)
+		assert.Equal(t, tc.dialect, target.dialect, tc.loc)
+		got := target.path
+		if tc.dialect == mirror.PostgreSQL {
+			got = target.display
+		}
+		assert.Equal(t, tc.want, got, tc.loc)
 	}
 }
 
@@ -157,42 +198,10 @@ func TestDBKeyValueIsNeverAFile(t *testing.T) {
 	}
 }
 
-// sqlite:PATH and file:PATH (and sqlite:///abs) are SQLite files at PATH;
-// parameters, other hosts and empty paths are refused; a name with '='
-// is a file when written ./NAME or sqlite:NAME.
+// A sync to sqlite:PATH or file:PATH makes the file at PATH, never one
+// named with its scheme.
 func TestDBSQLiteLocations(t *testing.T) {
 	t.Parallel()
-	for loc, path := range map[string]string{
-		"sqlite:inbox.db":               "inbox.db",
-		"file:inbox.db":                 "inbox.db",
-		"SQLite:inbox.db":               "inbox.db",
-		"sqlite:///var/lib/inbox.db":    "/var/lib/inbox.db",
-		"file:///var/lib/inbox.db":      "/var/lib/inbox.db",
-		"file://localhost/var/inbox.db": "/var/inbox.db",
-		"sqlite:a=b.db":                 "a=b.db",
-		"./a=b.db":                      "./a=b.db",
-		"inbox.db":                      "inbox.db",
-		"C:inbox.db":                    "C:inbox.db",
-		"/data/in box.db":               "/data/in box.db",
-	} {
-		target := mustParseDB(t, loc)
-		assert.Equal(t, mirror.SQLite, target.dialect, loc)
-		assert.Equal(t, path, target.path, loc)
-	}
-	for loc, msg := range map[string]string{
-		"sqlite:inbox.db?mode=ro":  "takes no parameters",
-		"file:///inbox.db?cache=1": "takes no parameters",
-		"file://otherhost/inbox":   "is not a file",
-		"sqlite:":                  "names no file",
-		"":                         "must not be empty",
-		"mysql://u:hunter2@h/db":   "mysql:// is not a database location",
-	} {
-		_, err := parseDB(loc)
-		require.Error(t, err, loc)
-		assert.Contains(t, err.Error(), msg, loc)
-		assert.NotContains(t, err.Error(), "hunter2")
-	}
-
 	dir := t.TempDir()
 	for _, loc := range []string{"sqlite:" + filepath.Join(dir, "a.db"), "file:" + filepath.Join(dir, "b.db")} {
 		r := convoRun(t, nil, "sync", "--demo", "--provider", "rentalot", "--db", loc)

@@ -1,7 +1,8 @@
 // Package fakedata builds the data that the tests of the mirror and of the
-// command give convotest's fake, and changes it while the fake serves, so
-// that both modules' tests work on the same data and the same changes. It
-// is imported by tests alone.
+// command give convotest's fake, changes it while the fake serves, and
+// runs a test once for each provider, so that both modules' tests work on
+// the same data, the same changes and the same providers. It is imported
+// by tests alone.
 package fakedata
 
 import (
@@ -69,4 +70,15 @@ func ChangeMessages(t testing.TB, srv *convotest.Server, c convotest.Conversatio
 		ids = append(ids, m.ID)
 	}
 	return ids
+}
+
+// EachProvider runs test for every provider of the registry, as parallel
+// subtests named by the provider.
+func EachProvider(t *testing.T, test func(t *testing.T, p convo.Provider)) {
+	for _, p := range convo.Providers() {
+		t.Run(p.Name(), func(t *testing.T) {
+			t.Parallel()
+			test(t, p)
+		})
+	}
 }
