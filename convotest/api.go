@@ -57,6 +57,9 @@ type fake struct {
 	// credentialHeaders are the headers, besides Authorization, that
 	// carry the provider's credentials: the request log redacts them.
 	credentialHeaders []string
+	// demoEnv gives the demo credentials in the credential environment
+	// variables the provider declares (see DemoEnv).
+	demoEnv map[string]string
 }
 
 // fakes is the registry: one fake for each of convo.Providers().

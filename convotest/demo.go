@@ -3,6 +3,7 @@ package convotest
 import (
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -11,6 +12,19 @@ import (
 
 	"github.com/convokit/convo"
 )
+
+// DemoEnv returns the environment that gives provider p's demo
+// credentials, in the variables [convo.Provider.CredentialEnv] names and
+// [convo.Provider.AuthFromEnv] reads: for a program under test that takes
+// its credentials from the environment, pointed at a [Server] of p. Each
+// call returns a map of its own; nil for the zero Provider.
+func DemoEnv(p convo.Provider) map[string]string {
+	f, ok := fakeOf(p)
+	if !ok {
+		return nil
+	}
+	return maps.Clone(f.demoEnv)
+}
 
 // DemoDataset returns the demo data of a provider, generated from seed: a
 // few dozen conversations across the provider's channels and statuses with

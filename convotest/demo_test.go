@@ -1,6 +1,7 @@
 package convotest_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -86,4 +87,43 @@ func TestConvotestDemoDataset(t *testing.T) {
 		w.demo(t, d)
 	})
 	assert.Empty(t, convotest.DemoDataset(convo.Provider{}, 1).Conversations)
+}
+
+// DemoEnv gives, for every provider, variables the provider declares,
+// from which AuthFromEnv builds credentials the provider's server takes;
+// the same variables with other values are refused.
+func TestDemoEnv(t *testing.T) {
+	t.Parallel()
+	assert.Nil(t, convotest.DemoEnv(convo.Provider{}))
+	for _, p := range convo.Providers() {
+		env := convotest.DemoEnv(p)
+		require.NotEmpty(t, env, p.Name())
+		for k := range env {
+			assert.Contains(t, p.CredentialEnv(), k, "%s: a declared credential variable", p.Name())
+		}
+		wrong := make(map[string]string, len(env))
+		for k := range env {
+			wrong[k] = "wrong-" + env[k]
+		}
+		srv := convotest.New(t, p)
+		for _, tc := range []struct {
+			env     map[string]string
+			refused bool
+		}{{env, false}, {wrong, true}} {
+			auth, err := p.AuthFromEnv(func(k string) string { return tc.env[k] })
+			require.NoError(t, err, p.Name())
+			client, err := convo.NewClient(p, convo.WithBaseURL(srv.URL()), convo.WithAuth(auth))
+			require.NoError(t, err)
+			for _, err = range client.Conversations.List(context.Background(), nil).All() {
+				break
+			}
+			if tc.refused {
+				assert.ErrorIs(t, err, convo.ErrUnauthorized, "%s: other values", p.Name())
+			} else {
+				assert.NoError(t, err, "%s: the demo values", p.Name())
+			}
+		}
+		env["changed"] = "x"
+		assert.NotContains(t, convotest.DemoEnv(p), "changed", "%s: each call's map is its own", p.Name())
+	}
 }

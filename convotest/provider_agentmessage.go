@@ -20,6 +20,7 @@ var agentMessageFake = fake{
 	provider: convo.AgentMessage,
 	api:      func(s *Server) api { return agentMessageAPI{s} },
 	demo:     demoAgentMessage,
+	demoEnv:  map[string]string{"AGENTMESSAGE_API_KEY": DemoAgentMessageKey},
 }
 
 // AgentMessage: bearer am_live_… key; lists

@@ -21,6 +21,7 @@ var rentalotFake = fake{
 	provider: convo.Rentalot,
 	api:      func(s *Server) api { return rentalotAPI{s} },
 	demo:     demoRentalot,
+	demoEnv:  map[string]string{"RENTALOT_API_KEY": DemoRentalotKey},
 }
 
 // Rentalot: bearer ra_… key; camelCase; lists {"data":[…],"pagination":{…}}

@@ -20,6 +20,7 @@ var vantaxFake = fake{
 	api:               func(s *Server) api { return vantaxAPI{s} },
 	demo:              demoVantax,
 	credentialHeaders: []string{"X-Api-Key"},
+	demoEnv:           map[string]string{"VANTAXAI_API_KEY": DemoVantaxAIKey},
 }
 
 // VantaxAI: bearer vx_live_… key (or x-api-key); lists

@@ -30,6 +30,7 @@ var vobizFake = fake{
 	api:               func(s *Server) api { return vobizAPI{s} },
 	demo:              demoVobiz,
 	credentialHeaders: []string{"X-Auth-Id", "X-Auth-Token"},
+	demoEnv:           map[string]string{"VOBIZ_AUTH_ID": DemoVobizAuthID, "VOBIZ_AUTH_TOKEN": DemoVobizAuthToken},
 }
 
 // Vobiz: X-Auth-ID + X-Auth-Token or a bearer JWT; {"items":[…]} lists;

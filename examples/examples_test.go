@@ -131,20 +131,11 @@ func runExample(t *testing.T, name string, vars map[string]string, args ...strin
 	return r
 }
 
-// credentials are each provider's credential variables, with the fake
-// servers' credentials.
-var credentials = map[convo.Provider]map[string]string{
-	convo.Vobiz:        {"VOBIZ_AUTH_ID": convotest.DemoVobizAuthID, "VOBIZ_AUTH_TOKEN": convotest.DemoVobizAuthToken},
-	convo.VantaxAI:     {"VANTAXAI_API_KEY": convotest.DemoVantaxAIKey},
-	convo.Rentalot:     {"RENTALOT_API_KEY": convotest.DemoRentalotKey},
-	convo.AgentMessage: {"AGENTMESSAGE_API_KEY": convotest.DemoAgentMessageKey},
-}
-
 // against is the environment that points an example at srv, a fake of p,
 // as at a real API: its credentials and CONVO_BASE_URL.
 func against(srv *convotest.Server, p convo.Provider) map[string]string {
 	vars := map[string]string{"CONVO_BASE_URL": srv.URL()}
-	for k, v := range credentials[p] {
+	for k, v := range convotest.DemoEnv(p) {
 		vars[k] = v
 	}
 	return vars
@@ -420,16 +411,14 @@ func TestQuickstartSearchQueryFlag(t *testing.T) {
 // a fake through CONVO_BASE_URL, with the provider's credential variables.
 func TestQuickstartRealAPI(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
+	type test struct {
 		name string
 		p    convo.Provider
 		vars map[string]string
-	}{
-		{"vobiz", convo.Vobiz, credentials[convo.Vobiz]},
-		{"vobiz-jwt", convo.Vobiz, map[string]string{"VOBIZ_TOKEN": convotest.DemoVobizJWT}},
-		{"vantaxai", convo.VantaxAI, credentials[convo.VantaxAI]},
-		{"rentalot", convo.Rentalot, credentials[convo.Rentalot]},
-		{"agentmessage", convo.AgentMessage, credentials[convo.AgentMessage]},
+	}
+	tests := []test{{"vobiz-jwt", convo.Vobiz, map[string]string{"VOBIZ_TOKEN": convotest.DemoVobizJWT}}}
+	for _, p := range convo.Providers() {
+		tests = append(tests, test{p.Name(), p, convotest.DemoEnv(p)})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,14 +13,6 @@ import (
 	"github.com/convokit/convo/convotest"
 )
 
-// demoEnv is the environment that gives provider p's demo credentials.
-var demoEnv = map[string][]string{
-	"vobiz":        {"VOBIZ_AUTH_ID=" + convotest.DemoVobizAuthID, "VOBIZ_AUTH_TOKEN=" + convotest.DemoVobizAuthToken},
-	"vantaxai":     {"VANTAXAI_API_KEY=" + convotest.DemoVantaxAIKey},
-	"rentalot":     {"RENTALOT_API_KEY=" + convotest.DemoRentalotKey},
-	"agentmessage": {"AGENTMESSAGE_API_KEY=" + convotest.DemoAgentMessageKey},
-}
-
 // A 401 or a 403 from the API, in every command that calls it, is one
 // line that names the environment variables holding the credentials.
 func TestCLICredentialRefusedNamesVariables(t *testing.T) {
@@ -31,8 +23,7 @@ func TestCLICredentialRefusedNamesVariables(t *testing.T) {
 		forbidden := convotest.NewServer(p, convotest.WithFaults(convotest.Fault{Kind: convotest.FaultStatus, Status: 403, Times: -1}))
 		defer forbidden.Close()
 		var wrong []string
-		for _, kv := range demoEnv[p.Name()] {
-			k, _, _ := strings.Cut(kv, "=")
+		for k := range convotest.DemoEnv(p) {
 			wrong = append(wrong, k+"=wrong-credential")
 		}
 		dir := t.TempDir()
@@ -42,7 +33,7 @@ func TestCLICredentialRefusedNamesVariables(t *testing.T) {
 			want string
 		}{
 			{refused, wrong, "the credentials were refused"},
-			{forbidden, demoEnv[p.Name()], "the credentials lack access"},
+			{forbidden, demoKeys(p), "the credentials lack access"},
 		} {
 			base := []string{"--provider", p.Name(), "--base-url", c.srv.URL(), "--max-retries", "0"}
 			for i, args := range [][]string{

@@ -320,17 +320,15 @@ func fakeOf(t *testing.T, p convo.Provider, opts ...convotest.Option) (*convotes
 	return srv, demoKeys(p)
 }
 
-// demoKeys are the credentials the fake of each provider takes.
+// demoKeys are the credentials the fake of p takes, as KEY=value
+// environment entries.
 func demoKeys(p convo.Provider) []string {
-	switch p {
-	case convo.Vobiz:
-		return []string{"VOBIZ_AUTH_ID=" + convotest.DemoVobizAuthID, "VOBIZ_AUTH_TOKEN=" + convotest.DemoVobizAuthToken}
-	case convo.VantaxAI:
-		return []string{"VANTAXAI_API_KEY=" + convotest.DemoVantaxAIKey}
-	case convo.Rentalot:
-		return []string{"RENTALOT_API_KEY=" + convotest.DemoRentalotKey}
+	var env []string
+	for k, v := range convotest.DemoEnv(p) {
+		env = append(env, k+"="+v)
 	}
-	return []string{"AGENTMESSAGE_API_KEY=" + convotest.DemoAgentMessageKey}
+	slices.Sort(env)
+	return env
 }
 
 // runTTY runs the command line in this process with the extra
