@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/convokit/convo"
+	"github.com/convokit/convo/internal/cputime"
 )
 
 // BenchmarkWrite times the writer alone: 100,000 messages of 200
@@ -77,8 +77,7 @@ func BenchmarkWrite(b *testing.B) {
 				flushes, f = append(flushes, f), &flush{}
 			}
 		}
-		var r0, r1 syscall.Rusage
-		syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
+		cpu0 := cputime.Self()
 		b.StartTimer()
 		for _, f := range flushes {
 			if err := r.write(ctx, f); err != nil {
@@ -89,8 +88,7 @@ func BenchmarkWrite(b *testing.B) {
 		conn.Close()
 		db.Close()
 		b.StopTimer()
-		syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
-		cpu += time.Duration(r1.Utime.Nano() + r1.Stime.Nano() - r0.Utime.Nano() - r0.Stime.Nano())
+		cpu += cputime.Since(cpu0)
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms")

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
-	"syscall"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/convokit/convo"
 	"github.com/convokit/convo/convotest"
+	"github.com/convokit/convo/internal/cputime"
 	"github.com/convokit/convo/internal/fakedata"
 )
 
@@ -17,17 +18,6 @@ import (
 // each, bodies of SMS length. Every provider's fake serves it (each uses
 // the fields it has).
 func benchDataset() *convotest.Dataset { return fakedata.Volume(200, 500) }
-
-// benchCredentials are the environment of the fake servers' credentials.
-var benchCredentials = map[string]map[string]string{
-	"vobiz":        {"VOBIZ_AUTH_ID": convotest.DemoVobizAuthID, "VOBIZ_AUTH_TOKEN": convotest.DemoVobizAuthToken},
-	"vantaxai":     {"VANTAXAI_API_KEY": convotest.DemoVantaxAIKey},
-	"rentalot":     {"RENTALOT_API_KEY": convotest.DemoRentalotKey},
-	"agentmessage": {"AGENTMESSAGE_API_KEY": convotest.DemoAgentMessageKey},
-}
-
-// benchPageSize is each provider's largest message page.
-var benchPageSize = map[string]string{"vobiz": "100", "vantaxai": "100", "rentalot": "100", "agentmessage": "200"}
 
 // BenchmarkSyncVsExport times, in the same iterations on the same fake
 // server (100,000 messages, no latency), convo export to JSON lines and
@@ -50,27 +40,25 @@ func BenchmarkSyncVsExport(b *testing.B) {
 func benchSyncVsExport(b *testing.B, p convo.Provider, d *convotest.Dataset) {
 	srv := convotest.NewServer(p, convotest.WithData(d), convotest.WithRateLimit(1_000_000))
 	defer srv.Close()
+	creds := convotest.DemoEnv(p)
 	e := func() *env {
 		return &env{
 			stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, args: []string{"convo"},
-			getenv: func(k string) string { return benchCredentials[p.Name()][k] },
+			getenv: func(k string) string { return creds[k] },
 		}
 	}
-	common := []string{"--provider", p.Name(), "--base-url", srv.URL(), "--page-size", benchPageSize[p.Name()]}
+	// Each provider's largest message page.
+	common := []string{"--provider", p.Name(), "--base-url", srv.URL(), "--page-size", strconv.Itoa(p.MaxPageSize(convo.OpListMessages))}
 	// timed runs one command and returns its wall time and the CPU time
 	// of the process meanwhile (the fake server's included, for both).
 	timed := func(args ...string) (wall, cpu time.Duration) {
 		ev := e()
-		var r0, r1 syscall.Rusage
-		syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
-		start := time.Now()
+		cpu0, start := cputime.Self(), time.Now()
 		if code := run(context.Background(), ev, append(args, common...)); code != 0 {
 			b.Fatalf("convo %v: exit %d: %s", args, code, ev.stderr)
 		}
 		wall = time.Since(start)
-		syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
-		cpu = time.Duration(r1.Utime.Nano() + r1.Stime.Nano() - r0.Utime.Nano() - r0.Stime.Nano())
-		return wall, cpu
+		return wall, cputime.Since(cpu0)
 	}
 	b.ReportAllocs()
 	var export, sync, exportCPU, syncCPU time.Duration

@@ -826,7 +826,7 @@ func runAsUnprivileged(t *testing.T, dir string, args ...string) result {
 	cmd := exec.CommandContext(ctx, copyPath, args...)
 	cmd.Env = cleanEnv("HOME=" + dir)
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	asNobody(cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
