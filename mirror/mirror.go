@@ -28,6 +28,11 @@ type Mirror struct {
 // mirror's names without being a mirror ([ErrNotMirror]) and one whose
 // schema is newer than [SchemaVersion] ([ErrNewerSchema]). db stays the
 // caller's: Open neither configures nor closes it.
+//
+// Open returns at most a second after ctx ends, even while the database
+// does not answer (SQLite waits for another connection's write lock up to
+// its busy timeout, whatever ctx says): the migration in progress is then
+// left to end alone, rolled back, and the error wraps ctx.Err().
 func Open(ctx context.Context, db *sql.DB, d Dialect) (*Mirror, error) {
 	return open(ctx, db, d, SchemaVersion)
 }
@@ -43,13 +48,24 @@ func open(ctx context.Context, db *sql.DB, d Dialect, version int) (*Mirror, err
 	if err != nil {
 		return nil, fmt.Errorf("mirror: %w", err)
 	}
-	defer conn.Close()
-	if err := d.d.setup(ctx, conn); err != nil {
+	// SQLite's wait for another connection's lock does not end with ctx:
+	// Open stops waiting a second after ctx ends.
+	stop, cancel := afterEnd(ctx, time.Second)
+	defer cancel()
+	err = bounded(stop, func() error {
+		if err := d.d.setup(ctx, conn); err != nil {
+			return err
+		}
+		return migrate(ctx, d.d, conn, version)
+	}, func() { conn.Close() })
+	switch {
+	case errors.Is(err, errAbandoned):
+		return nil, fmt.Errorf("mirror: %w: %w", errAbandoned, ctx.Err())
+	case err != nil:
+		conn.Close()
 		return nil, fmt.Errorf("mirror: %w", err)
 	}
-	if err := migrate(ctx, d.d, conn, version); err != nil {
-		return nil, fmt.Errorf("mirror: %w", err)
-	}
+	conn.Close()
 	return &Mirror{db: db, d: d.d}, nil
 }
 
@@ -169,7 +185,8 @@ const abandonAfter = StopGrace + time.Second
 // o.Params.StopOnError is set. When ctx ends, what was delivered so far is
 // written, within [StopGrace], and the error wraps ctx.Err(); Sync returns
 // at most StopGrace plus one second after ctx ends, even when the database
-// stops answering: the write in flight is then abandoned, its rows are
+// stops answering, from its start (the sync's lock and state read) to its
+// last write: the write in flight is then abandoned, its rows are
 // counted in Stats.Unwritten, not in Stats.Messages. Invalid params (errors.Is
 // [convo.ErrInvalidParams] or [convo.ErrUnsupported]) are refused before
 // any request, with nothing written.

@@ -44,11 +44,22 @@ func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
 	defer cancelW()
 	stop, cancelS := afterEnd(ctx, abandonAfter)
 	defer cancelS()
-	if err := r.prepare(ctx); err != nil {
-		r.release(wctx)
-		return r.stats, err
+	// SQLite's wait for another connection's lock does not end with ctx:
+	// the start is bounded like the writes.
+	var cp *convo.Checkpoint
+	var entries []uint64
+	err := bounded(stop, func() (err error) {
+		if err = r.prepare(ctx); err == nil {
+			cp, entries, err = r.load(ctx)
+		}
+		return err
+	}, func() {
+		r.dirty = true
+		r.release(context.Background())
+	})
+	if errors.Is(err, errAbandoned) {
+		return r.stats, fmt.Errorf("%w: %w", errAbandoned, ctx.Err())
 	}
-	cp, entries, err := r.load(ctx)
 	if err != nil {
 		r.release(wctx)
 		return r.stats, err
@@ -172,8 +183,27 @@ func (r *run) startWriter(ctx, stop context.Context) *writer {
 	return w
 }
 
-// errAbandoned is the error of a sync that stopped waiting for a write.
-var errAbandoned = errors.New("the database did not answer: the write in progress was abandoned (the database rolls it back)")
+// errAbandoned is the error of a sync that stopped waiting for the
+// database.
+var errAbandoned = errors.New("the database did not answer: the work in progress was abandoned (the database rolls back what it began)")
+
+// bounded runs f on a goroutine of its own and returns its error, or
+// errAbandoned when stop is done first: f then finishes alone, and
+// abandoned frees what it held.
+func bounded(stop context.Context, f func() error, abandoned func()) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-stop.Done():
+		go func() {
+			<-done
+			abandoned()
+		}()
+		return errAbandoned
+	}
+}
 
 // failed reports whether a write has failed; after it has, the remaining
 // flushes are not written.

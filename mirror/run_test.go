@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"net/url"
 	"sync"
@@ -33,6 +34,76 @@ func TestFinalStateOnlyFlushWritten(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, ok)
 		assert.True(t, cp.Done(), "the stored state is done")
+	})
+}
+
+// Open and the start of Sync (its setup, lock and state read) are
+// bounded like the writes: SQLite's wait for another connection's lock
+// does not end with ctx, so Open stops waiting a second after ctx ends,
+// and Sync within StopGrace and a second. Once the lock is free, what they
+// abandoned is rolled back and released: the next Open and the next run of
+// the same sync succeed.
+func TestOpenAndSyncStartReturnWhenTheDatabaseHangs(t *testing.T) {
+	t.Parallel()
+	// hold takes the lock of the database at path that the step needs
+	// (BEGIN IMMEDIATE: the write lock, which Open's migration takes;
+	// BEGIN EXCLUSIVE without WAL: every lock, which a read needs too) and
+	// returns its release.
+	hold := func(t *testing.T, db *sql.DB, begin string) func() {
+		c, err := db.Conn(ctxT(t))
+		require.NoError(t, err)
+		_, err = c.ExecContext(ctxT(t), begin)
+		require.NoError(t, err)
+		return func() {
+			_, err := c.ExecContext(context.Background(), "ROLLBACK")
+			assert.NoError(t, err)
+			c.Close()
+		}
+	}
+	shortly := func(t *testing.T) context.Context {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	t.Run("open", func(t *testing.T) {
+		t.Parallel()
+		path := t.TempDir() + "/mirror.db"
+		db := openSQLitePath(t, path)
+		release := hold(t, openSQLitePath(t, path), "BEGIN IMMEDIATE")
+		start := time.Now()
+		m, err := Open(shortly(t), db, SQLite)
+		elapsed := time.Since(start)
+		release()
+		assert.Nil(t, m)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Less(t, elapsed, 200*time.Millisecond+2*time.Second, "Open returned %s after it began", elapsed)
+		mustOpen(t, db, SQLite)
+	})
+	t.Run("sync", func(t *testing.T) {
+		t.Parallel()
+		path := t.TempDir() + "/mirror.db"
+		open := func() *sql.DB {
+			db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(30000)") // no WAL: a write lock keeps readers out
+			require.NoError(t, err)
+			t.Cleanup(func() { db.Close() })
+			return db
+		}
+		m := mustOpen(t, open(), SQLite)
+		_, client := newServer(t, convo.AgentMessage)
+		release := hold(t, open(), "BEGIN EXCLUSIVE")
+		start := time.Now()
+		st, err := m.Sync(shortly(t), client, nil)
+		elapsed := time.Since(start)
+		release()
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Less(t, elapsed, 200*time.Millisecond+StopGrace+2*time.Second, "Sync returned %s after it began", elapsed)
+		assert.Zero(t, st.Delivered)
+		require.Eventually(t, func() bool {
+			st, err = m.Sync(ctxT(t), client, nil)
+			return !errors.Is(err, ErrBusy)
+		}, 10*time.Second, 20*time.Millisecond, "the abandoned start releases the sync's lock")
+		require.NoError(t, err)
+		assert.True(t, st.Done)
 	})
 }
 
