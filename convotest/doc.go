@@ -8,6 +8,10 @@
 // envelopes and authentication scheme, and Rentalot's X-RateLimit-* headers.
 // It serves a deterministic demo dataset ([DemoDataset]) or data of your own
 // ([WithData], built from convo's model types with [NewDataset]).
+// [Server.Client] is a client of the server with its demo credentials;
+// [DemoEnv] gives them in the provider's credential environment variables,
+// for a program under test that reads them with
+// [convo.Provider.AuthFromEnv].
 //
 // The fake is strict like the real APIs: an unknown query parameter, a
 // limit outside the documented range, a missing required parameter, a bad
