@@ -44,24 +44,8 @@ func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
 	defer cancelW()
 	stop, cancelS := afterEnd(ctx, abandonAfter)
 	defer cancelS()
-	// SQLite's wait for another connection's lock does not end with ctx:
-	// the start is bounded like the writes.
-	var cp *convo.Checkpoint
-	var entries []uint64
-	err := bounded(stop, func() (err error) {
-		if err = r.prepare(ctx); err == nil {
-			cp, entries, err = r.load(ctx)
-		}
-		return err
-	}, func() {
-		r.dirty = true
-		r.release(context.Background())
-	})
-	if errors.Is(err, errAbandoned) {
-		return r.stats, fmt.Errorf("%w: %w", errAbandoned, ctx.Err())
-	}
+	cp, entries, err := r.start(ctx, wctx, stop)
 	if err != nil {
-		r.release(wctx)
 		return r.stats, err
 	}
 	params := r.opts.Params
@@ -104,6 +88,33 @@ func (r *run) sync(ctx context.Context, client *convo.Client) (Stats, error) {
 		return stats, fmt.Errorf("%d conversations failed: %w", len(g.convErrs), errors.Join(g.convErrs...))
 	}
 	return stats, nil
+}
+
+// start prepares the run and loads its state. SQLite's wait for another
+// connection's lock does not end with ctx, so the start is bounded like
+// the writes: when stop ends first, it returns errAbandoned and what it
+// began is released when the database answers. On any error the run's
+// connection is released (within wctx) or left to that release.
+func (r *run) start(ctx, wctx, stop context.Context) (*convo.Checkpoint, []uint64, error) {
+	var cp *convo.Checkpoint
+	var entries []uint64
+	err := bounded(stop, func() (err error) {
+		if err = r.prepare(ctx); err == nil {
+			cp, entries, err = r.load(ctx)
+		}
+		return err
+	}, func() {
+		r.dirty = true
+		r.release(context.Background())
+	})
+	if errors.Is(err, errAbandoned) {
+		return nil, nil, fmt.Errorf("%w: %w", errAbandoned, ctx.Err())
+	}
+	if err != nil {
+		r.release(wctx)
+		return nil, nil, err
+	}
+	return cp, entries, nil
 }
 
 // prepare sets the connection up and claims the sync's name.
