@@ -53,19 +53,18 @@ func open(ctx context.Context, db *sql.DB, d Dialect, version int) (*Mirror, err
 	stop, cancel := afterEnd(ctx, time.Second)
 	defer cancel()
 	err = bounded(stop, func() error {
+		defer conn.Close() // also when Open has stopped waiting
 		if err := d.d.setup(ctx, conn); err != nil {
 			return err
 		}
 		return migrate(ctx, d.d, conn, version)
-	}, func() { conn.Close() })
+	}, func() {})
 	switch {
 	case errors.Is(err, errAbandoned):
 		return nil, fmt.Errorf("mirror: %w: %w", errAbandoned, ctx.Err())
 	case err != nil:
-		conn.Close()
 		return nil, fmt.Errorf("mirror: %w", err)
 	}
-	conn.Close()
 	return &Mirror{db: db, d: d.d}, nil
 }
 
